@@ -1,0 +1,443 @@
+/*
+ * validate.c: the one gate every message passes before it is stored, whatever path it
+ * arrived by (peer, control socket, CLI, bundle import).
+ *
+ * Checks run cheapest first and the signature last, so that garbage costs little: size,
+ * decoding, presence of signature and author, version and kind, lengths, UTF-8, region
+ * codes, times, refs, coordinates, kind-specific fields, clock plausibility, expiry, and
+ * only then the Ed25519 signature. Each rejection has its own reason code (crypto.h) so an
+ * operator can see why a message was refused.
+ *
+ * String fields are checked for UTF-8 on the wire bytes, not on what protobuf-c hands back:
+ * protobuf-c NUL-terminates strings, so a string with an embedded NUL would look shorter
+ * (and valid) to every C consumer while the signed bytes say something else.
+ */
+#include <string.h>
+
+#include "crypto.h"
+
+static const struct {
+	const char *name;
+	const char *text;
+} reasons[FC_R_MAX] = {
+	[FC_R_OK] = { "ok", "The message is valid." },
+	[FC_R_TOO_BIG] = { "too-big", "The envelope is larger than 64 KiB." },
+	[FC_R_DECODE] = { "decode", "The envelope or its body is not a well-formed message." },
+	[FC_R_NO_SIG] = { "no-signature", "The signature is missing or not 64 bytes long." },
+	[FC_R_NO_AUTHOR] = { "no-author", "The author key is missing or not 32 bytes long." },
+	[FC_R_BAD_SIG] = { "bad-signature",
+	    "The signature does not verify for the author's key." },
+	[FC_R_VERSION] = { "version", "The body format version is not supported." },
+	[FC_R_KIND] = { "kind", "The message kind is missing or unknown." },
+	[FC_R_TITLE] = { "title", "The title is missing where required, or longer than 256 bytes." },
+	[FC_R_TEXT] = { "text", "The text is longer than 16 KiB." },
+	[FC_R_UTF8] = { "utf8", "A text field is not valid UTF-8 (or contains a NUL byte)." },
+	[FC_R_REGION] = { "region",
+	    "A region code is missing where required, or not 2, 4, 6, 9 or 12 digits." },
+	[FC_R_TIME] = { "time",
+	    "The creation time is missing, or the message expires before it was created." },
+	[FC_R_EXPIRED] = { "expired", "The message has already expired." },
+	[FC_R_CLOCK] = { "clock",
+	    "The creation time of an official message is too far from this node's clock." },
+	[FC_R_REFS] = { "refs",
+	    "A referenced message id is not 32 bytes, or a required reference is missing." },
+	[FC_R_LATLON] = { "latlon",
+	    "Latitude and longitude must be given together and within range." },
+	[FC_R_FIELDS] = { "fields",
+	    "A field required by the message kind is missing or inconsistent." },
+	[FC_R_POLICY] = { "policy", "The trust policy does not allow this author to send this." },
+};
+
+const char *
+fc_reason_name(int reason)
+{
+	if (reason < 0 || reason >= FC_R_MAX)
+		return "unknown";
+	return reasons[reason].name;
+}
+
+const char *
+fc_reason_text(int reason)
+{
+	if (reason < 0 || reason >= FC_R_MAX)
+		return "Unknown rejection reason.";
+	return reasons[reason].text;
+}
+
+/*
+ * Which length-delimited fields of each message are strings (sub == NULL) or nested
+ * messages to descend into. Field numbers are those of fenghuo.proto.
+ */
+struct strfield {
+	uint32_t		 num;
+	const struct strspec	*sub;
+};
+struct strspec {
+	const struct strfield	*f;
+	size_t			 n;
+};
+
+#define SPEC(a) { a, sizeof(a) / sizeof((a)[0]) }
+static const struct strfield warning_f[] = { { 5, NULL }, { 8, NULL } };	/* area, instruction */
+static const struct strfield receipt_f[] = { { 2, NULL } };			/* note */
+static const struct strfield cert_f[] = { { 3, NULL }, { 7, NULL } };		/* scope, name */
+static const struct strfield revoke_f[] = { { 3, NULL } };			/* reason */
+static const struct strfield announce_f[] = { { 1, NULL }, { 2, NULL } };	/* endpoints, name */
+static const struct strspec warning_s = SPEC(warning_f);
+static const struct strspec receipt_s = SPEC(receipt_f);
+static const struct strspec cert_s = SPEC(cert_f);
+static const struct strspec revoke_s = SPEC(revoke_f);
+static const struct strspec announce_s = SPEC(announce_f);
+static const struct strfield body_f[] = {
+	{ 6, NULL }, { 9, NULL }, { 10, NULL }, { 11, NULL }, { 12, NULL },
+	{ 14, &warning_s }, { 15, &receipt_s }, { 16, &cert_s }, { 17, &revoke_s },
+	{ 18, &announce_s },
+};
+static const struct strspec body_s = SPEC(body_f);
+
+static int
+varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t x = 0;
+	unsigned shift;
+
+	for (shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Check every string field of the message in buf (described by spec) for UTF-8, at every
+ * occurrence. Returns FC_R_OK, FC_R_UTF8 or FC_R_DECODE. protobuf-c has already accepted
+ * these bytes, but every length is checked again all the same.
+ */
+static int
+strings_valid(const uint8_t *buf, size_t len, const struct strspec *spec)
+{
+	const uint8_t *p = buf, *end = buf + len;
+	uint64_t key, n;
+	size_t i;
+	int rc;
+
+	while (p < end) {
+		if (varint(&p, end, &key) != 0)
+			return FC_R_DECODE;
+		switch (key & 7) {
+		case 0:
+			if (varint(&p, end, &n) != 0)
+				return FC_R_DECODE;
+			continue;
+		case 1:
+			if ((size_t)(end - p) < 8)
+				return FC_R_DECODE;
+			p += 8;
+			continue;
+		case 5:
+			if ((size_t)(end - p) < 4)
+				return FC_R_DECODE;
+			p += 4;
+			continue;
+		case 2:
+			break;
+		default:
+			return FC_R_DECODE;
+		}
+		if (varint(&p, end, &n) != 0 || n > (uint64_t)(end - p))
+			return FC_R_DECODE;
+		for (i = 0; i < spec->n; i++) {
+			if (spec->f[i].num != (key >> 3))
+				continue;
+			if (spec->f[i].sub == NULL) {
+				if (!fc_utf8_valid((const char *)p, (size_t)n))
+					return FC_R_UTF8;
+			} else if ((rc = strings_valid(p, (size_t)n, spec->f[i].sub)) != FC_R_OK) {
+				return rc;
+			}
+			break;
+		}
+		p += n;
+	}
+	return FC_R_OK;
+}
+
+/* An optional enum field that must be present and one of the values lo..hi. */
+static int
+enum_ok(int has, int v, int lo, int hi)
+{
+	return has && v >= lo && v <= hi;
+}
+
+static int
+is_skew_checked_kind(int kind)
+{
+	/* Field reports come from laptops with unreliable clocks; the rest from servers. */
+	return kind == FENGHUO__KIND__REPORT || kind == FENGHUO__KIND__RECEIPT;
+}
+
+static int
+check_warning(const Fenghuo__Body *b)
+{
+	const Fenghuo__Warning *w = b->warning;
+	size_t i;
+
+	if (w == NULL)
+		return FC_R_FIELDS;
+	if (!enum_ok(w->has_msg_type, w->msg_type, FENGHUO__MSG_TYPE__ALERT,
+	    FENGHUO__MSG_TYPE__CANCEL) ||
+	    !enum_ok(w->has_urgency, w->urgency, 1, FENGHUO__URGENCY__URGENCY_UNKNOWN) ||
+	    !enum_ok(w->has_severity, w->severity, 1, FENGHUO__SEVERITY__SEVERITY_UNKNOWN) ||
+	    !enum_ok(w->has_certainty, w->certainty, 1, FENGHUO__CERTAINTY__CERTAINTY_UNKNOWN) ||
+	    !enum_ok(w->has_level, w->level, FENGHUO__LEVEL__BLUE, FENGHUO__LEVEL__RED))
+		return FC_R_FIELDS;
+	if ((int)w->severity != wire_level_severity(w->level))
+		return FC_R_FIELDS;
+	if (w->n_area == 0)
+		return FC_R_FIELDS;
+	for (i = 0; i < w->n_area; i++)
+		if (!fc_region_valid(w->area[i]))
+			return FC_R_FIELDS;
+	for (i = 0; i < w->n_response_type; i++)
+		if (w->response_type[i] < FENGHUO__RESPONSE_TYPE__SHELTER ||
+		    w->response_type[i] > FENGHUO__RESPONSE_TYPE__RESPONSE_NONE)
+			return FC_R_FIELDS;
+	/* CAP: a warning always says when it ends; updates and cancels say what they change. */
+	if (!b->has_expires_ms || b->expires_ms == 0)
+		return FC_R_FIELDS;
+	if (w->msg_type != FENGHUO__MSG_TYPE__ALERT && b->n_refs == 0)
+		return FC_R_FIELDS;
+	return FC_R_OK;
+}
+
+static int
+check_cert(const Fenghuo__Body *b)
+{
+	const Fenghuo__Cert *c = b->cert;
+	size_t i;
+
+	if (c == NULL || !c->has_subject || c->subject.len != FC_PUBLICKEYBYTES)
+		return FC_R_FIELDS;
+	if (c->n_roles == 0)
+		return FC_R_FIELDS;
+	for (i = 0; i < c->n_roles; i++)
+		if (c->roles[i] < FENGHUO__ROLE__NODE || c->roles[i] > FENGHUO__ROLE__ADMIN)
+			return FC_R_FIELDS;
+	if (!c->has_not_after_ms ||
+	    c->not_after_ms <= (c->has_not_before_ms ? c->not_before_ms : 0))
+		return FC_R_FIELDS;
+	if (c->has_transport_key && c->transport_key.len != 32)
+		return FC_R_FIELDS;
+	return FC_R_OK;
+}
+
+/* Kind-specific fields; also refuses the sub-message of another kind (one meaning only). */
+static int
+check_fields(const Fenghuo__Body *b)
+{
+	int k = b->kind;
+
+	if ((b->warning != NULL && k != FENGHUO__KIND__WARNING) ||
+	    (b->receipt != NULL && k != FENGHUO__KIND__RECEIPT) ||
+	    (b->cert != NULL && k != FENGHUO__KIND__CERT) ||
+	    (b->revoke != NULL && k != FENGHUO__KIND__REVOKE) ||
+	    (b->announce != NULL && k != FENGHUO__KIND__ANNOUNCE))
+		return FC_R_FIELDS;
+	switch (k) {
+	case FENGHUO__KIND__WARNING:
+		return check_warning(b);
+	case FENGHUO__KIND__RECEIPT:
+		if (b->receipt == NULL || !enum_ok(b->receipt->has_stage, b->receipt->stage,
+		    FENGHUO__STAGE__DELIVERED, FENGHUO__STAGE__CLOSED))
+			return FC_R_FIELDS;
+		return FC_R_OK;
+	case FENGHUO__KIND__CERT:
+		return check_cert(b);
+	case FENGHUO__KIND__REVOKE:
+		if (b->revoke == NULL || !b->revoke->has_subject ||
+		    b->revoke->subject.len != FC_PUBLICKEYBYTES)
+			return FC_R_FIELDS;
+		return FC_R_OK;
+	case FENGHUO__KIND__ANNOUNCE:
+		if (b->announce == NULL || b->announce->n_endpoints == 0)
+			return FC_R_FIELDS;
+		if (b->announce->has_transport_key && b->announce->transport_key.len != 32)
+			return FC_R_FIELDS;
+		return FC_R_OK;
+	default:
+		return FC_R_OK;
+	}
+}
+
+/* The checks that need no clock and no key, in the documented order. */
+static int
+check_body(const Fenghuo__Envelope *env, const Fenghuo__Body *b)
+{
+	int k, needs_text;
+	size_t i;
+	int rc;
+
+	if (!b->has_version || b->version != WIRE_BODY_VERSION)
+		return FC_R_VERSION;
+	k = b->kind;
+	if (!b->has_kind || k < FENGHUO__KIND__REPORT || k > FENGHUO__KIND__ANNOUNCE)
+		return FC_R_KIND;
+	needs_text = k == FENGHUO__KIND__REPORT || k == FENGHUO__KIND__WARNING;
+
+	if (b->title != NULL && strlen(b->title) > WIRE_TITLE_MAX)
+		return FC_R_TITLE;
+	if (needs_text && (b->title == NULL || b->title[0] == '\0'))
+		return FC_R_TITLE;
+	if (b->text != NULL && strlen(b->text) > WIRE_TEXT_MAX)
+		return FC_R_TEXT;
+	if ((rc = strings_valid(env->body.data, env->body.len, &body_s)) != FC_R_OK)
+		return rc;
+
+	/* An empty region counts as absent: proto2 encoders may write "" explicitly. */
+	if (b->region != NULL && b->region[0] != '\0') {
+		if (!fc_region_valid(b->region))
+			return FC_R_REGION;
+	} else if (needs_text) {
+		/*
+		 * Reports and warnings both need one (docs/PROTOCOL.md, Body.region): a warning's
+		 * reach is its areas, but its region says which office's territory it belongs to
+		 * and is what listings filter on. `fenghuo warn` sets it to the first area.
+		 */
+		return FC_R_REGION;
+	}
+	if (b->cert != NULL && b->cert->scope != NULL && b->cert->scope[0] != '\0' &&
+	    !fc_region_valid(b->cert->scope))
+		return FC_R_REGION;
+
+	if (!b->has_created_ms || b->created_ms == 0)
+		return FC_R_TIME;
+	if (b->has_expires_ms && b->expires_ms != 0 && b->expires_ms <= b->created_ms)
+		return FC_R_TIME;
+
+	for (i = 0; i < b->n_refs; i++)
+		if (b->refs[i].len != FC_IDBYTES)
+			return FC_R_REFS;
+	if (k == FENGHUO__KIND__RECEIPT && b->n_refs == 0)
+		return FC_R_REFS;
+
+	if (b->has_lat_e7 != b->has_lon_e7)
+		return FC_R_LATLON;
+	if (b->has_lat_e7 && (b->lat_e7 > 900000000 || b->lat_e7 < -900000000 ||
+	    b->lon_e7 > 1800000000 || b->lon_e7 < -1800000000))
+		return FC_R_LATLON;
+
+	return check_fields(b);
+}
+
+void
+fc_msg_clear(struct fc_msg *msg)
+{
+	if (msg == NULL)
+		return;
+	if (msg->body != NULL)
+		fenghuo__body__free_unpacked(msg->body, NULL);
+	if (msg->env != NULL)
+		fenghuo__envelope__free_unpacked(msg->env, NULL);
+	memset(msg, 0, sizeof(*msg));
+}
+
+int
+fc_validate(const uint8_t *envbuf, size_t len, uint64_t now_ms, uint64_t first_seen_ms,
+    struct fc_msg *out)
+{
+	struct fc_msg m;
+	const Fenghuo__Body *b;
+	uint64_t expiry;
+	int skew, rc;
+
+	memset(&m, 0, sizeof(m));
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (len > WIRE_ENVELOPE_MAX)
+		return FC_R_TOO_BIG;
+	/*
+	 * The hand parser first: it refuses a repeated body field, which protobuf-c would
+	 * silently resolve (last one wins). After it, both agree on which bytes are the body.
+	 */
+	if ((rc = fc_envelope_id(envbuf, len, m.id)) != 0)
+		return rc;
+	if ((m.env = wire_envelope_unpack(envbuf, len)) == NULL || !m.env->has_body) {
+		rc = FC_R_DECODE;
+		goto err;
+	}
+	if ((m.body = wire_body_unpack(m.env->body.data, m.env->body.len)) == NULL) {
+		rc = FC_R_DECODE;
+		goto err;
+	}
+	b = m.body;
+	if (!m.env->has_sig || m.env->sig.len != FC_SIGBYTES) {
+		rc = FC_R_NO_SIG;
+		goto err;
+	}
+	if (!b->has_author || b->author.len != FC_PUBLICKEYBYTES) {
+		rc = FC_R_NO_AUTHOR;
+		goto err;
+	}
+	if ((rc = check_body(m.env, b)) != FC_R_OK)
+		goto err;
+
+	/* Saturating arithmetic: now_ms comes from the caller, created_ms from anyone. */
+	skew = (now_ms <= UINT64_MAX - FC_SKEW_FUTURE_MS && b->created_ms > now_ms +
+	    FC_SKEW_FUTURE_MS) || (now_ms > FC_SKEW_PAST_MS && b->created_ms < now_ms -
+	    FC_SKEW_PAST_MS);
+	if (skew) {
+		if (!is_skew_checked_kind(b->kind)) {
+			rc = FC_R_CLOCK;
+			goto err;
+		}
+		m.flags |= FC_MSG_CLOCK_SKEW;
+	}
+	expiry = fc_msg_expiry(&m, first_seen_ms);
+	if (expiry != 0 && expiry <= now_ms) {
+		rc = FC_R_EXPIRED;
+		goto err;
+	}
+
+	if (fc_verify(b->author.data, m.env->body.data, m.env->body.len, m.env->sig.data) != 0) {
+		rc = FC_R_BAD_SIG;
+		goto err;
+	}
+	if (out != NULL)
+		*out = m;
+	else
+		fc_msg_clear(&m);
+	return FC_R_OK;
+err:
+	fc_msg_clear(&m);
+	return rc;
+}
+
+uint64_t
+fc_msg_expiry(const struct fc_msg *msg, uint64_t first_seen_ms)
+{
+	const Fenghuo__Body *b = msg->body;
+	uint64_t life;
+
+	if (b == NULL || !b->has_expires_ms || b->expires_ms == 0)
+		return 0;
+	if ((msg->flags & FC_MSG_CLOCK_SKEW) == 0)
+		return b->expires_ms;
+	/* Validated bodies have expires_ms > created_ms; stay defined for anything else. */
+	life = b->expires_ms > b->created_ms ? b->expires_ms - b->created_ms : 0;
+	if (first_seen_ms > UINT64_MAX - life)
+		return UINT64_MAX;
+	return first_seen_ms + life;
+}
+
+uint64_t
+fc_msg_time(const struct fc_msg *msg, uint64_t first_seen_ms)
+{
+	if (msg->flags & FC_MSG_CLOCK_SKEW)
+		return first_seen_ms;
+	return msg->body != NULL ? msg->body->created_ms : 0;
+}

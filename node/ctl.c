@@ -1,0 +1,382 @@
+/*
+ * ctl.c: the daemon side of the control socket (the CLI's way in).
+ *
+ * A ROUTER on ipc://<state>/fenghuod.sock, mode 0660 so that only the daemon's group gets
+ * in. Requests are multipart: a JSON object with "cmd" first, then (for submit) one
+ * serialized Envelope. Replies are one JSON object with "ok". The protocol is fixed in
+ * docs/CLI.md; this file must stay in step with tools/ctl.c.
+ *
+ * A submit is gathered with the peers' envelopes of the same loop pass and answered only
+ * after their common commit (an ack means durable, DESIGN decision 7).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zmq.h>
+
+#include "node.h"
+
+int
+ctl_open(struct node *n)
+{
+	char ep[NODE_ADDR_MAX + 8];
+	int64_t maxmsg = WIRE_FRAME_MAX;
+	int linger = 0;
+
+	snprintf(n->ctl_path, sizeof(n->ctl_path), "%s/fenghuod.sock", n->conf->state);
+	snprintf(ep, sizeof(ep), "ipc://%s", n->ctl_path);
+	if ((n->ctl = zmq_socket(n->zctx, ZMQ_ROUTER)) == NULL ||
+	    zmq_setsockopt(n->ctl, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+	    zmq_setsockopt(n->ctl, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
+	    zmq_bind(n->ctl, ep) != 0) {
+		log_warnx("control socket %s: %s", ep, zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	if (chmod(n->ctl_path, 0660) != 0) {
+		log_warn("chmod %s", n->ctl_path);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ctl_close(struct node *n)
+{
+	if (n->ctl == NULL)
+		return;
+	zmq_close(n->ctl);
+	n->ctl = NULL;
+	unlink(n->ctl_path);
+}
+
+/* Send a reply (and optionally a second part) to a client; consumes obj. */
+static void
+ctl_send(struct node *n, const uint8_t *rid, size_t ridlen, json_t *obj, const uint8_t *part2,
+    size_t len2)
+{
+	char *s;
+
+	s = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (s == NULL)
+		return;
+	if (zmq_send(n->ctl, rid, ridlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+	    zmq_send(n->ctl, s, strlen(s), (part2 != NULL ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) >= 0 &&
+	    part2 != NULL)
+		(void)zmq_send(n->ctl, part2, len2, ZMQ_DONTWAIT);
+	free(s);
+}
+
+static void
+ctl_error(struct node *n, const uint8_t *rid, size_t ridlen, const char *error)
+{
+	ctl_send(n, rid, ridlen, json_pack("{s:b, s:s}", "ok", 0, "error", error), NULL, 0);
+}
+
+static json_t *
+hexstr(const uint8_t *bin, size_t len)
+{
+	char buf[2 * 64 + 1];
+
+	return json_string(fc_hex(bin, len, buf));
+}
+
+static json_t *
+peer_json(const struct peer *p)
+{
+	json_t *o = json_object();
+	static const uint8_t zero[FC_PUBLICKEYBYTES];
+
+	json_object_set_new(o, "name", json_string(p->name));
+	json_object_set_new(o, "key", hexstr(p->has_key ? p->key : zero, FC_PUBLICKEYBYTES));
+	json_object_set_new(o, "address", json_string(p->address));
+	json_object_set_new(o, "configured", json_boolean(p->configured));
+	json_object_set_new(o, "discovered", json_boolean(p->px_discovered));	/* C */
+	json_object_set_new(o, "state", json_string(peer_state_name(p)));
+	json_object_set_new(o, "last_seen_ms", json_integer((json_int_t)p->last_seen_ms));
+	json_object_set_new(o, "bytes_in", json_integer((json_int_t)p->bytes_in));
+	json_object_set_new(o, "bytes_out", json_integer((json_int_t)p->bytes_out));
+	json_object_set_new(o, "msgs_in", json_integer((json_int_t)p->msgs_in));
+	json_object_set_new(o, "msgs_out", json_integer((json_int_t)p->msgs_out));
+	json_object_set_new(o, "queue", json_integer((json_int_t)p->q.n));
+	json_object_set_new(o, "queue_dropped", json_integer((json_int_t)p->q.dropped));
+	json_object_set_new(o, "sync_rounds", json_integer((json_int_t)p->sync_rounds));
+	json_object_set_new(o, "sync_bytes", json_integer((json_int_t)p->sync_bytes));
+	json_object_set_new(o, "garbage", json_integer((json_int_t)p->garbage));
+	/* Lazy push: what we send it / what we asked of it, and the tree changes. */
+	json_object_set_new(o, "push", json_string(p->lazy_out ? "lazy" : "eager"));
+	json_object_set_new(o, "recv", json_string(p->lazy_in ? "lazy" : "eager"));
+	json_object_set_new(o, "prunes", json_integer((json_int_t)p->prunes));
+	json_object_set_new(o, "grafts", json_integer((json_int_t)p->grafts));
+	return o;
+}
+
+static json_t *
+peers_json(const struct node *n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n->npeers; i++)
+		if (!n->peers[i]->dead)
+			json_array_append_new(a, peer_json(n->peers[i]));
+	return a;
+}
+
+/* trust (A): "held", "policy_rejected", "trust" of the status reply. */
+static void
+trust_json(struct node *n, json_t *o)
+{
+	struct fc_held_stats hs;
+	json_t *pr;
+	int i;
+
+	memset(&hs, 0, sizeof(hs));
+	if (n->held != NULL)
+		fc_held_stats(n->held, &hs);
+	json_object_set_new(o, "held", json_integer((json_int_t)hs.count));
+	json_object_set_new(o, "held_stats", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "messages", (json_int_t)n->held_msgs, "bytes", (json_int_t)hs.bytes,
+	    "released", (json_int_t)n->released, "evicted", (json_int_t)hs.evicted,
+	    "expired", (json_int_t)hs.expired, "refused", (json_int_t)hs.refused,
+	    "max", (json_int_t)n->conf->held_max));
+	pr = json_object();
+	for (i = 1; i < FC_POLICY_R_MAX; i++)
+		if (n->policy_rejected[i] > 0)
+			json_object_set_new(pr, fc_policy_reason_name(i),
+			    json_integer((json_int_t)n->policy_rejected[i]));
+	json_object_set_new(o, "policy_rejected", pr);
+	json_object_set_new(o, "trust", json_pack("{s:I, s:I, s:I, s:b}",
+	    "anchors", (json_int_t)n->nanchors,
+	    "certs", (json_int_t)(n->trust != NULL ? fc_trust_grant_count(n->trust) : 0),
+	    "revocations",
+	    (json_int_t)(n->trust != NULL ? fc_trust_revocation_count(n->trust) : 0),
+	    "open", n->conf->trust_open));
+}
+
+static json_t *
+status_json(struct node *n)
+{
+	json_t *o, *rej;
+	uint64_t count = 0;
+	uint8_t digest[32];
+	int i, rc;
+
+	o = json_pack("{s:b, s:s, s:s, s:s, s:I}", "ok", 1, "name", n->conf->name, "region",
+	    n->conf->region, "key", n->keyhex, "uptime_s",
+	    (json_int_t)((now_mono() - n->started) / 1000));
+	if (o == NULL)
+		return NULL;
+	if ((rc = store_count(n->store, &count)) != 0)
+		log_warnx("store: %s", store_strerror(rc));
+	json_object_set_new(o, "messages", json_integer((json_int_t)count));
+	if ((rc = store_digest(n->store, digest)) != 0) {
+		log_warnx("store: %s", store_strerror(rc));
+		memset(digest, 0, sizeof(digest));
+	}
+	json_object_set_new(o, "digest", hexstr(digest, sizeof(digest)));
+	json_object_set_new(o, "verified", json_integer((json_int_t)fc_verify_count()));
+	json_object_set_new(o, "stored", json_integer((json_int_t)n->stored));
+	json_object_set_new(o, "duplicates", json_integer((json_int_t)n->duplicates));
+	json_object_set_new(o, "submitted", json_integer((json_int_t)n->submitted));
+	rej = json_object();
+	for (i = 1; i < FC_R_MAX; i++)
+		if (n->rejected[i] > 0)
+			json_object_set_new(rej, fc_reason_name(i),
+			    json_integer((json_int_t)n->rejected[i]));
+	json_object_set_new(o, "rejected", rej);
+	trust_json(n, o);
+	json_object_set_new(o, "unknown_frames", json_integer((json_int_t)n->unknown_frames));
+	json_object_set_new(o, "commits", json_integer((json_int_t)n->commits));
+	curve_status_json(n, o);	/* curve (B): transport_key, zap, drops */
+	json_object_set_new(o, "peers", peers_json(n));
+	json_object_set_new(o, "queue", json_pack("{s:I}", "total",
+	    (json_int_t)node_queue_total(n)));
+	json_object_set_new(o, "pid", json_integer((json_int_t)getpid()));
+	return o;
+}
+
+void
+ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen, const struct store_put *sp,
+    const char *error)
+{
+	const char *status;
+	json_t *o;
+
+	if (sp == NULL) {
+		ctl_error(n, rid, ridlen, error != NULL ? error : "not stored");
+		return;
+	}
+	switch (sp->status) {
+	case STORE_NEW:
+		status = "new";
+		break;
+	case STORE_DUP:
+		status = "duplicate";
+		break;
+	case STORE_HELD:
+		status = "held";	/* not stored yet: waits for its author's certificate */
+		break;
+	default:
+		status = "rejected";
+		break;
+	}
+	o = json_pack("{s:b, s:s}", "ok", 1, "status", status);
+	if (sp->status != STORE_REJECTED ||
+	    (sp->reason != FC_R_DECODE && sp->reason != FC_R_TOO_BIG))
+		json_object_set_new(o, "id", hexstr(sp->id, FC_IDBYTES));
+	else
+		json_object_set_new(o, "id", json_string(""));
+	json_object_set_new(o, "reason", json_string(fc_reason_name(sp->reason)));
+	json_object_set_new(o, "reason_text", json_string(fc_reason_text(sp->reason)));
+	if (sp->status == STORE_HELD || (sp->status == STORE_REJECTED &&
+	    sp->reason == FC_R_POLICY)) {
+		json_object_set_new(o, "policy_reason",
+		    json_string(fc_policy_reason_name(sp->policy_reason)));
+		json_object_set_new(o, "policy_reason_text",
+		    json_string(fc_policy_reason_text(sp->policy_reason)));
+	}
+	ctl_send(n, rid, ridlen, o, NULL, 0);
+}
+
+static void
+watch_add(struct node *n, const uint8_t *rid, size_t ridlen)
+{
+	struct watcher *w = NULL;
+	size_t i;
+
+	for (i = 0; i < n->nwatch; i++)
+		if (n->watch[i].ridlen == ridlen && memcmp(n->watch[i].rid, rid, ridlen) == 0)
+			w = &n->watch[i];
+	if (w == NULL) {
+		if (n->nwatch == NODE_WATCH_MAX) {
+			ctl_error(n, rid, ridlen, "too many watchers");
+			return;
+		}
+		w = &n->watch[n->nwatch++];
+		memcpy(w->rid, rid, ridlen);
+		w->ridlen = ridlen;
+	}
+	w->expires = now_mono() + NODE_WATCH_MS;
+	ctl_send(n, rid, ridlen, json_pack("{s:b}", "ok", 1), NULL, 0);
+}
+
+void
+ctl_notify(struct node *n, const uint8_t id[FC_IDBYTES], const uint8_t *env, size_t len,
+    const uint8_t *from, uint32_t hops)
+{
+	char idhex[FC_IDHEX], fromhex[2 * FC_PUBLICKEYBYTES + 1];
+	size_t i;
+
+	if (n->nwatch == 0)
+		return;
+	fc_hex(id, FC_IDBYTES, idhex);
+	if (from != NULL)
+		fc_hex(from, FC_PUBLICKEYBYTES, fromhex);
+	else
+		fromhex[0] = '\0';
+	for (i = 0; i < n->nwatch; i++)
+		ctl_send(n, n->watch[i].rid, n->watch[i].ridlen,
+		    json_pack("{s:s, s:s, s:s, s:I}", "event", "message", "id", idhex, "from",
+		    fromhex, "hops", (json_int_t)hops), env, len);
+}
+
+void
+ctl_cron(struct node *n, uint64_t now)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < n->nwatch; i++)
+		if (n->watch[i].expires > now)
+			n->watch[j++] = n->watch[i];
+	n->nwatch = j;
+}
+
+/* One request: parts[0] is the JSON, parts[1] (if any) the payload. */
+static void
+ctl_request(struct node *n, const uint8_t *rid, size_t ridlen, zmq_msg_t *parts, int nparts)
+{
+	json_error_t jerr;
+	json_t *req;
+	const char *cmd;
+
+	req = json_loadb(zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]), 0, &jerr);
+	if (req == NULL || !json_is_object(req) ||
+	    (cmd = json_string_value(json_object_get(req, "cmd"))) == NULL) {
+		ctl_error(n, rid, ridlen, "request is not a JSON object with \"cmd\"");
+		json_decref(req);
+		return;
+	}
+	if (strcmp(cmd, "status") == 0) {
+		json_t *o = status_json(n);
+
+		if (o == NULL)
+			ctl_error(n, rid, ridlen, "out of memory");
+		else
+			ctl_send(n, rid, ridlen, o, NULL, 0);
+	} else if (strcmp(cmd, "peers") == 0) {
+		ctl_send(n, rid, ridlen, json_pack("{s:b, s:o, s:o}", "ok", 1, "peers",
+		    peers_json(n), "known", px_known_json(n)), NULL, 0);
+	} else if (strcmp(cmd, "submit") == 0) {
+		if (nparts < 2 || zmq_msg_size(&parts[1]) == 0)
+			ctl_error(n, rid, ridlen, "submit needs the envelope as the second part");
+		else if (gossip_add(n, zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), NULL, 0,
+		    rid, ridlen) != 0)
+			ctl_error(n, rid, ridlen, "busy, try again");
+		else
+			n->submitted++;
+	} else if (strcmp(cmd, "watch") == 0) {
+		watch_add(n, rid, ridlen);
+	} else if (strcmp(cmd, "stop") == 0) {
+		ctl_send(n, rid, ridlen, json_pack("{s:b}", "ok", 1), NULL, 0);
+		log_info("stop requested on the control socket");
+		n->stop = 1;
+	} else {
+		ctl_error(n, rid, ridlen, "unknown command");
+	}
+	json_decref(req);
+}
+
+void
+ctl_recv(struct node *n)
+{
+	uint8_t rid[NODE_RID_MAX];
+	zmq_msg_t parts[3];
+	int i, k, ridlen, nparts, more;
+
+	for (i = 0; i < NODE_READ_BUDGET && !gossip_pending_full(n); i++) {
+		ridlen = zmq_recv(n->ctl, rid, sizeof(rid), ZMQ_DONTWAIT);
+		if (ridlen < 0)
+			return;
+		if (ridlen > (int)sizeof(rid))
+			ridlen = sizeof(rid);
+		/* Keep at most 3 parts (a stray empty delimiter + JSON + payload). */
+		nparts = 0;
+		more = 1;
+		while (more) {
+			zmq_msg_t x;
+
+			zmq_msg_init(&x);
+			if (zmq_msg_recv(&x, n->ctl, ZMQ_DONTWAIT) < 0) {
+				zmq_msg_close(&x);
+				break;
+			}
+			more = zmq_msg_more(&x);
+			if (nparts < 3)
+				parts[nparts++] = x;
+			else
+				zmq_msg_close(&x);
+		}
+		k = 0;
+		if (nparts > 1 && zmq_msg_size(&parts[0]) == 0)
+			k = 1;	/* a REQ client's delimiter: tolerated, not echoed */
+		if (nparts - k >= 1)
+			ctl_request(n, rid, (size_t)ridlen, &parts[k], nparts - k);
+		while (nparts > 0)
+			zmq_msg_close(&parts[--nparts]);
+	}
+}

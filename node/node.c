@@ -1,0 +1,527 @@
+/*
+ * node.c: struct node and its event loop.
+ *
+ * One thread, one zmq_poll (DESIGN decision 13). Each pass rebuilds the poll array: fixed
+ * slots first (the listen ROUTERs, the control socket), then per peer its DEALER and the
+ * DEALER's monitor (as ntpd's ntp.c does with its PFD_* slots). A pass reads a bounded
+ * number of frames from each ready socket, commits everything gathered in one write
+ * transaction (gossip_commit), flushes the peers' send queues, and runs the timers. The poll
+ * timeout is the earliest timer deadline on CLOCK_MONOTONIC, at most NODE_CRON_MS.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "node.h"
+
+uint64_t
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+now_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+node_add_peer(struct node *n, struct peer *p)
+{
+	struct peer **np;
+
+	if (n->npeers >= NODE_PEERS_MAX)
+		return -1;
+	if ((np = reallocarray(n->peers, n->npeers + 1, sizeof(*np))) == NULL)
+		return -1;
+	n->peers = np;
+	n->peers[n->npeers++] = p;
+	return 0;
+}
+
+int
+node_hello(struct node *n, unsigned caps, uint8_t **out, size_t *outlen)
+{
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	Fenghuo__Hello h = FENGHUO__HELLO__INIT;
+	size_t i, k = 0;
+	char **eps;
+	int rc;
+
+	/* Advertise only endpoints a peer could dial: not wildcards. */
+	if ((eps = calloc(n->conf->nlisten + 1, sizeof(*eps))) == NULL)
+		return -1;
+	for (i = 0; i < n->conf->nlisten; i++)
+		if (strstr(n->conf->listen[i], "://*:") == NULL)
+			eps[k++] = n->conf->listen[i];
+	h.has_protocol_version = 1;
+	h.protocol_version = WIRE_PROTOCOL_VERSION;
+	h.has_node_key = 1;
+	h.node_key.data = (uint8_t *)(uintptr_t)fc_key_public(n->key);
+	h.node_key.len = FC_PUBLICKEYBYTES;
+	h.name = n->conf->name;
+	h.region = n->conf->region;
+	h.has_capabilities = 1;
+	h.capabilities = caps;
+	h.n_endpoints = k;
+	h.endpoints = eps;
+	f.msg_case = FENGHUO__FRAME__MSG_HELLO;
+	f.hello = &h;
+	rc = frame_pack(&f, out, outlen);
+	free(eps);
+	return rc;
+}
+
+uint64_t
+node_queue_total(const struct node *n)
+{
+	uint64_t t = 0;
+	size_t i;
+
+	for (i = 0; i < n->npeers; i++)
+		t += n->peers[i]->q.n;
+	return t;
+}
+
+static int
+sockopt_int(void *s, int opt, int v)
+{
+	return zmq_setsockopt(s, opt, &v, sizeof(v));
+}
+
+static int
+listen_open(struct node *n)
+{
+	int64_t maxmsg = WIRE_FRAME_MAX;
+	size_t i;
+	void *s;
+
+	if ((n->listen = calloc(n->conf->nlisten + 1, sizeof(*n->listen))) == NULL)
+		return -1;
+	for (i = 0; i < n->conf->nlisten; i++) {
+		if ((s = zmq_socket(n->zctx, ZMQ_ROUTER)) == NULL)
+			return -1;
+		n->listen[n->nlisten++] = s;
+		/* ROUTER_MANDATORY: a send to a vanished peer fails instead of vanishing. */
+		if (sockopt_int(s, ZMQ_LINGER, NODE_LINGER_MS) != 0 ||
+		    sockopt_int(s, ZMQ_SNDHWM, NODE_SNDHWM) != 0 ||
+		    sockopt_int(s, ZMQ_ROUTER_MANDATORY, 1) != 0 ||
+		    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0)
+			return -1;
+		/* curve (B): CURVE server, after the ZAP handler, before the bind */
+		if (curve_server(n, s) != 0)
+			return -1;
+		if (zmq_bind(s, n->conf->listen[i]) != 0) {
+			log_warnx("cannot listen on %s: %s", n->conf->listen[i],
+			    zmq_strerror(zmq_errno()));
+			return -1;
+		}
+		log_info("listening on %s", n->conf->listen[i]);
+	}
+	return 0;
+}
+
+/* The pid file doubles as a lock: one daemon per state directory. */
+static int
+pidfile_open(struct node *n)
+{
+	char buf[32];
+	int fd, len;
+
+	snprintf(n->pid_path, sizeof(n->pid_path), "%s/fenghuod.pid", n->conf->state);
+	if ((fd = open(n->pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		log_warn("%s", n->pid_path);
+		return -1;
+	}
+	/* flock, not lockf: it also holds between two nodes of one process (tests). */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		len = (int)read(fd, buf, sizeof(buf) - 1);
+		buf[len > 0 ? len : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		log_warnx("another fenghuod (pid %s) uses %s", buf[0] ? buf : "?",
+		    n->conf->state);
+		close(fd);
+		return -1;
+	}
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || write(fd, buf, (size_t)len) != len) {
+		log_warn("%s", n->pid_path);
+		close(fd);
+		return -1;
+	}
+	n->pid_fd = fd;
+	return 0;
+}
+
+struct node *
+node_new(struct conf *conf)
+{
+	struct node *n;
+	struct peer *p;
+	size_t i;
+	int rc;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		conf_free(&conf);
+		return NULL;
+	}
+	n->conf = conf;
+	n->pid_fd = -1;
+	n->sigfd = -1;
+	n->started = now_mono();
+
+	if (mkdir(conf->state, 0750) != 0 && errno != EEXIST) {
+		log_warn("state directory %s", conf->state);
+		goto err;
+	}
+	if (pidfile_open(n) != 0)
+		goto err;
+	if ((rc = fc_key_load(conf->keypath, &n->key)) != 0) {
+		if (rc == ENOENT) {
+			/* First start: make the node's key, as sshd makes host keys. */
+			if ((rc = fc_key_generate(&n->key)) != 0 ||
+			    (rc = fc_key_save(n->key, conf->keypath)) != 0) {
+				log_warnx("cannot create key %s: %s", conf->keypath,
+				    fc_strerror(rc));
+				goto err;
+			}
+			log_info("created node key %s", conf->keypath);
+		} else {
+			log_warnx("cannot load key %s: %s", conf->keypath, fc_strerror(rc));
+			goto err;
+		}
+	}
+	fc_hex(fc_key_public(n->key), FC_PUBLICKEYBYTES, n->keyhex);
+	if ((rc = store_open(conf->state, 0, &n->store)) != 0) {
+		log_warnx("cannot open the store in %s: %s", conf->state, store_strerror(rc));
+		goto err;
+	}
+	if (trust_start(n) != 0)
+		goto err;
+	if ((n->zctx = zmq_ctx_new()) == NULL) {
+		log_warnx("zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
+		goto err;
+	}
+	/* curve (B): transport key and ZAP handler before any socket binds */
+	if (curve_open(n) != 0)
+		goto err;
+	if (listen_open(n) != 0)
+		goto err;
+	if (ctl_open(n) != 0)
+		goto err;
+	for (i = 0; i < conf->npeers; i++) {
+		p = peer_new(n, conf->peers[i].name, conf->peers[i].address, conf->peers[i].key, 1);
+		if (p == NULL || node_add_peer(n, p) != 0) {
+			peer_free(n, &p);
+			log_warnx("out of memory");
+			goto err;
+		}
+		if (peer_connect(n, p) != 0)
+			goto err;
+	}
+	if (px_start(n) != 0)	/* peer exchange (C) */
+		goto err;
+	log_info("node %s (%.16s...) region %s started: %zu listen endpoint(s), %zu peer(s)",
+	    conf->name, n->keyhex, conf->region, conf->nlisten, conf->npeers);
+	return n;
+err:
+	node_free(&n);
+	return NULL;
+}
+
+void
+node_free(struct node **np)
+{
+	struct node *n;
+	size_t i;
+
+	if (np == NULL || (n = *np) == NULL)
+		return;
+	gossip_commit(n);	/* nothing gathered is lost on a clean stop */
+	for (i = 0; i < n->npeers; i++)
+		peer_free(n, &n->peers[i]);
+	free(n->peers);
+	ctl_close(n);
+	for (i = 0; i < n->nlisten; i++)
+		zmq_close(n->listen[i]);
+	free(n->listen);
+	curve_close(n);	/* curve (B): the ZAP socket, before the context ends */
+	if (n->zctx != NULL)
+		zmq_ctx_term(n->zctx);
+	for (i = 0; i < n->npend; i++)
+		free(n->pend[i].env);
+	free(n->pend);
+	free(n->missing);
+	px_stop(n);	/* peer exchange (C) */
+	trust_stop(n);
+	store_close(&n->store);
+	fc_key_free(&n->key);
+	if (n->pid_fd >= 0) {
+		unlink(n->pid_path);
+		close(n->pid_fd);
+	}
+	conf_free(&n->conf);
+	free(n);
+	*np = NULL;
+}
+
+int
+node_stopping(const struct node *n)
+{
+	return n->stop || (n->sigflag != NULL && *n->sigflag);
+}
+
+/* Read up to a budget of frames from a listen ROUTER. */
+static void
+listen_recv(struct node *n, void *s)
+{
+	uint8_t rid[NODE_RID_MAX];
+	zmq_msg_t m;
+	struct peer *p;
+	int i, ridlen, more, rc;
+
+	for (i = 0; i < NODE_READ_BUDGET && !gossip_pending_full(n); i++) {
+		ridlen = zmq_recv(s, rid, sizeof(rid), ZMQ_DONTWAIT);
+		if (ridlen < 0)
+			return;
+		if (ridlen > (int)sizeof(rid))
+			ridlen = sizeof(rid);
+		zmq_msg_init(&m);
+		rc = zmq_msg_recv(&m, s, ZMQ_DONTWAIT);
+		if (rc < 0) {
+			zmq_msg_close(&m);
+			return;
+		}
+		more = zmq_msg_more(&m);
+		p = peer_find_rid(n, s, rid, (size_t)ridlen);
+		curve_set_msg(n, &m);	/* curve (B): its User-Id binds the HELLO */
+		if (more) {
+			/* One frame per message: a multipart message is garbage. */
+			zmq_msg_t x;
+
+			do {
+				zmq_msg_init(&x);
+				if (zmq_msg_recv(&x, s, ZMQ_DONTWAIT) < 0) {
+					zmq_msg_close(&x);
+					break;
+				}
+				more = zmq_msg_more(&x);
+				zmq_msg_close(&x);
+			} while (more);
+			if (p != NULL)
+				p->garbage++;
+			else
+				n->unknown_frames++;
+		} else if (p != NULL) {
+			peer_recv(n, p, &p->in, zmq_msg_data(&m), zmq_msg_size(&m));
+		} else {
+			peer_recv_unknown(n, s, rid, (size_t)ridlen, zmq_msg_data(&m),
+			    zmq_msg_size(&m));
+		}
+		curve_set_msg(n, NULL);
+		zmq_msg_close(&m);
+	}
+}
+
+static void
+dealer_recv(struct node *n, struct peer *p)
+{
+	zmq_msg_t m;
+	int i, more, multi;
+
+	for (i = 0; i < NODE_READ_BUDGET && !gossip_pending_full(n) && !p->dead; i++) {
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, p->out.sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			return;
+		}
+		more = multi = zmq_msg_more(&m);
+		while (more) {
+			zmq_msg_t x;
+
+			zmq_msg_init(&x);
+			if (zmq_msg_recv(&x, p->out.sock, ZMQ_DONTWAIT) < 0) {
+				zmq_msg_close(&x);
+				break;
+			}
+			more = zmq_msg_more(&x);
+			zmq_msg_close(&x);
+		}
+		if (multi)
+			p->garbage++;
+		else
+			peer_recv(n, p, &p->out, zmq_msg_data(&m), zmq_msg_size(&m));
+		zmq_msg_close(&m);
+	}
+}
+
+/* Free peers marked dead during the pass (never inside their own handlers). */
+static void
+reap(struct node *n)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < n->npeers; i++) {
+		if (n->peers[i]->dead && !n->peers[i]->configured) {
+			log_debug("peer %s: forgotten", peer_label(n->peers[i]));
+			peer_free(n, &n->peers[i]);
+			continue;
+		}
+		n->peers[j++] = n->peers[i];
+	}
+	n->npeers = j;
+}
+
+/*
+ * The timers, like Redis's serverCron. Duties:
+ *  - per peer (peer_cron): HELLO retries, liveness (PING when idle, down when silent),
+ *    periodic reconciliation;
+ *  - lazy push (gossip_cron): WANT and GRAFT ids announced by HAVE that did not arrive;
+ *  - trust (trust_cron): expire held messages whose certificate never came;
+ *  - control socket (ctl_cron): expire watch subscriptions.
+ * Returns the earliest deadline (monotonic ms).
+ */
+static uint64_t
+node_cron(struct node *n, uint64_t now)
+{
+	uint64_t next = now + NODE_CRON_MS, t;
+	size_t i;
+
+	for (i = 0; i < n->npeers; i++) {
+		if (n->peers[i]->dead)
+			continue;
+		t = peer_cron(n, n->peers[i], now);
+		if (t < next)
+			next = t;
+	}
+	ctl_cron(n, now);
+	t = px_cron(n, now);	/* peer exchange (C) */
+	if (t < next)
+		next = t;
+	trust_cron(n, now_wall());	/* trust (A) */
+	curve_cron(n, now);	/* curve (B) */
+	t = gossip_cron(n, now);
+	if (t < next)
+		next = t;
+	return next;
+}
+
+void
+node_step(struct node *n, int max_wait_ms)
+{
+	zmq_pollitem_t *items;
+	struct peer **owner;
+	size_t nitems = 0, cap, i;
+	uint64_t now, next;
+	int timeout, rc, blocked = 0;
+
+
+	cap = n->nlisten + 3 + 2 * n->npeers;
+	items = calloc(cap, sizeof(*items));
+	owner = calloc(cap, sizeof(*owner));
+	if (items == NULL || owner == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < n->nlisten; i++) {
+		items[nitems].socket = n->listen[i];
+		items[nitems++].events = ZMQ_POLLIN;
+	}
+	items[nitems].socket = n->ctl;
+	items[nitems++].events = ZMQ_POLLIN;
+	/* The signal self-pipe: a signal wakes the poll even if it came just before it. */
+	items[nitems].socket = NULL;
+	items[nitems].fd = n->sigfd;
+	items[nitems++].events = n->sigfd >= 0 ? ZMQ_POLLIN : 0;
+	/* curve (B): the ZAP handler, answered from this loop */
+	items[nitems].socket = curve_zap_socket(n);
+	items[nitems].events = items[nitems].socket != NULL ? ZMQ_POLLIN : 0;
+	nitems++;
+	for (i = 0; i < n->npeers; i++) {
+		struct peer *p = n->peers[i];
+
+		if (p->out.sock == NULL)
+			continue;
+		owner[nitems] = p;
+		items[nitems].socket = p->out.sock;
+		items[nitems].events = ZMQ_POLLIN;
+		if (p->out.blocked && p->q.n > 0)
+			items[nitems].events |= ZMQ_POLLOUT;
+		nitems++;
+		owner[nitems] = p;
+		items[nitems].socket = p->out.monitor;
+		items[nitems++].events = ZMQ_POLLIN;
+		if (p->in.blocked && p->q.n > 0)
+			blocked = 1;	/* ROUTER: no per-peer POLLOUT, retry soon */
+	}
+
+	now = now_mono();
+	next = n->next_cron;
+	timeout = next > now ? (int)(next - now) : 0;
+	if (blocked && timeout > 10)
+		timeout = 10;
+	if (max_wait_ms >= 0 && timeout > max_wait_ms)
+		timeout = max_wait_ms;
+
+	rc = zmq_poll(items, (int)nitems, timeout);
+	if (rc < 0) {
+		if (zmq_errno() == ETERM)
+			n->stop = 1;
+		else if (zmq_errno() != EINTR)
+			log_warnx("zmq_poll: %s", zmq_strerror(zmq_errno()));
+		goto out;
+	}
+	if (rc > 0) {
+		for (i = 0; i < nitems; i++) {
+			if (!(items[i].revents & ZMQ_POLLIN))
+				continue;
+			if (i < n->nlisten)
+				listen_recv(n, items[i].socket);
+			else if (i == n->nlisten)
+				ctl_recv(n);
+			else if (i == n->nlisten + 1) {
+				char buf[64];
+
+				while (read(n->sigfd, buf, sizeof(buf)) > 0)
+					;	/* the flag says what happened */
+			} else if (i == n->nlisten + 2)
+				curve_zap(n);	/* curve (B) */
+			else if (items[i].socket == owner[i]->out.monitor)
+				peer_monitor_event(n, owner[i]);
+			else
+				dealer_recv(n, owner[i]);
+		}
+	}
+	/* The one write transaction of this pass; then everything new goes out. */
+	gossip_commit(n);
+	/* The timers are cheap checks: run them every pass, sleep until the earliest. */
+	n->next_cron = node_cron(n, now_mono());
+	for (i = 0; i < n->npeers; i++)
+		if (!n->peers[i]->dead && n->peers[i]->q.n > 0)
+			(void)peer_flush(n, n->peers[i]);
+	reap(n);
+out:
+	free(items);
+	free(owner);
+}
+
+void
+node_run(struct node *n)
+{
+	n->next_cron = now_mono();
+	while (!node_stopping(n))
+		node_step(n, -1);
+	log_info("stopping");
+}

@@ -1,0 +1,619 @@
+/*
+ * node.h: the one header of node/, the daemon fenghuod.
+ *
+ * One thread runs one poll loop (DESIGN decision 13) over every ZeroMQ socket of a struct
+ * node: a ROUTER per listen endpoint (inbound peers), a DEALER per configured peer (outbound),
+ * the control ROUTER, and a monitor socket per DEALER. Everything hangs off struct node, so a
+ * test can run several nodes in one process; the only globals are the log level (log.c) and
+ * the signal flag owned by main.c.
+ *
+ * Prototypes are grouped by the file that defines them, as in OpenBSD's ntpd.h.
+ */
+#ifndef FH_NODE_H
+#define FH_NODE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "crypto.h"
+#include "store.h"
+#include "wire.h"
+#include "sec.h"
+
+#define NODE_NAME_MAX		63	/* node and peer names, bytes */
+#define NODE_ADDR_MAX		255	/* endpoint strings, bytes */
+#define NODE_RID_MAX		255	/* ZeroMQ routing ids, bytes */
+
+#define NODE_PING_MS		10000	/* PING a link idle this long */
+#define NODE_DEAD_MS		30000	/* a link silent this long is down */
+#define NODE_HELLO_RETRY_MS	3000	/* re-send HELLO when unanswered this long */
+#define NODE_REFUSED_RETRY_MS	300000	/* try a refused link again after this long */
+#define NODE_CRON_MS		1000	/* the longest the loop sleeps */
+#define NODE_SNDHWM		64	/* ZeroMQ send queue, frames: priority is ours */
+#define NODE_LINGER_MS		200
+#define NODE_RECONNECT_MS	100	/* first reconnect delay ... */
+#define NODE_RECONNECT_MAX_MS	10000	/* ... doubling up to this */
+#define NODE_PEERS_MAX		256	/* configured + inbound */
+#define NODE_WATCH_MAX		64	/* control clients subscribed to events */
+#define NODE_WATCH_MS		60000	/* a watch subscription lasts this long */
+#define NODE_READ_BUDGET	128	/* frames read from one socket per loop pass */
+#define NODE_PEND_MAX		4096	/* envelopes gathered for one group commit */
+#define NODE_PEND_BYTES		(32u * 1024 * 1024)
+#define NODE_PUSH_MAX		64	/* envelopes per PUSH frame */
+#define NODE_PUSH_BYTES		(256u * 1024)	/* bytes of envelopes per PUSH frame */
+#define NODE_WANT_MAX		1024	/* ids per WANT/HAVE frame */
+#define NODE_SYNC_IDLE_MS	30000	/* a round with no Sync frame this long is over */
+#define NODE_GRAFT_MS		1000	/* wait this long for an eager copy of a HAVE'd id */
+#define NODE_MISSING_MAX	4096	/* HAVE'd ids waiting for that */
+#define NODE_SYNC_DEFER_MS	2000	/* higher-key dialler: wait for the peer's own dial */
+
+/* Hello.capabilities bits. */
+#define CAP_EAGER		0x1u	/* send me full messages */
+#define CAP_LAZY		0x2u	/* send me ids (HAVE) only */
+
+#define PQ_MAX_ITEMS		32768	/* default bound of one peer's send queue */
+#define PQ_MAX_BYTES		(32u * 1024 * 1024)
+
+/* ---- log.c --------------------------------------------------------------------------- */
+
+enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
+
+#define LOG_PRINTF(a, b)	__attribute__((format(printf, a, b)))
+
+/* The level is process-wide (several in-process nodes share stderr anyway). */
+void		 log_init(int level);
+void		 log_setlevel(int level);
+int		 log_getlevel(void);
+int		 log_level_parse(const char *name);	/* -1 if unknown */
+const char	*log_level_name(int level);
+void		 log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);	/* appends strerror */
+void		 log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
+void		 log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
+void		 log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
+void		 fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+void		 fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+
+/* ---- config.c ------------------------------------------------------------------------ */
+
+struct conf_peer {
+	char		*name;
+	char		*address;	/* one endpoint */
+	uint8_t		 key[FC_PUBLICKEYBYTES];
+	int		 line;		/* of its [peer NAME] header */
+	/* curve (B): transport = HEX, its CurveZMQ server key and a bootstrap admission */
+	uint8_t		 transport[FC_TKEYBYTES];
+	int		 has_transport;
+};
+
+/* curve (B): the [limits] section (curve.c parses it; docs/CONFIG.md). */
+struct conf_limits {
+	struct lim_rate	 peer;		/* frames from one peer */
+	struct lim_rate	 author;	/* new messages by one author (not warnings) */
+	size_t		 authors_max;	/* authors tracked at once */
+	size_t		 queue_items;	/* one peer's send queue */
+	size_t		 queue_bytes;
+	uint64_t	 store_max_bytes;	/* store quota (store_evict); 0: none */
+};
+#define CONF_PEER_FRAMES_PER_SEC	1000
+#define CONF_PEER_FRAMES_BURST		10000
+#define CONF_AUTHOR_PER_SEC		50
+#define CONF_AUTHOR_BURST		5000
+#define CONF_AUTHORS_MAX		65536
+#define CONF_STORE_MAX_BYTES		((uint64_t)2 << 30)
+
+struct conf {
+	char		*path;
+	char		*name;
+	char		*region;
+	char		*keypath;
+	char		*state;
+	char		**listen;	/* endpoints to bind */
+	size_t		 nlisten;
+	unsigned	 sync_interval;	/* seconds */
+	int		 log_level;	/* enum log_level */
+	int		 plumtree;	/* push = plumtree: eager/lazy push (gossip.c) */
+	struct conf_peer *peers;
+	size_t		 npeers;
+	/* peer exchange (C): [node] announce, max_discovered, reroute_after (px.c) */
+	char		**announce;	/* endpoints to announce; none when announce_set */
+	size_t		 nannounce;	/*   and nannounce == 0 (announce = none) */
+	int		 announce_set;
+	unsigned	 max_discovered;	/* PX_MAX_DISCOVERED_DEFAULT unless set */
+	int		 max_discovered_set;
+	unsigned	 reroute_after;	/* seconds; 0 = 2 x NODE_DEAD_MS */
+	/* trust (A): [trust], see docs/CONFIG.md; <state>/anchors is read by trust.c */
+	uint8_t		(*anchors)[FC_PUBLICKEYBYTES];	/* anchors = HEX,HEX */
+	size_t		 nanchors;
+	int		 trust_open;	/* open = yes: no policy (tests and labs) */
+	size_t		 held_max;	/* held messages, at most */
+	size_t		 held_bytes;	/* held envelope bytes, at most */
+	/* curve (B): transport key, inbound bootstrap keys, [limits] */
+	char		*tkeypath;	/* transport_key = FILE; NULL: <state>/transport.key */
+	uint8_t		(*allow)[FC_TKEYBYTES];	/* allow = HEX,HEX */
+	size_t		 nallow;
+	struct conf_limits limits;
+	unsigned	 limits_seen;	/* [limits] keys given, to refuse duplicates */
+};
+
+#define CONF_STATE_DEFAULT	"/var/lib/fenghuo"
+#define CONF_SYNC_DEFAULT	60
+#define CONF_SYNC_MAX		86400
+#define CONF_HELD_MAX_DEFAULT	10000
+#define CONF_HELD_MAX_LIMIT	1000000
+#define CONF_HELD_BYTES_DEFAULT	((size_t)32 << 20)
+#define CONF_HELD_BYTES_LIMIT	((uint64_t)1 << 32)
+#define CONF_HELD_TTL_MS	(24ULL * 3600 * 1000)	/* a held message expires after 24 h */
+
+/*
+ * Parse and validate path into a fresh struct conf. Every error is written to errf as
+ * "path:line: message" (or "path: message" when the file cannot be read). Returns 0 and
+ * sets *out (caller frees with conf_free), or the number of errors (> 0) and *out = NULL.
+ */
+int		 conf_load(const char *path, FILE *errf, struct conf **out);
+void		 conf_free(struct conf **conf);
+/* 1 if s is tcp://HOST:PORT or ipc://PATH (for bind, HOST may be "*"), else 0. */
+int		 conf_endpoint_valid(const char *s, int bind);
+
+/* ---- peer.c: the priority send queue --------------------------------------------------- */
+
+/* DESIGN decision 10: lower value goes first. */
+enum prio {
+	PRIO_TRUST,	/* CERT, REVOKE */
+	PRIO_RED,
+	PRIO_ORANGE,
+	PRIO_YELLOW,
+	PRIO_BLUE,	/* and warnings without a valid level */
+	PRIO_REPORT,
+	PRIO_RECEIPT,
+	PRIO_BULK,	/* sync, WANT/HAVE, anything else */
+	PRIO_MAX
+};
+/* Classes the memory bound never drops from. */
+#define PRIO_KEEP(p)	((p) <= PRIO_BLUE)
+
+enum pq_type {
+	PQ_ENVELOPE,	/* one serialized Envelope, sent inside a PUSH frame */
+	PQ_FRAME,	/* a complete serialized Frame */
+	PQ_HAVE,	/* one 32-byte id, sent inside a HAVE frame (lazy push) */
+};
+
+struct pq_item {
+	struct pq_item	*next;
+	struct pq_item	*prev;	/* so that dropping the newest of a class is O(1) */
+	int		 prio;
+	int		 type;		/* enum pq_type */
+	uint32_t	 hops;		/* PQ_ENVELOPE: hops before the sender */
+	size_t		 len;
+	uint8_t		 data[];
+};
+
+struct pq {
+	struct pq_item	*head[PRIO_MAX];
+	struct pq_item	*tail[PRIO_MAX];
+	size_t		 n;
+	size_t		 bytes;
+	size_t		 max_items;
+	size_t		 max_bytes;
+	uint64_t	 dropped;	/* items dropped by the bound */
+};
+
+void		 pq_init(struct pq *q, size_t max_items, size_t max_bytes);
+/*
+ * Queue a copy of data. When the queue is over its bound, the lowest-priority item goes:
+ * the new item itself when nothing queued is less important, else the newest item of the
+ * lowest non-empty class. O(1) per dropped item.
+ * Warnings and trust messages are never dropped (the bound may be exceeded for them).
+ * Returns 0 when queued with nothing dropped, 1 when something (maybe the new item) was
+ * dropped, -1 when out of memory.
+ */
+int		 pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len,
+		    uint32_t hops);
+/* Remove and return the first item by priority (caller frees with free()), or NULL. */
+struct pq_item	*pq_pop(struct pq *q);
+/* Put an item taken with pq_pop back at the front of its class. */
+void		 pq_unpop(struct pq *q, struct pq_item *it);
+void		 pq_clear(struct pq *q);
+/* The priority class of a serialized Envelope (decodes the body; PRIO_BULK if it cannot). */
+int		 pq_prio_envelope(const uint8_t *env, size_t len);
+int		 pq_prio_kind(int kind, int level);
+
+/* ---- peer.c: peers and links ------------------------------------------------------------ */
+
+enum link_state {
+	LINK_NONE,		/* no such link (e.g. no outbound for an inbound-only peer) */
+	LINK_CONNECTING,	/* waiting for the TCP/IPC connection */
+	LINK_HELLO_SENT,	/* connected, HELLO sent, no HELLO back yet */
+	LINK_UP,
+	LINK_DOWN,		/* was up; silent or disconnected */
+	LINK_REFUSED,		/* protocol version or key mismatch */
+};
+
+struct link {
+	int		 state;		/* enum link_state */
+	void		*sock;		/* out: our DEALER (owned); in: a listen ROUTER (not) */
+	void		*monitor;	/* out: PAIR receiving the DEALER's monitor events */
+	uint8_t		 rid[NODE_RID_MAX];	/* in: routing id at the ROUTER */
+	size_t		 ridlen;
+	uint64_t	 last_rx;	/* monotonic ms */
+	uint64_t	 last_tx;
+	uint64_t	 hello_tx;	/* when HELLO was last sent */
+	int		 blocked;	/* the last send met a full ZeroMQ queue */
+	int		 connected;	/* out: ZeroMQ handshake done, not disconnected */
+	int		 hello_pending;	/* out: HELLO due but not yet taken by ZeroMQ */
+};
+
+struct peer {
+	char		 name[NODE_NAME_MAX + 1];
+	char		 address[NODE_ADDR_MAX + 1];
+	uint8_t		 key[FC_PUBLICKEYBYTES];
+	int		 has_key;
+	int		 configured;
+	struct link	 out;
+	struct link	 in;
+	struct pq	 q;
+	int		 refused_logged;
+	int		 lazy_out;	/* it asked us for ids only (we send it HAVE) */
+	int		 lazy_in;	/* we asked it for ids only (we pruned it) */
+	uint64_t	 prunes, grafts;
+	uint64_t	 caps_tx;	/* monotonic ms our last PRUNE/GRAFT HELLO went out */
+	uint64_t	 up_since;	/* monotonic ms when it last came up, 0 if down */
+	uint64_t	 last_seen_ms;	/* wall clock of the last frame, 0 = never */
+	uint64_t	 next_sync;	/* monotonic ms; 0 = none scheduled */
+	uint64_t	 sync_last;	/* monotonic ms of the last Sync frame either way */
+	/* counters */
+	uint64_t	 bytes_in, bytes_out, msgs_in, msgs_out;
+	uint64_t	 sync_rounds, sync_bytes;
+	uint64_t	 garbage;	/* frames dropped as undecodable or unexpected */
+	uint64_t	 garbage_logged_at;	/* monotonic ms, for rate-limited logging */
+	uint64_t	 garbage_unlogged;
+	int		 dead;		/* reap at the end of the loop pass */
+	/* peer exchange (C): a link px.c dialled from the known-node table */
+	int		 px_discovered;
+	uint64_t	 px_dialled;	/* monotonic ms */
+	uint64_t	 px_seen_up;	/* monotonic ms it was last seen up, 0 never */
+	uint8_t		 px_tkey[32];	/* Announce.transport_key, if px_has_tkey */
+	int		 px_has_tkey;
+	/* curve (B): the server key we dial, the frame rate limit */
+	uint8_t		 out_tkey[FC_TKEYBYTES];
+	struct lim_bucket rate;
+	int		 rate_init;
+	uint64_t	 rate_dropped, rate_logged_at;
+	int		 hs_failed_logged;	/* a failed CURVE handshake was logged */
+};
+
+/* Peer state as the control socket shows it: "connecting", "up", ... */
+const char	*peer_state_name(const struct peer *p);
+int		 peer_is_up(const struct peer *p);
+/* "name (abcd1234)" for log lines; valid until the next call. */
+const char	*peer_label(const struct peer *p);
+struct node;
+struct peer	*peer_new(struct node *n, const char *name, const char *address,
+		    const uint8_t *key, int configured);
+void		 peer_free(struct node *n, struct peer **p);
+/* Create and connect the outbound DEALER (and its monitor) of a configured peer. */
+int		 peer_connect(struct node *n, struct peer *p);
+struct peer	*peer_find_key(struct node *n, const uint8_t key[FC_PUBLICKEYBYTES]);
+struct peer	*peer_find_rid(struct node *n, void *router, const uint8_t *rid, size_t ridlen);
+/* Handle one received frame from link l of p (in: l == &p->in). */
+void		 peer_recv(struct node *n, struct peer *p, struct link *l, const uint8_t *buf,
+		    size_t len);
+/* A frame on a listen ROUTER from a routing id no peer holds (only HELLO is accepted). */
+void		 peer_recv_unknown(struct node *n, void *router, const uint8_t *rid,
+		    size_t ridlen, const uint8_t *buf, size_t len);
+void		 peer_monitor_event(struct node *n, struct peer *p);
+/* Queue a complete frame / an envelope to p. */
+int		 peer_queue_frame(struct peer *p, int prio, const uint8_t *buf, size_t len);
+int		 peer_queue_envelope(struct node *n, struct peer *p, const uint8_t *env,
+		    size_t len, uint32_t hops);
+/* Plumtree PRUNE (lazy 1) / GRAFT (lazy 0): tell p, by a new HELLO, what we want from it. */
+void		 peer_set_lazy_in(struct node *n, struct peer *p, int lazy);
+/*
+ * Say PRUNE/GRAFT (our current lazy_in) again: the peer acts as if it never got it. At most
+ * once per NODE_GRAFT_MS per peer.
+ */
+void		 peer_resend_caps(struct node *n, struct peer *p);
+/* Send as much of p's queue as ZeroMQ takes now. Returns 1 if data is left (blocked). */
+int		 peer_flush(struct node *n, struct peer *p);
+/* Timer duties of one peer (see node_cron); returns its next deadline (monotonic ms). */
+uint64_t	 peer_cron(struct node *n, struct peer *p, uint64_t now);
+/* Pack a Frame; *out malloc()ed. 0 or -1. */
+int		 frame_pack(const Fenghuo__Frame *f, uint8_t **out, size_t *outlen);
+
+/* ---- gossip.c ------------------------------------------------------------------------ */
+
+/* One envelope gathered in this loop pass, waiting for the group commit. */
+struct pending {
+	uint8_t		*env;
+	size_t		 len;
+	uint8_t		 from[FC_PUBLICKEYBYTES];
+	int		 has_from;
+	uint32_t	 hops;		/* hops travelled to reach this node */
+	int		 submit;	/* from the control socket: reply after commit */
+	uint8_t		 rid[NODE_RID_MAX];
+	size_t		 ridlen;
+	int		 author_charged;	/* curve (B): took an author token */
+};
+
+/* Gather an envelope for this pass's commit; 0, or -1 when the batch is full (dropped). */
+int		 gossip_add(struct node *n, const uint8_t *env, size_t len, const uint8_t *from,
+		    uint32_t hops, const uint8_t *rid, size_t ridlen);
+/* The group commit of the pass: store_put_batch once, then forward, notify, reply. */
+void		 gossip_commit(struct node *n);
+/* Start a reconciliation round with p (if sync is built in). */
+void		 gossip_sync_begin(struct node *n, struct peer *p);
+void		 gossip_sync_recv(struct node *n, struct peer *p, const Fenghuo__Sync *s);
+void		 gossip_want_recv(struct node *n, struct peer *p, const Fenghuo__Want *w);
+void		 gossip_have_recv(struct node *n, struct peer *p, const Fenghuo__Have *h);
+/* Queue WANT frames for ids to p. */
+void		 gossip_want(struct node *n, struct peer *p, const uint8_t (*ids)[FC_IDBYTES],
+		    size_t nids);
+int		 gossip_pending_full(const struct node *n);
+/* Lazy push: WANT (and GRAFT) ids announced by HAVE that no eager copy brought in time. */
+uint64_t	 gossip_cron(struct node *n, uint64_t now);
+
+/* An id announced by a lazy peer, not received yet. */
+struct missing {
+	uint8_t		 id[FC_IDBYTES];
+	uint8_t		 from[FC_PUBLICKEYBYTES];
+	uint64_t	 due;		/* monotonic ms */
+};
+
+/* ---- ctl.c --------------------------------------------------------------------------- */
+
+struct watcher {
+	uint8_t		 rid[NODE_RID_MAX];
+	size_t		 ridlen;
+	uint64_t	 expires;	/* monotonic ms */
+};
+
+int		 ctl_open(struct node *n);
+void		 ctl_close(struct node *n);
+/* Read and answer up to a budget of requests on the control socket. */
+void		 ctl_recv(struct node *n);
+/* Reply to a submit after the commit; status is enum store_status or 0 on failure. */
+void		 ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen,
+		    const struct store_put *sp, const char *error);
+/* Tell watchers about a message new on this node. */
+void		 ctl_notify(struct node *n, const uint8_t id[FC_IDBYTES], const uint8_t *env,
+		    size_t len, const uint8_t *from, uint32_t hops);
+void		 ctl_cron(struct node *n, uint64_t now);
+
+/* ---- curve.c: CurveZMQ, ZAP admission, identity binding, rate limits ------------------- */
+
+struct json_t;
+/* curve_conf_*(): CONF_KEY_UNKNOWN (not ours), _OK, or _ERROR with err filled in. */
+#define CONF_KEY_UNKNOWN	0
+#define CONF_KEY_OK		1
+#define CONF_KEY_ERROR		(-1)
+void		 curve_conf_defaults(struct conf *c);
+void		 curve_conf_free(struct conf *c);
+int		 curve_conf_node(struct conf *c, const char *name, const char *value, char *err,
+		    size_t errlen);
+int		 curve_conf_peer(struct conf_peer *p, const char *name, const char *value,
+		    char *err, size_t errlen);
+int		 curve_conf_limits(struct conf *c, const char *name, const char *value,
+		    char *err, size_t errlen);
+/* fenghuod --show-keys: print the node and transport public keys (creating missing keys). */
+int		 curve_show_keys(struct conf *c, FILE *out);
+/* Load the transport key and bind the ZAP handler: before any socket binds. -1: do not run. */
+int		 curve_open(struct node *n);
+/* Close the ZAP handler (before zmq_ctx_term) and free what curve_open() made. */
+void		 curve_close(struct node *n);
+void		*curve_zap_socket(struct node *n);
+void		 curve_zap(struct node *n);	/* the ZAP socket is readable */
+/* Make a listen ROUTER a CURVE server / a peer's DEALER a CURVE client. 0 or -1. */
+int		 curve_server(struct node *n, void *sock);
+int		 curve_client(struct node *n, struct peer *p, void *sock);
+/* The transport key to expect from p: certificate, [peer] transport, or its ANNOUNCE. */
+int		 curve_peer_server_key(struct node *n, struct peer *p, uint8_t out[FC_TKEYBYTES]);
+void		 curve_cron(struct node *n, uint64_t now);
+/* Our DEALER's CURVE handshake: 0 succeeded, 1 refused by the peer, 2 failed (wrong key?). */
+void		 curve_handshake(struct node *n, struct peer *p, int how);
+/* The zmq_msg_t being handled (for its User-Id), or NULL; set around each dispatch. */
+void		 curve_set_msg(struct node *n, void *zmq_msg);
+/* NULL when the inbound link may claim node key key in its HELLO, else why not. */
+const char	*curve_hello_bind(struct node *n, const uint8_t key[FC_PUBLICKEYBYTES], char *why,
+		    size_t whylen);
+/* One frame from p: 1 within its rate, 0 to drop it (counted). */
+int		 curve_peer_frame(struct node *n, struct peer *p);
+/*
+ * A new envelope from a peer: 2 to take it (its author's token taken), 1 to take it (not
+ * limited: duplicate, exempt kind), 0 when its author is over the limit (counted, dropped).
+ */
+int		 curve_author_admit(struct node *n, const uint8_t *env, size_t len);
+/* A message admitted with 2 was not stored as new: give its author's token back. */
+void		 curve_author_refund(struct node *n, const uint8_t *env, size_t len);
+/* Add "transport_key", "zap" and "drops" to the status object. */
+void		 curve_status_json(struct node *n, struct json_t *o);
+
+/* ---- trust.c ------------------------------------------------------------------------- */
+
+/*
+ * Build the trust state (anchors from [trust] and <state>/anchors, every CERT and REVOKE in
+ * the store) and the held-message buffer, and install the policy hook on the store. Refuses
+ * (-1, logged) when no anchor is configured, unless [trust] open = yes (then no policy).
+ */
+int		 trust_start(struct node *n);
+void		 trust_stop(struct node *n);
+/*
+ * After a commit: take the held messages waiting for the subjects of the CERTs accepted
+ * meanwhile and run them through gossip_add/gossip_commit again (called by gossip_commit).
+ */
+void		 trust_release(struct node *n);
+/* Timer duty: expire held messages. */
+void		 trust_cron(struct node *n, uint64_t now_wall_ms);
+/*
+ * The anchors file: one hex public key per line, '#' starts a comment. Appends its keys
+ * to the array *keys of *nkeys (skipping keys already there). Returns 0 (nothing added when
+ * the file does not exist), or -1 after writing "path:line: message" to errf.
+ */
+int		 trust_anchors_read(const char *path, FILE *errf,
+		    uint8_t (**keys)[FC_PUBLICKEYBYTES], size_t *nkeys);
+
+/* ---- px.c: peer exchange ------------------------------------------------------------- */
+
+#define PX_EP_MAX		4	/* endpoints announced / kept per known node */
+#define PX_KNOWN_MAX		1024	/* known-node table entries */
+#define PX_ANNOUNCE_TTL_MS	(7ULL * 24 * 3600 * 1000)	/* Body.expires_ms - created */
+#define PX_REANNOUNCE_MS	(24ULL * 3600 * 1000)	/* announce again when this old */
+#define PX_RETRY_MS		300000	/* a known node whose link failed: not again for this long */
+#define PX_MAX_DISCOVERED_DEFAULT 3
+#define PX_MAX_DISCOVERED_LIMIT	32
+#define PX_REROUTE_AFTER_LIMIT	86400
+
+/* One known node: the newest unexpired ANNOUNCE of its author. */
+struct px_known {
+	uint8_t		 key[FC_PUBLICKEYBYTES];	/* the author */
+	char		 name[NODE_NAME_MAX + 1];	/* "" when absent or unprintable */
+	char		 region[16];
+	char		 endpoints[PX_EP_MAX][NODE_ADDR_MAX + 1];
+	size_t		 nendpoints;	/* >= 1 */
+	uint64_t	 announced_ms;	/* Body.created_ms */
+	uint64_t	 expires_ms;	/* 0 = never */
+	uint8_t		 tkey[32];	/* Announce.transport_key (CurveZMQ), if has_tkey */
+	int		 has_tkey;
+	uint64_t	 failed_at;	/* monotonic ms a discovered link to it last failed */
+	unsigned	 next_ep;	/* endpoint to dial next (rotates on failure) */
+};
+
+struct px_table {
+	struct px_known	*v;
+	size_t		 n, cap;
+};
+
+/*
+ * Put k in the table, newest announcement per author: 1 if added or it replaced an older
+ * one, 0 if ignored (not newer; or the table is full of newer ones), -1 out of memory.
+ */
+int		 px_table_put(struct px_table *t, const struct px_known *k);
+struct px_known	*px_table_find(struct px_table *t, const uint8_t key[FC_PUBLICKEYBYTES]);
+int		 px_table_remove(struct px_table *t, const uint8_t key[FC_PUBLICKEYBYTES]);
+/* Drop entries expired at now_ms (wall clock); returns how many. */
+size_t		 px_table_expire(struct px_table *t, uint64_t now_ms);
+void		 px_table_free(struct px_table *t);
+/* Length of the common prefix of two region codes. */
+size_t		 px_common_prefix(const char *a, const char *b);
+/*
+ * The indices of at most max entries of t in dialling order for a node in region: longest
+ * common region prefix first, then the most recent announcement. Returns how many.
+ */
+size_t		 px_order(const struct px_table *t, const char *region, size_t *idx, size_t max);
+/* A table entry from a decoded ANNOUNCE body (only dialable endpoints kept). 0 or -1. */
+int		 px_known_from_body(const Fenghuo__Body *b, struct px_known *out);
+/* [node] announce / max_discovered / reroute_after: 0, or -1 with err filled in. */
+int		 px_conf_node(struct conf *c, const char *name, const char *value, char *err,
+		    size_t errlen);
+void		 px_conf_free(struct conf *c);
+/* At start: the table from the store, and this node's ANNOUNCE when due. 0 or -1. */
+int		 px_start(struct node *n);
+void		 px_stop(struct node *n);
+/* A new ANNOUNCE was stored (gossip_commit): update the table. */
+void		 px_learn(struct node *n, const uint8_t *env, size_t len);
+/* Re-announce, reroute, drop discovered links (see px.c); returns the next deadline. */
+uint64_t	 px_cron(struct node *n, uint64_t now);
+/* The transport key a known node announced: 0 and out, or -1. */
+int		 px_transport_key(struct node *n, const uint8_t key[FC_PUBLICKEYBYTES],
+		    uint8_t out[32]);
+/* The known-node table as a JSON array (ctl.c "peers"); a new reference, or NULL. */
+struct json_t	*px_known_json(const struct node *n);
+
+/* ---- node.c -------------------------------------------------------------------------- */
+
+struct node {
+	struct conf	*conf;		/* owned */
+	struct store	*store;		/* owned */
+	struct fc_key	*key;		/* owned */
+	char		 keyhex[2 * FC_PUBLICKEYBYTES + 1];
+	void		*zctx;		/* owned, with every socket below */
+	void		**listen;	/* one ROUTER per conf->listen */
+	size_t		 nlisten;
+	void		*ctl;		/* control ROUTER */
+	char		 ctl_path[NODE_ADDR_MAX + 1];
+	char		 pid_path[NODE_ADDR_MAX + 1];
+	int		 pid_fd;
+	struct peer	**peers;
+	size_t		 npeers;
+	unsigned	 mon_seq;	/* for unique inproc monitor endpoints */
+
+	struct pending	*pend;		/* this pass's envelopes (gossip.c) */
+	size_t		 npend, pend_cap, pend_bytes;
+
+	struct missing	*missing;	/* NODE_MISSING_MAX of them (plumtree) */
+	size_t		 nmissing;
+
+	struct watcher	 watch[NODE_WATCH_MAX];
+	size_t		 nwatch;
+
+	uint64_t	 started;	/* monotonic ms */
+	uint64_t	 next_cron;
+	volatile sig_atomic_t *sigflag;	/* set by a signal handler; NULL in tests */
+	int		 sigfd;		/* self-pipe's read end (main.c), -1 if none */
+	int		 stop;		/* set by the control "stop" command */
+
+	/* counters (status) */
+	uint64_t	 stored, duplicates, rejected[FC_R_MAX], submitted;
+	uint64_t	 unknown_frames;	/* from routing ids without HELLO */
+	uint64_t	 commits, commit_errors, pend_dropped, watch_dropped;
+	uint64_t	 unknown_logged_at;
+
+	/* peer exchange (C): px.c */
+	struct px_table	 px;		/* known nodes */
+	uint64_t	 px_down_since;	/* monotonic ms since no configured peer is up, 0 */
+	uint64_t	 px_up_since;	/* monotonic ms since a configured peer is up, 0 */
+	uint64_t	 px_announced_ms;	/* wall ms of this node's newest ANNOUNCE, 0 */
+	uint64_t	 px_expire_at;	/* monotonic ms of the next table expiry */
+	uint64_t	 px_next_cron;	/* monotonic ms: px_cron works once a second */
+
+	/* trust (A): trust.c; all NULL/0 in open mode */
+	struct fc_trust	*trust;		/* owned */
+	struct fc_held	*held;		/* owned */
+	uint8_t		(*certified)[FC_PUBLICKEYBYTES];	/* CERT subjects accepted */
+	size_t		 ncertified, certified_cap;	/*   since the last release */
+	struct fc_held_entry *rehold;	/* entries being run through ingest again */
+	size_t		 nrehold;
+	int		 releasing;	/* trust_release() is running */
+	size_t		 nanchors;	/* anchors in use */
+	uint64_t	 held_msgs;	/* messages held (each time) */
+	uint64_t	 released;	/* held messages taken back for another check */
+	uint64_t	 policy_rejected[FC_POLICY_R_MAX];
+
+	/* curve (B): curve.c */
+	struct fc_tkey	*tkey;		/* owned: the transport key */
+	struct zap	*zap;		/* owned: the ZAP handler */
+	struct sec_admit admit;		/* what the ZAP handler decides with */
+	uint8_t		(*tallow)[FC_TKEYBYTES];	/* bootstrap keys: [peer] transport, allow */
+	size_t		 ntallow;
+	struct lim_table *author_lim;	/* owned: per-author buckets */
+	void		*cur_msg;	/* zmq_msg_t being dispatched, for its User-Id */
+	uint64_t	 curve_next_retry;
+	uint64_t	 zap_open_admitted, identity_refused;
+	uint64_t	 drop_peer_rate, drop_author_rate;
+	int		 store_over;	/* above [limits] store_max_bytes, nothing expired */
+	uint64_t	 quota_next, store_evicted, drop_store_quota;
+	uint64_t	 handshake_failed;	/* our outbound CURVE handshakes that failed */
+};
+
+/* Monotonic and wall-clock milliseconds. */
+uint64_t	 now_mono(void);
+uint64_t	 now_wall(void);
+/*
+ * Build a node from a valid conf (ownership passes to the node, also on failure): open the
+ * store, load the key, create every socket. Returns NULL after logging why.
+ */
+struct node	*node_new(struct conf *conf);
+/* Close every socket, the context and the store; sets *n to NULL. NULL is fine. */
+void		 node_free(struct node **n);
+/* One loop pass, sleeping at most max_wait_ms (-1: until the next timer). */
+void		 node_step(struct node *n, int max_wait_ms);
+/* Run until stopped by *sigflag or the control socket. */
+void		 node_run(struct node *n);
+int		 node_stopping(const struct node *n);
+/* Add a peer to n->peers (takes ownership). -1 if full. */
+int		 node_add_peer(struct node *n, struct peer *p);
+/* The Hello frame this node sends, packed; *out malloc()ed. */
+int		 node_hello(struct node *n, unsigned caps, uint8_t **out, size_t *outlen);
+uint64_t	 node_queue_total(const struct node *n);
+
+#endif /* FH_NODE_H */

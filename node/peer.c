@@ -1,0 +1,1070 @@
+/*
+ * peer.c: peers, their links, their priority send queues, and the peer protocol frames.
+ *
+ * A peer is a remote node, known by its Ed25519 key. It may have two links: the outbound
+ * DEALER we connect to a configured peer, and an inbound routing id on one of our listen
+ * ROUTERs when it connects to us. Frames go out on the outbound link when it is up, else on
+ * the inbound one. Each side sends HELLO; the DEALER side sends it whenever its monitor
+ * reports a (re)connection, the ROUTER side answers every HELLO with its own.
+ *
+ * Every frame a peer sends is size-checked by ZeroMQ (ZMQ_MAXMSGSIZE), unpacked with
+ * wire_frame_unpack, and dropped and counted when it is garbage: peer input is never fatal.
+ *
+ * The send queue is ours, not ZeroMQ's (whose high-water mark is kept small): items wait in
+ * one FIFO per priority class and leave highest class first (DESIGN decision 10).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "node.h"
+#ifdef FH_HAVE_SYNC
+#include "sync.h"
+#endif
+
+/* ---- the priority queue ---------------------------------------------------------------- */
+
+void
+pq_init(struct pq *q, size_t max_items, size_t max_bytes)
+{
+	memset(q, 0, sizeof(*q));
+	q->max_items = max_items;
+	q->max_bytes = max_bytes;
+}
+
+static void
+pq_append(struct pq *q, struct pq_item *it)
+{
+	it->next = NULL;
+	it->prev = q->tail[it->prio];
+	if (q->tail[it->prio] != NULL)
+		q->tail[it->prio]->next = it;
+	else
+		q->head[it->prio] = it;
+	q->tail[it->prio] = it;
+	q->n++;
+	q->bytes += it->len;
+}
+
+/* Remove the newest item of class p. */
+static void
+pq_drop_last(struct pq *q, int p)
+{
+	struct pq_item *it = q->tail[p];
+
+	q->tail[p] = it->prev;
+	if (it->prev != NULL)
+		it->prev->next = NULL;
+	else
+		q->head[p] = NULL;
+	q->n--;
+	q->bytes -= it->len;
+	q->dropped++;
+	free(it);
+}
+
+int
+pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint32_t hops)
+{
+	struct pq_item *it;
+	int dropped = 0, p;
+
+	if (prio < 0 || prio >= PRIO_MAX)
+		prio = PRIO_BULK;
+	/* Make room: the lowest class goes first, the never-dropped classes never. */
+	while (q->n > 0 && (q->n + 1 > q->max_items || q->bytes + len > q->max_bytes)) {
+		for (p = PRIO_MAX - 1; p >= 0; p--)
+			if (q->head[p] != NULL)
+				break;
+		if (p <= prio || PRIO_KEEP(p)) {
+			/* Nothing queued is less important than this item (or it is all kept). */
+			if (PRIO_KEEP(prio))
+				break;	/* over the bound, but a warning is never dropped */
+			q->dropped++;
+			return 1;
+		}
+		pq_drop_last(q, p);
+		dropped = 1;
+	}
+	if ((it = malloc(sizeof(*it) + len)) == NULL)
+		return -1;
+	it->prio = prio;
+	it->type = type;
+	it->hops = hops;
+	it->len = len;
+	if (len > 0)
+		memcpy(it->data, data, len);
+	pq_append(q, it);
+	return dropped;
+}
+
+struct pq_item *
+pq_pop(struct pq *q)
+{
+	struct pq_item *it;
+	int p;
+
+	for (p = 0; p < PRIO_MAX; p++) {
+		if ((it = q->head[p]) == NULL)
+			continue;
+		q->head[p] = it->next;
+		if (q->head[p] == NULL)
+			q->tail[p] = NULL;
+		else
+			q->head[p]->prev = NULL;
+		q->n--;
+		q->bytes -= it->len;
+		it->next = it->prev = NULL;
+		return it;
+	}
+	return NULL;
+}
+
+void
+pq_unpop(struct pq *q, struct pq_item *it)
+{
+	it->prev = NULL;
+	it->next = q->head[it->prio];
+	if (it->next != NULL)
+		it->next->prev = it;
+	else
+		q->tail[it->prio] = it;
+	q->head[it->prio] = it;
+	q->n++;
+	q->bytes += it->len;
+}
+
+void
+pq_clear(struct pq *q)
+{
+	struct pq_item *it;
+
+	while ((it = pq_pop(q)) != NULL)
+		free(it);
+}
+
+int
+pq_prio_kind(int kind, int level)
+{
+	switch (kind) {
+	case FENGHUO__KIND__CERT:
+	case FENGHUO__KIND__REVOKE:
+		return PRIO_TRUST;
+	case FENGHUO__KIND__WARNING:
+		switch (level) {
+		case FENGHUO__LEVEL__RED:
+			return PRIO_RED;
+		case FENGHUO__LEVEL__ORANGE:
+			return PRIO_ORANGE;
+		case FENGHUO__LEVEL__YELLOW:
+			return PRIO_YELLOW;
+		default:
+			return PRIO_BLUE;
+		}
+	case FENGHUO__KIND__REPORT:
+		return PRIO_REPORT;
+	case FENGHUO__KIND__RECEIPT:
+		return PRIO_RECEIPT;
+	default:
+		return PRIO_BULK;
+	}
+}
+
+int
+pq_prio_envelope(const uint8_t *env, size_t len)
+{
+	const uint8_t *body, *sig;
+	size_t bodylen, siglen;
+	Fenghuo__Body *b;
+	int prio, level = 0;
+
+	if (fc_envelope_split(env, len, &body, &bodylen, &sig, &siglen) != 0)
+		return PRIO_BULK;
+	if ((b = wire_body_unpack(body, bodylen)) == NULL)
+		return PRIO_BULK;
+	if (b->warning != NULL && b->warning->has_level)
+		level = b->warning->level;
+	prio = pq_prio_kind(b->has_kind ? (int)b->kind : 0, level);
+	fenghuo__body__free_unpacked(b, NULL);
+	return prio;
+}
+
+/* ---- peers ----------------------------------------------------------------------------- */
+
+static const char *const link_names[] = {
+	"none", "connecting", "hello-sent", "up", "down", "refused",
+};
+
+int
+peer_is_up(const struct peer *p)
+{
+	return p->out.state == LINK_UP || p->in.state == LINK_UP;
+}
+
+const char *
+peer_state_name(const struct peer *p)
+{
+	if (peer_is_up(p))
+		return "up";
+	if (p->out.state == LINK_REFUSED || p->in.state == LINK_REFUSED)
+		return "refused";
+	if (p->out.state != LINK_NONE)
+		return link_names[p->out.state];
+	return "down";
+}
+
+const char *
+peer_label(const struct peer *p)
+{
+	static char buf[NODE_NAME_MAX + 32];
+	char hex[17];
+
+	if (p->has_key) {
+		fc_hex(p->key, 4, hex);
+		snprintf(buf, sizeof(buf), "%s (%s)", p->name[0] ? p->name : "?", hex);
+	} else {
+		snprintf(buf, sizeof(buf), "%s", p->name[0] ? p->name : "?");
+	}
+	return buf;
+}
+
+struct peer *
+peer_new(struct node *n, const char *name, const char *address, const uint8_t *key,
+    int configured)
+{
+	struct peer *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	snprintf(p->name, sizeof(p->name), "%s", name != NULL ? name : "");
+	snprintf(p->address, sizeof(p->address), "%s", address != NULL ? address : "");
+	if (key != NULL) {
+		memcpy(p->key, key, FC_PUBLICKEYBYTES);
+		p->has_key = 1;
+	}
+	p->configured = configured;
+	/* curve (B): [limits] queue_items, queue_bytes */
+	pq_init(&p->q, n != NULL ? n->conf->limits.queue_items : PQ_MAX_ITEMS,
+	    n != NULL ? n->conf->limits.queue_bytes : PQ_MAX_BYTES);
+	return p;
+}
+
+void
+peer_free(struct node *n, struct peer **pp)
+{
+	struct peer *p;
+
+	(void)n;
+	if (pp == NULL || (p = *pp) == NULL)
+		return;
+	/* Stop the monitor before closing either end, or libzmq may wait on it at exit. */
+	if (p->out.sock != NULL && p->out.monitor != NULL)
+		(void)zmq_socket_monitor(p->out.sock, NULL, 0);
+	if (p->out.monitor != NULL)
+		zmq_close(p->out.monitor);
+	if (p->out.sock != NULL)
+		zmq_close(p->out.sock);
+	pq_clear(&p->q);
+	free(p);
+	*pp = NULL;
+}
+
+static int
+sockopt_int(void *s, int opt, int v)
+{
+	return zmq_setsockopt(s, opt, &v, sizeof(v));
+}
+
+int
+peer_connect(struct node *n, struct peer *p)
+{
+	char ep[64];
+	int64_t maxmsg = WIRE_FRAME_MAX;
+	uint8_t sk[FC_TKEYBYTES];
+
+	/* curve (B): without the peer's transport key there is no CURVE link to dial yet */
+	if (curve_peer_server_key(n, p, sk) != 0) {
+		log_warnx("peer %s: no transport key known (set [peer %s] transport, or it "
+		    "needs a node certificate): not connecting yet", peer_label(p), p->name);
+		return 0;
+	}
+	if ((p->out.sock = zmq_socket(n->zctx, ZMQ_DEALER)) == NULL)
+		goto err;
+	/* Queue only to completed connections: until then our queue holds everything. */
+	if (sockopt_int(p->out.sock, ZMQ_LINGER, NODE_LINGER_MS) != 0 ||
+	    sockopt_int(p->out.sock, ZMQ_SNDHWM, NODE_SNDHWM) != 0 ||
+	    sockopt_int(p->out.sock, ZMQ_IMMEDIATE, 1) != 0 ||
+	    sockopt_int(p->out.sock, ZMQ_RECONNECT_IVL, NODE_RECONNECT_MS) != 0 ||
+	    sockopt_int(p->out.sock, ZMQ_RECONNECT_IVL_MAX, NODE_RECONNECT_MAX_MS) != 0 ||
+	    zmq_setsockopt(p->out.sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
+	    curve_client(n, p, p->out.sock) != 0)	/* curve (B) */
+		goto err;
+	snprintf(ep, sizeof(ep), "inproc://fh-mon-%p-%u", (void *)n, n->mon_seq++);
+	if (zmq_socket_monitor(p->out.sock, ep,
+	    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)	/* curve (B): failures too */
+		goto err;
+	if ((p->out.monitor = zmq_socket(n->zctx, ZMQ_PAIR)) == NULL ||
+	    sockopt_int(p->out.monitor, ZMQ_LINGER, 0) != 0 ||
+	    zmq_connect(p->out.monitor, ep) != 0)
+		goto err;
+	if (zmq_connect(p->out.sock, p->address) != 0)
+		goto err;
+	p->out.state = LINK_CONNECTING;
+	return 0;
+err:
+	log_warnx("peer %s: cannot connect to %s: %s", peer_label(p), p->address,
+	    zmq_strerror(zmq_errno()));
+	if (p->out.monitor != NULL)
+		zmq_close(p->out.monitor);
+	if (p->out.sock != NULL)
+		zmq_close(p->out.sock);
+	p->out.monitor = p->out.sock = NULL;
+	return -1;
+}
+
+struct peer *
+peer_find_key(struct node *n, const uint8_t key[FC_PUBLICKEYBYTES])
+{
+	size_t i;
+
+	for (i = 0; i < n->npeers; i++)
+		if (n->peers[i]->has_key && !n->peers[i]->dead &&
+		    memcmp(n->peers[i]->key, key, FC_PUBLICKEYBYTES) == 0)
+			return n->peers[i];
+	return NULL;
+}
+
+struct peer *
+peer_find_rid(struct node *n, void *router, const uint8_t *rid, size_t ridlen)
+{
+	size_t i;
+	struct peer *p;
+
+	for (i = 0; i < n->npeers; i++) {
+		p = n->peers[i];
+		if (!p->dead && p->in.sock == router && p->in.ridlen == ridlen &&
+		    p->in.state != LINK_NONE && memcmp(p->in.rid, rid, ridlen) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+int
+frame_pack(const Fenghuo__Frame *f, uint8_t **out, size_t *outlen)
+{
+	size_t len = fenghuo__frame__get_packed_size(f);
+
+	if ((*out = malloc(len > 0 ? len : 1)) == NULL)
+		return -1;
+	*outlen = fenghuo__frame__pack(f, *out);
+	return 0;
+}
+
+/*
+ * Send one frame on link l now. 0 on success, EAGAIN when ZeroMQ's queue is full,
+ * another errno when the link is gone.
+ */
+static int
+link_send(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, size_t len)
+{
+	(void)n;
+	if (l == &p->in) {
+		if (zmq_send(l->sock, l->rid, l->ridlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+			return zmq_errno();
+	}
+	if (zmq_send(l->sock, buf, len, ZMQ_DONTWAIT) < 0)
+		return zmq_errno();
+	l->last_tx = now_mono();
+	p->bytes_out += len;
+	p->msgs_out++;
+	return 0;
+}
+
+static void
+link_down(struct node *n, struct peer *p, struct link *l, const char *why)
+{
+	int was_up = peer_is_up(p);
+
+	(void)n;
+	if (l->state == LINK_UP)
+		l->state = LINK_DOWN;
+	if (was_up && !peer_is_up(p)) {
+		log_info("peer %s: link down (%s)", peer_label(p), why);
+		p->up_since = 0;
+		p->next_sync = 0;
+		/* A new link starts eager both ways (our next HELLO says so). */
+		p->lazy_in = p->lazy_out = 0;
+	}
+}
+
+/* Whether our node key sorts before p's (bytewise): the tie-break between two diallers. */
+static int
+key_lower(struct node *n, const struct peer *p)
+{
+	return memcmp(fc_key_public(n->key), p->key, FC_PUBLICKEYBYTES) < 0;
+}
+
+/*
+ * Whether we run the due reconciliation round with p over our outbound link. Not when p
+ * dials us too (its inbound link is up) and its key is the lower: then it runs the rounds,
+ * and two rounds per pair would push the same messages twice. A pair with at least one up
+ * dialler always has a side that starts.
+ */
+static int
+sync_ours(struct node *n, const struct peer *p)
+{
+	return p->in.state != LINK_UP || key_lower(n, p);
+}
+
+static void
+link_up(struct node *n, struct peer *p, struct link *l)
+{
+	int was_up = peer_is_up(p);
+	uint64_t now = now_mono();
+
+	l->state = LINK_UP;
+	l->last_rx = now;
+	p->refused_logged = 0;
+	if (!was_up) {
+		log_info("peer %s: link up (%s)", peer_label(p),
+		    l == &p->out ? p->address : "inbound");
+		p->up_since = now;
+	}
+	/*
+	 * The side that connected starts reconciliation, on every link up and then every
+	 * sync_interval; an inbound-only peer is synced by the other side. When both sides
+	 * connect, one round per pair is enough (sync_ours): the lower key starts at once,
+	 * the higher one waits NODE_SYNC_DEFER_MS for the peer's own link to show up.
+	 */
+	if (l == &p->out) {
+		if (key_lower(n, p)) {
+			gossip_sync_begin(n, p);
+			p->next_sync = now + (uint64_t)n->conf->sync_interval * 1000;
+		} else {
+			p->next_sync = now + NODE_SYNC_DEFER_MS;
+		}
+	}
+}
+
+static int
+send_hello(struct node *n, struct peer *p, struct link *l)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (node_hello(n, p->lazy_in ? CAP_LAZY : CAP_EAGER, &buf, &len) != 0)
+		return -1;
+	rc = link_send(n, p, l, buf, len);
+	free(buf);
+	l->hello_pending = rc == EAGAIN;
+	if (rc == 0) {
+		l->hello_tx = now_mono();
+		if (l == &p->out && l->state != LINK_UP && l->state != LINK_REFUSED)
+			l->state = LINK_HELLO_SENT;
+	}
+	return rc;
+}
+
+static void
+send_pong(struct node *n, struct peer *p, struct link *l, uint64_t nonce, int has_nonce)
+{
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	Fenghuo__Pong pong = FENGHUO__PONG__INIT;
+	uint8_t buf[32];
+	size_t len;
+
+	pong.has_nonce = has_nonce;
+	pong.nonce = nonce;
+	f.msg_case = FENGHUO__FRAME__MSG_PONG;
+	f.pong = &pong;
+	len = fenghuo__frame__pack(&f, buf);
+	(void)link_send(n, p, l, buf, len);
+}
+
+static void
+send_ping(struct node *n, struct peer *p, struct link *l)
+{
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	Fenghuo__Ping ping = FENGHUO__PING__INIT;
+	uint8_t buf[32];
+	size_t len;
+
+	ping.has_nonce = 1;
+	ping.nonce = now_mono();
+	f.msg_case = FENGHUO__FRAME__MSG_PING;
+	f.ping = &ping;
+	len = fenghuo__frame__pack(&f, buf);
+	(void)link_send(n, p, l, buf, len);
+}
+
+/* Count and (rate-limited) log a frame we drop. */
+static void
+peer_garbage(struct peer *p, const char *what)
+{
+	uint64_t now = now_mono();
+
+	p->garbage++;
+	if (p->garbage_logged_at == 0 || now - p->garbage_logged_at >= 60000) {
+		if (p->garbage_unlogged > 0)
+			log_warnx("peer %s: dropped %s (and %llu more frames since the last "
+			    "report)", peer_label(p), what,
+			    (unsigned long long)p->garbage_unlogged);
+		else
+			log_warnx("peer %s: dropped %s", peer_label(p), what);
+		p->garbage_logged_at = now;
+		p->garbage_unlogged = 0;
+	} else {
+		p->garbage_unlogged++;
+	}
+}
+
+/* Check a Hello; NULL if acceptable, else why not (for the log). */
+static const char *
+hello_check(const Fenghuo__Hello *h, char *why, size_t whylen)
+{
+	if (!h->has_protocol_version || h->protocol_version != WIRE_PROTOCOL_VERSION) {
+		snprintf(why, whylen, "protocol version %u, we speak %d",
+		    h->has_protocol_version ? h->protocol_version : 0, WIRE_PROTOCOL_VERSION);
+		return why;
+	}
+	if (!h->has_node_key || h->node_key.len != FC_PUBLICKEYBYTES) {
+		snprintf(why, whylen, "HELLO without a valid node key");
+		return why;
+	}
+	return NULL;
+}
+
+/*
+ * Copy a peer-chosen string (name, endpoint) for logs and JSON: printable ASCII, or the
+ * whole of it when it is valid UTF-8; anything else becomes '?'.
+ */
+static void
+peer_string(const char *s, char *out, size_t outlen)
+{
+	size_t i, j = 0, len;
+	int utf8;
+
+	if (s == NULL) {
+		out[0] = '\0';
+		return;
+	}
+	len = strnlen(s, outlen - 1);
+	utf8 = fc_utf8_valid(s, len);
+	for (i = 0; i < len && j + 1 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\' || (c >= 0x80 && !utf8))
+			c = '?';
+		out[j++] = (char)c;
+	}
+	out[j] = '\0';
+}
+
+static void
+hello_name(const Fenghuo__Hello *h, char *out, size_t outlen)
+{
+	peer_string(h->name, out, outlen);
+}
+
+static void
+refuse(struct node *n, struct peer *p, struct link *l, const char *why)
+{
+	(void)n;
+	l->state = LINK_REFUSED;
+	l->hello_tx = now_mono();
+	if (!p->refused_logged) {
+		const char *where = p->address[0] ? p->address : "inbound";
+
+		log_warnx("peer %s (%s%s): link refused: %s", peer_label(p),
+		    l == &p->out || strcmp(where, "inbound") == 0 ? "" : "inbound from ", where,
+		    why);
+		p->refused_logged = 1;
+	}
+}
+
+/* What the peer wants from us: ids only when it says lazy and not eager. */
+static void
+hello_caps(struct peer *p, const Fenghuo__Hello *h)
+{
+	int lazy = h->has_capabilities && (h->capabilities & (CAP_EAGER | CAP_LAZY)) == CAP_LAZY;
+
+	if (lazy != p->lazy_out)
+		log_debug("peer %s: it wants %s", peer_label(p), lazy ? "ids only (prune)" :
+		    "full messages (graft)");
+	p->lazy_out = lazy;
+}
+
+void
+peer_set_lazy_in(struct node *n, struct peer *p, int lazy)
+{
+	struct link *l;
+
+	if (p->lazy_in == lazy)
+		return;
+	p->lazy_in = lazy;
+	if (lazy)
+		p->prunes++;
+	else
+		p->grafts++;
+	log_debug("peer %s: %s", peer_label(p), lazy ? "prune (ids only from now)" :
+	    "graft (full messages again)");
+	if ((l = (p->out.state == LINK_UP ? &p->out : p->in.state == LINK_UP ? &p->in : NULL)) !=
+	    NULL) {
+		p->caps_tx = now_mono();
+		(void)send_hello(n, p, l);
+	}
+}
+
+/*
+ * PRUNE and GRAFT travel on one connection, and the peer's answers to its own HELLOs (which
+ * carry our capabilities as they were) on the other: an older answer can overtake a newer
+ * PRUNE and undo it at the peer. Nothing on the wire orders the two, so the caller notices
+ * the peer acting on stale capabilities (a full copy after PRUNE, a HAVE after GRAFT) and
+ * we say it again. Rate-limited: copies sent before the peer got our HELLO still arrive.
+ */
+void
+peer_resend_caps(struct node *n, struct peer *p)
+{
+	struct link *l;
+	uint64_t now = now_mono();
+
+	if (p->caps_tx != 0 && now - p->caps_tx < NODE_GRAFT_MS)
+		return;
+	if ((l = (p->out.state == LINK_UP ? &p->out : p->in.state == LINK_UP ? &p->in : NULL)) ==
+	    NULL)
+		return;
+	p->caps_tx = now;
+	log_debug("peer %s: %s again (it acts on older capabilities)", peer_label(p),
+	    p->lazy_in ? "prune" : "graft");
+	(void)send_hello(n, p, l);
+}
+
+/* HELLO on our DEALER: the answer to ours. */
+static void
+hello_out(struct node *n, struct peer *p, const Fenghuo__Hello *h)
+{
+	char why[128], hex[2 * FC_PUBLICKEYBYTES + 1];
+
+	if (hello_check(h, why, sizeof(why)) != NULL) {
+		refuse(n, p, &p->out, why);
+		return;
+	}
+	if (memcmp(h->node_key.data, p->key, FC_PUBLICKEYBYTES) != 0) {
+		snprintf(why, sizeof(why), "presents key %s, configured is another",
+		    fc_hex(h->node_key.data, FC_PUBLICKEYBYTES, hex));
+		refuse(n, p, &p->out, why);
+		return;
+	}
+	if (memcmp(h->node_key.data, fc_key_public(n->key), FC_PUBLICKEYBYTES) == 0) {
+		refuse(n, p, &p->out, "it is this node itself");
+		return;
+	}
+	if (p->out.state != LINK_UP)
+		link_up(n, p, &p->out);
+	hello_caps(p, h);
+}
+
+/* HELLO on a listen ROUTER from a routing id; p is its peer if already known. */
+static void
+hello_in(struct node *n, void *router, const uint8_t *rid, size_t ridlen, struct peer *p,
+    const Fenghuo__Hello *h)
+{
+	char why[128], name[NODE_NAME_MAX + 1];
+	struct peer *q;
+	const char *bad;
+
+	hello_name(h, name, sizeof(name));
+	bad = hello_check(h, why, sizeof(why));
+	if (bad == NULL)
+		bad = curve_hello_bind(n, h->node_key.data, why, sizeof(why));	/* curve (B) */
+	if (bad == NULL && fc_memeq_ct(h->node_key.data, fc_key_public(n->key),
+	    FC_PUBLICKEYBYTES) == 0)
+		bad = "it is this node itself";
+	q = (bad == NULL || (h->has_node_key && h->node_key.len == FC_PUBLICKEYBYTES)) ?
+	    peer_find_key(n, h->node_key.data) : NULL;
+	if (q == NULL)
+		q = p;
+	if (q == NULL) {
+		q = peer_new(n, name[0] ? name : "inbound", "inbound",
+		    (h->has_node_key && h->node_key.len == FC_PUBLICKEYBYTES) ?
+		    h->node_key.data : NULL, 0);
+		if (q == NULL || node_add_peer(n, q) != 0) {
+			peer_free(n, &q);
+			n->unknown_frames++;
+			return;
+		}
+		if (h->n_endpoints > 0 && h->endpoints[0] != NULL)
+			peer_string(h->endpoints[0], q->address, sizeof(q->address));
+	}
+	/* A peer that reconnected has a new routing id; the old one is gone. */
+	if (q != p && p != NULL && !p->configured && p->in.state != LINK_UP) {
+		p->in.state = LINK_NONE;
+		p->dead = 1;
+	}
+	q->in.sock = router;
+	memcpy(q->in.rid, rid, ridlen);
+	q->in.ridlen = ridlen;
+	q->in.last_rx = now_mono();
+	if (q->in.state == LINK_NONE)
+		q->in.state = LINK_HELLO_SENT;
+	/* Answer with our HELLO either way: a refused peer learns our version from it. */
+	(void)send_hello(n, q, &q->in);
+	if (bad != NULL) {
+		refuse(n, q, &q->in, bad);
+		return;
+	}
+	if (q->in.state != LINK_UP)
+		link_up(n, q, &q->in);
+	hello_caps(q, h);
+}
+
+/* Dispatch a decoded frame from an accepted link. */
+static void
+frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Frame *f)
+{
+	size_t i;
+
+	switch (f->msg_case) {
+	case FENGHUO__FRAME__MSG_PING:
+		send_pong(n, p, l, f->ping->nonce, f->ping->has_nonce);
+		break;
+	case FENGHUO__FRAME__MSG_PONG:
+		break;	/* last_rx is all it is for */
+	case FENGHUO__FRAME__MSG_PUSH:
+		for (i = 0; i < f->push->n_envelopes; i++) {
+			uint32_t hops = i < f->push->n_hops ? f->push->hops[i] : 0;
+
+			if (hops < UINT32_MAX)
+				hops++;
+			(void)gossip_add(n, f->push->envelopes[i].data, f->push->envelopes[i].len,
+			    p->key, hops, NULL, 0);
+		}
+		break;
+	case FENGHUO__FRAME__MSG_HAVE:
+		gossip_have_recv(n, p, f->have);
+		break;
+	case FENGHUO__FRAME__MSG_WANT:
+		gossip_want_recv(n, p, f->want);
+		break;
+	case FENGHUO__FRAME__MSG_SYNC:
+		gossip_sync_recv(n, p, f->sync);
+		break;
+	default:
+		peer_garbage(p, "a frame of unknown type");
+		break;
+	}
+}
+
+void
+peer_recv(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, size_t len)
+{
+	Fenghuo__Frame *f;
+
+	p->bytes_in += len;
+	p->msgs_in++;
+	if (!curve_peer_frame(n, p))
+		return;	/* curve (B): over its frame rate, dropped before decoding */
+	if ((f = wire_frame_unpack(buf, len)) == NULL) {
+		peer_garbage(p, "an undecodable frame");
+		return;
+	}
+	if (l->state == LINK_REFUSED) {
+		/* Only a new HELLO may change its mind; everything else is ignored. */
+		if (f->msg_case == FENGHUO__FRAME__MSG_HELLO) {
+			if (l == &p->out)
+				hello_out(n, p, f->hello);
+			else
+				hello_in(n, l->sock, l->rid, l->ridlen, p, f->hello);
+		}
+		fenghuo__frame__free_unpacked(f, NULL);
+		return;
+	}
+	l->last_rx = now_mono();
+	p->last_seen_ms = now_wall();
+	if (l->state == LINK_DOWN && f->msg_case != FENGHUO__FRAME__MSG_HELLO) {
+		/* Silent for a while, but alive after all. */
+		link_up(n, p, l);
+	}
+	if (f->msg_case == FENGHUO__FRAME__MSG_HELLO) {
+		if (l == &p->out)
+			hello_out(n, p, f->hello);
+		else
+			hello_in(n, l->sock, l->rid, l->ridlen, p, f->hello);
+	} else if (l->state != LINK_UP) {
+		peer_garbage(p, "a frame before HELLO");
+	} else {
+		frame_dispatch(n, p, l, f);
+	}
+	fenghuo__frame__free_unpacked(f, NULL);
+}
+
+void
+peer_recv_unknown(struct node *n, void *router, const uint8_t *rid, size_t ridlen,
+    const uint8_t *buf, size_t len)
+{
+	Fenghuo__Frame *f;
+	struct peer *p;
+	uint64_t now;
+
+	f = wire_frame_unpack(buf, len);
+	if (f != NULL && f->msg_case == FENGHUO__FRAME__MSG_HELLO) {
+		hello_in(n, router, rid, ridlen, NULL, f->hello);
+		if ((p = peer_find_rid(n, router, rid, ridlen)) != NULL) {
+			p->bytes_in += len;
+			p->msgs_in++;
+			p->last_seen_ms = now_wall();
+		}
+		fenghuo__frame__free_unpacked(f, NULL);
+		return;
+	}
+	if (f != NULL)
+		fenghuo__frame__free_unpacked(f, NULL);
+	/* From a connection that never said HELLO (or a restarted peer's stale traffic). */
+	n->unknown_frames++;
+	now = now_mono();
+	if (n->unknown_logged_at == 0 || now - n->unknown_logged_at >= 60000) {
+		log_warnx("dropped a %s frame from an inbound connection without HELLO "
+		    "(%llu so far)", f != NULL ? "non-HELLO" : "garbage",
+		    (unsigned long long)n->unknown_frames);
+		n->unknown_logged_at = now;
+	}
+}
+
+void
+peer_monitor_event(struct node *n, struct peer *p)
+{
+	zmq_msg_t m;
+	uint16_t ev = 0;
+	int more, part = 0;
+
+	/* Two parts: event number (2 bytes) + value (4 bytes), then the endpoint. */
+	do {
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, p->out.monitor, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			return;
+		}
+		if (part == 0 && zmq_msg_size(&m) >= 2)
+			memcpy(&ev, zmq_msg_data(&m), sizeof(ev));
+		more = zmq_msg_more(&m);
+		zmq_msg_close(&m);
+		part++;
+	} while (more);
+
+	if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+		log_debug("peer %s: connected to %s", peer_label(p), p->address);
+		curve_handshake(n, p, 0);	/* curve (B) */
+		p->out.connected = 1;
+		if (p->out.state == LINK_UP)
+			link_down(n, p, &p->out, "reconnected");
+		if (p->out.state != LINK_REFUSED)
+			p->out.state = LINK_CONNECTING;
+		/* HELLO on every (re)connection: a restarted peer knows nothing of us. */
+		(void)send_hello(n, p, &p->out);
+	} else if (ev == ZMQ_EVENT_DISCONNECTED) {
+		p->out.connected = 0;
+		p->out.hello_pending = 0;
+		link_down(n, p, &p->out, "disconnected");
+		if (p->out.state != LINK_REFUSED)
+			p->out.state = LINK_CONNECTING;
+	} else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+	    ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+	    ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+		curve_handshake(n, p, ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? 1 : 2);	/* B */
+	}
+}
+
+int
+peer_queue_frame(struct peer *p, int prio, const uint8_t *buf, size_t len)
+{
+	return pq_push(&p->q, prio, PQ_FRAME, buf, len, 0);
+}
+
+int
+peer_queue_envelope(struct node *n, struct peer *p, const uint8_t *env, size_t len,
+    uint32_t hops)
+{
+	(void)n;
+	return pq_push(&p->q, pq_prio_envelope(env, len), PQ_ENVELOPE, env, len, hops);
+}
+
+/* The link frames for p go out on, or NULL if none is up. */
+static struct link *
+peer_link(struct peer *p)
+{
+	if (p->out.state == LINK_UP)
+		return &p->out;
+	if (p->in.state == LINK_UP)
+		return &p->in;
+	return NULL;
+}
+
+int
+peer_flush(struct node *n, struct peer *p)
+{
+	struct pq_item *batch[NODE_PUSH_MAX], *it;
+	ProtobufCBinaryData envs[NODE_PUSH_MAX];
+	uint32_t hops[NODE_PUSH_MAX];
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	Fenghuo__Push push = FENGHUO__PUSH__INIT;
+	Fenghuo__Have have = FENGHUO__HAVE__INIT;
+	struct link *l;
+	uint8_t *buf;
+	size_t nb, bytes, len, i;
+	int rc, type;
+
+	if ((l = peer_link(p)) == NULL)
+		return 0;
+	l->blocked = 0;
+	while ((it = pq_pop(&p->q)) != NULL) {
+		if (it->type == PQ_FRAME) {
+			rc = link_send(n, p, l, it->data, it->len);
+			if (rc == EAGAIN) {
+				pq_unpop(&p->q, it);
+				l->blocked = 1;
+				return 1;
+			}
+			free(it);
+			if (rc != 0) {
+				link_down(n, p, l, zmq_strerror(rc));
+				return 0;
+			}
+			continue;
+		}
+		/* Gather envelopes (or ids) in priority order into one PUSH (or HAVE). */
+		nb = 0;
+		bytes = 0;
+		type = it->type;
+		batch[nb++] = it;
+		bytes += it->len;
+		while (nb < NODE_PUSH_MAX && bytes < NODE_PUSH_BYTES &&
+		    (it = pq_pop(&p->q)) != NULL) {
+			if (it->type != type || bytes + it->len > NODE_PUSH_BYTES) {
+				pq_unpop(&p->q, it);
+				break;
+			}
+			batch[nb++] = it;
+			bytes += it->len;
+		}
+		for (i = 0; i < nb; i++) {
+			envs[i].data = batch[i]->data;
+			envs[i].len = batch[i]->len;
+			hops[i] = batch[i]->hops;
+		}
+		if (type == PQ_HAVE) {
+			have.n_ids = nb;
+			have.ids = envs;
+			f.msg_case = FENGHUO__FRAME__MSG_HAVE;
+			f.have = &have;
+		} else {
+			push.n_envelopes = nb;
+			push.envelopes = envs;
+			push.n_hops = nb;
+			push.hops = hops;
+			f.msg_case = FENGHUO__FRAME__MSG_PUSH;
+			f.push = &push;
+		}
+		if (frame_pack(&f, &buf, &len) != 0)
+			rc = ENOMEM;
+		else {
+			rc = link_send(n, p, l, buf, len);
+			free(buf);
+		}
+		if (rc == EAGAIN || rc == ENOMEM) {
+			while (nb > 0)
+				pq_unpop(&p->q, batch[--nb]);
+			l->blocked = 1;
+			return 1;
+		}
+		for (i = 0; i < nb; i++)
+			free(batch[i]);
+		if (rc != 0) {
+			link_down(n, p, l, zmq_strerror(rc));
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * Timer duties of one peer:
+ *  - outbound link connected but unanswered: re-send HELLO every NODE_HELLO_RETRY_MS;
+ *  - a refused outbound link: try HELLO again after NODE_REFUSED_RETRY_MS (quietly);
+ *  - an up link silent for NODE_DEAD_MS: down (the DEALER side keeps sending HELLO);
+ *  - an up outbound link idle for NODE_PING_MS: PING;
+ *  - reconciliation every sync_interval on up outbound links (one side per pair).
+ */
+uint64_t
+peer_cron(struct node *n, struct peer *p, uint64_t now)
+{
+	uint64_t next = now + NODE_CRON_MS;
+	struct link *o = &p->out, *in = &p->in;
+
+	if (o->sock != NULL && o->connected && o->hello_pending) {
+		/* ZeroMQ had not attached the new connection yet: try again shortly. */
+		(void)send_hello(n, p, o);
+		if (o->hello_pending)
+			next = min_u64(next, now + 20);
+	}
+	if (o->sock != NULL) {
+		switch (o->state) {
+		case LINK_HELLO_SENT:
+		case LINK_DOWN:
+			if (now - o->hello_tx >= NODE_HELLO_RETRY_MS)
+				(void)send_hello(n, p, o);
+			next = min_u64(next, o->hello_tx + NODE_HELLO_RETRY_MS);
+			break;
+		case LINK_REFUSED:
+			if (now - o->hello_tx >= NODE_REFUSED_RETRY_MS) {
+				o->hello_tx = now;
+				(void)send_hello(n, p, o);
+				o->state = LINK_REFUSED;
+			}
+			break;
+		case LINK_UP:
+			if (now - o->last_rx >= NODE_DEAD_MS) {
+				link_down(n, p, o, "silent for 30 s");
+				o->hello_tx = now;
+				(void)send_hello(n, p, o);
+				o->state = LINK_DOWN;
+				break;
+			}
+			/* Idle on our side: the peer's inbound liveness needs to hear from us. */
+			if (now - o->last_tx >= NODE_PING_MS)
+				send_ping(n, p, o);
+			next = min_u64(next, o->last_tx + NODE_PING_MS);
+			next = min_u64(next, o->last_rx + NODE_DEAD_MS);
+			if (p->next_sync != 0 && now >= p->next_sync) {
+				if (sync_ours(n, p))
+					gossip_sync_begin(n, p);
+				p->next_sync = now + (uint64_t)n->conf->sync_interval * 1000;
+			}
+			if (p->next_sync != 0)
+				next = min_u64(next, p->next_sync);
+			break;
+		default:
+			break;
+		}
+	}
+	if (in->state == LINK_UP && now - in->last_rx >= NODE_DEAD_MS)
+		link_down(n, p, in, "inbound silent for 30 s");
+	/*
+	 * An inbound-only peer gone for good (or refused and silent) is forgotten after a
+	 * while, so that strangers cannot fill the peer table for ever.
+	 */
+	if (!p->configured && !p->px_discovered && !peer_is_up(p) &&
+	    now - in->last_rx >= 10 * 60 * 1000)
+		p->dead = 1;
+	return next;
+}

@@ -1,0 +1,121 @@
+/*
+ * wire.c: bounded unpacking of protobuf-c messages and the names of enum values.
+ *
+ * protobuf-c trusts the length it is given; every unpack in fenghuo goes through here so that
+ * no caller can hand it more than the protocol allows.
+ */
+#include <string.h>
+
+#include "wire.h"
+
+Fenghuo__Envelope *
+wire_envelope_unpack(const uint8_t *buf, size_t len)
+{
+	if (buf == NULL || len == 0 || len > WIRE_ENVELOPE_MAX)
+		return NULL;
+	return fenghuo__envelope__unpack(NULL, len, buf);
+}
+
+Fenghuo__Body *
+wire_body_unpack(const uint8_t *buf, size_t len)
+{
+	if (buf == NULL || len == 0 || len > WIRE_ENVELOPE_MAX)
+		return NULL;
+	return fenghuo__body__unpack(NULL, len, buf);
+}
+
+Fenghuo__Frame *
+wire_frame_unpack(const uint8_t *buf, size_t len)
+{
+	if (buf == NULL || len == 0 || len > WIRE_FRAME_MAX)
+		return NULL;
+	return fenghuo__frame__unpack(NULL, len, buf);
+}
+
+/* Index = enum value; NULL marks a value without a name. */
+static const char *const kind_names[] = {
+	NULL, "report", "warning", "receipt", "cert", "revoke", "announce",
+};
+static const char *const level_names[] = { NULL, "blue", "yellow", "orange", "red" };
+static const char *const stage_names[] = {
+	NULL, "delivered", "registered", "verified", "handling", "closed",
+};
+static const char *const role_names[] = {
+	NULL, "node", "reporter", "verifier", "issuer", "admin",
+};
+static const char *const msgtype_names[] = { NULL, "alert", "update", "cancel" };
+static const char *const urgency_names[] = {
+	NULL, "immediate", "expected", "future", "past", "unknown",
+};
+static const char *const severity_names[] = {
+	NULL, "extreme", "severe", "moderate", "minor", "unknown",
+};
+static const char *const certainty_names[] = {
+	NULL, "observed", "likely", "possible", "unlikely", "unknown",
+};
+static const char *const response_names[] = {
+	NULL, "shelter", "evacuate", "prepare", "execute", "avoid", "monitor", "assess",
+	"allclear", "none",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *
+name_of(const char *const *names, size_t n, int v)
+{
+	if (v < 0 || (size_t)v >= n)
+		return NULL;
+	return names[v];
+}
+
+static int
+parse_of(const char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+#define NAMES(fn, table)						\
+const char *								\
+wire_##fn##_name(int v)							\
+{									\
+	return name_of(table, NELEM(table), v);				\
+}									\
+int									\
+wire_##fn##_parse(const char *name)					\
+{									\
+	return parse_of(table, NELEM(table), name);			\
+}
+
+NAMES(kind, kind_names)
+NAMES(level, level_names)
+NAMES(stage, stage_names)
+NAMES(role, role_names)
+NAMES(msgtype, msgtype_names)
+NAMES(urgency, urgency_names)
+NAMES(severity, severity_names)
+NAMES(certainty, certainty_names)
+NAMES(response, response_names)
+
+int
+wire_level_severity(int level)
+{
+	switch (level) {
+	case FENGHUO__LEVEL__BLUE:
+		return FENGHUO__SEVERITY__MINOR;
+	case FENGHUO__LEVEL__YELLOW:
+		return FENGHUO__SEVERITY__MODERATE;
+	case FENGHUO__LEVEL__ORANGE:
+		return FENGHUO__SEVERITY__SEVERE;
+	case FENGHUO__LEVEL__RED:
+		return FENGHUO__SEVERITY__EXTREME;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,63 @@
+/*
+ * wire.h: the one public header of proto/.
+ *
+ * It exposes the protobuf-c types generated from fenghuo.proto and a few helpers that every
+ * other module needs: size limits, bounded unpacking, and the names of enum values as they
+ * appear on the command line, in JSON and in docs/PROTOCOL.md.
+ */
+#ifndef FH_WIRE_H
+#define FH_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fenghuo.pb-c.h"
+
+#define WIRE_BODY_VERSION	1	/* Body.version written by this code */
+#define WIRE_PROTOCOL_VERSION	1	/* Hello.protocol_version spoken by this code */
+
+#define WIRE_ENVELOPE_MAX	(64 * 1024)	/* serialized Envelope, bytes */
+#define WIRE_TEXT_MAX		(16 * 1024)	/* Body.text, bytes */
+#define WIRE_TITLE_MAX		256		/* Body.title, bytes */
+#define WIRE_FRAME_MAX		(1024 * 1024)	/* one peer frame, bytes */
+#define WIRE_ID_BYTES		32
+#define WIRE_KEY_BYTES		32
+#define WIRE_SIG_BYTES		64
+
+/*
+ * Bounded unpacking. Each returns NULL when len exceeds the limit for that type or the bytes
+ * do not decode. The result is owned by the caller and freed with the matching
+ * fenghuo__*__free_unpacked(p, NULL).
+ */
+Fenghuo__Envelope	*wire_envelope_unpack(const uint8_t *buf, size_t len);
+Fenghuo__Body		*wire_body_unpack(const uint8_t *buf, size_t len);
+Fenghuo__Frame		*wire_frame_unpack(const uint8_t *buf, size_t len);
+
+/*
+ * Names of enum values ("report", "red", "handling", ...), lower case, as used by the CLI,
+ * JSON output and the docs. *_name returns NULL for a value without a name; *_parse returns
+ * the value, or -1 for an unknown name.
+ */
+const char	*wire_kind_name(int kind);
+int		 wire_kind_parse(const char *name);
+const char	*wire_level_name(int level);
+int		 wire_level_parse(const char *name);
+const char	*wire_stage_name(int stage);
+int		 wire_stage_parse(const char *name);
+const char	*wire_role_name(int role);
+int		 wire_role_parse(const char *name);
+const char	*wire_msgtype_name(int v);
+int		 wire_msgtype_parse(const char *name);
+const char	*wire_urgency_name(int v);
+int		 wire_urgency_parse(const char *name);
+const char	*wire_severity_name(int v);
+int		 wire_severity_parse(const char *name);
+const char	*wire_certainty_name(int v);
+int		 wire_certainty_parse(const char *name);
+const char	*wire_response_name(int v);
+int		 wire_response_parse(const char *name);
+
+/* The CAP severity that a colour level stands for (DESIGN decision 3), or 0. */
+int		 wire_level_severity(int level);
+
+#endif /* FH_WIRE_H */

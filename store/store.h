@@ -1,0 +1,241 @@
+/*
+ * store.h: the one public header of store/ (prefix store_).
+ *
+ * One LMDB environment in a directory, owned by struct store; only store/ calls mdb_*.
+ * Named databases:
+ *   ids    id -> created_ms (8 bytes BE)            (dedupe and lookup; small, see store.c)
+ *   msgs   created_ms (8 bytes BE) || id -> seen record || serialized Envelope (the signed
+ *          bytes, never re-encoded); the seen record (first seen, from which peer, hops,
+ *          kind, flags) is a fixed 70-byte header
+ *   order  created_ms (8 bytes BE) || id -> ""     (DESIGN decision 5; reconciliation)
+ *   time   display_ms (8 bytes BE) || id -> ""     (listing; = created_ms unless clock-skewed)
+ *   refs   ref id || id -> ""                      (receipts/updates of a message: one range)
+ *   meta   "schema" -> version, ...
+ *
+ * Every write goes through store_put_batch(): one write transaction per batch (group
+ * commit), dedupe before verify (DESIGN decision 6), and fc_validate() for every new id.
+ * Nothing is written for a rejected message. A full map (MDB_MAP_FULL) grows the map and
+ * retries the batch; it is never fatal.
+ *
+ * Errors follow LMDB: 0 is success, positive values are errno, negative ones are LMDB's or
+ * the STORE_* codes below; store_strerror() describes all of them. store/ never logs, never
+ * exits, never touches ZeroMQ.
+ *
+ * Threads and processes: one struct store per process and thread of use. Several processes
+ * may open the same directory (the daemon writes, the CLI reads; LMDB serialises writers).
+ * Never use a struct store after fork().
+ */
+#ifndef FH_STORE_H
+#define FH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+
+#define STORE_SCHEMA_VERSION	1
+
+#define STORE_NOTFOUND	(-40001)	/* no such id / prefix */
+#define STORE_AMBIGUOUS	(-40002)	/* prefix matches more than one id */
+#define STORE_ESCHEMA	(-40003)	/* store written by another schema version: refused */
+#define STORE_ECORRUPT	(-40004)	/* a record read back does not validate */
+#define STORE_EINVAL	(-40005)	/* bad argument */
+
+#define STORE_KEYBYTES	(8 + FC_IDBYTES)	/* order/time key: ms BE || id */
+
+/* store_open flags */
+#define STORE_RDONLY	0x1u	/* read-only; fails with ENOENT if no store exists yet */
+
+struct store;
+
+/*
+ * Open (creating unless STORE_RDONLY) the store in directory dir, which must exist.
+ * A store of another schema version is refused with STORE_ESCHEMA.
+ */
+int		 store_open(const char *dir, unsigned flags, struct store **out);
+/*
+ * store_open with an initial map size in bytes (0 = the default, 256 MiB). The map still
+ * grows by doubling whenever it fills; a tiny value exists to test that growth. An existing
+ * store keeps at least the map size recorded in it.
+ */
+int		 store_open_ex(const char *dir, unsigned flags, size_t mapsize,
+		    struct store **out);
+/* The current map size in bytes (it grows on demand). */
+int		 store_map_size(struct store *st, size_t *out);
+/*
+ * The schema version recorded in the store in dir, without opening it for use: for the
+ * message after STORE_ESCHEMA ("store was written by schema version N; this fenghuo reads
+ * version M"). ENOENT if dir holds no store, STORE_NOTFOUND if it records no version.
+ * WARNING: only while this process has no struct store open on dir (LMDB: an environment
+ * must not be opened twice in one process; closing the second drops the first one's locks).
+ */
+int		 store_schema_version(const char *dir, uint32_t *version);
+/* Close the environment and free; sets *st to NULL. NULL is fine. */
+void		 store_close(struct store **st);
+const char	*store_strerror(int err);
+
+/* ---- writing --------------------------------------------------------------------------- */
+
+enum store_status {
+	STORE_NEW = 1,		/* validated and stored */
+	STORE_DUP,		/* already stored; not verified again */
+	STORE_REJECTED,		/* failed validation; reason says why; nothing stored */
+	STORE_HELD,		/* valid, but the policy hook held it; nothing stored */
+};
+
+struct store_put {
+	/* in */
+	const uint8_t	*env;		/* serialized Envelope */
+	size_t		 len;
+	const uint8_t	*from;		/* 32-byte key of the peer it came from; NULL = local */
+	uint32_t	 hops;		/* hops travelled before reaching this node */
+	/* out */
+	int		 status;	/* enum store_status */
+	int		 reason;	/* enum fc_reason when STORE_REJECTED */
+	uint8_t		 id[FC_IDBYTES];/* set unless reason is FC_R_DECODE/FC_R_TOO_BIG */
+	uint32_t	 flags;		/* FC_MSG_* of a new message */
+	int		 kind;		/* Body.kind of a new message */
+	/* out, with a policy hook (store_set_policy): its reason when it rejected or held */
+	int		 policy_reason;
+};
+
+/*
+ * Store a batch in one write transaction. For each item: compute the id (no signature
+ * check), skip it as STORE_DUP if known (also within the batch), else fc_validate() it and
+ * store it with its indexes and seen record, or mark it STORE_REJECTED with a reason.
+ * now_ms is the node's clock, recorded as the first-seen time of new messages.
+ *
+ * Returns 0 when the transaction committed: every STORE_NEW item is then durable (DESIGN
+ * decision 7) and may be acknowledged and forwarded. On an error nothing of the batch is
+ * stored and the statuses must be ignored.
+ */
+int		 store_put_batch(struct store *st, struct store_put *items, size_t n,
+		    uint64_t now_ms);
+
+/*
+ * A policy hook (the daemon's trust policy, docs/TRUST.md): store_put_batch() calls it for
+ * every new message right after fc_validate() passed, so a message is verified once and
+ * judged before anything of it is written. item is the batch entry (its env/len are the
+ * serialized envelope), msg the validated message; both are valid only during the call, so
+ * copy what you keep. Return STORE_POLICY_ACCEPT (the message is stored), _REJECT (marked
+ * STORE_REJECTED with reason FC_R_POLICY) or _HOLD (marked STORE_HELD: the hook keeps it
+ * if it wants it), and set *reason_out (copied to item->policy_reason) when not accepting.
+ * The values are those of FC_POLICY_ACCEPT/_REJECT/_HOLD.
+ *
+ * WARNING: the hook runs inside the batch's write transaction: it must not call any store_
+ * function. It may run more than once for the same item (a full map redoes the whole
+ * batch, and an error aborts it, so an accepted message may end up not stored): whatever it
+ * records must be idempotent and harmless when the message is offered again. Items later
+ * in the batch see what it recorded for earlier ones (e.g. a CERT it accepted).
+ */
+#define STORE_POLICY_ACCEPT	0
+#define STORE_POLICY_REJECT	1
+#define STORE_POLICY_HOLD	2
+typedef int	(*store_policy_fn)(void *arg, const struct store_put *item,
+		    const struct fc_msg *msg, uint64_t now_ms, int *reason_out);
+/* Set (fn NULL: remove) the policy hook of st. */
+void		 store_set_policy(struct store *st, store_policy_fn fn, void *arg);
+
+/* ---- reading --------------------------------------------------------------------------- */
+
+struct store_seen {
+	uint64_t	 first_seen_ms;	/* this node's clock */
+	uint64_t	 time_ms;	/* display time: created_ms, or first_seen_ms if skewed */
+	uint64_t	 created_ms;	/* the author's claim */
+	uint8_t		 from[FC_PUBLICKEYBYTES];
+	int		 has_from;	/* 0: written locally */
+	uint32_t	 hops;
+	uint32_t	 flags;		/* FC_MSG_* */
+	int		 kind;
+};
+
+/* A message copied out of the store. Owned by the caller; release with store_msg_clear(). */
+struct store_msg {
+	uint8_t		 id[FC_IDBYTES];
+	uint8_t		*env;
+	size_t		 len;
+	struct store_seen seen;
+};
+
+/* STORE_NOTFOUND if absent. */
+int		 store_get(struct store *st, const uint8_t id[FC_IDBYTES], struct store_msg *out);
+/* hex: 8..64 hex digits. STORE_NOTFOUND, STORE_AMBIGUOUS or STORE_EINVAL. */
+int		 store_get_prefix(struct store *st, const char *hex, struct store_msg *out);
+void		 store_msg_clear(struct store_msg *msg);
+/* 1 if id is stored, 0 if not, or a negative/errno error. */
+int		 store_has(struct store *st, const uint8_t id[FC_IDBYTES]);
+
+/*
+ * A message seen during iteration. The pointers are valid only during the callback (they
+ * point into the read transaction); copy what you keep.
+ */
+struct store_view {
+	const uint8_t		*id;
+	const uint8_t		*env;
+	size_t			 len;
+	const struct store_seen	*seen;
+};
+/*
+ * Return 0 to go on, anything else to stop (store_iter_* then returns that value).
+ * A callback may read the store (store_get, store_iter_refs, ...: each its own read
+ * transaction) but must not call store_put_batch(): growing the map needs every
+ * transaction of the process closed.
+ */
+typedef int	(*store_iter_fn)(void *ctx, const struct store_view *v);
+
+/*
+ * Messages with display time in [since_ms, until_ms) (until_ms 0 = no bound), of the given
+ * kind (0 = all), newest first if newest_first, else oldest first.
+ */
+int		 store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, int kind,
+		    int newest_first, store_iter_fn fn, void *ctx);
+/* Messages whose refs include id (receipts, updates, cancels), oldest first. */
+int		 store_iter_refs(struct store *st, const uint8_t id[FC_IDBYTES], store_iter_fn fn,
+		    void *ctx);
+
+/* Number of stored messages. */
+int		 store_count(struct store *st, uint64_t *count);
+/*
+ * Set digest: BLAKE2b-256 over all order keys (created_ms BE || id), in order. Two stores
+ * hold the same set of messages exactly when their digests are equal.
+ */
+int		 store_digest(struct store *st, uint8_t out[32]);
+
+/* ---- the order index (reconciliation) ---------------------------------------------------- */
+
+/* An order key: created_ms big-endian || id. */
+void		 store_order_key(uint64_t created_ms, const uint8_t id[FC_IDBYTES],
+		    uint8_t key[STORE_KEYBYTES]);
+/* Return 0 to go on, anything else to stop. */
+typedef int	(*store_key_fn)(void *ctx, const uint8_t key[STORE_KEYBYTES]);
+/*
+ * Walk order keys in [lo, hi), ascending. lo NULL = from the start, hi NULL = to the end;
+ * lo/hi may be shorter than STORE_KEYBYTES (compared as byte-string prefixes, lo inclusive,
+ * hi exclusive). One read transaction per call.
+ */
+int		 store_order_walk(struct store *st, const uint8_t *lo, size_t lolen,
+		    const uint8_t *hi, size_t hilen, store_key_fn fn, void *ctx);
+
+/* ---- quota (evict.c) ------------------------------------------------------------------ */
+
+struct store_evict_stats {
+	uint64_t	 bytes_before;	/* bytes the message trees used before */
+	uint64_t	 bytes_after;
+	uint64_t	 evicted;	/* messages removed */
+	int		 over;		/* still above max_bytes afterwards */
+};
+
+/*
+ * Keep the store within max_bytes (the pages of its message trees, as LMDB counts them; the
+ * file itself does not shrink, LMDB reuses the freed pages). Below the quota nothing
+ * happens. Above it, expired messages are removed, oldest created first, at most max_evict
+ * in one write transaction, until the store is within the quota: CERT and REVOKE never, and
+ * nothing that has not expired (no message without an expiry time, no unexpired warning),
+ * so that what reconciliation brings back is what validation rejects as expired anyway.
+ * stats->over says whether the store is still above the quota: the caller then refuses
+ * what it can refuse (docs/CONFIG.md [limits] store_max_bytes). Returns 0 or an error.
+ */
+int		 store_evict(struct store *st, uint64_t now_ms, uint64_t max_bytes,
+		    size_t max_evict, struct store_evict_stats *stats);
+
+#endif /* FH_STORE_H */

@@ -1,0 +1,32 @@
+/*
+ * store_int.h: store/'s internals for its other source files (evict.c). Not a public
+ * header: nothing outside store/ includes it (STYLE: one public header per module, store.h).
+ */
+#ifndef FH_STORE_INT_H
+#define FH_STORE_INT_H
+
+#include <lmdb.h>
+
+#include "store.h"
+
+/* The environment and the named databases of an open store (see store.h for each). */
+struct store_int {
+	MDB_env		*env;
+	MDB_dbi		 ids, msgs, order, time, refs;
+	unsigned	 flags;		/* STORE_RDONLY */
+	int		 in_callback;	/* an iteration callback is running */
+};
+
+void		 store_int_get(struct store *st, struct store_int *out);
+/* txn_begin() of store.c: adopts a map another process grew. */
+int		 store_int_txn_begin(struct store *st, unsigned flags, MDB_txn **txn);
+/* map_grow() of store.c: double the map; only with no transaction open. */
+int		 store_int_map_grow(struct store *st);
+/*
+ * Decode a msgs value (seen record || envelope): 0 with *seen and env/envlen pointing into
+ * the value, or STORE_ECORRUPT.
+ */
+int		 store_int_msgs_value(const MDB_val *v, struct store_seen *seen,
+		    const uint8_t **env, size_t *envlen);
+
+#endif /* FH_STORE_INT_H */

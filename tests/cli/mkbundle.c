@@ -1,0 +1,194 @@
+/*
+ * mkbundle.c: test helper for tests/cli: writes bundles of signed messages that the CLI
+ * itself cannot produce, and prints their ids.
+ *
+ *   fh_mkbundle collide FILE   two reports whose ids share their first 8 hex digits, so
+ *                              that an 8-digit id prefix is ambiguous. Ids are BLAKE2b-256
+ *                              of the body, so a 32-bit collision is found by varying the
+ *                              title and hashing (about 2^16 tries, birthday bound); only
+ *                              the two winners are signed.
+ *   fh_mkbundle skew FILE      one report whose author's clock runs a day ahead
+ *   fh_mkbundle many N FILE    N reports in the last hours, three to each millisecond
+ *                              (so that listing chunks end inside runs of equal times)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "fenghuo.h"
+
+#define TABLE_BITS	22
+#define TABLE_SIZE	(1u << TABLE_BITS)
+#define MAX_TRIES	2000000u
+
+static uint8_t pubkey[FC_PUBLICKEYBYTES];
+
+/* Pack the report number i into buf (at least 512 bytes); returns its length. */
+static size_t
+make_body(uint32_t i, uint64_t now, uint8_t *buf)
+{
+	Fenghuo__Body body = FENGHUO__BODY__INIT;
+	char title[32], region[] = "330110", category[] = "test";
+
+	snprintf(title, sizeof(title), "collide %u", i);
+	body.has_version = 1;
+	body.version = WIRE_BODY_VERSION;
+	body.has_kind = 1;
+	body.kind = FENGHUO__KIND__REPORT;
+	body.has_author = 1;
+	body.author.data = pubkey;
+	body.author.len = sizeof(pubkey);
+	body.has_created_ms = 1;
+	body.created_ms = now;
+	body.region = region;
+	body.category = category;
+	body.title = title;
+	return fenghuo__body__pack(&body, buf);
+}
+
+static uint32_t
+prefix32(const uint8_t *id)
+{
+	return (uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 | (uint32_t)id[2] << 8 | id[3];
+}
+
+/* A report created a day in the future: implausible, so stored with FC_MSG_CLOCK_SKEW. */
+static int
+make_skewed(struct fc_key *key, const char *path, uint64_t now)
+{
+	struct bundle_writer *bw;
+	uint8_t buf[512], id[FC_IDBYTES], *env;
+	size_t len, envlen;
+	char hex[FC_IDHEX];
+
+	len = make_body(0, now + 24ULL * 3600 * 1000, buf);
+	if ((bw = bundle_create(path)) == NULL) {
+		perror(path);
+		return 73;
+	}
+	if (fc_envelope_seal(key, buf, len, &env, &envlen) != 0 ||
+	    bundle_add(bw, env, envlen) == -1) {
+		bundle_abort(&bw);
+		return 70;
+	}
+	free(env);
+	fc_msg_id(buf, len, id);
+	printf("%s\n", fc_hex(id, FC_IDBYTES, hex));
+	if (bundle_finish(bw, NULL) == -1) {
+		perror(path);
+		return 74;
+	}
+	return 0;
+}
+
+static int
+make_many(struct fc_key *key, uint32_t n, const char *path, uint64_t now)
+{
+	struct bundle_writer *bw;
+	uint8_t buf[512], *env;
+	size_t len, envlen;
+	uint32_t i;
+
+	if ((bw = bundle_create(path)) == NULL) {
+		perror(path);
+		return 73;
+	}
+	for (i = 0; i < n; i++) {
+		len = make_body(i, now - (uint64_t)(i / 3) * 1000, buf);
+		if (fc_envelope_seal(key, buf, len, &env, &envlen) != 0 ||
+		    bundle_add(bw, env, envlen) == -1) {
+			bundle_abort(&bw);
+			return 70;
+		}
+		free(env);
+	}
+	if (bundle_finish(bw, NULL) == -1) {
+		perror(path);
+		return 74;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fc_key *key = NULL;
+	struct bundle_writer *bw;
+	struct timespec ts;
+	uint64_t *table, now;
+	uint8_t buf[512], id[FC_IDBYTES], *env;
+	uint32_t i, j, pair[2], slot;
+	size_t len, envlen;
+	char hex[FC_IDHEX];
+	int found = 0, k;
+
+	if (!(argc == 3 && (strcmp(argv[1], "collide") == 0 || strcmp(argv[1], "skew") == 0)) &&
+	    !(argc == 4 && strcmp(argv[1], "many") == 0)) {
+		fprintf(stderr, "usage: fh_mkbundle collide|skew FILE | many N FILE\n");
+		return 64;
+	}
+	if (fc_init() != 0 || fc_key_generate(&key) != 0)
+		return 70;
+	memcpy(pubkey, fc_key_public(key), sizeof(pubkey));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000;
+	if (strcmp(argv[1], "skew") == 0) {
+		k = make_skewed(key, argv[2], now);
+		fc_key_free(&key);
+		return k;
+	}
+	if (strcmp(argv[1], "many") == 0) {
+		k = make_many(key, (uint32_t)strtoul(argv[2], NULL, 10), argv[3], now);
+		fc_key_free(&key);
+		return k;
+	}
+	/* Open addressing: entry = prefix << 32 | (i + 1); 0 is empty. */
+	if ((table = calloc(TABLE_SIZE, sizeof(*table))) == NULL)
+		return 71;
+	for (i = 0; i < MAX_TRIES && !found; i++) {
+		len = make_body(i, now, buf);
+		fc_msg_id(buf, len, id);
+		for (slot = prefix32(id) & (TABLE_SIZE - 1);; slot = (slot + 1) & (TABLE_SIZE - 1)) {
+			if (table[slot] == 0) {
+				table[slot] = (uint64_t)prefix32(id) << 32 | (i + 1);
+				break;
+			}
+			if ((uint32_t)(table[slot] >> 32) == prefix32(id)) {
+				j = (uint32_t)table[slot] - 1;
+				pair[0] = j;
+				pair[1] = i;
+				found = 1;
+				break;
+			}
+		}
+	}
+	free(table);
+	if (!found) {
+		fprintf(stderr, "fh_mkbundle: no collision in %u tries\n", MAX_TRIES);
+		fc_key_free(&key);
+		return 70;
+	}
+	if ((bw = bundle_create(argv[2])) == NULL) {
+		perror(argv[2]);
+		return 73;
+	}
+	for (k = 0; k < 2; k++) {
+		len = make_body(pair[k], now, buf);
+		if (fc_envelope_seal(key, buf, len, &env, &envlen) != 0 ||
+		    bundle_add(bw, env, envlen) == -1) {
+			bundle_abort(&bw);
+			return 70;
+		}
+		free(env);
+		fc_msg_id(buf, len, id);
+		printf("%s\n", fc_hex(id, FC_IDBYTES, hex));
+	}
+	fc_key_free(&key);
+	if (bundle_finish(bw, NULL) == -1) {
+		perror(argv[2]);
+		return 74;
+	}
+	return 0;
+}

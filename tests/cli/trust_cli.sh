@@ -1,0 +1,280 @@
+#!/bin/bash
+# trust_cli.sh: the trust verbs of the CLI: init-county, cert, revoke, keys, and the
+# author's chain in show (docs/TRUST.md, docs/SECURITY.md). Real binary, real stores.
+#
+# The store does not apply the trust policy when the CLI writes directly (no daemon), so a
+# certificate signed by a key that is not an admin is stored; `cert` warns about it and
+# `keys` shows it as not valid. This script asserts exactly that.
+. "$(dirname "$0")/lib.sh"
+
+EX_CONFIG=78
+S=$TMP/county
+K=$TMP/keys
+mkdir -m 700 "$K"
+
+# key_json STATE HEX PYEXPR: evaluate PYEXPR with o = the `keys --json` object of key HEX
+# (None if not listed); print the result.
+key_json() {
+	"$FENGHUO" --state "$1" keys --json 2>/dev/null | python3 -c '
+import json, sys
+key, expr = sys.argv[1], sys.argv[2]
+o = None
+for line in sys.stdin:
+    k = json.loads(line)
+    if k["key"] == key:
+        o = k
+print(eval(expr))
+' "$2" "$3"
+}
+
+# expect_key STATE HEX PYEXPR: PYEXPR is true for key HEX in `keys --json`.
+expect_key() {
+	[ "$(key_json "$1" "$2" "$3")" = True ] ||
+		fail "(called at line ${BASH_LINENO[0]}) keys --json: '$3' is false for $2: $(key_json "$1" "$2" o)"
+}
+
+# show_trust STATE ID PYEXPR: PYEXPR with t = the "trust" object of `show --json ID`.
+show_trust() {
+	"$FENGHUO" --state "$1" show --json "$2" 2>/dev/null | head -1 | python3 -c '
+import json, sys
+t = json.loads(sys.stdin.readline())["trust"]
+print(eval(sys.argv[1]))
+' "$3"
+}
+
+mode() {
+	stat -c %a "$1"
+}
+
+# ---- help and argument errors ----
+for v in cert revoke keys init-county; do
+	fh "$S" "$v" --help
+	expect_rc $EX_OK
+	expect_out "usage: fenghuo $v"
+done
+fh "$S" init-county --region 330110 --root-key "$K/root.key"
+expect_rc $EX_USAGE
+fh "$S" init-county --region 33011x --root-key "$K/root.key" --admin-key "$K/admin.key"
+expect_rc $EX_USAGE
+[ ! -e "$K/root.key" ] || fail "a refused init-county created a root key"
+
+# ---- keys before anything exists: no anchors, nothing trusted, not an error ----
+fh "$S" keys
+expect_rc $EX_OK
+expect_err "no trust anchors"
+
+# ---- init-county ----
+fh "$S" init-county --region 330110 --root-key "$K/root.key" --admin-key "$K/admin.key"
+expect_rc $EX_OK
+expect_out "TAKE THE ROOT KEY OFFLINE"
+expect_out "anchors = "
+ROOT=$(awk '$1 == "root" && $2 == "key:" { print $3 }' "$TMP/out")
+ADMIN=$(awk '$1 == "admin" && $2 == "key:" { print $3 }' "$TMP/out")
+ADMINCERT=$(awk '$1 == "admin" && $2 == "certificate:" { print $3 }' "$TMP/out")
+[ ${#ROOT} -eq 64 ] && [ ${#ADMIN} -eq 64 ] && [ ${#ADMINCERT} -eq 64 ] ||
+	fail "init-county output lacks the root key, admin key or certificate id"
+[ "$(mode "$K/root.key")" = 600 ] || fail "root key mode $(mode "$K/root.key")"
+[ "$(mode "$K/admin.key")" = 600 ] || fail "admin key mode $(mode "$K/admin.key")"
+grep -q "^$ROOT " "$S/anchors" || fail "the root key is not in $S/anchors"
+expect_key "$S" "$ROOT" 'o["anchor"] and o["status"] == "anchor"'
+expect_key "$S" "$ADMIN" 'o["status"] == "valid" and o["roles"] == ["admin", "issuer", "verifier", "reporter", "node"]'
+expect_key "$S" "$ADMIN" 'o["certs"][0]["id"] == "'"$ADMINCERT"'" and o["certs"][0]["scope"] == "330110" and o["certs"][0]["granted_by"] == "'"$ROOT"'" and o["certs"][0]["status"] == "valid"'
+fh "$S" keys
+expect_rc $EX_OK
+expect_out "${ADMIN:0:16}  valid"
+
+# A second run never touches the root key, and adds no second anchor.
+cp "$K/root.key" "$TMP/root.before"
+fh "$S" init-county --region 330110 --root-key "$K/root.key" --admin-key "$K/admin2.key"
+expect_rc $EX_CANTCREAT
+expect_err "refusing to overwrite"
+cmp -s "$K/root.key" "$TMP/root.before" || fail "init-county changed an existing root key"
+[ ! -e "$K/admin2.key" ] || fail "a refused init-county created an admin key"
+[ "$(grep -c '^[0-9a-f]' "$S/anchors")" -eq 1 ] || fail "anchors changed"
+
+# An existing admin key is reused, not replaced; one readable by others is refused.
+fh "$TMP/other" keygen -o "$K/admin3.key"
+A3=$(cat "$TMP/out")
+chmod 644 "$K/admin3.key"
+fh "$TMP/other" init-county --region 330111 --root-key "$K/root3.key" --admin-key "$K/admin3.key"
+expect_rc $EX_NOPERM
+[ ! -e "$K/root3.key" ] || fail "init-county created a root key before refusing the admin key"
+chmod 600 "$K/admin3.key"
+fh "$TMP/other" init-county --region 330111 --root-key "$K/root3.key" --admin-key "$K/admin3.key" --days 30
+expect_rc $EX_OK
+expect_out "admin key file:    $K/admin3.key (existing)"
+expect_key "$TMP/other" "$A3" 'o["status"] == "valid" and o["certs"][0]["not_after_ms"] - o["certs"][0]["not_before_ms"] == 30 * 86400000'
+
+# ---- the admin certifies a village officer and a township office ----
+fh "$S" keygen -o "$K/village.key"
+VILLAGE=$(cat "$TMP/out")
+fh "$S" keygen -o "$K/office.key"
+OFFICE=$(cat "$TMP/out")
+fh "$S" --key "$K/admin.key" cert --subject "$VILLAGE" --roles reporter,node \
+	--region 330110101001 --days 30 --name "村信息员 张三"
+expect_rc $EX_OK
+VCERT=$(cat "$TMP/out")
+[ ! -s "$TMP/err" ] || fail "a valid admin's cert printed warnings"
+fh "$S" --key "$K/admin.key" cert --subject "$OFFICE" --roles issuer,verifier \
+	--region 330110101 --days 365 --name "township office"
+expect_rc $EX_OK
+expect_key "$S" "$VILLAGE" 'o["status"] == "valid" and o["roles"] == ["reporter", "node"] and o["name"] == "村信息员 张三"'
+expect_key "$S" "$VILLAGE" 'o["certs"][0]["id"] == "'"$VCERT"'" and o["certs"][0]["granted_by"] == "'"$ADMIN"'" and o["certs"][0]["scope"] == "330110101001"'
+expect_key "$S" "$OFFICE" 'o["status"] == "valid" and o["roles"] == ["issuer", "verifier"]'
+n=$("$FENGHUO" --state "$S" keys --json | wc -l)
+[ "$n" -eq 4 ] || fail "keys lists $n keys, expected root, admin, village, office"
+json_lines <("$FENGHUO" --state "$S" keys --json)
+
+# ---- show: the author's chain ----
+fh "$S" --key "$K/office.key" warn --area 330110101 --level red --event flood --title "撤离"
+expect_rc $EX_OK
+W=$(cat "$TMP/out")
+[ "$(show_trust "$S" "$W" 't["verdict"] == "accept" and len(t["chain"]) == 2')" = True ] ||
+	fail "warning by the office: chain $(show_trust "$S" "$W" t)"
+[ "$(show_trust "$S" "$W" 't["chain"][0]["subject"] == "'"$OFFICE"'" and t["chain"][1]["subject"] == "'"$ADMIN"'" and t["chain"][1]["granted_by"] == "'"$ROOT"'" and t["chain"][1]["granted_by_anchor"]')" = True ] ||
+	fail "chain is not office <- admin <- root: $(show_trust "$S" "$W" t)"
+fh "$S" show "$W"
+expect_rc $EX_OK
+expect_out "accepted: the author may send this message"
+expect_out "$ROOT (county root 330110"
+expect_out "): trust anchor"
+
+fh "$S" keygen -o "$K/stranger.key"
+STRANGER=$(cat "$TMP/out")
+fh "$S" --key "$K/stranger.key" report --region 330110101001 --category fire --title t
+X=$(cat "$TMP/out")
+fh "$S" show "$X"
+expect_rc $EX_OK
+expect_out "unknown author: held until its certificate arrives"
+[ "$(show_trust "$S" "$X" 't["verdict"] == "hold" and t["missing"] == "'"$STRANGER"'"')" = True ] ||
+	fail "stranger's report: $(show_trust "$S" "$X" t)"
+
+# A warning by the village officer (reporter only) is refused by the policy.
+fh "$S" --key "$K/village.key" warn --area 330110101001 --level blue --event e --title t
+expect_rc $EX_OK
+VW=$(cat "$TMP/out")
+[ "$(show_trust "$S" "$VW" 't["verdict"] == "reject" and t["reason"] == "not-authorised-role"')" = True ] ||
+	fail "reporter's warning: $(show_trust "$S" "$VW" t)"
+
+# ---- certificates that must not count ----
+before=$(count "$S")
+fh "$S" --key "$K/admin.key" cert --subject "$STRANGER" --roles reporter,superuser \
+	--region 330110 --days 3
+expect_rc $EX_USAGE
+expect_err "unknown role 'superuser'"
+fh "$S" --key "$K/admin.key" cert --subject "$STRANGER" --roles reporter --region 330110 --days 0
+expect_rc $EX_USAGE
+fh "$S" --key "$K/admin.key" cert --subject "${STRANGER:0:40}" --roles reporter --region 330110 --days 3
+expect_rc $EX_USAGE
+[ "$(count "$S")" -eq "$before" ] || fail "a refused cert wrote to the store"
+
+# By the office (issuer, verifier; not admin): stored, with a warning; never valid.
+fh "$S" --key "$K/office.key" cert --subject "$STRANGER" --roles reporter \
+	--region 330110101 --days 3
+expect_rc $EX_OK
+expect_err "nodes will not accept this certificate"
+SCERT=$(cat "$TMP/out")
+[ "$(count "$S")" -eq $((before + 1)) ] || fail "the office's cert was not stored"
+expect_key "$S" "$STRANGER" 'o["status"] == "invalid" and o["roles"] == [] and o["certs"][0]["id"] == "'"$SCERT"'" and o["certs"][0]["reason"] == "issuer-not-admin"'
+[ "$(show_trust "$S" "$X" 't["verdict"] == "reject"')" = True ] ||
+	fail "the stranger's report counts after a non-admin's cert: $(show_trust "$S" "$X" t)"
+# By the admin, but outside its county: not valid either.
+fh "$S" --key "$K/admin.key" cert --subject "$STRANGER" --roles reporter --region 330210 --days 3
+expect_rc $EX_OK
+expect_err "is not an admin for 330210"
+expect_key "$S" "$STRANGER" 'o["status"] == "invalid" and all(c["status"] == "invalid" for c in o["certs"])'
+# By a key with no chain at all: unverified (it may yet turn out to be an admin).
+fh "$S" keygen -o "$K/nobody.key"
+fh "$S" --key "$K/nobody.key" cert --subject "$STRANGER" --roles reporter --region 330110 --days 3
+expect_rc $EX_OK
+expect_err "knows no certificate chain for your key"
+expect_key "$S" "$STRANGER" '[c["status"] for c in o["certs"]].count("unverified") == 1'
+
+# ---- revoke the village laptop ----
+# created_ms ID: the author's created time of a stored message.
+created_ms() {
+	"$FENGHUO" --state "$S" show --json "$1" | head -1 |
+		python3 -c 'import json, sys; print(json.loads(sys.stdin.readline())["created_ms"])'
+}
+fh "$S" --key "$K/village.key" report --region 330110101001 --category flood --title before
+expect_rc $EX_OK
+VR=$(cat "$TMP/out")
+created=$(created_ms "$VR")
+fh "$S" --key "$K/admin.key" revoke deadbeef00 --reason "laptop stolen"
+expect_rc $EX_DATAERR
+expect_err "no known key starts with deadbeef00"
+fh "$S" --key "$K/admin.key" revoke not-a-key --reason x
+expect_rc $EX_USAGE
+fh "$S" --key "$K/admin.key" revoke "${VILLAGE:0:16}"
+expect_rc $EX_USAGE
+expect_err "--reason is required"
+# Revoked from just after the report: the report stays valid, later messages do not.
+fh "$S" --key "$K/admin.key" revoke "${VILLAGE:0:16}" --reason "laptop stolen" --from $((created + 1))
+expect_rc $EX_OK
+REV=$(cat "$TMP/out")
+expect_key "$S" "$VILLAGE" 'o["status"] == "revoked" and o["roles"] == [] and o["certs"][0]["status"] == "revoked"'
+expect_key "$S" "$VILLAGE" 'o["revocations"][0]["id"] == "'"$REV"'" and o["revocations"][0]["by"] == "'"$ADMIN"'" and o["revocations"][0]["reason"] == "laptop stolen" and o["revocations"][0]["from_ms"] == '"$((created + 1))"' and o["revocations"][0]["effective"]'
+fh "$S" keys
+expect_out "${VILLAGE:0:16}  revoked"
+expect_out "laptop stolen"
+[ "$(show_trust "$S" "$VR" 't["verdict"] == "accept" and t["revoked_later"]')" = True ] ||
+	fail "the report made before the revocation: $(show_trust "$S" "$VR" t)"
+fh "$S" show "$VR"
+expect_out "(but its key was revoked after it was sent)"
+fh "$S" --key "$K/village.key" report --region 330110101001 --category flood --title after
+VA=$(cat "$TMP/out")
+[ "$(show_trust "$S" "$VA" 't["verdict"] == "reject" and t["reason"] == "revoked"')" = True ] ||
+	fail "the report made after the revocation: $(show_trust "$S" "$VA" t)"
+# The office's key is untouched.
+expect_key "$S" "$OFFICE" 'o["status"] == "valid"'
+
+# ---- rotation: new key, new cert, old key revoked from the switch ----
+fh "$S" keygen -o "$K/office2.key"
+OFFICE2=$(cat "$TMP/out")
+fh "$S" --key "$K/admin.key" cert --subject "$OFFICE2" --roles issuer,verifier \
+	--region 330110101 --days 365 --name "township office (2027 key)"
+expect_rc $EX_OK
+fh "$S" --key "$K/admin.key" revoke "$OFFICE" --reason "rotated" --from $(($(created_ms "$W") + 1))
+expect_rc $EX_OK
+expect_key "$S" "$OFFICE" 'o["status"] == "revoked"'
+expect_key "$S" "$OFFICE2" 'o["status"] == "valid"'
+# The old key's warning, sent before the switch, still counts.
+[ "$(show_trust "$S" "$W" 't["verdict"] == "accept" and t["revoked_later"]')" = True ] ||
+	fail "the old key's earlier warning: $(show_trust "$S" "$W" t)"
+
+# ---- a township admin: a chain of three, and revocations limited to its scope ----
+fh "$S" keygen -o "$K/township.key"
+TOWNSHIP=$(cat "$TMP/out")
+fh "$S" --key "$K/admin.key" cert --subject "$TOWNSHIP" --roles admin,verifier \
+	--region 330110102 --days 365 --name "second township"
+expect_rc $EX_OK
+fh "$S" keygen -o "$K/village2.key"
+VILLAGE2=$(cat "$TMP/out")
+fh "$S" --key "$K/township.key" cert --subject "$VILLAGE2" --roles reporter \
+	--region 330110102003 --days 30
+expect_rc $EX_OK
+[ ! -s "$TMP/err" ] || fail "a township admin's cert inside its township printed warnings"
+fh "$S" --key "$K/village2.key" report --region 330110102003 --category fire --title t
+V2R=$(cat "$TMP/out")
+[ "$(show_trust "$S" "$V2R" 't["verdict"] == "accept" and [c["subject"] for c in t["chain"]] == ["'"$VILLAGE2"'", "'"$TOWNSHIP"'", "'"$ADMIN"'"]')" = True ] ||
+	fail "chain of three: $(show_trust "$S" "$V2R" t)"
+# The township admin may not revoke the county's issuer: stored, but voids nothing.
+fh "$S" --key "$K/township.key" revoke "$OFFICE2" --reason "not mine to revoke"
+expect_rc $EX_OK
+expect_key "$S" "$OFFICE2" 'o["status"] == "valid" and o["revocations"][0]["effective"] is False'
+fh "$S" keys
+expect_out "(not effective: the revoker may not revoke these certificates)"
+# A key may revoke itself.
+fh "$S" --key "$K/village2.key" revoke "$VILLAGE2" --reason "lost my laptop"
+expect_rc $EX_OK
+expect_key "$S" "$VILLAGE2" 'o["status"] == "revoked" and o["revocations"][0]["by"] == "'"$VILLAGE2"'" and o["revocations"][0]["effective"]'
+
+# ---- the anchors file ----
+printf '# comment\n\nnot-a-key\n' >>"$S/anchors"
+fh "$S" keys
+expect_rc $EX_CONFIG
+expect_err "$S/anchors:5: not a public key"
+fh "$S" show "$W"
+expect_rc $EX_OK	# the message is shown all the same
+expect_err "$S/anchors:5"
+exit 0

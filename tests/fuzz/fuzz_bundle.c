@@ -1,0 +1,86 @@
+/*
+ * fuzz_bundle.c: the bundle importer (`fenghuo import`, docs/BUNDLE.md).
+ *
+ * The input is a bundle file. It goes through the CLI's own reader, bundle_parse()
+ * (tools/bundle.c, compiled into this target), and every entry the reader hands out is
+ * stored as cmd_import.c does it: store_put_batch() in batches, into the process's
+ * persistent store. The target checks the reader's promises: each entry lies inside the
+ * buffer and within the envelope limit, the count it reports is the number of entries it
+ * handed out, the error offset lies inside the file, and the error has a description.
+ */
+#include <string.h>
+
+#include "fuzz.h"
+#include "fenghuo.h"
+
+#define IMPORT_BATCH	64
+
+struct import {
+	const uint8_t		*buf;
+	size_t			 len;
+	struct store_put	 batch[IMPORT_BATCH];
+	size_t			 n;
+	uint32_t		 entries;
+	size_t			 added;
+};
+
+static void
+flush(struct import *imp)
+{
+	size_t i;
+
+	if (imp->n == 0)
+		return;
+	FUZZ_CHECK(store_put_batch(fuzz_store(), imp->batch, imp->n, FUZZ_NOW_MS) == 0);
+	for (i = 0; i < imp->n; i++) {
+		FUZZ_CHECK(imp->batch[i].status == STORE_NEW ||
+		    imp->batch[i].status == STORE_DUP || imp->batch[i].status == STORE_REJECTED);
+		if (imp->batch[i].status == STORE_NEW)
+			imp->added++;
+	}
+	imp->n = 0;
+}
+
+static int
+entry(void *arg, const uint8_t *env, size_t len)
+{
+	struct import *imp = arg;
+	struct store_put *p;
+
+	FUZZ_CHECK(len > 0 && len <= WIRE_ENVELOPE_MAX);
+	FUZZ_CHECK(env >= imp->buf && len <= imp->len && (size_t)(env - imp->buf) <= imp->len - len);
+	imp->entries++;
+	p = &imp->batch[imp->n++];
+	memset(p, 0, sizeof(*p));
+	p->env = env;
+	p->len = len;
+	if (imp->n == IMPORT_BATCH)
+		flush(imp);
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct import imp;
+	struct bundle_info info;
+	int rc;
+
+	if (size > FUZZ_MAX_INPUT)
+		return 0;
+	(void)fuzz_store();
+	memset(&imp, 0, sizeof(imp));
+	imp.buf = data;
+	imp.len = size;
+	rc = bundle_parse(data, size, entry, &imp, &info);
+	FUZZ_CHECK(rc == 0);
+	flush(&imp);
+	FUZZ_CHECK(info.entries == imp.entries);
+	FUZZ_CHECK(info.error >= BUNDLE_OK && info.error <= BUNDLE_E_TRAILING);
+	FUZZ_CHECK(info.error_off <= size);
+	FUZZ_CHECK(bundle_strerror(info.error) != NULL);
+	if (info.error == BUNDLE_OK)
+		FUZZ_CHECK(info.trailer_count == info.entries);
+	fuzz_store_grew(imp.added);
+	return 0;
+}

@@ -1,0 +1,348 @@
+# lib.sh: shared helpers of the multi-node integration scenarios (sourced, bash).
+#
+# Each scenario builds a small mesh of real fenghuod processes on 127.0.0.1, everything in one
+# mktemp -d directory, on private ports derived from the script's pid, and waits for
+# conditions by polling them until a deadline, never by sleeping a fixed time. An EXIT trap
+# stops every daemon the script started (and prints their logs if the script failed).
+#
+# Environment: FENGHUOD, FENGHUO (the binaries; ctest sets them), FH_KEEP=1 keeps the
+# temporary directory, FH_VERBOSE=1 prints every node's log at the end even on success,
+# FH_DEADLINE bounds the whole script in seconds (set it before sourcing; default 100),
+# FH_PUSH sets every node's `push` (eager or plumtree; fenghuod's default when unset).
+#
+#   make_node NAME REGION [PORT]   a node (key, state dir); PORT defaults to the next free one
+#   link A B                       A and B are configured peers of each other
+#   start_node NAME / stop_node NAME / kill_node NAME (SIGKILL)
+#   fh NAME ARGS...                fenghuo --state <NAME's state> ARGS...
+#   wait_for SECONDS WHAT CMD...   poll CMD until it succeeds, fail with WHAT at the deadline
+#   poll_until SECONDS CMD...      the same, returning 1 instead of failing
+#   status_field NAME FIELD        a top-level field of `fenghuo status --json`
+#   has_msg NAME ID                NAME's store holds ID
+#   bg_track PID                   the cleanup also ends this background helper
+#   fail MESSAGE                   print and exit 1
+
+: "${FENGHUOD:?FENGHUOD must name the fenghuod binary}"
+: "${FENGHUO:?FENGHUO must name the fenghuo binary}"
+
+FH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fh-integ.XXXXXX")
+FH_SCRIPT=$(basename "$0" .sh)
+FH_SYNC_INTERVAL=${FH_SYNC_INTERVAL:-5}
+# ctest runs scenarios in parallel: each script starts looking for ports at a base derived
+# from its pid (below the kernel's ephemeral range, 32768 and up), skips any port something
+# listens on, and reserves each one it takes with an atomic mkdir, so that two scripts never
+# pick the same port even before either daemon binds it.
+FH_PORT_NEXT=$((20000 + ($$ % 300) * 40))
+FH_PORT_LOCKS=${TMPDIR:-/tmp}/fh-integ-ports
+mkdir -p "$FH_PORT_LOCKS"
+FH_NODES=()
+# FH_TRUST[name]: lines of the node's [trust] section; unset: open = yes (no policy).
+declare -A FH_TRUST
+declare -A FH_REGION FH_PORT FH_KEY FH_PID FH_PEERS FH_EXTRA FH_TKEY
+
+# A python3 that can parse JSON (any python3 can).
+FH_PY=${FH_PY:-python3}
+
+fail() {
+	echo "$FH_SCRIPT: FAIL: $*" >&2
+	exit 1
+}
+
+log() {
+	echo "$FH_SCRIPT: $*"
+}
+
+_fh_port_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# A reservation whose owner is gone (a script killed with its guard) is taken back: renamed
+# away atomically, so that only one script can reclaim it.
+_fh_reclaim_port() {
+	local lock=$FH_PORT_LOCKS/$1 owner
+	owner=$(cat "$lock/owner" 2>/dev/null) || return 0
+	[ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null || return 0
+	mv "$lock" "$lock.stale.$$" 2>/dev/null && rm -rf "$lock.stale.$$"
+	return 0
+}
+
+_fh_alloc_port() {
+	while ! _fh_port_free "$FH_PORT_NEXT" ||
+		! { _fh_reclaim_port "$FH_PORT_NEXT"; mkdir "$FH_PORT_LOCKS/$FH_PORT_NEXT" 2>/dev/null; }; do
+		FH_PORT_NEXT=$((FH_PORT_NEXT + 1))
+		[ "$FH_PORT_NEXT" -lt 32768 ] || FH_PORT_NEXT=20000
+	done
+	echo "$$" >"$FH_PORT_LOCKS/$FH_PORT_NEXT/owner"
+	echo "$FH_PORT_NEXT"
+	FH_PORT_NEXT=$((FH_PORT_NEXT + 1))
+}
+
+# Give back this script's port reservations.
+_fh_release_ports() {
+	local d
+	for d in "$FH_PORT_LOCKS"/*/owner; do
+		[ "$(cat "$d" 2>/dev/null)" = "$1" ] && rm -rf "${d%/owner}"
+	done
+	return 0
+}
+
+node_dir() { echo "$FH_TMP/$1"; }
+node_state() { echo "$FH_TMP/$1/state"; }
+node_log() { echo "$FH_TMP/$1/fenghuod.log"; }
+node_conf() { echo "$FH_TMP/$1/fenghuod.conf"; }
+node_addr() { echo "tcp://127.0.0.1:${FH_PORT[$1]}"; }
+
+fh() {
+	local name=$1
+	shift
+	"$FENGHUO" --state "$(node_state "$name")" "$@"
+}
+
+make_node() {
+	local name=$1 region=$2 port=${3:-}
+	local dir state key
+	[ -n "$port" ] || {
+		# Not in $( ): the allocator's counter must survive.
+		_fh_alloc_port >"$FH_TMP/.port"
+		port=$(cat "$FH_TMP/.port")
+	}
+	dir=$(node_dir "$name")
+	state=$(node_state "$name")
+	mkdir -p "$dir"
+	mkdir -m 0700 "$state"
+	key=$("$FENGHUO" --key "$state/node.key" keygen | grep -Eo '[0-9a-f]{64}' | head -1)
+	[ ${#key} -eq 64 ] || fail "keygen for $name printed no public key"
+	FH_NODES+=("$name")
+	FH_REGION[$name]=$region
+	FH_PORT[$name]=$port
+	FH_KEY[$name]=$key
+	FH_PEERS[$name]=""
+	FH_EXTRA[$name]=""
+	# The transport (CurveZMQ) key: peers list it as [peer] transport, so links are CURVE.
+	write_conf "$name"
+	# (Its "created transport key" note goes to the node's log, not the script's output.)
+	FH_TKEY[$name]=$("$FENGHUOD" -c "$(node_conf "$name")" --show-keys \
+		2>>"$(node_log "$name")" | awk '$1 == "transport_key" { print $2 }')
+	[ ${#FH_TKEY[$name]} -eq 64 ] ||
+		fail "fenghuod --show-keys for $name printed no transport key (log: $(node_log "$name"))"
+}
+
+# link A B: each is a configured peer of the other.
+link() {
+	FH_PEERS[$1]+=" $2"
+	FH_PEERS[$2]+=" $1"
+}
+
+# The config is written at each start, so links made after make_node count.
+write_conf() {
+	local name=$1 peer
+	{
+		# trust (A): [trust] first, so that lines appended to [node] stay in [node].
+		echo "[trust]"
+		printf '%s\n' "${FH_TRUST[$name]:-open = yes}"
+		echo
+		echo "[node]"
+		echo "name   = $name"
+		echo "region = ${FH_REGION[$name]}"
+		echo "key    = $(node_state "$name")/node.key"
+		echo "state  = $(node_state "$name")"
+		echo "listen = $(node_addr "$name")"
+		echo "sync_interval = $FH_SYNC_INTERVAL"
+		echo "log_level = ${FH_LOG_LEVEL:-info}"
+		# Peer exchange (C): only scenarios that set FH_ANNOUNCE=1 announce themselves;
+		# the others count messages and want none but their own.
+		[ -n "${FH_ANNOUNCE:-}" ] || echo "announce = none"
+		[ -z "${FH_PUSH:-}" ] || echo "push = $FH_PUSH"
+		[ -z "${FH_EXTRA[$name]}" ] || printf '%s\n' "${FH_EXTRA[$name]}"
+		for peer in ${FH_PEERS[$name]}; do
+			echo
+			echo "[peer $peer]"
+			echo "address = $(node_addr "$peer")"
+			echo "key     = ${FH_KEY[$peer]}"
+			echo "transport = ${FH_TKEY[$peer]}"
+		done
+	} >"$(node_conf "$name")"
+}
+
+node_running() {
+	local pid=${FH_PID[$1]:-}
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+start_node() {
+	local name=$1
+	node_running "$name" && fail "start_node $name: already running"
+	write_conf "$name"
+	echo "---- start $(date -u +%T.%N)" >>"$(node_log "$name")"
+	"$FENGHUOD" -c "$(node_conf "$name")" >>"$(node_log "$name")" 2>&1 &
+	FH_PID[$name]=$!
+	echo "$!" >>"$FH_TMP/.pids"
+	wait_for 20 "$name answers on its control socket" _fh_ready "$name"
+}
+
+_fh_ready() {
+	node_running "$1" || fail "fenghuod $1 exited during start-up (log: $(node_log "$1"))"
+	fh "$1" status --json >/dev/null 2>&1
+}
+
+# Wait for pid to exit, up to 15 s; its exit status in FH_RC.
+_fh_reap() {
+	local name=$1 pid=${FH_PID[$1]} i
+	for ((i = 0; i < 150; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid" 2>/dev/null || true
+		FH_RC=timeout
+	fi
+	local rc=0
+	wait "$pid" 2>/dev/null || rc=$?
+	[ "${FH_RC:-}" = timeout ] || FH_RC=$rc
+	FH_PID[$name]=""
+}
+
+# A clean stop (SIGTERM) must end with exit status 0: under ASan a leak or error fails it.
+stop_node() {
+	local name=$1
+	node_running "$name" || fail "stop_node $name: not running"
+	FH_RC=""
+	kill -TERM "${FH_PID[$name]}"
+	_fh_reap "$name"
+	echo "---- stopped $(date -u +%T.%N) status $FH_RC" >>"$(node_log "$name")"
+	[ "$FH_RC" = 0 ] || fail "fenghuod $name did not stop cleanly (status $FH_RC); log: $(node_log "$name")"
+}
+
+kill_node() {
+	local name=$1
+	node_running "$name" || fail "kill_node $name: not running"
+	kill -9 "${FH_PID[$name]}"
+	FH_RC=""
+	_fh_reap "$name"
+	echo "---- killed -9 $(date -u +%T.%N)" >>"$(node_log "$name")"
+}
+
+# poll_until SECONDS CMD [ARGS...]: poll CMD every 0.1 s; 0 once it succeeds, 1 at the
+# deadline (at least SECONDS, at most SECONDS + 1: $SECONDS counts whole seconds).
+poll_until() {
+	local deadline=$((SECONDS + $1 + 1))
+	shift
+	while :; do
+		if "$@"; then
+			return 0
+		fi
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# wait_for SECONDS WHAT CMD [ARGS...]: poll_until, or fail with WHAT at the deadline.
+wait_for() {
+	local secs=$1 what=$2
+	shift 2
+	poll_until "$secs" "$@" || fail "timed out after ${secs}s waiting until $what"
+}
+
+# json_field FIELD: the top-level FIELD of the JSON object on the first line of stdin (empty
+# if absent; objects and arrays as JSON).
+json_field() {
+	"$FH_PY" -c 'import json, sys
+v = json.loads(sys.stdin.readline()).get(sys.argv[1])
+print("" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else v))' "$1"
+}
+
+status_field() {
+	fh "$1" status --json | json_field "$2"
+}
+
+has_msg() {
+	fh "$1" show --json "$2" >/dev/null 2>&1
+}
+
+# has_all NAME ID...: NAME holds every ID.
+has_all() {
+	local name=$1 id
+	shift
+	for id in "$@"; do
+		has_msg "$name" "$id" || return 1
+	done
+}
+
+# everywhere ID...: every running node holds every ID.
+everywhere() {
+	local n
+	for n in "${FH_NODES[@]}"; do
+		has_all "$n" "$@" || return 1
+	done
+}
+
+# report NAME TITLE: a report written at NAME with NAME's key; prints the id.
+report() {
+	local name=$1 title=$2
+	fh "$name" report --region "${FH_REGION[$name]}" --category test --title "$title"
+}
+
+# bg_track PID: a helper process the script started in the background (e.g. a watch);
+# the cleanup ends it if it still runs.
+FH_BG=()
+bg_track() {
+	FH_BG+=("$1")
+}
+
+_fh_cleanup() {
+	local rc=$? name p
+	trap - EXIT INT TERM
+	for p in "${FH_BG[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for name in "${FH_NODES[@]}"; do
+		node_running "$name" && kill -TERM "${FH_PID[$name]}" 2>/dev/null
+	done
+	for name in "${FH_NODES[@]}"; do
+		[ -n "${FH_PID[$name]:-}" ] && _fh_reap "$name"
+	done
+	if [ "$rc" -ne 0 ] || [ -n "${FH_VERBOSE:-}" ]; then
+		for name in "${FH_NODES[@]}"; do
+			echo "==== $name: $(node_log "$name") (last 40 lines)" >&2
+			tail -n 40 "$(node_log "$name")" >&2 2>/dev/null || true
+		done
+	fi
+	_fh_release_ports $$
+	if [ -n "${FH_KEEP:-}" ]; then
+		echo "$FH_SCRIPT: kept $FH_TMP" >&2
+	else
+		rm -rf "$FH_TMP"
+	fi
+	exit "$rc"
+}
+trap _fh_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The guard: a background watcher that bounds the whole script (FH_DEADLINE seconds, set
+# below ctest's TIMEOUT, so that the script's own trap still runs and prints the logs), and
+# that kills what the script started if the script itself was killed (SIGKILL skips traps).
+_fh_guard() {
+	local script=$1 deadline=$2 p
+	while kill -0 "$script" 2>/dev/null; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "$FH_SCRIPT: FAIL: over the overall deadline of ${FH_DEADLINE}s" >&2
+			kill -TERM "$script" 2>/dev/null || true
+			# bash runs the trap only once its foreground command returns: end the
+			# script's other children (a hung helper), never its daemons (the trap
+			# stops them and prints their logs) nor this guard.
+			for p in $(cat "/proc/$script/task/$script/children" 2>/dev/null); do
+				[ "$p" != "$BASHPID" ] || continue
+				grep -qx "$p" "$FH_TMP/.pids" 2>/dev/null || kill -TERM "$p" 2>/dev/null
+			done
+			deadline=$((deadline + 30))
+		fi
+		sleep 0.5
+	done
+	# Only daemons whose command line names our directory: never someone else's.
+	for p in $(cat "$FH_TMP/.pids" 2>/dev/null); do
+		grep -qsF "$FH_TMP" "/proc/$p/cmdline" && kill -9 "$p" 2>/dev/null
+	done
+	_fh_release_ports "$script"
+	[ -n "${FH_KEEP:-}" ] || rm -rf "$FH_TMP"
+}
+FH_DEADLINE=${FH_DEADLINE:-100}
+_fh_guard $$ $((SECONDS + FH_DEADLINE)) >/dev/null &

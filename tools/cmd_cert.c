@@ -1,0 +1,223 @@
+/*
+ * cmd_cert.c: `fenghuo cert`: an admin grants a key roles within a region for N days
+ * (a CERT message, docs/TRUST.md), signed with the admin's --key and submitted like any
+ * message.
+ *
+ * The CLI does not refuse a certificate that this node's trust state says nodes will not
+ * accept: the admin's own certificate may simply not have reached this machine yet, and
+ * gossip does not preserve order. It says so on stderr instead, before signing.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "crypto.h"
+#include "store.h"
+#include "fenghuo.h"
+
+static int	cmd_cert_exec(struct cli *, int, char **);
+
+const struct cmd_entry cmd_cert_entry = {
+	"cert",
+	"cert --subject PUBKEY --roles R1,R2 --region PREFIX --days N [--name T] "
+	"[--transport-key HEX]",
+	"Grant the key PUBKEY the given roles within region PREFIX, valid from now for N\n"
+	"days: sign a CERT message with the --key key (an admin's) and submit it; print its\n"
+	"id. The certificate spreads to every node like any message. The signing key must\n"
+	"itself hold admin over a region containing PREFIX (docs/TRUST.md); if this node\n"
+	"knows that it does not, or does not know it yet, a warning is printed, and the\n"
+	"certificate is stored anyway (the admin's own certificate may still be on its way).\n"
+	"\n"
+	"  --subject PUBKEY       the key to certify, 64 hex digits ('fenghuo keygen'\n"
+	"                         prints it on the machine that holds the key)\n"
+	"  --roles R1,R2          any of node, reporter, verifier, issuer, admin\n"
+	"  --region PREFIX        region code prefix the grant covers (2, 4, 6, 9 or 12\n"
+	"                         digits), e.g. a township 330110101 or a village\n"
+	"  --days N               validity in days from now (1..3650)\n"
+	"  --name T               who or what the key belongs to (shown by 'fenghuo keys')\n"
+	"  --transport-key HEX    the node's Curve25519 transport public key (64 hex\n"
+	"                         digits), for a certificate with role node (CurveZMQ)\n"
+	"\n"
+	"Exit status: 0; 64 bad arguments (e.g. an unknown role); 65 the message was\n"
+	"rejected; 66 no key; 77 the key file is readable by others.\n",
+	cmd_cert_exec,
+};
+
+#define CERT_DAYS_MAX	3650
+#define DAY_MS		(24ULL * 3600 * 1000)
+
+/* "reporter,node" into role enum values (at most 5, no repeats). 0, or -1 (printed). */
+static int
+parse_roles(struct cli *cli, const char *arg, Fenghuo__Role *roles, size_t *n)
+{
+	char *copy, *tok, *save = NULL;
+	size_t i;
+	int r, rc = 0;
+
+	*n = 0;
+	if ((copy = strdup(arg)) == NULL) {
+		cli_warn(cli, "strdup");
+		return -1;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if ((r = wire_role_parse(tok)) < FENGHUO__ROLE__NODE) {
+			cli_warnx(cli, "--roles: unknown role '%s' (node, reporter, verifier, "
+			    "issuer, admin)", tok);
+			rc = -1;
+			break;
+		}
+		for (i = 0; i < *n; i++)
+			if ((int)roles[i] == r)
+				break;
+		if (i == *n)
+			roles[(*n)++] = (Fenghuo__Role)r;
+	}
+	if (rc == 0 && *n == 0) {
+		cli_warnx(cli, "--roles: at least one role is needed");
+		rc = -1;
+	}
+	free(copy);
+	return rc;
+}
+
+/* Warn when this node's trust state says the certificate will not count (yet). */
+static void
+advise(struct cli *cli, const struct fc_key *key, const char *scope, uint64_t now)
+{
+	struct fc_policy_verdict v;
+	struct cli_trust ct;
+
+	if (cli_trust_load(cli, &ct) != EX_OK)
+		return;
+	if (ct.nanchors == 0) {
+		cli_warnx(cli, "note: no trust anchors in %s/%s; cannot check that your key "
+		    "may issue this certificate", cli->state, CLI_ANCHORS_FILE);
+	} else {
+		fc_trust_holds(ct.trust, fc_key_public(key), FENGHUO__ROLE__ADMIN, scope, now,
+		    &v);
+		if (v.verdict == FC_POLICY_HOLD)
+			cli_warnx(cli, "note: this node knows no certificate chain for your key "
+			    "yet; nodes will hold this certificate until your own arrives");
+		else if (v.verdict == FC_POLICY_REJECT)
+			cli_warnx(cli, "warning: your key is not an admin for %s here (%s: %s); "
+			    "nodes will not accept this certificate",
+			    scope[0] != '\0' ? scope : "everywhere",
+			    fc_policy_reason_name(v.reason), fc_policy_reason_text(v.reason));
+	}
+	cli_trust_clear(&ct);
+}
+
+static int
+cmd_cert_exec(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "subject", required_argument, NULL, 's' },
+		{ "roles", required_argument, NULL, 'r' },
+		{ "region", required_argument, NULL, 'g' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "transport-key", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Fenghuo__Body body = FENGHUO__BODY__INIT;
+	Fenghuo__Cert cert = FENGHUO__CERT__INIT;
+	Fenghuo__Role roles[FENGHUO__ROLE__ADMIN];
+	const char *subject = NULL, *rolearg = NULL, *days = NULL, *tkey = NULL;
+	char *region = NULL;
+	uint8_t subj[FC_PUBLICKEYBYTES], tk[32], id[FC_IDBYTES];
+	const struct fc_key *key;
+	char hex[FC_IDHEX];
+	uint64_t now = cli_now_ms(), ndays;
+	size_t nroles;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			subject = optarg;
+			break;
+		case 'r':
+			rolearg = optarg;
+			break;
+		case 'g':
+			region = optarg;
+			break;
+		case 'd':
+			days = optarg;
+			break;
+		case 'n':
+			cert.name = optarg;
+			break;
+		case 't':
+			tkey = optarg;
+			break;
+		default:
+			return cli_usage(&cmd_cert_entry);
+		}
+	}
+	if (optind != argc) {
+		cli_warnx(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage(&cmd_cert_entry);
+	}
+	if (subject == NULL || rolearg == NULL || region == NULL || days == NULL) {
+		cli_warnx(cli, "--subject, --roles, --region and --days are required");
+		return cli_usage(&cmd_cert_entry);
+	}
+	if (strlen(subject) != 2 * FC_PUBLICKEYBYTES || fc_unhex(subject, subj,
+	    sizeof(subj)) != 0) {
+		cli_warnx(cli, "--subject %s: not a public key (64 hex digits)", subject);
+		return EX_USAGE;
+	}
+	if (parse_roles(cli, rolearg, roles, &nroles) == -1)
+		return EX_USAGE;
+	if (!fc_region_valid(region)) {
+		cli_warnx(cli, "--region %s: not a region code prefix (2, 4, 6, 9 or 12 digits)",
+		    region);
+		return EX_USAGE;
+	}
+	if (cli_parse_uint(days, CERT_DAYS_MAX, &ndays) == -1 || ndays == 0) {
+		cli_warnx(cli, "--days %s: not a number of days from 1 to %d", days,
+		    CERT_DAYS_MAX);
+		return EX_USAGE;
+	}
+	if (tkey != NULL && (strlen(tkey) != 2 * sizeof(tk) ||
+	    fc_unhex(tkey, tk, sizeof(tk)) != 0)) {
+		cli_warnx(cli, "--transport-key %s: not a public key (64 hex digits)", tkey);
+		return EX_USAGE;
+	}
+	if (cert.name != NULL && (cert.name[0] == '\0' ||
+	    !fc_utf8_valid(cert.name, strlen(cert.name)))) {
+		cli_warnx(cli, "--name must be non-empty UTF-8");
+		return EX_USAGE;
+	}
+
+	/* The key first: a refused key must leave the store untouched. */
+	if ((rc = cli_key(cli, &key)) != EX_OK)
+		return rc;
+	cert.has_subject = 1;
+	cert.subject.data = subj;
+	cert.subject.len = sizeof(subj);
+	cert.n_roles = nroles;
+	cert.roles = roles;
+	cert.scope = region;
+	cert.has_not_before_ms = 1;
+	cert.not_before_ms = now;
+	cert.has_not_after_ms = 1;
+	cert.not_after_ms = now + ndays * DAY_MS;
+	if (tkey != NULL) {
+		cert.has_transport_key = 1;
+		cert.transport_key.data = tk;
+		cert.transport_key.len = sizeof(tk);
+	}
+	body.has_kind = 1;
+	body.kind = FENGHUO__KIND__CERT;
+	body.region = region;	/* so that `list --region` finds it */
+	body.cert = &cert;
+	advise(cli, key, region, now);
+	if ((rc = cli_publish_as(cli, key, &body, now, id)) != EX_OK)
+		return rc;
+	printf("%s\n", fc_hex(id, FC_IDBYTES, hex));
+	return EX_OK;
+}

@@ -1,0 +1,299 @@
+/*
+ * cmd_list.c: `fenghuo list`: stored messages, newest first, one line or one JSON object
+ * each.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <jansson.h>
+
+#include "crypto.h"
+#include "store.h"
+#include "fenghuo.h"
+
+static int	cmd_list_exec(struct cli *, int, char **);
+
+const struct cmd_entry cmd_list_entry = {
+	"list",
+	"list [--kind K] [--since WHEN] [--region PREFIX] [--limit N] [--json]",
+	"List stored messages, newest first: short id, local time, kind, level (warning),\n"
+	"stage (receipt) or category (report), region, title. [clock-skew] marks a message\n"
+	"whose author's clock was implausible (its time is when this node first saw it);\n"
+	"[expired] one that no longer applies.\n"
+	"\n"
+	"  --kind K          report, warning, receipt, cert, revoke, announce\n"
+	"  --since WHEN      only messages from then on: a duration ago (2h, 7d), a date or\n"
+	"                    time (2026-11-23, 2026-11-23T08:00, ...Z for UTC), or epoch ms\n"
+	"  --region PREFIX   messages whose region starts with PREFIX, and warnings whose\n"
+	"                    areas cover it (a warning for 3301 concerns 330110101001)\n"
+	"  --limit N         at most N messages\n"
+	"  --json            JSON Lines: one object per message (fields in docs/CLI.md)\n"
+	"\n"
+	"Exit status: 0; 64 bad arguments; 66 no store yet.\n",
+	cmd_list_exec,
+};
+
+static int
+all_digits(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * Messages are copied out of the store in chunks and shown after each read transaction has
+ * ended: `fenghuo list | less` must not pin an LMDB snapshot (and the daemon's free pages)
+ * for as long as the pager stays open.
+ */
+#define LIST_CHUNK	256
+
+struct list_item {
+	uint8_t			 id[FC_IDBYTES];
+	uint8_t			*env;
+	size_t			 len;
+	struct store_seen	 seen;
+};
+
+struct list_ctx {
+	struct cli		*cli;
+	struct store		*st;		/* for the stage of each report */
+	const char		*region;
+	uint64_t		 limit;		/* 0: no limit */
+	uint64_t		 shown;
+	uint64_t		 now;
+	int			 bad;		/* stored messages that failed validation */
+	int			 ioerr;
+	/* the chunk being collected */
+	struct list_item	*items;
+	size_t			 n, cap;
+	uint64_t		 last_time;	/* display time of the last message visited */
+	int			 full;		/* the chunk ended before the range did */
+	int			 nomem;
+};
+
+/*
+ * 1 if the message may concern the region filter. Decoding is cheap and a signature check
+ * is not, so messages outside the region are skipped before they are validated; those
+ * inside are validated in full before anything of them is shown.
+ */
+static int
+region_prefilter(const struct store_view *v, const char *region)
+{
+	struct fc_msg raw;
+	int in = 1;
+
+	memset(&raw, 0, sizeof(raw));
+	if ((raw.env = wire_envelope_unpack(v->env, v->len)) != NULL && raw.env->has_body &&
+	    (raw.body = wire_body_unpack(raw.env->body.data, raw.env->body.len)) != NULL)
+		in = cli_msg_in_region(&raw, region);
+	/* Undecodable: let validation report it. */
+	if (raw.body != NULL)
+		fenghuo__body__free_unpacked(raw.body, NULL);
+	if (raw.env != NULL)
+		fenghuo__envelope__free_unpacked(raw.env, NULL);
+	return in;
+}
+
+/*
+ * Copy messages until the chunk is full, then stop at the next change of display time, so
+ * that the next chunk can start strictly below the last time seen without losing or
+ * repeating any message that shares it.
+ */
+static int
+list_collect(void *arg, const struct store_view *v)
+{
+	struct list_ctx *ctx = arg;
+	struct list_item *it;
+	size_t cap;
+
+	if (ctx->n >= LIST_CHUNK && v->seen->time_ms != ctx->last_time) {
+		ctx->full = 1;
+		return 1;
+	}
+	ctx->last_time = v->seen->time_ms;
+	if (ctx->region != NULL && !region_prefilter(v, ctx->region))
+		return 0;
+	if (ctx->n == ctx->cap) {
+		cap = ctx->cap == 0 ? LIST_CHUNK : ctx->cap * 2;
+		if ((it = reallocarray(ctx->items, cap, sizeof(*it))) == NULL) {
+			ctx->nomem = 1;
+			return 1;
+		}
+		ctx->items = it;
+		ctx->cap = cap;
+	}
+	it = &ctx->items[ctx->n];
+	if ((it->env = malloc(v->len > 0 ? v->len : 1)) == NULL) {
+		ctx->nomem = 1;
+		return 1;
+	}
+	memcpy(it->env, v->env, v->len);
+	memcpy(it->id, v->id, FC_IDBYTES);
+	it->len = v->len;
+	it->seen = *v->seen;
+	ctx->n++;
+	return 0;
+}
+
+/* Validate and show one copied message. 1 when the listing is to stop. */
+static int
+list_show(struct list_ctx *ctx, const struct list_item *it)
+{
+	struct fc_msg msg;
+	char hex[FC_IDHEX];
+	json_t *o;
+	int reason, stage;
+
+	reason = cli_validate_stored(it->env, it->len, &it->seen, &msg);
+	if (reason != FC_R_OK) {
+		cli_warnx(ctx->cli, "stored message %s does not validate: %s",
+		    fc_hex(it->id, FC_IDBYTES, hex), fc_reason_name(reason));
+		ctx->bad++;
+		return 0;
+	}
+	if (ctx->region != NULL && !cli_msg_in_region(&msg, ctx->region)) {
+		fc_msg_clear(&msg);
+		return 0;
+	}
+	/* Where each report stands in its closed loop: what a duty officer looks for. */
+	stage = msg.body->kind == FENGHUO__KIND__REPORT ? cli_report_stage(ctx->st, it->id) : 0;
+	if (ctx->cli->json) {
+		if ((o = cli_msg_json(&msg, &it->seen, ctx->now)) != NULL &&
+		    msg.body->kind == FENGHUO__KIND__REPORT)
+			json_object_set_new(o, "stage", stage > 0 ?
+			    json_string(wire_stage_name(stage)) : json_null());
+		if (o == NULL || cli_json_print(stdout, o) == -1)
+			ctx->ioerr = 1;
+		json_decref(o);
+	} else {
+		cli_msg_line(stdout, &msg, &it->seen, ctx->now, stage);
+	}
+	fc_msg_clear(&msg);
+	if (ctx->ioerr)
+		return 1;
+	return ++ctx->shown == ctx->limit;
+}
+
+static void
+list_drop(struct list_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->n; i++)
+		free(ctx->items[i].env);
+	ctx->n = 0;
+}
+
+/* The listing, chunk by chunk, newest first. EX_OK or an error code (printed). */
+static int
+list_run(struct list_ctx *ctx, struct store *st, uint64_t since, int kind)
+{
+	uint64_t until = 0;	/* 0: no upper bound */
+	size_t i;
+	int rc, stop = 0;
+
+	ctx->st = st;
+	do {
+		ctx->full = 0;
+		rc = store_iter_time(st, since, until, kind, 1, list_collect, ctx);
+		if (ctx->nomem) {
+			cli_warnx(ctx->cli, "out of memory");
+			return EX_OSERR;
+		}
+		if (rc != 0 && !ctx->full) {
+			cli_warnx(ctx->cli, "cannot read the store in %s: %s", ctx->cli->state,
+			    store_strerror(rc));
+			return EX_IOERR;
+		}
+		for (i = 0; i < ctx->n && !stop; i++)
+			stop = list_show(ctx, &ctx->items[i]);
+		list_drop(ctx);
+		if (ctx->ioerr) {
+			cli_warn(ctx->cli, "standard output");
+			return EX_IOERR;
+		}
+		until = ctx->last_time;
+	} while (ctx->full && !stop && until > since && until != 0);
+	return EX_OK;
+}
+
+static int
+cmd_list_exec(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kind", required_argument, NULL, 'k' },
+		{ "since", required_argument, NULL, 's' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct list_ctx ctx;
+	struct store *st;
+	uint64_t since = 0;
+	int ch, kind = 0, rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cli = cli;
+	ctx.now = cli_now_ms();
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'k':
+			if ((kind = wire_kind_parse(optarg)) <= 0) {
+				cli_warnx(cli, "--kind %s: one of report, warning, receipt, cert, "
+				    "revoke, announce", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 's':
+			if (cli_parse_time(optarg, ctx.now, &since) == -1) {
+				cli_warnx(cli, "--since %s: not a duration, date or time", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'r':
+			if (!all_digits(optarg) || strlen(optarg) > 12) {
+				cli_warnx(cli, "--region %s: not a region code prefix", optarg);
+				return EX_USAGE;
+			}
+			ctx.region = optarg;
+			break;
+		case 'n':
+			if (cli_parse_uint(optarg, UINT32_MAX, &ctx.limit) == -1 ||
+			    ctx.limit == 0) {
+				cli_warnx(cli, "--limit %s: not a positive number", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'j':
+			cli->json = 1;
+			break;
+		default:
+			return cli_usage(&cmd_list_entry);
+		}
+	}
+	if (optind != argc) {
+		cli_warnx(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage(&cmd_list_entry);
+	}
+	if ((rc = cli_store(cli, 0, &st)) != EX_OK)
+		return rc;
+	rc = list_run(&ctx, st, since, kind);
+	list_drop(&ctx);
+	free(ctx.items);
+	if (rc != EX_OK)
+		return rc;
+	if (ctx.bad > 0) {
+		cli_warnx(cli, "%d stored message%s did not validate and were left out", ctx.bad,
+		    ctx.bad == 1 ? "" : "s");
+		return EX_DATAERR;
+	}
+	return EX_OK;
+}

@@ -1,0 +1,202 @@
+/*
+ * cmd_status.c: `fenghuo status [--json]`, what the local fenghuod says about itself.
+ *
+ * The numbers come from the daemon's "status" control request. Without a running daemon
+ * the command still says what the store holds (count and set digest, read directly), and
+ * exits EX_UNAVAILABLE so that scripts can tell.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <jansson.h>
+
+#include "crypto.h"
+#include "fenghuo.h"
+#include "store.h"
+
+static int	cmd_status_exec(struct cli *, int, char **);
+
+const struct cmd_entry cmd_status_entry = {
+	"status",
+	"status [--json]",
+	"Show the running fenghuod: identity, uptime, message counts, store digest,\n"
+	"signature checks, rejections by reason, peers and queue.\n"
+	"  --json   one JSON object (the daemon's status reply, with \"running\")\n"
+	"Without a running daemon, shows what the store holds and exits 69 (EX_UNAVAILABLE).",
+	cmd_status_exec,
+};
+
+static json_int_t
+num(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static const char *
+str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "?";
+}
+
+/* "3d04h", "2h05m", "4m10s", "12s" */
+static void
+fmt_uptime(json_int_t s, char *buf, size_t size)
+{
+	if (s >= 86400)
+		snprintf(buf, size, "%lldd%02lldh", (long long)(s / 86400),
+		    (long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		snprintf(buf, size, "%lldh%02lldm", (long long)(s / 3600),
+		    (long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(buf, size, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+	else
+		snprintf(buf, size, "%llds", (long long)s);
+}
+
+/* One line "label  name N, name N" of the nonzero integer counters of obj (since start). */
+static void
+print_counters(const char *label, json_t *obj)
+{
+	const char *k;
+	json_t *v;
+	int first = 1;
+
+	if (!json_is_object(obj))
+		return;
+	printf("%-12s", label);
+	json_object_foreach(obj, k, v) {
+		if (!json_is_integer(v) || json_integer_value(v) == 0)
+			continue;
+		printf("%s %s %lld", first ? "" : ",", k, (long long)json_integer_value(v));
+		first = 0;
+	}
+	printf("%s\n", first ? " none" : "");
+}
+
+static void
+print_status(const json_t *st)
+{
+	json_t *peers, *p;
+	char up[32];
+	size_t i, nup = 0;
+
+	fmt_uptime(num(st, "uptime_s"), up, sizeof(up));
+	if (num(st, "pid") > 0)
+		printf("fenghuod     running (pid %lld), up %s\n", (long long)num(st, "pid"), up);
+	else
+		printf("fenghuod     running, up %s\n", up);
+	printf("name         %s\n", str(st, "name"));
+	printf("region       %s\n", str(st, "region"));
+	printf("key          %s\n", str(st, "key"));
+	printf("messages     %lld\n", (long long)num(st, "messages"));
+	printf("digest       %s\n", str(st, "digest"));
+	printf("verified     %lld signature checks since start\n",
+	    (long long)num(st, "verified"));
+	printf("received     %lld new, %lld duplicate since start\n", (long long)num(st, "stored"),
+	    (long long)num(st, "duplicates"));
+	print_counters("rejected", json_object_get(st, "rejected"));
+	print_counters("policy", json_object_get(st, "policy_rejected"));
+	print_counters("dropped", json_object_get(st, "drops"));
+	print_counters("links", json_object_get(st, "zap"));
+	if (json_object_get(st, "held") != NULL)
+		printf("held         %lld waiting for their author's certificate\n",
+		    (long long)num(st, "held"));
+	printf("queue        %lld\n",
+	    (long long)num(json_object_get(st, "queue"), "total"));
+	peers = json_object_get(st, "peers");
+	json_array_foreach(peers, i, p) {
+		const char *state = json_string_value(json_object_get(p, "state"));
+
+		if (state != NULL && strcmp(state, "up") == 0)
+			nup++;
+	}
+	printf("peers        %zu up of %zu", nup, json_array_size(peers));
+	json_array_foreach(peers, i, p)
+		printf("%s %s (%s)", i == 0 ? ":" : ",", str(p, "name"), str(p, "state"));
+	printf("\n");
+}
+
+/* No daemon: what the store says, if there is one. */
+static int
+status_offline(struct cli *cli)
+{
+	struct store *st;
+	uint64_t count = 0;
+	uint8_t digest[32];
+	char hex[2 * sizeof(digest) + 1];
+	int rc, have = 0;
+
+	if (cli_store(cli, 0, &st) == EX_OK && store_count(st, &count) == 0 &&
+	    store_digest(st, digest) == 0)
+		have = 1;
+	if (cli->json) {
+		json_t *o = json_pack("{s:b}", "running", 0);
+
+		if (o == NULL)
+			return EX_SOFTWARE;
+		if (have) {
+			json_object_set_new(o, "messages", json_integer((json_int_t)count));
+			json_object_set_new(o, "digest",
+			    json_string(fc_hex(digest, sizeof(digest), hex)));
+		}
+		rc = cli_json_print(stdout, o);
+		json_decref(o);
+		if (rc == -1)
+			return EX_IOERR;
+	} else {
+		printf("fenghuod     not running (state %s)\n", cli->state);
+		if (have) {
+			printf("messages     %llu\n", (unsigned long long)count);
+			printf("digest       %s\n", fc_hex(digest, sizeof(digest), hex));
+		}
+	}
+	return EX_UNAVAILABLE;
+}
+
+static int
+cmd_status_exec(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *st;
+	int ch, rc;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			cli->json = 1;
+			break;
+		case 'h':
+			return cli_help(&cmd_status_entry);
+		default:
+			return cli_usage(&cmd_status_entry);
+		}
+	}
+	if (optind != argc)
+		return cli_usage(&cmd_status_entry);
+
+	rc = cli_daemon_status(cli, NULL, &st);
+	if (rc == EX_UNAVAILABLE)
+		return status_offline(cli);
+	if (rc != EX_OK)
+		return rc;
+	if (cli->json) {
+		json_object_del(st, "ok");
+		json_object_set_new(st, "running", json_true());
+		rc = cli_json_print(stdout, st) == -1 ? EX_IOERR : EX_OK;
+	} else {
+		print_status(st);
+		rc = EX_OK;
+	}
+	json_decref(st);
+	return rc;
+}

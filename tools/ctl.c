@@ -1,0 +1,399 @@
+/*
+ * ctl.c: the client side of fenghuod's control socket.
+ *
+ * The daemon binds a ZeroMQ ROUTER on ipc://<state>/fenghuod.sock (protocol: docs/CONFIG.md,
+ * "The control socket"). The CLI connects a DEALER, sends a multipart request whose first part
+ * is a JSON object with "cmd", and reads a JSON reply with "ok". Each call opens its own
+ * ZeroMQ context and socket and closes them again: the CLI is a short-lived process and one
+ * connection per command keeps a late reply from one request out of the next.
+ *
+ * Whether a daemon runs is decided the way the protocol says: the socket file exists and a
+ * status request is answered in time. Before that we try a plain connect(2) on the socket
+ * file, so that the stale file a killed daemon leaves behind costs a refused connect
+ * instead of a five-second timeout.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zmq.h>
+
+#include "crypto.h"
+#include "fenghuo.h"
+#include "store.h"
+
+struct cli_ctl {
+	void	*zctx;
+	void	*sock;
+	char	 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* The socket file of the daemon that owns cli->state, in buf. -1 if it does not fit. */
+static int
+ctl_sock_path(const struct cli *cli, char *buf, size_t size)
+{
+	int n;
+
+	n = snprintf(buf, size, "%s/fenghuod.sock", cli->state);
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	return 0;
+}
+
+/*
+ * 1 if something accepts connections on the Unix socket at path, 0 if not (no file, a
+ * stale file, not a socket), -1 with errno EACCES/EPERM if one may be there but we may
+ * not connect (the socket is 0660: the daemon's group only). The daemon's ZeroMQ sees a
+ * peer that closes before its greeting, which it drops silently.
+ */
+static int
+ctl_listening(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd, rc, saved;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return 0;
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	do
+		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	while (rc == -1 && errno == EINTR);
+	saved = errno;
+	close(fd);
+	if (rc == 0)
+		return 1;
+	errno = saved;
+	return errno == EACCES || errno == EPERM ? -1 : 0;
+}
+
+int
+cli_ctl_open(struct cli *cli, struct cli_ctl **out)
+{
+	struct cli_ctl *c;
+	char endpoint[sizeof(c->path) + 8];
+	int zero = 0, ms = CLI_CTL_TIMEOUT_MS;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		cli_warn(cli, "calloc");
+		return EX_OSERR;
+	}
+	if (ctl_sock_path(cli, c->path, sizeof(c->path)) == -1) {
+		cli_warnx(cli, "%s: state path too long for a control socket", cli->state);
+		free(c);
+		return EX_USAGE;
+	}
+	switch (ctl_listening(c->path)) {
+	case 1:
+		break;
+	case -1:
+		/* Not "no daemon": writing around a running daemon is not what anyone wants. */
+		cli_warn(cli, "cannot use fenghuod's control socket %s (is this user in the "
+		    "daemon's group?)", c->path);
+		free(c);
+		return EX_NOPERM;
+	default:
+		free(c);
+		return EX_UNAVAILABLE;
+	}
+	snprintf(endpoint, sizeof(endpoint), "ipc://%s", c->path);
+	if ((c->zctx = zmq_ctx_new()) == NULL ||
+	    (c->sock = zmq_socket(c->zctx, ZMQ_DEALER)) == NULL) {
+		cli_warnx(cli, "zmq: %s", zmq_strerror(zmq_errno()));
+		goto err;
+	}
+	/* Never hang at exit on a request nobody took, nor on a send to a dead daemon. */
+	if (zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero)) == -1 ||
+	    zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &ms, sizeof(ms)) == -1 ||
+	    zmq_connect(c->sock, endpoint) == -1) {
+		cli_warnx(cli, "%s: %s", endpoint, zmq_strerror(zmq_errno()));
+		goto err;
+	}
+	*out = c;
+	return EX_OK;
+err:
+	cli_ctl_close(&c);
+	return EX_UNAVAILABLE;
+}
+
+void
+cli_ctl_close(struct cli_ctl **cp)
+{
+	struct cli_ctl *c = *cp;
+
+	if (c == NULL)
+		return;
+	if (c->sock != NULL)
+		zmq_close(c->sock);
+	if (c->zctx != NULL)
+		zmq_ctx_term(c->zctx);
+	free(c);
+	*cp = NULL;
+}
+
+int
+cli_ctl_send(struct cli_ctl *c, const char *cmd, const uint8_t *data, size_t len)
+{
+	json_t *req;
+	char *s;
+	int rc;
+
+	if ((req = json_pack("{s:s}", "cmd", cmd)) == NULL)
+		return -1;
+	s = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (s == NULL)
+		return -1;
+	rc = zmq_send(c->sock, s, strlen(s), data != NULL ? ZMQ_SNDMORE : 0);
+	free(s);
+	if (rc == -1)
+		return -1;
+	if (data != NULL && zmq_send(c->sock, data, len, 0) == -1)
+		return -1;
+	return 0;
+}
+
+/* Milliseconds on CLOCK_MONOTONIC, for deadlines. */
+static int64_t
+ctl_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+cli_ctl_recv(struct cli_ctl *c, int timeout_ms, json_t **obj, uint8_t **data, size_t *len)
+{
+	zmq_pollitem_t pi;
+	zmq_msg_t part;
+	json_error_t jerr;
+	json_t *o = NULL;
+	uint8_t *d = NULL;
+	size_t dlen = 0;
+	int more, nparts = 0, rc;
+
+	*obj = NULL;
+	if (data != NULL) {
+		*data = NULL;
+		*len = 0;
+	}
+	pi.socket = c->sock;
+	pi.fd = -1;
+	pi.events = ZMQ_POLLIN;
+	pi.revents = 0;
+	if ((rc = zmq_poll(&pi, 1, timeout_ms)) == -1)
+		return -1;	/* errno EINTR when a signal came */
+	if (rc == 0)
+		return 1;
+	/* Read the whole multipart message, keeping the first two parts. */
+	more = 1;
+	while (more) {
+		zmq_msg_init(&part);
+		if (zmq_msg_recv(&part, c->sock, 0) == -1) {
+			/* A signal between parts: the rest is still queued; take it. */
+			zmq_msg_close(&part);
+			if (zmq_errno() == EINTR)
+				continue;
+			goto bad;
+		}
+		if (nparts == 0) {
+			o = json_loadb(zmq_msg_data(&part), zmq_msg_size(&part), 0, &jerr);
+		} else if (nparts == 1 && data != NULL && zmq_msg_size(&part) > 0) {
+			dlen = zmq_msg_size(&part);
+			if ((d = malloc(dlen)) != NULL)
+				memcpy(d, zmq_msg_data(&part), dlen);
+		}
+		more = zmq_msg_more(&part);
+		zmq_msg_close(&part);
+		nparts++;
+	}
+	if (o == NULL || !json_is_object(o))
+		goto bad;
+	*obj = o;
+	if (data != NULL) {
+		*data = d;
+		*len = dlen;
+	} else
+		free(d);
+	return 0;
+bad:
+	json_decref(o);
+	free(d);
+	errno = EPROTO;
+	return -1;
+}
+
+int
+cli_ctl_call(struct cli *cli, struct cli_ctl *c, const char *cmd, const uint8_t *data,
+    size_t len, json_t **reply)
+{
+	json_t *o = NULL, *ok;
+	int64_t deadline;
+	int rc, left;
+
+	*reply = NULL;
+	if (cli_ctl_send(c, cmd, data, len) == -1) {
+		cli_warnx(cli, "control socket %s: send: %s", c->path, zmq_strerror(zmq_errno()));
+		return EX_UNAVAILABLE;
+	}
+	deadline = ctl_mono_ms() + CLI_CTL_TIMEOUT_MS;
+	for (;;) {
+		left = (int)(deadline - ctl_mono_ms());
+		if (left <= 0) {
+			cli_warnx(cli, "fenghuod did not answer \"%s\" within %d s", cmd,
+			    CLI_CTL_TIMEOUT_MS / 1000);
+			return EX_UNAVAILABLE;
+		}
+		rc = cli_ctl_recv(c, left, &o, NULL, NULL);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc == -1) {
+			cli_warnx(cli, "control socket %s: malformed reply", c->path);
+			return EX_PROTOCOL;
+		}
+		if (rc == 1)
+			continue;
+		/* A watch event on this connection is not our answer. */
+		if (json_object_get(o, "event") == NULL)
+			break;
+		json_decref(o);
+		o = NULL;
+	}
+	ok = json_object_get(o, "ok");
+	if (!json_is_boolean(ok)) {
+		cli_warnx(cli, "control socket %s: reply without \"ok\"", c->path);
+		json_decref(o);
+		return EX_PROTOCOL;
+	}
+	if (!json_is_true(ok)) {
+		const char *e = json_string_value(json_object_get(o, "error"));
+
+		cli_warnx(cli, "fenghuod refused \"%s\": %s", cmd, e != NULL ? e : "no reason given");
+		json_decref(o);
+		return EX_SOFTWARE;
+	}
+	*reply = o;
+	return EX_OK;
+}
+
+int
+cli_daemon_status(struct cli *cli, struct cli_ctl **cp, json_t **status)
+{
+	struct cli_ctl *c;
+	int rc;
+
+	*status = NULL;
+	if (cp != NULL)
+		*cp = NULL;
+	if ((rc = cli_ctl_open(cli, &c)) != EX_OK)
+		return rc;
+	if ((rc = cli_ctl_call(cli, c, "status", NULL, 0, status)) != EX_OK) {
+		cli_ctl_close(&c);
+		return rc;
+	}
+	if (cp != NULL)
+		*cp = c;
+	else
+		cli_ctl_close(&c);
+	return EX_OK;
+}
+
+int
+cli_daemon_running(struct cli *cli)
+{
+	json_t *st;
+
+	if (cli_daemon_status(cli, NULL, &st) != EX_OK)
+		return 0;
+	json_decref(st);
+	return 1;
+}
+
+/* enum fc_policy_reason of a name as fc_policy_reason_name() spells it; 0 if unknown. */
+static int
+ctl_policy_reason_parse(const char *name)
+{
+	int r;
+
+	if (name == NULL)
+		return 0;
+	for (r = 1; r < FC_POLICY_R_MAX; r++) {
+		const char *n = fc_policy_reason_name(r);
+
+		if (n != NULL && strcmp(n, name) == 0)
+			return r;
+	}
+	return 0;
+}
+
+/* enum fc_reason of a name as fc_reason_name() spells it; FC_R_MAX if unknown. */
+static int
+ctl_reason_parse(const char *name)
+{
+	int r;
+
+	if (name == NULL)
+		return FC_R_MAX;
+	for (r = 0; r < FC_R_MAX; r++) {
+		const char *n = fc_reason_name(r);
+
+		if (n != NULL && strcmp(n, name) == 0)
+			return r;
+	}
+	return FC_R_MAX;
+}
+
+int
+cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct store_put *item)
+{
+	json_t *r;
+	const char *status, *id;
+	int rc;
+
+	if ((rc = cli_ctl_call(cli, c, "submit", item->env, item->len, &r)) != EX_OK)
+		return rc;
+	status = json_string_value(json_object_get(r, "status"));
+	id = json_string_value(json_object_get(r, "id"));
+	if (status == NULL)
+		goto bad;
+	if (strcmp(status, "new") == 0)
+		item->status = STORE_NEW;
+	else if (strcmp(status, "duplicate") == 0)
+		item->status = STORE_DUP;
+	else if (strcmp(status, "rejected") == 0)
+		item->status = STORE_REJECTED;
+	else if (strcmp(status, "held") == 0)
+		item->status = STORE_HELD;	/* waits in memory for its author's certificate */
+	else
+		goto bad;
+	item->reason = FC_R_OK;
+	if (item->status == STORE_REJECTED) {
+		item->reason = ctl_reason_parse(json_string_value(json_object_get(r, "reason")));
+		if (item->reason == FC_R_MAX || item->reason == FC_R_OK)
+			item->reason = FC_R_DECODE;
+	}
+	item->policy_reason = ctl_policy_reason_parse(json_string_value(json_object_get(r,
+	    "policy_reason")));
+	/* The daemon cannot name an envelope it cannot take apart; the id stays unset. */
+	if (id != NULL && fc_unhex(id, item->id, FC_IDBYTES) != 0)
+		goto bad;
+	json_decref(r);
+	return EX_OK;
+bad:
+	cli_warnx(cli, "control socket %s: malformed submit reply", c->path);
+	json_decref(r);
+	return EX_PROTOCOL;
+}

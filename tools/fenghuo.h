@@ -1,0 +1,338 @@
+/*
+ * fenghuo.h: shared declarations of the fenghuo CLI (tools/).
+ *
+ * One file per verb (cmd_<verb>.c), each exporting a `const struct cmd_entry` that
+ * fenghuo.c lists in its table (as tmux does with cmd-*.c). A verb parses its own options
+ * with getopt_long, prints --help from its entry, and returns a sysexits.h code.
+ */
+#ifndef FH_FENGHUO_H
+#define FH_FENGHUO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct store;
+struct fc_key;
+
+/* Global options and lazily opened resources, owned by main(). */
+struct cli {
+	const char	*state;		/* --state / $FENGHUO_STATE / default */
+	const char	*keypath;	/* --key, or <state>/node.key */
+	int		 json;		/* --json given to a read command */
+	struct store	*store;		/* opened on demand by cli_store() */
+	struct fc_key	*key;		/* loaded on demand by cli_key() */
+	const char	*verb;		/* the running verb, for error messages */
+	int		 store_rw;	/* cli->store was opened for writing */
+	char		*state_buf;	/* owned storage behind state/keypath */
+	char		*keypath_buf;
+};
+
+struct cmd_entry {
+	const char	*name;
+	const char	*usage;		/* one line: "report --region CODE ..." */
+	const char	*help;		/* what it does, options, one per line */
+	int		(*exec)(struct cli *cli, int argc, char **argv);
+};
+
+struct fc_msg;
+struct store_msg;
+struct store_put;
+struct store_seen;
+struct json_t;
+struct Fenghuo__Body;
+
+/*
+ * Exit codes are those of sysexits.h: EX_OK, EX_USAGE (bad arguments), EX_DATAERR (rejected
+ * message, unknown or ambiguous id), EX_NOINPUT (missing file or store), EX_NOPERM (key file
+ * permissions), EX_CANTCREAT, EX_IOERR, EX_SOFTWARE. Helpers below that return int return
+ * one of them, and have already printed the error ("fenghuo: VERB: message") when it is not
+ * EX_OK, so a verb just returns what they return.
+ */
+
+/* fenghuo.c */
+/* Print "usage: fenghuo USAGE" for the entry to stderr and return EX_USAGE. */
+int		 cli_usage(const struct cmd_entry *entry);
+/* Print the entry's usage and help to stdout (for --help); returns EX_OK. */
+int		 cli_help(const struct cmd_entry *entry);
+
+/* cli.c */
+/* "fenghuo: VERB: message" on stderr; cli_warn appends ": strerror(errno)". */
+void		 cli_warnx(const struct cli *cli, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 cli_warn(const struct cli *cli, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* Milliseconds since the epoch, CLOCK_REALTIME. */
+uint64_t	 cli_now_ms(void);
+/* Create the state directory (mode 0700) and its parents when missing. */
+int		 cli_state_mkdir(struct cli *cli);
+/*
+ * The store, opened on first use: read-only (EX_NOINPUT if there is none yet) unless
+ * write is set, in which case the state directory and store are created as needed.
+ * The store stays owned by cli and is closed by cli_free().
+ */
+int		 cli_store(struct cli *cli, int write, struct store **out);
+/* The node key from cli->keypath, loaded on first use; owned by cli. */
+int		 cli_key(struct cli *cli, const struct fc_key **out);
+/* Release what cli holds (store, key, buffers). */
+void		 cli_free(struct cli *cli);
+/*
+ * Find a stored message by an id prefix of 8..64 hex digits. EX_USAGE for a malformed
+ * prefix, EX_DATAERR for an unknown or ambiguous one. *out is released with
+ * store_msg_clear().
+ */
+int		 cli_resolve(struct cli *cli, const char *prefix, struct store_msg *out);
+/* A duration "90s", "30m", "2h", "7d", "1w", "1h30m" in ms. 0, or -1 if malformed. */
+int		 cli_parse_duration(const char *s, uint64_t *ms);
+/*
+ * A point in time: a duration meaning that long ago ("2h"), an ISO date or date-time
+ * ("2026-11-23", "2026-11-23T08:00", "2026-11-23 08:00:00"; local time unless it ends
+ * in "Z"), or ms since the epoch (all digits). 0, or -1 if malformed.
+ */
+int		 cli_parse_time(const char *s, uint64_t now_ms, uint64_t *ms);
+/* A future point in time: a duration from now ("6h"), or an absolute time as above. */
+int		 cli_parse_when(const char *s, uint64_t now_ms, uint64_t *ms);
+/* A non-negative integer that fits in max. 0, or -1. */
+int		 cli_parse_uint(const char *s, uint64_t max, uint64_t *out);
+/* "YYYY-MM-DD HH:MM" (local time) of ms into buf (at least 17 bytes). Returns buf. */
+char		*cli_fmt_time(uint64_t ms, char *buf, size_t size);
+/* The first 12 hex digits of id, NUL-terminated, in buf (13 bytes). Returns buf. */
+char		*cli_short_id(const uint8_t *id, char *buf);
+/*
+ * Re-validate a message read back from the store, as the node judged it when it arrived
+ * (its first-seen time is the checker's clock). Returns enum fc_reason; fills *out on
+ * FC_R_OK (release with fc_msg_clear).
+ */
+int		 cli_validate_stored(const uint8_t *env, size_t len, const struct store_seen *seen,
+		    struct fc_msg *out);
+/*
+ * The JSON object of a message (fields listed in docs/CLI.md). seen may be NULL (a
+ * message not from the store). Caller owns the result (json_decref).
+ */
+struct json_t	*cli_msg_json(const struct fc_msg *msg, const struct store_seen *seen,
+		    uint64_t now_ms);
+/* Print obj as one line of JSON (UTF-8 kept as is) and a newline. 0, or -1 on error. */
+int		 cli_json_print(FILE *fp, struct json_t *obj);
+/* One line: short id, time, kind, level/stage, region, title, [flags]. */
+void		 cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
+		    uint64_t now_ms, int stage);
+/* Every field, one per line, for `fenghuo show`. */
+void		 cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
+		    uint64_t now_ms);
+/*
+ * The furthest closed-loop stage (FENGHUO__STAGE__REGISTERED..CLOSED) any stored receipt gives
+ * the report id, or 0 when none has registered it yet. cli_msg_line shows it as "[stage]".
+ */
+int		 cli_report_stage(struct store *st, const uint8_t id[32]);
+/* 1 if the message concerns region prefix (see `fenghuo list --region`), else 0. */
+int		 cli_msg_in_region(const struct fc_msg *msg, const char *prefix);
+/*
+ * Sign body (a filled Fenghuo__Body whose author, version and created_ms are set by
+ * this function from the key and now_ms), submit it and print its id on stdout.
+ * A rejection prints the reason and returns EX_DATAERR.
+ */
+int		 cli_publish(struct cli *cli, struct Fenghuo__Body *body, uint64_t now_ms);
+/*
+ * The same with a key other than --key (the root key of init-county, an admin key): sign,
+ * submit and put the id in id instead of printing it.
+ */
+int		 cli_publish_as(struct cli *cli, const struct fc_key *key,
+		    struct Fenghuo__Body *body, uint64_t now_ms, uint8_t id[32]);
+
+/* submit.c */
+/*
+ * Submit new messages for storage (and, through the daemon, for sending). When fenghuod
+ * runs, each item goes through its control socket and is acknowledged after its commit;
+ * otherwise they are written directly with store_put_batch() (DESIGN decision 8: allowed
+ * while no daemon runs). Returns EX_OK when the batch was handled, with each item's status
+ * and reason filled in; or an error code (already printed) when nothing was stored, or,
+ * through the daemon, when an item failed (the items before it were stored).
+ */
+int		 cli_submit_batch(struct cli *cli, struct store_put *items, size_t n);
+/* One envelope: cli_submit_batch() of a single item whose result lands in *result. */
+int		 cli_submit(struct cli *cli, const uint8_t *env, size_t len,
+		    struct store_put *result);
+
+/* ctl.c: the client side of fenghuod's control socket (ipc://<state>/fenghuod.sock) */
+#define CLI_CTL_TIMEOUT_MS	5000	/* how long a request waits for its reply */
+struct cli_ctl;
+/*
+ * Connect a DEALER to the daemon of cli->state. EX_UNAVAILABLE, silently, when nothing
+ * listens there (no socket file, or the stale one of a killed daemon); EX_NOPERM, printed,
+ * when this user may not connect to it. The connection is owned by the caller and closed
+ * with cli_ctl_close().
+ */
+int		 cli_ctl_open(struct cli *cli, struct cli_ctl **out);
+void		 cli_ctl_close(struct cli_ctl **c);
+/* Send {"cmd": cmd}, plus data as a second part unless NULL. 0, or -1 (zmq_errno()). */
+int		 cli_ctl_send(struct cli_ctl *c, const char *cmd, const uint8_t *data, size_t len);
+/*
+ * Wait up to timeout_ms for one message: *obj its JSON object (caller decrefs), *data a
+ * malloc()ed copy of its second part or NULL (data may be NULL to drop it). 0, 1 on
+ * timeout, -1 with errno EINTR (a signal) or EPROTO (not a JSON object).
+ */
+int		 cli_ctl_recv(struct cli_ctl *c, int timeout_ms, struct json_t **obj,
+		    uint8_t **data, size_t *len);
+/*
+ * One request and its reply (skipping watch events): *reply (caller decrefs) has "ok"
+ * true. Errors are printed: EX_UNAVAILABLE (no answer in time), EX_PROTOCOL (malformed
+ * reply), EX_SOFTWARE (the daemon answered "ok": false).
+ */
+int		 cli_ctl_call(struct cli *cli, struct cli_ctl *c, const char *cmd,
+		    const uint8_t *data, size_t len, struct json_t **reply);
+/* Submit item->env to the daemon; fills status, reason and id as store_put_batch would. */
+int		 cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct store_put *item);
+/*
+ * The daemon's status reply in *status (caller decrefs) and, if c is not NULL, the open
+ * connection. EX_UNAVAILABLE when no daemon runs (silently if nothing listens).
+ */
+int		 cli_daemon_status(struct cli *cli, struct cli_ctl **c, struct json_t **status);
+/* 1 if a daemon owns cli->state and answers, else 0. */
+int		 cli_daemon_running(struct cli *cli);
+
+/* bundle.c: the bundle file format of docs/BUNDLE.md */
+#define BUNDLE_MAGIC		"FHBUNDLE"
+#define BUNDLE_MAGIC_LEN	8
+#define BUNDLE_VERSION		1
+#define BUNDLE_HASHBYTES	32
+
+struct bundle_writer;
+/* Create path.tmp for writing; NULL with errno set on failure. */
+struct bundle_writer *bundle_create(const char *path);
+/* Append one serialized Envelope. 0, or -1 with errno set. */
+int		 bundle_add(struct bundle_writer *bw, const uint8_t *env, size_t len);
+/* Write the trailer, fsync, rename path.tmp to path. 0, or -1 with errno set. */
+int		 bundle_finish(struct bundle_writer *bw, uint32_t *count);
+/* Remove path.tmp and free (after an error, or instead of bundle_finish). NULL is fine. */
+void		 bundle_abort(struct bundle_writer **bw);
+
+/* What bundle_parse found wrong with the framing (entries are judged separately). */
+enum bundle_error {
+	BUNDLE_OK = 0,
+	BUNDLE_E_MAGIC,		/* not a bundle (magic missing or wrong) */
+	BUNDLE_E_VERSION,	/* unknown format version */
+	BUNDLE_E_LENGTH,	/* an entry length is 0... or exceeds the envelope limit */
+	BUNDLE_E_TRUNCATED,	/* the file ends inside an entry or before the trailer */
+	BUNDLE_E_COUNT,		/* trailer count differs from the entries found */
+	BUNDLE_E_CHECKSUM,	/* trailer checksum does not match the bytes */
+	BUNDLE_E_TRAILING,	/* bytes after the trailer */
+};
+struct bundle_info {
+	int		 error;		/* enum bundle_error */
+	size_t		 error_off;	/* byte offset where the problem was found */
+	uint32_t	 entries;	/* entries handed to the callback */
+	uint32_t	 trailer_count;	/* count the trailer claims (if it was read) */
+};
+/*
+ * Walk a bundle held in memory, calling fn for each entry whose length field fits the
+ * limits and the file; stop at the first framing problem (a length that cannot be
+ * trusted ends the walk). fn returns 0 to go on. Returns 0 after the walk (the problem, if
+ * any, is in info->error), or fn's non-zero value.
+ */
+int		 bundle_parse(const uint8_t *buf, size_t len,
+		    int (*fn)(void *ctx, const uint8_t *env, size_t len), void *ctx,
+		    struct bundle_info *info);
+const char	*bundle_strerror(int error);
+
+/*
+ * trustview.c: the trust state as the CLI sees it: the anchors file <state>/anchors (one
+ * hex public key per line, '#' comments; what follows '#' on a key's line is its name) and
+ * every CERT and REVOKE message in the store, fed to crypto/'s fc_trust (docs/TRUST.md).
+ */
+#define CLI_ANCHORS_FILE	"anchors"
+#define CLI_SHORT_KEY_BYTES	8	/* keys are shown as 16 hex digits in tables */
+struct fc_trust;
+struct fc_grant;
+struct fc_revocation;
+/* What fc_grant does not keep, per CERT/REVOKE message id, for display. */
+struct cli_trust_note {
+	uint8_t		 id[32];
+	char		*text;		/* Cert.name or Revoke.reason, or NULL */
+	uint8_t		 transport_key[32];
+	int		 has_transport_key;
+};
+struct cli_trust {
+	struct fc_trust	*trust;		/* anchors + every stored CERT/REVOKE */
+	uint8_t		(*anchors)[32];	/* FC_PUBLICKEYBYTES each */
+	char		**anchor_names;	/* the comment on each anchor's line, or NULL */
+	size_t		 nanchors;
+	struct cli_trust_note *notes;	/* name/reason/transport key of each CERT/REVOKE */
+	size_t		 nnotes, capnotes;
+	int		 bad;		/* stored CERT/REVOKE messages that did not validate */
+};
+/*
+ * Read <state>/anchors into ct (missing file: no anchors). EX_CONFIG (printed, with
+ * file:line) for a malformed line.
+ */
+int		 cli_anchors_read(struct cli *cli, struct cli_trust *ct);
+/* Append key (32 bytes) to <state>/anchors with a "# name" comment, unless listed already. */
+int		 cli_anchors_add(struct cli *cli, const uint8_t *key, const char *name);
+/*
+ * The anchors and every stored CERT and REVOKE, as a trust state in *ct (release with
+ * cli_trust_clear). No store yet is not an error: the state then holds the anchors only.
+ */
+int		 cli_trust_load(struct cli *cli, struct cli_trust *ct);
+void		 cli_trust_clear(struct cli_trust *ct);
+/*
+ * For `fenghuo show`: the author's chain of msg (author -> cert -> issuer ... -> anchor,
+ * with roles, scope and validity), or why there is none. Printed to stdout, or, when obj is
+ * not NULL, added to it as "trust". Problems reading the trust state are printed; the
+ * message itself is shown either way.
+ */
+void		 cli_trust_show(struct cli *cli, const struct fc_msg *msg, uint64_t now_ms,
+		    struct json_t *obj);
+/* Lookups in ct (linear; a county has hundreds of keys): NULL when unknown. */
+const struct cli_trust_note *cli_trust_note_find(const struct cli_trust *ct,
+		    const uint8_t *id);
+const struct fc_grant *cli_trust_grant_find(const struct cli_trust *ct, const uint8_t *id);
+const char	*cli_trust_anchor_name(const struct cli_trust *ct, const uint8_t *key);
+/* The anchor comment of key, else the name in its newest certificate, else NULL. */
+const char	*cli_trust_key_name(const struct cli_trust *ct, const uint8_t *key);
+
+/* The state of one grant now, judged by the rules of docs/TRUST.md (Chains). */
+enum cli_grant_st {
+	CLI_GRANT_VALID,
+	CLI_GRANT_NOT_YET,	/* not_before is in the future */
+	CLI_GRANT_EXPIRED,	/* not_after has passed */
+	CLI_GRANT_REVOKED,	/* a revocation that counts, from a time now past */
+	CLI_GRANT_UNVERIFIED,	/* its issuer's own chain is not known (yet) */
+	CLI_GRANT_INVALID,	/* its issuer was not an admin over its scope, or revoked */
+};
+struct cli_grant_state {
+	int		 state;		/* enum cli_grant_st */
+	int		 reason;	/* enum fc_policy_reason */
+	uint64_t	 revoked_from;	/* UINT64_MAX when no revocation counts */
+	const struct fc_revocation *revocation;	/* the one that counts, or NULL */
+};
+void		 cli_grant_eval(const struct cli_trust *ct, const struct fc_grant *g,
+		    uint64_t now_ms, struct cli_grant_state *out);
+const char	*cli_grant_state_name(int state);	/* "valid", "revoked", ... */
+/* 1 if revocation r voids grant g: by an anchor, g's subject, or an admin over g's scope. */
+int		 cli_revocation_counts(const struct cli_trust *ct, const struct fc_grant *g,
+		    const struct fc_revocation *r);
+/* "admin,issuer,node" of FC_ROLE_BIT()s, or "-"; JSON array of the same. */
+void		 cli_roles_str(uint32_t roles, char *buf, size_t size);
+struct json_t	*cli_roles_json(uint32_t roles);
+/* One grant as JSON (id, subject, roles, scope, validity, granted_by, name, status). */
+struct json_t	*cli_grant_json(const struct cli_trust *ct, const struct fc_grant *g,
+		    uint64_t now_ms);
+/* The first CLI_SHORT_KEY_BYTES of key in hex into buf (2*CLI_SHORT_KEY_BYTES+1). */
+char		*cli_short_key(const uint8_t *key, char *buf);
+
+/* The verbs (cmd_*.c), listed in fenghuo.c. */
+extern const struct cmd_entry cmd_keygen_entry;
+extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_warn_entry;
+extern const struct cmd_entry cmd_receipt_entry;
+extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_show_entry;
+extern const struct cmd_entry cmd_export_entry;
+extern const struct cmd_entry cmd_import_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_peers_entry;
+extern const struct cmd_entry cmd_watch_entry;
+extern const struct cmd_entry cmd_cert_entry;
+extern const struct cmd_entry cmd_revoke_entry;
+extern const struct cmd_entry cmd_keys_entry;
+extern const struct cmd_entry cmd_init_county_entry;
+
+#endif /* FH_FENGHUO_H */

@@ -1,0 +1,63 @@
+/*
+ * submit.c: how the CLI hands new messages over for storage and sending.
+ *
+ * DESIGN decision 8, one writer: when fenghuod runs on this state directory, every new
+ * message goes through its control socket ("submit"), so that the daemon stores it, counts
+ * it and sends it on at once; its reply comes after the commit, so an answer is an
+ * acknowledgement. With no daemon the CLI writes directly into the store (LMDB serialises
+ * writers, and fenghuod sends such messages on when it starts).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <jansson.h>
+
+#include "store.h"
+#include "fenghuo.h"
+
+int
+cli_submit_batch(struct cli *cli, struct store_put *items, size_t n)
+{
+	struct store *st;
+	struct cli_ctl *c;
+	json_t *status;
+	size_t i;
+	int rc;
+
+	if (n == 0)
+		return EX_OK;
+	rc = cli_daemon_status(cli, &c, &status);
+	if (rc != EX_OK && rc != EX_UNAVAILABLE)
+		return rc;	/* a daemon may run that we cannot reach: do not write around it */
+	if (rc == EX_OK) {
+		json_decref(status);
+		/*
+		 * One request at a time: each reply is the acknowledgement of one item. A
+		 * failure part-way leaves the items before it stored (and acknowledged).
+		 */
+		for (i = 0, rc = EX_OK; i < n && rc == EX_OK; i++)
+			rc = cli_ctl_submit(cli, c, &items[i]);
+		cli_ctl_close(&c);
+		return rc;
+	}
+	if ((rc = cli_store(cli, 1, &st)) != EX_OK)
+		return rc;
+	if ((rc = store_put_batch(st, items, n, cli_now_ms())) != 0) {
+		cli_warnx(cli, "cannot write to the store in %s: %s", cli->state,
+		    store_strerror(rc));
+		return rc == EACCES || rc == EPERM ? EX_NOPERM : EX_IOERR;
+	}
+	return EX_OK;
+}
+
+int
+cli_submit(struct cli *cli, const uint8_t *env, size_t len, struct store_put *result)
+{
+	memset(result, 0, sizeof(*result));
+	result->env = env;
+	result->len = len;
+	result->from = NULL;	/* written locally */
+	result->hops = 0;
+	return cli_submit_batch(cli, result, 1);
+}
