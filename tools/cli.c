@@ -955,3 +955,15 @@ cli_report_stage(struct store *st, const uint8_t id[FC_IDBYTES])
 		return 0;
 	return stage;
 }
+
+int
+cli_json_loop_stage(json_t *o, struct store *st, const struct fc_msg *msg)
+{
+	int stage;
+
+	if (msg->body->kind != FENGHUO__KIND__REPORT)
+		return 0;
+	stage = st != NULL ? cli_report_stage(st, msg->id) : 0;
+	return json_object_set_new(o, "stage", stage > 0 ?
+	    json_string(wire_stage_name(stage)) : json_null());
+}

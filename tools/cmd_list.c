@@ -163,16 +163,15 @@ list_show(struct list_ctx *ctx, const struct list_item *it)
 		return 0;
 	}
 	/* Where each report stands in its closed loop: what a duty officer looks for. */
-	stage = msg.body->kind == FENGHUO__KIND__REPORT ? cli_report_stage(ctx->st, it->id) : 0;
 	if (ctx->cli->json) {
-		if ((o = cli_msg_json(&msg, &it->seen, ctx->now)) != NULL &&
-		    msg.body->kind == FENGHUO__KIND__REPORT)
-			json_object_set_new(o, "stage", stage > 0 ?
-			    json_string(wire_stage_name(stage)) : json_null());
-		if (o == NULL || cli_json_print(stdout, o) == -1)
+		o = cli_msg_json(&msg, &it->seen, ctx->now);
+		if (o == NULL || cli_json_loop_stage(o, ctx->st, &msg) == -1 ||
+		    cli_json_print(stdout, o) == -1)
 			ctx->ioerr = 1;
 		json_decref(o);
 	} else {
+		stage = msg.body->kind == FENGHUO__KIND__REPORT ?
+		    cli_report_stage(ctx->st, it->id) : 0;
 		cli_msg_line(stdout, &msg, &it->seen, ctx->now, stage);
 	}
 	fc_msg_clear(&msg);

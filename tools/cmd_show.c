@@ -169,9 +169,13 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 	}
 	if (cli->json) {
 		o = cli_msg_json(&msg, &m.seen, ctx.now);
-		if (o != NULL)
+		if (o != NULL) {
 			cli_trust_show(cli, &msg, ctx.now, o);	/* "trust": the chain */
-		if (o == NULL || json_object_set_new(o, "verified", json_true()) == -1 ||
+			if (cli_store(cli, 0, &st) != EX_OK ||
+			    cli_json_loop_stage(o, st, &msg) == -1)
+				ctx.ioerr = 1;
+		}
+		if (o == NULL || ctx.ioerr || json_object_set_new(o, "verified", json_true()) == -1 ||
 		    cli_json_print(stdout, o) == -1)
 			ctx.ioerr = 1;
 		json_decref(o);

@@ -60,7 +60,7 @@ mono_ms(void)
 static int
 watch_print(struct cli *cli, const char *idhex, const uint8_t *env, size_t len)
 {
-	struct store *st;
+	struct store *st = NULL;
 	struct store_msg sm;
 	struct fc_msg msg;
 	const struct store_seen *seen = NULL;
@@ -88,7 +88,9 @@ watch_print(struct cli *cli, const char *idhex, const uint8_t *env, size_t len)
 	if (cli->json) {
 		json_t *o = cli_msg_json(&msg, seen, now);
 
-		if (o == NULL || cli_json_print(stdout, o) == -1)
+		/* The same object as `list --json`, the report's closed-loop stage included. */
+		if (o == NULL || cli_json_loop_stage(o, seen != NULL ? st : NULL, &msg) == -1 ||
+		    cli_json_print(stdout, o) == -1)
 			rc = -1;
 		json_decref(o);
 	} else

@@ -123,6 +123,11 @@ void		 cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen
  * the report id, or 0 when none has registered it yet. cli_msg_line shows it as "[stage]".
  */
 int		 cli_report_stage(struct store *st, const uint8_t id[32]);
+/*
+ * For a report, set o's "stage" to its closed-loop stage (null when unregistered), so that
+ * list, show and watch print the same object. Nothing for other kinds. 0, or -1.
+ */
+int		 cli_json_loop_stage(struct json_t *o, struct store *st, const struct fc_msg *msg);
 /* 1 if the message concerns region prefix (see `fenghuo list --region`), else 0. */
 int		 cli_msg_in_region(const struct fc_msg *msg, const char *prefix);
 /*

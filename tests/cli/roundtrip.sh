@@ -133,6 +133,13 @@ rows = [json.loads(l) for l in open(sys.argv[1], "rb")]
 mine = [o for o in rows if o["id"] == sys.argv[2]]
 assert len(mine) == 1 and mine[0]["stage"] == "registered", mine
 PY
+fh "$S" show "$R" --json
+expect_rc $EX_OK
+python3 - "$TMP/out" <<'PY' || fail "show --json: stage of the report"
+import json, sys
+o = json.loads(open(sys.argv[1], "rb").readline())
+assert o["kind"] == "report" and o["stage"] == "registered", o
+PY
 fh "$S" show "$W"
 expect_rc $EX_OK
 expect_out "delivered"
