@@ -335,6 +335,7 @@ extern const struct cmd_entry cmd_import_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_peers_entry;
 extern const struct cmd_entry cmd_watch_entry;
+extern const struct cmd_entry cmd_duty_entry;
 extern const struct cmd_entry cmd_cert_entry;
 extern const struct cmd_entry cmd_revoke_entry;
 extern const struct cmd_entry cmd_keys_entry;

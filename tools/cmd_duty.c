@@ -1,0 +1,426 @@
+/*
+ * cmd_duty.c: `fenghuo duty`: what the duty officer has to act on. Every report whose closed
+ * loop is still open (not yet closed), oldest first, with where it stands and since when;
+ * a report nobody has registered within the --overdue limit is marked OVERDUE. Then every
+ * warning in force (not expired, cancelled or superseded) with the nodes that confirmed
+ * its delivery.
+ *
+ * The store is read in one pass per kind and the messages copied out first, so that the
+ * per-message lookups (receipts, updates) run on short read transactions of their own.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <jansson.h>
+
+#include "crypto.h"
+#include "store.h"
+#include "fenghuo.h"
+
+static int	cmd_duty_exec(struct cli *, int, char **);
+
+#define DUTY_SINCE_DEFAULT_MS	(7ULL * 24 * 3600 * 1000)
+#define DUTY_OVERDUE_DEFAULT_MS	(30ULL * 60 * 1000)
+#define DUTY_CONFIRM_MAX	4096	/* distinct confirming nodes tracked per warning */
+
+const struct cmd_entry cmd_duty_entry = {
+	"duty",
+	"duty [--region PREFIX] [--since WHEN] [--overdue DURATION] [--json]",
+	"What needs acting on. First every report whose closed loop is still open (no\n"
+	"`closed` receipt yet), oldest first: short id, time, age, stage reached (and how long\n"
+	"ago), region, title; OVERDUE marks one nobody has registered within --overdue of its\n"
+	"time. Then every warning in force (not expired, cancelled or superseded by an update)\n"
+	"with how many nodes confirmed its delivery.\n"
+	"\n"
+	"  --region PREFIX      reports from PREFIX, warnings whose areas concern it\n"
+	"  --since WHEN         only messages from then on (default: reports of the last 7d,\n"
+	"                       every warning): a duration ago, a date or time, or epoch ms\n"
+	"  --overdue DURATION   a report still unregistered this long after its time is\n"
+	"                       overdue (default 30m)\n"
+	"  --json               JSON Lines: one object per report or warning (docs/CLI.md)\n"
+	"\n"
+	"Exit status: 0; 64 bad arguments; 66 no store yet.\n",
+	cmd_duty_exec,
+};
+
+struct duty_item {
+	uint8_t			 id[FC_IDBYTES];
+	uint8_t			*env;
+	size_t			 len;
+	struct store_seen	 seen;
+};
+
+struct duty_list {
+	struct duty_item	*items;
+	size_t			 n, cap;
+	int			 nomem;
+};
+
+/* What the receipts and updates that refer to one message say about it. */
+struct duty_refs {
+	int		 stage;		/* furthest closed-loop stage, 0 = unregistered */
+	uint64_t	 stage_ms;	/* display time of the receipt that reached it */
+	int		 cancelled;	/* a CANCEL warning refers to it */
+	int		 superseded;	/* an UPDATE warning refers to it */
+	uint8_t		(*confirmed)[FC_PUBLICKEYBYTES];	/* DELIVERED receipt authors */
+	size_t		 nconfirmed, capconfirmed;
+	int		 nomem;
+};
+
+static int
+duty_collect(void *arg, const struct store_view *v)
+{
+	struct duty_list *l = arg;
+	struct duty_item *it;
+	size_t cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap == 0 ? 64 : l->cap * 2;
+		if ((it = reallocarray(l->items, cap, sizeof(*it))) == NULL) {
+			l->nomem = 1;
+			return 1;
+		}
+		l->items = it;
+		l->cap = cap;
+	}
+	it = &l->items[l->n];
+	if ((it->env = malloc(v->len > 0 ? v->len : 1)) == NULL) {
+		l->nomem = 1;
+		return 1;
+	}
+	memcpy(it->env, v->env, v->len);
+	memcpy(it->id, v->id, FC_IDBYTES);
+	it->len = v->len;
+	it->seen = *v->seen;
+	l->n++;
+	return 0;
+}
+
+static void
+duty_list_free(struct duty_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->items[i].env);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+confirm_add(struct duty_refs *r, const uint8_t *key)
+{
+	size_t i, cap;
+	uint8_t (*k)[FC_PUBLICKEYBYTES];
+
+	for (i = 0; i < r->nconfirmed; i++)
+		if (memcmp(r->confirmed[i], key, FC_PUBLICKEYBYTES) == 0)
+			return;
+	if (r->nconfirmed == DUTY_CONFIRM_MAX)
+		return;
+	if (r->nconfirmed == r->capconfirmed) {
+		cap = r->capconfirmed == 0 ? 16 : r->capconfirmed * 2;
+		if ((k = reallocarray(r->confirmed, cap, sizeof(*k))) == NULL) {
+			r->nomem = 1;
+			return;
+		}
+		r->confirmed = k;
+		r->capconfirmed = cap;
+	}
+	memcpy(r->confirmed[r->nconfirmed++], key, FC_PUBLICKEYBYTES);
+}
+
+/*
+ * store_iter_refs callback. Only what validates counts: a forged "closed" receipt must not
+ * make a report disappear from the duty list.
+ */
+static int
+duty_ref(void *arg, const struct store_view *v)
+{
+	struct duty_refs *r = arg;
+	const Fenghuo__Body *b;
+	struct fc_msg m;
+
+	if (cli_validate_stored(v->env, v->len, v->seen, &m) != FC_R_OK)
+		return 0;
+	b = m.body;
+	if (b->receipt != NULL) {
+		int st = (int)b->receipt->stage;
+
+		if (st >= FENGHUO__STAGE__REGISTERED && st <= FENGHUO__STAGE__CLOSED &&
+		    st > r->stage) {
+			r->stage = st;
+			r->stage_ms = v->seen->time_ms;
+		}
+		if (st == FENGHUO__STAGE__DELIVERED && b->has_author &&
+		    b->author.len == FC_PUBLICKEYBYTES)
+			confirm_add(r, b->author.data);
+	} else if (b->warning != NULL) {
+		if (b->warning->msg_type == FENGHUO__MSG_TYPE__CANCEL)
+			r->cancelled = 1;
+		else if (b->warning->msg_type == FENGHUO__MSG_TYPE__UPDATE)
+			r->superseded = 1;
+	}
+	fc_msg_clear(&m);
+	return r->nomem;
+}
+
+/* "1h05m", "3d2h", "45s" into buf. */
+static char *
+fmt_age(uint64_t ms, char *buf, size_t size)
+{
+	uint64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
+
+	if (d > 0)
+		snprintf(buf, size, "%" PRIu64 "d%02" PRIu64 "h", d, h % 24);
+	else if (h > 0)
+		snprintf(buf, size, "%" PRIu64 "h%02" PRIu64 "m", h, m % 60);
+	else if (m > 0)
+		snprintf(buf, size, "%" PRIu64 "m", m);
+	else
+		snprintf(buf, size, "%" PRIu64 "s", s);
+	return buf;
+}
+
+struct duty_ctx {
+	struct cli	*cli;
+	struct store	*st;
+	const char	*region;
+	uint64_t	 now, overdue_ms;
+	size_t		 open, overdue, inforce;
+	int		 ioerr;
+};
+
+/* Read the refs of id into r (caller frees r->confirmed). EX_OK or an error (printed). */
+static int
+duty_refs_read(struct duty_ctx *ctx, const uint8_t *id, struct duty_refs *r)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = store_iter_refs(ctx->st, id, duty_ref, r);
+	if (r->nomem) {
+		cli_warnx(ctx->cli, "out of memory");
+		return EX_OSERR;
+	}
+	if (rc != 0) {
+		cli_warnx(ctx->cli, "cannot read the store in %s: %s", ctx->cli->state,
+		    store_strerror(rc));
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
+
+static int
+duty_print_json(struct duty_ctx *ctx, json_t *o)
+{
+	if (o == NULL || cli_json_print(stdout, o) == -1)
+		ctx->ioerr = 1;
+	json_decref(o);
+	return ctx->ioerr ? -1 : 0;
+}
+
+/* One open report; 0 when it is closed (nothing shown). */
+static int
+duty_report(struct duty_ctx *ctx, const struct duty_item *it, const struct fc_msg *msg,
+    const struct duty_refs *r)
+{
+	const Fenghuo__Body *b = msg->body;
+	uint64_t t = it->seen.time_ms, age = ctx->now > t ? ctx->now - t : 0;
+	int late = r->stage == 0 && age >= ctx->overdue_ms;
+	char sid[13], when[32], a1[32], a2[32];
+	json_t *o;
+
+	if (r->stage == FENGHUO__STAGE__CLOSED)
+		return 0;
+	ctx->open++;
+	ctx->overdue += late;
+	if (ctx->cli->json) {
+		if ((o = cli_msg_json(msg, &it->seen, ctx->now)) == NULL)
+			return duty_print_json(ctx, NULL);
+		json_object_set_new(o, "duty", json_string("report"));
+		json_object_set_new(o, "stage", r->stage > 0 ?
+		    json_string(wire_stage_name(r->stage)) : json_null());
+		json_object_set_new(o, "stage_ms", r->stage > 0 ?
+		    json_integer((json_int_t)r->stage_ms) : json_null());
+		json_object_set_new(o, "age_ms", json_integer((json_int_t)age));
+		json_object_set_new(o, "overdue", json_boolean(late));
+		return duty_print_json(ctx, o);
+	}
+	if (r->stage > 0) {
+		snprintf(a2, sizeof(a2), "%s %s ago", wire_stage_name(r->stage),
+		    fmt_age(ctx->now > r->stage_ms ? ctx->now - r->stage_ms : 0, a1, sizeof(a1)));
+	} else
+		snprintf(a2, sizeof(a2), "unregistered");
+	if (printf("%-8s %s  %s  %-6s %-22s %-12s %s%s\n", late ? "OVERDUE" : "",
+	    cli_short_id(msg->id, sid), cli_fmt_time(t, when, sizeof(when)),
+	    fmt_age(age, a1, sizeof(a1)), a2,
+	    b->region != NULL && b->region[0] != '\0' ? b->region : "-",
+	    b->title != NULL ? b->title : "",
+	    (msg->flags & FC_MSG_CLOCK_SKEW) ? " [clock-skew]" : "") < 0)
+		ctx->ioerr = 1;
+	return ctx->ioerr ? -1 : 0;
+}
+
+/* One warning in force; 0 when it is not (expired, cancelled, superseded, a cancel). */
+static int
+duty_warning(struct duty_ctx *ctx, const struct duty_item *it, const struct fc_msg *msg,
+    const struct duty_refs *r)
+{
+	const Fenghuo__Body *b = msg->body;
+	const Fenghuo__Warning *w = b->warning;
+	uint64_t exp;
+	char sid[13], when[32], hex[2 * FC_PUBLICKEYBYTES + 1];
+	json_t *o, *a;
+	size_t i;
+
+	if (w == NULL || w->msg_type == FENGHUO__MSG_TYPE__CANCEL || r->cancelled ||
+	    r->superseded)
+		return 0;
+	exp = fc_msg_expiry(msg, it->seen.first_seen_ms);
+	if (exp != 0 && exp <= ctx->now)
+		return 0;
+	ctx->inforce++;
+	if (ctx->cli->json) {
+		if ((o = cli_msg_json(msg, &it->seen, ctx->now)) == NULL)
+			return duty_print_json(ctx, NULL);
+		json_object_set_new(o, "duty", json_string("warning"));
+		a = json_array();
+		for (i = 0; i < r->nconfirmed; i++)
+			json_array_append_new(a, json_string(fc_hex(r->confirmed[i],
+			    FC_PUBLICKEYBYTES, hex)));
+		json_object_set_new(o, "confirmed_by", a);
+		return duty_print_json(ctx, o);
+	}
+	if (printf("%-8s %s  %s  %-6s ", wire_level_name(w->level) != NULL ?
+	    wire_level_name(w->level) : "?", cli_short_id(msg->id, sid),
+	    cli_fmt_time(it->seen.time_ms, when, sizeof(when)),
+	    w->msg_type == FENGHUO__MSG_TYPE__UPDATE ? "update" : "alert") < 0)
+		ctx->ioerr = 1;
+	for (i = 0; i < w->n_area; i++)
+		printf("%s%s", i > 0 ? "," : "", w->area[i] != NULL ? w->area[i] : "");
+	if (printf("  %s  confirmed by %zu node%s\n", b->title != NULL ? b->title : "",
+	    r->nconfirmed, r->nconfirmed == 1 ? "" : "s") < 0)
+		ctx->ioerr = 1;
+	return ctx->ioerr ? -1 : 0;
+}
+
+/* Read every message of kind since `since`, then judge and show each. */
+static int
+duty_pass(struct duty_ctx *ctx, uint64_t since, int kind)
+{
+	struct duty_list l;
+	struct duty_refs r;
+	struct fc_msg msg;
+	char hex[FC_IDHEX];
+	size_t i;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	rc = store_iter_time(ctx->st, since, 0, kind, 0, duty_collect, &l);
+	if (l.nomem) {
+		duty_list_free(&l);
+		cli_warnx(ctx->cli, "out of memory");
+		return EX_OSERR;
+	}
+	if (rc != 0) {
+		duty_list_free(&l);
+		cli_warnx(ctx->cli, "cannot read the store in %s: %s", ctx->cli->state,
+		    store_strerror(rc));
+		return EX_IOERR;
+	}
+	rc = EX_OK;
+	for (i = 0; i < l.n && rc == EX_OK && !ctx->ioerr; i++) {
+		const struct duty_item *it = &l.items[i];
+
+		if (cli_validate_stored(it->env, it->len, &it->seen, &msg) != FC_R_OK) {
+			cli_warnx(ctx->cli, "stored message %s does not validate; skipped",
+			    fc_hex(it->id, FC_IDBYTES, hex));
+			continue;
+		}
+		if (ctx->region == NULL || cli_msg_in_region(&msg, ctx->region)) {
+			if ((rc = duty_refs_read(ctx, it->id, &r)) == EX_OK) {
+				if (kind == FENGHUO__KIND__REPORT)
+					(void)duty_report(ctx, it, &msg, &r);
+				else
+					(void)duty_warning(ctx, it, &msg, &r);
+			}
+			free(r.confirmed);
+		}
+		fc_msg_clear(&msg);
+	}
+	duty_list_free(&l);
+	return rc;
+}
+
+static int
+cmd_duty_exec(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "region", required_argument, NULL, 'r' },
+		{ "since", required_argument, NULL, 's' },
+		{ "overdue", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct duty_ctx ctx;
+	uint64_t since, wsince = 0;
+	char od[32];
+	int ch, rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cli = cli;
+	ctx.now = cli_now_ms();
+	ctx.overdue_ms = DUTY_OVERDUE_DEFAULT_MS;
+	since = ctx.now > DUTY_SINCE_DEFAULT_MS ? ctx.now - DUTY_SINCE_DEFAULT_MS : 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			ctx.region = optarg;
+			break;
+		case 's':
+			if (cli_parse_time(optarg, ctx.now, &since) == -1) {
+				cli_warnx(cli, "--since %s: not a duration, date or time", optarg);
+				return EX_USAGE;
+			}
+			wsince = since;
+			break;
+		case 'o':
+			if (cli_parse_duration(optarg, &ctx.overdue_ms) == -1) {
+				cli_warnx(cli, "--overdue %s: not a duration (30m, 2h, ...)", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'j':
+			cli->json = 1;
+			break;
+		default:
+			return cli_usage(&cmd_duty_entry);
+		}
+	}
+	if (optind != argc)
+		return cli_usage(&cmd_duty_entry);
+	if ((rc = cli_store(cli, 0, &ctx.st)) != EX_OK)
+		return rc;
+	if (!cli->json)
+		printf("Open reports (oldest first; OVERDUE: unregistered after %s)\n",
+		    fmt_age(ctx.overdue_ms, od, sizeof(od)));
+	if ((rc = duty_pass(&ctx, since, FENGHUO__KIND__REPORT)) != EX_OK)
+		return rc;
+	if (!cli->json && !ctx.ioerr)
+		printf("%zu open, %zu overdue\n\nWarnings in force\n", ctx.open, ctx.overdue);
+	/* A long-lived warning is in force however old: all of them unless --since says. */
+	if ((rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING)) != EX_OK)
+		return rc;
+	if (!cli->json && !ctx.ioerr)
+		printf("%zu in force\n", ctx.inforce);
+	if (ctx.ioerr || fflush(stdout) == EOF) {
+		cli_warn(cli, "standard output");
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
