@@ -210,6 +210,7 @@ cli_key(struct cli *cli, const struct fc_key **out)
 void
 cli_free(struct cli *cli)
 {
+	cli_trust_forget(cli);
 	store_close(&cli->store);
 	fc_key_free(&cli->key);
 	free(cli->state_buf);
@@ -514,6 +515,8 @@ cli_msg_json(const struct fc_msg *msg, const struct store_seen *seen, uint64_t n
 	a = json_array();
 	if (msg->flags & FC_MSG_CLOCK_SKEW)
 		json_array_append_new(a, json_string("clock-skew"));
+	if (msg->flags & CLI_MSG_REVOKED_AUTHOR)
+		json_array_append_new(a, json_string("revoked-author"));
 	json_object_set_new(o, "flags", a);
 	a = json_array();
 	for (i = 0; i < b->n_refs; i++) {
@@ -649,6 +652,8 @@ cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen, 
 		fprintf(fp, " [%s]", wire_stage_name(stage));
 	if (msg->flags & FC_MSG_CLOCK_SKEW)
 		fputs(" [clock-skew]", fp);
+	if (msg->flags & CLI_MSG_REVOKED_AUTHOR)
+		fputs(" [revoked-author]", fp);
 	if (is_expired(msg, seen, now_ms))
 		fputs(" [expired]", fp);
 	fputc('\n', fp);
@@ -805,6 +810,9 @@ cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 	if (msg->flags & FC_MSG_CLOCK_SKEW)
 		print_field(fp, "flags", "clock-skew (the author's clock was implausible; "
 		    "times count from first seen)");
+	if (msg->flags & CLI_MSG_REVOKED_AUTHOR)
+		print_field(fp, "flags", "revoked-author (sent before its author's key was "
+		    "revoked; treat with care)");
 	if (seen != NULL) {
 		print_time_field(fp, "first seen", seen->first_seen_ms);
 		if (seen->has_from)

@@ -256,12 +256,13 @@ duty_report(struct duty_ctx *ctx, const struct duty_item *it, const struct fc_ms
 		    fmt_age(ctx->now > r->stage_ms ? ctx->now - r->stage_ms : 0, a1, sizeof(a1)));
 	} else
 		snprintf(a2, sizeof(a2), "unregistered");
-	if (printf("%-8s %s  %s  %-6s %-22s %-12s %s%s\n", late ? "OVERDUE" : "",
+	if (printf("%-8s %s  %s  %-6s %-22s %-12s %s%s%s\n", late ? "OVERDUE" : "",
 	    cli_short_id(msg->id, sid), cli_fmt_time(t, when, sizeof(when)),
 	    fmt_age(age, a1, sizeof(a1)), a2,
 	    b->region != NULL && b->region[0] != '\0' ? b->region : "-",
 	    b->title != NULL ? b->title : "",
-	    (msg->flags & FC_MSG_CLOCK_SKEW) ? " [clock-skew]" : "") < 0)
+	    (msg->flags & FC_MSG_CLOCK_SKEW) ? " [clock-skew]" : "",
+	    (msg->flags & CLI_MSG_REVOKED_AUTHOR) ? " [revoked-author]" : "") < 0)
 		ctx->ioerr = 1;
 	return ctx->ioerr ? -1 : 0;
 }
@@ -343,6 +344,7 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind)
 			continue;
 		}
 		if (ctx->region == NULL || cli_msg_in_region(&msg, ctx->region)) {
+			cli_trust_mark(ctx->cli, &msg, ctx->now);
 			if ((rc = duty_refs_read(ctx, it->id, &r)) == EX_OK) {
 				if (kind == FENGHUO__KIND__REPORT)
 					(void)duty_report(ctx, it, &msg, &r);

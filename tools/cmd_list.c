@@ -162,6 +162,7 @@ list_show(struct list_ctx *ctx, const struct list_item *it)
 		fc_msg_clear(&msg);
 		return 0;
 	}
+	cli_trust_mark(ctx->cli, &msg, ctx->now);
 	/* Where each report stands in its closed loop: what a duty officer looks for. */
 	if (ctx->cli->json) {
 		o = cli_msg_json(&msg, &it->seen, ctx->now);

@@ -167,6 +167,7 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 		store_msg_clear(&m);
 		return rc;
 	}
+	cli_trust_mark(cli, &msg, ctx.now);
 	if (cli->json) {
 		o = cli_msg_json(&msg, &m.seen, ctx.now);
 		if (o != NULL) {

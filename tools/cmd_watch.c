@@ -85,6 +85,10 @@ watch_print(struct cli *cli, const char *idhex, const uint8_t *env, size_t len)
 		    r == FC_R_MAX ? "not found" : fc_reason_text(r));
 		goto out;
 	}
+	/* A new CERT or REVOKE changes the trust state: read it again for what follows. */
+	if (msg.body->kind == FENGHUO__KIND__CERT || msg.body->kind == FENGHUO__KIND__REVOKE)
+		cli_trust_forget(cli);
+	cli_trust_mark(cli, &msg, now);
 	if (cli->json) {
 		json_t *o = cli_msg_json(&msg, seen, now);
 

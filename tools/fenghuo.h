@@ -23,6 +23,8 @@ struct cli {
 	struct fc_key	*key;		/* loaded on demand by cli_key() */
 	const char	*verb;		/* the running verb, for error messages */
 	int		 store_rw;	/* cli->store was opened for writing */
+	struct cli_trust *trust;	/* cli_trust_mark()'s trust state, loaded on first use */
+	int		 trust_failed;	/* ... or it could not be loaded (said once) */
 	char		*state_buf;	/* owned storage behind state/keypath */
 	char		*keypath_buf;
 };
@@ -285,6 +287,19 @@ void		 cli_trust_clear(struct cli_trust *ct);
  */
 void		 cli_trust_show(struct cli *cli, const struct fc_msg *msg, uint64_t now_ms,
 		    struct json_t *obj);
+/*
+ * A CLI-only fc_msg flag, beside FC_MSG_*: the author's key was revoked after it sent this
+ * message (accepted then, "stay, marked" now). Set by cli_trust_mark(); list, show, watch and
+ * duty show it as [revoked-author] / "revoked-author".
+ */
+#define CLI_MSG_REVOKED_AUTHOR	0x80000000u
+/*
+ * Set CLI_MSG_REVOKED_AUTHOR on msg when the trust state (anchors + stored CERT/REVOKE,
+ * loaded once per run and kept in cli) says its author was revoked after sending it. Without
+ * anchors nothing is marked. cli_trust_forget() drops the kept state (a new CERT/REVOKE).
+ */
+void		 cli_trust_mark(struct cli *cli, struct fc_msg *msg, uint64_t now_ms);
+void		 cli_trust_forget(struct cli *cli);
 /* Lookups in ct (linear; a county has hundreds of keys): NULL when unknown. */
 const struct cli_trust_note *cli_trust_note_find(const struct cli_trust *ct,
 		    const uint8_t *id);

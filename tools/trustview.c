@@ -693,3 +693,35 @@ out:
 		json_object_set_new(obj, "trust", t);
 	cli_trust_clear(&ct);
 }
+
+void
+cli_trust_mark(struct cli *cli, struct fc_msg *msg, uint64_t now_ms)
+{
+	struct fc_policy_verdict v;
+
+	if (cli->trust == NULL && !cli->trust_failed) {
+		if ((cli->trust = calloc(1, sizeof(*cli->trust))) == NULL ||
+		    cli_trust_load(cli, cli->trust) != EX_OK) {
+			/* Printed by cli_trust_load; the messages are shown unmarked. */
+			free(cli->trust);
+			cli->trust = NULL;
+			cli->trust_failed = 1;
+		}
+	}
+	if (cli->trust == NULL || cli->trust->nanchors == 0 || msg->body == NULL)
+		return;
+	fc_policy_check(cli->trust->trust, msg, now_ms, &v);
+	if (v.verdict == FC_POLICY_ACCEPT && (v.flags & FC_POLICY_F_REVOKED_LATER))
+		msg->flags |= CLI_MSG_REVOKED_AUTHOR;
+}
+
+void
+cli_trust_forget(struct cli *cli)
+{
+	if (cli->trust != NULL) {
+		cli_trust_clear(cli->trust);
+		free(cli->trust);
+		cli->trust = NULL;
+	}
+	cli->trust_failed = 0;
+}

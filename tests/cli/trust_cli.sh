@@ -221,6 +221,21 @@ expect_out "laptop stolen"
 	fail "the report made before the revocation: $(show_trust "$S" "$VR" t)"
 fh "$S" show "$VR"
 expect_out "(but its key was revoked after it was sent)"
+expect_out "revoked-author (sent before its author's key was revoked"
+# The report stays, marked, wherever it is listed (and nothing else is marked).
+fh "$S" list --kind report
+expect_out "${VR:0:12}"
+grep "${VR:0:12}" "$TMP/out" | grep -q "\[revoked-author\]" || fail "list does not mark $VR"
+[ "$(grep -c "\[revoked-author\]" "$TMP/out")" -eq 1 ] || fail "list marks too much: $(cat "$TMP/out")"
+fh "$S" list --kind report --json
+python3 - "$TMP/out" "$VR" <<'PY' || fail "list --json: revoked-author flag"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1], "rb")]
+for o in rows:
+    assert ("revoked-author" in o["flags"]) == (o["id"] == sys.argv[2]), o
+PY
+fh "$S" duty --overdue 1d
+grep "${VR:0:12}" "$TMP/out" | grep -q "\[revoked-author\]" || fail "duty does not mark $VR"
 fh "$S" --key "$K/village.key" report --region 330110101001 --category flood --title after
 VA=$(cat "$TMP/out")
 [ "$(show_trust "$S" "$VA" 't["verdict"] == "reject" and t["reason"] == "revoked"')" = True ] ||
