@@ -592,6 +592,49 @@ cli_msg_json(const struct fc_msg *msg, const struct store_seen *seen, uint64_t n
 }
 
 int
+cli_copies_add(struct cli_copies *c, const struct store_view *v)
+{
+	struct cli_copy *it;
+	size_t cap;
+
+	if (c->n == c->cap) {
+		cap = c->cap == 0 ? 256 : c->cap * 2;
+		if ((it = reallocarray(c->items, cap, sizeof(*it))) == NULL)
+			return -1;
+		c->items = it;
+		c->cap = cap;
+	}
+	it = &c->items[c->n];
+	if ((it->env = malloc(v->len > 0 ? v->len : 1)) == NULL)
+		return -1;
+	memcpy(it->env, v->env, v->len);
+	memcpy(it->id, v->id, FC_IDBYTES);
+	it->len = v->len;
+	it->seen = *v->seen;
+	c->n++;
+	return 0;
+}
+
+void
+cli_copies_drop(struct cli_copies *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		free(c->items[i].env);
+	c->n = 0;
+}
+
+void
+cli_copies_free(struct cli_copies *c)
+{
+	cli_copies_drop(c);
+	free(c->items);
+	c->items = NULL;
+	c->cap = 0;
+}
+
+int
 cli_json_print(FILE *fp, json_t *obj)
 {
 	char *s;

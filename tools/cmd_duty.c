@@ -26,6 +26,7 @@ static int	cmd_duty_exec(struct cli *, int, char **);
 #define DUTY_SINCE_DEFAULT_MS	(7ULL * 24 * 3600 * 1000)
 #define DUTY_OVERDUE_DEFAULT_MS	(30ULL * 60 * 1000)
 #define DUTY_CONFIRM_MAX	4096	/* distinct confirming nodes tracked per warning */
+#define STORE_ENOMEM_STOP	1	/* duty_collect's "stop": out of memory */
 
 const struct cmd_entry cmd_duty_entry = {
 	"duty",
@@ -47,18 +48,6 @@ const struct cmd_entry cmd_duty_entry = {
 	cmd_duty_exec,
 };
 
-struct duty_item {
-	uint8_t			 id[FC_IDBYTES];
-	uint8_t			*env;
-	size_t			 len;
-	struct store_seen	 seen;
-};
-
-struct duty_list {
-	struct duty_item	*items;
-	size_t			 n, cap;
-	int			 nomem;
-};
 
 /* What the receipts and updates that refer to one message say about it. */
 struct duty_refs {
@@ -74,41 +63,7 @@ struct duty_refs {
 static int
 duty_collect(void *arg, const struct store_view *v)
 {
-	struct duty_list *l = arg;
-	struct duty_item *it;
-	size_t cap;
-
-	if (l->n == l->cap) {
-		cap = l->cap == 0 ? 64 : l->cap * 2;
-		if ((it = reallocarray(l->items, cap, sizeof(*it))) == NULL) {
-			l->nomem = 1;
-			return 1;
-		}
-		l->items = it;
-		l->cap = cap;
-	}
-	it = &l->items[l->n];
-	if ((it->env = malloc(v->len > 0 ? v->len : 1)) == NULL) {
-		l->nomem = 1;
-		return 1;
-	}
-	memcpy(it->env, v->env, v->len);
-	memcpy(it->id, v->id, FC_IDBYTES);
-	it->len = v->len;
-	it->seen = *v->seen;
-	l->n++;
-	return 0;
-}
-
-static void
-duty_list_free(struct duty_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->items[i].env);
-	free(l->items);
-	memset(l, 0, sizeof(*l));
+	return cli_copies_add(arg, v) == -1 ? STORE_ENOMEM_STOP : 0;
 }
 
 static void
@@ -226,7 +181,7 @@ duty_print_json(struct duty_ctx *ctx, json_t *o)
 
 /* One open report; 0 when it is closed (nothing shown). */
 static int
-duty_report(struct duty_ctx *ctx, const struct duty_item *it, const struct fc_msg *msg,
+duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
     const struct duty_refs *r)
 {
 	const Fenghuo__Body *b = msg->body;
@@ -269,7 +224,7 @@ duty_report(struct duty_ctx *ctx, const struct duty_item *it, const struct fc_ms
 
 /* One warning in force; 0 when it is not (expired, cancelled, superseded, a cancel). */
 static int
-duty_warning(struct duty_ctx *ctx, const struct duty_item *it, const struct fc_msg *msg,
+duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
     const struct duty_refs *r)
 {
 	const Fenghuo__Body *b = msg->body;
@@ -314,7 +269,7 @@ duty_warning(struct duty_ctx *ctx, const struct duty_item *it, const struct fc_m
 static int
 duty_pass(struct duty_ctx *ctx, uint64_t since, int kind)
 {
-	struct duty_list l;
+	struct cli_copies l;
 	struct duty_refs r;
 	struct fc_msg msg;
 	char hex[FC_IDHEX];
@@ -323,20 +278,20 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind)
 
 	memset(&l, 0, sizeof(l));
 	rc = store_iter_time(ctx->st, since, 0, kind, 0, duty_collect, &l);
-	if (l.nomem) {
-		duty_list_free(&l);
+	if (rc == STORE_ENOMEM_STOP) {
+		cli_copies_free(&l);
 		cli_warnx(ctx->cli, "out of memory");
 		return EX_OSERR;
 	}
 	if (rc != 0) {
-		duty_list_free(&l);
+		cli_copies_free(&l);
 		cli_warnx(ctx->cli, "cannot read the store in %s: %s", ctx->cli->state,
 		    store_strerror(rc));
 		return EX_IOERR;
 	}
 	rc = EX_OK;
 	for (i = 0; i < l.n && rc == EX_OK && !ctx->ioerr; i++) {
-		const struct duty_item *it = &l.items[i];
+		const struct cli_copy *it = &l.items[i];
 
 		if (cli_validate_stored(it->env, it->len, &it->seen, &msg) != FC_R_OK) {
 			cli_warnx(ctx->cli, "stored message %s does not validate; skipped",
@@ -355,7 +310,7 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind)
 		}
 		fc_msg_clear(&msg);
 	}
-	duty_list_free(&l);
+	cli_copies_free(&l);
 	return rc;
 }
 

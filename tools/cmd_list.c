@@ -54,12 +54,6 @@ all_digits(const char *s)
  */
 #define LIST_CHUNK	256
 
-struct list_item {
-	uint8_t			 id[FC_IDBYTES];
-	uint8_t			*env;
-	size_t			 len;
-	struct store_seen	 seen;
-};
 
 struct list_ctx {
 	struct cli		*cli;
@@ -70,9 +64,7 @@ struct list_ctx {
 	uint64_t		 now;
 	int			 bad;		/* stored messages that failed validation */
 	int			 ioerr;
-	/* the chunk being collected */
-	struct list_item	*items;
-	size_t			 n, cap;
+	struct cli_copies	 chunk;		/* the chunk being collected */
 	uint64_t		 last_time;	/* display time of the last message visited */
 	int			 full;		/* the chunk ended before the range did */
 	int			 nomem;
@@ -110,41 +102,24 @@ static int
 list_collect(void *arg, const struct store_view *v)
 {
 	struct list_ctx *ctx = arg;
-	struct list_item *it;
-	size_t cap;
 
-	if (ctx->n >= LIST_CHUNK && v->seen->time_ms != ctx->last_time) {
+	if (ctx->chunk.n >= LIST_CHUNK && v->seen->time_ms != ctx->last_time) {
 		ctx->full = 1;
 		return 1;
 	}
 	ctx->last_time = v->seen->time_ms;
 	if (ctx->region != NULL && !region_prefilter(v, ctx->region))
 		return 0;
-	if (ctx->n == ctx->cap) {
-		cap = ctx->cap == 0 ? LIST_CHUNK : ctx->cap * 2;
-		if ((it = reallocarray(ctx->items, cap, sizeof(*it))) == NULL) {
-			ctx->nomem = 1;
-			return 1;
-		}
-		ctx->items = it;
-		ctx->cap = cap;
-	}
-	it = &ctx->items[ctx->n];
-	if ((it->env = malloc(v->len > 0 ? v->len : 1)) == NULL) {
+	if (cli_copies_add(&ctx->chunk, v) == -1) {
 		ctx->nomem = 1;
 		return 1;
 	}
-	memcpy(it->env, v->env, v->len);
-	memcpy(it->id, v->id, FC_IDBYTES);
-	it->len = v->len;
-	it->seen = *v->seen;
-	ctx->n++;
 	return 0;
 }
 
 /* Validate and show one copied message. 1 when the listing is to stop. */
 static int
-list_show(struct list_ctx *ctx, const struct list_item *it)
+list_show(struct list_ctx *ctx, const struct cli_copy *it)
 {
 	struct fc_msg msg;
 	char hex[FC_IDHEX];
@@ -181,16 +156,6 @@ list_show(struct list_ctx *ctx, const struct list_item *it)
 	return ++ctx->shown == ctx->limit;
 }
 
-static void
-list_drop(struct list_ctx *ctx)
-{
-	size_t i;
-
-	for (i = 0; i < ctx->n; i++)
-		free(ctx->items[i].env);
-	ctx->n = 0;
-}
-
 /* The listing, chunk by chunk, newest first. EX_OK or an error code (printed). */
 static int
 list_run(struct list_ctx *ctx, struct store *st, uint64_t since, int kind)
@@ -212,9 +177,9 @@ list_run(struct list_ctx *ctx, struct store *st, uint64_t since, int kind)
 			    store_strerror(rc));
 			return EX_IOERR;
 		}
-		for (i = 0; i < ctx->n && !stop; i++)
-			stop = list_show(ctx, &ctx->items[i]);
-		list_drop(ctx);
+		for (i = 0; i < ctx->chunk.n && !stop; i++)
+			stop = list_show(ctx, &ctx->chunk.items[i]);
+		cli_copies_drop(&ctx->chunk);
 		if (ctx->ioerr) {
 			cli_warn(ctx->cli, "standard output");
 			return EX_IOERR;
@@ -286,8 +251,7 @@ cmd_list_exec(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_store(cli, 0, &st)) != EX_OK)
 		return rc;
 	rc = list_run(&ctx, st, since, kind);
-	list_drop(&ctx);
-	free(ctx.items);
+	cli_copies_free(&ctx.chunk);
 	if (rc != EX_OK)
 		return rc;
 	if (ctx.bad > 0) {

@@ -114,6 +114,28 @@ struct json_t	*cli_msg_json(const struct fc_msg *msg, const struct store_seen *s
 		    uint64_t now_ms);
 /* Print obj as one line of JSON (UTF-8 kept as is) and a newline. 0, or -1 on error. */
 int		 cli_json_print(FILE *fp, struct json_t *obj);
+#ifdef FH_STORE_H	/* store.h included first: the verbs that read the store */
+/*
+ * Messages copied out of a store iteration, so that they can be validated and shown after
+ * its read transaction has ended (a pager must not pin an LMDB snapshot).
+ */
+struct cli_copy {
+	uint8_t		 id[32];
+	uint8_t		*env;
+	size_t		 len;
+	struct store_seen seen;
+};
+struct cli_copies {
+	struct cli_copy	*items;
+	size_t		 n, cap;
+};
+/* Append a copy of v. 0, or -1 when out of memory (nothing appended). */
+int		 cli_copies_add(struct cli_copies *c, const struct store_view *v);
+/* Free the copies, keep the array for reuse (n = 0). */
+void		 cli_copies_drop(struct cli_copies *c);
+/* Free everything. */
+void		 cli_copies_free(struct cli_copies *c);
+#endif
 /* One line: short id, time, kind, level/stage, region, title, [flags]. */
 void		 cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 		    uint64_t now_ms, int stage);
