@@ -46,7 +46,16 @@ struct parse {
 	/* trust (A): line of [trust], and of each of its keys (enum tkey) */
 	int		 trust_line;
 	int		 tkey_line[4];
+	/* per [link NAME] (parallel to conf->links): the line of each key (enum lkey) */
+	int		(*link_line)[8];
+	int		 link_bad;	/* the current [link] section is a duplicate: skip keys */
 };
+
+/* Keys of [link NAME]. */
+enum lkey { LK_TYPE, LK_KEY, LK_MTU, LK_BITRATE, LK_LOCAL, LK_REMOTE, LK_DEVICE, LK_BAUD,
+	LK_MAX };
+static const char *const lkey_names[LK_MAX] = { "type", "key", "mtu", "bitrate", "local",
+	"remote", "device", "baud" };
 
 static void
 perr(struct parse *ps, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -547,6 +556,220 @@ peer_key(struct parse *ps, const char *name, const char *value)
 	return 1;
 }
 
+/* Start a new [link NAME] section (stream.c; docs/CONFIG.md). */
+static int
+link_section(struct parse *ps, const char *name)
+{
+	struct conf *c = ps->conf;
+	struct conf_link *nl;
+	int (*ll)[LK_MAX];
+	size_t i;
+
+	ps->link_bad = 0;
+	for (i = 0; i < c->nlinks; i++) {
+		if (strcmp(c->links[i].name, name) == 0) {
+			perr(ps, ps->section_line, "duplicate link '%s' (first at line %d)", name,
+			    c->links[i].line);
+			ps->link_bad = 1;
+			return 1;
+		}
+	}
+	if (!name_valid(name)) {
+		perr(ps, ps->section_line, "link name '%s' is not a valid name", name);
+		ps->link_bad = 1;
+		return 1;
+	}
+	if (c->nlinks >= CONF_LINKS_MAX) {
+		perr(ps, ps->section_line, "more than %d [link] sections", CONF_LINKS_MAX);
+		ps->link_bad = 1;
+		return 1;
+	}
+	if ((nl = reallocarray(c->links, c->nlinks + 1, sizeof(*nl))) == NULL)
+		return 0;
+	c->links = nl;
+	if ((ll = reallocarray(ps->link_line, c->nlinks + 1, sizeof(*ll))) == NULL)
+		return 0;
+	ps->link_line = ll;
+	memset(&c->links[c->nlinks], 0, sizeof(c->links[0]));
+	memset(ll[c->nlinks], 0, sizeof(ll[0]));
+	if ((c->links[c->nlinks].name = strdup(name)) == NULL)
+		return 0;
+	c->links[c->nlinks].line = ps->section_line;
+	c->nlinks++;
+	return 1;
+}
+
+/* An unsigned decimal from lo to hi into *out; 0 after reporting why not. */
+static int
+link_number(struct parse *ps, const char *name, const char *value, uint64_t lo, uint64_t hi,
+    uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (!isdigit((unsigned char)*value) || *end != '\0' || errno != 0 || v < lo || v > hi) {
+		perr(ps, ps->line, "%s: '%s' is not a number from %llu to %llu", name, value,
+		    (unsigned long long)lo, (unsigned long long)hi);
+		return 0;
+	}
+	*out = v;
+	return 1;
+}
+
+static int
+link_key(struct parse *ps, const char *name, const char *value)
+{
+	struct conf *c = ps->conf;
+	struct conf_link *l;
+	uint64_t v;
+	size_t i = c->nlinks - 1;
+	int k;
+
+	if (ps->link_bad)
+		return 1;
+	l = &c->links[i];
+	for (k = 0; k < LK_MAX; k++)
+		if (strcmp(name, lkey_names[k]) == 0)
+			break;
+	if (k == LK_MAX) {
+		perr(ps, ps->line, "unknown key '%s' in [link %s]", name, l->name);
+		return 1;
+	}
+	if (ps->link_line[i][k] != 0) {
+		perr(ps, ps->line, "duplicate key '%s' (first at line %d)", name,
+		    ps->link_line[i][k] < 0 ? -ps->link_line[i][k] : ps->link_line[i][k]);
+		return 1;
+	}
+	ps->link_line[i][k] = ps->line;
+	switch (k) {
+	case LK_TYPE:
+		if (strcmp(value, "udp") == 0)
+			l->type = STREAM_UDP;
+		else if (strcmp(value, "serial") == 0)
+			l->type = STREAM_SERIAL;
+		else if (strcmp(value, "stdio") == 0)
+			l->type = STREAM_STDIO;
+		else {
+			perr(ps, ps->line, "type: '%s' is not one of udp, serial, stdio", value);
+			ps->link_line[i][k] = -ps->line;	/* seen, but invalid */
+		}
+		break;
+	case LK_KEY:
+		if (strlen(value) != 2 * FC_PUBLICKEYBYTES ||
+		    fc_unhex(value, l->key, sizeof(l->key)) != 0) {
+			perr(ps, ps->line, "key: not a public key (want %d hex digits)",
+			    2 * FC_PUBLICKEYBYTES);
+			ps->link_line[i][k] = -ps->line;
+		}
+		break;
+	case LK_MTU:
+		if (link_number(ps, name, value, STREAM_MTU_MIN, STREAM_MTU_MAX, &v))
+			l->mtu = (size_t)v;
+		break;
+	case LK_BITRATE:
+		if (link_number(ps, name, value, 0, 1000000000, &v)) {
+			l->bitrate = v;
+			l->bitrate_set = 1;
+		}
+		break;
+	case LK_LOCAL:
+	case LK_REMOTE:
+		if (!stream_hostport_valid(value, k == LK_LOCAL)) {
+			perr(ps, ps->line, "%s: '%s' is not HOST:PORT%s", name, value,
+			    k == LK_LOCAL ? " (HOST may be *)" : "");
+			break;
+		}
+		if ((*(k == LK_LOCAL ? &l->local : &l->remote) = strdup(value)) == NULL)
+			return 0;
+		break;
+	case LK_DEVICE:
+		if (value[0] != '/' || strlen(value) > NODE_ADDR_MAX) {
+			perr(ps, ps->line, "device: '%s' is not an absolute path", value);
+			break;
+		}
+		if ((l->device = strdup(value)) == NULL)
+			return 0;
+		break;
+	case LK_BAUD:
+		if (!link_number(ps, name, value, 1, 4000000, &v))
+			break;
+		if (!stream_baud_valid((unsigned)v))
+			perr(ps, ps->line, "baud: %s is not a standard rate (1200, 2400, 4800, "
+			    "9600, 19200, 38400, 57600, 115200, 230400)", value);
+		else
+			l->baud = (unsigned)v;
+		break;
+	}
+	return 1;
+}
+
+/* After the file: required keys, keys of another type, defaults, duplicate keys. */
+static void
+link_finish(struct parse *ps)
+{
+	static const int only[LK_MAX] = { 0, 0, 0, 0, STREAM_UDP, STREAM_UDP, STREAM_SERIAL,
+		STREAM_SERIAL };
+	struct conf *c = ps->conf;
+	struct conf_link *l;
+	int stdio_line = 0, k, *ln;
+	size_t i, j;
+
+	for (i = 0; i < c->nlinks; i++) {
+		l = &c->links[i];
+		ln = ps->link_line[i];
+		if (ln[LK_TYPE] == 0)
+			perr(ps, l->line, "[link %s] is missing 'type' (udp, serial or stdio)",
+			    l->name);
+		if (ln[LK_KEY] == 0)
+			perr(ps, l->line, "[link %s] is missing 'key' (the node key of the other "
+			    "end)", l->name);
+		if (l->type == 0)
+			continue;
+		for (k = 0; k < LK_MAX; k++)
+			if (only[k] != 0 && only[k] != l->type && ln[k] != 0)
+				perr(ps, ln[k] < 0 ? -ln[k] : ln[k], "'%s' is only for type = %s",
+				    lkey_names[k], stream_kind_name(only[k]));
+		if (l->type == STREAM_UDP) {
+			if (ln[LK_LOCAL] == 0)
+				perr(ps, l->line, "[link %s] is missing 'local' (HOST:PORT to bind)",
+				    l->name);
+			if (ln[LK_REMOTE] == 0)
+				perr(ps, l->line, "[link %s] is missing 'remote' (HOST:PORT of the "
+				    "other end)", l->name);
+		}
+		if (l->type == STREAM_SERIAL && ln[LK_DEVICE] == 0)
+			perr(ps, l->line, "[link %s] is missing 'device'", l->name);
+		if (l->type == STREAM_STDIO) {
+			if (stdio_line != 0)
+				perr(ps, l->line, "a second stdio link (the first at line %d)",
+				    stdio_line);
+			stdio_line = l->line;
+		}
+		/* Defaults: docs/CONFIG.md. */
+		if (l->baud == 0)
+			l->baud = CONF_LINK_BAUD;
+		if (l->mtu == 0)
+			l->mtu = l->type == STREAM_UDP ? CONF_LINK_MTU_UDP : CONF_LINK_MTU_SERIAL;
+		if (!l->bitrate_set && l->type == STREAM_SERIAL)
+			l->bitrate = (uint64_t)l->baud * 8 / 10;	/* 8N1: 10 bits a byte */
+		if (ln[LK_KEY] <= 0)
+			continue;
+		for (j = 0; j < i; j++)
+			if (ps->link_line[j][LK_KEY] > 0 &&
+			    memcmp(c->links[j].key, l->key, FC_PUBLICKEYBYTES) == 0)
+				perr(ps, ln[LK_KEY], "links '%s' and '%s' have the same key",
+				    c->links[j].name, l->name);
+		for (j = 0; j < c->npeers; j++)
+			if (ps->peer_key_line[j] > 0 &&
+			    memcmp(c->peers[j].key, l->key, FC_PUBLICKEYBYTES) == 0)
+				perr(ps, ln[LK_KEY], "link '%s' and peer '%s' have the same key "
+				    "(a node is reached by one kind of link)", l->name,
+				    c->peers[j].name);
+	}
+}
+
 /* inih handler: returns 0 only when out of memory (inih then reports the line). */
 static int
 handler(void *user, const char *section, const char *name, const char *value)
@@ -567,6 +790,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return peer_key(ps, name, value);
 	if (strcmp(section, "trust") == 0)
 		return trust_key(ps, name, value);
+	if (strncmp(section, "link", 4) == 0 && (section[4] == ' ' || section[4] == '\t' ||
+	    section[4] == '\0'))
+		return link_key(ps, name, value);
 	if (strcmp(section, "limits") == 0) {
 		/* curve (B) */
 		char err[160];
@@ -622,6 +848,17 @@ wrap_reader(char *str, int num, void *stream)
 			} else if (!peer_section(ps, trim(name))) {
 				return NULL;	/* out of memory */
 			}
+		} else if (strncmp(sec, "link", 4) == 0 &&
+		    (sec[4] == ' ' || sec[4] == '\t' || sec[4] == '\0')) {
+			char name[LINE_MAX_LEN];
+
+			snprintf(name, sizeof(name), "%s", sec + 4);
+			if (*trim(name) == '\0') {
+				perr(ps, ps->section_line, "[link] needs a name: [link NAME]");
+				ps->link_bad = 1;
+			} else if (!link_section(ps, trim(name))) {
+				return NULL;	/* out of memory */
+			}
 		} else if (strcmp(sec, "trust") == 0) {
 			if (ps->trust_line != 0)
 				perr(ps, ps->section_line, "duplicate section [trust] (first at "
@@ -672,6 +909,7 @@ finish(struct parse *ps)
 			}
 		}
 	}
+	link_finish(ps);
 }
 
 int
@@ -722,6 +960,7 @@ conf_load(const char *path, FILE *errf, struct conf **out)
 	fclose(ps.fp);
 	free(ps.peer_addr_line);
 	free(ps.peer_key_line);
+	free(ps.link_line);
 	if (ps.nerr > 0) {
 		conf_free(&c);
 		return ps.nerr;
@@ -733,6 +972,7 @@ nomem:
 	fclose(ps.fp);
 	free(ps.peer_addr_line);
 	free(ps.peer_key_line);
+	free(ps.link_line);
 	conf_free(&c);
 	return ps.nerr + 1;
 }
@@ -758,6 +998,13 @@ conf_free(struct conf **cp)
 		free(c->peers[i].address);
 	}
 	free(c->peers);
+	for (i = 0; i < c->nlinks; i++) {
+		free(c->links[i].name);
+		free(c->links[i].local);
+		free(c->links[i].remote);
+		free(c->links[i].device);
+	}
+	free(c->links);
 	px_conf_free(c);	/* peer exchange (C) */
 	free(c->anchors);
 	curve_conf_free(c);

@@ -85,6 +85,31 @@ hexstr(const uint8_t *bin, size_t len)
 	return json_string(fc_hex(bin, len, buf));
 }
 
+/* A stream link's own numbers (docs/CLI.md, "peers"). */
+static json_t *
+stream_json(const struct peer *p)
+{
+	const struct stream *st = peer_stream(p);
+	const struct stream_stats *ss = stream_stats(st);
+
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I}",
+	    "type", stream_kind_name(stream_kind(st)),
+	    "mtu", (json_int_t)stream_mtu(st),
+	    "bitrate", (json_int_t)stream_bitrate(st),
+	    "wire_in", (json_int_t)stream_wire_in(st),
+	    "wire_out", (json_int_t)stream_wire_out(st),
+	    "backlog", (json_int_t)stream_backlog(st),
+	    "frames", (json_int_t)ss->frames,
+	    "msgs", (json_int_t)ss->msgs,
+	    "crc_errors", (json_int_t)ss->crc_errors,
+	    "resyncs", (json_int_t)ss->resyncs,
+	    "skipped", (json_int_t)ss->skipped,
+	    "frag_dropped", (json_int_t)ss->frag_dropped,
+	    "msg_expired", (json_int_t)ss->msg_expired,
+	    "foreign", (json_int_t)ss->foreign);
+}
+
 static json_t *
 peer_json(const struct peer *p)
 {
@@ -111,6 +136,10 @@ peer_json(const struct peer *p)
 	json_object_set_new(o, "push", json_string(p->lazy_out ? "lazy" : "eager"));
 	json_object_set_new(o, "recv", json_string(p->lazy_in ? "lazy" : "eager"));
 	json_object_set_new(o, "prunes", json_integer((json_int_t)p->prunes));
+	if (peer_stream(p) != NULL)
+		json_object_set_new(o, "stream", stream_json(p));
+	json_object_set_new(o, "link", json_string(peer_stream(p) != NULL ?
+	    stream_kind_name(stream_kind(peer_stream(p))) : "zmq"));
 	json_object_set_new(o, "grafts", json_integer((json_int_t)p->grafts));
 	return o;
 }

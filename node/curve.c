@@ -526,7 +526,7 @@ curve_cron(struct node *n, uint64_t now)
 	n->curve_next_retry = now + 5000;
 	for (i = 0; i < n->npeers; i++) {
 		p = n->peers[i];
-		if (p->dead || !p->has_key)
+		if (p->dead || !p->has_key || peer_stream(p) != NULL)	/* not ZeroMQ */
 			continue;
 		/* A configured peer not dialled for want of a transport key: known now? */
 		if (p->configured && p->out.sock == NULL) {

@@ -100,7 +100,12 @@ forward(struct node *n, const struct pending *pd, const uint8_t id[FC_IDBYTES])
 			continue;
 		if (prio < 0)
 			prio = pq_prio_envelope(pd->env, pd->len);
-		if (n->conf->plumtree && p->lazy_out) {
+		/*
+		 * On a slow (stream) link only warnings and trust messages go in full at once;
+		 * reports and receipts are announced by id and sent when asked for (DESIGN 9).
+		 */
+		if ((n->conf->plumtree && p->lazy_out) ||
+		    (peer_stream(p) != NULL && !PRIO_KEEP(prio))) {
 			(void)pq_push(&p->q, prio, PQ_HAVE, id, FC_IDBYTES, 0);
 			continue;
 		}
@@ -254,15 +259,16 @@ gossip_want(struct node *n, struct peer *p, const uint8_t (*ids)[FC_IDBYTES], si
 	Fenghuo__Want w = FENGHUO__WANT__INIT;
 	ProtobufCBinaryData *v;
 	uint8_t *buf;
-	size_t len, i, off, cnt;
+	size_t len, i, off, cnt, max = peer_stream(p) != NULL ? NODE_STREAM_WANT_MAX :
+	    NODE_WANT_MAX;
 
 	(void)n;
 	if (nids == 0)
 		return;
-	if ((v = calloc(nids < NODE_WANT_MAX ? nids : NODE_WANT_MAX, sizeof(*v))) == NULL)
+	if ((v = calloc(nids < max ? nids : max, sizeof(*v))) == NULL)
 		return;
 	for (off = 0; off < nids; off += cnt) {
-		cnt = nids - off < NODE_WANT_MAX ? nids - off : NODE_WANT_MAX;
+		cnt = nids - off < max ? nids - off : max;
 		for (i = 0; i < cnt; i++) {
 			v[i].data = (uint8_t *)(uintptr_t)ids[off + i];
 			v[i].len = FC_IDBYTES;
@@ -327,7 +333,9 @@ gossip_have_recv(struct node *n, struct peer *p, const Fenghuo__Have *h)
 	for (i = 0; i < h->n_ids; i++) {
 		if (h->ids[i].len != FC_IDBYTES || store_has(n->store, h->ids[i].data) != 0)
 			continue;
-		if (n->conf->plumtree && n->missing != NULL && n->nmissing < NODE_MISSING_MAX) {
+		/* (A stream peer announces by id because its link is slow: ask at once.) */
+		if (n->conf->plumtree && n->missing != NULL && n->nmissing < NODE_MISSING_MAX &&
+		    peer_stream(p) == NULL) {
 			m = &n->missing[n->nmissing++];
 			memcpy(m->id, h->ids[i].data, FC_IDBYTES);
 			memcpy(m->from, p->key, FC_PUBLICKEYBYTES);
@@ -377,6 +385,21 @@ gossip_cron(struct node *n, uint64_t now)
 
 #ifdef FH_HAVE_SYNC
 
+/* Sync payloads to p: small on a stream link (a few MTUs), else up to a ZeroMQ frame. */
+static size_t
+sync_max(const struct peer *p)
+{
+	struct stream *st = peer_stream(p);
+	size_t m;
+
+	if (st == NULL)
+		return GOSSIP_SYNC_MAX;
+	m = 4 * (stream_mtu(st) - STREAM_OVERHEAD);
+	if (m < SYNC_FRAME_MIN)
+		m = SYNC_FRAME_MIN;
+	return m < NODE_STREAM_SYNC_MAX ? m : NODE_STREAM_SYNC_MAX;
+}
+
 void
 gossip_sync_begin(struct node *n, struct peer *p)
 {
@@ -384,7 +407,7 @@ gossip_sync_begin(struct node *n, struct peer *p)
 	size_t outlen = 0;
 	int rc;
 
-	if ((rc = sync_begin(n->store, GOSSIP_SYNC_MAX, &out, &outlen)) != 0) {
+	if ((rc = sync_begin(n->store, sync_max(p), &out, &outlen)) != 0) {
 		log_warnx("peer %s: cannot start reconciliation: %s", peer_label(p),
 		    store_strerror(rc));
 		return;
@@ -413,7 +436,7 @@ gossip_sync_recv(struct node *n, struct peer *p, const Fenghuo__Sync *s)
 	p->sync_bytes += inlen;
 	p->sync_last = now_mono();
 	memset(&res, 0, sizeof(res));
-	rc = sync_handle(n->store, GOSSIP_SYNC_MAX, in, inlen, &res);
+	rc = sync_handle(n->store, sync_max(p), in, inlen, &res);
 	free(in);
 	if (rc != 0) {
 		log_debug("peer %s: bad Sync frame: %s", peer_label(p), store_strerror(rc));

@@ -233,10 +233,20 @@ node_new(struct conf *conf)
 		if (peer_connect(n, p) != 0)
 			goto err;
 	}
+	for (i = 0; i < conf->nlinks; i++) {	/* stream links (stream.c) */
+		if ((p = peer_new_stream(n, &conf->links[i])) == NULL)
+			goto err;
+		if (node_add_peer(n, p) != 0) {
+			peer_free(n, &p);
+			log_warnx("out of memory");
+			goto err;
+		}
+	}
 	if (px_start(n) != 0)	/* peer exchange (C) */
 		goto err;
-	log_info("node %s (%.16s...) region %s started: %zu listen endpoint(s), %zu peer(s)",
-	    conf->name, n->keyhex, conf->region, conf->nlisten, conf->npeers);
+	log_info("node %s (%.16s...) region %s started: %zu listen endpoint(s), %zu peer(s), "
+	    "%zu stream link(s)", conf->name, n->keyhex, conf->region, conf->nlisten,
+	    conf->npeers, conf->nlinks);
 	return n;
 err:
 	node_free(&n);
@@ -426,7 +436,7 @@ node_step(struct node *n, int max_wait_ms)
 	zmq_pollitem_t *items;
 	struct peer **owner;
 	size_t nitems = 0, cap, i;
-	uint64_t now, next;
+	uint64_t now, next, next_tx = UINT64_MAX;
 	int timeout, rc, blocked = 0;
 
 
@@ -451,7 +461,32 @@ node_step(struct node *n, int max_wait_ms)
 	nitems++;
 	for (i = 0; i < n->npeers; i++) {
 		struct peer *p = n->peers[i];
+		struct stream *st;
+		struct link *sl;
 
+		if ((st = peer_stream(p)) != NULL) {
+			/* A stream link: its descriptor(s), not a socket (no socket item). */
+			sl = p->out.st != NULL ? &p->out : &p->in;
+			if (!sl->st_eof) {
+				owner[nitems] = p;
+				items[nitems].socket = NULL;
+				items[nitems].fd = stream_rfd(st);
+				items[nitems].events = ZMQ_POLLIN;
+				if (stream_wblocked(st) && stream_wfd(st) == stream_rfd(st))
+					items[nitems].events |= ZMQ_POLLOUT;
+				nitems++;
+				if (stream_wblocked(st) && stream_wfd(st) != stream_rfd(st)) {
+					owner[nitems] = p;
+					items[nitems].socket = NULL;
+					items[nitems].fd = stream_wfd(st);
+					items[nitems++].events = ZMQ_POLLOUT;
+				}
+				/* Paced: wake when the air is free for the next bytes. */
+				if (stream_next_tx(st) != 0 && stream_next_tx(st) < next_tx)
+					next_tx = stream_next_tx(st);
+			}
+			continue;
+		}
 		if (p->out.sock == NULL)
 			continue;
 		owner[nitems] = p;
@@ -469,6 +504,8 @@ node_step(struct node *n, int max_wait_ms)
 
 	now = now_mono();
 	next = n->next_cron;
+	if (next_tx < next)
+		next = next_tx;
 	timeout = next > now ? (int)(next - now) : 0;
 	if (blocked && timeout > 10)
 		timeout = 10;
@@ -485,6 +522,12 @@ node_step(struct node *n, int max_wait_ms)
 	}
 	if (rc > 0) {
 		for (i = 0; i < nitems; i++) {
+			if (i > n->nlisten + 2 && items[i].socket == NULL) {
+				/* A stream link's fd; writing happens after the flush below. */
+				if (items[i].revents & ZMQ_POLLIN)
+					peer_stream_read(n, owner[i]);
+				continue;
+			}
 			if (!(items[i].revents & ZMQ_POLLIN))
 				continue;
 			if (i < n->nlisten)
@@ -511,6 +554,9 @@ node_step(struct node *n, int max_wait_ms)
 	for (i = 0; i < n->npeers; i++)
 		if (!n->peers[i]->dead && n->peers[i]->q.n > 0)
 			(void)peer_flush(n, n->peers[i]);
+	for (i = 0; i < n->npeers; i++)	/* stream links: what the pacing allows now */
+		if (!n->peers[i]->dead && peer_stream(n->peers[i]) != NULL)
+			peer_stream_write(n, n->peers[i]);
 	reap(n);
 out:
 	free(items);

@@ -44,6 +44,10 @@
 #define NODE_PUSH_MAX		64	/* envelopes per PUSH frame */
 #define NODE_PUSH_BYTES		(256u * 1024)	/* bytes of envelopes per PUSH frame */
 #define NODE_WANT_MAX		1024	/* ids per WANT/HAVE frame */
+#define NODE_STREAM_PUSH_MAX	8	/* envelopes or ids per PUSH/HAVE on a stream link */
+#define NODE_STREAM_PUSH_MTUS	2	/* ... and at most this many MTUs of them */
+#define NODE_STREAM_WANT_MAX	32	/* ids per WANT frame on a stream link */
+#define NODE_STREAM_SYNC_MAX	4096	/* Sync payload on a stream link, at most */
 #define NODE_SYNC_IDLE_MS	30000	/* a round with no Sync frame this long is over */
 #define NODE_GRAFT_MS		1000	/* wait this long for an eager copy of a HAVE'd id */
 #define NODE_MISSING_MAX	4096	/* HAVE'd ids waiting for that */
@@ -87,6 +91,25 @@ struct conf_peer {
 	int		 has_transport;
 };
 
+/* A [link NAME] section: a framed stream link (stream.c; docs/CONFIG.md). */
+struct conf_link {
+	char		*name;
+	int		 type;		/* enum stream_kind; 0 until given */
+	uint8_t		 key[FC_PUBLICKEYBYTES];	/* the node at the other end */
+	size_t		 mtu;		/* 0: the type's default */
+	uint64_t	 bitrate;	/* bits/s; 0 unpaced */
+	int		 bitrate_set;
+	char		*local;		/* udp: HOST:PORT to bind */
+	char		*remote;	/* udp: HOST:PORT of the other end */
+	char		*device;	/* serial */
+	unsigned	 baud;		/* serial */
+	int		 line;		/* of its [link NAME] header */
+};
+#define CONF_LINK_MTU_UDP	1200
+#define CONF_LINK_MTU_SERIAL	256
+#define CONF_LINK_BAUD		9600
+#define CONF_LINKS_MAX		16
+
 /* curve (B): the [limits] section (curve.c parses it; docs/CONFIG.md). */
 struct conf_limits {
 	struct lim_rate	 peer;		/* frames from one peer */
@@ -116,6 +139,8 @@ struct conf {
 	int		 plumtree;	/* push = plumtree: eager/lazy push (gossip.c) */
 	struct conf_peer *peers;
 	size_t		 npeers;
+	struct conf_link *links;	/* [link NAME] sections */
+	size_t		 nlinks;
 	/* peer exchange (C): [node] announce, max_discovered, reroute_after (px.c) */
 	char		**announce;	/* endpoints to announce; none when announce_set */
 	size_t		 nannounce;	/*   and nannounce == 0 (announce = none) */
@@ -155,6 +180,129 @@ int		 conf_load(const char *path, FILE *errf, struct conf **out);
 void		 conf_free(struct conf **conf);
 /* 1 if s is tcp://HOST:PORT or ipc://PATH (for bind, HOST may be "*"), else 0. */
 int		 conf_endpoint_valid(const char *s, int bind);
+
+/* ---- stream.c: framed stream links (DESIGN decision 11; docs/PROTOCOL.md "Stream links") - */
+
+/*
+ * A link frame: magic (2) | version/flags (1) | sequence (u16) | fragment index (u16) |
+ * fragment count (u16) | payload length (u16) | payload | CRC-32C (u32) of all before it.
+ * Integers are big-endian. One serialized Frame is carried in 1..65535 fragments.
+ */
+#define STREAM_MAGIC0		0xf4
+#define STREAM_MAGIC1		0x48
+#define STREAM_VERSION		0x10	/* high nibble: version 1; low nibble: flags, 0 */
+#define STREAM_HDR		11
+#define STREAM_OVERHEAD		(STREAM_HDR + 4)
+#define STREAM_MTU_MIN		64
+#define STREAM_MTU_MAX		65000
+#define STREAM_MSG_MAX		WIRE_FRAME_MAX	/* largest reassembled message */
+#define STREAM_REASM_SLOTS	4	/* messages in reassembly at once */
+#define STREAM_REASM_BYTES	(2u * WIRE_FRAME_MAX)	/* their buffers, at most */
+#define STREAM_REASM_MS		30000	/* a message with no new fragment this long is dropped */
+
+enum stream_kind { STREAM_UDP = 1, STREAM_SERIAL, STREAM_STDIO };
+
+/* Receive counters of one link (fenghuo peers --json, "stream"). */
+struct stream_stats {
+	uint64_t	 frames;	/* valid link frames */
+	uint64_t	 msgs;		/* messages delivered */
+	uint64_t	 crc_errors;	/* frames with a bad CRC (or a bad header) */
+	uint64_t	 resyncs;	/* times the deframer hunted for the magic */
+	uint64_t	 skipped;	/* bytes skipped while hunting */
+	uint64_t	 frag_dropped;	/* fragments dropped: duplicate, inconsistent, expired */
+	uint64_t	 msg_expired;	/* messages dropped incomplete (timeout, eviction, caps) */
+	uint64_t	 foreign;	/* UDP datagrams from another address than remote */
+};
+
+/* One parsed link frame; payload points into the buffer given to stream_parse. */
+struct stream_hdr {
+	uint16_t	 seq;
+	uint16_t	 index;
+	uint16_t	 count;
+	uint16_t	 len;
+	const uint8_t	*payload;
+};
+
+/* CRC-32C (Castagnoli, reflected, init and final xor 0xffffffff) of buf. */
+uint32_t	 stream_crc32c(const uint8_t *buf, size_t len);
+/* How many link frames a message of len bytes takes at mtu; 0 if it cannot be sent. */
+size_t		 stream_nfrags(size_t len, size_t mtu);
+/*
+ * Write fragment index of msg (len bytes, sequence seq) as one link frame of at most mtu
+ * bytes into out; returns its length. index < stream_nfrags(len, mtu).
+ */
+size_t		 stream_frag(const uint8_t *msg, size_t len, size_t mtu, uint16_t seq,
+		    size_t index, uint8_t *out);
+/*
+ * Check one link frame at buf: header fields, length bound (frames longer than mtu are
+ * refused) and CRC. Returns the frame's length (> 0) and fills *h; 0 when buf holds only
+ * a prefix of a frame that may still be valid (need more bytes); -1 when it is no frame.
+ */
+long		 stream_parse(const uint8_t *buf, size_t len, size_t mtu, struct stream_hdr *h);
+
+/* Deframer and reassembler of one link; pure (no I/O, the caller's clock). */
+struct stream_rx;
+typedef void	 stream_deliver_fn(void *arg, const uint8_t *msg, size_t len);
+/* NULL when out of memory. */
+struct stream_rx *stream_rx_new(size_t mtu);
+void		 stream_rx_free(struct stream_rx **rx);
+/*
+ * Bytes from a byte stream (serial, stdio): frames are found, checked and reassembled;
+ * each complete message is handed to deliver (which must not free rx). Returns the number
+ * of valid link frames found.
+ */
+size_t		 stream_rx_bytes(struct stream_rx *rx, const uint8_t *buf, size_t len,
+		    uint64_t now_ms, stream_deliver_fn *deliver, void *arg);
+/* One datagram (UDP): exactly one link frame. Returns 1 if it was a valid frame, else 0. */
+size_t		 stream_rx_datagram(struct stream_rx *rx, const uint8_t *buf, size_t len,
+		    uint64_t now_ms, stream_deliver_fn *deliver, void *arg);
+/* Drop messages in reassembly that timed out; returns the next expiry (or UINT64_MAX). */
+uint64_t	 stream_rx_expire(struct stream_rx *rx, uint64_t now_ms);
+const struct stream_stats *stream_rx_stats(const struct stream_rx *rx);
+/* Messages in reassembly and their buffered bytes (tests). */
+size_t		 stream_rx_pending(const struct stream_rx *rx, size_t *bytes);
+
+/* The I/O half: one open link (file descriptors, transmit FIFO, pacing). */
+struct stream;
+/* Open the link of cl (bind the socket, open and configure the tty); NULL after logging. */
+struct stream	*stream_open(const struct conf_link *cl);
+void		 stream_close(struct stream **s);
+/*
+ * Cut one serialized Frame into link frames and append them to the transmit FIFO.
+ * 0, EMSGSIZE (too large for any link frame sequence), ENOMEM.
+ */
+int		 stream_send(struct stream *s, const uint8_t *frame, size_t len);
+/* Bytes waiting in the transmit FIFO. peer.c hands over a new Frame only when it is 0. */
+size_t		 stream_backlog(const struct stream *s);
+/*
+ * Write as much of the FIFO as the pacing and the descriptor allow now. Returns 0, or an
+ * errno when the link failed (logged by the caller).
+ */
+int		 stream_write(struct stream *s);
+/* Monotonic ms when the pacing lets the next bytes go (0: now or nothing to send). */
+uint64_t	 stream_next_tx(const struct stream *s);
+/*
+ * Read what is there (bounded) and deliver each complete message. Returns the number of
+ * valid link frames read, or -1 when the input ended (EOF on stdin) or failed.
+ */
+long		 stream_read(struct stream *s, uint64_t now_ms, stream_deliver_fn *deliver,
+		    void *arg);
+int		 stream_rfd(const struct stream *s);
+int		 stream_wfd(const struct stream *s);
+/* The write side would block: poll its fd for POLLOUT. */
+int		 stream_wblocked(const struct stream *s);
+int		 stream_kind(const struct stream *s);
+const char	*stream_kind_name(int kind);
+size_t		 stream_mtu(const struct stream *s);
+uint64_t	 stream_bitrate(const struct stream *s);
+const struct stream_stats *stream_stats(const struct stream *s);
+/* Raw bytes read and written on the link (link frames, headers included). */
+uint64_t	 stream_wire_in(const struct stream *s);
+uint64_t	 stream_wire_out(const struct stream *s);
+/* conf.c: 1 if s is HOST:PORT (numeric or a name); for local, HOST may be "*". */
+int		 stream_hostport_valid(const char *s, int local);
+/* 1 if baud is a rate termios knows. */
+int		 stream_baud_valid(unsigned baud);
 
 /* ---- peer.c: the priority send queue --------------------------------------------------- */
 
@@ -242,6 +390,13 @@ struct link {
 	int		 blocked;	/* the last send met a full ZeroMQ queue */
 	int		 connected;	/* out: ZeroMQ handshake done, not disconnected */
 	int		 hello_pending;	/* out: HELLO due but not yet taken by ZeroMQ */
+	/*
+	 * A stream link (stream.c) instead of ZeroMQ: owned. A stream peer has exactly one,
+	 * as its out link when our node key is the lower of the two (it speaks first, as a
+	 * DEALER does), else as its in link (it answers, as a ROUTER does).
+	 */
+	struct stream	*st;
+	int		 st_eof;	/* its input ended (stdin closed): no more reading */
 };
 
 struct peer {
@@ -292,6 +447,14 @@ struct node;
 struct peer	*peer_new(struct node *n, const char *name, const char *address,
 		    const uint8_t *key, int configured);
 void		 peer_free(struct node *n, struct peer **p);
+/* The stream link of p, or NULL for a ZeroMQ peer. */
+struct stream	*peer_stream(const struct peer *p);
+/* A configured stream link: a peer with key cl->key and the link opened. NULL if failed. */
+struct peer	*peer_new_stream(struct node *n, const struct conf_link *cl);
+/* Read what the stream link of p has; its messages go through peer_recv. */
+void		 peer_stream_read(struct node *n, struct peer *p);
+/* Write what the pacing allows; a failed link goes down. */
+void		 peer_stream_write(struct node *n, struct peer *p);
 /* Create and connect the outbound DEALER (and its monitor) of a configured peer. */
 int		 peer_connect(struct node *n, struct peer *p);
 struct peer	*peer_find_key(struct node *n, const uint8_t key[FC_PUBLICKEYBYTES]);

@@ -266,6 +266,8 @@ peer_free(struct node *n, struct peer **pp)
 		zmq_close(p->out.monitor);
 	if (p->out.sock != NULL)
 		zmq_close(p->out.sock);
+	stream_close(&p->out.st);	/* stream links */
+	stream_close(&p->in.st);
 	pq_clear(&p->q);
 	free(p);
 	*pp = NULL;
@@ -364,6 +366,14 @@ frame_pack(const Fenghuo__Frame *f, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
+/* A frame too large for a stream link (no sender of ours makes one): log, drop. */
+static void
+peer_garbage_out(struct peer *p, size_t len)
+{
+	log_warnx("peer %s: a frame of %zu bytes is too large for its stream link: dropped",
+	    peer_label(p), len);
+}
+
 /*
  * Send one frame on link l now. 0 on success, EAGAIN when ZeroMQ's queue is full,
  * another errno when the link is gone.
@@ -371,7 +381,23 @@ frame_pack(const Fenghuo__Frame *f, uint8_t **out, size_t *outlen)
 static int
 link_send(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, size_t len)
 {
+	int rc;
+
 	(void)n;
+	if (l->st != NULL) {
+		/* A stream link: into its FIFO, and on the air as far as the pacing allows. */
+		if ((rc = stream_send(l->st, buf, len)) == ENOMEM)
+			return EAGAIN;
+		if (rc != 0) {
+			peer_garbage_out(p, len);
+			return 0;	/* too large for the link: dropped, the link stays */
+		}
+		(void)stream_write(l->st);
+		l->last_tx = now_mono();
+		p->bytes_out += len;
+		p->msgs_out++;
+		return 0;
+	}
 	if (l == &p->in) {
 		if (zmq_send(l->sock, l->rid, l->ridlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
 			return zmq_errno();
@@ -687,6 +713,11 @@ hello_in(struct node *n, void *router, const uint8_t *rid, size_t ridlen, struct
 		bad = "it is this node itself";
 	q = (bad == NULL || (h->has_node_key && h->node_key.len == FC_PUBLICKEYBYTES)) ?
 	    peer_find_key(n, h->node_key.data) : NULL;
+	if (q != NULL && peer_stream(q) != NULL) {
+		/* That node is reached by its stream link; a ZeroMQ claim to it is dropped. */
+		n->unknown_frames++;
+		return;
+	}
 	if (q == NULL)
 		q = p;
 	if (q == NULL) {
@@ -721,6 +752,45 @@ hello_in(struct node *n, void *router, const uint8_t *rid, size_t ridlen, struct
 	if (q->in.state != LINK_UP)
 		link_up(n, q, &q->in);
 	hello_caps(q, h);
+}
+
+/*
+ * HELLO on the answering side of a stream link: as on a listen ROUTER, answered with our
+ * HELLO every time; but the key must be the configured one (there is no ZAP to bind it).
+ */
+static void
+hello_stream_in(struct node *n, struct peer *p, const Fenghuo__Hello *h)
+{
+	char why[160], hex[2 * FC_PUBLICKEYBYTES + 1];
+	const char *bad;
+
+	bad = hello_check(h, why, sizeof(why));
+	if (bad == NULL && memcmp(h->node_key.data, p->key, FC_PUBLICKEYBYTES) != 0) {
+		snprintf(why, sizeof(why), "presents key %s, configured is another",
+		    fc_hex(h->node_key.data, FC_PUBLICKEYBYTES, hex));
+		bad = why;
+	}
+	if (p->in.state == LINK_NONE)
+		p->in.state = LINK_HELLO_SENT;
+	(void)send_hello(n, p, &p->in);
+	if (bad != NULL) {
+		refuse(n, p, &p->in, bad);
+		return;
+	}
+	if (p->in.state != LINK_UP)
+		link_up(n, p, &p->in);
+	hello_caps(p, h);
+}
+
+static void
+hello_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Hello *h)
+{
+	if (l == &p->out)
+		hello_out(n, p, h);
+	else if (l->st != NULL)
+		hello_stream_in(n, p, h);
+	else
+		hello_in(n, l->sock, l->rid, l->ridlen, p, h);
 }
 
 /* Dispatch a decoded frame from an accepted link. */
@@ -775,12 +845,8 @@ peer_recv(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, si
 	}
 	if (l->state == LINK_REFUSED) {
 		/* Only a new HELLO may change its mind; everything else is ignored. */
-		if (f->msg_case == FENGHUO__FRAME__MSG_HELLO) {
-			if (l == &p->out)
-				hello_out(n, p, f->hello);
-			else
-				hello_in(n, l->sock, l->rid, l->ridlen, p, f->hello);
-		}
+		if (f->msg_case == FENGHUO__FRAME__MSG_HELLO)
+			hello_dispatch(n, p, l, f->hello);
 		fenghuo__frame__free_unpacked(f, NULL);
 		return;
 	}
@@ -791,10 +857,7 @@ peer_recv(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, si
 		link_up(n, p, l);
 	}
 	if (f->msg_case == FENGHUO__FRAME__MSG_HELLO) {
-		if (l == &p->out)
-			hello_out(n, p, f->hello);
-		else
-			hello_in(n, l->sock, l->rid, l->ridlen, p, f->hello);
+		hello_dispatch(n, p, l, f->hello);
 	} else if (l->state != LINK_UP) {
 		peer_garbage(p, "a frame before HELLO");
 	} else {
@@ -915,13 +978,21 @@ peer_flush(struct node *n, struct peer *p)
 	Fenghuo__Have have = FENGHUO__HAVE__INIT;
 	struct link *l;
 	uint8_t *buf;
-	size_t nb, bytes, len, i;
+	size_t nb, bytes, len, i, max_items = NODE_PUSH_MAX, max_bytes = NODE_PUSH_BYTES;
 	int rc, type;
 
 	if ((l = peer_link(p)) == NULL)
 		return 0;
 	l->blocked = 0;
-	while ((it = pq_pop(&p->q)) != NULL) {
+	if (l->st != NULL) {
+		/*
+		 * A slow link: small PUSH frames, so that a warning queued meanwhile waits for
+		 * at most this one frame to leave; and a new frame only once the last has.
+		 */
+		max_items = NODE_STREAM_PUSH_MAX;
+		max_bytes = NODE_STREAM_PUSH_MTUS * (stream_mtu(l->st) - STREAM_OVERHEAD);
+	}
+	while ((l->st == NULL || stream_backlog(l->st) == 0) && (it = pq_pop(&p->q)) != NULL) {
 		if (it->type == PQ_FRAME) {
 			rc = link_send(n, p, l, it->data, it->len);
 			if (rc == EAGAIN) {
@@ -942,9 +1013,11 @@ peer_flush(struct node *n, struct peer *p)
 		type = it->type;
 		batch[nb++] = it;
 		bytes += it->len;
-		while (nb < NODE_PUSH_MAX && bytes < NODE_PUSH_BYTES &&
-		    (it = pq_pop(&p->q)) != NULL) {
-			if (it->type != type || bytes + it->len > NODE_PUSH_BYTES) {
+		while (nb < max_items && bytes < max_bytes && (it = pq_pop(&p->q)) != NULL) {
+			/* One priority class per frame on stream links: a warning never rides
+			 * at the back of a frame of reports. */
+			if (it->type != type || bytes + it->len > max_bytes ||
+			    (l->st != NULL && it->prio != batch[0]->prio)) {
 				pq_unpop(&p->q, it);
 				break;
 			}
@@ -988,6 +1061,10 @@ peer_flush(struct node *n, struct peer *p)
 			return 0;
 		}
 	}
+	if (l->st != NULL && p->q.n > 0) {
+		l->blocked = 1;	/* the FIFO drains first (node_step wakes for its pacing) */
+		return 1;
+	}
 	return 0;
 }
 
@@ -1017,11 +1094,17 @@ peer_cron(struct node *n, struct peer *p, uint64_t now)
 		if (o->hello_pending)
 			next = min_u64(next, now + 20);
 	}
-	if (o->sock != NULL) {
+	if (o->sock != NULL || (o->st != NULL && !o->st_eof)) {
 		switch (o->state) {
+		case LINK_CONNECTING:
+			if (o->st != NULL)	/* a stream link: nothing to wait for */
+				(void)send_hello(n, p, o);
+			break;
 		case LINK_HELLO_SENT:
 		case LINK_DOWN:
-			if (now - o->hello_tx >= NODE_HELLO_RETRY_MS)
+			/* (On a slow link, not while the last HELLO is still on its way.) */
+			if (now - o->hello_tx >= NODE_HELLO_RETRY_MS &&
+			    (o->st == NULL || stream_backlog(o->st) == 0))
 				(void)send_hello(n, p, o);
 			next = min_u64(next, o->hello_tx + NODE_HELLO_RETRY_MS);
 			break;
@@ -1067,4 +1150,109 @@ peer_cron(struct node *n, struct peer *p, uint64_t now)
 	    now - in->last_rx >= 10 * 60 * 1000)
 		p->dead = 1;
 	return next;
+}
+
+/* ---- stream links ---------------------------------------------------------------------- */
+
+struct stream *
+peer_stream(const struct peer *p)
+{
+	return p->out.st != NULL ? p->out.st : p->in.st;
+}
+
+struct peer *
+peer_new_stream(struct node *n, const struct conf_link *cl)
+{
+	char addr[NODE_ADDR_MAX + 1];
+	struct peer *p;
+	struct link *l;
+
+	if (memcmp(cl->key, fc_key_public(n->key), FC_PUBLICKEYBYTES) == 0) {
+		log_warnx("link %s: its key is this node's own key", cl->name);
+		return NULL;
+	}
+	switch (cl->type) {
+	case STREAM_UDP:
+		snprintf(addr, sizeof(addr), "udp:%s", cl->remote);
+		break;
+	case STREAM_SERIAL:
+		snprintf(addr, sizeof(addr), "serial:%s", cl->device);
+		break;
+	default:
+		snprintf(addr, sizeof(addr), "stdio:");
+		break;
+	}
+	if ((p = peer_new(n, cl->name, addr, cl->key, 1)) == NULL)
+		return NULL;
+	/* The lower key speaks first (the DEALER's part), the other answers (the ROUTER's). */
+	l = key_lower(n, p) ? &p->out : &p->in;
+	if ((l->st = stream_open(cl)) == NULL) {
+		peer_free(n, &p);
+		return NULL;
+	}
+	l->connected = 1;
+	if (l == &p->out)
+		l->state = LINK_CONNECTING;	/* peer_cron sends the first HELLO */
+	return p;
+}
+
+struct stream_deliver {
+	struct node	*n;
+	struct peer	*p;
+	struct link	*l;
+};
+
+static void
+stream_deliver(void *arg, const uint8_t *msg, size_t len)
+{
+	struct stream_deliver *d = arg;
+
+	peer_recv(d->n, d->p, d->l, msg, len);
+}
+
+void
+peer_stream_read(struct node *n, struct peer *p)
+{
+	struct stream_deliver d;
+	struct link *l = p->out.st != NULL ? &p->out : &p->in;
+	long r;
+
+	if (l->st == NULL || l->st_eof)
+		return;
+	d.n = n;
+	d.p = p;
+	d.l = l;
+	r = stream_read(l->st, now_mono(), stream_deliver, &d);
+	if (r < 0) {
+		/* stdin closed (or the tty went away): nothing will come on this link again. */
+		l->st_eof = 1;
+		log_warnx("peer %s: stream link input ended", peer_label(p));
+		link_down(n, p, l, "input ended");
+		l->state = LINK_DOWN;
+		return;
+	}
+	/* Any valid link frame is a sign of life, also a fragment of a long message. */
+	if (r > 0 && l->state == LINK_UP)
+		l->last_rx = now_mono();
+}
+
+void
+peer_stream_write(struct node *n, struct peer *p)
+{
+	struct link *l = p->out.st != NULL ? &p->out : &p->in;
+	int rc;
+
+	if (l->st == NULL || l->st_eof || stream_backlog(l->st) == 0)
+		return;
+	if ((rc = stream_write(l->st)) != 0) {
+		/* The other end of the pipe or tty is gone: it will not come back. */
+		log_warnx("peer %s: stream link write: %s", peer_label(p), strerror(rc));
+		l->st_eof = 1;
+		link_down(n, p, l, strerror(rc));
+		l->state = LINK_DOWN;
+		return;
+	}
+	/* The FIFO may have drained: the next frame of the queue can go. */
+	if (stream_backlog(l->st) == 0 && p->q.n > 0)
+		(void)peer_flush(n, p);
 }

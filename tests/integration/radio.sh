@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# radio.sh: a gateway over a slow, lossy radio (DESIGN decision 11). county -- gw is an
+# ordinary ZeroMQ link; gw == village is a UDP stream link ([link] sections) that runs
+# through udprelay.py, a "radio" that paces datagrams and drops or corrupts a fraction of
+# them. Checks that
+#   1. a report written in the village crosses the radio and reaches the county;
+#   2. with a backlog of reports queued for the radio, a red warning written after them at
+#      the county reaches the village while the village still lacks some of the reports
+#      (priority: the warning overtakes the backlog on the air);
+#   3. once the radio is clean, all three nodes converge to the same set (digest), and the
+#      stream counters saw the damage (CRC failures at the receivers, datagrams dropped).
+set -euo pipefail
+FH_DEADLINE=${FH_DEADLINE:-100}
+. "$(dirname "$0")/lib.sh"
+FH_SYNC_INTERVAL=3
+BACKLOG=${BACKLOG:-200}
+BITRATE=${BITRATE:-24000}	# what both ends pace to, bits/s
+
+make_node county 330110
+make_node gw 330110101
+make_node village 330110101201
+link county gw
+
+# Four UDP ports: each node's own, and the relay's two faces (each node's `remote`).
+for v in gw_udp village_udp relay_gw relay_village; do
+	_fh_alloc_port >"$FH_TMP/.port"
+	printf -v "$v" '%s' "$(cat "$FH_TMP/.port")"
+done
+radio_link() {
+	local peer=$1 local_port=$2 remote_port=$3
+	printf '\n[link radio]\ntype = udp\nkey = %s\nlocal = 127.0.0.1:%s\nremote = 127.0.0.1:%s\nmtu = 512\nbitrate = %s\n' \
+		"${FH_KEY[$peer]}" "$local_port" "$remote_port" "$BITRATE"
+}
+FH_EXTRA[gw]=$(radio_link village "$gw_udp" "$relay_gw")
+FH_EXTRA[village]=$(radio_link gw "$village_udp" "$relay_village")
+
+healthy=$FH_TMP/radio-healthy
+stats=$FH_TMP/radio-stats.json
+# The air is a little faster than the nodes pace to, so the relay never queues much: the
+# order on the air is the order the gateway chose.
+"$FH_PY" "$(dirname "$0")/udprelay.py" "$relay_gw" "$relay_village" "$gw_udp" "$village_udp" \
+	--rate $((BITRATE * 2)) --drop 0.1 --corrupt 0.1 --seed 7 --healthy "$healthy" \
+	--stats "$stats" --max-seconds "$FH_DEADLINE" &
+bg_track $!
+
+for n in county gw village; do
+	start_node "$n"
+done
+
+stream_field() {	# stream_field NODE FIELD: the radio link's stream.FIELD
+	fh "$1" peers --json | "$FH_PY" -c 'import json, sys
+for p in json.load(sys.stdin)["peers"]:
+    if p["name"] == "radio":
+        print(p["stream"][sys.argv[1]] if sys.argv[1] in p["stream"] else p[sys.argv[1]])' "$2"
+}
+radio_up() {
+	[ "$(stream_field gw state)" = up ] && [ "$(stream_field village state)" = up ]
+}
+wait_for 30 "the radio link is up at both ends" radio_up
+
+# 1. A report from the village reaches the county over the radio.
+first=$(report village "村口道路被埋")
+wait_for 30 "the village's report reaches the county" has_msg county "$first"
+log "a report crossed the radio: $first"
+
+# 2. A backlog for the radio, then a red warning behind it.
+for ((k = 0; k < BACKLOG; k++)); do
+	report county "backlog report $k" >/dev/null
+done
+warn=$(fh county warn --area 330110 --level red --event 暴雨 --title "暴雨红色预警" \
+	--instruction "转移低洼地带群众" --expires 6h)
+log "queued $BACKLOG reports, then red warning $warn"
+wait_for 40 "the red warning reaches the village" has_msg village "$warn"
+have=$(status_field village messages)
+# messages = the first report + the warning + the reports arrived so far
+got=$((have - 2))
+log "the warning is at the village with $got of $BACKLOG backlog reports"
+[ "$got" -lt "$BACKLOG" ] ||
+	fail "the warning arrived only after the whole backlog ($got reports)"
+
+# 3. A clean radio: everything converges.
+touch "$healthy"
+expected=$((BACKLOG + 2))
+same_digest() {
+	local d n
+	d=$(status_field county digest)
+	for n in county gw village; do
+		[ "$(status_field "$n" messages)" -eq "$expected" ] || return 1
+		[ "$(status_field "$n" digest)" = "$d" ] || return 1
+	done
+}
+wait_for 60 "all three nodes hold the same $expected messages" same_digest
+log "converged: $(status_field county digest)"
+
+relay=$(cat "$stats")
+log "relay: $relay"
+crc=$(($(stream_field gw crc_errors) + $(stream_field village crc_errors)))
+corrupted=$(echo "$relay" | json_field corrupted)
+log "stream CRC failures seen by the two ends: $crc (relay corrupted $corrupted)"
+if [ "$corrupted" -gt 0 ] && [ "$crc" -eq 0 ]; then
+	fail "the relay corrupted $corrupted datagrams but no end counted a CRC failure"
+fi
+[ "$crc" -le "$corrupted" ] || fail "more CRC failures ($crc) than corrupted datagrams"
+log "ok"
