@@ -199,6 +199,7 @@ int		 conf_endpoint_valid(const char *s, int bind);
 #define STREAM_REASM_SLOTS	4	/* messages in reassembly at once */
 #define STREAM_REASM_BYTES	(2u * WIRE_FRAME_MAX)	/* their buffers, at most */
 #define STREAM_REASM_MS		30000	/* a message with no new fragment this long is dropped */
+#define STREAM_STALL_MS		2000	/* a partial frame with no new byte this long is dropped */
 
 enum stream_kind { STREAM_UDP = 1, STREAM_SERIAL, STREAM_STDIO };
 
@@ -256,6 +257,12 @@ size_t		 stream_rx_bytes(struct stream_rx *rx, const uint8_t *buf, size_t len,
 /* One datagram (UDP): exactly one link frame. Returns 1 if it was a valid frame, else 0. */
 size_t		 stream_rx_datagram(struct stream_rx *rx, const uint8_t *buf, size_t len,
 		    uint64_t now_ms, stream_deliver_fn *deliver, void *arg);
+/*
+ * A byte stream fell silent: a partial frame in the buffer that got no byte for
+ * STREAM_STALL_MS is dropped and the frames behind it delivered. Returns how many.
+ */
+size_t		 stream_rx_idle(struct stream_rx *rx, uint64_t now_ms, stream_deliver_fn *deliver,
+		    void *arg);
 /* Drop messages in reassembly that timed out; returns the next expiry (or UINT64_MAX). */
 uint64_t	 stream_rx_expire(struct stream_rx *rx, uint64_t now_ms);
 const struct stream_stats *stream_rx_stats(const struct stream_rx *rx);
@@ -286,6 +293,9 @@ uint64_t	 stream_next_tx(const struct stream *s);
  * valid link frames read, or -1 when the input ended (EOF on stdin) or failed.
  */
 long		 stream_read(struct stream *s, uint64_t now_ms, stream_deliver_fn *deliver,
+		    void *arg);
+/* Timer duty of a byte-stream link: stream_rx_idle and reassembly expiry. */
+void		 stream_idle(struct stream *s, uint64_t now_ms, stream_deliver_fn *deliver,
 		    void *arg);
 int		 stream_rfd(const struct stream *s);
 int		 stream_wfd(const struct stream *s);
@@ -453,6 +463,8 @@ struct stream	*peer_stream(const struct peer *p);
 struct peer	*peer_new_stream(struct node *n, const struct conf_link *cl);
 /* Read what the stream link of p has; its messages go through peer_recv. */
 void		 peer_stream_read(struct node *n, struct peer *p);
+/* Timer duty: a partial frame stalled on a byte stream, reassembly expiry. */
+void		 peer_stream_idle(struct node *n, struct peer *p, uint64_t now);
 /* Write what the pacing allows; a failed link goes down. */
 void		 peer_stream_write(struct node *n, struct peer *p);
 /* Create and connect the outbound DEALER (and its monitor) of a configured peer. */

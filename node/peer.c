@@ -1080,13 +1080,17 @@ min_u64(uint64_t a, uint64_t b)
  *  - a refused outbound link: try HELLO again after NODE_REFUSED_RETRY_MS (quietly);
  *  - an up link silent for NODE_DEAD_MS: down (the DEALER side keeps sending HELLO);
  *  - an up outbound link idle for NODE_PING_MS: PING;
- *  - reconciliation every sync_interval on up outbound links (one side per pair).
+ *  - reconciliation every sync_interval on up outbound links (one side per pair);
+ *  - stream links: give up a partial frame stalled on a byte stream, expire reassembly.
  */
 uint64_t
 peer_cron(struct node *n, struct peer *p, uint64_t now)
 {
 	uint64_t next = now + NODE_CRON_MS;
 	struct link *o = &p->out, *in = &p->in;
+
+	if (peer_stream(p) != NULL)
+		peer_stream_idle(n, p, now);
 
 	if (o->sock != NULL && o->connected && o->hello_pending) {
 		/* ZeroMQ had not attached the new connection yet: try again shortly. */
@@ -1234,6 +1238,20 @@ peer_stream_read(struct node *n, struct peer *p)
 	/* Any valid link frame is a sign of life, also a fragment of a long message. */
 	if (r > 0 && l->state == LINK_UP)
 		l->last_rx = now_mono();
+}
+
+void
+peer_stream_idle(struct node *n, struct peer *p, uint64_t now)
+{
+	struct stream_deliver d;
+	struct link *l = p->out.st != NULL ? &p->out : &p->in;
+
+	if (l->st == NULL || l->st_eof)
+		return;
+	d.n = n;
+	d.p = p;
+	d.l = l;
+	stream_idle(l->st, now, stream_deliver, &d);
 }
 
 void

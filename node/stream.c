@@ -176,6 +176,7 @@ struct stream_rx {
 	uint8_t		*buf;		/* byte streams: what is not a whole frame yet */
 	size_t		 len, cap;
 	int		 hunting;	/* skipping bytes since the last valid frame */
+	uint64_t	 last_at;	/* ms the last bytes came */
 	struct slot	 slot[STREAM_REASM_SLOTS];
 	size_t		 bytes;		/* held by all slots */
 	struct stream_stats st;
@@ -421,59 +422,92 @@ stream_rx_datagram(struct stream_rx *rx, const uint8_t *buf, size_t len, uint64_
 	return 1;
 }
 
+/* Skip the byte at pos (no frame starts there) and everything up to the next magic. */
+static size_t
+hunt(struct stream_rx *rx, size_t pos)
+{
+	if (!rx->hunting) {
+		rx->hunting = 1;
+		rx->st.resyncs++;
+	}
+	rx->st.skipped++;
+	pos++;
+	while (pos < rx->len && rx->buf[pos] != STREAM_MAGIC0) {
+		rx->st.skipped++;
+		pos++;
+	}
+	return pos;
+}
+
+/* Take every whole frame out of the buffer, from pos on; returns how many. */
+static size_t
+deframe(struct stream_rx *rx, size_t pos, uint64_t now, stream_deliver_fn *deliver,
+    void *arg)
+{
+	struct stream_hdr h;
+	size_t found = 0;
+	long r;
+
+	while (pos < rx->len) {
+		r = stream_parse(rx->buf + pos, rx->len - pos, rx->mtu, &h);
+		if (r == 0)
+			break;	/* a frame may start here: wait for more bytes */
+		if (r < 0) {
+			/*
+			 * Not a frame here. Skip one byte only (a damaged length field must not
+			 * swallow the frames after it) and hunt for the magic.
+			 */
+			if (r == -2)
+				rx->st.crc_errors++;
+			pos = hunt(rx, pos);
+			continue;
+		}
+		rx->hunting = 0;
+		found++;
+		frame_in(rx, &h, now, deliver, arg);
+		pos += (size_t)r;
+	}
+	if (pos > 0) {
+		memmove(rx->buf, rx->buf + pos, rx->len - pos);
+		rx->len -= pos;
+	}
+	return found;
+}
+
 size_t
 stream_rx_bytes(struct stream_rx *rx, const uint8_t *buf, size_t len, uint64_t now,
     stream_deliver_fn *deliver, void *arg)
 {
-	struct stream_hdr h;
-	size_t pos, take, found = 0;
-	long r;
+	size_t take, found = 0;
 
+	if (len > 0)
+		rx->last_at = now;
 	while (len > 0) {
 		take = rx->cap - rx->len < len ? rx->cap - rx->len : len;
 		memcpy(rx->buf + rx->len, buf, take);
 		rx->len += take;
 		buf += take;
 		len -= take;
-		/*
-		 * Take every whole frame out of the buffer. A frame is never longer than the
-		 * MTU and the buffer holds two, so a full buffer always decides something.
-		 */
-		pos = 0;
-		while (pos < rx->len) {
-			r = stream_parse(rx->buf + pos, rx->len - pos, rx->mtu, &h);
-			if (r == 0)
-				break;	/* a frame may start here: wait for more bytes */
-			if (r < 0) {
-				/*
-				 * Not a frame here. Skip one byte only (a damaged length field
-				 * must not swallow the frames after it) and hunt for the magic.
-				 */
-				if (r == -2)
-					rx->st.crc_errors++;
-				if (!rx->hunting) {
-					rx->hunting = 1;
-					rx->st.resyncs++;
-				}
-				rx->st.skipped++;
-				pos++;
-				while (pos < rx->len && rx->buf[pos] != STREAM_MAGIC0) {
-					rx->st.skipped++;
-					pos++;
-				}
-				continue;
-			}
-			rx->hunting = 0;
-			found++;
-			frame_in(rx, &h, now, deliver, arg);
-			pos += (size_t)r;
-		}
-		if (pos > 0) {
-			memmove(rx->buf, rx->buf + pos, rx->len - pos);
-			rx->len -= pos;
-		}
+		/* A frame is never longer than the MTU and the buffer holds two, so a full
+		 * buffer always decides something. */
+		found += deframe(rx, 0, now, deliver, arg);
 	}
 	return found;
+}
+
+size_t
+stream_rx_idle(struct stream_rx *rx, uint64_t now, stream_deliver_fn *deliver, void *arg)
+{
+	/*
+	 * The start of a frame waits for bytes that have not come for STREAM_STALL_MS: it was
+	 * truncated, or its length field was damaged into a longer one. Give it up, so that
+	 * a frame after it does not wait for the next traffic.
+	 */
+	if (rx->len == 0 || now - rx->last_at < STREAM_STALL_MS)
+		return 0;
+	rx->last_at = now;
+	rx->st.crc_errors++;
+	return deframe(rx, hunt(rx, 0), now, deliver, arg);
 }
 
 /* ---- the I/O half ---------------------------------------------------------------------- */
@@ -944,4 +978,12 @@ uint64_t
 stream_wire_out(const struct stream *s)
 {
 	return s->wire_out;
+}
+
+void
+stream_idle(struct stream *s, uint64_t now_ms, stream_deliver_fn *deliver, void *arg)
+{
+	if (s->kind != STREAM_UDP)
+		(void)stream_rx_idle(s->rx, now_ms, deliver, arg);
+	(void)stream_rx_expire(s->rx, now_ms);
 }
