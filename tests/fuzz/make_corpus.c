@@ -1181,6 +1181,71 @@ make_frame_trust(void)
 	write_file("frame", "trust-session", bt.buf, bt.len);
 }
 
+/* ---- stream: the stream-link deframer ---------------------------------------------- */
+
+#include "node.h"
+
+/* Append a fuzz_stream record: u8 control, u16 BE length, bytes. */
+static void
+srec(uint8_t *out, size_t *off, uint8_t control, const uint8_t *b, size_t len)
+{
+	out[(*off)++] = control;
+	out[(*off)++] = (uint8_t)(len >> 8);
+	out[(*off)++] = (uint8_t)len;
+	memcpy(out + *off, b, len);
+	*off += len;
+}
+
+static void
+make_stream(void)
+{
+	static const uint8_t ping[] = { 0x32, 0x04, 0x08, 0xc0, 0xc4, 0x07 };
+	static const uint8_t junk[] = "\xf4\xf4H\x10line noise\r\n\xf4H";
+	static uint8_t out[65536], fr[4096];
+	const struct blob *env = &msgs[M_WARNING].env;
+	size_t off, flen, n, i, fl[64], pos[64];
+	uint8_t t[2] = { 0, 3 };
+
+	mkdir_target("stream");
+	/* One PING as a datagram at MTU 256 (choice 2). */
+	off = 0;
+	out[off++] = 2;
+	flen = stream_frag(ping, sizeof(ping), 256, 7, 0, fr);
+	srec(out, &off, 1, fr, flen);
+	write_file("stream", "ping-datagram", out, off);
+	/* Byte stream: garbage, the PING, garbage, the PING truncated, silence, the PING. */
+	off = 0;
+	out[off++] = 2;
+	srec(out, &off, 0, junk, sizeof(junk) - 1);
+	srec(out, &off, 0, fr, flen);
+	srec(out, &off, 0, junk, sizeof(junk) - 1);
+	srec(out, &off, 0, fr, flen - 3);
+	srec(out, &off, 3, t, sizeof(t));
+	srec(out, &off, 0, fr, flen);
+	write_file("stream", "noisy-stream", out, off);
+	/* A red warning re-framed at MTU 64 (choice 0): clean, then damaged, then short. */
+	off = 0;
+	out[off++] = 0;
+	srec(out, &off, 2, env->buf, env->len);
+	srec(out, &off, 0x52, env->buf, env->len);
+	srec(out, &off, 0x06, env->buf, env->len);
+	write_file("stream", "warning-reframed", out, off);
+	/* Its fragments as datagrams at MTU 100 (choice 1), last first, one twice. */
+	n = stream_nfrags(env->len, 100);
+	dieif(n > 64 || n < 2, "stream: unexpected fragment count");
+	for (i = 0, flen = 0; i < n; i++) {
+		pos[i] = flen;
+		fl[i] = stream_frag(env->buf, env->len, 100, 9, i, fr + flen);
+		flen += fl[i];
+	}
+	off = 0;
+	out[off++] = 1;
+	for (i = n; i-- > 0;)
+		srec(out, &off, 1, fr + pos[i], fl[i]);
+	srec(out, &off, 1, fr + pos[0], fl[0]);
+	write_file("stream", "fragments-reversed", out, off);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1205,6 +1270,7 @@ main(int argc, char **argv)
 	make_trust();
 	make_frame_trust();
 	make_limit();
+	make_stream();
 	blob_free(&sync_first);
 	for (i = 0; i < M_MAX; i++) {
 		blob_free(&msgs[i].body);
