@@ -104,8 +104,8 @@ forward(struct node *n, const struct pending *pd, const uint8_t id[FC_IDBYTES])
 		 * On a slow (stream) link only warnings and trust messages go in full at once;
 		 * reports and receipts are announced by id and sent when asked for (DESIGN 9).
 		 */
-		if ((n->conf->plumtree && p->lazy_out) ||
-		    (peer_stream(p) != NULL && !PRIO_KEEP(prio))) {
+		if (peer_stream(p) != NULL ? !PRIO_KEEP(prio) :
+		    (n->conf->plumtree && p->lazy_out)) {
 			(void)pq_push(&p->q, prio, PQ_HAVE, id, FC_IDBYTES, 0);
 			continue;
 		}
@@ -128,6 +128,8 @@ prune(struct node *n, const uint8_t from[FC_PUBLICKEYBYTES])
 
 	if ((p = peer_find_key(n, from)) == NULL || !peer_is_up(p))
 		return;
+	if (peer_stream(p) != NULL)
+		return;	/* a stream peer pushes only what must not wait: keep it so */
 	if (p->lazy_in) {
 		/* Pruned already, yet a full copy: it did not take (peer_resend_caps). */
 		peer_resend_caps(n, p);
