@@ -101,9 +101,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				/* And into the fuzzed one, after whatever came before. */
 				stream_rx_bytes(rx, frames, flen, now, deliver, &g);
 			} else {
-				if (control & 0xf0)
-					frames[((size_t)(control >> 4) * 131) % flen] ^=
-					    (uint8_t)(1u << (control >> 4 & 7));
 				if ((control & 4) && nf > 1) {
 					/* Drop the first fragment. */
 					size_t fl = STREAM_OVERHEAD + ((size_t)frames[9] << 8 | frames[10]);
@@ -111,6 +108,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					memmove(frames, frames + fl, flen - fl);
 					flen -= fl;
 				}
+				/* (after the drop, which reads a clean length field) */
+				if (control & 0xf0)
+					frames[((size_t)(control >> 4) * 131) % flen] ^=
+					    (uint8_t)(1u << (control >> 4 & 7));
 				stream_rx_bytes(rx, frames, flen, now, deliver, &g);
 			}
 			free(frames);
