@@ -705,7 +705,7 @@ serial_open(struct stream *s, const struct conf_link *cl)
 	t.c_cflag &= ~(CSTOPB | PARENB | CRTSCTS);
 	t.c_cflag |= CS8 | CLOCAL | CREAD;
 	t.c_iflag &= ~(IXON | IXOFF | IXANY);
-	t.c_cc[VMIN] = 0;
+	t.c_cc[VMIN] = 1;	/* (with O_NONBLOCK: EAGAIN when empty, as a socket) */
 	t.c_cc[VTIME] = 0;
 	if (cfsetispeed(&t, sp) != 0 || cfsetospeed(&t, sp) != 0 ||
 	    tcsetattr(s->rfd, TCSANOW, &t) != 0) {
@@ -910,8 +910,10 @@ stream_read(struct stream *s, uint64_t now_ms, stream_deliver_fn *deliver, void 
 			    arg);
 		} else {
 			r = read(s->rfd, buf, sizeof(buf));
+			if (r == 0 && s->kind == STREAM_SERIAL)
+				break;	/* a raw tty has no end of file: nothing there */
 			if (r == 0)
-				return -1;	/* EOF: the other end is gone for good */
+				return -1;	/* EOF on stdin: the other end is gone for good */
 			if (r < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 					break;
