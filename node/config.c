@@ -24,7 +24,7 @@
 #define LINE_MAX_LEN	1024	/* longer lines are an error */
 
 /* Keys seen in [node], to report duplicates and missing ones. */
-enum nkey { NK_NAME, NK_REGION, NK_KEY, NK_STATE, NK_SYNC, NK_LOG, NK_PUSH, NK_MAX };
+enum nkey { NK_NAME, NK_REGION, NK_KEY, NK_STATE, NK_SYNC, NK_LOG, NK_PUSH, NK_CONFIRM, NK_MAX };
 
 struct parse {
 	const char	*path;
@@ -334,6 +334,19 @@ node_key(struct parse *ps, const char *name, const char *value)
 			c->plumtree = 1;
 		else
 			perr(ps, ps->line, "push: '%s' is not one of eager, plumtree", value);
+	} else if (strcmp(name, "confirm_warnings") == 0) {
+		if (ps->nkey_line[NK_CONFIRM] != 0) {
+			perr(ps, ps->line, "duplicate key '%s' (first at line %d)", name,
+			    ps->nkey_line[NK_CONFIRM]);
+			return 1;
+		}
+		ps->nkey_line[NK_CONFIRM] = ps->line;
+		if (strcmp(value, "yes") == 0)
+			c->confirm_warnings = 1;
+		else if (strcmp(value, "no") == 0)
+			c->confirm_warnings = 0;
+		else
+			perr(ps, ps->line, "confirm_warnings: '%s' is not one of yes, no", value);
 	} else if (strcmp(name, "announce") == 0 || strcmp(name, "max_discovered") == 0 ||
 	    strcmp(name, "reroute_after") == 0) {
 		char pxerr[320];	/* peer exchange (C): px.c checks these */
@@ -933,6 +946,7 @@ conf_load(const char *path, FILE *errf, struct conf **out)
 		goto nomem;
 	ps.conf = c;
 	c->sync_interval = CONF_SYNC_DEFAULT;
+	c->confirm_warnings = 1;
 	c->log_level = LOG_LEVEL_INFO;
 	c->held_max = CONF_HELD_MAX_DEFAULT;
 	c->held_bytes = CONF_HELD_BYTES_DEFAULT;

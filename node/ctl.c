@@ -211,6 +211,9 @@ status_json(struct node *n)
 	json_object_set_new(o, "verified", json_integer((json_int_t)fc_verify_count()));
 	json_object_set_new(o, "stored", json_integer((json_int_t)n->stored));
 	json_object_set_new(o, "duplicates", json_integer((json_int_t)n->duplicates));
+	json_object_set_new(o, "delivery_receipts", json_integer((json_int_t)n->delivered));
+	json_object_set_new(o, "delivery_receipts_dropped",
+	    json_integer((json_int_t)n->deliver_dropped));
 	json_object_set_new(o, "submitted", json_integer((json_int_t)n->submitted));
 	rej = json_object();
 	for (i = 1; i < FC_R_MAX; i++)

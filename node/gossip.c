@@ -183,6 +183,8 @@ gossip_commit(struct node *n)
 			n->stored++;
 			if (sp[i].kind == FENGHUO__KIND__ANNOUNCE)
 				px_learn(n, pd->env, pd->len);	/* peer exchange (C) */
+			if (sp[i].kind == FENGHUO__KIND__WARNING)
+				deliver_note(n, pd->env, pd->len, sp[i].id);
 			forward(n, pd, sp[i].id);
 			ctl_notify(n, sp[i].id, pd->env, pd->len,
 			    pd->has_from ? pd->from : NULL, pd->hops);
@@ -227,6 +229,7 @@ done:
 	n->npend = 0;
 	n->pend_bytes = 0;
 	trust_release(n);	/* trust (A): held messages whose certificate just arrived */
+	deliver_flush(n);	/* receipts of the warnings just stored, for the next pass */
 }
 
 /* Queue a frame holding one raw Sync payload: Frame field 5, length-delimited. */

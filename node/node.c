@@ -277,6 +277,7 @@ node_free(struct node **np)
 	free(n->pend);
 	free(n->missing);
 	px_stop(n);	/* peer exchange (C) */
+	deliver_free(n);
 	trust_stop(n);
 	store_close(&n->store);
 	fc_key_free(&n->key);
@@ -509,6 +510,9 @@ node_step(struct node *n, int max_wait_ms)
 	timeout = next > now ? (int)(next - now) : 0;
 	if (blocked && timeout > 10)
 		timeout = 10;
+	/* Messages made since the last commit (delivery receipts, released ones) go at once. */
+	if (n->npend > 0)
+		timeout = 0;
 	if (max_wait_ms >= 0 && timeout > max_wait_ms)
 		timeout = max_wait_ms;
 

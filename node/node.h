@@ -137,6 +137,7 @@ struct conf {
 	unsigned	 sync_interval;	/* seconds */
 	int		 log_level;	/* enum log_level */
 	int		 plumtree;	/* push = plumtree: eager/lazy push (gossip.c) */
+	int		 confirm_warnings;	/* sign DELIVERED receipts (deliver.c); default 1 */
 	struct conf_peer *peers;
 	size_t		 npeers;
 	struct conf_link *links;	/* [link NAME] sections */
@@ -617,6 +618,22 @@ void		 trust_stop(struct node *n);
  * meanwhile and run them through gossip_add/gossip_commit again (called by gossip_commit).
  */
 void		 trust_release(struct node *n);
+
+/* ---- deliver.c: DELIVERED receipts of warnings that concern this node's region -------- */
+
+/*
+ * 1 if a node of region `region` (with key `self`) confirms the warning whose body is b:
+ * an alert or update by another key, not expired at now_ms, one of whose areas is a
+ * prefix of region. Pure; unit-tested.
+ */
+int		 deliver_wanted(const Fenghuo__Body *b, const char *region, const uint8_t *self,
+		    uint64_t now_ms);
+/* A message was just stored as new: note it if it is a warning to confirm. */
+void		 deliver_note(struct node *n, const uint8_t *env, size_t len,
+		    const uint8_t id[FC_IDBYTES]);
+/* After the commit: sign a receipt for each noted warning, gathered for the next pass. */
+void		 deliver_flush(struct node *n);
+void		 deliver_free(struct node *n);
 /* Timer duty: expire held messages. */
 void		 trust_cron(struct node *n, uint64_t now_wall_ms);
 /*
@@ -731,6 +748,10 @@ struct node {
 	uint64_t	 stored, duplicates, rejected[FC_R_MAX], submitted;
 	uint64_t	 unknown_frames;	/* from routing ids without HELLO */
 	uint64_t	 commits, commit_errors, pend_dropped, watch_dropped;
+	/* delivery receipts (deliver.c): warnings to confirm after this pass's commit */
+	uint8_t		(*deliver)[FC_IDBYTES];
+	size_t		 ndeliver, deliver_cap;
+	uint64_t	 delivered, deliver_dropped;
 	uint64_t	 unknown_logged_at;
 
 	/* peer exchange (C): px.c */

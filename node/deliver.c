@@ -1,0 +1,159 @@
+/*
+ * deliver.c: delivery receipts (DESIGN decision 3, "a node's delivery acknowledgement of a
+ * warning"). When a warning that concerns this node's region is stored here for the first
+ * time, the node signs a RECEIPT with stage DELIVERED that refers to it and gossips it like
+ * any message, so that the issuing office sees which townships and villages the warning
+ * reached (`fenghuo show ID`, `fenghuo duty`).
+ *
+ * Receipts are noted while the batch that stored the warnings is being handed out and made
+ * after it (gossip_commit owns the batch while it walks it); they join the next pass's
+ * commit. A crash between the two loses the receipt, never the warning: the issuer then
+ * sees the node as unconfirmed, which is the safe side.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+
+/*
+ * 1 if a node of region `region` with key `self` confirms the warning whose body is b: an alert or update
+ * (a cancel needs no confirmation) by someone else, in force at now_ms, one of whose areas
+ * is a prefix of the node's region (a county-wide warning concerns every village in it;
+ * a village's warning does not concern its township).
+ */
+int
+deliver_wanted(const Fenghuo__Body *b, const char *region, const uint8_t *self,
+    uint64_t now_ms)
+{
+	const Fenghuo__Warning *w;
+	size_t i, alen;
+
+	if (b == NULL || (w = b->warning) == NULL || b->kind != FENGHUO__KIND__WARNING)
+		return 0;
+	if (w->msg_type == FENGHUO__MSG_TYPE__CANCEL)
+		return 0;
+	if (region == NULL || region[0] == '\0')
+		return 0;
+	if (b->has_author && b->author.len == FC_PUBLICKEYBYTES &&
+	    memcmp(b->author.data, self, FC_PUBLICKEYBYTES) == 0)
+		return 0;
+	/* Warnings carry a plausible time (validation refuses a skewed one): no skew here. */
+	if (b->has_expires_ms && b->expires_ms != 0 && b->expires_ms <= now_ms)
+		return 0;
+	for (i = 0; i < w->n_area; i++) {
+		if (w->area[i] == NULL || (alen = strlen(w->area[i])) == 0)
+			continue;
+		if (strncmp(region, w->area[i], alen) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+void
+deliver_note(struct node *n, const uint8_t *env, size_t len, const uint8_t id[FC_IDBYTES])
+{
+	Fenghuo__Envelope *e;
+	Fenghuo__Body *b = NULL;
+	uint8_t (*ids)[FC_IDBYTES];
+	size_t cap;
+	int want;
+
+	if (!n->conf->confirm_warnings)
+		return;
+	/* Just stored, so validated a moment ago: decode only, no second signature check. */
+	if ((e = wire_envelope_unpack(env, len)) == NULL)
+		return;
+	if (e->has_body)
+		b = wire_body_unpack(e->body.data, e->body.len);
+	want = b != NULL && deliver_wanted(b, n->conf->region, fc_key_public(n->key),
+	    now_wall());
+	if (b != NULL)
+		fenghuo__body__free_unpacked(b, NULL);
+	fenghuo__envelope__free_unpacked(e, NULL);
+	if (!want)
+		return;
+	if (n->ndeliver == n->deliver_cap) {
+		if (n->deliver_cap >= NODE_PEND_MAX) {
+			n->deliver_dropped++;
+			return;
+		}
+		cap = n->deliver_cap == 0 ? 16 : n->deliver_cap * 2;
+		if ((ids = reallocarray(n->deliver, cap, sizeof(*ids))) == NULL) {
+			n->deliver_dropped++;
+			return;
+		}
+		n->deliver = ids;
+		n->deliver_cap = cap;
+	}
+	memcpy(n->deliver[n->ndeliver++], id, FC_IDBYTES);
+}
+
+/* Sign one DELIVERED receipt for warning id. The envelope is malloc()ed into *out. */
+static int
+deliver_seal(struct node *n, const uint8_t id[FC_IDBYTES], uint64_t now, uint8_t **out,
+    size_t *outlen)
+{
+	Fenghuo__Body b = FENGHUO__BODY__INIT;
+	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
+	ProtobufCBinaryData ref;
+	uint8_t *body;
+	size_t bodylen;
+	int rc;
+
+	r.has_stage = 1;
+	r.stage = FENGHUO__STAGE__DELIVERED;
+	ref.data = (uint8_t *)(uintptr_t)id;
+	ref.len = FC_IDBYTES;
+	b.has_version = 1;
+	b.version = WIRE_BODY_VERSION;
+	b.has_kind = 1;
+	b.kind = FENGHUO__KIND__RECEIPT;
+	b.has_author = 1;
+	b.author.data = (uint8_t *)(uintptr_t)fc_key_public(n->key);
+	b.author.len = FC_PUBLICKEYBYTES;
+	b.has_created_ms = 1;
+	b.created_ms = now;
+	/* Where it was delivered: the issuer reads the villages off the receipts. */
+	b.region = n->conf->region;
+	b.n_refs = 1;
+	b.refs = &ref;
+	b.receipt = &r;
+	bodylen = fenghuo__body__get_packed_size(&b);
+	if ((body = malloc(bodylen)) == NULL)
+		return FC_ENOMEM;
+	fenghuo__body__pack(&b, body);
+	rc = fc_envelope_seal(n->key, body, bodylen, out, outlen);
+	free(body);
+	return rc;
+}
+
+void
+deliver_flush(struct node *n)
+{
+	uint8_t *env;
+	size_t len, i;
+	uint64_t now = now_wall();
+	int rc;
+
+	for (i = 0; i < n->ndeliver; i++) {
+		if ((rc = deliver_seal(n, n->deliver[i], now, &env, &len)) != 0) {
+			log_warnx("cannot sign a delivery receipt: %s", fc_strerror(rc));
+			n->deliver_dropped++;
+			continue;
+		}
+		if (gossip_add(n, env, len, NULL, 0, NULL, 0) != 0)
+			n->deliver_dropped++;
+		else
+			n->delivered++;
+		free(env);
+	}
+	n->ndeliver = 0;
+}
+
+void
+deliver_free(struct node *n)
+{
+	free(n->deliver);
+	n->deliver = NULL;
+	n->ndeliver = n->deliver_cap = 0;
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# deliver.sh: a warning's issuer sees which nodes it reached. Every node that stores a
+# warning whose areas cover its region signs a DELIVERED receipt (node/deliver.c); the receipts
+# gossip back, and at the county `fenghuo show` and `fenghuo duty` list who confirmed it. A
+# node outside the warning's areas, one configured with confirm_warnings = no, and a
+# cancel do not produce receipts.
+#
+#   county(330110) - t1(330110109) - v1(330110109201)
+#         |                       \- v3(330110109202, confirm_warnings = no)
+#         \------- t2(330110110) - v2(330110110201)
+set -euo pipefail
+FH_DEADLINE=90
+. "$(dirname "$0")/lib.sh"
+
+make_node county 330110
+make_node t1 330110109
+make_node t2 330110110
+make_node v1 330110109201
+make_node v2 330110110201
+make_node v3 330110109202
+FH_EXTRA[v3]="confirm_warnings = no"
+link county t1
+link county t2
+link t1 v1
+link t1 v3
+link t2 v2
+for n in "${FH_NODES[@]}"; do
+	start_node "$n"
+done
+
+# delivered_by NAME WID: the keys of the nodes whose delivery receipts of WID NAME holds.
+delivered_by() {
+	fh "$1" show --json "$2" | "$FH_PY" -c 'import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+print(" ".join(sorted(o["author"] for o in rows[1:]
+                      if o.get("kind") == "receipt" and o.get("stage") == "delivered")))'
+}
+confirmed() {	# confirmed NAME WID KEY...: NAME holds delivery receipts of WID by exactly KEYs
+	local name=$1 wid=$2 want
+	shift 2
+	want=$(printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//')
+	[ "$(delivered_by "$name" "$wid")" = "$want" ]
+}
+
+# A red warning for township 1's area: t1 and v1 confirm; v3 (confirm_warnings = no), t2, v2
+# (outside the area) and the county (the issuer) do not.
+wid=$(fh county warn --area 330110109 --level red --event 暴雨 --title "暴雨红色预警")
+log "warning $wid issued at the county for 330110109"
+wait_for 30 "the county sees the warning confirmed by t1 and v1" \
+	confirmed county "$wid" "${FH_KEY[t1]}" "${FH_KEY[v1]}"
+wait_for 30 "every node holds the warning" everywhere "$wid"
+duty=$(fh county duty)
+grep -q "${wid:0:12}.*confirmed by 2 nodes" <<<"$duty" || fail "duty at the county: $duty"
+for n in t1 v1; do
+	[ "$(status_field "$n" delivery_receipts)" -ge 1 ] || fail "$n: status counts no receipt"
+done
+
+# A county-wide warning reaches every village and township: all but v3 confirm. Once those
+# receipts are in, any receipt of the first warning by t2, v2 or v3 (sent before) would be too.
+wid2=$(fh county warn --area 330110 --level orange --event 大风 --title "大风橙色预警")
+wait_for 30 "four nodes confirm the county-wide warning" confirmed county "$wid2" \
+	"${FH_KEY[t1]}" "${FH_KEY[t2]}" "${FH_KEY[v1]}" "${FH_KEY[v2]}"
+confirmed county "$wid" "${FH_KEY[t1]}" "${FH_KEY[v1]}" ||
+	fail "unexpected confirmations of the first warning: $(delivered_by county "$wid")"
+[ "$(status_field v3 delivery_receipts)" -eq 0 ] || fail "v3 confirmed despite confirm_warnings = no"
+
+# A cancel is not confirmed (checked once a later warning's receipts are in).
+cid=$(fh county warn --area 330110109 --level red --event 暴雨 --title "解除" \
+	--msg-type cancel --ref "$wid")
+wid3=$(fh county warn --area 330110109 --level yellow --event 大雾 --title "大雾黄色预警")
+wait_for 30 "t1 and v1 confirm the third warning" confirmed county "$wid3" \
+	"${FH_KEY[t1]}" "${FH_KEY[v1]}"
+has_msg county "$cid" || fail "the county lost its cancel"
+[ -z "$(delivered_by county "$cid")" ] || fail "a cancel was confirmed: $(delivered_by county "$cid")"
+duty=$(fh county duty)
+if grep -q "${wid:0:12}" <<<"$duty"; then
+	fail "the cancelled warning is still in force: $duty"
+fi
+log "ok: the county sees which nodes each warning reached"

@@ -1,0 +1,122 @@
+/*
+ * test_deliver.c: which warnings a node confirms with a DELIVERED receipt (node/deliver.c).
+ * The end-to-end path (receipts gossiped back to the issuer) is tests/integration/deliver.sh.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "node.h"
+
+static uint8_t self[FC_PUBLICKEYBYTES] = { 1 };
+static uint8_t other[FC_PUBLICKEYBYTES] = { 2 };
+
+#define NOW	1800000000000ULL
+
+struct warn {
+	Fenghuo__Body	 b;
+	Fenghuo__Warning w;
+	char		*areas[3];
+};
+
+static void
+warn_init(struct warn *x, const char *a0, const char *a1)
+{
+	memset(x, 0, sizeof(*x));
+	fenghuo__body__init(&x->b);
+	fenghuo__warning__init(&x->w);
+	x->b.has_kind = 1;
+	x->b.kind = FENGHUO__KIND__WARNING;
+	x->b.has_author = 1;
+	x->b.author.data = other;
+	x->b.author.len = sizeof(other);
+	x->b.has_created_ms = 1;
+	x->b.created_ms = NOW - 1000;
+	x->b.has_expires_ms = 1;
+	x->b.expires_ms = NOW + 3600000;
+	x->w.has_msg_type = 1;
+	x->w.msg_type = FENGHUO__MSG_TYPE__ALERT;
+	x->areas[0] = (char *)(uintptr_t)a0;
+	x->areas[1] = (char *)(uintptr_t)a1;
+	x->w.n_area = a1 != NULL ? 2 : 1;
+	x->w.area = x->areas;
+	x->b.warning = &x->w;
+}
+
+/* A warning concerns the node when one of its areas is a prefix of the node's region. */
+static void
+test_area_prefix(void **state)
+{
+	struct warn x;
+
+	(void)state;
+	warn_init(&x, "330110", NULL);
+	assert_true(deliver_wanted(&x.b, "330110109201", self, NOW));	/* a village */
+	assert_true(deliver_wanted(&x.b, "330110109", self, NOW));	/* a township */
+	assert_true(deliver_wanted(&x.b, "330110", self, NOW));		/* the county */
+	assert_false(deliver_wanted(&x.b, "330111109201", self, NOW));	/* next county */
+	assert_false(deliver_wanted(&x.b, "3301", self, NOW));	/* the city: above it */
+	/* A village's warning does not concern its township. */
+	warn_init(&x, "330110109201", NULL);
+	assert_false(deliver_wanted(&x.b, "330110109", self, NOW));
+	assert_true(deliver_wanted(&x.b, "330110109201", self, NOW));
+	/* Any one of several areas. */
+	warn_init(&x, "330110101", "330110109");
+	assert_true(deliver_wanted(&x.b, "330110109202", self, NOW));
+	assert_false(deliver_wanted(&x.b, "330110110201", self, NOW));
+	/* No region configured: nothing to say where it was delivered. */
+	assert_false(deliver_wanted(&x.b, "", self, NOW));
+	assert_false(deliver_wanted(&x.b, NULL, self, NOW));
+}
+
+/* Alerts and updates are confirmed; cancels, expired and own warnings are not. */
+static void
+test_what(void **state)
+{
+	struct warn x;
+
+	(void)state;
+	warn_init(&x, "330110", NULL);
+	x.w.msg_type = FENGHUO__MSG_TYPE__UPDATE;
+	assert_true(deliver_wanted(&x.b, "330110109201", self, NOW));
+	x.w.msg_type = FENGHUO__MSG_TYPE__CANCEL;
+	assert_false(deliver_wanted(&x.b, "330110109201", self, NOW));
+
+	warn_init(&x, "330110", NULL);
+	x.b.expires_ms = NOW;
+	assert_false(deliver_wanted(&x.b, "330110109201", self, NOW));
+	x.b.expires_ms = NOW + 1;
+	assert_true(deliver_wanted(&x.b, "330110109201", self, NOW));
+	x.b.has_expires_ms = 0;	/* never expires */
+	assert_true(deliver_wanted(&x.b, "330110109201", self, NOW));
+
+	warn_init(&x, "330110", NULL);
+	x.b.author.data = self;	/* the issuer's own node */
+	assert_false(deliver_wanted(&x.b, "330110109201", self, NOW));
+
+	/* Not a warning at all. */
+	warn_init(&x, "330110", NULL);
+	x.b.kind = FENGHUO__KIND__REPORT;
+	assert_false(deliver_wanted(&x.b, "330110109201", self, NOW));
+	x.b.kind = FENGHUO__KIND__WARNING;
+	x.b.warning = NULL;
+	assert_false(deliver_wanted(&x.b, "330110109201", self, NOW));
+	/* An empty area confirms nothing (validation refuses it; belt and braces). */
+	warn_init(&x, "", NULL);
+	assert_false(deliver_wanted(&x.b, "330110109201", self, NOW));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_area_prefix),
+		cmocka_unit_test(test_what),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
