@@ -527,8 +527,11 @@ node_step(struct node *n, int max_wait_ms)
 	if (rc > 0) {
 		for (i = 0; i < nitems; i++) {
 			if (i > n->nlisten + 2 && items[i].socket == NULL) {
-				/* A stream link's fd; writing happens after the flush below. */
-				if (items[i].revents & ZMQ_POLLIN)
+				/*
+				 * A stream link's fd; writing happens after the flush below. A pipe
+				 * whose writer is gone polls as POLLHUP (ZMQ_POLLERR): read its EOF.
+				 */
+				if (items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
 					peer_stream_read(n, owner[i]);
 				continue;
 			}
