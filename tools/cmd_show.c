@@ -46,7 +46,8 @@ show_related(void *arg, const struct store_view *v)
 	const Fenghuo__Body *b;
 	struct fc_msg msg;
 	char sid[13], hex[FC_IDHEX], when[32];
-	const char *what = "", *text = "", *kind;
+	const char *what = "", *text = "", *kind, *name = NULL, *region;
+	char who[160] = "";
 	json_t *o;
 	int reason;
 
@@ -79,10 +80,18 @@ show_related(void *arg, const struct store_view *v)
 		text = b->title;
 	}
 	kind = wire_kind_name(b->kind);
+	/* Who and where: the issuer reads off these lines which villages a warning reached. */
+	if (ctx->cli->trust != NULL && b->author.len == FC_PUBLICKEYBYTES)
+		name = cli_trust_key_name(ctx->cli->trust, b->author.data);
+	region = b->region != NULL && b->region[0] != '\0' ? b->region : NULL;
+	if (name != NULL && region != NULL)
+		snprintf(who, sizeof(who), " (%s, %s)", name, region);
+	else if (name != NULL || region != NULL)
+		snprintf(who, sizeof(who), " (%s)", name != NULL ? name : region);
 	fc_hex(b->author.data, b->author.len < 4 ? b->author.len : 4, hex);
-	printf("  %s  %s  %-8s %-10s by %s  %s\n", cli_short_id(msg.id, sid),
+	printf("  %s  %s  %-8s %-10s by %s%s  %s\n", cli_short_id(msg.id, sid),
 	    cli_fmt_time(v->seen->time_ms, when, sizeof(when)), kind != NULL ? kind : "?",
-	    what != NULL ? what : "?", hex, text != NULL ? text : "");
+	    what != NULL ? what : "?", hex, who, text != NULL ? text : "");
 	fc_msg_clear(&msg);
 	return 0;
 }

@@ -146,6 +146,21 @@ fh jingshan peers
 echo
 echo "== pingyao-v1: fenghuo show ${warn_id:0:12} (the warning and who authorised its author)"
 fh pingyao-v1 show "$warn_id"
+
+# The county office's view: every node that got the warning confirmed it with a signed
+# delivery receipt, and the township registered the village's report (the closed loop).
+fh jingshan receipt "$report_id" --stage registered --note "镇值班室已登记" >/dev/null
+county_sees() {
+	fh county duty --json | "$FH_PY" -c 'import json, sys
+rows = {o["id"]: o for o in map(json.loads, sys.stdin)}
+w, r = rows.get(sys.argv[1]), rows.get(sys.argv[2])
+sys.exit(0 if w and len(w["confirmed_by"]) == 5 and r and r["stage"] == "registered" else 1)' \
+		"$warn_id" "$report_id"
+}
+wait_for 40 "the county sees 5 delivery receipts and the registration" county_sees
+echo
+echo "== county: fenghuo duty (open reports; warnings in force and who confirmed them)"
+fh county duty
 echo
 log "ok; stopping the nodes"
 for n in "${FH_NODES[@]}"; do

@@ -121,7 +121,7 @@ fh "$S" show "$R"
 expect_rc $EX_OK
 expect_out "receipts and updates:"
 expect_out "${RC1:0:12}"
-expect_out "receipt  registered by ${PUB:0:8}  值班员已登记"
+expect_out "receipt  registered by ${PUB:0:8} (330110101001)  值班员已登记"
 # The closed loop: list shows where each report stands (its furthest stage so far).
 fh "$S" list --kind report
 expect_rc $EX_OK
@@ -143,7 +143,7 @@ PY
 fh "$S" show "$W"
 expect_rc $EX_OK
 expect_out "delivered"
-expect_out "warning  update     by ${PUB:0:8}  降为橙色"
+expect_out "warning  update     by ${PUB:0:8} (3301)  降为橙色"
 fh "$S" show "$W" --json
 expect_rc $EX_OK
 json_lines "$TMP/out"

@@ -133,6 +133,11 @@ W=$(cat "$TMP/out")
 	fail "warning by the office: chain $(show_trust "$S" "$W" t)"
 [ "$(show_trust "$S" "$W" 't["chain"][0]["subject"] == "'"$OFFICE"'" and t["chain"][1]["subject"] == "'"$ADMIN"'" and t["chain"][1]["granted_by"] == "'"$ROOT"'" and t["chain"][1]["granted_by_anchor"]')" = True ] ||
 	fail "chain is not office <- admin <- root: $(show_trust "$S" "$W" t)"
+# The village laptop confirms the warning: `show` names who confirmed it, and where.
+fh "$S" --key "$K/village.key" receipt "$W" --stage delivered
+expect_rc $EX_OK
+fh "$S" show "$W"
+expect_out "receipt  delivered  by ${VILLAGE:0:8} (村信息员 张三, 330110101)"
 fh "$S" show "$W"
 expect_rc $EX_OK
 expect_out "accepted: the author may send this message"
