@@ -1195,8 +1195,14 @@ peer_new_stream(struct node *n, const struct conf_link *cl)
 		return NULL;
 	}
 	l->connected = 1;
-	if (l == &p->out)
-		l->state = LINK_CONNECTING;	/* peer_cron sends the first HELLO */
+	if (l == &p->out) {
+		/*
+		 * Speak first at once: were a HELLO to come in before ours went out, the link
+		 * would be up here and silent there (peer_cron sends HELLO only while not up).
+		 */
+		l->state = LINK_CONNECTING;
+		(void)send_hello(n, p, l);
+	}
 	return p;
 }
 

@@ -68,8 +68,9 @@ log "line: $(cat "$stats"); CRC errors + resyncs counted: $(damage)"
 
 touch "$healthy"
 same() {
+	# (at least: the village also signs a delivery receipt for the warning)
 	[ "$(status_field town digest)" = "$(status_field village digest)" ] &&
-		[ "$(status_field town messages)" -eq $((2 * WRITES + 1)) ]
+		[ "$(status_field town messages)" -ge $((2 * WRITES + 1)) ]
 }
 wait_for 30 "both ends hold the same set" same
 log "converged: $(status_field town digest)"

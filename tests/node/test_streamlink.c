@@ -1,0 +1,247 @@
+/*
+ * test_streamlink.c: stream links between whole nodes in one process ([link] type = udp on
+ * 127.0.0.1): the link comes up at both ends in the roles the key order gives; a node that
+ * presents another key than the configured one is refused; what is shown for the link.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "node.h"
+
+#define DEADLINE_MS	10000
+
+struct env {
+	char		 dir[64];
+	struct node	*n[3];
+	char		 key[3][2 * FC_PUBLICKEYBYTES + 1];
+	int		 port[3];
+};
+
+/* A free UDP port on 127.0.0.1 (the kernel's pick, released again). */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* A new key for node i (replacing any). */
+static void
+new_key(struct env *e, int i)
+{
+	char path[256];
+	struct fc_key *k;
+
+	snprintf(path, sizeof(path), "%s/n%d/node.key", e->dir, i);
+	(void)unlink(path);
+	assert_int_equal(fc_key_generate(&k), 0);
+	assert_int_equal(fc_key_save(k, path), 0);
+	fc_hex(fc_key_public(k), FC_PUBLICKEYBYTES, e->key[i]);
+	fc_key_free(&k);
+}
+
+/* Node i's key (made now), its state directory, its UDP port. */
+static void
+make_key(struct env *e, int i)
+{
+	char state[128];
+
+	snprintf(state, sizeof(state), "%s/n%d", e->dir, i);
+	assert_int_equal(mkdir(state, 0700), 0);
+	new_key(e, i);
+	e->port[i] = free_port();
+}
+
+/* Node i with a UDP link to whoever is at port remote, expecting key of node want. */
+static struct node *
+make_node(struct env *e, int i, int local, int remote, int want)
+{
+	char path[256], state[128];
+	struct conf *conf;
+	FILE *fp;
+
+	snprintf(state, sizeof(state), "%s/n%d", e->dir, i);
+	snprintf(path, sizeof(path), "%s/n%d.conf", e->dir, i);
+	assert_non_null(fp = fopen(path, "w"));
+	fprintf(fp, "[trust]\nopen = yes\n[node]\nname = n%d\nregion = 330110101\n"
+	    "key = %s/node.key\nstate = %s\nlog_level = error\n", i, state, state);
+	fprintf(fp, "[link radio]\ntype = udp\nkey = %s\nlocal = 127.0.0.1:%d\n"
+	    "remote = 127.0.0.1:%d\nmtu = 300\n", e->key[want], local, remote);
+	fclose(fp);
+	assert_int_equal(conf_load(path, stderr, &conf), 0);
+	return node_new(conf);
+}
+
+static struct peer *
+radio(struct node *n)
+{
+	assert_int_equal(n->npeers, 1);
+	return n->peers[0];
+}
+
+static void
+step(struct env *e)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (e->n[i] != NULL)
+			node_step(e->n[i], 5);
+}
+
+static int
+setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+
+	assert_non_null(e);
+	snprintf(e->dir, sizeof(e->dir), "/tmp/fh-slink-XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	*state = e;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct env *e = *state;
+	char cmd[128];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		node_free(&e->n[i]);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
+	assert_int_equal(system(cmd), 0);
+	free(e);
+	return 0;
+}
+
+/* Two nodes, each configured with the other's key: up at both ends, roles by key order. */
+static void
+test_up(void **state)
+{
+	struct env *e = *state;
+	struct peer *p0, *p1;
+	uint64_t end = now_mono() + DEADLINE_MS;
+
+	make_key(e, 0);
+	make_key(e, 1);
+	assert_non_null(e->n[0] = make_node(e, 0, e->port[0], e->port[1], 1));
+	assert_non_null(e->n[1] = make_node(e, 1, e->port[1], e->port[0], 0));
+	p0 = radio(e->n[0]);
+	p1 = radio(e->n[1]);
+	while (!(peer_is_up(p0) && peer_is_up(p1)) && now_mono() < end)
+		step(e);
+	assert_true(peer_is_up(p0));
+	assert_true(peer_is_up(p1));
+	/* Exactly one end speaks first: its link is the "out" one. */
+	assert_true((p0->out.st != NULL) != (p1->out.st != NULL));
+	assert_true((p0->out.st != NULL) == (strcmp(e->key[0], e->key[1]) < 0));
+	assert_non_null(peer_stream(p0));
+	assert_int_equal(stream_kind(peer_stream(p0)), STREAM_UDP);
+	assert_true(stream_stats(peer_stream(p0))->frames > 0);
+	assert_int_equal(stream_stats(peer_stream(p0))->crc_errors, 0);
+	assert_int_equal(strncmp(p0->address, "udp:127.0.0.1:", 14), 0);
+}
+
+/*
+ * Node 0 expects node 1, but node 2 (another key) sits at node 1's address and expects
+ * node 0: node 0 refuses the link, whichever roles the three keys give.
+ */
+static void
+test_wrong_key(void **state)
+{
+	struct env *e = *state;
+	struct peer *p0;
+	uint64_t end = now_mono() + DEADLINE_MS;
+
+	int i;
+
+	make_key(e, 0);
+	make_key(e, 1);
+	make_key(e, 2);
+	/*
+	 * The impostor's key sorts below node 0's, so that it speaks first (two answering
+	 * ends would both wait in silence: never up, but nothing to refuse either). Node 0
+	 * plays either role, as its key and node 1's fall.
+	 */
+	for (i = 0; i < 64 && strcmp(e->key[2], e->key[0]) >= 0; i++)
+		new_key(e, 2);
+	assert_true(strcmp(e->key[2], e->key[0]) < 0);
+	assert_non_null(e->n[0] = make_node(e, 0, e->port[0], e->port[1], 1));
+	assert_non_null(e->n[2] = make_node(e, 2, e->port[1], e->port[0], 0));
+	p0 = radio(e->n[0]);
+	while (strcmp(peer_state_name(p0), "refused") != 0 && now_mono() < end)
+		step(e);
+	assert_string_equal(peer_state_name(p0), "refused");
+	assert_false(peer_is_up(p0));
+	assert_int_equal(p0->refused_logged, 1);
+}
+
+/* A datagram from another address than remote is dropped and counted. */
+static void
+test_foreign(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in sa;
+	struct peer *p0;
+	uint64_t end = now_mono() + DEADLINE_MS;
+	uint8_t fr[64];
+	size_t len;
+	int fd;
+
+	make_key(e, 0);
+	make_key(e, 1);
+	assert_non_null(e->n[0] = make_node(e, 0, e->port[0], e->port[1], 1));
+	p0 = radio(e->n[0]);
+	len = stream_frag((const uint8_t *)"\x32\x00", 2, 300, 1, 0, fr);	/* a PING */
+	assert_true((fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)e->port[0]);
+	assert_int_equal(sendto(fd, fr, len, 0, (struct sockaddr *)&sa, sizeof(sa)), (ssize_t)len);
+	while (stream_stats(peer_stream(p0))->foreign == 0 && now_mono() < end)
+		step(e);
+	close(fd);
+	assert_int_equal(stream_stats(peer_stream(p0))->foreign, 1);
+	assert_int_equal(stream_stats(peer_stream(p0))->frames, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign, setup, teardown),
+	};
+
+	log_init(LOG_LEVEL_ERROR);
+	if (fc_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
