@@ -58,16 +58,12 @@ node_hello(struct node *n, unsigned caps, uint8_t **out, size_t *outlen)
 {
 	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
 	Fenghuo__Hello h = FENGHUO__HELLO__INIT;
-	size_t i, k = 0;
-	char **eps;
+	const char *eps[PX_EP_MAX];
+	size_t k;
 	int rc;
 
-	/* Advertise only endpoints a peer could dial: not wildcards. */
-	if ((eps = calloc(n->conf->nlisten + 1, sizeof(*eps))) == NULL)
-		return -1;
-	for (i = 0; i < n->conf->nlisten; i++)
-		if (strstr(n->conf->listen[i], "://*:") == NULL)
-			eps[k++] = n->conf->listen[i];
+	/* The endpoints this node announces: [node] announce, or dialable listen endpoints. */
+	k = px_endpoints(n, eps);
 	h.has_protocol_version = 1;
 	h.protocol_version = WIRE_PROTOCOL_VERSION;
 	h.has_node_key = 1;
@@ -78,11 +74,10 @@ node_hello(struct node *n, unsigned caps, uint8_t **out, size_t *outlen)
 	h.has_capabilities = 1;
 	h.capabilities = caps;
 	h.n_endpoints = k;
-	h.endpoints = eps;
+	h.endpoints = (char **)(uintptr_t)eps;
 	f.msg_case = FENGHUO__FRAME__MSG_HELLO;
 	f.hello = &h;
 	rc = frame_pack(&f, out, outlen);
-	free(eps);
 	return rc;
 }
 

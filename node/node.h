@@ -680,6 +680,11 @@ struct px_table {
  * one, 0 if ignored (not newer; or the table is full of newer ones), -1 out of memory.
  */
 int		 px_table_put(struct px_table *t, const struct px_known *k);
+/*
+ * The endpoints this node announces (in ANNOUNCE and HELLO): [node] announce when set, else
+ * its TCP listen endpoints other nodes could dial (no wildcard address, no ipc://).
+ */
+size_t		 px_endpoints(const struct node *n, const char *eps[PX_EP_MAX]);
 struct px_known	*px_table_find(struct px_table *t, const uint8_t key[FC_PUBLICKEYBYTES]);
 int		 px_table_remove(struct px_table *t, const uint8_t key[FC_PUBLICKEYBYTES]);
 /* Drop entries expired at now_ms (wall clock); returns how many. */

@@ -341,8 +341,8 @@ px_is_configured(const struct node *n, const uint8_t key[FC_PUBLICKEYBYTES])
 }
 
 /* The endpoints this node announces: [node] announce, else its dialable TCP listeners. */
-static size_t
-px_endpoints(const struct node *n, const char **eps)
+size_t
+px_endpoints(const struct node *n, const char *eps[PX_EP_MAX])
 {
 	size_t i, k = 0;
 

@@ -436,6 +436,52 @@ test_node_announces_when_due(void **state)
 	node_free(&n);
 }
 
+/* The endpoints a HELLO carries: n's. */
+static void
+hello_endpoints(struct node *n, size_t *count, char first[128])
+{
+	Fenghuo__Frame *f;
+	uint8_t *buf;
+	size_t len;
+
+	assert_int_equal(node_hello(n, CAP_EAGER, &buf, &len), 0);
+	assert_non_null(f = wire_frame_unpack(buf, len));
+	assert_non_null(f->hello);
+	*count = f->hello->n_endpoints;
+	first[0] = '\0';
+	if (*count > 0)
+		snprintf(first, 128, "%s", f->hello->endpoints[0]);
+	fenghuo__frame__free_unpacked(f, NULL);
+	free(buf);
+}
+
+/*
+ * HELLO says where the node can be dialled exactly as its ANNOUNCE does: the announce list,
+ * or nothing for an ipc:// listener (only this machine reaches it).
+ */
+static void
+test_hello_endpoints(void **state)
+{
+	struct env *e = *state;
+	struct node *n;
+	char first[128];
+	size_t count;
+
+	assert_non_null(n = make_node(e, NULL, NULL));
+	hello_endpoints(n, &count, first);
+	assert_int_equal(count, 0);
+	node_free(&n);
+	assert_non_null(n = make_node(e, "tcp://192.0.2.1:7400,tcp://192.0.2.2:7400", NULL));
+	hello_endpoints(n, &count, first);
+	assert_int_equal(count, 2);
+	assert_string_equal(first, "tcp://192.0.2.1:7400");
+	node_free(&n);
+	assert_non_null(n = make_node(e, "none", NULL));
+	hello_endpoints(n, &count, first);
+	assert_int_equal(count, 0);
+	node_free(&n);
+}
+
 static void
 put(struct store *st, const uint8_t *env, size_t len)
 {
@@ -688,6 +734,7 @@ main(void)
 		cmocka_unit_test(test_table_expire_and_bound),
 		cmocka_unit_test(test_known_from_body),
 		cmocka_unit_test_setup_teardown(test_node_announces_when_due, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hello_endpoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reroute_and_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conf_keys, setup, teardown),
