@@ -93,6 +93,29 @@ peer_group(const json_t *p)
 	return GROUP_INBOUND;
 }
 
+/*
+ * The second line of a stream link (radio, serial, satellite): what the operator checks
+ * when messages are slow to cross it. Nothing for a ZeroMQ peer.
+ */
+static void
+print_stream(const json_t *s)
+{
+	char rate[32], backlog[32];
+
+	if (!json_is_object(s))
+		return;
+	if (num(s, "bitrate") > 0)
+		snprintf(rate, sizeof(rate), "%lld bit/s", num(s, "bitrate"));
+	else
+		snprintf(rate, sizeof(rate), "unpaced");
+	printf("      %s link, mtu %lld, %s, backlog %s; %lld frames, %lld messages; "
+	    "%lld CRC errors, %lld resyncs, %lld fragments dropped, %lld foreign\n",
+	    str(s, "type"), num(s, "mtu"), rate,
+	    fmt_bytes(num(s, "backlog"), backlog, sizeof(backlog)), num(s, "frames"),
+	    num(s, "msgs"), num(s, "crc_errors"), num(s, "resyncs"), num(s, "frag_dropped"),
+	    num(s, "foreign"));
+}
+
 static void
 print_group(json_t *peers, int group, uint64_t now_ms)
 {
@@ -130,6 +153,7 @@ print_group(json_t *peers, int group, uint64_t now_ms)
 		    fmt_bytes(num(p, "bytes_in"), bin, sizeof(bin)),
 		    fmt_bytes(num(p, "bytes_out"), bout, sizeof(bout)), num(p, "queue"),
 		    num(p, "sync_rounds"));
+		print_stream(json_object_get(p, "stream"));
 	}
 	if (n == 0)
 		printf("  (none)\n");

@@ -102,4 +102,7 @@ if [ "$corrupted" -gt 0 ] && [ "$crc" -eq 0 ]; then
 	fail "the relay corrupted $corrupted datagrams but no end counted a CRC failure"
 fi
 [ "$crc" -le "$corrupted" ] || fail "more CRC failures ($crc) than corrupted datagrams"
+# The operator's view: `fenghuo peers` gives the stream link a line of its own.
+peers=$(fh gw peers)
+grep -q "udp link, mtu [0-9]*, .*CRC errors" <<<"$peers" || fail "fenghuo peers at gw: $peers"
 log "ok"
