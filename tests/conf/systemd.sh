@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# systemd.sh FENGHUOD UNIT: the shipped unit file parses cleanly (systemd-analyze verify, with
+# its daemon path pointed at the built binary), and the command lines it runs are ones
+# fenghuod accepts: the --check of ExecStartPre on a good config says "configuration OK".
+# Exit 77 (skipped) where systemd-analyze is not installed.
+set -u
+fenghuod=$1
+unit=$2
+dir=$(dirname "$0")
+if ! command -v systemd-analyze >/dev/null; then
+	echo "SKIP: systemd-analyze is not installed (Debian package systemd)"
+	exit 77
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fh-systemd.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+sed "s#/usr/local/sbin/fenghuod#$fenghuod#g" "$unit" >"$tmp/fenghuod.service"
+grep -q "^ExecStart=$fenghuod -c " "$tmp/fenghuod.service" ||
+	{ echo "FAIL: no ExecStart running fenghuod -c in $unit"; exit 1; }
+out=$(cd "$tmp" && systemd-analyze verify fenghuod.service 2>&1)
+rc=$?
+if [ $rc -ne 0 ] || [ -n "$out" ]; then
+	echo "FAIL: systemd-analyze verify $unit (exit $rc):"
+	echo "$out"
+	exit 1
+fi
+# The ExecStartPre line, with the config path swapped for a known-good file.
+pre=$(sed -n 's/^ExecStartPre=//p' "$tmp/fenghuod.service")
+pre=${pre//\/etc\/fenghuo\/fenghuod.conf/$dir/good/minimal.conf}
+out=$($pre 2>&1)
+rc=$?
+if [ $rc -ne 0 ] || [ "$out" != "configuration OK" ]; then
+	echo "FAIL: '$pre' exited $rc: $out"
+	exit 1
+fi
+echo "ok: $unit verifies; its ExecStartPre check passes on a good config"
