@@ -117,14 +117,18 @@ forward(struct node *n, const struct pending *pd, const uint8_t id[FC_IDBYTES])
 
 /*
  * Plumtree PRUNE: a full copy of a message we already had came from this peer, so the
- * message reaches us by another path too; ask this one for ids only. One peer always stays
- * eager, so that a node never depends on HAVE and timers alone.
+ * message reaches us by another path too; ask this one for ids only. Only while another
+ * eager peer is upstream of us, i.e. brought one of the last NODE_UPSTREAM_WINDOW new
+ * messages first: a peer that is merely not pruned may be one we only ever send to, and
+ * keeping it alone would leave us on HAVE and the GRAFT timer (the 1-2 s tail of
+ * docs/BENCHMARKS.md, Dissemination). A node that has been only a source lately keeps one
+ * other peer eager, as plain Plumtree does.
  */
 static void
 prune(struct node *n, const uint8_t from[FC_PUBLICKEYBYTES])
 {
 	struct peer *p, *q;
-	size_t i, eager = 0;
+	size_t i, upstream = 0, recent = 0, eager = 0;
 
 	if ((p = peer_find_key(n, from)) == NULL || !peer_is_up(p))
 		return;
@@ -137,10 +141,21 @@ prune(struct node *n, const uint8_t from[FC_PUBLICKEYBYTES])
 	}
 	for (i = 0; i < n->npeers; i++) {
 		q = n->peers[i];
-		if (!q->dead && peer_is_up(q) && !q->lazy_in)
+		if (q->dead || !peer_is_up(q))
+			continue;
+		if (q->first_at != 0 && n->stored - q->first_at < NODE_UPSTREAM_WINDOW) {
+			recent++;
+			if (q != p && !q->lazy_in)
+				upstream++;
+		}
+		if (!q->lazy_in)
 			eager++;
 	}
-	if (eager >= 2)
+	/*
+	 * A node that is only a source lately (no peer brought it anything first) needs no
+	 * upstream: then the plain rule, one other peer stays eager.
+	 */
+	if (upstream >= 1 || (recent == 0 && eager >= 2))
 		peer_set_lazy_in(n, p, 1);
 }
 
@@ -149,6 +164,7 @@ gossip_commit(struct node *n)
 {
 	struct store_put *sp;
 	struct pending *pd;
+	struct peer *q;
 	size_t i;
 	int rc;
 
@@ -181,6 +197,9 @@ gossip_commit(struct node *n)
 		switch (sp[i].status) {
 		case STORE_NEW:
 			n->stored++;
+			if (n->conf->plumtree && pd->has_from &&
+			    (q = peer_find_key(n, pd->from)) != NULL)
+				q->first_at = n->stored;	/* an upstream link (prune) */
 			if (sp[i].kind == FENGHUO__KIND__ANNOUNCE)
 				px_learn(n, pd->env, pd->len);	/* peer exchange (C) */
 			if (sp[i].kind == FENGHUO__KIND__WARNING)

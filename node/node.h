@@ -52,6 +52,7 @@
 #define NODE_GRAFT_MS		1000	/* wait this long for an eager copy of a HAVE'd id */
 #define NODE_MISSING_MAX	4096	/* HAVE'd ids waiting for that */
 #define NODE_SYNC_DEFER_MS	2000	/* higher-key dialler: wait for the peer's own dial */
+#define NODE_UPSTREAM_WINDOW	64	/* "recently first": among the last this many new msgs */
 
 /* Hello.capabilities bits. */
 #define CAP_EAGER		0x1u	/* send me full messages */
@@ -423,6 +424,7 @@ struct peer {
 	int		 lazy_out;	/* it asked us for ids only (we send it HAVE) */
 	int		 lazy_in;	/* we asked it for ids only (we pruned it) */
 	uint64_t	 prunes, grafts;
+	uint64_t	 first_at;	/* n->stored when it last brought us a message first, 0 never */
 	uint64_t	 caps_tx;	/* monotonic ms our last PRUNE/GRAFT HELLO went out */
 	uint64_t	 up_since;	/* monotonic ms when it last came up, 0 if down */
 	uint64_t	 last_seen_ms;	/* wall clock of the last frame, 0 = never */
