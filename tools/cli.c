@@ -978,11 +978,17 @@ cli_publish(struct cli *cli, Fenghuo__Body *body, uint64_t now_ms)
 	return EX_OK;
 }
 
+struct stage_ctx {
+	struct cli	*cli;
+	const char	*region;	/* the report's */
+	int		 stage;
+};
+
 /* store_iter_refs callback of cli_report_stage: the furthest closed-loop stage so far. */
 static int
 stage_of_ref(void *arg, const struct store_view *v)
 {
-	int *stage = arg;
+	struct stage_ctx *ctx = arg;
 	const uint8_t *body, *sig;
 	size_t bodylen, siglen;
 	Fenghuo__Body *b;
@@ -991,30 +997,31 @@ stage_of_ref(void *arg, const struct store_view *v)
 	    (b = wire_body_unpack(body, bodylen)) == NULL)
 		return 0;
 	if (b->receipt != NULL && b->receipt->stage >= FENGHUO__STAGE__REGISTERED &&
-	    b->receipt->stage <= FENGHUO__STAGE__CLOSED && (int)b->receipt->stage > *stage)
-		*stage = (int)b->receipt->stage;
+	    b->receipt->stage <= FENGHUO__STAGE__CLOSED && (int)b->receipt->stage > ctx->stage &&
+	    cli_receipt_counts(ctx->cli, b, ctx->region))
+		ctx->stage = (int)b->receipt->stage;
 	fenghuo__body__free_unpacked(b, NULL);
 	return 0;
 }
 
 int
-cli_report_stage(struct store *st, const uint8_t id[FC_IDBYTES])
+cli_report_stage(struct cli *cli, struct store *st, const struct fc_msg *report)
 {
-	int stage = 0;
+	struct stage_ctx ctx = { cli, report->body->region, 0 };
 
-	if (store_iter_refs(st, id, stage_of_ref, &stage) != 0)
+	if (store_iter_refs(st, report->id, stage_of_ref, &ctx) != 0)
 		return 0;
-	return stage;
+	return ctx.stage;
 }
 
 int
-cli_json_loop_stage(json_t *o, struct store *st, const struct fc_msg *msg)
+cli_json_loop_stage(struct cli *cli, json_t *o, struct store *st, const struct fc_msg *msg)
 {
 	int stage;
 
 	if (msg->body->kind != FENGHUO__KIND__REPORT)
 		return 0;
-	stage = st != NULL ? cli_report_stage(st, msg->id) : 0;
+	stage = st != NULL ? cli_report_stage(cli, st, msg) : 0;
 	return json_object_set_new(o, "stage", stage > 0 ?
 	    json_string(wire_stage_name(stage)) : json_null());
 }

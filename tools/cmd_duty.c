@@ -51,6 +51,8 @@ const struct cmd_entry cmd_duty_entry = {
 
 /* What the receipts and updates that refer to one message say about it. */
 struct duty_refs {
+	struct cli	*cli;
+	const char	*region;	/* the report's: who may move its loop (receipts) */
 	int		 stage;		/* furthest closed-loop stage, 0 = unregistered */
 	uint64_t	 stage_ms;	/* display time of the receipt that reached it */
 	int		 cancelled;	/* a CANCEL warning refers to it */
@@ -107,7 +109,7 @@ duty_ref(void *arg, const struct store_view *v)
 		int st = (int)b->receipt->stage;
 
 		if (st >= FENGHUO__STAGE__REGISTERED && st <= FENGHUO__STAGE__CLOSED &&
-		    st > r->stage) {
+		    st > r->stage && cli_receipt_counts(r->cli, b, r->region)) {
 			r->stage = st;
 			r->stage_ms = v->seen->time_ms;
 		}
@@ -150,14 +152,16 @@ struct duty_ctx {
 	int		 ioerr;
 };
 
-/* Read the refs of id into r (caller frees r->confirmed). EX_OK or an error (printed). */
+/* Read the refs of msg into r (caller frees r->confirmed). EX_OK or an error (printed). */
 static int
-duty_refs_read(struct duty_ctx *ctx, const uint8_t *id, struct duty_refs *r)
+duty_refs_read(struct duty_ctx *ctx, const struct fc_msg *msg, struct duty_refs *r)
 {
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	rc = store_iter_refs(ctx->st, id, duty_ref, r);
+	r->cli = ctx->cli;
+	r->region = msg->body->region;
+	rc = store_iter_refs(ctx->st, msg->id, duty_ref, r);
 	if (r->nomem) {
 		cli_warnx(ctx->cli, "out of memory");
 		return EX_OSERR;
@@ -300,7 +304,7 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind)
 		}
 		if (ctx->region == NULL || cli_msg_in_region(&msg, ctx->region)) {
 			cli_trust_mark(ctx->cli, &msg, ctx->now);
-			if ((rc = duty_refs_read(ctx, it->id, &r)) == EX_OK) {
+			if ((rc = duty_refs_read(ctx, &msg, &r)) == EX_OK) {
 				if (kind == FENGHUO__KIND__REPORT)
 					(void)duty_report(ctx, it, &msg, &r);
 				else

@@ -141,13 +141,13 @@ list_show(struct list_ctx *ctx, const struct cli_copy *it)
 	/* Where each report stands in its closed loop: what a duty officer looks for. */
 	if (ctx->cli->json) {
 		o = cli_msg_json(&msg, &it->seen, ctx->now);
-		if (o == NULL || cli_json_loop_stage(o, ctx->st, &msg) == -1 ||
+		if (o == NULL || cli_json_loop_stage(ctx->cli, o, ctx->st, &msg) == -1 ||
 		    cli_json_print(stdout, o) == -1)
 			ctx->ioerr = 1;
 		json_decref(o);
 	} else {
 		stage = msg.body->kind == FENGHUO__KIND__REPORT ?
-		    cli_report_stage(ctx->st, it->id) : 0;
+		    cli_report_stage(ctx->cli, ctx->st, &msg) : 0;
 		cli_msg_line(stdout, &msg, &it->seen, ctx->now, stage);
 	}
 	fc_msg_clear(&msg);

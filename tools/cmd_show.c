@@ -34,6 +34,7 @@ const struct cmd_entry cmd_show_entry = {
 struct show_ctx {
 	struct cli	*cli;
 	uint64_t	 now;
+	char		 region[32];	/* of a report: whose verifiers move its loop */
 	int		 count;
 	int		 bad;
 	int		 ioerr;
@@ -47,6 +48,7 @@ show_related(void *arg, const struct store_view *v)
 	struct fc_msg msg;
 	char sid[13], hex[FC_IDHEX], when[32];
 	const char *what = "", *text = "", *kind, *name = NULL, *region;
+	int counts;
 	char who[160] = "";
 	json_t *o;
 	int reason;
@@ -59,8 +61,14 @@ show_related(void *arg, const struct store_view *v)
 		return 0;
 	}
 	b = msg.body;
+	/* A loop receipt by a verifier of another region is shown, and said not to count. */
+	counts = b->receipt == NULL || ctx->region[0] == '\0' ||
+	    b->receipt->stage < FENGHUO__STAGE__REGISTERED ||
+	    b->receipt->stage > FENGHUO__STAGE__CLOSED ||
+	    cli_receipt_counts(ctx->cli, b, ctx->region);
 	if (ctx->cli->json) {
 		if ((o = cli_msg_json(&msg, v->seen, ctx->now)) == NULL ||
+		    (!counts && json_object_set_new(o, "counts", json_false()) == -1) ||
 		    json_object_set_new(o, "verified", json_true()) == -1 ||
 		    cli_json_print(stdout, o) == -1)
 			ctx->ioerr = 1;
@@ -89,9 +97,11 @@ show_related(void *arg, const struct store_view *v)
 	else if (name != NULL || region != NULL)
 		snprintf(who, sizeof(who), " (%s)", name != NULL ? name : region);
 	fc_hex(b->author.data, b->author.len < 4 ? b->author.len : 4, hex);
-	printf("  %s  %s  %-8s %-10s by %s%s  %s\n", cli_short_id(msg.id, sid),
+	printf("  %s  %s  %-8s %-10s by %s%s  %s%s%s%s\n", cli_short_id(msg.id, sid),
 	    cli_fmt_time(v->seen->time_ms, when, sizeof(when)), kind != NULL ? kind : "?",
-	    what != NULL ? what : "?", hex, who, text != NULL ? text : "");
+	    what != NULL ? what : "?", hex, who, text != NULL ? text : "",
+	    counts ? "" : " [not counted: its author is no verifier for ",
+	    counts ? "" : ctx->region, counts ? "" : "]");
 	fc_msg_clear(&msg);
 	return 0;
 }
@@ -182,7 +192,7 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 		if (o != NULL) {
 			cli_trust_show(cli, &msg, ctx.now, o);	/* "trust": the chain */
 			if (cli_store(cli, 0, &st) != EX_OK ||
-			    cli_json_loop_stage(o, st, &msg) == -1)
+			    cli_json_loop_stage(cli, o, st, &msg) == -1)
 				ctx.ioerr = 1;
 		}
 		if (o == NULL || ctx.ioerr || json_object_set_new(o, "verified", json_true()) == -1 ||
@@ -194,6 +204,8 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 		printf("%-14s ok (signature and fields checked)\n", "verification");
 		cli_trust_show(cli, &msg, ctx.now, NULL);	/* the author's chain */
 	}
+	if (msg.body->kind == FENGHUO__KIND__REPORT && msg.body->region != NULL)
+		snprintf(ctx.region, sizeof(ctx.region), "%s", msg.body->region);
 	fc_msg_clear(&msg);
 	rc = EX_OK;
 	if (!ctx.ioerr && (rc = cli_store(cli, 0, &st)) == EX_OK &&

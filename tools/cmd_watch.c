@@ -93,7 +93,7 @@ watch_print(struct cli *cli, const char *idhex, const uint8_t *env, size_t len)
 		json_t *o = cli_msg_json(&msg, seen, now);
 
 		/* The same object as `list --json`, the report's closed-loop stage included. */
-		if (o == NULL || cli_json_loop_stage(o, seen != NULL ? st : NULL, &msg) == -1 ||
+		if (o == NULL || cli_json_loop_stage(cli, o, seen != NULL ? st : NULL, &msg) == -1 ||
 		    cli_json_print(stdout, o) == -1)
 			rc = -1;
 		json_decref(o);

@@ -143,15 +143,17 @@ void		 cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen 
 void		 cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 		    uint64_t now_ms);
 /*
- * The furthest closed-loop stage (FENGHUO__STAGE__REGISTERED..CLOSED) any stored receipt gives
- * the report id, or 0 when none has registered it yet. cli_msg_line shows it as "[stage]".
+ * The furthest closed-loop stage (FENGHUO__STAGE__REGISTERED..CLOSED) any stored receipt that
+ * counts (cli_receipt_counts) gives the report, or 0 when none has registered it yet.
+ * cli_msg_line shows it as "[stage]".
  */
-int		 cli_report_stage(struct store *st, const uint8_t id[32]);
+int		 cli_report_stage(struct cli *cli, struct store *st, const struct fc_msg *report);
 /*
  * For a report, set o's "stage" to its closed-loop stage (null when unregistered), so that
  * list, show and watch print the same object. Nothing for other kinds. 0, or -1.
  */
-int		 cli_json_loop_stage(struct json_t *o, struct store *st, const struct fc_msg *msg);
+int		 cli_json_loop_stage(struct cli *cli, struct json_t *o, struct store *st,
+		    const struct fc_msg *msg);
 /* 1 if the message concerns region prefix (see `fenghuo list --region`), else 0. */
 int		 cli_msg_in_region(const struct fc_msg *msg, const char *prefix);
 /*
@@ -322,6 +324,15 @@ void		 cli_trust_show(struct cli *cli, const struct fc_msg *msg, uint64_t now_ms
  */
 void		 cli_trust_mark(struct cli *cli, struct fc_msg *msg, uint64_t now_ms);
 void		 cli_trust_forget(struct cli *cli);
+/*
+ * Whether a closed-loop receipt (registered..closed) counts for a report of report_region:
+ * its author held verifier over the *report's* region when it signed. Daemons can only check
+ * the region the receipt names (the report may not have arrived yet), so a verifier of one
+ * township could name its own region on a receipt for another's report; such a receipt is
+ * stored, shown, and not counted. 1 without trust anchors (open mode).
+ */
+int		 cli_receipt_counts(struct cli *cli, const struct Fenghuo__Body *receipt,
+		    const char *report_region);
 /* Lookups in ct (linear; a county has hundreds of keys): NULL when unknown. */
 const struct cli_trust_note *cli_trust_note_find(const struct cli_trust *ct,
 		    const uint8_t *id);

@@ -694,20 +694,43 @@ out:
 	cli_trust_clear(&ct);
 }
 
-void
-cli_trust_mark(struct cli *cli, struct fc_msg *msg, uint64_t now_ms)
+/* The trust state kept in cli, loaded on first use; NULL when it cannot be (said once). */
+static struct cli_trust *
+trust_cached(struct cli *cli)
 {
-	struct fc_policy_verdict v;
-
 	if (cli->trust == NULL && !cli->trust_failed) {
 		if ((cli->trust = calloc(1, sizeof(*cli->trust))) == NULL ||
 		    cli_trust_load(cli, cli->trust) != EX_OK) {
-			/* Printed by cli_trust_load; the messages are shown unmarked. */
+			/* Printed by cli_trust_load; messages are shown unjudged. */
 			free(cli->trust);
 			cli->trust = NULL;
 			cli->trust_failed = 1;
 		}
 	}
+	return cli->trust;
+}
+
+int
+cli_receipt_counts(struct cli *cli, const Fenghuo__Body *receipt, const char *report_region)
+{
+	struct cli_trust *ct = trust_cached(cli);
+	struct fc_policy_verdict v;
+
+	if (ct == NULL || ct->nanchors == 0 || report_region == NULL ||
+	    report_region[0] == '\0')
+		return 1;	/* open mode: nothing to judge by */
+	if (!receipt->has_author || receipt->author.len != FC_PUBLICKEYBYTES)
+		return 0;
+	return fc_trust_holds(ct->trust, receipt->author.data, FENGHUO__ROLE__VERIFIER,
+	    report_region, receipt->created_ms, &v) == FC_POLICY_ACCEPT;
+}
+
+void
+cli_trust_mark(struct cli *cli, struct fc_msg *msg, uint64_t now_ms)
+{
+	struct fc_policy_verdict v;
+
+	(void)trust_cached(cli);
 	if (cli->trust == NULL || cli->trust->nanchors == 0 || msg->body == NULL)
 		return;
 	fc_policy_check(cli->trust->trust, msg, now_ms, &v);

@@ -278,6 +278,27 @@ fh "$S" --key "$K/village2.key" report --region 330110102003 --category fire --t
 V2R=$(cat "$TMP/out")
 [ "$(show_trust "$S" "$V2R" 't["verdict"] == "accept" and [c["subject"] for c in t["chain"]] == ["'"$VILLAGE2"'", "'"$TOWNSHIP"'", "'"$ADMIN"'"]')" = True ] ||
 	fail "chain of three: $(show_trust "$S" "$V2R" t)"
+# Closed-loop receipts count only from verifiers of the report's region: the second township
+# (verifier for 330110102) closing a report of 330110101001 is shown but not counted; its
+# receipt for its own village's report is.
+fh "$S" --key "$K/township.key" receipt "$VR" --stage closed
+expect_rc $EX_OK
+fh "$S" --key "$K/township.key" receipt "$V2R" --stage handling
+expect_rc $EX_OK
+fh "$S" list --kind report
+grep "${VR:0:12}" "$TMP/out" | grep -q "\[closed\]" && fail "a foreign verifier closed $VR: $(cat "$TMP/out")"
+grep "${V2R:0:12}" "$TMP/out" | grep -q "\[handling\]" || fail "the township's own receipt did not count"
+fh "$S" show "$VR"
+expect_out "[not counted: its author is no verifier for 330110101001]"
+fh "$S" show "$V2R"
+grep -q "not counted" "$TMP/out" && fail "the township's own receipt is marked not counted"
+fh "$S" duty --overdue 1d --json
+python3 - "$TMP/out" "$VR" "$V2R" <<'PY' || fail "duty: stages by who may move the loop"
+import json, sys
+rows = {o["id"]: o for o in map(json.loads, open(sys.argv[1], "rb"))}
+assert sys.argv[2] in rows and rows[sys.argv[2]]["stage"] is None, rows.get(sys.argv[2])
+assert rows[sys.argv[3]]["stage"] == "handling", rows[sys.argv[3]]
+PY
 # The township admin may not revoke the county's issuer: stored, but voids nothing.
 fh "$S" --key "$K/township.key" revoke "$OFFICE2" --reason "not mine to revoke"
 expect_rc $EX_OK
