@@ -10,6 +10,7 @@
  * commit. A crash between the two loses the receipt, never the warning: the issuer then
  * sees the node as unconfirmed, which is the safe side.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,64 +89,42 @@ deliver_note(struct node *n, const uint8_t *env, size_t len, const uint8_t id[FC
 	memcpy(n->deliver[n->ndeliver++], id, FC_IDBYTES);
 }
 
-/* Sign one DELIVERED receipt for warning id. The envelope is malloc()ed into *out. */
+/* Sign one DELIVERED receipt for warning id and gather it for the next commit. */
 static int
-deliver_seal(struct node *n, const uint8_t id[FC_IDBYTES], uint64_t now, uint8_t **out,
-    size_t *outlen)
+deliver_publish(struct node *n, const uint8_t id[FC_IDBYTES], uint64_t now)
 {
 	Fenghuo__Body b = FENGHUO__BODY__INIT;
 	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
 	ProtobufCBinaryData ref;
-	uint8_t *body;
-	size_t bodylen;
-	int rc;
 
 	r.has_stage = 1;
 	r.stage = FENGHUO__STAGE__DELIVERED;
 	ref.data = (uint8_t *)(uintptr_t)id;
 	ref.len = FC_IDBYTES;
-	b.has_version = 1;
-	b.version = WIRE_BODY_VERSION;
 	b.has_kind = 1;
 	b.kind = FENGHUO__KIND__RECEIPT;
-	b.has_author = 1;
-	b.author.data = (uint8_t *)(uintptr_t)fc_key_public(n->key);
-	b.author.len = FC_PUBLICKEYBYTES;
-	b.has_created_ms = 1;
-	b.created_ms = now;
-	/* Where it was delivered: the issuer reads the villages off the receipts. */
-	b.region = n->conf->region;
+	/* Its region (set by node_publish) is where it was delivered: the issuer reads the
+	 * villages off the receipts. No expiry: a record of who was told. */
 	b.n_refs = 1;
 	b.refs = &ref;
 	b.receipt = &r;
-	bodylen = fenghuo__body__get_packed_size(&b);
-	if ((body = malloc(bodylen)) == NULL)
-		return FC_ENOMEM;
-	fenghuo__body__pack(&b, body);
-	rc = fc_envelope_seal(n->key, body, bodylen, out, outlen);
-	free(body);
-	return rc;
+	return node_publish(n, &b, now);
 }
 
 void
 deliver_flush(struct node *n)
 {
-	uint8_t *env;
-	size_t len, i;
 	uint64_t now = now_wall();
+	size_t i;
 	int rc;
 
 	for (i = 0; i < n->ndeliver; i++) {
-		if ((rc = deliver_seal(n, n->deliver[i], now, &env, &len)) != 0) {
-			log_warnx("cannot sign a delivery receipt: %s", fc_strerror(rc));
+		if ((rc = deliver_publish(n, n->deliver[i], now)) != 0) {
+			log_warnx("cannot make a delivery receipt: %s",
+			    rc == E2BIG ? "this pass's batch is full" : fc_strerror(rc));
 			n->deliver_dropped++;
-			continue;
-		}
-		if (gossip_add(n, env, len, NULL, 0, NULL, 0) != 0)
-			n->deliver_dropped++;
-		else
+		} else
 			n->delivered++;
-		free(env);
 	}
 	n->ndeliver = 0;
 }

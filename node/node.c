@@ -81,6 +81,34 @@ node_hello(struct node *n, unsigned caps, uint8_t **out, size_t *outlen)
 	return rc;
 }
 
+int
+node_publish(struct node *n, Fenghuo__Body *b, uint64_t now_ms)
+{
+	uint8_t *body, *env = NULL;
+	size_t bodylen, envlen;
+	int rc;
+
+	b->has_version = 1;
+	b->version = WIRE_BODY_VERSION;
+	b->has_author = 1;
+	b->author.data = (uint8_t *)(uintptr_t)fc_key_public(n->key);
+	b->author.len = FC_PUBLICKEYBYTES;
+	b->has_created_ms = 1;
+	b->created_ms = now_ms;
+	b->region = n->conf->region;
+	bodylen = fenghuo__body__get_packed_size(b);
+	if ((body = malloc(bodylen > 0 ? bodylen : 1)) == NULL)
+		return FC_ENOMEM;
+	fenghuo__body__pack(b, body);
+	rc = fc_envelope_seal(n->key, body, bodylen, &env, &envlen);
+	free(body);
+	if (rc != 0)
+		return rc;
+	rc = gossip_add(n, env, envlen, NULL, 0, NULL, 0);
+	free(env);
+	return rc != 0 ? E2BIG : 0;
+}
+
 uint64_t
 node_queue_total(const struct node *n)
 {

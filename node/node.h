@@ -818,5 +818,12 @@ int		 node_add_peer(struct node *n, struct peer *p);
 /* The Hello frame this node sends, packed; *out malloc()ed. */
 int		 node_hello(struct node *n, unsigned caps, uint8_t **out, size_t *outlen);
 uint64_t	 node_queue_total(const struct node *n);
+/*
+ * Sign a message of this node's own (ANNOUNCE, a delivery receipt): fills b's version,
+ * author, created_ms (now_ms) and region, signs it with the node key and gathers it for the
+ * next commit like a local submission. 0; an fc_* error; or E2BIG when the pass's batch is
+ * full (gossip_add).
+ */
+int		 node_publish(struct node *n, Fenghuo__Body *b, uint64_t now_ms);
 
 #endif /* FH_NODE_H */

@@ -16,6 +16,7 @@
  * The table and the ordering are plain data and pure functions (px_table_*, px_order), so
  * tests/node/test_px.c checks them without sockets.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -456,8 +457,6 @@ px_announce(struct node *n, const char **eps, size_t neps, uint64_t now)
 {
 	Fenghuo__Body b = FENGHUO__BODY__INIT;
 	Fenghuo__Announce a = FENGHUO__ANNOUNCE__INIT;
-	uint8_t *body, *env = NULL;
-	size_t bodylen, envlen;
 	int rc;
 
 	a.n_endpoints = neps;
@@ -469,33 +468,16 @@ px_announce(struct node *n, const char **eps, size_t neps, uint64_t now)
 		a.transport_key.data = (uint8_t *)(uintptr_t)fc_tkey_public(n->tkey);
 		a.transport_key.len = FC_TKEYBYTES;
 	}
-	b.has_version = 1;
-	b.version = WIRE_BODY_VERSION;
 	b.has_kind = 1;
 	b.kind = FENGHUO__KIND__ANNOUNCE;
-	b.has_author = 1;
-	b.author.data = (uint8_t *)(uintptr_t)fc_key_public(n->key);
-	b.author.len = FC_PUBLICKEYBYTES;
-	b.has_created_ms = 1;
-	b.created_ms = now;
 	b.has_expires_ms = 1;
 	b.expires_ms = now + PX_ANNOUNCE_TTL_MS;
-	b.region = n->conf->region;
 	b.announce = &a;
-	bodylen = fenghuo__body__get_packed_size(&b);
-	if ((body = malloc(bodylen)) == NULL)
-		return -1;
-	fenghuo__body__pack(&b, body);
-	rc = fc_envelope_seal(n->key, body, bodylen, &env, &envlen);
-	free(body);
-	if (rc != 0) {
-		log_warnx("px: cannot sign the announcement: %s", fc_strerror(rc));
+	if ((rc = node_publish(n, &b, now)) != 0) {
+		log_warnx("px: cannot publish the announcement: %s",
+		    rc == E2BIG ? "this pass's batch is full" : fc_strerror(rc));
 		return -1;
 	}
-	rc = gossip_add(n, env, envlen, NULL, 0, NULL, 0);
-	free(env);
-	if (rc != 0)
-		return -1;
 	n->px_announced_ms = now;
 	log_info("px: announcing %zu endpoint(s), first %s", neps, eps[0]);
 	return 0;
