@@ -7,8 +7,8 @@
  *
  * Receipts are noted while the batch that stored the warnings is being handed out and made
  * after it (gossip_commit owns the batch while it walks it); they join the next pass's
- * commit. A crash between the two loses the receipt, never the warning: the issuer then
- * sees the node as unconfirmed, which is the safe side.
+ * commit. A stop between the two commits delays the receipt, never loses it: at start the
+ * node looks for warnings in force that it has not confirmed (deliver_start).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -135,4 +135,94 @@ deliver_free(struct node *n)
 	free(n->deliver);
 	n->deliver = NULL;
 	n->ndeliver = n->deliver_cap = 0;
+}
+
+struct deliver_scan {
+	struct node	*n;
+	uint64_t	 now;
+	int		 err;
+};
+
+/*
+ * store_iter_refs callback: stop (1) at a DELIVERED receipt by this node, or at a CANCEL of
+ * the warning (nothing left to confirm).
+ */
+static int
+confirmed_or_cancelled(void *arg, const struct store_view *v)
+{
+	const uint8_t *self = arg, *body, *sig;
+	size_t bodylen, siglen;
+	Fenghuo__Body *b;
+	int stop;
+
+	if ((v->seen->kind != FENGHUO__KIND__RECEIPT && v->seen->kind != FENGHUO__KIND__WARNING) ||
+	    fc_envelope_split(v->env, v->len, &body, &bodylen, &sig, &siglen) != 0 ||
+	    (b = wire_body_unpack(body, bodylen)) == NULL)
+		return 0;
+	stop = (b->receipt != NULL && b->receipt->stage == FENGHUO__STAGE__DELIVERED &&
+	    b->has_author && b->author.len == FC_PUBLICKEYBYTES &&
+	    memcmp(b->author.data, self, FC_PUBLICKEYBYTES) == 0) ||
+	    (b->warning != NULL && b->warning->msg_type == FENGHUO__MSG_TYPE__CANCEL);
+	fenghuo__body__free_unpacked(b, NULL);
+	return stop;
+}
+
+/* store_iter_time callback over stored warnings: note those still to confirm. */
+static int
+scan_warning(void *arg, const struct store_view *v)
+{
+	struct deliver_scan *sc = arg;
+	struct node *n = sc->n;
+	const uint8_t *body, *sig;
+	size_t bodylen, siglen;
+	Fenghuo__Body *b;
+	int want, rc;
+
+	if (fc_envelope_split(v->env, v->len, &body, &bodylen, &sig, &siglen) != 0 ||
+	    (b = wire_body_unpack(body, bodylen)) == NULL)
+		return 0;
+	want = deliver_wanted(b, n->conf->region, fc_key_public(n->key), sc->now);
+	fenghuo__body__free_unpacked(b, NULL);
+	if (!want)
+		return 0;
+	rc = store_iter_refs(n->store, v->id, confirmed_or_cancelled,
+	    (void *)(uintptr_t)fc_key_public(n->key));
+	if (rc == 1)
+		return 0;	/* confirmed already, or cancelled */
+	if (rc != 0) {
+		sc->err = rc;
+		return 1;
+	}
+	deliver_note(n, v->env, v->len, v->id);
+	return 0;
+}
+
+int
+deliver_start(struct node *n)
+{
+	struct deliver_scan sc = { n, now_wall(), 0 };
+	uint64_t since;
+	int rc;
+
+	if (!n->conf->confirm_warnings)
+		return 0;
+	/*
+	 * Warnings stored but never confirmed: the node stopped between the warning's commit
+	 * and its receipt's, or confirm_warnings was off, or they came on a USB bundle. Only
+	 * those in force count; any older than DELIVER_SCAN_MS have long expired.
+	 */
+	since = sc.now > DELIVER_SCAN_MS ? sc.now - DELIVER_SCAN_MS : 0;
+	rc = store_iter_time(n->store, since, 0, FENGHUO__KIND__WARNING, 0, scan_warning, &sc);
+	if (rc != 0 && sc.err == 0)
+		sc.err = rc;
+	if (sc.err != 0) {
+		log_warnx("cannot look for unconfirmed warnings: %s", store_strerror(sc.err));
+		n->ndeliver = 0;
+		return -1;
+	}
+	if (n->ndeliver > 0)
+		log_info("confirming %zu warning(s) stored before without a delivery receipt",
+		    n->ndeliver);
+	deliver_flush(n);
+	return 0;
 }

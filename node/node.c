@@ -267,6 +267,8 @@ node_new(struct conf *conf)
 	}
 	if (px_start(n) != 0)	/* peer exchange (C) */
 		goto err;
+	if (deliver_start(n) != 0)
+		goto err;
 	log_info("node %s (%.16s...) region %s started: %zu listen endpoint(s), %zu peer(s), "
 	    "%zu stream link(s)", conf->name, n->keyhex, conf->region, conf->nlisten,
 	    conf->npeers, conf->nlinks);

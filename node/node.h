@@ -636,6 +636,13 @@ void		 deliver_note(struct node *n, const uint8_t *env, size_t len,
 /* After the commit: sign a receipt for each noted warning, gathered for the next pass. */
 void		 deliver_flush(struct node *n);
 void		 deliver_free(struct node *n);
+/*
+ * At start: sign receipts for warnings in force (not cancelled), stored within
+ * DELIVER_SCAN_MS, that concern this node and carry no DELIVERED receipt of its own (a stop between the two commits, a
+ * USB bundle, confirm_warnings turned on). 0, or -1 when the store cannot be read.
+ */
+int		 deliver_start(struct node *n);
+#define DELIVER_SCAN_MS		(30ULL * 24 * 3600 * 1000)
 /* Timer duty: expire held messages. */
 void		 trust_cron(struct node *n, uint64_t now_wall_ms);
 /*

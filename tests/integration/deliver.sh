@@ -3,7 +3,7 @@
 # warning whose areas cover its region signs a DELIVERED receipt (node/deliver.c); the receipts
 # gossip back, and at the county `fenghuo show` and `fenghuo duty` list who confirmed it. A
 # node outside the warning's areas, one configured with confirm_warnings = no, and a
-# cancel do not produce receipts.
+# cancel do not produce receipts; a node started later confirms what it had not.
 #
 #   county(330110) - t1(330110109) - v1(330110109201)
 #         |                       \- v3(330110109202, confirm_warnings = no)
@@ -76,4 +76,23 @@ duty=$(fh county duty)
 if grep -q "${wid:0:12}" <<<"$duty"; then
 	fail "the cancelled warning is still in force: $duty"
 fi
+
+# A node that did not confirm (confirm_warnings was off, or it stopped between the warning's
+# commit and its receipt's) confirms at start every warning in force that concerns it, but
+# not a cancelled one; a node that confirmed already does not confirm again.
+stop_node v3
+FH_EXTRA[v3]=""
+start_node v3
+wait_for 30 "the county sees v3 confirm the warnings in force" confirmed county "$wid3" \
+	"${FH_KEY[t1]}" "${FH_KEY[v1]}" "${FH_KEY[v3]}"
+wait_for 30 "the county sees v3 confirm the county-wide warning" confirmed county "$wid2" \
+	"${FH_KEY[t1]}" "${FH_KEY[t2]}" "${FH_KEY[v1]}" "${FH_KEY[v2]}" "${FH_KEY[v3]}"
+[ "$(status_field v3 delivery_receipts)" -eq 2 ] ||
+	fail "v3 made $(status_field v3 delivery_receipts) receipts at start, expected 2 (not the cancelled one)"
+stop_node t1
+start_node t1
+[ "$(status_field t1 delivery_receipts)" -eq 0 ] ||
+	fail "t1 confirmed again after a restart: $(status_field t1 delivery_receipts)"
+confirmed county "$wid" "${FH_KEY[t1]}" "${FH_KEY[v1]}" ||
+	fail "the cancelled warning got new confirmations: $(delivered_by county "$wid")"
 log "ok: the county sees which nodes each warning reached"
