@@ -212,6 +212,8 @@ status_json(struct node *n)
 	json_object_set_new(o, "stored", json_integer((json_int_t)n->stored));
 	json_object_set_new(o, "duplicates", json_integer((json_int_t)n->duplicates));
 	json_object_set_new(o, "delivery_receipts", json_integer((json_int_t)n->delivered));
+	/* Batches the store could not commit (a full disk): nothing of them was acknowledged. */
+	json_object_set_new(o, "commit_errors", json_integer((json_int_t)n->commit_errors));
 	json_object_set_new(o, "delivery_receipts_dropped",
 	    json_integer((json_int_t)n->deliver_dropped));
 	json_object_set_new(o, "submitted", json_integer((json_int_t)n->submitted));

@@ -165,6 +165,11 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A file-size limit (ulimit -f, systemd LimitFSIZE) is then a failed write, handled like
+	 * a full disk (the batch is not committed, nothing is acknowledged), not a crash.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	/* ZeroMQ's threads start inside node_new and inherit this mask: signals come to us. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <unistd.h>
@@ -926,6 +928,127 @@ test_kill9(void **state)
 	free(p);
 }
 
+/* ---- a full disk ---------------------------------------------------------------------- */
+
+/*
+ * The disk fills up under the store: a child process writes batches with RLIMIT_FSIZE set a
+ * little above the store's size (writes beyond it fail as on a full disk). Each batch either
+ * commits (and is reported) or fails with an error, never a crash; the failed batch leaves
+ * nothing behind. When space comes back the same open store takes the failed batch (no
+ * restart), and every reported batch is there, whole, when the store is opened again.
+ */
+static void
+test_disk_full(void **state)
+{
+	enum { NB = 400, B = 50 };
+	struct fx		*fx = *state;
+	struct th_msg		*m;
+	struct store_put	*p;
+	struct store_msg	 out;
+	uint64_t		 n, nkeys = 0, nviews = 0;
+	size_t			 i, acked = 0;
+	pid_t			 pid;
+	int			 fds[2], status, failed = 0;
+	char			 c, path[512];
+	struct stat		 sb;
+
+	m = calloc(NB * B, sizeof(*m));
+	p = calloc(NB * B, sizeof(*p));
+	assert_non_null(m);
+	assert_non_null(p);
+	for (i = 0; i < NB * B; i++) {
+		char t[16];
+
+		snprintf(t, sizeof(t), "f%zu", i);
+		assert_int_equal(th_report(fx->key, NOW - i, t, "disk full", &m[i]), 0);
+		p[i].env = m[i].env;
+		p[i].len = m[i].len;
+	}
+	store_close(&fx->st);
+	snprintf(path, sizeof(path), "%s/data.mdb", fx->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit	 rl;
+		struct store	*cs;
+		size_t		 k;
+		int		 rc = 0;
+
+		close(fds[0]);
+		signal(SIGXFSZ, SIG_IGN);	/* a write past the limit fails with EFBIG */
+		rl.rlim_cur = (rlim_t)sb.st_size + 256 * 1024;
+		rl.rlim_max = RLIM_INFINITY;
+		if (setrlimit(RLIMIT_FSIZE, &rl) != 0 || store_open(fx->dir, 0, &cs) != 0)
+			_exit(1);
+		for (k = 0; k < NB && (rc = store_put_batch(cs, p + k * B, B, NOW)) == 0; k++) {
+			c = 'c';
+			if (write(fds[1], &c, 1) != 1)
+				_exit(1);
+		}
+		if (rc == 0)
+			_exit(2);	/* never full: the limit did not bite */
+		c = 'f';
+		if (write(fds[1], &c, 1) != 1)
+			_exit(1);
+		/* Still full: the next batch fails the same way, and reading still works. */
+		if (store_put_batch(cs, p + k * B, B, NOW) == 0)
+			_exit(3);
+		if (store_get(cs, p[0].id, &out) != 0)
+			_exit(4);
+		store_msg_clear(&out);
+		/* Space comes back: the same open store takes the failed batch, no restart. */
+		rl.rlim_cur = RLIM_INFINITY;
+		if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+			_exit(5);
+		if ((rc = store_put_batch(cs, p + k * B, B, NOW)) != 0) {
+			fprintf(stderr, "after space came back: %s\n", store_strerror(rc));
+			_exit(6);
+		}
+		c = 'c';
+		if (write(fds[1], &c, 1) != 1)
+			_exit(1);
+		store_close(&cs);
+		_exit(0);
+	}
+	close(fds[1]);
+	while (read(fds[0], &c, 1) == 1) {
+		if (c == 'c')
+			acked++;
+		else if (c == 'f')
+			failed = 1;
+	}
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(failed);
+	assert_true(acked > 0 && acked < NB);
+
+	/* Room again: every acknowledged batch is there, whole; nothing of the failed one. */
+	assert_int_equal(store_open(fx->dir, 0, &fx->st), 0);
+	n = count(fx->st);
+	assert_int_equal(n, acked * B);
+	for (i = 0; i < acked * B; i++) {
+		assert_int_equal(store_get(fx->st, m[i].id, &out), 0);
+		assert_memory_equal(out.env, m[i].env, m[i].len);
+		store_msg_clear(&out);
+	}
+	assert_int_equal(store_has(fx->st, m[acked * B].id), 0);
+	assert_int_equal(store_order_walk(fx->st, NULL, 0, NULL, 0, count_key, &nkeys), 0);
+	assert_int_equal(nkeys, n);
+	assert_int_equal(store_iter_time(fx->st, 0, 0, 0, 0, count_view, &nviews), 0);
+	assert_int_equal(nviews, n);
+	assert_int_equal(store_put_batch(fx->st, p, NB * B, NOW), 0);
+	assert_int_equal(count(fx->st), NB * B);
+
+	for (i = 0; i < NB * B; i++)
+		th_msg_clear(&m[i]);
+	free(m);
+	free(p);
+}
+
 /* ---- the order index ----------------------------------------------------------------- */
 
 struct keys {
@@ -1327,6 +1450,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_grown_elsewhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_order_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_skew, setup, teardown),
