@@ -99,6 +99,12 @@ print_status(const json_t *st)
 	    (long long)num(st, "verified"));
 	printf("received     %lld new, %lld duplicate since start\n", (long long)num(st, "stored"),
 	    (long long)num(st, "duplicates"));
+	printf("confirmed    %lld warning(s) with a delivery receipt since start\n",
+	    (long long)num(st, "delivery_receipts"));
+	/* The one line an operator must not miss: messages are being refused for want of disk. */
+	if (num(st, "commit_errors") > 0)
+		printf("STORE        %lld batch(es) could not be written (disk full?): see the "
+		    "daemon's log\n", (long long)num(st, "commit_errors"));
 	print_counters("rejected", json_object_get(st, "rejected"));
 	print_counters("policy", json_object_get(st, "policy_rejected"));
 	print_counters("dropped", json_object_get(st, "drops"));
