@@ -849,6 +849,61 @@ count_view(void *ctx, const struct store_view *v)
 	return 0;
 }
 
+/* n signed reports titled PREFIX<i> in *m, and put items for them in *p (caller frees). */
+static void
+make_batch(struct fx *fx, size_t n, const char *prefix, struct th_msg **mp,
+    struct store_put **pp)
+{
+	struct th_msg *m;
+	struct store_put *p;
+	size_t i;
+
+	m = calloc(n, sizeof(*m));
+	p = calloc(n, sizeof(*p));
+	assert_non_null(m);
+	assert_non_null(p);
+	for (i = 0; i < n; i++) {
+		char t[16];
+
+		snprintf(t, sizeof(t), "%s%zu", prefix, i);
+		assert_int_equal(th_report(fx->key, NOW - i, t, prefix, &m[i]), 0);
+		p[i].env = m[i].env;
+		p[i].len = m[i].len;
+	}
+	*mp = m;
+	*pp = p;
+}
+
+static void
+free_batch(struct th_msg *m, struct store_put *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		th_msg_clear(&m[i]);
+	free(m);
+	free(p);
+}
+
+/* After a crash or a failed write: the store holds exactly m[0..n), every index agrees. */
+static void
+expect_whole(struct fx *fx, const struct th_msg *m, uint64_t n)
+{
+	struct store_msg out;
+	uint64_t i, nkeys = 0, nviews = 0;
+
+	assert_int_equal(count(fx->st), n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(store_get(fx->st, m[i].id, &out), 0);
+		assert_memory_equal(out.env, m[i].env, m[i].len);
+		store_msg_clear(&out);
+	}
+	assert_int_equal(store_order_walk(fx->st, NULL, 0, NULL, 0, count_key, &nkeys), 0);
+	assert_int_equal(nkeys, n);
+	assert_int_equal(store_iter_time(fx->st, 0, 0, 0, 0, count_view, &nviews), 0);
+	assert_int_equal(nviews, n);
+}
+
 static void
 test_kill9(void **state)
 {
@@ -856,25 +911,13 @@ test_kill9(void **state)
 	struct fx		*fx = *state;
 	struct th_msg		*m;
 	struct store_put	*p;
-	struct store_msg	 out;
-	uint64_t		 n, nkeys = 0, nviews = 0;
+	uint64_t		 n;
 	size_t			 i;
 	pid_t			 pid;
 	int			 fds[2], status;
 	char			 c;
 
-	m = calloc(NB * B, sizeof(*m));
-	p = calloc(NB * B, sizeof(*p));
-	assert_non_null(m);
-	assert_non_null(p);
-	for (i = 0; i < NB * B; i++) {
-		char t[16];
-
-		snprintf(t, sizeof(t), "k%zu", i);
-		assert_int_equal(th_report(fx->key, NOW - i, t, "kill -9", &m[i]), 0);
-		p[i].env = m[i].env;
-		p[i].len = m[i].len;
-	}
+	make_batch(fx, NB * B, "k", &m, &p);
 	store_close(&fx->st);
 	assert_int_equal(pipe(fds), 0);
 	pid = fork();
@@ -908,24 +951,13 @@ test_kill9(void **state)
 	n = count(fx->st);
 	assert_true(n >= SEEN * B);
 	assert_int_equal(n % B, 0);
-	for (i = 0; i < SEEN * B; i++) {
-		assert_int_equal(store_get(fx->st, m[i].id, &out), 0);
-		assert_memory_equal(out.env, m[i].env, m[i].len);
-		store_msg_clear(&out);
-	}
-	/* Every index agrees with the message count. */
-	assert_int_equal(store_order_walk(fx->st, NULL, 0, NULL, 0, count_key, &nkeys), 0);
-	assert_int_equal(nkeys, n);
-	assert_int_equal(store_iter_time(fx->st, 0, 0, 0, 0, count_view, &nviews), 0);
-	assert_int_equal(nviews, n);
+	/* Whole batches, in order (the child commits them one after another). */
+	expect_whole(fx, m, n);
 	/* And the store takes writes again. */
 	assert_int_equal(store_put_batch(fx->st, p, NB * B, NOW), 0);
 	assert_int_equal(count(fx->st), NB * B);
 
-	for (i = 0; i < NB * B; i++)
-		th_msg_clear(&m[i]);
-	free(m);
-	free(p);
+	free_batch(m, p, NB * B);
 }
 
 /* ---- a full disk ---------------------------------------------------------------------- */
@@ -945,25 +977,13 @@ test_disk_full(void **state)
 	struct th_msg		*m;
 	struct store_put	*p;
 	struct store_msg	 out;
-	uint64_t		 n, nkeys = 0, nviews = 0;
-	size_t			 i, acked = 0;
+	size_t			 acked = 0;
 	pid_t			 pid;
 	int			 fds[2], status, failed = 0;
 	char			 c, path[512];
 	struct stat		 sb;
 
-	m = calloc(NB * B, sizeof(*m));
-	p = calloc(NB * B, sizeof(*p));
-	assert_non_null(m);
-	assert_non_null(p);
-	for (i = 0; i < NB * B; i++) {
-		char t[16];
-
-		snprintf(t, sizeof(t), "f%zu", i);
-		assert_int_equal(th_report(fx->key, NOW - i, t, "disk full", &m[i]), 0);
-		p[i].env = m[i].env;
-		p[i].len = m[i].len;
-	}
+	make_batch(fx, NB * B, "f", &m, &p);
 	store_close(&fx->st);
 	snprintf(path, sizeof(path), "%s/data.mdb", fx->dir);
 	assert_int_equal(stat(path, &sb), 0);
@@ -1028,25 +1048,11 @@ test_disk_full(void **state)
 
 	/* Room again: every acknowledged batch is there, whole; nothing of the failed one. */
 	assert_int_equal(store_open(fx->dir, 0, &fx->st), 0);
-	n = count(fx->st);
-	assert_int_equal(n, acked * B);
-	for (i = 0; i < acked * B; i++) {
-		assert_int_equal(store_get(fx->st, m[i].id, &out), 0);
-		assert_memory_equal(out.env, m[i].env, m[i].len);
-		store_msg_clear(&out);
-	}
-	assert_int_equal(store_has(fx->st, m[acked * B].id), 0);
-	assert_int_equal(store_order_walk(fx->st, NULL, 0, NULL, 0, count_key, &nkeys), 0);
-	assert_int_equal(nkeys, n);
-	assert_int_equal(store_iter_time(fx->st, 0, 0, 0, 0, count_view, &nviews), 0);
-	assert_int_equal(nviews, n);
+	expect_whole(fx, m, acked * B);
 	assert_int_equal(store_put_batch(fx->st, p, NB * B, NOW), 0);
 	assert_int_equal(count(fx->st), NB * B);
 
-	for (i = 0; i < NB * B; i++)
-		th_msg_clear(&m[i]);
-	free(m);
-	free(p);
+	free_batch(m, p, NB * B);
 }
 
 /* ---- the order index ----------------------------------------------------------------- */
