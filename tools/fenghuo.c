@@ -145,6 +145,8 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	memset(&cli, 0, sizeof(cli));
+	/* Text from the network reaches a terminal as text, never as control sequences. */
+	cli_tty_guard();
 	/* getopt's own messages start with argv[0]: make them "fenghuo: ...". */
 	argv[0] = prog;
 	/* "+": stop at the verb, whose options are its own. */

@@ -51,6 +51,14 @@ struct Fenghuo__Body;
  * EX_OK, so a verb just returns what they return.
  */
 
+/* tty.c */
+/*
+ * When standard output is a terminal, filter it: C0 controls (but tab and newline), DEL and
+ * C1 controls print as '?', so that text from other keys cannot drive the terminal. Output
+ * to pipes and files stays exact.
+ */
+void		 cli_tty_guard(void);
+
 /* fenghuo.c */
 /* Print "usage: fenghuo USAGE" for the entry to stderr and return EX_USAGE. */
 int		 cli_usage(const struct cmd_entry *entry);

@@ -1,0 +1,56 @@
+#!/bin/bash
+# tty.sh: a report whose title and text carry terminal control (an escape sequence that would
+# recolour or erase lines, a carriage return that would overwrite one, a C1 CSI) reaches a
+# terminal as '?', never as control; Chinese text is untouched. Pipes and files get the exact
+# bytes (scripts read --json, which escapes controls).
+. "$(dirname "$0")/lib.sh"
+
+S=$TMP/state
+fh "$S" keygen
+expect_rc $EX_OK
+TITLE=$'\e[2J\e[31m假警报\rOVERDUE\xc2\x9b1m 山体滑坡'
+fh "$S" report --region 330110101001 --category flood --title "$TITLE" --text $'a\e]0;x\ab'
+expect_rc $EX_OK
+R=$(cat "$TMP/out")
+
+# Under a pseudo-terminal (raw, so that the pty adds no \r of its own).
+for verb in "list" "show $R" "duty --overdue 0s"; do
+	python3 - "$FENGHUO" "$S" $verb >"$TMP/tty.out" <<'PY' || fail "running fenghuo $verb on a pty"
+import os, pty, subprocess, sys, tty
+m, s = pty.openpty()
+tty.setraw(s)
+p = subprocess.Popen([sys.argv[1], "--state", sys.argv[2]] + sys.argv[3:], stdout=s,
+                     stderr=subprocess.DEVNULL)
+os.close(s)
+out = b""
+while True:
+    try:
+        chunk = os.read(m, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+p.wait(timeout=30)
+sys.stdout.buffer.write(out)
+sys.exit(p.returncode)
+PY
+	python3 - "$TMP/tty.out" "$verb" <<'PY' || fail "fenghuo $verb let terminal control through"
+import sys
+out = open(sys.argv[1], "rb").read()
+for bad in (b"\x1b", b"\r", b"\xc2\x9b", b"\x07"):
+    assert bad not in out, (sys.argv[2], bad, out)
+assert "假警报?OVERDUE?1m 山体滑坡".encode() in out, out
+PY
+done
+
+# Not a terminal: the exact bytes.
+fh "$S" list
+grep -q $'\e\\[31m' "$TMP/out" || fail "a pipe did not get the exact title"
+fh "$S" list --json
+python3 - "$TMP/out" "$TITLE" <<'PY' || fail "list --json: the title is not exact"
+import json, sys
+o = json.loads(open(sys.argv[1], "rb").readline())
+assert o["title"] == sys.argv[2], (o["title"], sys.argv[2])
+PY
+echo "tty: ok"
