@@ -16,22 +16,23 @@ R=$(cat "$TMP/out")
 # Under a pseudo-terminal (raw, so that the pty adds no \r of its own).
 for verb in "list" "show $R" "duty --overdue 0s"; do
 	python3 - "$FENGHUO" "$S" $verb >"$TMP/tty.out" <<'PY' || fail "running fenghuo $verb on a pty"
-import os, pty, subprocess, sys, tty
+import os, pty, select, subprocess, sys, time, tty
 m, s = pty.openpty()
 tty.setraw(s)
 p = subprocess.Popen([sys.argv[1], "--state", sys.argv[2]] + sys.argv[3:], stdout=s,
                      stderr=subprocess.DEVNULL)
-os.close(s)
+# Keep our copy of the slave open until the child is gone, and drain the master: a master
+# whose slave has hung up may report EIO before every byte was read.
 out = b""
-while True:
-    try:
-        chunk = os.read(m, 65536)
-    except OSError:
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    ready, _, _ = select.select([m], [], [], 0.1)
+    if ready:
+        out += os.read(m, 65536)
+    elif p.poll() is not None:
         break
-    if not chunk:
-        break
-    out += chunk
-p.wait(timeout=30)
+p.wait(timeout=5)
+os.close(s)
 sys.stdout.buffer.write(out)
 sys.exit(p.returncode)
 PY
