@@ -18,6 +18,7 @@
 #   poll_until SECONDS CMD...      the same, returning 1 instead of failing
 #   status_field NAME FIELD        a top-level field of `fenghuo status --json`
 #   has_msg NAME ID                NAME's store holds ID
+#   link_field NAME PEER FIELD     a field of NAME's peer PEER (fenghuo peers --json; stream.* first)
 #   bg_track PID                   the cleanup also ends this background helper
 #   fail MESSAGE                   print and exit 1
 
@@ -273,6 +274,16 @@ everywhere() {
 	for n in "${FH_NODES[@]}"; do
 		has_all "$n" "$@" || return 1
 	done
+}
+
+# link_field NAME PEER FIELD: FIELD of NAME's peer PEER in `fenghuo peers --json`; for a
+# stream link, a field of its "stream" object first (crc_errors, mtu, ...).
+link_field() {
+	fh "$1" peers --json | "$FH_PY" -c 'import json, sys
+for p in json.load(sys.stdin)["peers"]:
+    if p["name"] == sys.argv[1]:
+        s = p.get("stream") or {}
+        print(s[sys.argv[2]] if sys.argv[2] in s else p[sys.argv[2]])' "$2" "$3"
 }
 
 # report NAME TITLE: a report written at NAME with NAME's key; prints the id.

@@ -31,11 +31,8 @@ FH_EXTRA[village]=$(serial_link town "$tty_village")
 start_node town
 start_node village
 
-line_field() {	# line_field NODE FIELD: the serial link's FIELD (or stream.FIELD)
-	fh "$1" peers --json | "$FH_PY" -c 'import json, sys
-for p in json.load(sys.stdin)["peers"]:
-    if p["name"] == "line":
-        print(p["stream"][sys.argv[1]] if sys.argv[1] in p["stream"] else p[sys.argv[1]])' "$2"
+line_field() {	# line_field NODE FIELD: the serial link's stream.FIELD (or FIELD)
+	link_field "$1" line "$2"
 }
 line_up() {
 	[ "$(line_field town state)" = up ] && [ "$(line_field village state)" = up ]

@@ -40,11 +40,8 @@ start_piped right
 wait_for 20 "left answers on its control socket" _fh_ready left
 wait_for 20 "right answers on its control socket" _fh_ready right
 
-pipe_state() {
-	fh "$1" peers --json | "$FH_PY" -c 'import json, sys
-for p in json.load(sys.stdin)["peers"]:
-    if p["name"] == "pipe":
-        print(p["state"], p["link"])'
+pipe_state() {	# pipe_state NODE: "STATE LINK" of the pipe link
+	echo "$(link_field "$1" pipe state) $(link_field "$1" pipe link)"
 }
 both_up() {
 	[ "$(pipe_state left)" = "up stdio" ] && [ "$(pipe_state right)" = "up stdio" ]
