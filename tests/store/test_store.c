@@ -863,7 +863,7 @@ make_batch(struct fx *fx, size_t n, const char *prefix, struct th_msg **mp,
 	assert_non_null(m);
 	assert_non_null(p);
 	for (i = 0; i < n; i++) {
-		char t[16];
+		char t[48];
 
 		snprintf(t, sizeof(t), "%s%zu", prefix, i);
 		assert_int_equal(th_report(fx->key, NOW - i, t, prefix, &m[i]), 0);
