@@ -93,7 +93,7 @@ stream_json(const struct peer *p)
 	const struct stream_stats *ss = stream_stats(st);
 
 	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I}",
+	    "s:I, s:I}",
 	    "type", stream_kind_name(stream_kind(st)),
 	    "mtu", (json_int_t)stream_mtu(st),
 	    "bitrate", (json_int_t)stream_bitrate(st),
@@ -107,7 +107,8 @@ stream_json(const struct peer *p)
 	    "skipped", (json_int_t)ss->skipped,
 	    "frag_dropped", (json_int_t)ss->frag_dropped,
 	    "msg_expired", (json_int_t)ss->msg_expired,
-	    "foreign", (json_int_t)ss->foreign);
+	    "foreign", (json_int_t)ss->foreign,
+	    "too_long", (json_int_t)ss->too_long);
 }
 
 static json_t *

@@ -215,6 +215,7 @@ struct stream_stats {
 	uint64_t	 frag_dropped;	/* fragments dropped: duplicate, inconsistent, expired */
 	uint64_t	 msg_expired;	/* messages dropped incomplete (timeout, eviction, caps) */
 	uint64_t	 foreign;	/* UDP datagrams from another address than remote */
+	uint64_t	 too_long;	/* byte stream: headers claiming more than our mtu */
 };
 
 /* One parsed link frame; payload points into the buffer given to stream_parse. */
@@ -239,7 +240,8 @@ size_t		 stream_frag(const uint8_t *msg, size_t len, size_t mtu, uint16_t seq,
 /*
  * Check one link frame at buf: header fields, length bound (frames longer than mtu are
  * refused) and CRC. Returns the frame's length (> 0) and fills *h; 0 when buf holds only
- * a prefix of a frame that may still be valid (need more bytes); -1 when it is no frame.
+ * a prefix of a frame that may still be valid (need more bytes); -1 when it is no frame;
+ * -2 when its CRC is wrong; -3 when its header is sound but claims more than mtu.
  */
 long		 stream_parse(const uint8_t *buf, size_t len, size_t mtu, struct stream_hdr *h);
 

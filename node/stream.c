@@ -140,8 +140,10 @@ stream_parse(const uint8_t *buf, size_t len, size_t mtu, struct stream_hdr *h)
 	h->count = (uint16_t)get16(buf + 7);
 	h->len = (uint16_t)get16(buf + 9);
 	plen = h->len;
-	if (h->count == 0 || h->index >= h->count || plen + STREAM_OVERHEAD > mtu)
+	if (h->count == 0 || h->index >= h->count || plen + STREAM_OVERHEAD > STREAM_MTU_MAX)
 		return -1;
+	if (plen + STREAM_OVERHEAD > mtu)
+		return -3;	/* longer than this end allows: noise, or a larger mtu over there */
 	/* Every fragment but the last carries data; a message of one fragment may be empty. */
 	if (plen == 0 && h->count > 1)
 		return -1;
@@ -413,7 +415,11 @@ stream_rx_datagram(struct stream_rx *rx, const uint8_t *buf, size_t len, uint64_
 	struct stream_hdr h;
 	long r;
 
-	r = stream_parse(buf, len, rx->mtu, &h);
+	/*
+	 * A datagram is whole or nothing: no resynchronisation to protect, so take any frame the
+	 * protocol allows, even over our own mtu (the other end may be set larger).
+	 */
+	r = stream_parse(buf, len, STREAM_MTU_MAX, &h);
 	if (r <= 0 || (size_t)r != len) {
 		rx->st.crc_errors++;	/* truncated, padded, or damaged: one datagram lost */
 		return 0;
@@ -459,6 +465,8 @@ deframe(struct stream_rx *rx, size_t pos, uint64_t now, stream_deliver_fn *deliv
 			 */
 			if (r == -2)
 				rx->st.crc_errors++;
+			else if (r == -3)
+				rx->st.too_long++;
 			pos = hunt(rx, pos);
 			continue;
 		}
@@ -513,10 +521,13 @@ stream_rx_idle(struct stream_rx *rx, uint64_t now, stream_deliver_fn *deliver, v
 /* ---- the I/O half ---------------------------------------------------------------------- */
 
 #define STREAM_READ_BUDGET	64	/* datagrams / reads per loop pass */
+/* Line noise can fake a long header now and then; this many look like a real mismatch. */
+#define STREAM_TOO_LONG_WARN	8
 #define STREAM_TX_SLACK_US	2000	/* pacing granularity: send this early at most */
 
 struct stream {
 	int		 kind;		/* enum stream_kind */
+	int		 too_long_logged;	/* the mtu-mismatch warning was given */
 	char		 name[NODE_NAME_MAX + 1];
 	int		 rfd, wfd;	/* the same socket or tty for udp and serial */
 	size_t		 mtu;
@@ -925,6 +936,13 @@ stream_read(struct stream *s, uint64_t now_ms, stream_deliver_fn *deliver, void 
 		}
 	}
 	(void)stream_rx_expire(s->rx, now_ms);
+	/* A byte stream needs the same mtu at both ends (or the larger at the receiver). */
+	if (s->rx->st.too_long >= STREAM_TOO_LONG_WARN && !s->too_long_logged) {
+		s->too_long_logged = 1;
+		log_warnx("link %s: %llu frames longer than this end's mtu %zu were skipped: is "
+		    "the other end configured with a larger mtu?", s->name,
+		    (unsigned long long)s->rx->st.too_long, s->mtu);
+	}
 	return frames;
 }
 

@@ -339,12 +339,26 @@ test_oversize_length(void **state)
 	assert_int_equal(stream_parse(buf, STREAM_HDR, 256, &h), -1);
 	buf[9] = 0;
 	buf[10] = 256 - STREAM_OVERHEAD + 1;	/* one byte beyond the MTU */
-	assert_int_equal(stream_parse(buf, STREAM_HDR, 256, &h), -1);
+	assert_int_equal(stream_parse(buf, STREAM_HDR, 256, &h), -3);	/* counted apart */
 	assert_non_null(rx = stream_rx_new(256));
 	stream_rx_bytes(rx, buf, 2 * alen, 1, deliver, &g);
 	assert_int_equal(g.n, 1);
+	assert_int_equal(stream_rx_stats(rx)->too_long, 1);
 	stream_rx_free(&rx);
 	got_clear(&g);
+	free(a);
+	/*
+	 * A datagram is taken whatever our mtu: the other end may be configured larger, and
+	 * there is no byte stream to resynchronise.
+	 */
+	a = frames_of(m, 50, 1024, 4, &alen, NULL);
+	assert_non_null(rx = stream_rx_new(64));
+	assert_int_equal(stream_rx_datagram(rx, a, alen, 1, deliver, &g), 1);
+	assert_int_equal(g.n, 1);
+	stream_rx_free(&rx);
+	got_clear(&g);
+	free(a);
+	a = frames_of(m, 50, 256, 4, &alen, NULL);
 	/* Index beyond count, count 0, empty middle fragment. */
 	memcpy(buf, a, alen);
 	buf[6] = 1;	/* index 1 of 1 */
