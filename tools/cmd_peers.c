@@ -114,6 +114,9 @@ print_stream(const json_t *s)
 	    fmt_bytes(num(s, "backlog"), backlog, sizeof(backlog)), num(s, "frames"),
 	    num(s, "msgs"), num(s, "crc_errors"), num(s, "resyncs"), num(s, "frag_dropped"),
 	    num(s, "foreign"));
+	if (num(s, "too_long") > 0)
+		printf("      %lld frames longer than this end's mtu: is the other end's mtu "
+		    "larger?\n", num(s, "too_long"));
 }
 
 static void
