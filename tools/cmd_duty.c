@@ -25,6 +25,7 @@ static int	cmd_duty_exec(struct cli *, int, char **);
 
 #define DUTY_SINCE_DEFAULT_MS	(7ULL * 24 * 3600 * 1000)
 #define DUTY_OVERDUE_DEFAULT_MS	(30ULL * 60 * 1000)
+#define DUTY_TRANSIT_LATE_MS	(30ULL * 60 * 1000)	/* the mesh's own 30-minute target */
 #define DUTY_CONFIRM_MAX	4096	/* distinct confirming nodes tracked per warning */
 #define STORE_ENOMEM_STOP	1	/* duty_collect's "stop": out of memory */
 
@@ -191,6 +192,14 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 	const Fenghuo__Body *b = msg->body;
 	uint64_t t = it->seen.time_ms, age = ctx->now > t ? ctx->now - t : 0;
 	int late = r->stage == 0 && age >= ctx->overdue_ms;
+	/*
+	 * How long it took to get here from its author (DESIGN: reports must reach the township
+	 * and the county within 30 minutes). Unknown for a skewed clock.
+	 */
+	int skew = (msg->flags & FC_MSG_CLOCK_SKEW) != 0;
+	uint64_t transit = !skew && it->seen.first_seen_ms > it->seen.created_ms ?
+	    it->seen.first_seen_ms - it->seen.created_ms : 0;
+	char tr[64] = "";
 	char sid[13], when[32], a1[32], a2[32];
 	json_t *o;
 
@@ -207,6 +216,8 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 		json_object_set_new(o, "stage_ms", r->stage > 0 ?
 		    json_integer((json_int_t)r->stage_ms) : json_null());
 		json_object_set_new(o, "age_ms", json_integer((json_int_t)age));
+		json_object_set_new(o, "transit_ms", skew ? json_null() :
+		    json_integer((json_int_t)transit));
 		json_object_set_new(o, "overdue", json_boolean(late));
 		return duty_print_json(ctx, o);
 	}
@@ -215,13 +226,16 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 		    fmt_age(ctx->now > r->stage_ms ? ctx->now - r->stage_ms : 0, a1, sizeof(a1)));
 	} else
 		snprintf(a2, sizeof(a2), "unregistered");
-	if (printf("%-8s %s  %s  %-6s %-22s %-12s %s%s%s\n", late ? "OVERDUE" : "",
+	if (transit >= DUTY_TRANSIT_LATE_MS)
+		snprintf(tr, sizeof(tr), " [arrived %s after it was written]",
+		    fmt_age(transit, a1, sizeof(a1)));
+	if (printf("%-8s %s  %s  %-6s %-22s %-12s %s%s%s%s\n", late ? "OVERDUE" : "",
 	    cli_short_id(msg->id, sid), cli_fmt_time(t, when, sizeof(when)),
 	    fmt_age(age, a1, sizeof(a1)), a2,
 	    b->region != NULL && b->region[0] != '\0' ? b->region : "-",
 	    b->title != NULL ? b->title : "",
 	    (msg->flags & FC_MSG_CLOCK_SKEW) ? " [clock-skew]" : "",
-	    (msg->flags & CLI_MSG_REVOKED_AUTHOR) ? " [revoked-author]" : "") < 0)
+	    (msg->flags & CLI_MSG_REVOKED_AUTHOR) ? " [revoked-author]" : "", tr) < 0)
 		ctx->ioerr = 1;
 	return ctx->ioerr ? -1 : 0;
 }

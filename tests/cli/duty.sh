@@ -3,6 +3,7 @@
 # ones gone, unregistered ones OVERDUE past the limit), warnings in force with the nodes
 # that confirmed them (cancelled and superseded ones gone), --region, --json.
 . "$(dirname "$0")/lib.sh"
+MKBUNDLE=${2:?usage: $0 fenghuo fh_mkbundle}
 
 S=$TMP/state
 K2=$TMP/village2.key
@@ -82,6 +83,23 @@ assert w["duty"] == "warning" and w["level"] == "red" and len(w["confirmed_by"])
 assert pub2 in w["confirmed_by"]
 assert sum(1 for o in rows if o["duty"] == "report") == 3
 assert sum(1 for o in rows if o["duty"] == "warning") == 2
+PY
+
+# ---- a report that took 45 minutes to arrive (written offline, carried on a USB stick) ----
+LATE=$("$MKBUNDLE" late "$TMP/late.fhb")
+fh "$S" import "$TMP/late.fhb"
+expect_rc $EX_OK
+fh "$S" duty --overdue 1d
+expect_rc $EX_OK
+grep "${LATE:0:12}" "$TMP/out" | grep -q "\[arrived 45m after it was written\]" ||
+	fail "the late report is not marked: $(cat "$TMP/out")"
+[ "$(grep -c "after it was written" "$TMP/out")" -eq 1 ] || fail "more than one report marked late"
+fh "$S" duty --json
+python3 - "$TMP/out" "$LATE" "$R1" <<'PY' || fail "duty --json: transit_ms"
+import json, sys
+rows = {o["id"]: o for o in map(json.loads, open(sys.argv[1], "rb"))}
+assert 45 * 60000 <= rows[sys.argv[2]]["transit_ms"] < 50 * 60000, rows[sys.argv[2]]
+assert rows[sys.argv[3]]["transit_ms"] < 60000, rows[sys.argv[3]]
 PY
 
 # ---- bad arguments change nothing and say why ----

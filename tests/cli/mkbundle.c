@@ -8,6 +8,7 @@
  *                              title and hashing (about 2^16 tries, birthday bound); only
  *                              the two winners are signed.
  *   fh_mkbundle skew FILE      one report whose author's clock runs a day ahead
+ *   fh_mkbundle late FILE      one report written 45 minutes ago (arrives late)
  *   fh_mkbundle many N FILE    N reports in the last hours, three to each millisecond
  *                              (so that listing chunks end inside runs of equal times)
  */
@@ -54,16 +55,19 @@ prefix32(const uint8_t *id)
 	return (uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 | (uint32_t)id[2] << 8 | id[3];
 }
 
-/* A report created a day in the future: implausible, so stored with FC_MSG_CLOCK_SKEW. */
+/*
+ * One report created at created_ms. A day in the future is implausible (stored with
+ * FC_MSG_CLOCK_SKEW); 45 minutes ago is plausible, and late for the 30-minute target.
+ */
 static int
-make_skewed(struct fc_key *key, const char *path, uint64_t now)
+make_single(struct fc_key *key, const char *path, uint64_t created_ms)
 {
 	struct bundle_writer *bw;
 	uint8_t buf[512], id[FC_IDBYTES], *env;
 	size_t len, envlen;
 	char hex[FC_IDHEX];
 
-	len = make_body(0, now + 24ULL * 3600 * 1000, buf);
+	len = make_body(0, created_ms, buf);
 	if ((bw = bundle_create(path)) == NULL) {
 		perror(path);
 		return 73;
@@ -124,9 +128,10 @@ main(int argc, char **argv)
 	char hex[FC_IDHEX];
 	int found = 0, k;
 
-	if (!(argc == 3 && (strcmp(argv[1], "collide") == 0 || strcmp(argv[1], "skew") == 0)) &&
+	if (!(argc == 3 && (strcmp(argv[1], "collide") == 0 || strcmp(argv[1], "skew") == 0 ||
+	    strcmp(argv[1], "late") == 0)) &&
 	    !(argc == 4 && strcmp(argv[1], "many") == 0)) {
-		fprintf(stderr, "usage: fh_mkbundle collide|skew FILE | many N FILE\n");
+		fprintf(stderr, "usage: fh_mkbundle collide|skew|late FILE | many N FILE\n");
 		return 64;
 	}
 	if (fc_init() != 0 || fc_key_generate(&key) != 0)
@@ -135,7 +140,12 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (uint64_t)ts.tv_sec * 1000;
 	if (strcmp(argv[1], "skew") == 0) {
-		k = make_skewed(key, argv[2], now);
+		k = make_single(key, argv[2], now + 24ULL * 3600 * 1000);
+		fc_key_free(&key);
+		return k;
+	}
+	if (strcmp(argv[1], "late") == 0) {
+		k = make_single(key, argv[2], now - 45ULL * 60 * 1000);
 		fc_key_free(&key);
 		return k;
 	}
