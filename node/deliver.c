@@ -17,10 +17,10 @@
 #include "node.h"
 
 /*
- * 1 if a node of region `region` with key `self` confirms the warning whose body is b: an alert or update
- * (a cancel needs no confirmation) by someone else, in force at now_ms, one of whose areas
- * is a prefix of the node's region (a county-wide warning concerns every village in it;
- * a village's warning does not concern its township).
+ * 1 if a node of region `region` with key `self` confirms the warning whose body is b: an
+ * alert or update (a cancel needs no confirmation) by someone else, in force at now_ms, one
+ * of whose areas is a prefix of the node's region (a county-wide warning concerns every
+ * village in it; a village's warning does not concern its township).
  */
 int
 deliver_wanted(const Fenghuo__Body *b, const char *region, const uint8_t *self,
@@ -50,29 +50,42 @@ deliver_wanted(const Fenghuo__Body *b, const char *region, const uint8_t *self,
 	return 0;
 }
 
-void
-deliver_note(struct node *n, const uint8_t *env, size_t len, const uint8_t id[FC_IDBYTES])
+/*
+ * The body of a stored envelope, decoded only: it was validated when it was stored, so no
+ * second signature check. NULL if it does not decode. Free with fenghuo__body__free_unpacked.
+ */
+static Fenghuo__Body *
+stored_body(const uint8_t *env, size_t len)
 {
-	Fenghuo__Envelope *e;
-	Fenghuo__Body *b = NULL;
-	uint8_t (*ids)[FC_IDBYTES];
-	size_t cap;
+	const uint8_t *body, *sig;
+	size_t bodylen, siglen;
+
+	if (fc_envelope_split(env, len, &body, &bodylen, &sig, &siglen) != 0)
+		return NULL;
+	return wire_body_unpack(body, bodylen);
+}
+
+/* 1 if this node confirms the stored envelope env (a warning for its region). */
+static int
+wanted_here(struct node *n, const uint8_t *env, size_t len, uint64_t now_ms)
+{
+	Fenghuo__Body *b;
 	int want;
 
-	if (!n->conf->confirm_warnings)
-		return;
-	/* Just stored, so validated a moment ago: decode only, no second signature check. */
-	if ((e = wire_envelope_unpack(env, len)) == NULL)
-		return;
-	if (e->has_body)
-		b = wire_body_unpack(e->body.data, e->body.len);
-	want = b != NULL && deliver_wanted(b, n->conf->region, fc_key_public(n->key),
-	    now_wall());
-	if (b != NULL)
-		fenghuo__body__free_unpacked(b, NULL);
-	fenghuo__envelope__free_unpacked(e, NULL);
-	if (!want)
-		return;
+	if ((b = stored_body(env, len)) == NULL)
+		return 0;
+	want = deliver_wanted(b, n->conf->region, fc_key_public(n->key), now_ms);
+	fenghuo__body__free_unpacked(b, NULL);
+	return want;
+}
+
+/* Add id to the warnings to confirm after this pass's commit. */
+static void
+deliver_queue(struct node *n, const uint8_t id[FC_IDBYTES])
+{
+	uint8_t (*ids)[FC_IDBYTES];
+	size_t cap;
+
 	if (n->ndeliver == n->deliver_cap) {
 		if (n->deliver_cap >= NODE_PEND_MAX) {
 			n->deliver_dropped++;
@@ -87,6 +100,13 @@ deliver_note(struct node *n, const uint8_t *env, size_t len, const uint8_t id[FC
 		n->deliver_cap = cap;
 	}
 	memcpy(n->deliver[n->ndeliver++], id, FC_IDBYTES);
+}
+
+void
+deliver_note(struct node *n, const uint8_t *env, size_t len, const uint8_t id[FC_IDBYTES])
+{
+	if (n->conf->confirm_warnings && wanted_here(n, env, len, now_wall()))
+		deliver_queue(n, id);
 }
 
 /* Sign one DELIVERED receipt for warning id and gather it for the next commit. */
@@ -150,14 +170,12 @@ struct deliver_scan {
 static int
 confirmed_or_cancelled(void *arg, const struct store_view *v)
 {
-	const uint8_t *self = arg, *body, *sig;
-	size_t bodylen, siglen;
+	const uint8_t *self = arg;
 	Fenghuo__Body *b;
 	int stop;
 
 	if ((v->seen->kind != FENGHUO__KIND__RECEIPT && v->seen->kind != FENGHUO__KIND__WARNING) ||
-	    fc_envelope_split(v->env, v->len, &body, &bodylen, &sig, &siglen) != 0 ||
-	    (b = wire_body_unpack(body, bodylen)) == NULL)
+	    (b = stored_body(v->env, v->len)) == NULL)
 		return 0;
 	stop = (b->receipt != NULL && b->receipt->stage == FENGHUO__STAGE__DELIVERED &&
 	    b->has_author && b->author.len == FC_PUBLICKEYBYTES &&
@@ -173,17 +191,9 @@ scan_warning(void *arg, const struct store_view *v)
 {
 	struct deliver_scan *sc = arg;
 	struct node *n = sc->n;
-	const uint8_t *body, *sig;
-	size_t bodylen, siglen;
-	Fenghuo__Body *b;
-	int want, rc;
+	int rc;
 
-	if (fc_envelope_split(v->env, v->len, &body, &bodylen, &sig, &siglen) != 0 ||
-	    (b = wire_body_unpack(body, bodylen)) == NULL)
-		return 0;
-	want = deliver_wanted(b, n->conf->region, fc_key_public(n->key), sc->now);
-	fenghuo__body__free_unpacked(b, NULL);
-	if (!want)
+	if (!wanted_here(n, v->env, v->len, sc->now))
 		return 0;
 	rc = store_iter_refs(n->store, v->id, confirmed_or_cancelled,
 	    (void *)(uintptr_t)fc_key_public(n->key));
@@ -193,7 +203,7 @@ scan_warning(void *arg, const struct store_view *v)
 		sc->err = rc;
 		return 1;
 	}
-	deliver_note(n, v->env, v->len, v->id);
+	deliver_queue(n, v->id);
 	return 0;
 }
 
