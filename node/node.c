@@ -492,7 +492,7 @@ node_step(struct node *n, int max_wait_ms)
 
 		if ((st = peer_stream(p)) != NULL) {
 			/* A stream link: its descriptor(s), not a socket (no socket item). */
-			sl = p->out.st != NULL ? &p->out : &p->in;
+			sl = peer_stream_link(p);
 			if (!sl->st_eof) {
 				owner[nitems] = p;
 				items[nitems].socket = NULL;

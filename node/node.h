@@ -464,6 +464,8 @@ struct peer	*peer_new(struct node *n, const char *name, const char *address,
 void		 peer_free(struct node *n, struct peer **p);
 /* The stream link of p, or NULL for a ZeroMQ peer. */
 struct stream	*peer_stream(const struct peer *p);
+/* The link that carries p's stream (out for the speaking end, in for the answering one). */
+struct link	*peer_stream_link(struct peer *p);
 /* A configured stream link: a peer with key cl->key and the link opened. NULL if failed. */
 struct peer	*peer_new_stream(struct node *n, const struct conf_link *cl);
 /* Read what the stream link of p has; its messages go through peer_recv. */

@@ -366,14 +366,6 @@ frame_pack(const Fenghuo__Frame *f, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
-/* A frame too large for a stream link (no sender of ours makes one): log, drop. */
-static void
-peer_garbage_out(struct peer *p, size_t len)
-{
-	log_warnx("peer %s: a frame of %zu bytes is too large for its stream link: dropped",
-	    peer_label(p), len);
-}
-
 /*
  * Send one frame on link l now. 0 on success, EAGAIN when ZeroMQ's queue is full,
  * another errno when the link is gone.
@@ -389,8 +381,10 @@ link_send(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, si
 		if ((rc = stream_send(l->st, buf, len)) == ENOMEM)
 			return EAGAIN;
 		if (rc != 0) {
-			peer_garbage_out(p, len);
-			return 0;	/* too large for the link: dropped, the link stays */
+			/* Too large for the link (no sender of ours makes one): dropped. */
+			log_warnx("peer %s: a frame of %zu bytes is too large for its stream "
+			    "link: dropped", peer_label(p), len);
+			return 0;
 		}
 		(void)stream_write(l->st);
 		l->last_tx = now_mono();
@@ -1164,6 +1158,12 @@ peer_stream(const struct peer *p)
 	return p->out.st != NULL ? p->out.st : p->in.st;
 }
 
+struct link *
+peer_stream_link(struct peer *p)
+{
+	return p->out.st != NULL ? &p->out : &p->in;
+}
+
 struct peer *
 peer_new_stream(struct node *n, const struct conf_link *cl)
 {
@@ -1224,7 +1224,7 @@ void
 peer_stream_read(struct node *n, struct peer *p)
 {
 	struct stream_deliver d;
-	struct link *l = p->out.st != NULL ? &p->out : &p->in;
+	struct link *l = peer_stream_link(p);
 	long r;
 
 	if (l->st == NULL || l->st_eof)
@@ -1250,7 +1250,7 @@ void
 peer_stream_idle(struct node *n, struct peer *p, uint64_t now)
 {
 	struct stream_deliver d;
-	struct link *l = p->out.st != NULL ? &p->out : &p->in;
+	struct link *l = peer_stream_link(p);
 
 	if (l->st == NULL || l->st_eof)
 		return;
@@ -1263,7 +1263,7 @@ peer_stream_idle(struct node *n, struct peer *p, uint64_t now)
 void
 peer_stream_write(struct node *n, struct peer *p)
 {
-	struct link *l = p->out.st != NULL ? &p->out : &p->in;
+	struct link *l = peer_stream_link(p);
 	int rc;
 
 	if (l->st == NULL || l->st_eof || stream_backlog(l->st) == 0)
