@@ -779,28 +779,49 @@ settle(struct env *e)
 		step(e);
 }
 
-/*
- * A node key for NAME, saved where make_node's config points (<dir>/NAME/node.key), its
- * public half in hex. lower_than: if not NULL, draw again until the key sorts before it.
- */
+/* Where make_node's config points for NAME's key (<dir>/NAME/node.key), directory made. */
 static void
-gen_key(struct env *e, const char *name, char hex[2 * FC_PUBLICKEYBYTES + 1],
-    const char *lower_than)
+key_path(struct env *e, const char *name, char *path, size_t size)
+{
+	snprintf(path, size, "%s/%s", e->dir, name);
+	assert_true(mkdir(path, 0700) == 0 || errno == EEXIST);
+	snprintf(path, size, "%s/%s/node.key", e->dir, name);
+}
+
+/* A node key for NAME, saved where make_node's config points, its public half in hex. */
+static void
+gen_key(struct env *e, const char *name, char hex[2 * FC_PUBLICKEYBYTES + 1])
 {
 	struct fc_key *k;
 	char path[128];
 
-	snprintf(path, sizeof(path), "%s/%s", e->dir, name);
-	assert_true(mkdir(path, 0700) == 0 || errno == EEXIST);
-	snprintf(path, sizeof(path), "%s/%s/node.key", e->dir, name);
-	do {
-		assert_int_equal(fc_key_generate(&k), 0);
-		fc_hex(fc_key_public(k), FC_PUBLICKEYBYTES, hex);
-		if (lower_than != NULL && strcmp(hex, lower_than) >= 0)
-			fc_key_free(&k);	/* hex sorts as the key's bytes do */
-	} while (k == NULL);
+	key_path(e, name, path, sizeof(path));
+	assert_int_equal(fc_key_generate(&k), 0);
+	fc_hex(fc_key_public(k), FC_PUBLICKEYBYTES, hex);
 	assert_int_equal(fc_key_save(k, path), 0);
 	fc_key_free(&k);
+}
+
+/* Keys for LO and HI such that LO's sorts first (two draws, the lower one given to LO). */
+static void
+gen_keys_ordered(struct env *e, const char *lo, char lo_hex[2 * FC_PUBLICKEYBYTES + 1],
+    const char *hi, char hi_hex[2 * FC_PUBLICKEYBYTES + 1])
+{
+	char lo_path[128], hi_path[128], tmp[128];
+
+	gen_key(e, lo, lo_hex);
+	gen_key(e, hi, hi_hex);
+	if (strcmp(lo_hex, hi_hex) < 0)		/* hex sorts as the key's bytes do */
+		return;
+	key_path(e, lo, lo_path, sizeof(lo_path));
+	key_path(e, hi, hi_path, sizeof(hi_path));
+	snprintf(tmp, sizeof(tmp), "%s/swap.key", e->dir);
+	assert_int_equal(rename(lo_path, tmp), 0);
+	assert_int_equal(rename(hi_path, lo_path), 0);
+	assert_int_equal(rename(tmp, hi_path), 0);
+	memcpy(tmp, lo_hex, 2 * FC_PUBLICKEYBYTES + 1);
+	memcpy(lo_hex, hi_hex, 2 * FC_PUBLICKEYBYTES + 1);
+	memcpy(hi_hex, tmp, 2 * FC_PUBLICKEYBYTES + 1);
 }
 
 /* The plumtree triangle a->b->c->a (each node dials the next), all links up. */
@@ -811,9 +832,9 @@ triangle(struct env *e)
 
 	e->plumtree = 1;
 	/* Keys first: each node's config names the next one's key. */
-	gen_key(e, "a", ka, NULL);
-	gen_key(e, "b", kb, NULL);
-	gen_key(e, "c", kc, NULL);
+	gen_key(e, "a", ka);
+	gen_key(e, "b", kb);
+	gen_key(e, "c", kc);
 	endpoint(e, "a", epa, sizeof(epa));
 	endpoint(e, "b", epb, sizeof(epb));
 	endpoint(e, "c", epc, sizeof(epc));
@@ -968,8 +989,7 @@ test_sync_one_side(void **state)
 	struct peer *pa, *pb;
 
 	e->extra = "sync_interval = 1\n";
-	gen_key(e, "b", kb, NULL);
-	gen_key(e, "a", ka, kb);	/* a's key is the lower: a reconciles */
+	gen_keys_ordered(e, "a", ka, "b", kb);	/* a's key is the lower: a reconciles */
 	endpoint(e, "a", epa, sizeof(epa));
 	endpoint(e, "b", epb, sizeof(epb));
 	e->a = make_node(e, "a", epa, epb, kb);
@@ -999,8 +1019,7 @@ test_sync_higher_dials(void **state)
 	char epb[128], ka[65], kb[65];
 	size_t len;
 
-	gen_key(e, "b", kb, NULL);
-	gen_key(e, "a", ka, kb);	/* a is the lower; b dials a */
+	gen_keys_ordered(e, "a", ka, "b", kb);	/* a is the lower; b dials a */
 	endpoint(e, "b", epb, sizeof(epb));
 	e->b = make_node(e, "b", NULL, endpoint(e, "a", epb, sizeof(epb)), ka);
 	assert_non_null(e->b);
