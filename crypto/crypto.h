@@ -334,6 +334,19 @@ int		 fc_policy_check(const struct fc_trust *t, const struct fc_msg *msg,
 int		 fc_trust_holds(const struct fc_trust *t, const uint8_t key[FC_PUBLICKEYBYTES],
 		    int role, const char *scope, uint64_t at_ms, struct fc_policy_verdict *out);
 /*
+ * May the warning `change` (an UPDATE or CANCEL referring to `target`) change the warning
+ * `target`? Yes when the change's author held issuer, at the change's created time, for
+ * every area of the target: the office corrects its own warning, the county may withdraw a
+ * township's, but a township issuer cannot cancel a county-wide warning by naming its own
+ * township, and a revoked issuer changes nothing after its revocation. t NULL (open mode,
+ * no policy): the same author, or the change's areas cover each area of the target. Both
+ * bodies must be validated warnings; returns 1 or 0. Pure, like the rest: the answer needs
+ * both messages and so is asked when both are at hand (display, delivery receipts), never
+ * at arrival, which would make it depend on arrival order.
+ */
+int		 fc_policy_may_change(const struct fc_trust *t, const Fenghuo__Body *change,
+		    const Fenghuo__Body *target);
+/*
  * The identity behind a CurveZMQ transport key, for the ZAP handler: looks for a grant that
  * carries transport_key and itself makes its subject a node at at_ms (node role, valid, not
  * revoked, chained to an anchor). Copies that subject to subject and returns 0, or returns -1

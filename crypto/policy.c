@@ -175,6 +175,50 @@ fc_policy_check(const struct fc_trust *t, const struct fc_msg *msg, uint64_t now
 	}
 }
 
+/* 1 if region code `area` lies inside one of the n prefixes. */
+static int
+area_covered(const char *area, char *const *prefixes, size_t n)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		if (prefixes[i] == NULL || (len = strlen(prefixes[i])) == 0)
+			continue;
+		if (strncmp(area, prefixes[i], len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+fc_policy_may_change(const struct fc_trust *t, const Fenghuo__Body *change,
+    const Fenghuo__Body *target)
+{
+	struct fc_policy_verdict v;
+	const Fenghuo__Warning *cw, *tw;
+	size_t i;
+
+	if (change == NULL || target == NULL || (cw = change->warning) == NULL ||
+	    (tw = target->warning) == NULL || tw->n_area == 0 ||
+	    !change->has_author || change->author.len != FC_PUBLICKEYBYTES)
+		return 0;
+	/* Open mode judges no authority, only what the messages say. */
+	if (t == NULL && target->has_author && target->author.len == FC_PUBLICKEYBYTES &&
+	    memcmp(change->author.data, target->author.data, FC_PUBLICKEYBYTES) == 0)
+		return 1;
+	for (i = 0; i < tw->n_area; i++) {
+		if (tw->area[i] == NULL || tw->area[i][0] == '\0')
+			return 0;
+		if (t != NULL) {
+			if (fc_trust_holds(t, change->author.data, FENGHUO__ROLE__ISSUER,
+			    tw->area[i], change->created_ms, &v) != FC_POLICY_ACCEPT)
+				return 0;
+		} else if (!area_covered(tw->area[i], cw->area, cw->n_area))
+			return 0;
+	}
+	return 1;
+}
+
 /* ---- held messages ------------------------------------------------------------------- */
 
 /*

@@ -163,14 +163,21 @@ struct deliver_scan {
 	int		 err;
 };
 
+/* What a stored warning's refs are searched with at start. */
+struct deliver_refs {
+	const uint8_t		*self;
+	const struct fc_trust	*trust;		/* NULL in open mode */
+	const Fenghuo__Body	*target;	/* the warning */
+};
+
 /*
  * store_iter_refs callback: stop (1) at a DELIVERED receipt by this node, or at a CANCEL of
- * the warning (nothing left to confirm).
+ * the warning by someone who may cancel it (nothing left to confirm).
  */
 static int
 confirmed_or_cancelled(void *arg, const struct store_view *v)
 {
-	const uint8_t *self = arg;
+	const struct deliver_refs *dr = arg;
 	Fenghuo__Body *b;
 	int stop;
 
@@ -179,8 +186,9 @@ confirmed_or_cancelled(void *arg, const struct store_view *v)
 		return 0;
 	stop = (b->receipt != NULL && b->receipt->stage == FENGHUO__STAGE__DELIVERED &&
 	    b->has_author && b->author.len == FC_PUBLICKEYBYTES &&
-	    memcmp(b->author.data, self, FC_PUBLICKEYBYTES) == 0) ||
-	    (b->warning != NULL && b->warning->msg_type == FENGHUO__MSG_TYPE__CANCEL);
+	    memcmp(b->author.data, dr->self, FC_PUBLICKEYBYTES) == 0) ||
+	    (b->warning != NULL && b->warning->msg_type == FENGHUO__MSG_TYPE__CANCEL &&
+	    fc_policy_may_change(dr->trust, b, dr->target));
 	fenghuo__body__free_unpacked(b, NULL);
 	return stop;
 }
@@ -191,12 +199,19 @@ scan_warning(void *arg, const struct store_view *v)
 {
 	struct deliver_scan *sc = arg;
 	struct node *n = sc->n;
+	struct deliver_refs dr = { fc_key_public(n->key), n->trust, NULL };
+	Fenghuo__Body *b;
 	int rc;
 
-	if (!wanted_here(n, v->env, v->len, sc->now))
+	if ((b = stored_body(v->env, v->len)) == NULL)
 		return 0;
-	rc = store_iter_refs(n->store, v->id, confirmed_or_cancelled,
-	    (void *)(uintptr_t)fc_key_public(n->key));
+	if (!deliver_wanted(b, n->conf->region, dr.self, sc->now)) {
+		fenghuo__body__free_unpacked(b, NULL);
+		return 0;
+	}
+	dr.target = b;
+	rc = store_iter_refs(n->store, v->id, confirmed_or_cancelled, &dr);
+	fenghuo__body__free_unpacked(b, NULL);
 	if (rc == 1)
 		return 0;	/* confirmed already, or cancelled */
 	if (rc != 0) {

@@ -54,10 +54,11 @@ const struct cmd_entry cmd_duty_entry = {
 struct duty_refs {
 	struct cli	*cli;
 	const char	*region;	/* the report's: who may move its loop (receipts) */
+	const Fenghuo__Body *target;	/* the message itself: who may change it (warnings) */
 	int		 stage;		/* furthest closed-loop stage, 0 = unregistered */
 	uint64_t	 stage_ms;	/* display time of the receipt that reached it */
-	int		 cancelled;	/* a CANCEL warning refers to it */
-	int		 superseded;	/* an UPDATE warning refers to it */
+	int		 cancelled;	/* a CANCEL that may change it refers to it */
+	int		 superseded;	/* an UPDATE that may change it refers to it */
 	uint8_t		(*confirmed)[FC_PUBLICKEYBYTES];	/* DELIVERED receipt authors */
 	size_t		 nconfirmed, capconfirmed;
 	int		 nomem;
@@ -117,7 +118,8 @@ duty_ref(void *arg, const struct store_view *v)
 		if (st == FENGHUO__STAGE__DELIVERED && b->has_author &&
 		    b->author.len == FC_PUBLICKEYBYTES)
 			confirm_add(r, b->author.data);
-	} else if (b->warning != NULL) {
+	} else if (b->warning != NULL && cli_change_counts(r->cli, b, r->target)) {
+		/* A cancel by an office without authority over the warning changes nothing. */
 		if (b->warning->msg_type == FENGHUO__MSG_TYPE__CANCEL)
 			r->cancelled = 1;
 		else if (b->warning->msg_type == FENGHUO__MSG_TYPE__UPDATE)
@@ -162,6 +164,7 @@ duty_refs_read(struct duty_ctx *ctx, const struct fc_msg *msg, struct duty_refs 
 	memset(r, 0, sizeof(*r));
 	r->cli = ctx->cli;
 	r->region = msg->body->region;
+	r->target = msg->body;
 	rc = store_iter_refs(ctx->st, msg->id, duty_ref, r);
 	if (r->nomem) {
 		cli_warnx(ctx->cli, "out of memory");

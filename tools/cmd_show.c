@@ -35,6 +35,7 @@ struct show_ctx {
 	struct cli	*cli;
 	uint64_t	 now;
 	char		 region[32];	/* of a report: whose verifiers move its loop */
+	const Fenghuo__Body *target;	/* of a warning: who may update or cancel it */
 	int		 count;
 	int		 bad;
 	int		 ioerr;
@@ -61,11 +62,19 @@ show_related(void *arg, const struct store_view *v)
 		return 0;
 	}
 	b = msg.body;
-	/* A loop receipt by a verifier of another region is shown, and said not to count. */
-	counts = b->receipt == NULL || ctx->region[0] == '\0' ||
-	    b->receipt->stage < FENGHUO__STAGE__REGISTERED ||
-	    b->receipt->stage > FENGHUO__STAGE__CLOSED ||
-	    cli_receipt_counts(ctx->cli, b, ctx->region);
+	/*
+	 * A loop receipt by a verifier of another region, or an update or cancel by an office
+	 * without authority over the warning, is shown, and said not to count.
+	 */
+	if (b->receipt != NULL)
+		counts = ctx->region[0] == '\0' ||
+		    b->receipt->stage < FENGHUO__STAGE__REGISTERED ||
+		    b->receipt->stage > FENGHUO__STAGE__CLOSED ||
+		    cli_receipt_counts(ctx->cli, b, ctx->region);
+	else if (b->warning != NULL && ctx->target != NULL)
+		counts = cli_change_counts(ctx->cli, b, ctx->target);
+	else
+		counts = 1;
 	if (ctx->cli->json) {
 		if ((o = cli_msg_json(&msg, v->seen, ctx->now)) == NULL ||
 		    (!counts && json_object_set_new(o, "counts", json_false()) == -1) ||
@@ -100,8 +109,10 @@ show_related(void *arg, const struct store_view *v)
 	printf("  %s  %s  %-8s %-10s by %s%s  %s%s%s%s\n", cli_short_id(msg.id, sid),
 	    cli_fmt_time(v->seen->time_ms, when, sizeof(when)), kind != NULL ? kind : "?",
 	    what != NULL ? what : "?", hex, who, text != NULL ? text : "",
-	    counts ? "" : " [not counted: its author is no verifier for ",
-	    counts ? "" : ctx->region, counts ? "" : "]");
+	    counts ? "" : b->receipt != NULL ?
+	    " [not counted: its author is no verifier for " :
+	    " [not counted: its author may not change this warning",
+	    counts || b->receipt == NULL ? "" : ctx->region, counts ? "" : "]");
 	fc_msg_clear(&msg);
 	return 0;
 }
@@ -206,13 +217,15 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 	}
 	if (msg.body->kind == FENGHUO__KIND__REPORT && msg.body->region != NULL)
 		snprintf(ctx.region, sizeof(ctx.region), "%s", msg.body->region);
-	fc_msg_clear(&msg);
+	if (msg.body->warning != NULL)
+		ctx.target = msg.body;
 	rc = EX_OK;
 	if (!ctx.ioerr && (rc = cli_store(cli, 0, &st)) == EX_OK &&
 	    (rc = store_iter_refs(st, m.id, show_related, &ctx)) != 0 && !ctx.ioerr) {
 		cli_warnx(cli, "cannot read the store in %s: %s", cli->state, store_strerror(rc));
 		rc = EX_IOERR;
 	}
+	fc_msg_clear(&msg);
 	store_msg_clear(&m);
 	if (ctx.ioerr) {
 		cli_warn(cli, "standard output");

@@ -341,6 +341,13 @@ void		 cli_trust_forget(struct cli *cli);
  */
 int		 cli_receipt_counts(struct cli *cli, const struct Fenghuo__Body *receipt,
 		    const char *report_region);
+/*
+ * Whether a warning UPDATE or CANCEL (change) takes effect on the warning it refers to
+ * (target): fc_policy_may_change() against the trust state (the same author, or an issuer
+ * for every area of the target). Others are stored, shown, and not counted.
+ */
+int		 cli_change_counts(struct cli *cli, const struct Fenghuo__Body *change,
+		    const struct Fenghuo__Body *target);
 /* Lookups in ct (linear; a county has hundreds of keys): NULL when unknown. */
 const struct cli_trust_note *cli_trust_note_find(const struct cli_trust *ct,
 		    const uint8_t *id);

@@ -725,6 +725,15 @@ cli_receipt_counts(struct cli *cli, const Fenghuo__Body *receipt, const char *re
 	    report_region, receipt->created_ms, &v) == FC_POLICY_ACCEPT;
 }
 
+int
+cli_change_counts(struct cli *cli, const Fenghuo__Body *change, const Fenghuo__Body *target)
+{
+	struct cli_trust *ct = trust_cached(cli);
+
+	return fc_policy_may_change(ct != NULL && ct->nanchors > 0 ? ct->trust : NULL, change,
+	    target);
+}
+
 void
 cli_trust_mark(struct cli *cli, struct fc_msg *msg, uint64_t now_ms)
 {

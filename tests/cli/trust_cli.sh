@@ -161,6 +161,52 @@ VW=$(cat "$TMP/out")
 [ "$(show_trust "$S" "$VW" 't["verdict"] == "reject" and t["reason"] == "not-authorised-role"')" = True ] ||
 	fail "reporter's warning: $(show_trust "$S" "$VW" t)"
 
+# ---- who may update or cancel a warning ----
+# A county-wide warning by the admin (issuer for 330110); the township office (issuer for
+# 330110101) cancels it naming its own township: stored, shown as not counted, still in force.
+fh "$S" --key "$K/admin.key" warn --area 330110 --level orange --event flood --title "全县暴雨"
+expect_rc $EX_OK
+CW=$(cat "$TMP/out")
+fh "$S" --key "$K/office.key" warn --msg-type cancel --ref "$CW" --area 330110101 \
+	--level orange --event flood --title "解除"
+expect_rc $EX_OK
+TC=$(cat "$TMP/out")
+fh "$S" show "$CW"
+expect_out "${TC:0:12}"
+expect_out "[not counted: its author may not change this warning]"
+fh "$S" show --json "$CW"
+python3 - "$TMP/out" "$TC" <<'PY' || fail "show --json: the township's cancel must say counts: false"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1], "rb")]
+c = [o for o in rows[1:] if o["id"] == sys.argv[2]]
+assert len(c) == 1 and c[0]["counts"] is False, rows
+PY
+fh "$S" duty --json
+python3 - "$TMP/out" "$CW" <<'PY' || fail "duty: a township's cancel removed the county's warning"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1], "rb")]
+assert any(o["duty"] == "warning" and o["id"] == sys.argv[2] for o in rows), rows
+PY
+# The township's own warning, cancelled by the county above it: that one counts.
+fh "$S" --key "$K/office.key" warn --area 330110101 --level yellow --event landslide --title "滑坡"
+TW=$(cat "$TMP/out")
+fh "$S" --key "$K/admin.key" warn --msg-type cancel --ref "$TW" --area 330110 \
+	--level yellow --event landslide --title "解除"
+expect_rc $EX_OK
+fh "$S" show "$TW"
+expect_out "cancel"
+if grep -q "not counted" "$TMP/out"; then fail "the county's cancel of a township warning is not counted"; fi
+# And the county cancels its own.
+fh "$S" --key "$K/admin.key" warn --msg-type cancel --ref "$CW" --area 330110 \
+	--level orange --event flood --title "解除"
+expect_rc $EX_OK
+fh "$S" duty --json
+python3 - "$TMP/out" "$CW" "$TW" <<'PY' || fail "duty: cancelled warnings still in force"
+import json, sys
+ids = [o["id"] for o in map(json.loads, open(sys.argv[1], "rb")) if o["duty"] == "warning"]
+assert sys.argv[2] not in ids and sys.argv[3] not in ids, ids
+PY
+
 # ---- certificates that must not count ----
 before=$(count "$S")
 fh "$S" --key "$K/admin.key" cert --subject "$STRANGER" --roles reporter,superuser \

@@ -3,7 +3,8 @@
 # warning whose areas cover its region signs a DELIVERED receipt (node/deliver.c); the receipts
 # gossip back, and at the county `fenghuo show` and `fenghuo duty` list who confirmed it. A
 # node outside the warning's areas, one configured with confirm_warnings = no, and a
-# cancel do not produce receipts; a node started later confirms what it had not.
+# cancel do not produce receipts, nor does a cancel by an office without authority over the
+# warning stop them; a node started later confirms what it had not.
 #
 #   county(330110) - t1(330110109) - v1(330110109201)
 #         |                       \- v3(330110109202, confirm_warnings = no)
@@ -76,6 +77,15 @@ duty=$(fh county duty)
 if grep -q "${wid:0:12}" <<<"$duty"; then
 	fail "the cancelled warning is still in force: $duty"
 fi
+
+# A cancel of the county-wide warning by township 2, naming only its own township, does not
+# cancel it (its areas do not cover the warning's; with trust anchors: its author is no
+# issuer for them): the warning stays in force at the county and is confirmed below.
+xid=$(fh t2 warn --area 330110110 --level orange --event 大风 --title "解除" \
+	--msg-type cancel --ref "$wid2")
+wait_for 30 "every node holds t2's cancel" everywhere "$xid"
+duty=$(fh county duty)
+grep -q "${wid2:0:12}" <<<"$duty" || fail "t2's cancel removed the county's warning: $duty"
 
 # A node that did not confirm (confirm_warnings was off, or it stopped between the warning's
 # commit and its receipt's) confirms at start every warning in force that concerns it, but

@@ -869,6 +869,72 @@ test_revoked_key_later_rejected_earlier_marked(void **state)
 	built_clear(&after);
 }
 
+/*
+ * Who may update or cancel a warning: its own author, or an issuer for every area of it. A
+ * township issuer naming its own township cannot cancel the county's warning.
+ */
+static void
+test_who_may_change_a_warning(void **state)
+{
+	struct fx *f = *state;
+	struct fc_key *town, *town2;
+	struct built c_town, c_town2, county_w, town_w, by_town, by_town2, by_county,
+	    by_root, rep, rv;
+	char *county[] = { COUNTY }, *township[] = { TOWNSHIP }, *township2[] = { TOWNSHIP2 };
+
+	assert_int_equal(fc_key_generate(&town), 0);
+	assert_int_equal(fc_key_generate(&town2), 0);
+	grant(f->office, town, R(ISSUER), TOWNSHIP, NOW - 2 * DAY, &c_town);
+	grant(f->office, town2, R(ISSUER), TOWNSHIP2, NOW - 2 * DAY, &c_town2);
+	add(f->t, &c_town);
+	add(f->t, &c_town2);
+	make_warning(f->issuer, county, 1, NOW - HOUR, &county_w);
+	make_warning(town, township, 1, NOW - HOUR, &town_w);
+	make_warning(town, township, 1, NOW - MINUTE, &by_town);
+	make_warning(town2, township2, 1, NOW - MINUTE, &by_town2);
+	make_warning(f->issuer, county, 1, NOW - MINUTE, &by_county);
+	make_warning(f->root, township, 1, NOW - MINUTE, &by_root);
+	make_report(f->reporter, VILLAGE, NOW - HOUR, &rep);
+	/* Each change is itself a message its author may send. */
+	expect(f->t, &by_town, FC_POLICY_ACCEPT, FC_POLICY_R_OK);
+	expect(f->t, &by_town2, FC_POLICY_ACCEPT, FC_POLICY_R_OK);
+
+	/* The county's warning: its author and the anchor, not a township's issuer. */
+	assert_int_equal(fc_policy_may_change(f->t, by_county.m.body, county_w.m.body), 1);
+	assert_int_equal(fc_policy_may_change(f->t, by_root.m.body, county_w.m.body), 1);
+	assert_int_equal(fc_policy_may_change(f->t, by_town.m.body, county_w.m.body), 0);
+	/* A township's warning: its author, and the county's issuer above it; not a neighbour. */
+	assert_int_equal(fc_policy_may_change(f->t, by_town.m.body, town_w.m.body), 1);
+	assert_int_equal(fc_policy_may_change(f->t, by_county.m.body, town_w.m.body), 1);
+	assert_int_equal(fc_policy_may_change(f->t, by_town2.m.body, town_w.m.body), 0);
+	/* Only warnings change warnings. */
+	assert_int_equal(fc_policy_may_change(f->t, by_county.m.body, rep.m.body), 0);
+	assert_int_equal(fc_policy_may_change(f->t, rep.m.body, town_w.m.body), 0);
+	/* Open mode (no trust state): the change's areas must cover the target's. */
+	assert_int_equal(fc_policy_may_change(NULL, by_town.m.body, county_w.m.body), 0);
+	assert_int_equal(fc_policy_may_change(NULL, by_county.m.body, town_w.m.body), 1);
+	assert_int_equal(fc_policy_may_change(NULL, by_town2.m.body, town_w.m.body), 0);
+	/* Open mode: the author may change its own. */
+	assert_int_equal(fc_policy_may_change(NULL, by_town.m.body, town_w.m.body), 1);
+	/* A revoked issuer's later change no longer counts, even to its own warning. */
+	make_revoke(f->office, pk(town), NOW - 30 * MINUTE, NOW - 30 * MINUTE, &rv);
+	add(f->t, &rv);
+	assert_int_equal(fc_policy_may_change(f->t, by_town.m.body, town_w.m.body), 0);
+	assert_int_equal(fc_policy_may_change(f->t, by_county.m.body, town_w.m.body), 1);
+	built_clear(&rv);
+	built_clear(&c_town);
+	built_clear(&c_town2);
+	built_clear(&county_w);
+	built_clear(&town_w);
+	built_clear(&by_town);
+	built_clear(&by_town2);
+	built_clear(&by_county);
+	built_clear(&by_root);
+	built_clear(&rep);
+	fc_key_free(&town);
+	fc_key_free(&town2);
+}
+
 static void
 test_revoked_admin_later_grants_void(void **state)
 {
@@ -1308,6 +1374,7 @@ main(void)
 		T(test_reverse_order_arrival_converges),
 		T(test_missing_key_is_up_the_chain),
 		T(test_revoked_key_later_rejected_earlier_marked),
+		T(test_who_may_change_a_warning),
 		T(test_revoked_admin_later_grants_void),
 		T(test_revocation_authority),
 		T(test_mutual_revocation_terminates),
