@@ -190,69 +190,168 @@ bundle_abort(struct bundle_writer **bwp)
 	errno = saved;
 }
 
-int
-bundle_parse(const uint8_t *buf, size_t len,
-    int (*fn)(void *ctx, const uint8_t *env, size_t len), void *ctx, struct bundle_info *info)
+/* A bundle being read: where the bytes come from, and the checksum so far. */
+struct bundle_reader {
+	bundle_src_fn			 rd;
+	void				*src;
+	crypto_generichash_state	 hash;
+	size_t				 off;	/* bytes taken so far */
+};
+
+/*
+ * Take up to n bytes into buf, fewer only at the end of the input; hash them when they are
+ * covered by the checksum. The count, or -1 when the source fails (errno set).
+ */
+static ssize_t
+take(struct bundle_reader *r, uint8_t *buf, size_t n, int hashed)
 {
-	uint8_t digest[BUNDLE_HASHBYTES];
-	size_t off;
+	size_t got = 0;
+	ssize_t k;
+
+	while (got < n) {
+		if ((k = r->rd(r->src, buf + got, n - got)) < 0)
+			return -1;
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	if (hashed)
+		crypto_generichash_update(&r->hash, buf, got);
+	r->off += got;
+	return (ssize_t)got;
+}
+
+/* The trailer, its end mark already taken: count, checksum, nothing after it. */
+static int
+read_trailer(struct bundle_reader *r, struct bundle_info *info)
+{
+	uint8_t cnt[4], sum[BUNDLE_HASHBYTES], digest[BUNDLE_HASHBYTES], extra;
+	ssize_t k;
+
+	if ((k = take(r, cnt, sizeof(cnt), 1)) < 0)
+		return -1;
+	if ((size_t)k < sizeof(cnt)) {
+		info->error = BUNDLE_E_TRUNCATED;
+		return 0;
+	}
+	if ((k = take(r, sum, sizeof(sum), 0)) < 0)
+		return -1;
+	if ((size_t)k < sizeof(sum)) {
+		info->error = BUNDLE_E_TRUNCATED;
+		return 0;
+	}
+	info->trailer_count = get_be32(cnt);
+	crypto_generichash_final(&r->hash, digest, sizeof(digest));
+	if (info->trailer_count != info->entries)
+		info->error = BUNDLE_E_COUNT;
+	else if (sodium_memcmp(digest, sum, sizeof(digest)) != 0)
+		info->error = BUNDLE_E_CHECKSUM;
+	else {
+		if ((k = take(r, &extra, 1, 0)) < 0)
+			return -1;
+		if (k > 0) {
+			info->error = BUNDLE_E_TRAILING;
+			info->error_off = r->off - 1;
+		}
+	}
+	return 0;
+}
+
+int
+bundle_read(bundle_src_fn rd, void *src, bundle_entry_fn fn, void *ctx,
+    struct bundle_info *info)
+{
+	struct bundle_reader r;
+	uint8_t hdr[BUNDLE_MAGIC_LEN + 4], len4[4], *env;
 	uint32_t elen;
-	int rc;
+	size_t at;
+	ssize_t k;
+	int rc = 0;
 
 	memset(info, 0, sizeof(*info));
-	if (len < BUNDLE_MAGIC_LEN || memcmp(buf, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN) != 0) {
+	memset(&r, 0, sizeof(r));
+	r.rd = rd;
+	r.src = src;
+	crypto_generichash_init(&r.hash, NULL, 0, BUNDLE_HASHBYTES);
+	/* One entry at a time: memory stays at one envelope, whatever the file's size. */
+	if ((env = malloc(WIRE_ENVELOPE_MAX)) == NULL)
+		return -1;
+	if ((k = take(&r, hdr, BUNDLE_MAGIC_LEN, 1)) < 0)
+		goto fail;
+	if ((size_t)k < BUNDLE_MAGIC_LEN || memcmp(hdr, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN) != 0) {
 		info->error = BUNDLE_E_MAGIC;
-		return 0;
+		goto out;
 	}
-	off = BUNDLE_MAGIC_LEN;
-	if (len - off < 4) {
+	info->error_off = r.off;
+	if ((k = take(&r, hdr + BUNDLE_MAGIC_LEN, 4, 1)) < 0)
+		goto fail;
+	if (k < 4) {
 		info->error = BUNDLE_E_TRUNCATED;
-		info->error_off = off;
-		return 0;
+		goto out;
 	}
-	if (get_be32(buf + off) != BUNDLE_VERSION) {
+	if (get_be32(hdr + BUNDLE_MAGIC_LEN) != BUNDLE_VERSION) {
 		info->error = BUNDLE_E_VERSION;
-		info->error_off = off;
-		return 0;
+		goto out;
 	}
-	off += 4;
 	for (;;) {
-		info->error_off = off;
-		if (len - off < 4) {
+		at = info->error_off = r.off;
+		if ((k = take(&r, len4, sizeof(len4), 1)) < 0)
+			goto fail;
+		if (k < 4) {
 			info->error = BUNDLE_E_TRUNCATED;
-			return 0;
+			goto out;
 		}
-		elen = get_be32(buf + off);
-		if (elen == 0)
+		if ((elen = get_be32(len4)) == 0)
 			break;	/* the trailer */
 		if (elen > WIRE_ENVELOPE_MAX) {
 			info->error = BUNDLE_E_LENGTH;
-			return 0;
+			goto out;
 		}
-		if (elen > len - off - 4) {
+		if ((k = take(&r, env, elen, 1)) < 0)
+			goto fail;
+		if ((size_t)k < elen) {
 			info->error = BUNDLE_E_TRUNCATED;
-			return 0;
+			goto out;
 		}
 		info->entries++;
-		if ((rc = fn(ctx, buf + off + 4, elen)) != 0)
-			return rc;
-		off += 4 + (size_t)elen;
+		if ((rc = fn(ctx, env, elen, at)) != 0)
+			goto out;
 	}
-	if (len - off < TRAILER_BYTES) {
-		info->error = BUNDLE_E_TRUNCATED;
-		return 0;
-	}
-	info->trailer_count = get_be32(buf + off + 4);
-	crypto_generichash(digest, sizeof(digest), buf, off + 8, NULL, 0);
-	if (info->trailer_count != info->entries)
-		info->error = BUNDLE_E_COUNT;
-	else if (sodium_memcmp(digest, buf + off + 8, sizeof(digest)) != 0)
-		info->error = BUNDLE_E_CHECKSUM;
-	else if (len - off != TRAILER_BYTES) {
-		info->error = BUNDLE_E_TRAILING;
-		info->error_off = off + TRAILER_BYTES;
-	}
-	return 0;
+	if (read_trailer(&r, info) == 0)
+		goto out;
+fail:
+	info->error_off = r.off;
+	rc = -1;
+out:
+	free(env);
+	return rc;
+}
+
+struct mem_src {
+	const uint8_t	*p;
+	size_t		 left;
+};
+
+static ssize_t
+mem_read(void *arg, void *buf, size_t n)
+{
+	struct mem_src *m = arg;
+
+	if (n > m->left)
+		n = m->left;
+	memcpy(buf, m->p, n);
+	m->p += n;
+	m->left -= n;
+	return (ssize_t)n;
+}
+
+int
+bundle_parse(const uint8_t *buf, size_t len, bundle_entry_fn fn, void *ctx,
+    struct bundle_info *info)
+{
+	struct mem_src m = { buf, len };
+
+	return bundle_read(mem_read, &m, fn, ctx, info);
 }
 
 const char *

@@ -2,7 +2,8 @@
  * cmd_import.c: `fenghuo import FILE`: store the messages of a bundle (docs/BUNDLE.md).
  *
  * Each entry is judged exactly like a message from a peer (store_put_batch validates every
- * new id), in batches of IMPORT_BATCH per write transaction. A damaged file is reported,
+ * new id), in batches of IMPORT_BATCH per write transaction. The file is read one entry at
+ * a time (bundle_read), so a bundle of any size imports in a few megabytes. A damaged file is reported,
  * and the entries found before the damage are still judged one by one: their signatures,
  * not the file's checksum, are what make them safe to store.
  */
@@ -36,16 +37,26 @@ const struct cmd_entry cmd_import_entry = {
 	"\n"
 	"Exit status: 0 nothing rejected and the file intact; 65 some entries were\n"
 	"rejected or the file is damaged (the valid entries are stored); 66 FILE missing;\n"
-	"64 bad arguments.\n",
+	"74 the file could not be read to its end (the entries before are stored) or the\n"
+	"store cannot be written; 64 bad arguments.\n",
 	cmd_import_exec,
 };
 
+/*
+ * Entries wait for their batch in one arena, copied out of the reader (which holds one
+ * entry at a time): memory is bounded by IMPORT_BATCH_BYTES plus one envelope, whatever the
+ * size of the file on the stick.
+ */
+#define IMPORT_BATCH_BYTES	(4u * 1024 * 1024)
+
 struct import_ctx {
 	struct cli		*cli;
-	const uint8_t		*base;		/* the file, for entry offsets */
 	struct store_put	 batch[IMPORT_BATCH];
+	size_t			 at[IMPORT_BATCH];	/* arena offset of each entry */
+	size_t			 off[IMPORT_BATCH];	/* file offset of each entry */
+	uint8_t			*arena;
+	size_t			 used, cap;
 	size_t			 n;
-	uint32_t		 entry;		/* entries seen so far */
 	uint32_t		 first;		/* entry number of batch[0] */
 	uint64_t		 n_new, n_dup, n_rej;
 	uint64_t		 by_reason[FC_R_MAX + 1];
@@ -62,6 +73,8 @@ import_flush(struct import_ctx *ctx)
 
 	if (ctx->n == 0)
 		return 0;
+	for (i = 0; i < ctx->n; i++)
+		ctx->batch[i].env = ctx->arena + ctx->at[i];	/* the arena no longer moves */
 	if ((rc = cli_submit_batch(ctx->cli, ctx->batch, ctx->n)) != EX_OK) {
 		ctx->rc = rc;
 		return 1;
@@ -84,42 +97,75 @@ import_flush(struct import_ctx *ctx)
 			else
 				fc_hex(p->id, FC_IDBYTES, hex);
 			cli_warnx(ctx->cli, "entry %u at offset %zu (id %s): rejected: %s: %s",
-			    ctx->first + (uint32_t)i + 1, (size_t)(p->env - ctx->base) - 4, hex,
+			    ctx->first + (uint32_t)i + 1, ctx->off[i], hex,
 			    fc_reason_name(p->reason), fc_reason_text(p->reason));
 			break;
 		}
 	}
 	ctx->first += (uint32_t)ctx->n;
 	ctx->n = 0;
+	ctx->used = 0;
 	return 0;
 }
 
 static int
-import_one(void *arg, const uint8_t *env, size_t len)
+import_one(void *arg, const uint8_t *env, size_t len, size_t off)
 {
 	struct import_ctx *ctx = arg;
-	struct store_put *p = &ctx->batch[ctx->n++];
+	struct store_put *p;
+	uint8_t *a;
+	size_t cap;
 
+	if (ctx->cap - ctx->used < len) {
+		for (cap = ctx->cap > 0 ? ctx->cap : 65536; cap - ctx->used < len; cap *= 2)
+			;
+		if ((a = realloc(ctx->arena, cap)) == NULL) {
+			cli_warn(ctx->cli, "realloc");
+			ctx->rc = EX_OSERR;
+			return 1;
+		}
+		ctx->arena = a;
+		ctx->cap = cap;
+	}
+	memcpy(ctx->arena + ctx->used, env, len);
+	p = &ctx->batch[ctx->n];
 	memset(p, 0, sizeof(*p));
-	p->env = env;
 	p->len = len;
 	p->from = NULL;
-	ctx->entry++;
-	if (ctx->n == IMPORT_BATCH)
+	ctx->at[ctx->n] = ctx->used;
+	ctx->off[ctx->n] = off;
+	ctx->used += len;
+	if (++ctx->n == IMPORT_BATCH || ctx->used >= IMPORT_BATCH_BYTES)
 		return import_flush(ctx);
 	return 0;
 }
 
-/* Read all of path into memory. EX_OK, or an error code (printed). */
-static int
-read_file(struct cli *cli, const char *path, uint8_t **out, size_t *outlen)
+static ssize_t
+fd_read(void *arg, void *buf, size_t n)
 {
-	struct stat sb;
-	uint8_t *buf = NULL;
-	size_t off = 0;
-	ssize_t n;
-	int fd;
+	ssize_t k;
 
+	while ((k = read(*(int *)arg, buf, n)) == -1 && errno == EINTR)
+		;
+	return k;
+}
+
+static int
+cmd_import_exec(struct cli *cli, int argc, char **argv)
+{
+	struct import_ctx *ctx;
+	struct bundle_info info;
+	struct stat sb;
+	const char *path;
+	int ch, rc, i, fd;
+
+	if ((ch = getopt(argc, argv, "")) != -1)
+		return cli_usage(&cmd_import_entry);
+	if (optind + 1 != argc) {
+		cli_warnx(cli, "one bundle FILE is required");
+		return cli_usage(&cmd_import_entry);
+	}
+	path = argv[optind];
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		cli_warn(cli, "%s", path);
 		return errno == ENOENT ? EX_NOINPUT : errno == EACCES ? EX_NOPERM : EX_IOERR;
@@ -129,65 +175,28 @@ read_file(struct cli *cli, const char *path, uint8_t **out, size_t *outlen)
 		close(fd);
 		return EX_NOINPUT;
 	}
-	if ((uint64_t)sb.st_size > SIZE_MAX - 1 ||
-	    (buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		cli_warnx(cli, "%s: too large to read into memory", path);
+	if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
+		cli_warn(cli, "calloc");
 		close(fd);
 		return EX_OSERR;
 	}
-	while (off < (size_t)sb.st_size) {
-		n = read(fd, buf + off, (size_t)sb.st_size - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			cli_warn(cli, "%s: read", path);
-			free(buf);
-			close(fd);
-			return EX_IOERR;
-		}
-		if (n == 0)
-			break;	/* shrank while we read: judge what we have */
-		off += (size_t)n;
-	}
-	close(fd);
-	*out = buf;
-	*outlen = off;
-	return EX_OK;
-}
-
-static int
-cmd_import_exec(struct cli *cli, int argc, char **argv)
-{
-	struct import_ctx *ctx;
-	struct bundle_info info;
-	const char *path;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int ch, rc, i;
-
-	if ((ch = getopt(argc, argv, "")) != -1)
-		return cli_usage(&cmd_import_entry);
-	if (optind + 1 != argc) {
-		cli_warnx(cli, "one bundle FILE is required");
-		return cli_usage(&cmd_import_entry);
-	}
-	path = argv[optind];
-	if ((rc = read_file(cli, path, &buf, &len)) != EX_OK)
-		return rc;
-	if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
-		free(buf);
-		cli_warn(cli, "calloc");
-		return EX_OSERR;
-	}
 	ctx->cli = cli;
-	ctx->base = buf;
-	rc = bundle_parse(buf, len, import_one, ctx, &info);
+	rc = bundle_read(fd_read, &fd, import_one, ctx, &info);
 	if (rc == 0)
 		import_flush(ctx);
 	if (ctx->rc != EX_OK) {
 		/* The store could not be written: batches committed so far are counted. */
 		rc = ctx->rc;
 		goto out;
+	}
+	if (rc == -1) {
+		/* A stick pulled out mid-read: what was read before is judged, the rest is not. */
+		cli_warn(cli, "%s: cannot read at offset %zu; the %u entries before it are "
+		    "judged one by one", path, info.error_off, info.entries);
+		if (import_flush(ctx) != 0) {
+			rc = ctx->rc;
+			goto out;
+		}
 	}
 	if (info.error == BUNDLE_E_MAGIC || info.error == BUNDLE_E_VERSION) {
 		cli_warnx(cli, "%s: %s; nothing imported", path, bundle_strerror(info.error));
@@ -202,6 +211,10 @@ cmd_import_exec(struct cli *cli, int argc, char **argv)
 			printf("rejected %s: %llu\n", i < FC_R_MAX ? fc_reason_name(i) : "unknown",
 			    (unsigned long long)ctx->by_reason[i]);
 	}
+	if (rc == -1) {
+		rc = EX_IOERR;
+		goto out;
+	}
 	rc = ctx->n_rej > 0 ? EX_DATAERR : EX_OK;
 	if (info.error != BUNDLE_OK) {
 		if (info.error == BUNDLE_E_COUNT)
@@ -215,7 +228,8 @@ cmd_import_exec(struct cli *cli, int argc, char **argv)
 		rc = EX_DATAERR;
 	}
 out:
+	close(fd);
+	free(ctx->arena);
 	free(ctx);
-	free(buf);
 	return rc;
 }

@@ -8,6 +8,8 @@
 #ifndef FH_FENGHUO_H
 #define FH_FENGHUO_H
 
+#include <sys/types.h>
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -261,14 +263,24 @@ struct bundle_info {
 	uint32_t	 entries;	/* entries handed to the callback */
 	uint32_t	 trailer_count;	/* count the trailer claims (if it was read) */
 };
+/* A source of bundle bytes: up to n into buf; the count, 0 at the end, -1 on error (errno). */
+typedef ssize_t	(*bundle_src_fn)(void *src, void *buf, size_t n);
 /*
- * Walk a bundle held in memory, calling fn for each entry whose length field fits the
- * limits and the file; stop at the first framing problem (a length that cannot be
- * trusted ends the walk). fn returns 0 to go on. Returns 0 after the walk (the problem, if
- * any, is in info->error), or fn's non-zero value.
+ * Called for each entry: its bytes (valid during the call only) and the file offset of its
+ * length field. 0 to go on.
  */
-int		 bundle_parse(const uint8_t *buf, size_t len,
-		    int (*fn)(void *ctx, const uint8_t *env, size_t len), void *ctx,
+typedef int	(*bundle_entry_fn)(void *ctx, const uint8_t *env, size_t len, size_t off);
+/*
+ * Walk a bundle read from rd(src), calling fn for each entry whose length field fits the
+ * limits and the file; stop at the first framing problem (a length that cannot be trusted
+ * ends the walk). Reads one entry at a time, so memory does not grow with the file.
+ * Returns 0 after the walk (the problem, if any, is in info->error), fn's non-zero value,
+ * or -1 when the source fails or memory runs out (errno set; info->error_off says where).
+ */
+int		 bundle_read(bundle_src_fn rd, void *src, bundle_entry_fn fn, void *ctx,
+		    struct bundle_info *info);
+/* The same over a bundle held in memory. */
+int		 bundle_parse(const uint8_t *buf, size_t len, bundle_entry_fn fn, void *ctx,
 		    struct bundle_info *info);
 const char	*bundle_strerror(int error);
 

@@ -176,6 +176,47 @@ expect_out "rejected: 1"
 ! grep -q "checksum" "$TMP/err" || fail "a well-formed bundle reported as damaged"
 [ "$(count "$TMP/s7")" -eq 1 ] || fail "1 message expected"
 
+# ---- a bundle far larger than what import may hold in memory ----
+# A village's whole archive on a stick can run to hundreds of megabytes; import reads one
+# entry at a time and commits in batches, so its memory does not grow with the file. One
+# near-maximal report (16 KB of text) repeated 6000 times: ~100 MB, one new, the rest
+# duplicates. Peak RSS must stay far below the file's size.
+fh "$TMP/big-src" keygen
+expect_rc $EX_OK
+fh "$TMP/big-src" report --region 330110101001 --category flood --title big \
+    --text "$(python3 -c 'print("洪" * 5400)')"
+expect_rc $EX_OK
+fh "$TMP/big-src" export -o "$TMP/one.fhb"
+expect_rc $EX_OK
+python3 - "$TMP/one.fhb" "$TMP/big.fhb" <<'PY'
+import hashlib, struct, sys
+d = open(sys.argv[1], "rb").read()
+(n,) = struct.unpack(">I", d[12:16])
+e = struct.pack(">I", n) + d[16:16 + n]
+h = hashlib.blake2b(digest_size=32)
+with open(sys.argv[2], "wb") as f:
+    for part in (b"FHBUNDLE" + struct.pack(">I", 1), e * 6000, struct.pack(">II", 0, 6000)):
+        f.write(part)
+        h.update(part)
+    f.write(h.digest())
+PY
+size=$(stat -c %s "$TMP/big.fhb")
+[ "$size" -gt 90000000 ] || fail "the large bundle is only $size bytes"
+# A small ASan quarantine, so that freed memory is not counted as held (no-op otherwise).
+ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=4" python3 - "$FENGHUO" "$TMP/big-dst" \
+    "$TMP/big.fhb" "$size" <<'PY' || fail "import of a large bundle"
+import resource, subprocess, sys
+fh, state, path, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+r = subprocess.run([fh, "--state", state, "import", path], capture_output=True, timeout=300)
+out = r.stdout.decode()
+assert r.returncode == 0, (r.returncode, out, r.stderr.decode()[-2000:])
+assert "new: 1\n" in out and "duplicate: 5999\n" in out, out
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+print(f"import of {size} bytes: peak RSS {peak} bytes")
+assert peak < size // 3, f"import held {peak} bytes for a {size}-byte bundle"
+PY
+rm -f "$TMP/big.fhb"
+
 # ---- not a bundle, missing file: nothing written ----
 printf 'hello, this is not a bundle\n' >"$TMP/junk"
 fh "$S2" import "$TMP/junk"

@@ -2,11 +2,13 @@
  * fuzz_bundle.c: the bundle importer (`fenghuo import`, docs/BUNDLE.md).
  *
  * The input is a bundle file. It goes through the CLI's own reader, bundle_parse()
- * (tools/bundle.c, compiled into this target), and every entry the reader hands out is
- * stored as cmd_import.c does it: store_put_batch() in batches, into the process's
- * persistent store. The target checks the reader's promises: each entry lies inside the
- * buffer and within the envelope limit, the count it reports is the number of entries it
- * handed out, the error offset lies inside the file, and the error has a description.
+ * (tools/bundle.c, compiled into this target; the streaming bundle_read() over memory), and
+ * every entry the reader hands out is copied and stored as cmd_import.c does it:
+ * store_put_batch() in batches, into the process's persistent store. The target checks the
+ * reader's promises: each entry is within the envelope limit and is exactly the bytes that
+ * follow its length field at the offset it reports, the count it reports is the number of
+ * entries it handed out, the error offset lies inside the file, and the error has a
+ * description.
  */
 #include <string.h>
 
@@ -18,6 +20,7 @@
 struct import {
 	const uint8_t		*buf;
 	size_t			 len;
+	uint8_t			 copy[IMPORT_BATCH][WIRE_ENVELOPE_MAX];
 	struct store_put	 batch[IMPORT_BATCH];
 	size_t			 n;
 	uint32_t		 entries;
@@ -42,17 +45,19 @@ flush(struct import *imp)
 }
 
 static int
-entry(void *arg, const uint8_t *env, size_t len)
+entry(void *arg, const uint8_t *env, size_t len, size_t off)
 {
 	struct import *imp = arg;
 	struct store_put *p;
 
 	FUZZ_CHECK(len > 0 && len <= WIRE_ENVELOPE_MAX);
-	FUZZ_CHECK(env >= imp->buf && len <= imp->len && (size_t)(env - imp->buf) <= imp->len - len);
+	FUZZ_CHECK(off <= imp->len && imp->len - off >= 4 && imp->len - off - 4 >= len);
+	FUZZ_CHECK(memcmp(env, imp->buf + off + 4, len) == 0);
 	imp->entries++;
-	p = &imp->batch[imp->n++];
+	memcpy(imp->copy[imp->n], env, len);
+	p = &imp->batch[imp->n];
 	memset(p, 0, sizeof(*p));
-	p->env = env;
+	p->env = imp->copy[imp->n++];
 	p->len = len;
 	if (imp->n == IMPORT_BATCH)
 		flush(imp);
@@ -69,7 +74,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > FUZZ_MAX_INPUT)
 		return 0;
 	(void)fuzz_store();
-	memset(&imp, 0, sizeof(imp));
+	imp.n = 0;	/* not a memset: copy[] is 4 MiB */
+	imp.entries = 0;
+	imp.added = 0;
 	imp.buf = data;
 	imp.len = size;
 	rc = bundle_parse(data, size, entry, &imp, &info);
