@@ -950,6 +950,10 @@ cli_publish_as(struct cli *cli, const struct fc_key *key, Fenghuo__Body *body,
 			    fc_reason_text(res.reason));
 		return EX_DATAERR;
 	}
+	if (res.status == STORE_NEW && cli->unchained)
+		cli_warnx(cli, "note: stored, but this node knows no certificate chain to a county "
+		    "root for the author (or a key up its chain) yet: nodes that know it accept "
+		    "the message, the others hold it until the certificate reaches them");
 	/* fenghuod's trust policy: kept in memory, stored when the certificate arrives. */
 	if (res.status == STORE_HELD)
 		cli_warnx(cli, "note: held by fenghuod, not stored or sent yet: it has not seen "

@@ -26,9 +26,10 @@ const struct cmd_entry cmd_cert_entry = {
 	"Grant the key PUBKEY the given roles within region PREFIX, valid from now for N\n"
 	"days: sign a CERT message with the --key key (an admin's) and submit it; print its\n"
 	"id. The certificate spreads to every node like any message. The signing key must\n"
-	"itself hold admin over a region containing PREFIX (docs/TRUST.md); if this node\n"
-	"knows that it does not, or does not know it yet, a warning is printed, and the\n"
-	"certificate is stored anyway (the admin's own certificate may still be on its way).\n"
+	"itself hold admin over a region containing PREFIX (docs/TRUST.md): if this node\n"
+	"knows that it does not, the certificate is refused; if it does not know the\n"
+	"key's chain yet, it is stored with a note (the admin's own certificate may still\n"
+	"be on its way; nodes hold it until it arrives).\n"
 	"\n"
 	"  --subject PUBKEY       the key to certify, 64 hex digits ('fenghuo keygen'\n"
 	"                         prints it on the machine that holds the key)\n"
@@ -82,30 +83,20 @@ parse_roles(struct cli *cli, const char *arg, Fenghuo__Role *roles, size_t *n)
 	return rc;
 }
 
-/* Warn when this node's trust state says the certificate will not count (yet). */
+/*
+ * Say when nothing here can check the grant. (Whether the key may make it is judged when it
+ * is submitted, by fenghuod or by the direct write: the same policy, one message.)
+ */
 static void
-advise(struct cli *cli, const struct fc_key *key, const char *scope, uint64_t now)
+advise(struct cli *cli)
 {
-	struct fc_policy_verdict v;
 	struct cli_trust ct;
 
 	if (cli_trust_load(cli, &ct) != EX_OK)
 		return;
-	if (ct.nanchors == 0) {
+	if (ct.nanchors == 0)
 		cli_warnx(cli, "note: no trust anchors in %s/%s; cannot check that your key "
 		    "may issue this certificate", cli->state, CLI_ANCHORS_FILE);
-	} else {
-		fc_trust_holds(ct.trust, fc_key_public(key), FENGHUO__ROLE__ADMIN, scope, now,
-		    &v);
-		if (v.verdict == FC_POLICY_HOLD)
-			cli_warnx(cli, "note: this node knows no certificate chain for your key "
-			    "yet; nodes will hold this certificate until your own arrives");
-		else if (v.verdict == FC_POLICY_REJECT)
-			cli_warnx(cli, "warning: your key is not an admin for %s here (%s: %s); "
-			    "nodes will not accept this certificate",
-			    scope[0] != '\0' ? scope : "everywhere",
-			    fc_policy_reason_name(v.reason), fc_policy_reason_text(v.reason));
-	}
 	cli_trust_clear(&ct);
 }
 
@@ -215,7 +206,7 @@ cmd_cert_exec(struct cli *cli, int argc, char **argv)
 	body.kind = FENGHUO__KIND__CERT;
 	body.region = region;	/* so that `list --region` finds it */
 	body.cert = &cert;
-	advise(cli, key, region, now);
+	advise(cli);
 	if ((rc = cli_publish_as(cli, key, &body, now, id)) != EX_OK)
 		return rc;
 	printf("%s\n", fc_hex(id, FC_IDBYTES, hex));

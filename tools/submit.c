@@ -43,7 +43,13 @@ cli_submit_batch(struct cli *cli, struct store_put *items, size_t n)
 	}
 	if ((rc = cli_store(cli, 1, &st)) != EX_OK)
 		return rc;
-	if ((rc = store_put_batch(st, items, n, cli_now_ms())) != 0) {
+	cli->unchained = 0;
+	cli_trust_attach(cli, st);
+	rc = store_put_batch(st, items, n, cli_now_ms());
+	store_set_policy(st, NULL, NULL);
+	if (rc != 0) {
+		/* The hook may have recorded CERTs that were not stored after all. */
+		cli_trust_forget(cli);
 		cli_warnx(cli, "cannot write to the store in %s: %s", cli->state,
 		    store_strerror(rc));
 		return rc == EACCES || rc == EPERM ? EX_NOPERM : EX_IOERR;

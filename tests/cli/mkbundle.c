@@ -11,6 +11,10 @@
  *   fh_mkbundle late FILE      one report written 45 minutes ago (arrives late)
  *   fh_mkbundle many N FILE    N reports in the last hours, three to each millisecond
  *                              (so that listing chunks end inside runs of equal times)
+ *   fh_mkbundle receipt KEY ID REGION STAGE FILE
+ *                              a receipt (stage 1..5) by the key in file KEY for message
+ *                              ID (64 hex digits) that names REGION, whatever the message's
+ *                              own region is (the CLI's `receipt` always copies it)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +119,63 @@ make_many(struct fc_key *key, uint32_t n, const char *path, uint64_t now)
 	return 0;
 }
 
+/* The receipt mode: argv = receipt KEY ID REGION STAGE FILE. */
+static int
+make_receipt(char **argv, uint64_t now)
+{
+	Fenghuo__Body body = FENGHUO__BODY__INIT;
+	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
+	ProtobufCBinaryData ref;
+	struct bundle_writer *bw;
+	struct fc_key *key;
+	uint8_t refid[FC_IDBYTES], buf[512], id[FC_IDBYTES], *env;
+	size_t len, envlen;
+	char hex[FC_IDHEX];
+
+	if (fc_key_load(argv[1], &key) != 0 || fc_unhex(argv[2], refid, sizeof(refid)) != 0) {
+		fprintf(stderr, "fh_mkbundle: bad key file or id\n");
+		return 64;
+	}
+	ref.data = refid;
+	ref.len = sizeof(refid);
+	r.has_stage = 1;
+	r.stage = (Fenghuo__Stage)atoi(argv[4]);
+	body.has_version = 1;
+	body.version = WIRE_BODY_VERSION;
+	body.has_kind = 1;
+	body.kind = FENGHUO__KIND__RECEIPT;
+	body.has_author = 1;
+	body.author.data = (uint8_t *)(uintptr_t)fc_key_public(key);
+	body.author.len = FC_PUBLICKEYBYTES;
+	body.has_created_ms = 1;
+	body.created_ms = now;
+	body.region = argv[3];
+	body.n_refs = 1;
+	body.refs = &ref;
+	body.receipt = &r;
+	len = fenghuo__body__pack(&body, buf);
+	if ((bw = bundle_create(argv[5])) == NULL) {
+		perror(argv[5]);
+		fc_key_free(&key);
+		return 73;
+	}
+	if (fc_envelope_seal(key, buf, len, &env, &envlen) != 0 ||
+	    bundle_add(bw, env, envlen) == -1) {
+		bundle_abort(&bw);
+		fc_key_free(&key);
+		return 70;
+	}
+	free(env);
+	fc_key_free(&key);
+	fc_msg_id(buf, len, id);
+	printf("%s\n", fc_hex(id, FC_IDBYTES, hex));
+	if (bundle_finish(bw, NULL) == -1) {
+		perror(argv[5]);
+		return 74;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -130,15 +191,21 @@ main(int argc, char **argv)
 
 	if (!(argc == 3 && (strcmp(argv[1], "collide") == 0 || strcmp(argv[1], "skew") == 0 ||
 	    strcmp(argv[1], "late") == 0)) &&
-	    !(argc == 4 && strcmp(argv[1], "many") == 0)) {
-		fprintf(stderr, "usage: fh_mkbundle collide|skew|late FILE | many N FILE\n");
+	    !(argc == 4 && strcmp(argv[1], "many") == 0) &&
+	    !(argc == 7 && strcmp(argv[1], "receipt") == 0)) {
+		fprintf(stderr, "usage: fh_mkbundle collide|skew|late FILE | many N FILE | "
+		    "receipt KEY ID REGION STAGE FILE\n");
 		return 64;
 	}
-	if (fc_init() != 0 || fc_key_generate(&key) != 0)
-		return 70;
-	memcpy(pubkey, fc_key_public(key), sizeof(pubkey));
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (uint64_t)ts.tv_sec * 1000;
+	if (fc_init() != 0)
+		return 70;
+	if (strcmp(argv[1], "receipt") == 0)
+		return make_receipt(argv + 1, now);
+	if (fc_key_generate(&key) != 0)
+		return 70;
+	memcpy(pubkey, fc_key_public(key), sizeof(pubkey));
 	if (strcmp(argv[1], "skew") == 0) {
 		k = make_single(key, argv[2], now + 24ULL * 3600 * 1000);
 		fc_key_free(&key);
