@@ -23,13 +23,13 @@ const struct cmd_entry cmd_cert_entry = {
 	"cert",
 	"cert --subject PUBKEY --roles R1,R2 --region PREFIX --days N [--name T] "
 	"[--transport-key HEX]",
-	"Grant the key PUBKEY the given roles within region PREFIX, valid from now for N\n"
-	"days: sign a CERT message with the --key key (an admin's) and submit it; print its\n"
-	"id. The certificate spreads to every node like any message. The signing key must\n"
-	"itself hold admin over a region containing PREFIX (docs/TRUST.md): if this node\n"
-	"knows that it does not, the certificate is refused; if it does not know the\n"
-	"key's chain yet, it is stored with a note (the admin's own certificate may still\n"
-	"be on its way; nodes hold it until it arrives).\n"
+	"Grant the key PUBKEY the given roles within region PREFIX, valid from an hour ago\n"
+	"(clocks differ) to N days from now: sign a CERT message with the --key key (an\n"
+	"admin's) and submit it; print its id. The certificate spreads to every node like\n"
+	"any message. The signing key must itself hold admin over a region containing\n"
+	"PREFIX (docs/TRUST.md): if this node knows that it does not, the certificate is\n"
+	"refused; if it does not know the key's chain yet, it is stored with a note (the\n"
+	"admin's own certificate may still be on its way; nodes hold it until it arrives).\n"
 	"\n"
 	"  --subject PUBKEY       the key to certify, 64 hex digits ('fenghuo keygen'\n"
 	"                         prints it on the machine that holds the key)\n"
@@ -194,7 +194,7 @@ cmd_cert_exec(struct cli *cli, int argc, char **argv)
 	cert.roles = roles;
 	cert.scope = region;
 	cert.has_not_before_ms = 1;
-	cert.not_before_ms = now;
+	cert.not_before_ms = now - CLI_CERT_SLACK_MS;
 	cert.has_not_after_ms = 1;
 	cert.not_after_ms = now + ndays * DAY_MS;
 	if (tkey != NULL) {

@@ -96,9 +96,15 @@ import_flush(struct import_ctx *ctx)
 				strcpy(hex, "?");
 			else
 				fc_hex(p->id, FC_IDBYTES, hex);
-			cli_warnx(ctx->cli, "entry %u at offset %zu (id %s): rejected: %s: %s",
-			    ctx->first + (uint32_t)i + 1, ctx->off[i], hex,
-			    fc_reason_name(p->reason), fc_reason_text(p->reason));
+			if (p->reason == FC_R_POLICY && p->policy_reason != 0)
+				cli_warnx(ctx->cli, "entry %u at offset %zu (id %s): rejected by "
+				    "the trust policy: %s: %s", ctx->first + (uint32_t)i + 1,
+				    ctx->off[i], hex, fc_policy_reason_name(p->policy_reason),
+				    fc_policy_reason_text(p->policy_reason));
+			else
+				cli_warnx(ctx->cli, "entry %u at offset %zu (id %s): rejected: "
+				    "%s: %s", ctx->first + (uint32_t)i + 1, ctx->off[i], hex,
+				    fc_reason_name(p->reason), fc_reason_text(p->reason));
 			break;
 		}
 	}

@@ -261,7 +261,7 @@ cmd_init_county_exec(struct cli *cli, int argc, char **argv)
 	cert.roles = certroles;
 	cert.scope = region;
 	cert.has_not_before_ms = 1;
-	cert.not_before_ms = now;
+	cert.not_before_ms = now - CLI_CERT_SLACK_MS;
 	cert.has_not_after_ms = 1;
 	cert.not_after_ms = now + ndays * DAY_MS;
 	cert.name = name;

@@ -291,6 +291,13 @@ const char	*bundle_strerror(int error);
  * every CERT and REVOKE message in the store, fed to crypto/'s fc_trust (docs/TRUST.md).
  */
 #define CLI_ANCHORS_FILE	"anchors"
+/*
+ * A new grant starts this long before it is made (not_before_ms): the laptop that uses it
+ * may run behind the office's clock, and its first report must not be refused as written
+ * before its certificate. Rule 4 of TRUST.md judges the grant at its created time, so the
+ * slack lends the subject no authority its issuer lacked.
+ */
+#define CLI_CERT_SLACK_MS	(60ULL * 60 * 1000)
 #define CLI_SHORT_KEY_BYTES	8	/* keys are shown as 16 hex digits in tables */
 struct fc_trust;
 struct fc_grant;

@@ -11,6 +11,9 @@
  *   fh_mkbundle late FILE      one report written 45 minutes ago (arrives late)
  *   fh_mkbundle many N FILE    N reports in the last hours, three to each millisecond
  *                              (so that listing chunks end inside runs of equal times)
+ *   fh_mkbundle report KEY REGION AGE FILE
+ *                              a report by the key in file KEY written AGE seconds ago
+ *                              by its own clock (a laptop that runs behind)
  *   fh_mkbundle receipt KEY ID REGION STAGE FILE
  *                              a receipt (stage 1..5) by the key in file KEY for message
  *                              ID (64 hex digits) that names REGION, whatever the message's
@@ -119,61 +122,88 @@ make_many(struct fc_key *key, uint32_t n, const char *path, uint64_t now)
 	return 0;
 }
 
-/* The receipt mode: argv = receipt KEY ID REGION STAGE FILE. */
+/* Sign body (author set here) with the key in file keypath into a one-entry bundle at path. */
+static int
+seal_one(const char *keypath, Fenghuo__Body *body, uint64_t created_ms, const char *path)
+{
+	struct bundle_writer *bw;
+	struct fc_key *key;
+	uint8_t buf[512], id[FC_IDBYTES], *env;
+	size_t len, envlen;
+	char hex[FC_IDHEX];
+	int rc = 0;
+
+	if (fc_key_load(keypath, &key) != 0) {
+		fprintf(stderr, "fh_mkbundle: cannot load %s\n", keypath);
+		return 66;
+	}
+	body->has_version = 1;
+	body->version = WIRE_BODY_VERSION;
+	body->has_author = 1;
+	body->author.data = (uint8_t *)(uintptr_t)fc_key_public(key);
+	body->author.len = FC_PUBLICKEYBYTES;
+	body->has_created_ms = 1;
+	body->created_ms = created_ms;
+	len = fenghuo__body__pack(body, buf);
+	if ((bw = bundle_create(path)) == NULL) {
+		perror(path);
+		rc = 73;
+	} else if (fc_envelope_seal(key, buf, len, &env, &envlen) != 0 ||
+	    bundle_add(bw, env, envlen) == -1) {
+		bundle_abort(&bw);
+		rc = 70;
+	} else {
+		free(env);
+		fc_msg_id(buf, len, id);
+		printf("%s\n", fc_hex(id, FC_IDBYTES, hex));
+		if (bundle_finish(bw, NULL) == -1) {
+			perror(path);
+			rc = 74;
+		}
+	}
+	fc_key_free(&key);
+	return rc;
+}
+
+/* argv = receipt KEY ID REGION STAGE FILE. */
 static int
 make_receipt(char **argv, uint64_t now)
 {
 	Fenghuo__Body body = FENGHUO__BODY__INIT;
 	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
 	ProtobufCBinaryData ref;
-	struct bundle_writer *bw;
-	struct fc_key *key;
-	uint8_t refid[FC_IDBYTES], buf[512], id[FC_IDBYTES], *env;
-	size_t len, envlen;
-	char hex[FC_IDHEX];
+	uint8_t refid[FC_IDBYTES];
 
-	if (fc_key_load(argv[1], &key) != 0 || fc_unhex(argv[2], refid, sizeof(refid)) != 0) {
-		fprintf(stderr, "fh_mkbundle: bad key file or id\n");
+	if (fc_unhex(argv[2], refid, sizeof(refid)) != 0) {
+		fprintf(stderr, "fh_mkbundle: bad id %s\n", argv[2]);
 		return 64;
 	}
 	ref.data = refid;
 	ref.len = sizeof(refid);
 	r.has_stage = 1;
 	r.stage = (Fenghuo__Stage)atoi(argv[4]);
-	body.has_version = 1;
-	body.version = WIRE_BODY_VERSION;
 	body.has_kind = 1;
 	body.kind = FENGHUO__KIND__RECEIPT;
-	body.has_author = 1;
-	body.author.data = (uint8_t *)(uintptr_t)fc_key_public(key);
-	body.author.len = FC_PUBLICKEYBYTES;
-	body.has_created_ms = 1;
-	body.created_ms = now;
 	body.region = argv[3];
 	body.n_refs = 1;
 	body.refs = &ref;
 	body.receipt = &r;
-	len = fenghuo__body__pack(&body, buf);
-	if ((bw = bundle_create(argv[5])) == NULL) {
-		perror(argv[5]);
-		fc_key_free(&key);
-		return 73;
-	}
-	if (fc_envelope_seal(key, buf, len, &env, &envlen) != 0 ||
-	    bundle_add(bw, env, envlen) == -1) {
-		bundle_abort(&bw);
-		fc_key_free(&key);
-		return 70;
-	}
-	free(env);
-	fc_key_free(&key);
-	fc_msg_id(buf, len, id);
-	printf("%s\n", fc_hex(id, FC_IDBYTES, hex));
-	if (bundle_finish(bw, NULL) == -1) {
-		perror(argv[5]);
-		return 74;
-	}
-	return 0;
+	return seal_one(argv[1], &body, now, argv[5]);
+}
+
+/* argv = report KEY REGION AGE FILE. */
+static int
+make_report(char **argv, uint64_t now)
+{
+	Fenghuo__Body body = FENGHUO__BODY__INIT;
+	char category[] = "test", title[] = "written by a clock that runs behind";
+
+	body.has_kind = 1;
+	body.kind = FENGHUO__KIND__REPORT;
+	body.region = argv[2];
+	body.category = category;
+	body.title = title;
+	return seal_one(argv[1], &body, now - strtoull(argv[3], NULL, 10) * 1000, argv[4]);
 }
 
 int
@@ -192,17 +222,20 @@ main(int argc, char **argv)
 	if (!(argc == 3 && (strcmp(argv[1], "collide") == 0 || strcmp(argv[1], "skew") == 0 ||
 	    strcmp(argv[1], "late") == 0)) &&
 	    !(argc == 4 && strcmp(argv[1], "many") == 0) &&
-	    !(argc == 7 && strcmp(argv[1], "receipt") == 0)) {
+	    !(argc == 7 && strcmp(argv[1], "receipt") == 0) &&
+	    !(argc == 6 && strcmp(argv[1], "report") == 0)) {
 		fprintf(stderr, "usage: fh_mkbundle collide|skew|late FILE | many N FILE | "
-		    "receipt KEY ID REGION STAGE FILE\n");
+		    "receipt KEY ID REGION STAGE FILE | report KEY REGION AGE FILE\n");
 		return 64;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (uint64_t)ts.tv_sec * 1000;
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	if (fc_init() != 0)
 		return 70;
 	if (strcmp(argv[1], "receipt") == 0)
 		return make_receipt(argv + 1, now);
+	if (strcmp(argv[1], "report") == 0)
+		return make_report(argv + 1, now);
 	if (fc_key_generate(&key) != 0)
 		return 70;
 	memcpy(pubkey, fc_key_public(key), sizeof(pubkey));

@@ -105,7 +105,7 @@ chmod 600 "$K/admin3.key"
 fh "$TMP/other" init-county --region 330111 --root-key "$K/root3.key" --admin-key "$K/admin3.key" --days 30
 expect_rc $EX_OK
 expect_out "admin key file:    $K/admin3.key (existing)"
-expect_key "$TMP/other" "$A3" 'o["status"] == "valid" and o["certs"][0]["not_after_ms"] - o["certs"][0]["not_before_ms"] == 30 * 86400000'
+expect_key "$TMP/other" "$A3" 'o["status"] == "valid" and o["certs"][0]["not_after_ms"] - o["certs"][0]["not_before_ms"] == 30 * 86400000 + 3600000'
 
 # ---- the admin certifies a village officer and a township office ----
 fh "$S" keygen -o "$K/village.key"
@@ -126,6 +126,18 @@ expect_key "$S" "$OFFICE" 'o["status"] == "valid" and o["roles"] == ["issuer", "
 n=$("$FENGHUO" --state "$S" keys --json | wc -l)
 [ "$n" -eq 4 ] || fail "keys lists $n keys, expected root, admin, village, office"
 json_lines <("$FENGHUO" --state "$S" keys --json)
+# A newly certified laptop whose clock runs 20 minutes behind the office's: its first report,
+# "written" before its certificate was made, is accepted (grants start an hour back,
+# CLI_CERT_SLACK_MS).
+fh "$S" keygen -o "$K/behind.key"
+fh "$S" --key "$K/admin.key" cert --subject "$(cat "$TMP/out")" --roles reporter \
+	--region 330110101002 --days 30
+expect_rc $EX_OK
+"$MKBUNDLE" report "$K/behind.key" 330110101002 1200 "$TMP/behind.fhb" >/dev/null ||
+	fail "fh_mkbundle report"
+fh "$S" import "$TMP/behind.fhb"
+expect_rc $EX_OK
+expect_out "new: 1"
 
 # ---- show: the author's chain ----
 fh "$S" --key "$K/office.key" warn --area 330110101 --level red --event flood --title "撤离"
