@@ -180,8 +180,9 @@ trust_json(struct node *n, json_t *o)
 			json_object_set_new(pr, fc_policy_reason_name(i),
 			    json_integer((json_int_t)n->policy_rejected[i]));
 	json_object_set_new(o, "policy_rejected", pr);
-	json_object_set_new(o, "trust", json_pack("{s:I, s:I, s:I, s:b}",
+	json_object_set_new(o, "trust", json_pack("{s:I, s:I, s:I, s:I, s:b}",
 	    "anchors", (json_int_t)n->nanchors,
+	    "stored_unchained", (json_int_t)n->stored_unchained,
 	    "certs", (json_int_t)(n->trust != NULL ? fc_trust_grant_count(n->trust) : 0),
 	    "revocations",
 	    (json_int_t)(n->trust != NULL ? fc_trust_revocation_count(n->trust) : 0),
@@ -268,8 +269,9 @@ ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen, const struct
 		json_object_set_new(o, "id", json_string(""));
 	json_object_set_new(o, "reason", json_string(fc_reason_name(sp->reason)));
 	json_object_set_new(o, "reason_text", json_string(fc_reason_text(sp->reason)));
+	/* A new message may carry one too: no-chain, stored all the same (trust.c). */
 	if (sp->status == STORE_HELD || (sp->status == STORE_REJECTED &&
-	    sp->reason == FC_R_POLICY)) {
+	    sp->reason == FC_R_POLICY) || (sp->status == STORE_NEW && sp->policy_reason != 0)) {
 		json_object_set_new(o, "policy_reason",
 		    json_string(fc_policy_reason_name(sp->policy_reason)));
 		json_object_set_new(o, "policy_reason_text",

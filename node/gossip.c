@@ -180,6 +180,7 @@ gossip_commit(struct node *n)
 		sp[i].len = n->pend[i].len;
 		sp[i].from = n->pend[i].has_from ? n->pend[i].from : NULL;
 		sp[i].hops = n->pend[i].hops;
+		sp[i].user = &n->pend[i];	/* trust.c: a local submission? */
 	}
 	rc = store_put_batch(n->store, sp, n->npend, now_wall());
 	n->commits++;

@@ -790,6 +790,7 @@ struct node {
 	int		 releasing;	/* trust_release() is running */
 	size_t		 nanchors;	/* anchors in use */
 	uint64_t	 held_msgs;	/* messages held (each time) */
+	uint64_t	 stored_unchained;	/* local submissions of unknown chain, stored */
 	uint64_t	 released;	/* held messages taken back for another check */
 	uint64_t	 policy_rejected[FC_POLICY_R_MAX];
 

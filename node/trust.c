@@ -134,6 +134,7 @@ trust_policy(void *arg, const struct store_put *it, const struct fc_msg *msg, ui
     int *reason)
 {
 	struct node *n = arg;
+	const struct pending *pd;
 	struct fc_policy_verdict v;
 	char hex[2 * FC_PUBLICKEYBYTES + 1];
 	int rc;
@@ -158,6 +159,17 @@ trust_policy(void *arg, const struct store_put *it, const struct fc_msg *msg, ui
 			certified_add(n, msg->body->cert->subject.data);
 		return STORE_POLICY_ACCEPT;
 	case FC_POLICY_HOLD:
+		/*
+		 * Written here, by a local user: this store is its only copy, and a report
+		 * written offline must not be lost because its author's certificate has not
+		 * reached this node (a restart empties the held set). Stored and sent on; every
+		 * node judges it on arrival, as it does any message.
+		 */
+		pd = it->user;
+		if (pd != NULL && pd->submit) {
+			n->stored_unchained++;
+			return STORE_POLICY_ACCEPT;
+		}
 		rc = fc_held_add(n->held, it->env, it->len, it->id, v.missing,
 		    held_since(n, it->id, now_ms));
 		if (rc != 0)

@@ -575,6 +575,7 @@ put_batch_txn(struct store *st, MDB_txn *txn, struct store_put *items, size_t n,
 
 			switch (st->policy(st->policy_arg, it, &msg, now_ms, &pr)) {
 			case STORE_POLICY_ACCEPT:
+				it->policy_reason = pr;
 				break;
 			case STORE_POLICY_HOLD:
 				it->status = STORE_HELD;

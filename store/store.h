@@ -89,13 +89,17 @@ struct store_put {
 	size_t		 len;
 	const uint8_t	*from;		/* 32-byte key of the peer it came from; NULL = local */
 	uint32_t	 hops;		/* hops travelled before reaching this node */
+	void		*user;		/* the caller's, for its policy hook; untouched */
 	/* out */
 	int		 status;	/* enum store_status */
 	int		 reason;	/* enum fc_reason when STORE_REJECTED */
 	uint8_t		 id[FC_IDBYTES];/* set unless reason is FC_R_DECODE/FC_R_TOO_BIG */
 	uint32_t	 flags;		/* FC_MSG_* of a new message */
 	int		 kind;		/* Body.kind of a new message */
-	/* out, with a policy hook (store_set_policy): its reason when it rejected or held */
+	/*
+	 * out, with a policy hook (store_set_policy): the reason it gave, when it rejected or
+	 * held, and when it accepted with a reason (e.g. no-chain: stored all the same)
+	 */
 	int		 policy_reason;
 };
 

@@ -950,7 +950,8 @@ cli_publish_as(struct cli *cli, const struct fc_key *key, Fenghuo__Body *body,
 			    fc_reason_text(res.reason));
 		return EX_DATAERR;
 	}
-	if (res.status == STORE_NEW && cli->unchained)
+	/* A direct write or fenghuod stored it although the author's chain is unknown there. */
+	if (res.status == STORE_NEW && res.policy_reason == FC_POLICY_R_NO_CHAIN)
 		cli_warnx(cli, "note: stored, but this node knows no certificate chain to a county "
 		    "root for the author (or a key up its chain) yet: nodes that know it accept "
 		    "the message, the others hold it until the certificate reaches them");

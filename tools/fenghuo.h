@@ -27,7 +27,6 @@ struct cli {
 	int		 store_rw;	/* cli->store was opened for writing */
 	struct cli_trust *trust;	/* cli_trust_mark()'s trust state, loaded on first use */
 	int		 trust_failed;	/* ... or it could not be loaded (said once) */
-	int		 unchained;	/* a direct write stored a message of unknown chain */
 	char		*state_buf;	/* owned storage behind state/keypath */
 	char		*keypath_buf;
 };
@@ -374,8 +373,8 @@ int		 cli_change_counts(struct cli *cli, const struct Fenghuo__Body *change,
  * trust anchors. A rejected message is refused (STORE_REJECTED, FC_R_POLICY); one whose
  * author's chain is not known here is stored all the same, unlike in the daemon, which
  * holds it in memory: a report written offline must not be lost because its author's
- * certificate has not reached this laptop yet (cli->unchained says so; nodes that know the
- * chain accept it, the others hold it). Accepted CERTs and REVOKEs join the trust state for
+ * certificate has not reached this laptop yet (its policy_reason is then no-chain, as from
+ * fenghuod; nodes that know the chain accept it, the others hold it). Accepted CERTs and REVOKEs join the trust state for
  * the rest of the batch. Detach with store_set_policy(st, NULL, NULL).
  */
 void		 cli_trust_attach(struct cli *cli, struct store *st);

@@ -43,7 +43,6 @@ cli_submit_batch(struct cli *cli, struct store_put *items, size_t n)
 	}
 	if ((rc = cli_store(cli, 1, &st)) != EX_OK)
 		return rc;
-	cli->unchained = 0;
 	cli_trust_attach(cli, st);
 	rc = store_put_batch(st, items, n, cli_now_ms());
 	store_set_policy(st, NULL, NULL);

@@ -746,9 +746,7 @@ direct_policy(void *arg, const struct store_put *item, const struct fc_msg *msg,
 		}
 		return STORE_POLICY_ACCEPT;
 	case FC_POLICY_HOLD:
-		cli->unchained = 1;
-		*reason = FC_POLICY_R_OK;
-		return STORE_POLICY_ACCEPT;
+		return STORE_POLICY_ACCEPT;	/* *reason says no-chain */
 	default:
 		return STORE_POLICY_REJECT;
 	}
