@@ -51,12 +51,7 @@ link p1 n
 link n p2
 
 # The county: root and admin keys; the admin certifies every node with its transport key.
-K=$FH_TMP/keys
-mkdir -m 0700 "$K"
-fh p1 init-county --region 330110 --root-key "$K/root.key" --admin-key "$K/admin.key" \
-	>"$FH_TMP/county.out"
-ROOT=$(awk '$1 == "root" && $2 == "key:" { print $3 }' "$FH_TMP/county.out")
-[ ${#ROOT} -eq 64 ] || fail "init-county printed no root key"
+init_county p1
 certify() {	# SUBJECT TRANSPORT NAME ROLES: prints the certificate's id
 	fh p1 --key "$K/admin.key" cert --subject "$1" --transport-key "$2" --name "$3" \
 		--roles "$4" --region 330110 --days 30

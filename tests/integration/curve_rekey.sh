@@ -9,12 +9,7 @@ FH_DEADLINE=60
 make_node a 330110109201
 make_node b 330110109
 FH_PEERS[a]=" b"	# a dials b; b (open trust) admits any key
-K=$FH_TMP/keys
-mkdir -m 0700 "$K"
-fh a init-county --region 330110 --root-key "$K/root.key" --admin-key "$K/admin.key" \
-	>"$FH_TMP/county.out"
-ROOT=$(awk '$1 == "root" && $2 == "key:" { print $3 }' "$FH_TMP/county.out")
-[ ${#ROOT} -eq 64 ] || fail "init-county printed no root key"
+init_county a
 FH_TRUST[a]="anchors = $ROOT"
 real=${FH_TKEY[b]}
 FH_TKEY[b]=$(printf '%064d' 7)	# what a's config will say

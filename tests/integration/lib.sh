@@ -286,6 +286,18 @@ for p in json.load(sys.stdin)["peers"]:
         print(s[sys.argv[2]] if sys.argv[2] in s else p[sys.argv[2]])' "$2" "$3"
 }
 
+# init_county NAME: the county 330110's root key and first admin key, in $K ($FH_TMP/keys),
+# by `fenghuo init-county` in NAME's store (its anchors file gets the root); sets ROOT to
+# the root public key.
+init_county() {
+	K=$FH_TMP/keys
+	mkdir -p -m 0700 "$K"
+	fh "$1" init-county --region 330110 --root-key "$K/root.key" --admin-key "$K/admin.key" \
+		>"$FH_TMP/county.out"
+	ROOT=$(awk '$1 == "root" && $2 == "key:" { print $3 }' "$FH_TMP/county.out")
+	[ ${#ROOT} -eq 64 ] || fail "init-county printed no root key"
+}
+
 # report NAME TITLE: a report written at NAME with NAME's key; prints the id.
 report() {
 	local name=$1 title=$2

@@ -14,12 +14,7 @@ make_node c 330110
 make_node v 330110109201
 link c v
 
-K=$FH_TMP/keys
-mkdir -m 0700 "$K"
-fh c init-county --region 330110 --root-key "$K/root.key" --admin-key "$K/admin.key" \
-	>"$FH_TMP/county.out"
-ROOT=$(awk '$1 == "root" && $2 == "key:" { print $3 }' "$FH_TMP/county.out")
-[ ${#ROOT} -eq 64 ] || fail "init-county printed no root key"
+init_county c
 for x in c v; do
 	FH_TRUST[$x]="anchors = $ROOT"
 	fh c --key "$K/admin.key" cert --subject "${FH_KEY[$x]}" --transport-key "${FH_TKEY[$x]}" \

@@ -27,12 +27,7 @@ link c t2
 link t1 v1
 link t1 v2
 if [ -n "${FH_REROUTE_TRUST:-}" ]; then
-	K=$FH_TMP/keys
-	mkdir -m 0700 "$K"
-	fh c init-county --region 330110 --root-key "$K/root.key" --admin-key "$K/admin.key" \
-		>"$FH_TMP/county.out"
-	ROOT=$(awk '$1 == "root" && $2 == "key:" { print $3 }' "$FH_TMP/county.out")
-	[ ${#ROOT} -eq 64 ] || fail "init-county printed no root key"
+	init_county c
 	for n in "${FH_NODES[@]}"; do
 		fh c --key "$K/admin.key" cert --subject "${FH_KEY[$n]}" \
 			--transport-key "${FH_TKEY[$n]}" --name "$n" --roles node,reporter \
