@@ -213,7 +213,7 @@ assert r.returncode == 0, (r.returncode, out, r.stderr.decode()[-2000:])
 assert "new: 1\n" in out and "duplicate: 5999\n" in out, out
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 print(f"import of {size} bytes: peak RSS {peak} bytes")
-assert peak < size // 3, f"import held {peak} bytes for a {size}-byte bundle"
+assert peak < size // 2, f"import held {peak} bytes for a {size}-byte bundle"
 PY
 rm -f "$TMP/big.fhb"
 
