@@ -65,20 +65,6 @@ stored_body(const uint8_t *env, size_t len)
 	return wire_body_unpack(body, bodylen);
 }
 
-/* 1 if this node confirms the stored envelope env (a warning for its region). */
-static int
-wanted_here(struct node *n, const uint8_t *env, size_t len, uint64_t now_ms)
-{
-	Fenghuo__Body *b;
-	int want;
-
-	if ((b = stored_body(env, len)) == NULL)
-		return 0;
-	want = deliver_wanted(b, n->conf->region, fc_key_public(n->key), now_ms);
-	fenghuo__body__free_unpacked(b, NULL);
-	return want;
-}
-
 /* Add id to the warnings to confirm after this pass's commit. */
 static void
 deliver_queue(struct node *n, const uint8_t id[FC_IDBYTES])
@@ -100,13 +86,6 @@ deliver_queue(struct node *n, const uint8_t id[FC_IDBYTES])
 		n->deliver_cap = cap;
 	}
 	memcpy(n->deliver[n->ndeliver++], id, FC_IDBYTES);
-}
-
-void
-deliver_note(struct node *n, const uint8_t *env, size_t len, const uint8_t id[FC_IDBYTES])
-{
-	if (n->conf->confirm_warnings && wanted_here(n, env, len, now_wall()))
-		deliver_queue(n, id);
 }
 
 /* Sign one DELIVERED receipt for warning id and gather it for the next commit. */
@@ -193,32 +172,52 @@ confirmed_or_cancelled(void *arg, const struct store_view *v)
 	return stop;
 }
 
+/*
+ * Queue the stored warning id (envelope env) for a receipt if it concerns this node, is in
+ * force at now, and neither a receipt of this node's nor a cancel by someone who may cancel
+ * it refers to it (gossip does not preserve order: the cancel may have come first). 0, or a
+ * store error.
+ */
+static int
+consider(struct node *n, const uint8_t *id, const uint8_t *env, size_t len, uint64_t now)
+{
+	struct deliver_refs dr = { fc_key_public(n->key), n->trust, NULL };
+	Fenghuo__Body *b;
+	int rc;
+
+	if ((b = stored_body(env, len)) == NULL)
+		return 0;
+	if (!deliver_wanted(b, n->conf->region, dr.self, now)) {
+		fenghuo__body__free_unpacked(b, NULL);
+		return 0;
+	}
+	dr.target = b;
+	rc = store_iter_refs(n->store, id, confirmed_or_cancelled, &dr);
+	fenghuo__body__free_unpacked(b, NULL);
+	if (rc == 1)
+		return 0;	/* confirmed already, or cancelled */
+	if (rc == 0)
+		deliver_queue(n, id);
+	return rc;
+}
+
+void
+deliver_note(struct node *n, const uint8_t *env, size_t len, const uint8_t id[FC_IDBYTES])
+{
+	int rc;
+
+	if (n->conf->confirm_warnings && (rc = consider(n, id, env, len, now_wall())) != 0)
+		log_warnx("cannot read the refs of a new warning: %s", store_strerror(rc));
+}
+
 /* store_iter_time callback over stored warnings: note those still to confirm. */
 static int
 scan_warning(void *arg, const struct store_view *v)
 {
 	struct deliver_scan *sc = arg;
-	struct node *n = sc->n;
-	struct deliver_refs dr = { fc_key_public(n->key), n->trust, NULL };
-	Fenghuo__Body *b;
-	int rc;
 
-	if ((b = stored_body(v->env, v->len)) == NULL)
-		return 0;
-	if (!deliver_wanted(b, n->conf->region, dr.self, sc->now)) {
-		fenghuo__body__free_unpacked(b, NULL);
-		return 0;
-	}
-	dr.target = b;
-	rc = store_iter_refs(n->store, v->id, confirmed_or_cancelled, &dr);
-	fenghuo__body__free_unpacked(b, NULL);
-	if (rc == 1)
-		return 0;	/* confirmed already, or cancelled */
-	if (rc != 0) {
-		sc->err = rc;
+	if ((sc->err = consider(sc->n, v->id, v->env, v->len, sc->now)) != 0)
 		return 1;
-	}
-	deliver_queue(n, v->id);
 	return 0;
 }
 

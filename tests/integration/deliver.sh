@@ -4,7 +4,8 @@
 # gossip back, and at the county `fenghuo show` and `fenghuo duty` list who confirmed it. A
 # node outside the warning's areas, one configured with confirm_warnings = no, and a
 # cancel do not produce receipts, nor does a cancel by an office without authority over the
-# warning stop them; a node started later confirms what it had not.
+# warning stop them; a node started later confirms what it had not; a node that got the
+# cancel before the warning does not confirm it.
 #
 #   county(330110) - t1(330110109) - v1(330110109201)
 #         |                       \- v3(330110109202, confirm_warnings = no)
@@ -105,4 +106,29 @@ start_node t1
 	fail "t1 confirmed again after a restart: $(status_field t1 delivery_receipts)"
 confirmed county "$wid" "${FH_KEY[t1]}" "${FH_KEY[v1]}" ||
 	fail "the cancelled warning got new confirmations: $(delivered_by county "$wid")"
+# Gossip does not preserve order: a node that gets a cancel before the warning it cancels
+# does not confirm that warning. v4, on no link, imports the county's warnings from a bundle
+# whose entries were put in another order: the cancel of the first warning before it.
+make_node v4 330110109203
+start_node v4
+fh county export --kind warning -o "$FH_TMP/w.fhb" >/dev/null
+"$FH_PY" - "$FH_TMP/w.fhb" "$FH_TMP/w-rev.fhb" <<'PY'
+import hashlib, struct, sys
+d = open(sys.argv[1], "rb").read()
+off, entries = 12, []
+while True:
+    (n,) = struct.unpack(">I", d[off:off + 4])
+    if n == 0:
+        break
+    entries.append(d[off:off + 4 + n])
+    off += 4 + n
+out = d[:12] + b"".join(reversed(entries)) + struct.pack(">II", 0, len(entries))
+open(sys.argv[2], "wb").write(out + hashlib.blake2b(out, digest_size=32).digest())
+PY
+fh v4 import "$FH_TMP/w-rev.fhb" >/dev/null
+has_msg v4 "$cid" && has_msg v4 "$wid" || fail "v4 did not import the warnings"
+wait_for 20 "v4 confirms the two warnings in force" eval \
+	'[ "$(status_field v4 delivery_receipts)" -eq 2 ]'
+confirmed v4 "$wid" || fail "v4 confirmed a warning whose cancel it had first"
+confirmed v4 "$wid2" "${FH_KEY[v4]}" || fail "v4 did not confirm the county-wide warning"
 log "ok: the county sees which nodes each warning reached"
