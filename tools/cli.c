@@ -515,8 +515,7 @@ cli_msg_json(const struct fc_msg *msg, const struct store_seen *seen, uint64_t n
 	a = json_array();
 	if (msg->flags & FC_MSG_CLOCK_SKEW)
 		json_array_append_new(a, json_string("clock-skew"));
-	if (msg->flags & CLI_MSG_REVOKED_AUTHOR)
-		json_array_append_new(a, json_string("revoked-author"));
+	cli_marks_json(msg, a);
 	json_object_set_new(o, "flags", a);
 	a = json_array();
 	for (i = 0; i < b->n_refs; i++) {
@@ -671,7 +670,7 @@ cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen, 
 {
 	const Fenghuo__Body *b = msg->body;
 	const char *kind = wire_kind_name(b->kind);
-	char sid[13], rid[13], when[32];
+	char sid[13], rid[13], when[32], marks[64];
 	uint64_t t;
 
 	t = seen != NULL ? seen->time_ms : fc_msg_time(msg, now_ms);
@@ -695,8 +694,7 @@ cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen, 
 		fprintf(fp, " [%s]", wire_stage_name(stage));
 	if (msg->flags & FC_MSG_CLOCK_SKEW)
 		fputs(" [clock-skew]", fp);
-	if (msg->flags & CLI_MSG_REVOKED_AUTHOR)
-		fputs(" [revoked-author]", fp);
+	fputs(cli_marks(msg, marks, sizeof(marks)), fp);
 	if (is_expired(msg, seen, now_ms))
 		fputs(" [expired]", fp);
 	fputc('\n', fp);
@@ -856,6 +854,12 @@ cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 	if (msg->flags & CLI_MSG_REVOKED_AUTHOR)
 		print_field(fp, "flags", "revoked-author (sent before its author's key was "
 		    "revoked; treat with care)");
+	if (msg->flags & CLI_MSG_NO_CHAIN)
+		print_field(fp, "flags", "no-chain (no certificate chain to a county root is "
+		    "known here for its author yet)");
+	if (msg->flags & CLI_MSG_NOT_AUTHORISED)
+		print_field(fp, "flags", "not-authorised (the trust policy here rejects it; "
+		    "see trust below)");
 	if (seen != NULL) {
 		print_time_field(fp, "first seen", seen->first_seen_ms);
 		if (seen->has_from)

@@ -203,7 +203,7 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 	uint64_t transit = !skew && it->seen.first_seen_ms > it->seen.created_ms ?
 	    it->seen.first_seen_ms - it->seen.created_ms : 0;
 	char tr[64] = "";
-	char sid[13], when[32], a1[32], a2[32];
+	char sid[13], when[32], a1[32], a2[32], mk[64];
 	json_t *o;
 
 	if (r->stage == FENGHUO__STAGE__CLOSED)
@@ -238,12 +238,15 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 	    b->region != NULL && b->region[0] != '\0' ? b->region : "-",
 	    b->title != NULL ? b->title : "",
 	    (msg->flags & FC_MSG_CLOCK_SKEW) ? " [clock-skew]" : "",
-	    (msg->flags & CLI_MSG_REVOKED_AUTHOR) ? " [revoked-author]" : "", tr) < 0)
+	    cli_marks(msg, mk, sizeof(mk)), tr) < 0)
 		ctx->ioerr = 1;
 	return ctx->ioerr ? -1 : 0;
 }
 
-/* One warning in force; 0 when it is not (expired, cancelled, superseded, a cancel). */
+/*
+ * One warning in force; 0 when it is not (expired, cancelled, superseded, a cancel, rejected
+ * by the trust policy here).
+ */
 static int
 duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
     const struct duty_refs *r)
@@ -251,12 +254,13 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 	const Fenghuo__Body *b = msg->body;
 	const Fenghuo__Warning *w = b->warning;
 	uint64_t exp;
-	char sid[13], when[32], hex[2 * FC_PUBLICKEYBYTES + 1];
+	char sid[13], when[32], hex[2 * FC_PUBLICKEYBYTES + 1], mk[64];
 	json_t *o, *a;
 	size_t i;
 
+	/* A warning the policy here rejects is in force nowhere (no-chain ones are marked). */
 	if (w == NULL || w->msg_type == FENGHUO__MSG_TYPE__CANCEL || r->cancelled ||
-	    r->superseded)
+	    r->superseded || (msg->flags & CLI_MSG_NOT_AUTHORISED))
 		return 0;
 	exp = fc_msg_expiry(msg, it->seen.first_seen_ms);
 	if (exp != 0 && exp <= ctx->now)
@@ -280,8 +284,8 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 		ctx->ioerr = 1;
 	for (i = 0; i < w->n_area; i++)
 		printf("%s%s", i > 0 ? "," : "", w->area[i] != NULL ? w->area[i] : "");
-	if (printf("  %s  confirmed by %zu node%s\n", b->title != NULL ? b->title : "",
-	    r->nconfirmed, r->nconfirmed == 1 ? "" : "s") < 0)
+	if (printf("  %s  confirmed by %zu node%s%s\n", b->title != NULL ? b->title : "",
+	    r->nconfirmed, r->nconfirmed == 1 ? "" : "s", cli_marks(msg, mk, sizeof(mk))) < 0)
 		ctx->ioerr = 1;
 	return ctx->ioerr ? -1 : 0;
 }

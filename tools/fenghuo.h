@@ -339,15 +339,27 @@ void		 cli_trust_clear(struct cli_trust *ct);
 void		 cli_trust_show(struct cli *cli, const struct fc_msg *msg, uint64_t now_ms,
 		    struct json_t *obj);
 /*
- * A CLI-only fc_msg flag, beside FC_MSG_*: the author's key was revoked after it sent this
- * message (accepted then, "stay, marked" now). Set by cli_trust_mark(); list, show, watch and
- * duty show it as [revoked-author] / "revoked-author".
+ * CLI-only fc_msg flags, beside FC_MSG_*: what this node's trust state says of a stored
+ * message now. Set by cli_trust_mark(); list, show, watch and duty show them as [name] /
+ * "name" in the JSON flags (cli_marks).
+ *   REVOKED_AUTHOR  its author's key was revoked after it sent it (accepted then, "stay,
+ *                   marked" now)
+ *   NO_CHAIN        no certificate chain is known here for its author yet (a submission
+ *                   stored before the author's certificate arrived)
+ *   NOT_AUTHORISED  the policy here rejects it (e.g. a revocation dated back before it, or
+ *                   anchors added after it was stored); never a warning in force for duty
  */
 #define CLI_MSG_REVOKED_AUTHOR	0x80000000u
+#define CLI_MSG_NO_CHAIN	0x40000000u
+#define CLI_MSG_NOT_AUTHORISED	0x20000000u
+/* The names of the CLI_MSG_* flags set on msg, each as " [name]", into buf ("" if none). */
+const char	*cli_marks(const struct fc_msg *msg, char *buf, size_t size);
+/* Append the names of the CLI_MSG_* flags set on msg to the JSON array a. */
+void		 cli_marks_json(const struct fc_msg *msg, struct json_t *a);
 /*
- * Set CLI_MSG_REVOKED_AUTHOR on msg when the trust state (anchors + stored CERT/REVOKE,
- * loaded once per run and kept in cli) says its author was revoked after sending it. Without
- * anchors nothing is marked. cli_trust_forget() drops the kept state (a new CERT/REVOKE).
+ * Set the CLI_MSG_* flags on msg from the trust state (anchors + stored CERT/REVOKE, loaded
+ * once per run and kept in cli). Without anchors nothing is marked. cli_trust_forget() drops
+ * the kept state (a new CERT/REVOKE).
  */
 void		 cli_trust_mark(struct cli *cli, struct fc_msg *msg, uint64_t now_ms);
 void		 cli_trust_forget(struct cli *cli);

@@ -781,6 +781,47 @@ cli_trust_mark(struct cli *cli, struct fc_msg *msg, uint64_t now_ms)
 	fc_policy_check(cli->trust->trust, msg, now_ms, &v);
 	if (v.verdict == FC_POLICY_ACCEPT && (v.flags & FC_POLICY_F_REVOKED_LATER))
 		msg->flags |= CLI_MSG_REVOKED_AUTHOR;
+	else if (v.verdict == FC_POLICY_HOLD)
+		msg->flags |= CLI_MSG_NO_CHAIN;
+	else if (v.verdict == FC_POLICY_REJECT)
+		msg->flags |= CLI_MSG_NOT_AUTHORISED;
+}
+
+static const struct {
+	uint32_t	 flag;
+	const char	*name;
+} marks[] = {
+	{ CLI_MSG_REVOKED_AUTHOR, "revoked-author" },
+	{ CLI_MSG_NO_CHAIN, "no-chain" },
+	{ CLI_MSG_NOT_AUTHORISED, "not-authorised" },
+};
+
+const char *
+cli_marks(const struct fc_msg *msg, char *buf, size_t size)
+{
+	size_t i, off = 0;
+	int k;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		if (!(msg->flags & marks[i].flag))
+			continue;
+		k = snprintf(buf + off, size - off, " [%s]", marks[i].name);
+		if (k < 0 || (size_t)k >= size - off)
+			break;
+		off += (size_t)k;
+	}
+	return buf;
+}
+
+void
+cli_marks_json(const struct fc_msg *msg, json_t *a)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (msg->flags & marks[i].flag)
+			json_array_append_new(a, json_string(marks[i].name));
 }
 
 void

@@ -164,6 +164,10 @@ fh "$S" --key "$K/stranger.key" report --region 330110101001 --category fire --t
 expect_rc $EX_OK
 expect_err "note: stored, but this node knows no certificate chain"
 X=$(cat "$TMP/out")
+fh "$S" list --kind report
+grep "${X:0:12}" "$TMP/out" | grep -q "\[no-chain\]" || fail "list does not mark $X no-chain"
+fh "$S" show "$X"
+expect_out "no-chain (no certificate chain to a county root is known here"
 fh "$S" show "$X"
 expect_rc $EX_OK
 expect_out "unknown author: held until its certificate arrives"
@@ -313,6 +317,10 @@ expect_err "rejected by the trust policy: revoked"
 expect_key "$S" "$OFFICE" 'o["status"] == "valid"'
 
 # ---- rotation: new key, new cert, old key revoked from the switch ----
+# A warning the old key sent after the switch time (stored before the revocation came).
+fh "$S" --key "$K/office.key" warn --area 330110101 --level blue --event fog --title "late"
+expect_rc $EX_OK
+W3=$(cat "$TMP/out")
 fh "$S" keygen -o "$K/office2.key"
 OFFICE2=$(cat "$TMP/out")
 fh "$S" --key "$K/admin.key" cert --subject "$OFFICE2" --roles issuer,verifier \
@@ -325,6 +333,16 @@ expect_key "$S" "$OFFICE2" 'o["status"] == "valid"'
 # The old key's warning, sent before the switch, still counts.
 [ "$(show_trust "$S" "$W" 't["verdict"] == "accept" and t["revoked_later"]')" = True ] ||
 	fail "the old key's earlier warning: $(show_trust "$S" "$W" t)"
+# The one sent after the switch is marked not-authorised and is in force nowhere.
+fh "$S" list --kind warning
+grep "${W3:0:12}" "$TMP/out" | grep -q "\[not-authorised\]" || fail "list does not mark $W3"
+grep "${W:0:12}" "$TMP/out" | grep -q "\[revoked-author\]" || fail "list does not mark $W"
+fh "$S" duty --json
+python3 - "$TMP/out" "$W3" "$W" <<'PY' || fail "duty: a warning the policy rejects is in force"
+import json, sys
+ids = [o["id"] for o in map(json.loads, open(sys.argv[1], "rb")) if o["duty"] == "warning"]
+assert sys.argv[2] not in ids and sys.argv[3] in ids, ids
+PY
 
 # ---- a township admin: a chain of three, and revocations limited to its scope ----
 fh "$S" keygen -o "$K/township.key"
