@@ -91,9 +91,10 @@ stream_json(const struct peer *p)
 {
 	const struct stream *st = peer_stream(p);
 	const struct stream_stats *ss = stream_stats(st);
+	const struct slink_stats *as = slink_stats(peer_slink(p));
 
 	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I}",
+	    "s:I, s:I, s:{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "type", stream_kind_name(stream_kind(st)),
 	    "mtu", (json_int_t)stream_mtu(st),
 	    "bitrate", (json_int_t)stream_bitrate(st),
@@ -108,7 +109,16 @@ stream_json(const struct peer *p)
 	    "frag_dropped", (json_int_t)ss->frag_dropped,
 	    "msg_expired", (json_int_t)ss->msg_expired,
 	    "foreign", (json_int_t)ss->foreign,
-	    "too_long", (json_int_t)ss->too_long);
+	    "too_long", (json_int_t)ss->too_long,
+	    "session",
+	    "keyed", slink_keyed(peer_slink(p)),
+	    "sessions", (json_int_t)as->sessions,
+	    "hello_bad", (json_int_t)as->hello_bad,
+	    "hello_ignored", (json_int_t)as->hello_ignored,
+	    "bad_tag", (json_int_t)as->bad_tag,
+	    "replayed", (json_int_t)as->replayed,
+	    "unkeyed", (json_int_t)as->unkeyed,
+	    "malformed", (json_int_t)as->malformed);
 }
 
 static json_t *

@@ -56,6 +56,13 @@ node_add_peer(struct node *n, struct peer *p)
 int
 node_hello(struct node *n, unsigned caps, uint8_t **out, size_t *outlen)
 {
+	return node_hello_link(n, caps, NULL, 0, out, outlen);
+}
+
+int
+node_hello_link(struct node *n, unsigned caps, struct slink *sl, int connecting,
+    uint8_t **out, size_t *outlen)
+{
 	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
 	Fenghuo__Hello h = FENGHUO__HELLO__INIT;
 	const char *eps[PX_EP_MAX];
@@ -75,6 +82,8 @@ node_hello(struct node *n, unsigned caps, uint8_t **out, size_t *outlen)
 	h.capabilities = caps;
 	h.n_endpoints = k;
 	h.endpoints = (char **)(uintptr_t)eps;
+	if (sl != NULL)
+		slink_hello_out(sl, n->key, connecting, &h);
 	f.msg_case = FENGHUO__FRAME__MSG_HELLO;
 	f.hello = &h;
 	rc = frame_pack(&f, out, outlen);

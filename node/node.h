@@ -318,6 +318,55 @@ int		 stream_hostport_valid(const char *s, int local);
 /* 1 if baud is a rate termios knows. */
 int		 stream_baud_valid(unsigned baud);
 
+/* ---- slink.c: authenticated sessions on stream links (PROTOCOL.md §11) ------------------ */
+
+/* The first byte of every message on a stream link. */
+#define SLINK_KIND_HELLO	0x01	/* a HELLO Frame, signed inside (link_eph, link_sig) */
+#define SLINK_KIND_SEALED	0x02	/* counter(8) || Frame || tag(16) */
+#define SLINK_TAGBYTES		16
+#define SLINK_OVERHEAD		(1 + 8 + SLINK_TAGBYTES)
+/* A session that sealed a message this recently is not replaced by another HELLO. */
+#define SLINK_STICKY_MS		30000
+
+struct slink_stats {
+	uint64_t	 sessions;	/* sessions keyed */
+	uint64_t	 hello_bad;	/* HELLOs without a valid signature for this session */
+	uint64_t	 hello_ignored;	/* valid HELLOs for another session while one is alive */
+	uint64_t	 bad_tag;	/* sealed messages whose tag did not verify */
+	uint64_t	 replayed;	/* sealed messages seen before (or too old for the window) */
+	uint64_t	 unkeyed;	/* sealed messages before any session */
+	uint64_t	 malformed;	/* messages of no known kind, or too short */
+	uint64_t	 unsent;	/* frames not sent: no session yet */
+};
+struct slink;
+struct slink	*slink_new(void);
+void		 slink_free(struct slink **s);
+const struct slink_stats *slink_stats(const struct slink *s);
+int		 slink_keyed(const struct slink *s);
+/* Fill link_eph, link_peer_eph (answering side) and link_sig of a HELLO we send. */
+void		 slink_hello_out(struct slink *s, const struct fc_key *key, int connecting,
+		    Fenghuo__Hello *h);
+/*
+ * Check a HELLO from peer_key (the key configured for the link): 0 when it belongs to this
+ * session or starts a new one (keys derived), -1 when it is to be ignored (counted).
+ */
+int		 slink_hello_in(struct slink *s, int connecting,
+		    const uint8_t peer_key[FC_PUBLICKEYBYTES], const Fenghuo__Hello *h,
+		    uint64_t now_ms);
+/*
+ * The message for a Frame: a HELLO as it is, anything else sealed (EAGAIN with no session
+ * yet). *out malloc()ed.
+ */
+int		 slink_wrap(struct slink *s, int hello, const uint8_t *frame, size_t len,
+		    uint8_t **out, size_t *outlen);
+/*
+ * The Frame in a received message: SLINK_KIND_HELLO (not yet authenticated: the caller
+ * must check it is a HELLO and pass it to slink_hello_in) or SLINK_KIND_SEALED
+ * (authenticated, not replayed); -1 when it is dropped (counted).
+ */
+int		 slink_unwrap(struct slink *s, const uint8_t *msg, size_t len,
+		    const uint8_t **frame, size_t *flen, uint64_t now_ms);
+
 /* ---- peer.c: the priority send queue --------------------------------------------------- */
 
 /* DESIGN decision 10: lower value goes first. */
@@ -410,6 +459,7 @@ struct link {
 	 * DEALER does), else as its in link (it answers, as a ROUTER does).
 	 */
 	struct stream	*st;
+	struct slink	*sl;		/* its session keys (slink.c): owned, with st */
 	int		 st_eof;	/* its input ended (stdin closed): no more reading */
 };
 
@@ -466,6 +516,8 @@ void		 peer_free(struct node *n, struct peer **p);
 struct stream	*peer_stream(const struct peer *p);
 /* The link that carries p's stream (out for the speaking end, in for the answering one). */
 struct link	*peer_stream_link(struct peer *p);
+/* The session of p's stream link (slink.c), or NULL for a ZeroMQ peer. */
+const struct slink *peer_slink(const struct peer *p);
 /* A configured stream link: a peer with key cl->key and the link opened. NULL if failed. */
 struct peer	*peer_new_stream(struct node *n, const struct conf_link *cl);
 /* Read what the stream link of p has; its messages go through peer_recv. */
@@ -829,6 +881,9 @@ int		 node_stopping(const struct node *n);
 int		 node_add_peer(struct node *n, struct peer *p);
 /* The Hello frame this node sends, packed; *out malloc()ed. */
 int		 node_hello(struct node *n, unsigned caps, uint8_t **out, size_t *outlen);
+/* The same on a stream link: with the session fields of sl (slink_hello_out). */
+int		 node_hello_link(struct node *n, unsigned caps, struct slink *sl, int connecting,
+		    uint8_t **out, size_t *outlen);
 uint64_t	 node_queue_total(const struct node *n);
 /*
  * Sign a message of this node's own (ANNOUNCE, a delivery receipt): fills b's version,

@@ -268,6 +268,8 @@ peer_free(struct node *n, struct peer **pp)
 		zmq_close(p->out.sock);
 	stream_close(&p->out.st);	/* stream links */
 	stream_close(&p->in.st);
+	slink_free(&p->out.sl);
+	slink_free(&p->in.sl);
 	pq_clear(&p->q);
 	free(p);
 	*pp = NULL;
@@ -367,31 +369,45 @@ frame_pack(const Fenghuo__Frame *f, uint8_t **out, size_t *outlen)
 }
 
 /*
+ * A frame on a stream link: sealed (or, a HELLO, as it is) into its FIFO, and on the air as
+ * far as the pacing allows.
+ */
+static int
+stream_link_send(struct peer *p, struct link *l, const uint8_t *buf, size_t len, int hello)
+{
+	uint8_t *m;
+	size_t mlen;
+	int rc;
+
+	if ((rc = slink_wrap(l->sl, hello, buf, len, &m, &mlen)) != 0)
+		return rc == ENOMEM ? EAGAIN : 0;	/* no session yet: nothing to say */
+	rc = stream_send(l->st, m, mlen);
+	free(m);
+	if (rc == ENOMEM)
+		return EAGAIN;
+	if (rc != 0) {
+		/* Too large for the link (no sender of ours makes one): dropped. */
+		log_warnx("peer %s: a frame of %zu bytes is too large for its stream link: "
+		    "dropped", peer_label(p), len);
+		return 0;
+	}
+	(void)stream_write(l->st);
+	l->last_tx = now_mono();
+	p->bytes_out += len;
+	p->msgs_out++;
+	return 0;
+}
+
+/*
  * Send one frame on link l now. 0 on success, EAGAIN when ZeroMQ's queue is full,
  * another errno when the link is gone.
  */
 static int
 link_send(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, size_t len)
 {
-	int rc;
-
 	(void)n;
-	if (l->st != NULL) {
-		/* A stream link: into its FIFO, and on the air as far as the pacing allows. */
-		if ((rc = stream_send(l->st, buf, len)) == ENOMEM)
-			return EAGAIN;
-		if (rc != 0) {
-			/* Too large for the link (no sender of ours makes one): dropped. */
-			log_warnx("peer %s: a frame of %zu bytes is too large for its stream "
-			    "link: dropped", peer_label(p), len);
-			return 0;
-		}
-		(void)stream_write(l->st);
-		l->last_tx = now_mono();
-		p->bytes_out += len;
-		p->msgs_out++;
-		return 0;
-	}
+	if (l->st != NULL)
+		return stream_link_send(p, l, buf, len, 0);
 	if (l == &p->in) {
 		if (zmq_send(l->sock, l->rid, l->ridlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
 			return zmq_errno();
@@ -477,9 +493,17 @@ send_hello(struct node *n, struct peer *p, struct link *l)
 	size_t len;
 	int rc;
 
-	if (node_hello(n, p->lazy_in ? CAP_LAZY : CAP_EAGER, &buf, &len) != 0)
-		return -1;
-	rc = link_send(n, p, l, buf, len);
+	if (l->st != NULL) {
+		/* A stream link: signed for its session (slink.c). */
+		if (node_hello_link(n, p->lazy_in ? CAP_LAZY : CAP_EAGER, l->sl, l == &p->out,
+		    &buf, &len) != 0)
+			return -1;
+		rc = stream_link_send(p, l, buf, len, 1);
+	} else {
+		if (node_hello(n, p->lazy_in ? CAP_LAZY : CAP_EAGER, &buf, &len) != 0)
+			return -1;
+		rc = link_send(n, p, l, buf, len);
+	}
 	free(buf);
 	l->hello_pending = rc == EAGAIN;
 	if (rc == 0) {
@@ -684,6 +708,9 @@ hello_out(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 		refuse(n, p, &p->out, "it is this node itself");
 		return;
 	}
+	/* A stream link: only an answer signed for our current session counts (slink.c). */
+	if (p->out.sl != NULL && slink_hello_in(p->out.sl, 1, p->key, h, now_mono()) != 0)
+		return;
 	if (p->out.state != LINK_UP)
 		link_up(n, p, &p->out);
 	hello_caps(p, h);
@@ -764,6 +791,12 @@ hello_stream_in(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 		    fc_hex(h->node_key.data, FC_PUBLICKEYBYTES, hex));
 		bad = why;
 	}
+	/*
+	 * The right key but no valid signature for a session (a forgery, a replay while the
+	 * session lives): no answer, nothing changes (slink.c counts it).
+	 */
+	if (bad == NULL && slink_hello_in(p->in.sl, 0, p->key, h, now_mono()) != 0)
+		return;
 	if (p->in.state == LINK_NONE)
 		p->in.state = LINK_HELLO_SENT;
 	(void)send_hello(n, p, &p->in);
@@ -1164,6 +1197,12 @@ peer_stream_link(struct peer *p)
 	return p->out.st != NULL ? &p->out : &p->in;
 }
 
+const struct slink *
+peer_slink(const struct peer *p)
+{
+	return p->out.st != NULL ? p->out.sl : p->in.sl;
+}
+
 struct peer *
 peer_new_stream(struct node *n, const struct conf_link *cl)
 {
@@ -1190,7 +1229,7 @@ peer_new_stream(struct node *n, const struct conf_link *cl)
 		return NULL;
 	/* The lower key speaks first (the DEALER's part), the other answers (the ROUTER's). */
 	l = key_lower(n, p) ? &p->out : &p->in;
-	if ((l->st = stream_open(cl)) == NULL) {
+	if ((l->st = stream_open(cl)) == NULL || (l->sl = slink_new()) == NULL) {
 		peer_free(n, &p);
 		return NULL;
 	}
@@ -1212,12 +1251,39 @@ struct stream_deliver {
 	struct link	*l;
 };
 
+static int
+frame_is_hello(const uint8_t *buf, size_t len)
+{
+	Fenghuo__Frame *f;
+	int hello;
+
+	if ((f = wire_frame_unpack(buf, len)) == NULL)
+		return 0;
+	hello = f->msg_case == FENGHUO__FRAME__MSG_HELLO;
+	fenghuo__frame__free_unpacked(f, NULL);
+	return hello;
+}
+
+/*
+ * A message from the stream link: a HELLO goes to the session check as it is (it is signed
+ * inside), anything else only sealed under the session (slink.c); the rest is dropped.
+ */
 static void
 stream_deliver(void *arg, const uint8_t *msg, size_t len)
 {
 	struct stream_deliver *d = arg;
+	const uint8_t *frame;
+	size_t flen;
+	int kind;
 
-	peer_recv(d->n, d->p, d->l, msg, len);
+	kind = slink_unwrap(d->l->sl, msg, len, &frame, &flen, now_mono());
+	if (kind < 0)
+		return;
+	if (kind == SLINK_KIND_HELLO && !frame_is_hello(frame, flen)) {
+		peer_garbage(d->p, "an unsealed frame other than HELLO on a stream link");
+		return;
+	}
+	peer_recv(d->n, d->p, d->l, frame, flen);
 }
 
 void

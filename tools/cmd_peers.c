@@ -97,6 +97,21 @@ peer_group(const json_t *p)
  * The second line of a stream link (radio, serial, satellite): what the operator checks
  * when messages are slow to cross it. Nothing for a ZeroMQ peer.
  */
+/* A stream link's session (PROTOCOL.md §11): what was refused as unauthenticated. */
+static void
+print_session(const json_t *a)
+{
+	long long refused;
+
+	if (!json_is_object(a))
+		return;
+	refused = num(a, "hello_bad") + num(a, "bad_tag") + num(a, "replayed") +
+	    num(a, "unkeyed") + num(a, "malformed");
+	printf("      session %s (%lld keyed so far); %lld messages refused as "
+	    "unauthenticated or replayed\n", json_is_true(json_object_get(a, "keyed")) ?
+	    "authenticated" : "not established", num(a, "sessions"), refused);
+}
+
 static void
 print_stream(const json_t *s)
 {
@@ -117,6 +132,7 @@ print_stream(const json_t *s)
 	if (num(s, "too_long") > 0)
 		printf("      %lld frames longer than this end's mtu: is the other end's mtu "
 		    "larger?\n", num(s, "too_long"));
+	print_session(json_object_get(s, "session"));
 }
 
 static void

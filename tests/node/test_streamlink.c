@@ -1,7 +1,8 @@
 /*
  * test_streamlink.c: stream links between whole nodes in one process ([link] type = udp on
  * 127.0.0.1): the link comes up at both ends in the roles the key order gives; a node that
- * presents another key than the configured one is refused; what is shown for the link.
+ * presents another key than the configured one is refused; what is shown for the link;
+ * what a stranger on the line can send without the session keys is refused and counted.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "node.h"
 
@@ -246,6 +248,102 @@ test_foreign(void **state)
 	assert_int_equal(stream_stats(peer_stream(p0))->frames, 0);
 }
 
+/* Send msg (one link frame) to node 0's port from the socket fd. */
+static void
+send_msg(struct env *e, int fd, const uint8_t *msg, size_t len, uint16_t seq)
+{
+	struct sockaddr_in sa;
+	uint8_t fr[512];
+	size_t flen;
+
+	assert_true(len + STREAM_OVERHEAD <= 300);
+	flen = stream_frag(msg, len, 300, seq, 0, fr);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)e->port[0]);
+	assert_int_equal(sendto(fd, fr, flen, 0, (struct sockaddr *)&sa, sizeof(sa)),
+	    (ssize_t)flen);
+}
+
+/* Step node 0 until its stream peer's counter `field` (of the session stats) reaches want. */
+#define STEP_UNTIL(e, p, field, want) do {						\
+	uint64_t end_ = now_mono() + DEADLINE_MS;					\
+	while (slink_stats(peer_slink(p))->field < (want) && now_mono() < end_)		\
+		step(e);								\
+	assert_int_equal(slink_stats(peer_slink(p))->field, (want));			\
+} while (0)
+
+/*
+ * A stranger at node 1's address (the test, on node 1's UDP port) who knows node 1's public
+ * key but not its secret: a raw PING without the session's kind byte, a HELLO in node 1's
+ * name with a signature that is not node 1's, and a sealed-looking message before any
+ * session are each refused and counted; the link never comes up.
+ */
+static void
+test_stranger_on_the_line(void **state)
+{
+	struct env *e = *state;
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	Fenghuo__Hello h = FENGHUO__HELLO__INIT;
+	struct sockaddr_in sa;
+	struct peer *p0;
+	uint8_t eph[32], sig[64], msg[400], sealed[64];
+	size_t len;
+	int fd;
+
+	make_key(e, 0);
+	make_key(e, 1);
+	assert_non_null(e->n[0] = make_node(e, 0, e->port[0], e->port[1], 1));
+	p0 = radio(e->n[0]);
+	assert_true((fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)e->port[1]);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+	/* 1. A Frame as an older, unauthenticated peer would send it: no kind byte. */
+	send_msg(e, fd, (const uint8_t *)"\x32\x02\x08\x01", 4, 1);
+	STEP_UNTIL(e, p0, malformed, 1);
+
+	/* 2. HELLO claiming node 1's key, signed by someone else (random bytes). */
+	randombytes_buf(eph, sizeof(eph));
+	randombytes_buf(sig, sizeof(sig));
+	h.has_protocol_version = 1;
+	h.protocol_version = WIRE_PROTOCOL_VERSION;
+	h.has_node_key = 1;
+	assert_int_equal(fc_unhex(e->key[1], msg, FC_PUBLICKEYBYTES), 0);
+	h.node_key.data = msg;
+	h.node_key.len = FC_PUBLICKEYBYTES;
+	h.has_link_eph = 1;
+	h.link_eph.data = eph;
+	h.link_eph.len = sizeof(eph);
+	h.has_link_peer_eph = 1;	/* as an answer would carry it */
+	h.link_peer_eph.data = eph;
+	h.link_peer_eph.len = sizeof(eph);
+	h.has_link_sig = 1;
+	h.link_sig.data = sig;
+	h.link_sig.len = sizeof(sig);
+	f.msg_case = FENGHUO__FRAME__MSG_HELLO;
+	f.hello = &h;
+	msg[FC_PUBLICKEYBYTES] = SLINK_KIND_HELLO;
+	len = fenghuo__frame__pack(&f, msg + FC_PUBLICKEYBYTES + 1);
+	send_msg(e, fd, msg + FC_PUBLICKEYBYTES, len + 1, 2);
+	STEP_UNTIL(e, p0, hello_bad, 1);
+
+	/* 3. Something sealed-looking: there is no session to check it against. */
+	memset(sealed, 0xa5, sizeof(sealed));
+	sealed[0] = SLINK_KIND_SEALED;
+	send_msg(e, fd, sealed, sizeof(sealed), 3);
+	STEP_UNTIL(e, p0, unkeyed, 1);
+
+	assert_false(peer_is_up(p0));
+	assert_false(slink_keyed(peer_slink(p0)));
+	assert_int_equal(stream_stats(peer_stream(p0))->crc_errors, 0);	/* all well framed */
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -253,6 +351,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stranger_on_the_line, setup, teardown),
 	};
 
 	log_init(LOG_LEVEL_ERROR);
