@@ -218,36 +218,6 @@ test_wrong_key(void **state)
 	assert_int_equal(p0->refused_logged, 1);
 }
 
-/* A datagram from another address than remote is dropped and counted. */
-static void
-test_foreign(void **state)
-{
-	struct env *e = *state;
-	struct sockaddr_in sa;
-	struct peer *p0;
-	uint64_t end = now_mono() + DEADLINE_MS;
-	uint8_t fr[64];
-	size_t len;
-	int fd;
-
-	make_key(e, 0);
-	make_key(e, 1);
-	assert_non_null(e->n[0] = make_node(e, 0, e->port[0], e->port[1], 1));
-	p0 = radio(e->n[0]);
-	len = stream_frag((const uint8_t *)"\x32\x00", 2, 300, 1, 0, fr);	/* a PING */
-	assert_true((fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = htons((uint16_t)e->port[0]);
-	assert_int_equal(sendto(fd, fr, len, 0, (struct sockaddr *)&sa, sizeof(sa)), (ssize_t)len);
-	while (stream_stats(peer_stream(p0))->foreign == 0 && now_mono() < end)
-		step(e);
-	close(fd);
-	assert_int_equal(stream_stats(peer_stream(p0))->foreign, 1);
-	assert_int_equal(stream_stats(peer_stream(p0))->frames, 0);
-}
-
 /* Send msg (one link frame) to node 0's port from the socket fd. */
 static void
 send_msg(struct env *e, int fd, const uint8_t *msg, size_t len, uint16_t seq)
@@ -264,6 +234,47 @@ send_msg(struct env *e, int fd, const uint8_t *msg, size_t len, uint16_t seq)
 	sa.sin_port = htons((uint16_t)e->port[0]);
 	assert_int_equal(sendto(fd, fr, flen, 0, (struct sockaddr *)&sa, sizeof(sa)),
 	    (ssize_t)flen);
+}
+
+/*
+ * Node 0 alone, its link pointing at node 1's port, and a UDP socket of the test's in *fd:
+ * bound to node 1's port when at_remote (the test plays whoever sits there), else anywhere.
+ */
+static struct peer *
+lone_node(struct env *e, int *fd, int at_remote)
+{
+	struct sockaddr_in sa;
+
+	make_key(e, 0);
+	make_key(e, 1);
+	assert_non_null(e->n[0] = make_node(e, 0, e->port[0], e->port[1], 1));
+	assert_true((*fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
+	if (at_remote) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa.sin_port = htons((uint16_t)e->port[1]);
+		assert_int_equal(bind(*fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+	return radio(e->n[0]);
+}
+
+/* A datagram from another address than remote is dropped and counted. */
+static void
+test_foreign(void **state)
+{
+	struct env *e = *state;
+	struct peer *p0;
+	uint64_t end = now_mono() + DEADLINE_MS;
+	int fd;
+
+	p0 = lone_node(e, &fd, 0);
+	send_msg(e, fd, (const uint8_t *)"\x32\x00", 2, 1);	/* a PING */
+	while (stream_stats(peer_stream(p0))->foreign == 0 && now_mono() < end)
+		step(e);
+	close(fd);
+	assert_int_equal(stream_stats(peer_stream(p0))->foreign, 1);
+	assert_int_equal(stream_stats(peer_stream(p0))->frames, 0);
 }
 
 /* Step node 0 until its stream peer's counter `field` (of the session stats) reaches want. */
@@ -286,22 +297,12 @@ test_stranger_on_the_line(void **state)
 	struct env *e = *state;
 	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
 	Fenghuo__Hello h = FENGHUO__HELLO__INIT;
-	struct sockaddr_in sa;
 	struct peer *p0;
 	uint8_t eph[32], sig[64], msg[400], sealed[64];
 	size_t len;
 	int fd;
 
-	make_key(e, 0);
-	make_key(e, 1);
-	assert_non_null(e->n[0] = make_node(e, 0, e->port[0], e->port[1], 1));
-	p0 = radio(e->n[0]);
-	assert_true((fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = htons((uint16_t)e->port[1]);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	p0 = lone_node(e, &fd, 1);
 
 	/* 1. A Frame as an older, unauthenticated peer would send it: no kind byte. */
 	send_msg(e, fd, (const uint8_t *)"\x32\x02\x08\x01", 4, 1);
