@@ -343,6 +343,10 @@ struct slink	*slink_new(void);
 void		 slink_free(struct slink **s);
 const struct slink_stats *slink_stats(const struct slink *s);
 int		 slink_keyed(const struct slink *s);
+/* Keyed, and a sealed message of the session verified in the last SLINK_STICKY_MS. */
+int		 slink_alive(const struct slink *s, uint64_t now_ms);
+/* Count a HELLO that peer.c ignored because the session is alive (hello_ignored). */
+void		 slink_note_ignored(struct slink *s);
 /* Fill link_eph, link_peer_eph (answering side) and link_sig of a HELLO we send. */
 void		 slink_hello_out(struct slink *s, const struct fc_key *key, int connecting,
 		    Fenghuo__Hello *h);

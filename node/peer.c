@@ -688,24 +688,38 @@ peer_resend_caps(struct node *n, struct peer *p)
 	(void)send_hello(n, p, l);
 }
 
+/*
+ * 1 if a HELLO that would refuse stream link l is to be ignored instead: its session is
+ * alive, so the HELLO is a stranger's (the peer's own come signed for the session), and an
+ * unauthenticated frame must not take a working link down. Counted.
+ */
+static int
+hello_ignored(struct link *l)
+{
+	if (l->sl == NULL || !slink_alive(l->sl, now_mono()))
+		return 0;
+	slink_note_ignored(l->sl);
+	return 1;
+}
+
 /* HELLO on our DEALER: the answer to ours. */
 static void
 hello_out(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 {
 	char why[128], hex[2 * FC_PUBLICKEYBYTES + 1];
+	const char *bad = hello_check(h, why, sizeof(why));
 
-	if (hello_check(h, why, sizeof(why)) != NULL) {
-		refuse(n, p, &p->out, why);
-		return;
-	}
-	if (memcmp(h->node_key.data, p->key, FC_PUBLICKEYBYTES) != 0) {
+	if (bad == NULL && memcmp(h->node_key.data, p->key, FC_PUBLICKEYBYTES) != 0) {
 		snprintf(why, sizeof(why), "presents key %s, configured is another",
 		    fc_hex(h->node_key.data, FC_PUBLICKEYBYTES, hex));
-		refuse(n, p, &p->out, why);
-		return;
+		bad = why;
 	}
-	if (memcmp(h->node_key.data, fc_key_public(n->key), FC_PUBLICKEYBYTES) == 0) {
-		refuse(n, p, &p->out, "it is this node itself");
+	if (bad == NULL && memcmp(h->node_key.data, fc_key_public(n->key),
+	    FC_PUBLICKEYBYTES) == 0)
+		bad = "it is this node itself";
+	if (bad != NULL) {
+		if (!hello_ignored(&p->out))
+			refuse(n, p, &p->out, bad);
 		return;
 	}
 	/* A stream link: only an answer signed for our current session counts (slink.c). */
@@ -793,9 +807,11 @@ hello_stream_in(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 	}
 	/*
 	 * The right key but no valid signature for a session (a forgery, a replay while the
-	 * session lives): no answer, nothing changes (slink.c counts it).
+	 * session lives), or a wrong one while the session is alive: no answer, nothing
+	 * changes (counted).
 	 */
-	if (bad == NULL && slink_hello_in(p->in.sl, 0, p->key, h, now_mono()) != 0)
+	if (bad == NULL ? slink_hello_in(p->in.sl, 0, p->key, h, now_mono()) != 0 :
+	    hello_ignored(&p->in))
 		return;
 	if (p->in.state == LINK_NONE)
 		p->in.state = LINK_HELLO_SENT;
@@ -857,8 +873,10 @@ frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Fr
 	}
 }
 
-void
-peer_recv(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, size_t len)
+/* peer_recv; hello_only: an unsealed message of a stream link, where only HELLO may come. */
+static void
+recv_frame(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, size_t len,
+    int hello_only)
 {
 	Fenghuo__Frame *f;
 
@@ -868,6 +886,11 @@ peer_recv(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, si
 		return;	/* curve (B): over its frame rate, dropped before decoding */
 	if ((f = wire_frame_unpack(buf, len)) == NULL) {
 		peer_garbage(p, "an undecodable frame");
+		return;
+	}
+	if (hello_only && f->msg_case != FENGHUO__FRAME__MSG_HELLO) {
+		peer_garbage(p, "an unsealed frame other than HELLO on a stream link");
+		fenghuo__frame__free_unpacked(f, NULL);
 		return;
 	}
 	if (l->state == LINK_REFUSED) {
@@ -891,6 +914,12 @@ peer_recv(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, si
 		frame_dispatch(n, p, l, f);
 	}
 	fenghuo__frame__free_unpacked(f, NULL);
+}
+
+void
+peer_recv(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, size_t len)
+{
+	recv_frame(n, p, l, buf, len, 0);
 }
 
 void
@@ -1251,19 +1280,6 @@ struct stream_deliver {
 	struct link	*l;
 };
 
-static int
-frame_is_hello(const uint8_t *buf, size_t len)
-{
-	Fenghuo__Frame *f;
-	int hello;
-
-	if ((f = wire_frame_unpack(buf, len)) == NULL)
-		return 0;
-	hello = f->msg_case == FENGHUO__FRAME__MSG_HELLO;
-	fenghuo__frame__free_unpacked(f, NULL);
-	return hello;
-}
-
 /*
  * A message from the stream link: a HELLO goes to the session check as it is (it is signed
  * inside), anything else only sealed under the session (slink.c); the rest is dropped.
@@ -1277,13 +1293,8 @@ stream_deliver(void *arg, const uint8_t *msg, size_t len)
 	int kind;
 
 	kind = slink_unwrap(d->l->sl, msg, len, &frame, &flen, now_mono());
-	if (kind < 0)
-		return;
-	if (kind == SLINK_KIND_HELLO && !frame_is_hello(frame, flen)) {
-		peer_garbage(d->p, "an unsealed frame other than HELLO on a stream link");
-		return;
-	}
-	peer_recv(d->n, d->p, d->l, frame, flen);
+	if (kind >= 0)
+		recv_frame(d->n, d->p, d->l, frame, flen, kind == SLINK_KIND_HELLO);
 }
 
 void

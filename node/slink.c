@@ -26,6 +26,8 @@
 #define SLINK_CONTEXT		"fenghuo link hello v1"
 #define SLINK_CONTEXT_LEN	(sizeof(SLINK_CONTEXT) - 1)
 #define SLINK_WINDOW		64
+/* What a HELLO signs: context, link_eph, link_peer_eph (or zeros), version, capabilities. */
+#define SLINK_SIGNED_LEN	(SLINK_CONTEXT_LEN + 2 * crypto_kx_PUBLICKEYBYTES + 4 + 4)
 
 struct slink {
 	uint8_t		 eph_pk[crypto_kx_PUBLICKEYBYTES];	/* ours */
@@ -75,6 +77,18 @@ slink_keyed(const struct slink *s)
 	return s->keyed;
 }
 
+int
+slink_alive(const struct slink *s, uint64_t now_ms)
+{
+	return s->keyed && now_ms - s->rx_ok_ms < SLINK_STICKY_MS;
+}
+
+void
+slink_note_ignored(struct slink *s)
+{
+	s->st.hello_ignored++;
+}
+
 /* A new ephemeral key pair of ours; the session (if any) is over. */
 static void
 new_eph(struct slink *s)
@@ -86,17 +100,35 @@ new_eph(struct slink *s)
 	sodium_memzero(s->tx, sizeof(s->tx));
 }
 
-/* What a HELLO signs: context || the signer's ephemeral key || the other's (or zeros). */
 static void
-signed_bytes(const uint8_t *eph, const uint8_t *peer_eph,
-    uint8_t out[SLINK_CONTEXT_LEN + 2 * crypto_kx_PUBLICKEYBYTES])
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/*
+ * What a HELLO signs: context || the signer's ephemeral key || the other's (or zeros) ||
+ * protocol_version || capabilities (each u32 BE, 0 when absent): every field a receiver acts
+ * on, so that a stranger cannot replay a HELLO of the session with other capabilities.
+ */
+static void
+signed_bytes(const uint8_t *eph, const uint8_t *peer_eph, const Fenghuo__Hello *h,
+    uint8_t out[SLINK_SIGNED_LEN])
 {
 	static const uint8_t zero[crypto_kx_PUBLICKEYBYTES];
+	uint8_t *p = out;
 
-	memcpy(out, SLINK_CONTEXT, SLINK_CONTEXT_LEN);
-	memcpy(out + SLINK_CONTEXT_LEN, eph, crypto_kx_PUBLICKEYBYTES);
-	memcpy(out + SLINK_CONTEXT_LEN + crypto_kx_PUBLICKEYBYTES,
-	    peer_eph != NULL ? peer_eph : zero, crypto_kx_PUBLICKEYBYTES);
+	memcpy(p, SLINK_CONTEXT, SLINK_CONTEXT_LEN);
+	p += SLINK_CONTEXT_LEN;
+	memcpy(p, eph, crypto_kx_PUBLICKEYBYTES);
+	p += crypto_kx_PUBLICKEYBYTES;
+	memcpy(p, peer_eph != NULL ? peer_eph : zero, crypto_kx_PUBLICKEYBYTES);
+	p += crypto_kx_PUBLICKEYBYTES;
+	put_be32(p, h->has_protocol_version ? h->protocol_version : 0);
+	put_be32(p + 4, h->has_capabilities ? h->capabilities : 0);
 }
 
 /* A new session: counters from the start, the replay window empty. */
@@ -114,12 +146,12 @@ session_start(struct slink *s, uint64_t now_ms)
 void
 slink_hello_out(struct slink *s, const struct fc_key *key, int connecting, Fenghuo__Hello *h)
 {
-	uint8_t m[SLINK_CONTEXT_LEN + 2 * crypto_kx_PUBLICKEYBYTES];
+	uint8_t m[SLINK_SIGNED_LEN];
 
 	if (!s->has_eph)
 		new_eph(s);
 	/* The answering side signs the connecting side's key with its own: a fresh answer. */
-	signed_bytes(s->eph_pk, connecting ? NULL : s->peer_eph, m);
+	signed_bytes(s->eph_pk, connecting ? NULL : s->peer_eph, h, m);
 	fc_sign(key, m, sizeof(m), s->sig);
 	h->has_link_eph = 1;
 	h->link_eph.data = s->eph_pk;
@@ -138,7 +170,7 @@ int
 slink_hello_in(struct slink *s, int connecting, const uint8_t peer_key[FC_PUBLICKEYBYTES],
     const Fenghuo__Hello *h, uint64_t now_ms)
 {
-	uint8_t m[SLINK_CONTEXT_LEN + 2 * crypto_kx_PUBLICKEYBYTES];
+	uint8_t m[SLINK_SIGNED_LEN];
 	const uint8_t *peer_eph = NULL;
 
 	if (!h->has_link_eph || h->link_eph.len != crypto_kx_PUBLICKEYBYTES ||
@@ -152,12 +184,12 @@ slink_hello_in(struct slink *s, int connecting, const uint8_t peer_key[FC_PUBLIC
 			goto bad;
 		peer_eph = s->eph_pk;
 	}
-	signed_bytes(h->link_eph.data, peer_eph, m);
+	signed_bytes(h->link_eph.data, peer_eph, h, m);
 	if (crypto_sign_verify_detached(h->link_sig.data, m, sizeof(m), peer_key) != 0)
 		goto bad;
 	if (s->keyed && memcmp(h->link_eph.data, s->peer_eph, crypto_kx_PUBLICKEYBYTES) == 0)
 		return 0;	/* the session we have: a repeat, or capabilities */
-	if (!connecting && s->keyed && now_ms - s->rx_ok_ms < SLINK_STICKY_MS) {
+	if (!connecting && slink_alive(s, now_ms)) {
 		/*
 		 * A HELLO with another key while this session is alive: an old HELLO replayed
 		 * (it verifies, but whoever sends it has no secret for its key), or the other

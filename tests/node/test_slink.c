@@ -261,6 +261,21 @@ test_forged_and_stale_hellos(void **state)
 	fenghuo__hello__free_unpacked(h, NULL);
 	assert_false(slink_keyed(f->a.s));
 	assert_int_equal(slink_stats(f->a.s)->hello_bad, 3);
+	/* C's own HELLO with other capabilities (or version) than it signed: refused. */
+	h = hello_of(&f->c, f->c.key);
+	h->has_capabilities = 1;
+	h->capabilities ^= CAP_LAZY;
+	assert_int_equal(slink_hello_in(f->a.s, 0, fc_key_public(f->c.key), h, NOW), -1);
+	h->capabilities ^= CAP_LAZY;
+	h->protocol_version = 2;
+	h->has_protocol_version = 1;
+	assert_int_equal(slink_hello_in(f->a.s, 0, fc_key_public(f->c.key), h, NOW), -1);
+	h->has_protocol_version = 0;	/* as signed: accepted */
+	assert_int_equal(slink_hello_in(f->a.s, 0, fc_key_public(f->c.key), h, NOW), 0);
+	fenghuo__hello__free_unpacked(h, NULL);
+	assert_int_equal(slink_stats(f->a.s)->hello_bad, 5);
+	slink_free(&f->a.s);
+	assert_non_null(f->a.s = slink_new());
 
 	/* An answer that names another connecting key (an old answer replayed): refused. */
 	handshake(f, NOW);

@@ -239,14 +239,17 @@ send_msg(struct env *e, int fd, const uint8_t *msg, size_t len, uint16_t seq)
 /*
  * Node 0 alone, its link pointing at node 1's port, and a UDP socket of the test's in *fd:
  * bound to node 1's port when at_remote (the test plays whoever sits there), else anywhere.
+ * With remote_speaks, node 1's key is made the lower: node 0 answers, node 1 speaks first.
  */
 static struct peer *
-lone_node(struct env *e, int *fd, int at_remote)
+lone_node(struct env *e, int *fd, int at_remote, int remote_speaks)
 {
 	struct sockaddr_in sa;
 
 	make_key(e, 0);
 	make_key(e, 1);
+	if (remote_speaks && strcmp(e->key[1], e->key[0]) > 0)
+		swap_keys(e, 0, 1);
 	assert_non_null(e->n[0] = make_node(e, 0, e->port[0], e->port[1], 1));
 	assert_true((*fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
 	if (at_remote) {
@@ -268,7 +271,7 @@ test_foreign(void **state)
 	uint64_t end = now_mono() + DEADLINE_MS;
 	int fd;
 
-	p0 = lone_node(e, &fd, 0);
+	p0 = lone_node(e, &fd, 0, 0);
 	send_msg(e, fd, (const uint8_t *)"\x32\x00", 2, 1);	/* a PING */
 	while (stream_stats(peer_stream(p0))->foreign == 0 && now_mono() < end)
 		step(e);
@@ -302,7 +305,7 @@ test_stranger_on_the_line(void **state)
 	size_t len;
 	int fd;
 
-	p0 = lone_node(e, &fd, 1);
+	p0 = lone_node(e, &fd, 1, 0);
 
 	/* 1. A Frame as an older, unauthenticated peer would send it: no kind byte. */
 	send_msg(e, fd, (const uint8_t *)"\x32\x02\x08\x01", 4, 1);
@@ -345,6 +348,77 @@ test_stranger_on_the_line(void **state)
 	close(fd);
 }
 
+/* Send a HELLO of node_key (with the session fields of sl signed by key, if sl) to node 0. */
+static void
+send_hello_as(struct env *e, int fd, const uint8_t *node_key, struct slink *sl,
+    const struct fc_key *key, unsigned caps, uint16_t seq)
+{
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	Fenghuo__Hello h = FENGHUO__HELLO__INIT;
+	uint8_t msg[400];
+	size_t len;
+
+	h.has_protocol_version = 1;
+	h.protocol_version = WIRE_PROTOCOL_VERSION;
+	h.has_node_key = 1;
+	h.node_key.data = (uint8_t *)(uintptr_t)node_key;
+	h.node_key.len = FC_PUBLICKEYBYTES;
+	h.has_capabilities = 1;
+	h.capabilities = CAP_EAGER;
+	if (sl != NULL)
+		slink_hello_out(sl, key, 1, &h);
+	h.capabilities = caps;	/* differs from what was signed when a test says so */
+	f.msg_case = FENGHUO__FRAME__MSG_HELLO;
+	f.hello = &h;
+	msg[0] = SLINK_KIND_HELLO;
+	len = fenghuo__frame__pack(&f, msg + 1);
+	send_msg(e, fd, msg, len + 1, seq);
+}
+
+/*
+ * The test plays node 1 (the speaking end: its key is made the lower) with node 1's own key:
+ * its signed HELLO brings node 0's link up. Then, with the session alive, what a stranger
+ * sends cannot take the link down or change it: a HELLO presenting another key (which would
+ * refuse the link if no session were alive), and node 1's HELLO replayed with other
+ * capabilities than it signed (a prune that node 1 never asked for).
+ */
+static void
+test_live_session_holds(void **state)
+{
+	struct env *e = *state;
+	struct fc_key *k1, *k2;
+	struct slink *sl;
+	struct peer *p0;
+	char path[256];
+	uint64_t end = now_mono() + DEADLINE_MS;
+	int fd;
+
+	p0 = lone_node(e, &fd, 1, 1);
+	snprintf(path, sizeof(path), "%s/n1/node.key", e->dir);
+	assert_int_equal(fc_key_load(path, &k1), 0);
+	assert_int_equal(fc_key_generate(&k2), 0);
+	assert_non_null(sl = slink_new());
+
+	send_hello_as(e, fd, fc_key_public(k1), sl, k1, CAP_EAGER, 1);
+	while (!peer_is_up(p0) && now_mono() < end)
+		step(e);
+	assert_true(peer_is_up(p0));
+	assert_true(slink_keyed(peer_slink(p0)));
+
+	send_hello_as(e, fd, fc_key_public(k2), NULL, NULL, CAP_EAGER, 2);
+	STEP_UNTIL(e, p0, hello_ignored, 1);
+	send_hello_as(e, fd, fc_key_public(k1), sl, k1, CAP_LAZY, 3);
+	STEP_UNTIL(e, p0, hello_bad, 1);
+	assert_true(peer_is_up(p0));
+	assert_int_equal(p0->refused_logged, 0);
+	assert_int_equal(p0->lazy_out, 0);
+
+	slink_free(&sl);
+	fc_key_free(&k1);
+	fc_key_free(&k2);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -353,6 +427,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stranger_on_the_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_session_holds, setup, teardown),
 	};
 
 	log_init(LOG_LEVEL_ERROR);
