@@ -100,15 +100,6 @@ new_eph(struct slink *s)
 	sodium_memzero(s->tx, sizeof(s->tx));
 }
 
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /*
  * What a HELLO signs: context || the signer's ephemeral key || the other's (or zeros) ||
  * protocol_version || capabilities (each u32 BE, 0 when absent): every field a receiver acts
@@ -127,8 +118,8 @@ signed_bytes(const uint8_t *eph, const uint8_t *peer_eph, const Fenghuo__Hello *
 	p += crypto_kx_PUBLICKEYBYTES;
 	memcpy(p, peer_eph != NULL ? peer_eph : zero, crypto_kx_PUBLICKEYBYTES);
 	p += crypto_kx_PUBLICKEYBYTES;
-	put_be32(p, h->has_protocol_version ? h->protocol_version : 0);
-	put_be32(p + 4, h->has_capabilities ? h->capabilities : 0);
+	wire_put_be32(p, h->has_protocol_version ? h->protocol_version : 0);
+	wire_put_be32(p + 4, h->has_capabilities ? h->capabilities : 0);
 }
 
 /* A new session: counters from the start, the replay window empty. */
@@ -217,26 +208,6 @@ bad:
 	return -1;
 }
 
-static void
-put_be64(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t
-get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* The tag of kind || counter || frame under key. */
 static void
 tag_of(const uint8_t *key, const uint8_t *msg, size_t len, uint8_t tag[SLINK_TAGBYTES])
@@ -272,7 +243,7 @@ slink_wrap(struct slink *s, int hello, const uint8_t *frame, size_t len, uint8_t
 	if ((m = malloc(n)) == NULL)
 		return ENOMEM;
 	m[0] = SLINK_KIND_SEALED;
-	put_be64(m + 1, ++s->tx_ctr);
+	wire_put_be64(m + 1, ++s->tx_ctr);
 	memcpy(m + 9, frame, len);
 	tag_of(s->tx, m, 9 + len, m + 9 + len);
 	*out = m;
@@ -326,7 +297,7 @@ slink_unwrap(struct slink *s, const uint8_t *msg, size_t len, const uint8_t **fr
 		s->st.bad_tag++;
 		return -1;
 	}
-	if (window_take(s, get_be64(msg + 1)) != 0) {
+	if (window_take(s, wire_get_be64(msg + 1)) != 0) {
 		s->st.replayed++;
 		return -1;
 	}

@@ -69,19 +69,6 @@ stream_crc32c(const uint8_t *buf, size_t len)
 
 /* ---- link frames ----------------------------------------------------------------------- */
 
-static void
-put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static unsigned
-get16(const uint8_t *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
 size_t
 stream_nfrags(size_t len, size_t mtu)
 {
@@ -108,15 +95,14 @@ stream_frag(const uint8_t *msg, size_t len, size_t mtu, uint16_t seq, size_t ind
 	out[0] = STREAM_MAGIC0;
 	out[1] = STREAM_MAGIC1;
 	out[2] = STREAM_VERSION;
-	put16(out + 3, seq);
-	put16(out + 5, (unsigned)index);
-	put16(out + 7, (unsigned)n);
-	put16(out + 9, (unsigned)plen);
+	wire_put_be16(out + 3, seq);
+	wire_put_be16(out + 5, (uint16_t)index);
+	wire_put_be16(out + 7, (uint16_t)n);
+	wire_put_be16(out + 9, (uint16_t)plen);
 	if (plen > 0)
 		memcpy(out + STREAM_HDR, msg + off, plen);
 	crc = stream_crc32c(out, STREAM_HDR + plen);
-	put16(out + STREAM_HDR + plen, crc >> 16);
-	put16(out + STREAM_HDR + plen + 2, crc & 0xffff);
+	wire_put_be32(out + STREAM_HDR + plen, crc);
 	return STREAM_HDR + plen + 4;
 }
 
@@ -135,10 +121,10 @@ stream_parse(const uint8_t *buf, size_t len, size_t mtu, struct stream_hdr *h)
 		return -1;
 	if (len < STREAM_HDR)
 		return 0;
-	h->seq = (uint16_t)get16(buf + 3);
-	h->index = (uint16_t)get16(buf + 5);
-	h->count = (uint16_t)get16(buf + 7);
-	h->len = (uint16_t)get16(buf + 9);
+	h->seq = wire_get_be16(buf + 3);
+	h->index = wire_get_be16(buf + 5);
+	h->count = wire_get_be16(buf + 7);
+	h->len = wire_get_be16(buf + 9);
 	plen = h->len;
 	if (h->count == 0 || h->index >= h->count || plen + STREAM_OVERHEAD > STREAM_MTU_MAX)
 		return -1;
@@ -150,7 +136,7 @@ stream_parse(const uint8_t *buf, size_t len, size_t mtu, struct stream_hdr *h)
 	total = STREAM_HDR + plen + 4;
 	if (len < total)
 		return 0;
-	crc = (uint32_t)get16(buf + STREAM_HDR + plen) << 16 | get16(buf + STREAM_HDR + plen + 2);
+	crc = wire_get_be32(buf + STREAM_HDR + plen);
 	if (crc != stream_crc32c(buf, STREAM_HDR + plen))
 		return -2;
 	h->payload = buf + STREAM_HDR;
@@ -858,7 +844,7 @@ stream_write(struct stream *s)
 			return 0;	/* paced: node_step wakes at stream_next_tx() */
 		if (s->kind == STREAM_UDP) {
 			/* One datagram = one link frame: its length is in its header. */
-			chunk = STREAM_OVERHEAD + get16(s->tx + s->txoff + 9);
+			chunk = STREAM_OVERHEAD + wire_get_be16(s->tx + s->txoff + 9);
 			w = sendto(s->wfd, s->tx + s->txoff, chunk, 0,
 			    (const struct sockaddr *)&s->remote, s->remotelen);
 			if (w < 0) {

@@ -24,6 +24,49 @@
 #define WIRE_KEY_BYTES		32
 #define WIRE_SIG_BYTES		64
 
+/* Big-endian integers, as every fixed-layout format here writes them (order keys, link
+ * frames, bundles, sealed stream messages). */
+static inline void
+wire_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline uint16_t
+wire_get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void
+wire_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint32_t
+wire_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+wire_put_be64(uint8_t *p, uint64_t v)
+{
+	wire_put_be32(p, (uint32_t)(v >> 32));
+	wire_put_be32(p + 4, (uint32_t)v);
+}
+
+static inline uint64_t
+wire_get_be64(const uint8_t *p)
+{
+	return (uint64_t)wire_get_be32(p) << 32 | wire_get_be32(p + 4);
+}
+
 /*
  * Bounded unpacking. Each returns NULL when len exceeds the limit for that type or the bytes
  * do not decode. The result is owned by the caller and freed with the matching

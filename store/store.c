@@ -76,40 +76,10 @@ struct store {
 	void		*policy_arg;
 };
 
-/* ---- byte order --------------------------------------------------------------------- */
-
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put_be64(uint8_t *p, uint64_t v)
-{
-	put_be32(p, (uint32_t)(v >> 32));
-	put_be32(p + 4, (uint32_t)v);
-}
-
-static uint64_t
-get_be64(const uint8_t *p)
-{
-	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
-
 void
 store_order_key(uint64_t created_ms, const uint8_t id[FC_IDBYTES], uint8_t key[STORE_KEYBYTES])
 {
-	put_be64(key, created_ms);
+	wire_put_be64(key, created_ms);
 	memcpy(key + 8, id, FC_IDBYTES);
 }
 
@@ -120,12 +90,12 @@ seen_encode(const struct store_seen *s, uint8_t rec[SEEN_BYTES])
 {
 	rec[SEEN_OFF_VERSION] = SEEN_VERSION;
 	rec[SEEN_OFF_HASFROM] = s->has_from ? 1 : 0;
-	put_be64(rec + SEEN_OFF_FIRST, s->first_seen_ms);
-	put_be64(rec + SEEN_OFF_TIME, s->time_ms);
-	put_be64(rec + SEEN_OFF_CREATED, s->created_ms);
-	put_be32(rec + SEEN_OFF_HOPS, s->hops);
-	put_be32(rec + SEEN_OFF_FLAGS, s->flags);
-	put_be32(rec + SEEN_OFF_KIND, (uint32_t)s->kind);
+	wire_put_be64(rec + SEEN_OFF_FIRST, s->first_seen_ms);
+	wire_put_be64(rec + SEEN_OFF_TIME, s->time_ms);
+	wire_put_be64(rec + SEEN_OFF_CREATED, s->created_ms);
+	wire_put_be32(rec + SEEN_OFF_HOPS, s->hops);
+	wire_put_be32(rec + SEEN_OFF_FLAGS, s->flags);
+	wire_put_be32(rec + SEEN_OFF_KIND, (uint32_t)s->kind);
 	if (s->has_from)
 		memcpy(rec + SEEN_OFF_FROM, s->from, FC_PUBLICKEYBYTES);
 	else
@@ -144,15 +114,15 @@ seen_decode(const uint8_t *rec, size_t len, struct store_seen *s)
 	if (len < SEEN_BYTES || rec[SEEN_OFF_VERSION] != SEEN_VERSION ||
 	    rec[SEEN_OFF_HASFROM] > 1)
 		return STORE_ECORRUPT;
-	kind = get_be32(rec + SEEN_OFF_KIND);
+	kind = wire_get_be32(rec + SEEN_OFF_KIND);
 	if (kind > INT_MAX)
 		return STORE_ECORRUPT;
 	s->has_from = rec[SEEN_OFF_HASFROM];
-	s->first_seen_ms = get_be64(rec + SEEN_OFF_FIRST);
-	s->time_ms = get_be64(rec + SEEN_OFF_TIME);
-	s->created_ms = get_be64(rec + SEEN_OFF_CREATED);
-	s->hops = get_be32(rec + SEEN_OFF_HOPS);
-	s->flags = get_be32(rec + SEEN_OFF_FLAGS);
+	s->first_seen_ms = wire_get_be64(rec + SEEN_OFF_FIRST);
+	s->time_ms = wire_get_be64(rec + SEEN_OFF_TIME);
+	s->created_ms = wire_get_be64(rec + SEEN_OFF_CREATED);
+	s->hops = wire_get_be32(rec + SEEN_OFF_HOPS);
+	s->flags = wire_get_be32(rec + SEEN_OFF_FLAGS);
 	s->kind = (int)kind;
 	memcpy(s->from, rec + SEEN_OFF_FROM, FC_PUBLICKEYBYTES);
 	return 0;
@@ -256,7 +226,7 @@ check_schema(struct store *st, MDB_txn *txn, int rdonly)
 	if (rc == 0) {
 		if (v.mv_size != 4)
 			return STORE_ECORRUPT;
-		if (get_be32(v.mv_data) != STORE_SCHEMA_VERSION)
+		if (wire_get_be32(v.mv_data) != STORE_SCHEMA_VERSION)
 			return STORE_ESCHEMA;
 		return 0;
 	}
@@ -268,7 +238,7 @@ check_schema(struct store *st, MDB_txn *txn, int rdonly)
 		return STORE_ESCHEMA;
 	if (rdonly)
 		return ENOENT;
-	put_be32(ver, STORE_SCHEMA_VERSION);
+	wire_put_be32(ver, STORE_SCHEMA_VERSION);
 	v.mv_data = ver;
 	v.mv_size = sizeof(ver);
 	return mdb_put(txn, st->meta, &k, &v, 0);
@@ -319,7 +289,7 @@ store_schema_version(const char *dir, uint32_t *version)
 		rc = STORE_ECORRUPT;
 		goto out;
 	}
-	*version = get_be32(v.mv_data);
+	*version = wire_get_be32(v.mv_data);
 out:
 	if (rc == MDB_NOTFOUND)
 		rc = STORE_NOTFOUND;
@@ -488,7 +458,7 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 
 	k.mv_data = it->id;
 	k.mv_size = FC_IDBYTES;
-	put_be64(created, seen.created_ms);
+	wire_put_be64(created, seen.created_ms);
 	v.mv_data = created;
 	v.mv_size = sizeof(created);
 	if ((rc = mdb_put(txn, st->ids, &k, &v, 0)) != 0)
@@ -671,7 +641,7 @@ load(struct store *st, MDB_txn *txn, const uint8_t *id, MDB_val *env, struct sto
 		return rc;
 	if (v.mv_size != 8)
 		return STORE_ECORRUPT;
-	created = get_be64(v.mv_data);
+	created = wire_get_be64(v.mv_data);
 	store_order_key(created, id, key);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
@@ -889,7 +859,7 @@ store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, int kind
 		if (until_ms == 0)
 			rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
 		else {
-			put_be64(bound, until_ms);
+			wire_put_be64(bound, until_ms);
 			k.mv_data = bound;
 			k.mv_size = sizeof(bound);
 			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -900,7 +870,7 @@ store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, int kind
 		}
 	} else {
 		step = MDB_NEXT;
-		put_be64(bound, since_ms);
+		wire_put_be64(bound, since_ms);
 		k.mv_data = bound;
 		k.mv_size = sizeof(bound);
 		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -911,7 +881,7 @@ store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, int kind
 			rc = STORE_ECORRUPT;
 			goto out;
 		}
-		ms = get_be64(k.mv_data);
+		ms = wire_get_be64(k.mv_data);
 		if (ms < since_ms || (until_ms != 0 && ms >= until_ms))
 			break;
 		if ((rc = visit(st, txn, (const uint8_t *)k.mv_data + 8, kind, fn, ctx)) != 0)

@@ -35,21 +35,6 @@ struct bundle_writer {
 	uint32_t			 count;
 };
 
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Write and hash. */
 static int
 emit(struct bundle_writer *bw, const void *p, size_t len)
@@ -85,7 +70,7 @@ bundle_create(const char *path)
 	}
 	crypto_generichash_init(&bw->hash, NULL, 0, BUNDLE_HASHBYTES);
 	memcpy(hdr, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN);
-	put_be32(hdr + BUNDLE_MAGIC_LEN, BUNDLE_VERSION);
+	wire_put_be32(hdr + BUNDLE_MAGIC_LEN, BUNDLE_VERSION);
 	if (emit(bw, hdr, sizeof(hdr)) == -1) {
 		bundle_abort(&bw);
 		return NULL;
@@ -109,7 +94,7 @@ bundle_add(struct bundle_writer *bw, const uint8_t *env, size_t len)
 		errno = EINVAL;
 		return -1;
 	}
-	put_be32(lenbuf, (uint32_t)len);
+	wire_put_be32(lenbuf, (uint32_t)len);
 	if (emit(bw, lenbuf, sizeof(lenbuf)) == -1 || emit(bw, env, len) == -1)
 		return -1;
 	bw->count++;
@@ -143,8 +128,8 @@ bundle_finish(struct bundle_writer *bw, uint32_t *count)
 	uint8_t tr[8], digest[BUNDLE_HASHBYTES];
 	int saved;
 
-	put_be32(tr, 0);
-	put_be32(tr + 4, bw->count);
+	wire_put_be32(tr, 0);
+	wire_put_be32(tr + 4, bw->count);
 	if (emit(bw, tr, sizeof(tr)) == -1)
 		goto err;
 	crypto_generichash_final(&bw->hash, digest, sizeof(digest));
@@ -240,7 +225,7 @@ read_trailer(struct bundle_reader *r, struct bundle_info *info)
 		info->error = BUNDLE_E_TRUNCATED;
 		return 0;
 	}
-	info->trailer_count = get_be32(cnt);
+	info->trailer_count = wire_get_be32(cnt);
 	crypto_generichash_final(&r->hash, digest, sizeof(digest));
 	if (info->trailer_count != info->entries)
 		info->error = BUNDLE_E_COUNT;
@@ -289,7 +274,7 @@ bundle_read(bundle_src_fn rd, void *src, bundle_entry_fn fn, void *ctx,
 		info->error = BUNDLE_E_TRUNCATED;
 		goto out;
 	}
-	if (get_be32(hdr + BUNDLE_MAGIC_LEN) != BUNDLE_VERSION) {
+	if (wire_get_be32(hdr + BUNDLE_MAGIC_LEN) != BUNDLE_VERSION) {
 		info->error = BUNDLE_E_VERSION;
 		goto out;
 	}
@@ -301,7 +286,7 @@ bundle_read(bundle_src_fn rd, void *src, bundle_entry_fn fn, void *ctx,
 			info->error = BUNDLE_E_TRUNCATED;
 			goto out;
 		}
-		if ((elen = get_be32(len4)) == 0)
+		if ((elen = wire_get_be32(len4)) == 0)
 			break;	/* the trailer */
 		if (elen > WIRE_ENVELOPE_MAX) {
 			info->error = BUNDLE_E_LENGTH;
