@@ -126,6 +126,7 @@ peer_json(const struct peer *p)
 {
 	json_t *o = json_object();
 	static const uint8_t zero[FC_PUBLICKEYBYTES];
+	int64_t off;
 
 	json_object_set_new(o, "name", json_string(p->name));
 	json_object_set_new(o, "key", hexstr(p->has_key ? p->key : zero, FC_PUBLICKEYBYTES));
@@ -133,6 +134,12 @@ peer_json(const struct peer *p)
 	json_object_set_new(o, "configured", json_boolean(p->configured));
 	json_object_set_new(o, "discovered", json_boolean(p->px_discovered));	/* C */
 	json_object_set_new(o, "state", json_string(peer_state_name(p)));
+	/* Why it is not up, when known: refused (by whom, why), revoked. */
+	json_object_set_new(o, "reason", json_string(peer_is_up(p) ? "" : p->why));
+	if (clock_peer_offset(p, &off) == 0)
+		json_object_set_new(o, "clock_offset_ms", json_integer((json_int_t)off));
+	else
+		json_object_set_new(o, "clock_offset_ms", json_null());
 	json_object_set_new(o, "last_seen_ms", json_integer((json_int_t)p->last_seen_ms));
 	json_object_set_new(o, "bytes_in", json_integer((json_int_t)p->bytes_in));
 	json_object_set_new(o, "bytes_out", json_integer((json_int_t)p->bytes_out));
@@ -239,6 +246,7 @@ status_json(struct node *n)
 	json_object_set_new(o, "unknown_frames", json_integer((json_int_t)n->unknown_frames));
 	json_object_set_new(o, "commits", json_integer((json_int_t)n->commits));
 	curve_status_json(n, o);	/* curve (B): transport_key, zap, drops */
+	clock_status_json(n, o);
 	json_object_set_new(o, "peers", peers_json(n));
 	json_object_set_new(o, "queue", json_pack("{s:I}", "total",
 	    (json_int_t)node_queue_total(n)));
@@ -251,6 +259,7 @@ ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen, const struct
     const char *error)
 {
 	const char *status;
+	int64_t off = 0;
 	json_t *o;
 
 	if (sp == NULL) {
@@ -279,6 +288,13 @@ ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen, const struct
 		json_object_set_new(o, "id", json_string(""));
 	json_object_set_new(o, "reason", json_string(fc_reason_name(sp->reason)));
 	json_object_set_new(o, "reason_text", json_string(fc_reason_text(sp->reason)));
+	/*
+	 * A time rejection while this node's clock is off its peers' is the clock's doing, not
+	 * the message's: say so (the CLI names the clock).
+	 */
+	if (sp->status == STORE_REJECTED && (sp->reason == FC_R_EXPIRED ||
+	    sp->reason == FC_R_CLOCK) && clock_offset(n, &off) > 0 && !clock_within(off))
+		json_object_set_new(o, "clock_offset_ms", json_integer((json_int_t)off));
 	/* A new message may carry one too: no-chain, stored all the same (trust.c). */
 	if (sp->status == STORE_HELD || (sp->status == STORE_REJECTED &&
 	    sp->reason == FC_R_POLICY) || (sp->status == STORE_NEW && sp->policy_reason != 0)) {

@@ -53,6 +53,8 @@
 #define CURVE_LOGGED_MAX	1024	/* refused transport keys remembered for logging */
 #define CURVE_QUOTA_MS		10000	/* check the store quota this often */
 #define CURVE_EVICT_MAX		10000	/* messages removed in one write transaction */
+#define CURVE_REDIAL_MIN_MS	1000	/* dial again this long after a failed handshake, */
+#define CURVE_REDIAL_MAX_MS	60000	/*   doubling up to this */
 
 /* ---- config -------------------------------------------------------------------------- */
 
@@ -512,6 +514,20 @@ quota_cron(struct node *n, uint64_t now)
 		log_info("store quota: back within store_max_bytes, taking everything again");
 }
 
+/*
+ * Dial p again with the transport key to expect now. libzmq keeps the options of a
+ * connection, and gives up on an endpoint whose handshake the server refused: disconnect
+ * and connect again.
+ */
+static void
+redial(struct node *n, struct peer *p)
+{
+	(void)zmq_disconnect(p->out.sock, p->address);
+	if (curve_client(n, p, p->out.sock) != 0 || zmq_connect(p->out.sock, p->address) != 0)
+		log_warnx("peer %s: cannot dial %s again: %s", peer_label(p), p->address,
+		    zmq_strerror(zmq_errno()));
+}
+
 void
 curve_cron(struct node *n, uint64_t now)
 {
@@ -521,13 +537,26 @@ curve_cron(struct node *n, uint64_t now)
 
 	quota_cron(n, now);
 
+	/* Handshakes that failed: dial again when the backoff is over (curve_handshake()). */
+	for (i = 0; i < n->npeers; i++) {
+		p = n->peers[i];
+		if (p->dead || p->revoked || p->redial_at == 0 || now < p->redial_at)
+			continue;
+		p->redial_at = 0;
+		if (p->out.sock != NULL && p->out.state != LINK_UP && peer_stream(p) == NULL) {
+			log_debug("peer %s: dialling again after a failed handshake",
+			    peer_label(p));
+			redial(n, p);
+		}
+	}
+
 	if (now < n->curve_next_retry)
 		return;
 	n->curve_next_retry = now + 5000;
 	for (i = 0; i < n->npeers; i++) {
 		p = n->peers[i];
-		if (p->dead || !p->has_key || peer_stream(p) != NULL)	/* not ZeroMQ */
-			continue;
+		if (p->dead || p->revoked || !p->has_key || peer_stream(p) != NULL)
+			continue;	/* (a stream link is not ZeroMQ) */
 		/* A configured peer not dialled for want of a transport key: known now? */
 		if (p->configured && p->out.sock == NULL) {
 			if (curve_peer_server_key(n, p, sk) == 0) {
@@ -540,18 +569,13 @@ curve_cron(struct node *n, uint64_t now)
 		/*
 		 * A link that is not up, dialled with a key other than the one to expect now (a
 		 * certificate arrived, or a newer one after a key rotation): dial again with it.
-		 * libzmq keeps the options of a connection, so disconnect and connect again.
 		 */
 		if (p->out.sock == NULL || p->out.state == LINK_UP ||
 		    curve_peer_server_key(n, p, sk) != 0 ||
 		    memcmp(sk, p->out_tkey, FC_TKEYBYTES) == 0)
 			continue;
 		log_info("peer %s: dialling again with its current transport key", peer_label(p));
-		(void)zmq_disconnect(p->out.sock, p->address);
-		if (curve_client(n, p, p->out.sock) != 0 ||
-		    zmq_connect(p->out.sock, p->address) != 0)
-			log_warnx("peer %s: cannot dial %s again: %s", peer_label(p), p->address,
-			    zmq_strerror(zmq_errno()));
+		redial(n, p);
 	}
 }
 
@@ -560,9 +584,26 @@ curve_handshake(struct node *n, struct peer *p, int how)
 {
 	if (how == 0) {
 		p->hs_failed_logged = 0;
+		p->hs_refused = 0;
+		p->redial_at = 0;
+		p->redial_ms = 0;
+		p->why[0] = '\0';
 		return;
 	}
 	n->handshake_failed++;
+	/*
+	 * libzmq does not reconnect after a refusal (the ZAP handler said no), and the peer
+	 * may admit us later (our certificate reaches it): dial again, backing off from
+	 * CURVE_REDIAL_MIN_MS to CURVE_REDIAL_MAX_MS. A failure libzmq retries by itself (a
+	 * wrong server key) gets the same: a rekey may be what fixes it.
+	 */
+	p->redial_ms = p->redial_ms == 0 ? CURVE_REDIAL_MIN_MS :
+	    p->redial_ms * 2 > CURVE_REDIAL_MAX_MS ? CURVE_REDIAL_MAX_MS : p->redial_ms * 2;
+	p->redial_at = now_mono() + p->redial_ms;
+	p->hs_refused = how == 1;
+	snprintf(p->why, sizeof(p->why), "%s", how == 1 ?
+	    "refused by peer: transport key not admitted" :
+	    "handshake failed: is its transport key the one it uses?");
 	if (p->hs_failed_logged)
 		return;
 	p->hs_failed_logged = 1;
@@ -587,16 +628,17 @@ curve_set_msg(struct node *n, void *m)
 }
 
 const char *
-curve_hello_bind(struct node *n, const uint8_t key[FC_PUBLICKEYBYTES], char *why,
-    size_t whylen)
+curve_hello_bind(struct node *n, const uint8_t key[FC_PUBLICKEYBYTES],
+    uint8_t tkey[FC_TKEYBYTES], int *has_tkey, char *why, size_t whylen)
 {
-	uint8_t uid_key[FC_PUBLICKEYBYTES], tkey[FC_TKEYBYTES], want[FC_TKEYBYTES];
+	uint8_t uid_key[FC_PUBLICKEYBYTES], want[FC_TKEYBYTES];
 	const struct conf_peer *cp;
 	const struct fc_trust *t;
 	const char *uid;
 	char hex[17];
 	int r;
 
+	*has_tkey = 0;
 	if (n->cur_msg == NULL)
 		return NULL;	/* not from a socket (tests feeding frames directly) */
 	uid = zmq_msg_gets((zmq_msg_t *)n->cur_msg, "User-Id");
@@ -618,6 +660,7 @@ curve_hello_bind(struct node *n, const uint8_t key[FC_PUBLICKEYBYTES], char *why
 	}
 	/* Bootstrap link: its transport key may only claim a node that is not tied elsewhere. */
 	(void)fc_unhex(uid + strlen(SEC_UID_BOOTSTRAP), tkey, FC_TKEYBYTES);
+	*has_tkey = 1;
 	if ((cp = conf_peer_by_key(n->conf, key)) != NULL && cp->has_transport &&
 	    memcmp(cp->transport, tkey, FC_TKEYBYTES) != 0) {
 		n->identity_refused++;
@@ -645,6 +688,60 @@ curve_hello_bind(struct node *n, const uint8_t key[FC_PUBLICKEYBYTES], char *why
 		}
 	}
 	return NULL;
+}
+
+/* ---- revocation of live links --------------------------------------------------------- */
+
+const char *
+curve_withdrawn(struct node *n, struct peer *p, struct link *l, char *why, size_t whylen)
+{
+	const struct fc_trust *t = curve_trust(n);
+	struct fc_policy_verdict v;
+	uint8_t node[FC_PUBLICKEYBYTES];
+	const uint8_t *tkey = NULL;
+	uint64_t now = now_wall();
+
+	if (t == NULL || !p->has_key)
+		return NULL;
+	fc_trust_holds(t, p->key, FENGHUO__ROLE__NODE, NULL, now, &v);
+	if (v.verdict == FC_POLICY_REJECT && (v.reason == FC_POLICY_R_REVOKED ||
+	    v.reason == FC_POLICY_R_ISSUER_REVOKED)) {
+		snprintf(why, whylen, "revoked: a REVOKE withdrew its node key%s",
+		    v.reason == FC_POLICY_R_ISSUER_REVOKED ? " (its certifier was revoked)" : "");
+		p->revoked = 1;
+		return why;
+	}
+	/* The transport key the link was authenticated with (none on a stream link). */
+	if (l->st == NULL && l == &p->out && p->out.sock != NULL)
+		tkey = p->out_tkey;
+	else if (l->st == NULL && l == &p->in && p->in_has_tkey)
+		tkey = p->in_tkey;
+	if (tkey != NULL && sec_transport_allowed(t, NULL, 0, tkey, now, node) ==
+	    SEC_REFUSED_REVOKED) {
+		snprintf(why, whylen, "revoked: a REVOKE withdrew its transport key");
+		p->revoked = 1;
+		return why;
+	}
+	return NULL;
+}
+
+void
+curve_revoke_links(struct node *n)
+{
+	char why[128];
+	struct peer *p;
+	size_t i;
+
+	for (i = 0; i < n->npeers; i++) {
+		p = n->peers[i];
+		if (p->dead || p->revoked)
+			continue;
+		if (curve_withdrawn(n, p, &p->out, why, sizeof(why)) == NULL &&
+		    curve_withdrawn(n, p, &p->in, why, sizeof(why)) == NULL)
+			continue;
+		n->links_revoked++;
+		peer_withdraw(n, p, why);
+	}
 }
 
 /* ---- rate limits ------------------------------------------------------------------------ */
@@ -779,7 +876,7 @@ curve_status_json(struct node *n, struct json_t *o)
 		json_object_set_new(o, "transport_key",
 		    json_string(fc_hex(fc_tkey_public(n->tkey), FC_TKEYBYTES, hex)));
 	json_object_set_new(o, "zap", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I}",
+	    "s:I, s:I, s:I}",
 	    "allowed", (json_int_t)zs.allowed,
 	    "denied", (json_int_t)zs.denied,
 	    "malformed", (json_int_t)zs.malformed,
@@ -790,7 +887,8 @@ curve_status_json(struct node *n, struct json_t *o)
 	    "refused_unknown", (json_int_t)n->admit.refused_unknown,
 	    "refused_revoked", (json_int_t)n->admit.refused_revoked,
 	    "identity_refused", (json_int_t)n->identity_refused,
-	    "dial_failed", (json_int_t)n->handshake_failed));
+	    "dial_failed", (json_int_t)n->handshake_failed,
+	    "links_revoked", (json_int_t)n->links_revoked));
 	json_object_set_new(o, "store_quota", json_pack("{s:I, s:b, s:I}",
 	    "max_bytes", (json_int_t)n->conf->limits.store_max_bytes,
 	    "over", n->store_over,

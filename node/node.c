@@ -82,6 +82,8 @@ node_hello_link(struct node *n, unsigned caps, struct slink *sl, int connecting,
 	h.capabilities = caps;
 	h.n_endpoints = k;
 	h.endpoints = (char **)(uintptr_t)eps;
+	h.has_time_ms = 1;	/* for the peer's clock offset estimate (clock.c) */
+	h.time_ms = now_wall();
 	if (sl != NULL)
 		slink_hello_out(sl, n->key, connecting, &h);
 	f.msg_case = FENGHUO__FRAME__MSG_HELLO;
@@ -437,6 +439,8 @@ reap(struct node *n)
  *    periodic reconciliation;
  *  - lazy push (gossip_cron): WANT and GRAFT ids announced by HAVE that did not arrive;
  *  - trust (trust_cron): expire held messages whose certificate never came;
+ *  - links (curve_cron): dial again after a failed handshake; store quota;
+ *  - clock (clock_cron): log when this node's clock leaves its peers' tolerance;
  *  - control socket (ctl_cron): expire watch subscriptions.
  * Returns the earliest deadline (monotonic ms).
  */
@@ -459,6 +463,7 @@ node_cron(struct node *n, uint64_t now)
 		next = t;
 	trust_cron(n, now_wall());	/* trust (A) */
 	curve_cron(n, now);	/* curve (B) */
+	clock_cron(n);
 	t = gossip_cron(n, now);
 	if (t < next)
 		next = t;

@@ -29,7 +29,7 @@
 #define NODE_PING_MS		10000	/* PING a link idle this long */
 #define NODE_DEAD_MS		30000	/* a link silent this long is down */
 #define NODE_HELLO_RETRY_MS	3000	/* re-send HELLO when unanswered this long */
-#define NODE_REFUSED_RETRY_MS	300000	/* try a refused link again after this long */
+#define NODE_REFUSED_RETRY_MS	60000	/* try a refused link again after this long */
 #define NODE_CRON_MS		1000	/* the longest the loop sleeps */
 #define NODE_SNDHWM		64	/* ZeroMQ send queue, frames: priority is ours */
 #define NODE_LINGER_MS		200
@@ -505,6 +505,17 @@ struct peer {
 	int		 rate_init;
 	uint64_t	 rate_dropped, rate_logged_at;
 	int		 hs_failed_logged;	/* a failed CURVE handshake was logged */
+	int		 hs_refused;	/* our last CURVE handshake was refused by its ZAP */
+	uint64_t	 redial_at;	/* monotonic ms to dial again after a failed handshake */
+	uint64_t	 redial_ms;	/* the current backoff between such dials */
+	uint8_t		 in_tkey[FC_TKEYBYTES];	/* inbound bootstrap link: its transport key */
+	int		 in_has_tkey;
+	int		 revoked;	/* a REVOKE withdrew its node or transport key */
+	char		 why[128];	/* why it is not up (refused, revoked), "" if nothing */
+	/* clock.c: its wall clock, from the time_ms of its HELLO, PING and PONG */
+	uint64_t	 clk_peer_ms;	/* its wall clock at ... */
+	uint64_t	 clk_mono;	/* ... this monotonic ms of ours; 0: no sample */
+	int		 clk_warned;	/* its offset was logged as out of tolerance */
 };
 
 /* Peer state as the control socket shows it: "connecting", "up", ... */
@@ -530,6 +541,11 @@ void		 peer_stream_read(struct node *n, struct peer *p);
 void		 peer_stream_idle(struct node *n, struct peer *p, uint64_t now);
 /* Write what the pacing allows; a failed link goes down. */
 void		 peer_stream_write(struct node *n, struct peer *p);
+/*
+ * A REVOKE withdrew p's key: mark it revoked with why, refuse each of its links, close our
+ * connection to it and drop its queue. Frames it still sends are ignored, HELLOs unanswered.
+ */
+void		 peer_withdraw(struct node *n, struct peer *p, const char *why);
 /* Create and connect the outbound DEALER (and its monitor) of a configured peer. */
 int		 peer_connect(struct node *n, struct peer *p);
 struct peer	*peer_find_key(struct node *n, const uint8_t key[FC_PUBLICKEYBYTES]);
@@ -651,9 +667,20 @@ void		 curve_cron(struct node *n, uint64_t now);
 void		 curve_handshake(struct node *n, struct peer *p, int how);
 /* The zmq_msg_t being handled (for its User-Id), or NULL; set around each dispatch. */
 void		 curve_set_msg(struct node *n, void *zmq_msg);
-/* NULL when the inbound link may claim node key key in its HELLO, else why not. */
-const char	*curve_hello_bind(struct node *n, const uint8_t key[FC_PUBLICKEYBYTES], char *why,
+/*
+ * NULL when the inbound link may claim node key key in its HELLO, else why not. A link
+ * admitted as bootstrap gets its transport key in tkey (*has_tkey 1).
+ */
+const char	*curve_hello_bind(struct node *n, const uint8_t key[FC_PUBLICKEYBYTES],
+		    uint8_t tkey[FC_TKEYBYTES], int *has_tkey, char *why, size_t whylen);
+/*
+ * NULL, or why (written there) when a REVOKE in the trust state withdrew p's node key or
+ * the transport key link l was authenticated with; then p->revoked is set too.
+ */
+const char	*curve_withdrawn(struct node *n, struct peer *p, struct link *l, char *why,
 		    size_t whylen);
+/* After a REVOKE was recorded: close every link whose key it withdrew (peer_withdraw). */
+void		 curve_revoke_links(struct node *n);
 /* One frame from p: 1 within its rate, 0 to drop it (counted). */
 int		 curve_peer_frame(struct node *n, struct peer *p);
 /*
@@ -666,6 +693,36 @@ void		 curve_author_refund(struct node *n, const uint8_t *env, size_t len);
 /* Add "transport_key", "zap" and "drops" to the status object. */
 void		 curve_status_json(struct node *n, struct json_t *o);
 
+/* ---- clock.c: this node's clock against its peers' ------------------------------------ */
+
+/*
+ * The tolerance: validation takes a created time up to FC_SKEW_FUTURE_MS ahead of the
+ * checker's clock, so a node whose clock is further off than that from its peers' signs
+ * official messages they reject (ahead: "clock"; behind: soon "expired").
+ */
+#define CLOCK_TOLERANCE_MS	FC_SKEW_FUTURE_MS
+#define CLOCK_RTT_MAX_MS	NODE_DEAD_MS	/* a PONG later than this gives no round trip */
+
+/*
+ * p said its wall clock read peer_ms rtt_ms/2 ago (a HELLO, PING or PONG with time_ms;
+ * rtt_ms 0 when unknown). Keeps the sample (against our monotonic clock, so that setting
+ * this node's clock shows at once) and logs p's offset when it crosses the tolerance.
+ */
+void		 clock_sample(struct node *n, struct peer *p, uint64_t peer_ms, uint64_t rtt_ms);
+/* Our wall clock minus p's now, ms (positive: ours is ahead). 0 and *out, or -1: no sample. */
+int		 clock_peer_offset(const struct peer *p, int64_t *out);
+/*
+ * This node's clock offset against its peers: the median of clock_peer_offset() over the
+ * peers that are up. Returns how many peers it is from (0: no estimate, *out untouched).
+ */
+size_t		 clock_offset(const struct node *n, int64_t *out);
+/* 1 if |off| is within CLOCK_TOLERANCE_MS. */
+int		 clock_within(int64_t off);
+/* Timer duty: log when the estimate leaves or comes back within the tolerance. */
+void		 clock_cron(struct node *n);
+/* Add "clock_offset_ms", "clock_peers", "clock_tolerance_ms" and "clock_ok" to o. */
+void		 clock_status_json(const struct node *n, struct json_t *o);
+
 /* ---- trust.c ------------------------------------------------------------------------- */
 
 /*
@@ -677,7 +734,8 @@ int		 trust_start(struct node *n);
 void		 trust_stop(struct node *n);
 /*
  * After a commit: take the held messages waiting for the subjects of the CERTs accepted
- * meanwhile and run them through gossip_add/gossip_commit again (called by gossip_commit).
+ * meanwhile and run them through gossip_add/gossip_commit again (called by gossip_commit);
+ * after a REVOKE was accepted, close the live links whose key it withdrew.
  */
 void		 trust_release(struct node *n);
 
@@ -864,6 +922,9 @@ struct node {
 	int		 store_over;	/* above [limits] store_max_bytes, nothing expired */
 	uint64_t	 quota_next, store_evicted, drop_store_quota;
 	uint64_t	 handshake_failed;	/* our outbound CURVE handshakes that failed */
+	int		 revoke_check;	/* a REVOKE was recorded: check the live links */
+	uint64_t	 links_revoked;	/* links closed because a REVOKE withdrew their key */
+	int		 clock_warned;	/* clock.c: the estimate was logged as out of tolerance */
 };
 
 /* Monotonic and wall-clock milliseconds. */

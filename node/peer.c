@@ -208,7 +208,9 @@ peer_state_name(const struct peer *p)
 {
 	if (peer_is_up(p))
 		return "up";
-	if (p->out.state == LINK_REFUSED || p->in.state == LINK_REFUSED)
+	if (p->revoked)
+		return "revoked";
+	if (p->out.state == LINK_REFUSED || p->in.state == LINK_REFUSED || p->hs_refused)
 		return "refused";
 	if (p->out.state != LINK_NONE)
 		return link_names[p->out.state];
@@ -465,6 +467,7 @@ link_up(struct node *n, struct peer *p, struct link *l)
 	l->state = LINK_UP;
 	l->last_rx = now;
 	p->refused_logged = 0;
+	p->why[0] = '\0';
 	if (!was_up) {
 		log_info("peer %s: link up (%s)", peer_label(p),
 		    l == &p->out ? p->address : "inbound");
@@ -524,6 +527,8 @@ send_pong(struct node *n, struct peer *p, struct link *l, uint64_t nonce, int ha
 
 	pong.has_nonce = has_nonce;
 	pong.nonce = nonce;
+	pong.has_time_ms = 1;
+	pong.time_ms = now_wall();
 	f.msg_case = FENGHUO__FRAME__MSG_PONG;
 	f.pong = &pong;
 	len = fenghuo__frame__pack(&f, buf);
@@ -540,6 +545,8 @@ send_ping(struct node *n, struct peer *p, struct link *l)
 
 	ping.has_nonce = 1;
 	ping.nonce = now_mono();
+	ping.has_time_ms = 1;
+	ping.time_ms = now_wall();
 	f.msg_case = FENGHUO__FRAME__MSG_PING;
 	f.ping = &ping;
 	len = fenghuo__frame__pack(&f, buf);
@@ -621,6 +628,7 @@ refuse(struct node *n, struct peer *p, struct link *l, const char *why)
 	(void)n;
 	l->state = LINK_REFUSED;
 	l->hello_tx = now_mono();
+	snprintf(p->why, sizeof(p->why), "%s", why);
 	if (!p->refused_logged) {
 		const char *where = p->address[0] ? p->address : "inbound";
 
@@ -629,6 +637,31 @@ refuse(struct node *n, struct peer *p, struct link *l, const char *why)
 		    why);
 		p->refused_logged = 1;
 	}
+}
+
+void
+peer_withdraw(struct node *n, struct peer *p, const char *why)
+{
+	struct link *l;
+	int i;
+
+	p->revoked = 1;
+	p->refused_logged = 0;	/* this one is logged however the link fared before */
+	for (i = 0; i < 2; i++) {
+		l = i == 0 ? &p->out : &p->in;
+		if (l->state == LINK_NONE)
+			continue;
+		link_down(n, p, l, why);
+		refuse(n, p, l, why);
+	}
+	/* Our own connection to it goes now; libzmq does not dial a removed endpoint again. */
+	if (p->out.sock != NULL && p->out.st == NULL && p->out.connected) {
+		(void)zmq_disconnect(p->out.sock, p->address);
+		p->out.connected = 0;
+		p->out.hello_pending = 0;
+	}
+	p->redial_at = 0;
+	pq_clear(&p->q);
 }
 
 /* What the peer wants from us: ids only when it says lazy and not eager. */
@@ -717,6 +750,8 @@ hello_out(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 	if (bad == NULL && memcmp(h->node_key.data, fc_key_public(n->key),
 	    FC_PUBLICKEYBYTES) == 0)
 		bad = "it is this node itself";
+	if (bad == NULL)
+		bad = curve_withdrawn(n, p, &p->out, why, sizeof(why));
 	if (bad != NULL) {
 		if (!hello_ignored(&p->out))
 			refuse(n, p, &p->out, bad);
@@ -736,13 +771,15 @@ hello_in(struct node *n, void *router, const uint8_t *rid, size_t ridlen, struct
     const Fenghuo__Hello *h)
 {
 	char why[128], name[NODE_NAME_MAX + 1];
+	uint8_t tkey[FC_TKEYBYTES];
 	struct peer *q;
 	const char *bad;
+	int has_tkey = 0;
 
 	hello_name(h, name, sizeof(name));
 	bad = hello_check(h, why, sizeof(why));
-	if (bad == NULL)
-		bad = curve_hello_bind(n, h->node_key.data, why, sizeof(why));	/* curve (B) */
+	if (bad == NULL)	/* curve (B) */
+		bad = curve_hello_bind(n, h->node_key.data, tkey, &has_tkey, why, sizeof(why));
 	if (bad == NULL && fc_memeq_ct(h->node_key.data, fc_key_public(n->key),
 	    FC_PUBLICKEYBYTES) == 0)
 		bad = "it is this node itself";
@@ -778,8 +815,13 @@ hello_in(struct node *n, void *router, const uint8_t *rid, size_t ridlen, struct
 	q->in.last_rx = now_mono();
 	if (q->in.state == LINK_NONE)
 		q->in.state = LINK_HELLO_SENT;
-	/* Answer with our HELLO either way: a refused peer learns our version from it. */
-	(void)send_hello(n, q, &q->in);
+	memcpy(q->in_tkey, tkey, sizeof(tkey));
+	q->in_has_tkey = has_tkey;
+	if (bad == NULL)
+		bad = curve_withdrawn(n, q, &q->in, why, sizeof(why));
+	/* Answer with our HELLO (a refused peer learns our version), but not a revoked one. */
+	if (!q->revoked)
+		(void)send_hello(n, q, &q->in);
 	if (bad != NULL) {
 		refuse(n, q, &q->in, bad);
 		return;
@@ -805,6 +847,8 @@ hello_stream_in(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 		    fc_hex(h->node_key.data, FC_PUBLICKEYBYTES, hex));
 		bad = why;
 	}
+	if (bad == NULL)
+		bad = curve_withdrawn(n, p, &p->in, why, sizeof(why));
 	/*
 	 * The right key but no valid signature for a session (a forgery, a replay while the
 	 * session lives), or a wrong one while the session is alive: no answer, nothing
@@ -836,6 +880,17 @@ hello_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__He
 		hello_in(n, l->sock, l->rid, l->ridlen, p, h);
 }
 
+/*
+ * The sender's clock in a HELLO that brought its link up. Not on a stream link, where a
+ * HELLO travels unsealed: there the sealed PING and PONG tell it.
+ */
+static void
+hello_clock(struct node *n, struct peer *p, struct link *l, const Fenghuo__Hello *h)
+{
+	if (l->state == LINK_UP && l->st == NULL && h->has_time_ms)
+		clock_sample(n, p, h->time_ms, 0);
+}
+
 /* Dispatch a decoded frame from an accepted link. */
 static void
 frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Frame *f)
@@ -845,9 +900,15 @@ frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Fr
 	switch (f->msg_case) {
 	case FENGHUO__FRAME__MSG_PING:
 		send_pong(n, p, l, f->ping->nonce, f->ping->has_nonce);
+		if (f->ping->has_time_ms)
+			clock_sample(n, p, f->ping->time_ms, 0);
 		break;
 	case FENGHUO__FRAME__MSG_PONG:
-		break;	/* last_rx is all it is for */
+		/* Liveness (last_rx), and the peer's clock: our nonce was our send time. */
+		if (f->pong->has_time_ms)
+			clock_sample(n, p, f->pong->time_ms, f->pong->has_nonce &&
+			    f->pong->nonce <= now_mono() ? now_mono() - f->pong->nonce : 0);
+		break;
 	case FENGHUO__FRAME__MSG_PUSH:
 		for (i = 0; i < f->push->n_envelopes; i++) {
 			uint32_t hops = i < f->push->n_hops ? f->push->hops[i] : 0;
@@ -908,6 +969,7 @@ recv_frame(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, s
 	}
 	if (f->msg_case == FENGHUO__FRAME__MSG_HELLO) {
 		hello_dispatch(n, p, l, f->hello);
+		hello_clock(n, p, l, f->hello);
 	} else if (l->state != LINK_UP) {
 		peer_garbage(p, "a frame before HELLO");
 	} else {
@@ -937,6 +999,7 @@ peer_recv_unknown(struct node *n, void *router, const uint8_t *rid, size_t ridle
 			p->bytes_in += len;
 			p->msgs_in++;
 			p->last_seen_ms = now_wall();
+			hello_clock(n, p, &p->in, f->hello);
 		}
 		fenghuo__frame__free_unpacked(f, NULL);
 		return;

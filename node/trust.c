@@ -157,6 +157,8 @@ trust_policy(void *arg, const struct store_put *it, const struct fc_msg *msg, ui
 		if (msg->body->kind == FENGHUO__KIND__CERT && msg->body->cert != NULL &&
 		    msg->body->cert->subject.len == FC_PUBLICKEYBYTES)
 			certified_add(n, msg->body->cert->subject.data);
+		if (msg->body->kind == FENGHUO__KIND__REVOKE)
+			n->revoke_check = 1;	/* its live links close after the commit */
 		return STORE_POLICY_ACCEPT;
 	case FC_POLICY_HOLD:
 		/*
@@ -357,6 +359,14 @@ trust_release(struct node *n)
 		}
 		fc_held_entries_free(&n->rehold, n->nrehold);
 		n->nrehold = 0;
+	}
+	/*
+	 * A revocation takes effect on live links too: every link authenticated by a key it
+	 * withdrew is closed now, not only the handshakes to come (docs/TRUST.md).
+	 */
+	if (n->revoke_check) {
+		n->revoke_check = 0;
+		curve_revoke_links(n);
 	}
 	n->releasing = 0;
 }
