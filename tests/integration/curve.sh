@@ -10,7 +10,9 @@
 #     message from p1 to p2;
 #  5. a frame of 2 MiB (over WIRE_FRAME_MAX): cut by ZeroMQ, n lives and relays;
 #  6. a burst of reports by one author beyond n's [limits] author rate: dropped and counted;
-#  7. the client's node revoked: its transport key is refused from then on, logged once.
+#  7. the client's node revoked while its link is up: n closes the link, and its transport
+#     key is refused from then on, logged once;
+#  8. a configured peer revoked: n closes its own connection to it too.
 set -euo pipefail
 FH_DEADLINE=160
 . "$(dirname "$0")/lib.sh"
@@ -130,15 +132,54 @@ done
 wait_for 30 "n drops reports over p1's author rate" at_least n drops.author_rate 1
 log "6. per-author limit: n dropped $(stat n drops.author_rate) new message(s) from p1 for now"
 
-# 7. The client's node is revoked: its transport key is refused from then on, logged once.
+# 7. The client's node is revoked while its link is up: n closes the link at once (peers
+# says why, its HELLO is no longer answered), and its transport key is refused from then on,
+# logged once.
+peer live "$CPUB" "$CSEC" "$S" "$FH_TMP/revoked.flag" >"$FH_TMP/live.out" &
+live=$!
+bg_track "$live"
+# key_field KEY FIELD: FIELD of n's peer with node key KEY (its name is its first HELLO's).
+key_field() {
+	fh n peers --json | "$FH_PY" -c 'import json, sys
+for p in json.load(sys.stdin)["peers"]:
+    if p["key"] == sys.argv[1]:
+        print(p[sys.argv[2]])' "$1" "$2"
+}
+live_up() {
+	[ "$(key_field "$S" state)" = up ]
+}
+wait_for 20 "the client's certified link is up at n" live_up
 REV=$(fh p1 --key "$K/admin.key" revoke "$S" --reason "laptop stolen")
 wait_for 30 "the REVOKE reaches n" has_msg n "$REV"
+live_revoked() {
+	[ "$(key_field "$S" state)" = revoked ] &&
+		[ "$(key_field "$S" reason)" = "revoked: a REVOKE withdrew its node key" ]
+}
+wait_for 10 "n closes the revoked client's live link, and peers says why" live_revoked
+at_least n zap.links_revoked 1 || fail "zap.links_revoked not counted"
+touch "$FH_TMP/revoked.flag"
+wait "$live" || fail "curvepeer.py live failed"
+grep -q "^live: up$" "$FH_TMP/live.out" || fail "the live client's link was not up"
+grep -q "^live: after: no answer$" "$FH_TMP/live.out" ||
+	fail "n still answers the revoked client on its old connection: $(cat "$FH_TMP/live.out")"
+log "7. the revoked client's live link was closed: $(key_field "$S" reason)"
 out=$(peer claim "$CPUB" "$CSEC" "$S")
 [ "$out" = "claim: no answer" ] || fail "a revoked node's transport key got an answer: $out"
 wait_for 10 "n counts the revoked key refused" at_least n zap.refused_revoked 1
 lines=$(grep -c "zap: refused revoked transport key" "$(node_log n)" || true)
 [ "$lines" -eq 1 ] || fail "the revoked key was logged $lines times, not once"
 log "7. revoked node's transport key refused ($(stat n zap.refused_revoked) handshake(s), logged once)"
+
+# 8. A configured peer is revoked: n's own connection to it (outbound, p2) is closed too.
+REV2=$(fh p1 --key "$K/admin.key" revoke "${FH_KEY[p2]}" --reason "decommissioned")
+wait_for 30 "the REVOKE of p2 reaches n" has_msg n "$REV2"
+p2_revoked() {
+	[ "$(link_field n p2 state)" = revoked ] &&
+		[ "$(link_field n p2 reason)" = "revoked: a REVOKE withdrew its node key" ]
+}
+wait_for 10 "n closes its links to p2, and peers says why" p2_revoked
+at_least n zap.links_revoked 2 || fail "the links to p2 were not counted as revoked"
+log "8. configured peer p2 revoked: n closed its links ($(link_field n p2 reason))"
 
 node_running n || fail "n died"
 log "ok: CURVE admission, identity binding, revocation, flood and oversize survived, limits counted"

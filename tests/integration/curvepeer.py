@@ -13,9 +13,14 @@ result line on stdout; exit status 0 unless ZeroMQ itself fails):
                            "flood: sent N".
   oversize PUB SEC NODEKEY as claim, then one frame of 2 MiB (twice WIRE_FRAME_MAX), then
                            "oversize: sent".
+  live PUB SEC NODEKEY FLAG
+                           as claim ("live: up" / "live: no answer"), then keeps the link
+                           until the file FLAG exists (60 s at most), then says HELLO again
+                           on the same connection: "live: after: answered" / "no answer".
 """
 import os
 import sys
+import time
 
 import zmq
 import zmq.utils.z85
@@ -63,6 +68,16 @@ def main():
         for _ in range(n):
             s.send(junk)
         print("flood: sent %d" % n)
+    elif mode == "live":
+        print("live: %s" % ("no answer" if v is None else "up"), flush=True)
+        deadline = time.time() + 60
+        while not os.path.exists(sys.argv[7]) and time.time() < deadline:
+            time.sleep(0.1)
+        while s.poll(0):  # what the node sent while the link was up
+            s.recv_multipart()
+        s.send(hello(1, nodekey, "curvepeer-" + mode))
+        v = reply_version(s, 3000)
+        print("live: after: %s" % ("no answer" if v is None else "answered"), flush=True)
     elif mode == "oversize":
         s.send(b"\x12" + b"\x00" * (2 * 1024 * 1024))
         print("oversize: sent")
