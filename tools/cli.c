@@ -952,6 +952,8 @@ cli_publish_as(struct cli *cli, const struct fc_key *key, Fenghuo__Body *body,
 		else
 			cli_warnx(cli, "rejected: %s: %s", fc_reason_name(res.reason),
 			    fc_reason_text(res.reason));
+		if (res.reason == FC_R_EXPIRED || res.reason == FC_R_CLOCK)
+			cli_clock_note(cli);
 		return EX_DATAERR;
 	}
 	/* A direct write or fenghuod stored it although the author's chain is unknown there. */

@@ -22,7 +22,7 @@ static int	cmd_cert_exec(struct cli *, int, char **);
 const struct cmd_entry cmd_cert_entry = {
 	"cert",
 	"cert --subject PUBKEY --roles R1,R2 --region PREFIX --days N [--name T] "
-	"[--transport-key HEX]",
+	"[--transport-key HEX] [--clock-ok]",
 	"Grant the key PUBKEY the given roles within region PREFIX, valid from an hour ago\n"
 	"(clocks differ) to N days from now: sign a CERT message with the --key key (an\n"
 	"admin's) and submit it; print its id. The certificate spreads to every node like\n"
@@ -40,9 +40,12 @@ const struct cmd_entry cmd_cert_entry = {
 	"  --name T               who or what the key belongs to (shown by 'fenghuo keys')\n"
 	"  --transport-key HEX    the node's Curve25519 transport public key (64 hex\n"
 	"                         digits), for a certificate with role node (CurveZMQ)\n"
+	"  --clock-ok             sign even though fenghuod finds this computer's clock\n"
+	"                         off its peers' by more than validation tolerates\n"
 	"\n"
 	"Exit status: 0; 64 bad arguments (e.g. an unknown role); 65 the message was\n"
-	"rejected; 66 no key; 77 the key file is readable by others.\n",
+	"rejected; 66 no key; 75 not signed: this computer's clock is off (see\n"
+	"--clock-ok); 77 the key file is readable by others.\n",
 	cmd_cert_exec,
 };
 
@@ -110,6 +113,7 @@ cmd_cert_exec(struct cli *cli, int argc, char **argv)
 		{ "days", required_argument, NULL, 'd' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "transport-key", required_argument, NULL, 't' },
+		{ "clock-ok", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	Fenghuo__Body body = FENGHUO__BODY__INIT;
@@ -122,7 +126,7 @@ cmd_cert_exec(struct cli *cli, int argc, char **argv)
 	char hex[FC_IDHEX];
 	uint64_t now = cli_now_ms(), ndays;
 	size_t nroles;
-	int ch, rc;
+	int ch, rc, clock_ok = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -143,6 +147,9 @@ cmd_cert_exec(struct cli *cli, int argc, char **argv)
 			break;
 		case 't':
 			tkey = optarg;
+			break;
+		case 'K':
+			clock_ok = 1;
 			break;
 		default:
 			return cli_usage(&cmd_cert_entry);
@@ -186,6 +193,8 @@ cmd_cert_exec(struct cli *cli, int argc, char **argv)
 
 	/* The key first: a refused key must leave the store untouched. */
 	if ((rc = cli_key(cli, &key)) != EX_OK)
+		return rc;
+	if (!clock_ok && (rc = cli_clock_check(cli, "certificates")) != EX_OK)
 		return rc;
 	cert.has_subject = 1;
 	cert.subject.data = subj;

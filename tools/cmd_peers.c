@@ -8,6 +8,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -135,6 +136,21 @@ print_stream(const json_t *s)
 	print_session(json_object_get(s, "session"));
 }
 
+/* Why a peer is not up (refused, revoked), and its clock when it is off ours. */
+static void
+print_why(const json_t *p)
+{
+	const json_t *c = json_object_get(p, "clock_offset_ms");
+	const char *why = json_string_value(json_object_get(p, "reason"));
+	char b[32];
+
+	if (why != NULL && *why != '\0')
+		printf("      %s\n", why);
+	if (json_is_integer(c) && llabs((long long)json_integer_value(c)) > CLI_CLOCK_SHOW_MS)
+		printf("      its clock: ours is %s %s\n", cli_clock_fmt(json_integer_value(c), b,
+		    sizeof(b)), json_integer_value(c) > 0 ? "ahead" : "behind");
+}
+
 static void
 print_group(json_t *peers, int group, uint64_t now_ms)
 {
@@ -173,6 +189,7 @@ print_group(json_t *peers, int group, uint64_t now_ms)
 		    fmt_bytes(num(p, "bytes_out"), bout, sizeof(bout)), num(p, "queue"),
 		    num(p, "sync_rounds"));
 		print_stream(json_object_get(p, "stream"));
+		print_why(p);
 	}
 	if (n == 0)
 		printf("  (none)\n");

@@ -114,6 +114,7 @@ print_status(const json_t *st)
 		    (long long)num(st, "held"));
 	printf("queue        %lld\n",
 	    (long long)num(json_object_get(st, "queue"), "total"));
+	cli_clock_print(st);
 	peers = json_object_get(st, "peers");
 	json_array_foreach(peers, i, p) {
 		const char *state = json_string_value(json_object_get(p, "state"));

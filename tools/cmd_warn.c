@@ -21,7 +21,7 @@ const struct cmd_entry cmd_warn_entry = {
 	"warn --area PREFIX[,PREFIX...] --level blue|yellow|orange|red --event E --title T "
 	"[--text T] [--expires WHEN] [--onset WHEN] [--instruction T] [--urgency U] "
 	"[--certainty C] [--msg-type alert|update|cancel --ref ID] [--response R[,R...]] "
-	"[--category C]",
+	"[--category C] [--clock-ok]",
 	"Sign an official warning with the node key and submit it; print its id.\n"
 	"\n"
 	"  --area PREFIXES   region-code prefixes the warning covers, comma-separated;\n"
@@ -41,9 +41,12 @@ const struct cmd_entry cmd_warn_entry = {
 	"  --response R,...  shelter, evacuate, prepare, execute, avoid, monitor, assess,\n"
 	"                    allclear, none\n"
 	"  --category C      CAP category (default Met)\n"
+	"  --clock-ok        sign even though fenghuod finds this computer's clock off\n"
+	"                    its peers' by more than validation tolerates\n"
 	"\n"
 	"Exit status: 0; 64 bad arguments; 65 rejected (reason printed) or unknown --ref;\n"
-	"66 no key; 77 the key file is readable by others.\n",
+	"66 no key; 75 not signed: this computer's clock is off (see --clock-ok);\n"
+	"77 the key file is readable by others.\n",
 	cmd_warn_exec,
 };
 
@@ -119,6 +122,7 @@ warn_build(struct cli *cli, int argc, char **argv, struct warn_args *wa)
 		{ "ref", required_argument, NULL, 'R' },
 		{ "response", required_argument, NULL, 'P' },
 		{ "category", required_argument, NULL, 'c' },
+		{ "clock-ok", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	Fenghuo__Body body = FENGHUO__BODY__INIT;
@@ -128,7 +132,7 @@ warn_build(struct cli *cli, int argc, char **argv, struct warn_args *wa)
 	uint64_t now = cli_now_ms();
 	size_t i;
 	static char met[] = "Met";
-	int ch, v, rc;
+	int ch, v, rc, clock_ok = 0;
 
 	body.category = met;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -182,6 +186,9 @@ warn_build(struct cli *cli, int argc, char **argv, struct warn_args *wa)
 			break;
 		case 'c':
 			body.category = optarg;
+			break;
+		case 'K':
+			clock_ok = 1;
 			break;
 		default:
 			return cli_usage(&cmd_warn_entry);
@@ -289,6 +296,8 @@ warn_build(struct cli *cli, int argc, char **argv, struct warn_args *wa)
 	body.has_kind = 1;
 	body.kind = FENGHUO__KIND__WARNING;
 	body.warning = &w;
+	if (!clock_ok && (rc = cli_clock_check(cli, "warnings")) != EX_OK)
+		return rc;
 	return cli_publish(cli, &body, now);
 }
 

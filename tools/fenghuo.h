@@ -179,6 +179,22 @@ int		 cli_publish(struct cli *cli, struct Fenghuo__Body *body, uint64_t now_ms);
 int		 cli_publish_as(struct cli *cli, const struct fc_key *key,
 		    struct Fenghuo__Body *body, uint64_t now_ms, uint8_t id[32]);
 
+/* clock.c: this computer's clock as the running fenghuod estimates it against its peers */
+/*
+ * Before signing an official message (what: "warnings", "certificates"): EX_OK, or
+ * EX_TEMPFAIL after printing why, while the daemon says the clock is beyond the tolerance
+ * of validation. EX_OK when no daemon runs (no estimate).
+ */
+int		 cli_clock_check(struct cli *cli, const char *what);
+/* After a rejection as expired or clock: print that the clock is the cause, if it is. */
+void		 cli_clock_note(struct cli *cli);
+/* "1 d 2 h", "14 min 5 s", "0.042 s": the size of an offset of ms (sign dropped). */
+const char	*cli_clock_fmt(long long ms, char *buf, size_t size);
+/* `fenghuo peers` shows a peer's clock offset when it is larger than this. */
+#define CLI_CLOCK_SHOW_MS	(60 * 1000)
+/* The "clock" line of `fenghuo status` from the daemon's status object. */
+void		 cli_clock_print(const struct json_t *st);
+
 /* submit.c */
 /*
  * Submit new messages for storage (and, through the daemon, for sending). When fenghuod
