@@ -259,7 +259,6 @@ ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen, const struct
     const char *error)
 {
 	const char *status;
-	int64_t off = 0;
 	json_t *o;
 
 	if (sp == NULL) {
@@ -288,13 +287,6 @@ ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen, const struct
 		json_object_set_new(o, "id", json_string(""));
 	json_object_set_new(o, "reason", json_string(fc_reason_name(sp->reason)));
 	json_object_set_new(o, "reason_text", json_string(fc_reason_text(sp->reason)));
-	/*
-	 * A time rejection while this node's clock is off its peers' is the clock's doing, not
-	 * the message's: say so (the CLI names the clock).
-	 */
-	if (sp->status == STORE_REJECTED && (sp->reason == FC_R_EXPIRED ||
-	    sp->reason == FC_R_CLOCK) && clock_offset(n, &off) > 0 && !clock_within(off))
-		json_object_set_new(o, "clock_offset_ms", json_integer((json_int_t)off));
 	/* A new message may carry one too: no-chain, stored all the same (trust.c). */
 	if (sp->status == STORE_HELD || (sp->status == STORE_REJECTED &&
 	    sp->reason == FC_R_POLICY) || (sp->status == STORE_NEW && sp->policy_reason != 0)) {

@@ -94,6 +94,16 @@ wait_for 30 "t rejects the warning signed a day ahead as 'clock'" rejected_clock
 has_msg t "$id" && fail "t stored a warning created a day in its future"
 log "--clock-ok: signed, and t rejected it (reason clock)"
 
+# A rejection for time while the daemon finds the clock off names the clock as the cause
+# (made here by a CLI whose clock is two days behind its daemon's: the warning it signs is
+# expired by the daemon's clock).
+rc=0
+faked -1d warn --clock-ok >/dev/null 2>"$FH_TMP/warn.err" || rc=$?
+[ "$rc" -eq 65 ] && grep -q "rejected: expired" "$FH_TMP/warn.err" &&
+	grep -q "the clock is the cause: this computer's clock is" "$FH_TMP/warn.err" ||
+	fail "an expired rejection did not name the clock: exit $rc: $(cat "$FH_TMP/warn.err")"
+log "expired while the clock is off: $(tail -1 "$FH_TMP/warn.err")"
+
 # A day behind: the error says so (the warning would arrive expired).
 stop_node c
 faked -1d start_node c

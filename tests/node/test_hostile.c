@@ -514,6 +514,50 @@ test_flood(void **state)
 	still_serves(e);
 }
 
+/*
+ * A REVOKE of x's node key reaches the node from y while x's link is up: the link is closed
+ * by the commit that stores the REVOKE (state "revoked", with the reason), x's queue is
+ * dropped, a valid warning x relays afterwards is ignored, and y is served as before.
+ */
+static void
+test_revoked_live_link(void **state)
+{
+	struct tf_env *e = *state;
+	struct tf_msg grant, rev, w;
+	uint64_t stored;
+
+	start_hub(e, 0);
+	county(e);
+	/* x is the node K_REVOKED, certified as a node. */
+	memcpy(e->x->key, fc_key_public(e->key[K_REVOKED]), FC_PUBLICKEYBYTES);
+	tf_grant(e, K_ADMIN, K_REVOKED, FC_ROLE_BIT(FENGHUO__ROLE__NODE), "330110", &grant);
+	push1(e, e->y, &grant);
+	assert_int_equal(store_has(e->n->store, grant.id), 1);
+	assert_string_equal(peer_state_name(e->x), "up");
+	assert_int_equal(peer_queue_frame(e->x, PRIO_BULK, (const uint8_t *)"q", 1), 0);
+
+	tf_revoke(e, K_ADMIN, K_REVOKED, now_wall() - 1000, &rev);
+	push1(e, e->y, &rev);
+	assert_int_equal(store_has(e->n->store, rev.id), 1);
+	assert_string_equal(peer_state_name(e->x), "revoked");
+	assert_int_equal(e->x->in.state, LINK_REFUSED);
+	assert_string_equal(e->x->why, "revoked: a REVOKE withdrew its node key");
+	assert_int_equal(e->x->q.n, 0);
+	assert_int_equal(e->n->links_revoked, 1);
+	assert_string_equal(peer_state_name(e->y), "up");
+
+	/* What x still sends on the closed link is ignored, valid or not. */
+	tf_warning(e, K_ISSUER, "330110109", "over a revoked link", &w);
+	stored = e->n->stored;
+	push1(e, e->x, &w);
+	assert_int_equal(e->n->stored, stored);
+	assert_dropped(e, &w);
+	still_serves(e);
+	tf_msg_free(&w);
+	tf_msg_free(&rev);
+	tf_msg_free(&grant);
+}
+
 int
 main(void)
 {
@@ -525,6 +569,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replay_expired, tf_setup, tf_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_frames, tf_setup, tf_teardown),
 		cmocka_unit_test_setup_teardown(test_flood, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_live_link, tf_setup, tf_teardown),
 	};
 
 	if (fc_init() != 0)
