@@ -52,12 +52,16 @@ clock_sample(struct node *n, struct peer *p, uint64_t peer_ms, uint64_t rtt_ms)
 int
 clock_peer_offset(const struct peer *p, int64_t *out)
 {
-	uint64_t peer_now;
+	uint64_t peer_now, wall = now_wall(), d;
 
 	if (p->clk_mono == 0)
 		return -1;
+	/* Unsigned arithmetic on a peer's number, then clamped: no overflow, no INT64_MIN. */
 	peer_now = p->clk_peer_ms + (now_mono() - p->clk_mono);
-	*out = (int64_t)(now_wall() - peer_now);
+	d = wall >= peer_now ? wall - peer_now : peer_now - wall;
+	if (d > CLOCK_OFFSET_MAX_MS)
+		d = CLOCK_OFFSET_MAX_MS;
+	*out = wall >= peer_now ? (int64_t)d : -(int64_t)d;
 	return 0;
 }
 

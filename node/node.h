@@ -702,6 +702,7 @@ void		 curve_status_json(struct node *n, struct json_t *o);
  */
 #define CLOCK_TOLERANCE_MS	FC_SKEW_FUTURE_MS
 #define CLOCK_RTT_MAX_MS	NODE_DEAD_MS	/* a PONG later than this gives no round trip */
+#define CLOCK_OFFSET_MAX_MS	(100ULL * 365 * 24 * 3600 * 1000)	/* offsets are clamped */
 
 /*
  * p said its wall clock read peer_ms rtt_ms/2 ago (a HELLO, PING or PONG with time_ms;

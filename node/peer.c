@@ -655,7 +655,7 @@ peer_withdraw(struct node *n, struct peer *p, const char *why)
 		refuse(n, p, l, why);
 	}
 	/* Our own connection to it goes now; libzmq does not dial a removed endpoint again. */
-	if (p->out.sock != NULL && p->out.st == NULL && p->out.connected) {
+	if (p->out.sock != NULL && p->out.st == NULL) {
 		(void)zmq_disconnect(p->out.sock, p->address);
 		p->out.connected = 0;
 		p->out.hello_pending = 0;

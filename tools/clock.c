@@ -10,6 +10,7 @@
  * the judgement; the CLI only reports it. With no daemon running there is no estimate, and
  * nothing is refused.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sysexits.h>
@@ -21,7 +22,8 @@
 const char *
 cli_clock_fmt(long long ms, char *buf, size_t size)
 {
-	long long a = llabs(ms), s = (a + 500) / 1000;	/* to the nearest second */
+	long long a = ms == LLONG_MIN ? LLONG_MAX : llabs(ms);
+	long long s = a / 1000 + (a % 1000 >= 500);	/* to the nearest second */
 	int n;
 
 	if (s >= 86400)

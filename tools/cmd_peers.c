@@ -8,7 +8,6 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -146,7 +145,8 @@ print_why(const json_t *p)
 
 	if (why != NULL && *why != '\0')
 		printf("      %s\n", why);
-	if (json_is_integer(c) && llabs((long long)json_integer_value(c)) > CLI_CLOCK_SHOW_MS)
+	if (json_is_integer(c) && (json_integer_value(c) > CLI_CLOCK_SHOW_MS ||
+	    json_integer_value(c) < -CLI_CLOCK_SHOW_MS))
 		printf("      its clock: ours is %s %s\n", cli_clock_fmt(json_integer_value(c), b,
 		    sizeof(b)), json_integer_value(c) > 0 ? "ahead" : "behind");
 }
