@@ -21,6 +21,14 @@
  * that peer's key; a key a certificate or [peer] entry ties to another transport key may not
  * be claimed over a bootstrap link. Anything else refuses the link (logged once per peer).
  *
+ * Dialling: libzmq gives up on an endpoint whose server refused the handshake, and the
+ * server may admit us later (our certificate reaches it), so every failed handshake of ours
+ * is followed by a new dial, backing off to once a minute (curve_handshake(), curve_cron()).
+ *
+ * Revocation: ZAP decides once per handshake, so a REVOKE also closes the links that are up
+ * when it is stored: every link whose peer's node key it withdrew, or whose transport key a
+ * revoked node's grant carries (curve_withdrawn(), curve_revoke_links(), peer_withdraw()).
+ *
  * Rate limits: every frame from a peer takes a token from the peer's bucket first, before
  * it is decoded; frames beyond it are dropped and counted. A new message from a peer takes
  * a token from its author's bucket before its signature is checked, and is dropped (counted,
