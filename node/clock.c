@@ -11,7 +11,8 @@
  * CLI refuses to sign warnings and certificates while it is out (docs/CLI.md).
  *
  * A sample is kept as "the peer's clock read T at our monotonic time M", not as an offset,
- * so that an operator setting this node's clock sees the estimate follow at once. A PONG
+ * so that an operator setting this node's clock sees the estimate follow at once (a peer's
+ * clock being set shows at its next sample). A PONG
  * answers our PING, whose nonce is our monotonic send time: half the round trip is added
  * to the peer's time. A peer can lie about its clock; it moves only the median, and the
  * CLI's --clock-ok overrides what the estimate says.
