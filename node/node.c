@@ -205,6 +205,8 @@ node_new(struct conf *conf)
 	struct node *n;
 	struct peer *p;
 	size_t i;
+	uint64_t indexed;
+	uint32_t from;
 	int rc;
 
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
@@ -242,6 +244,10 @@ node_new(struct conf *conf)
 		log_warnx("cannot open the store in %s: %s", conf->state, store_strerror(rc));
 		goto err;
 	}
+	if ((from = store_upgraded_from(n->store, &indexed)) != 0)
+		log_info("store in %s upgraded from schema %u to %d: kind index built over %llu "
+		    "messages", conf->state, (unsigned)from, STORE_SCHEMA_VERSION,
+		    (unsigned long long)indexed);
 	if (trust_start(n) != 0)
 		goto err;
 	if ((n->zctx = zmq_ctx_new()) == NULL) {

@@ -1,12 +1,20 @@
 /*
  * store.c: the LMDB store of a fenghuo node.
  *
- * One environment in a directory, six named databases (see store.h). Writes happen only in
+ * One environment in a directory, seven named databases (see store.h). Writes happen only in
  * store_put_batch(), one write transaction per batch: ids are computed and looked up before
  * any signature is checked (a duplicate costs a hash and one B-tree lookup), new messages
  * are run through fc_validate() and stored with their index entries and seen record, and
  * the batch commits once with LMDB's default durability, so a committed batch survives a
  * crash. A full map is grown by doubling and the batch is redone from the start.
+ *
+ * The kind index (schema 2) lets a reader find the few messages of one kind (CERT, REVOKE,
+ * ANNOUNCE, WARNING: what the daemon loads at start-up) without reading every record: kinds is
+ * an MDB_DUPSORT | MDB_DUPFIXED tree with one key per kind and the time keys of its messages
+ * as fixed-size duplicates, packed without per-entry headers (about 40 bytes a message). A
+ * schema 1 store has no such tree; a writer opening one builds it from msgs in one
+ * transaction and records schema 2 in the same commit (store_open_ex), a reader falls back to
+ * walking the time index.
  *
  * Layout and why: ids are random, so each insert into an id-keyed B-tree dirties a leaf page
  * of its own once the tree is larger than a batch, and every dirty page is written and
@@ -36,7 +44,7 @@
 #define STORE_MAPSIZE_DEFAULT	((size_t)256 << 20)
 #define STORE_MAPSIZE_MIN	((size_t)64 << 10)
 /*
- * Named databases: the six of schema 1 plus room for later ones (trust, peers, held) without
+ * Named databases: the seven of schema 2 plus room for later ones (trust, peers, held) without
  * a schema change of the environment itself.
  */
 #define STORE_MAXDBS		16
@@ -56,6 +64,10 @@
 #define SEEN_BYTES		(SEEN_OFF_FROM + FC_PUBLICKEYBYTES)
 
 #define REFS_KEYBYTES		(2 * FC_IDBYTES)
+#define KIND_KEYBYTES		4	/* kinds key: Body.kind, 4 bytes big-endian */
+#define KINDS_DBFLAGS		(MDB_DUPSORT | MDB_DUPFIXED)
+/* The schema version before the kind index: upgraded on a writable open. */
+#define STORE_SCHEMA_NOKINDS	1
 
 #define STORE_STR2(x)		#x
 #define STORE_STR(x)		STORE_STR2(x)
@@ -70,6 +82,11 @@ struct store {
 	MDB_dbi		 time;
 	MDB_dbi		 refs;
 	MDB_dbi		 meta;
+	MDB_dbi		 kinds;
+	int		 has_kinds;	/* schema 2: kinds is complete and kept up to date */
+	uint32_t	 upgraded_from;	/* store_upgraded_from() */
+	uint64_t	 upgrade_msgs;	/* messages indexed by that upgrade */
+	uint64_t	 reads;		/* store_records_read() */
 	unsigned	 flags;
 	int		 in_callback;	/* iteration callbacks running (nested reads allowed) */
 	store_policy_fn	 policy;	/* store_set_policy(); NULL: every valid message */
@@ -143,7 +160,8 @@ store_strerror(int err)
 	case STORE_ESCHEMA:
 		/* The version found is not known here: store_schema_version() tells it. */
 		return "store was written by another schema version; this fenghuo reads schema "
-		       "version " STORE_STR(STORE_SCHEMA_VERSION) " only";
+		       "version " STORE_STR(STORE_SCHEMA_VERSION) " (and upgrades version "
+		       STORE_STR(STORE_SCHEMA_NOKINDS) ") only";
 	case STORE_ECORRUPT:
 		return "store record does not validate (corrupt store?)";
 	case STORE_EINVAL:
@@ -208,16 +226,31 @@ open_dbs(struct store *st, MDB_txn *txn, unsigned dbflags)
 	return 0;
 }
 
+static int
+put_schema(struct store *st, MDB_txn *txn, uint32_t version)
+{
+	MDB_val		 k, v;
+	uint8_t		 ver[4];
+
+	k.mv_data = (void *)(uintptr_t)meta_schema_key;
+	k.mv_size = sizeof(meta_schema_key) - 1;
+	wire_put_be32(ver, version);
+	v.mv_data = ver;
+	v.mv_size = sizeof(ver);
+	return mdb_put(txn, st->meta, &k, &v, 0);
+}
+
 /*
- * Check (and, in a new writable store, record) the schema version. A store without a
- * schema record and without messages is new; with messages it is not ours.
+ * Check (and, in a new writable store, record) the schema version; *version is the one
+ * found (STORE_SCHEMA_VERSION for a new store). A store without a schema record and without
+ * messages is new; with messages it is not ours. Schema 1 (no kind index) is accepted: the
+ * caller upgrades it or reads it without the index.
  */
 static int
-check_schema(struct store *st, MDB_txn *txn, int rdonly)
+check_schema(struct store *st, MDB_txn *txn, int rdonly, uint32_t *version)
 {
 	MDB_val		 k, v;
 	MDB_stat	 ms;
-	uint8_t		 ver[4];
 	int		 rc;
 
 	k.mv_data = (void *)(uintptr_t)meta_schema_key;
@@ -226,7 +259,8 @@ check_schema(struct store *st, MDB_txn *txn, int rdonly)
 	if (rc == 0) {
 		if (v.mv_size != 4)
 			return STORE_ECORRUPT;
-		if (wire_get_be32(v.mv_data) != STORE_SCHEMA_VERSION)
+		*version = wire_get_be32(v.mv_data);
+		if (*version != STORE_SCHEMA_VERSION && *version != STORE_SCHEMA_NOKINDS)
 			return STORE_ESCHEMA;
 		return 0;
 	}
@@ -238,10 +272,101 @@ check_schema(struct store *st, MDB_txn *txn, int rdonly)
 		return STORE_ESCHEMA;
 	if (rdonly)
 		return ENOENT;
-	wire_put_be32(ver, STORE_SCHEMA_VERSION);
-	v.mv_data = ver;
-	v.mv_size = sizeof(ver);
-	return mdb_put(txn, st->meta, &k, &v, 0);
+	*version = STORE_SCHEMA_VERSION;
+	return put_schema(st, txn, STORE_SCHEMA_VERSION);
+}
+
+/* The kinds entry of a message: key (4 bytes) and its time key as the duplicate. */
+static void
+kind_entry(uint8_t kkey[KIND_KEYBYTES], int kind, MDB_val *k, const uint8_t *tkey, MDB_val *v)
+{
+	wire_put_be32(kkey, (uint32_t)kind);
+	k->mv_data = kkey;
+	k->mv_size = KIND_KEYBYTES;
+	v->mv_data = (void *)(uintptr_t)tkey;
+	v->mv_size = STORE_KEYBYTES;
+}
+
+/*
+ * Add a message to the kind index. Within a kind, messages mostly arrive in time order:
+ * MDB_APPENDDUP first (full pages), an ordinary put when the time key is not the largest.
+ */
+static int
+put_kind(struct store *st, MDB_txn *txn, int kind, const uint8_t tkey[STORE_KEYBYTES])
+{
+	uint8_t		 kkey[KIND_KEYBYTES];
+	MDB_val		 k, v;
+	int		 rc;
+
+	kind_entry(kkey, kind, &k, tkey, &v);
+	rc = mdb_put(txn, st->kinds, &k, &v, MDB_APPENDDUP);
+	if (rc == MDB_KEYEXIST)
+		rc = mdb_put(txn, st->kinds, &k, &v, 0);
+	return rc;
+}
+
+/*
+ * Schema 1 to 2, inside txn: rebuild the kind index from every record in msgs (a crash
+ * before the commit leaves schema 1, and the next open starts again from an empty tree),
+ * then record schema 2.
+ */
+static int
+upgrade_txn(struct store *st, MDB_txn *txn, uint64_t *count)
+{
+	struct store_seen	 seen;
+	MDB_cursor		*cur = NULL;
+	MDB_val			 k, v;
+	uint8_t			 tkey[STORE_KEYBYTES];
+	int			 rc;
+
+	*count = 0;
+	if ((rc = mdb_drop(txn, st->kinds, 0)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->msgs, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != STORE_KEYBYTES ||
+		    seen_decode(v.mv_data, v.mv_size, &seen) != 0) {
+			rc = STORE_ECORRUPT;
+			break;
+		}
+		store_order_key(seen.time_ms, (const uint8_t *)k.mv_data + 8, tkey);
+		if ((rc = put_kind(st, txn, seen.kind, tkey)) != 0)
+			break;
+		(*count)++;
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	return put_schema(st, txn, STORE_SCHEMA_VERSION);
+}
+
+/* Upgrade an open schema 1 store, in its own write transaction, growing the map as needed. */
+static int
+upgrade(struct store *st)
+{
+	MDB_txn		*txn;
+	int		 rc;
+
+	for (;;) {
+		if ((rc = txn_begin(st, 0, &txn)) != 0)
+			return rc;
+		rc = upgrade_txn(st, txn, &st->upgrade_msgs);
+		if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		if (rc != MDB_MAP_FULL)
+			break;
+		if ((rc = map_grow(st)) != 0)
+			return rc;
+	}
+	if (rc == 0) {
+		st->has_kinds = 1;
+		st->upgraded_from = STORE_SCHEMA_NOKINDS;
+	}
+	return rc;
 }
 
 /*
@@ -305,6 +430,7 @@ store_open_ex(const char *dir, unsigned flags, size_t mapsize, struct store **ou
 	struct store	*st;
 	MDB_txn		*txn = NULL;
 	unsigned	 envflags, dbflags;
+	uint32_t	 version = 0;
 	int		 rdonly = (flags & STORE_RDONLY) != 0;
 	int		 rc;
 
@@ -353,11 +479,22 @@ store_open_ex(const char *dir, unsigned flags, size_t mapsize, struct store **ou
 		rc = ENOENT;
 		goto err;
 	}
-	if (rc != 0 || (rc = check_schema(st, txn, rdonly)) != 0)
+	if (rc != 0 || (rc = check_schema(st, txn, rdonly, &version)) != 0)
+		goto err;
+	/* A schema 1 store read by a reader may have no kinds tree at all. */
+	rc = mdb_dbi_open(txn, "kinds", dbflags | KINDS_DBFLAGS, &st->kinds);
+	if (rc == 0)
+		st->has_kinds = version == STORE_SCHEMA_VERSION;
+	else if (rc == MDB_NOTFOUND && version == STORE_SCHEMA_VERSION) {
+		rc = STORE_ECORRUPT;	/* schema 2 without its kind index */
+		goto err;
+	} else if (rc != MDB_NOTFOUND || !rdonly)
 		goto err;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc != 0)
+		goto err;
+	if (!rdonly && !st->has_kinds && (rc = upgrade(st)) != 0)
 		goto err;
 	*out = st;
 	return 0;
@@ -478,7 +615,8 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 	if ((rc = put_empty(txn, st->order, key, STORE_KEYBYTES, 1)) != 0)
 		return rc;
 	store_order_key(seen.time_ms, it->id, key);
-	if ((rc = put_empty(txn, st->time, key, STORE_KEYBYTES, 1)) != 0)
+	if ((rc = put_empty(txn, st->time, key, STORE_KEYBYTES, 1)) != 0 ||
+	    (rc = put_kind(st, txn, seen.kind, key)) != 0)
 		return rc;
 
 	/* fc_validate() guarantees every ref is FC_IDBYTES long. */
@@ -642,6 +780,7 @@ load(struct store *st, MDB_txn *txn, const uint8_t *id, MDB_val *env, struct sto
 	if (v.mv_size != 8)
 		return STORE_ECORRUPT;
 	created = wire_get_be64(v.mv_data);
+	st->reads++;
 	store_order_key(created, id, key);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
@@ -832,6 +971,77 @@ visit(struct store *st, MDB_txn *txn, const uint8_t *id, int kind, store_iter_fn
 	return rc;
 }
 
+/*
+ * One entry of a time walk, tk its time key (display_ms || id): *past set when it lies
+ * outside [since_ms, until_ms) and ends the walk, else the message is visited. Returns 0,
+ * STORE_ECORRUPT, an error or the callback's value.
+ */
+static int
+walk_entry(struct store *st, MDB_txn *txn, const MDB_val *tk, uint64_t since_ms,
+    uint64_t until_ms, int kind, store_iter_fn fn, void *ctx, int *past)
+{
+	uint64_t	 ms;
+
+	if (tk->mv_size != STORE_KEYBYTES)
+		return STORE_ECORRUPT;
+	ms = wire_get_be64(tk->mv_data);
+	if (ms < since_ms || (until_ms != 0 && ms >= until_ms)) {
+		*past = 1;
+		return 0;
+	}
+	return visit(st, txn, (const uint8_t *)tk->mv_data + 8, kind, fn, ctx);
+}
+
+/*
+ * store_iter_time for one kind, through the kind index: the duplicates of the kind's key are
+ * its messages' time keys, in time order. Reads only the records of that kind.
+ */
+static int
+iter_kind(struct store *st, MDB_txn *txn, uint64_t since_ms, uint64_t until_ms, int kind,
+    int newest_first, store_iter_fn fn, void *ctx)
+{
+	MDB_cursor	*cur = NULL;
+	MDB_val		 k, v;
+	MDB_cursor_op	 step;
+	uint8_t		 kkey[KIND_KEYBYTES], bound[8];
+	int		 rc, past = 0;
+
+	if ((rc = mdb_cursor_open(txn, st->kinds, &cur)) != 0)
+		return rc;
+	wire_put_be32(kkey, (uint32_t)kind);
+	k.mv_data = kkey;
+	k.mv_size = sizeof(kkey);
+	/* An 8-byte bound sorts before every 40-byte time key it is a prefix of. */
+	wire_put_be64(bound, newest_first ? until_ms : since_ms);
+	v.mv_data = bound;
+	v.mv_size = sizeof(bound);
+	if (newest_first) {
+		/* The last duplicate below until_ms: the one before the first >= until_ms. */
+		step = MDB_PREV_DUP;
+		rc = until_ms == 0 ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
+		if (rc == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP);
+		else if (rc == MDB_NOTFOUND) {
+			k.mv_data = kkey;
+			k.mv_size = sizeof(kkey);
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+			if (rc == 0)
+				rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
+		}
+	} else {
+		step = MDB_NEXT_DUP;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
+	}
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, step))
+		if ((rc = walk_entry(st, txn, &v, since_ms, until_ms, kind, fn, ctx, &past)) != 0 ||
+		    past)
+			break;
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 int
 store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, int kind,
     int newest_first, store_iter_fn fn, void *ctx)
@@ -841,8 +1051,7 @@ store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, int kind
 	MDB_val		 k, v;
 	MDB_cursor_op	 step;
 	uint8_t		 bound[8];
-	uint64_t	 ms;
-	int		 rc;
+	int		 rc, past = 0;
 
 	if (st == NULL || fn == NULL || kind < 0)
 		return STORE_EINVAL;
@@ -850,6 +1059,10 @@ store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, int kind
 		return 0;
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
 		return rc;
+	if (kind != 0 && st->has_kinds) {
+		rc = iter_kind(st, txn, since_ms, until_ms, kind, newest_first, fn, ctx);
+		goto out;
+	}
 	if ((rc = mdb_cursor_open(txn, st->time, &cur)) != 0)
 		goto out;
 
@@ -876,17 +1089,10 @@ store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, int kind
 		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	}
 
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, step)) {
-		if (k.mv_size != STORE_KEYBYTES) {
-			rc = STORE_ECORRUPT;
-			goto out;
-		}
-		ms = wire_get_be64(k.mv_data);
-		if (ms < since_ms || (until_ms != 0 && ms >= until_ms))
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, step))
+		if ((rc = walk_entry(st, txn, &k, since_ms, until_ms, kind, fn, ctx, &past)) != 0 ||
+		    past)
 			break;
-		if ((rc = visit(st, txn, (const uint8_t *)k.mv_data + 8, kind, fn, ctx)) != 0)
-			goto out;
-	}
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 out:
@@ -975,6 +1181,20 @@ out:
 		mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+uint64_t
+store_records_read(const struct store *st)
+{
+	return st->reads;
+}
+
+uint32_t
+store_upgraded_from(const struct store *st, uint64_t *indexed)
+{
+	if (indexed != NULL)
+		*indexed = st->upgrade_msgs;
+	return st->upgraded_from;
 }
 
 int
@@ -1093,6 +1313,7 @@ store_int_get(struct store *st, struct store_int *out)
 	out->order = st->order;
 	out->time = st->time;
 	out->refs = st->refs;
+	out->kinds = st->kinds;
 	out->flags = st->flags;
 	out->in_callback = st->in_callback;
 }
@@ -1107,6 +1328,19 @@ int
 store_int_map_grow(struct store *st)
 {
 	return map_grow(st);
+}
+
+int
+store_int_del_kind(const struct store_int *si, MDB_txn *txn, int kind,
+    const uint8_t tkey[STORE_KEYBYTES])
+{
+	uint8_t		 kkey[KIND_KEYBYTES];
+	MDB_val		 k, v;
+	int		 rc;
+
+	kind_entry(kkey, kind, &k, tkey, &v);
+	rc = mdb_del(txn, si->kinds, &k, &v);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int
