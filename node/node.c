@@ -604,6 +604,11 @@ node_step(struct node *n, int max_wait_ms)
 	for (i = 0; i < n->npeers; i++)	/* stream links: what the pacing allows now */
 		if (!n->peers[i]->dead && peer_stream(n->peers[i]) != NULL)
 			peer_stream_write(n, n->peers[i]);
+	/* SIGHUP: between handlers, and before the reap that frees the peers it retires. */
+	if (n->hupflag != NULL && *n->hupflag) {
+		*n->hupflag = 0;
+		(void)reload_conf(n);
+	}
 	reap(n);
 out:
 	free(items);
