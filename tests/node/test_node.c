@@ -337,6 +337,49 @@ test_store_quota(void **state)
 	assert_int_equal(e->b->drop_store_quota, 1);
 }
 
+/*
+ * Start-up on a store of many messages reads only what it needs: the warnings (the kind
+ * index), not every record. Two warnings among STARTUP_REPORTS reports: two records read
+ * (each warning; no receipt refers to either yet).
+ */
+#define STARTUP_REPORTS	500
+static void
+test_startup_reads(void **state)
+{
+	struct env *e = *state;
+	struct store_put *puts;
+	struct store *st;
+	uint8_t id[FC_IDBYTES], **env;
+	char dir[128], title[32];
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s/a", e->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(store_open(dir, 0, &st), 0);
+	puts = calloc(STARTUP_REPORTS + 2, sizeof(*puts));
+	env = calloc(STARTUP_REPORTS + 2, sizeof(*env));
+	assert_non_null(puts);
+	assert_non_null(env);
+	for (i = 0; i < STARTUP_REPORTS + 2; i++) {
+		snprintf(title, sizeof(title), "report %zu", i);
+		report(e, title, i % 250 == 100 ? FENGHUO__KIND__WARNING : FENGHUO__KIND__REPORT,
+		    FENGHUO__LEVEL__RED, &env[i], &puts[i].len, id);
+		puts[i].env = env[i];
+	}
+	assert_int_equal(store_put_batch(st, puts, STARTUP_REPORTS + 2, now_wall()), 0);
+	for (i = 0; i < STARTUP_REPORTS + 2; i++) {
+		assert_int_equal(puts[i].status, STORE_NEW);
+		free(env[i]);
+	}
+	free(env);
+	free(puts);
+	store_close(&st);
+
+	e->a = make_node(e, "a", NULL, NULL, NULL);
+	assert_non_null(e->a);
+	assert_int_equal(store_records_read(e->a->store), 2);
+}
+
 static int
 b_bad_sigs(struct env *e, void *arg)
 {
@@ -1232,6 +1275,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_one_per_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_author_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_startup_reads, setup, teardown),
 	};
 
 	if (fc_init() != 0)

@@ -9,8 +9,10 @@
  * directly (DESIGN decision 8: with no daemon running, a writer may). Each start is timed by
  * `_startup-probe`: it notes where the daemon's log ends, the script records the wall clock
  * and starts the daemon, and the probe polls the log every millisecond for the line that
- * ends start-up ("... started: ..."), takes the wall clock, and reads the daemon's VmRSS and
- * VmHWM from /proc. Figures are ratios against the baseline, as well as absolute.
+ * ends start-up ("... started: ..."), takes the wall clock, and reads the daemon's VmRSS,
+ * VmHWM, RssAnon (its own memory) and RssFile (pages of mapped files, data.mdb among them:
+ * page cache the kernel may drop at any time) from /proc. Figures are ratios against the
+ * baseline, as well as absolute.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,7 +192,7 @@ proc_kb(long pid, const char *field)
 /*
  * _startup-probe LOG STATE ARMED T0-FILE: note the log's end, create ARMED, wait for the
  * script to write the wall clock of the start (ns) into T0-FILE, then poll the log for the
- * start-up line; print "ms rss_kb hwm_kb".
+ * start-up line; print "ms rss_kb hwm_kb anon_kb file_kb".
  */
 static int
 probe_run(int argc, char **argv)
@@ -241,8 +243,8 @@ probe_run(int argc, char **argv)
 		fprintf(stderr, "_startup-probe: no pid file or start time\n");
 		return 1;
 	}
-	printf("%.1f %lu %lu\n", (double)(t1 - t0) / 1e6, proc_kb(pid, "VmRSS"),
-	    proc_kb(pid, "VmHWM"));
+	printf("%.1f %lu %lu %lu %lu\n", (double)(t1 - t0) / 1e6, proc_kb(pid, "VmRSS"),
+	    proc_kb(pid, "VmHWM"), proc_kb(pid, "RssAnon"), proc_kb(pid, "RssFile"));
 	return 0;
 }
 

@@ -28,7 +28,8 @@ FH_DEADLINE=${FH_DEADLINE:-3600}
 
 make_node A 510722100001
 
-# one_start: start A once under the probe, stop it; appends "ms rss_kb hwm_kb" to $FH_TMP/runs.
+# one_start: start A once under the probe, stop it; appends "ms rss_kb hwm_kb anon_kb file_kb"
+# to $FH_TMP/runs.
 one_start() {
 	local probe
 	rm -f "$FH_TMP/armed" "$FH_TMP/t0"
@@ -57,11 +58,13 @@ measure() {
 	MS=$(median 1)
 	RSS=$(median 2)
 	HWM=$(median 3)
+	ANON=$(median 4)
+	FILE=$(median 5)
 }
 
 measure
-B_MS=$MS B_RSS=$RSS B_HWM=$HWM
-log "empty store: start-up ${B_MS} ms, RSS ${B_RSS} kB (peak ${B_HWM} kB), median of $R"
+B_MS=$MS B_RSS=$RSS B_ANON=$ANON
+log "empty store: start-up ${B_MS} ms, RSS ${B_RSS} kB (peak ${HWM} kB; anon ${ANON}, file ${FILE}), median of $R"
 
 t=$SECONDS
 "$FH_BENCH" _startup-fill "$(node_state A)" "$N"
@@ -69,11 +72,13 @@ du_kb=$(du -k "$(node_state A)/data.mdb" | awk '{ print $1 }')
 log "$N messages signed and stored in $((SECONDS - t)) s; data.mdb ${du_kb} kB"
 
 measure
-log "store of $N: start-up ${MS} ms, RSS ${RSS} kB (peak ${HWM} kB), median of $R"
+log "store of $N: start-up ${MS} ms, RSS ${RSS} kB (peak ${HWM} kB; anon ${ANON}, file ${FILE}), median of $R"
 echo "  targets: start-up < 2000 ms, RSS < 30720 kB"
-fmt="n=%d startup_ms=%.1f rss_kb=%d hwm_kb=%d base_startup_ms=%.1f base_rss_kb=%d"
-fmt+=" startup_ratio=%.2f rss_ratio=%.2f data_kb=%d\n"
-awk -v f="$fmt" -v n="$N" -v ms="$MS" -v rss="$RSS" -v hwm="$HWM" -v bms="$B_MS" \
-	-v brss="$B_RSS" -v du="$du_kb" \
-	'BEGIN { printf f, n, ms, rss, hwm, bms, brss, (bms > 0 ? ms / bms : 0),
-	    (brss > 0 ? rss / brss : 0), du }'
+fmt="n=%d startup_ms=%.1f rss_kb=%d hwm_kb=%d anon_kb=%d file_kb=%d base_startup_ms=%.1f"
+fmt+=" base_rss_kb=%d base_anon_kb=%d startup_ratio=%.2f rss_ratio=%.2f anon_ratio=%.2f"
+fmt+=" data_kb=%d\n"
+awk -v f="$fmt" -v n="$N" -v ms="$MS" -v rss="$RSS" -v hwm="$HWM" -v anon="$ANON" \
+	-v file="$FILE" -v bms="$B_MS" -v brss="$B_RSS" -v banon="$B_ANON" -v du="$du_kb" \
+	'BEGIN { printf f, n, ms, rss, hwm, anon, file, bms, brss, banon,
+	    (bms > 0 ? ms / bms : 0), (brss > 0 ? rss / brss : 0),
+	    (banon > 0 ? anon / banon : 0), du }'
