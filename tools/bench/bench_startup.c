@@ -28,7 +28,6 @@
 
 #define STARTUP_AUTHORS		32
 #define STARTUP_BATCH		1000
-#define STARTUP_WARN_EVERY	10000	/* one warning among so many reports */
 #define STARTUP_PROBE_S		120	/* give up on a start-up after this long */
 
 /* A red warning for area 510722, in force for a day. */
@@ -72,7 +71,10 @@ make_warning(const struct fc_key *key, uint64_t created_ms, uint8_t **env, size_
 	return fc_envelope_seal(key, buf, blen, env, len) == 0 ? 0 : -1;
 }
 
-/* _startup-fill STATE N: sign and store N messages, a batch at a time. */
+/*
+ * _startup-fill STATE N EVERY: sign and store N messages, a batch at a time, one in EVERY a
+ * warning (0: none).
+ */
 static int
 fill_run(int argc, char **argv)
 {
@@ -80,14 +82,15 @@ fill_run(int argc, char **argv)
 	struct store_put puts[STARTUP_BATCH];
 	struct store *st = NULL;
 	uint8_t *env[STARTUP_BATCH] = { NULL };
-	size_t len[STARTUP_BATCH], n, i, j, m, nnew = 0;
+	size_t len[STARTUP_BATCH], n, i, j, m, nnew = 0, every;
 	uint64_t created;
 	int rc = 1, k;
 
-	if (argc != 3 || (n = strtoul(argv[2], NULL, 10)) == 0) {
-		fprintf(stderr, "usage: fenghuo-bench _startup-fill state-dir N\n");
+	if (argc != 4 || (n = strtoul(argv[2], NULL, 10)) == 0) {
+		fprintf(stderr, "usage: fenghuo-bench _startup-fill state-dir N every\n");
 		return EX_USAGE;
 	}
+	every = strtoul(argv[3], NULL, 10);
 	if (fc_init() != 0)
 		return 1;
 	for (k = 0; k < STARTUP_AUTHORS; k++)
@@ -107,7 +110,7 @@ fill_run(int argc, char **argv)
 			const struct fc_key *key = keys[(i + j) % STARTUP_AUTHORS];
 			uint64_t t = created + (i + j) * (20 * 3600000ull) / n + (i + j) % 7;
 
-			if (((i + j) % STARTUP_WARN_EVERY == STARTUP_WARN_EVERY / 2 ?
+			if ((every != 0 && (i + j) % every == every / 2 ?
 			    make_warning(key, t, &env[j], &len[j]) :
 			    bench_make_report(key, i + j, t, &env[j], &len[j])) != 0)
 				goto out;
@@ -257,13 +260,13 @@ startup_run(int argc, char **argv)
 const struct bench_cmd bench_startup = {
 	"startup",
 	"fenghuod start-up time and RSS on a store of N messages against an empty store "
-	    "[-n messages] [-r runs]",
+	    "[-n messages] [-w one-warning-in] [-r runs]",
 	startup_run,
 };
 
 const struct bench_cmd bench_startup_fill = {
 	"_startup-fill",
-	"(used by startup) sign and store N messages: state-dir N",
+	"(used by startup) sign and store N messages: state-dir N one-warning-in",
 	fill_run,
 };
 
