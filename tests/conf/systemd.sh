@@ -11,6 +11,7 @@ unit=$2
 dir=$(dirname "$0")
 # The reload: a --check like ExecStartPre's, then SIGHUP to the daemon, in that order.
 reloads=$(sed -n 's/^ExecReload=//p' "$unit")
+# shellcheck disable=SC2016 # $MAINPID is systemd's, literally
 [ "$(sed -n 2p <<<"$reloads")" = '/bin/kill -HUP $MAINPID' ] ||
 	{ echo "FAIL: $unit: the last ExecReload is not /bin/kill -HUP \$MAINPID"; exit 1; }
 [ "$(sed -n 1p <<<"$reloads")" = "$(sed -n 's/^ExecStartPre=//p' "$unit")" ] ||

@@ -6,7 +6,8 @@
 # SIGHUP a is still running, dials c and links up with it, reports the new quota, logs the
 # listen change as needing a restart and keeps serving on its old port (b stays linked, the
 # new port stays free). A broken file on SIGHUP is refused with its error logged and changes
-# nothing; a valid one without c then retires c. a still stops cleanly (exit status 0).
+# nothing; a valid one without c then retires c. a still stops cleanly (exit status 0) and
+# removes its pid file and control socket.
 set -euo pipefail
 FH_DEADLINE=60
 . "$(dirname "$0")/lib.sh"
@@ -101,4 +102,7 @@ tail -n +"$((n2 + 1))" "$LOG" | grep -q 'reload: peer c .*removed' || fail "peer
 [ "$(link_field a b state)" = up ] || fail "a's link with b went down on reload"
 
 stop_node a
+# Three SIGHUPs later, a clean stop still removes the pid file and the control socket.
+[ ! -e "$(node_state a)/fenghuod.pid" ] || fail "a left its pid file behind"
+[ ! -e "$(node_state a)/fenghuod.sock" ] || fail "a left its control socket behind"
 log "ok: SIGHUP reloads; restart-only changes kept; a bad config refused"
