@@ -380,6 +380,81 @@ test_startup_reads(void **state)
 	assert_int_equal(store_records_read(e->a->store), 2);
 }
 
+/* Rewrite NAME's config file: region replaced by region, extra appended; peer kept or not. */
+static void
+rewrite_conf(struct env *e, const char *name, const char *region, const char *extra,
+    int keep_peer)
+{
+	char path[128], line[512], *buf = NULL;
+	size_t len = 0;
+	FILE *in, *out;
+
+	snprintf(path, sizeof(path), "%s/%s.conf", e->dir, name);
+	assert_non_null(in = fopen(path, "r"));
+	assert_non_null(out = open_memstream(&buf, &len));
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (!keep_peer && strncmp(line, "[peer ", 6) == 0)
+			break;	/* the [peer] section is last */
+		if (strncmp(line, "region = ", 9) == 0)
+			fprintf(out, "region = %s\n", region);
+		else
+			fputs(line, out);
+	}
+	fclose(in);
+	fputs(extra, out);
+	fclose(out);
+	assert_non_null(out = fopen(path, "w"));
+	assert_int_equal(fwrite(buf, 1, len, out), len);
+	fclose(out);
+	free(buf);
+}
+
+/*
+ * reload_conf (SIGHUP): limits the node holds copies of follow the file, a restart-only
+ * change (region) keeps its running value, an unchanged peer keeps its link, a broken file
+ * changes nothing, and a removed peer is retired and reaped at the end of the pass.
+ */
+static void
+test_reload(void **state)
+{
+	struct env *e = *state;
+	struct lim_table *authors;
+	struct conf *conf;
+	struct peer *p;
+
+	link_ab(e);
+	p = first_peer(e->a);
+	authors = e->a->author_lim;
+	rewrite_conf(e, "a", "330110102", "[limits]\nauthors_tracked = 1000\nqueue_items = 100\n",
+	    1);
+	assert_int_equal(reload_conf(e->a), 0);
+	assert_int_equal(e->a->conf->limits.authors_max, 1000);
+	assert_ptr_not_equal(e->a->author_lim, authors);	/* a table of the new size */
+	assert_int_equal(p->q.max_items, 100);
+	assert_string_equal(e->a->conf->region, "330110101");	/* takes a restart */
+	assert_ptr_equal(first_peer(e->a), p);
+	assert_false(p->dead);
+	step(e);
+	assert_true(peer_is_up(p));
+
+	/* A broken file: nothing changes, not even the struct. */
+	conf = e->a->conf;
+	rewrite_conf(e, "a", "330110101", "[limits]\nqueue_items = 100\nnot a key value pair\n",
+	    1);
+	assert_int_equal(reload_conf(e->a), -1);
+	assert_ptr_equal(e->a->conf, conf);
+	assert_false(p->dead);
+
+	/* The peer removed: retired now, freed by the reap at the end of the next pass. */
+	rewrite_conf(e, "a", "330110101", "", 0);
+	assert_int_equal(reload_conf(e->a), 0);
+	assert_int_equal(e->a->conf->npeers, 0);
+	assert_true(p->dead);
+	assert_false(p->configured);
+	node_step(e->a, 0);
+	assert_int_equal(e->a->npeers, 0);
+}
+
 static int
 b_bad_sigs(struct env *e, void *arg)
 {
@@ -1276,6 +1351,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_author_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_startup_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 	};
 
 	if (fc_init() != 0)
