@@ -11,7 +11,7 @@
  * The kind index (schema 2) lets a reader find the few messages of one kind (CERT, REVOKE,
  * ANNOUNCE, WARNING: what the daemon loads at start-up) without reading every record: kinds is
  * an MDB_DUPSORT | MDB_DUPFIXED tree with one key per kind and the time keys of its messages
- * as fixed-size duplicates, packed without per-entry headers (about 40 bytes a message). A
+ * as fixed-size duplicates, packed without per-entry headers (40 to 50 bytes a message). A
  * schema 1 store has no such tree; a writer opening one builds it from msgs in one
  * transaction and records schema 2 in the same commit (store_open_ex), a reader falls back to
  * walking the time index.
