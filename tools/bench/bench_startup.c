@@ -71,9 +71,46 @@ make_warning(const struct fc_key *key, uint64_t created_ms, uint8_t **env, size_
 	return fc_envelope_seal(key, buf, blen, env, len) == 0 ? 0 : -1;
 }
 
+/* A DELIVERED receipt of warning ref, as a village node signs it. */
+static int
+make_receipt(const struct fc_key *key, size_t i, uint64_t created_ms,
+    const uint8_t ref[FC_IDBYTES], uint8_t **env, size_t *len)
+{
+	Fenghuo__Body	 b = FENGHUO__BODY__INIT;
+	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
+	ProtobufCBinaryData refs[1];
+	char		 region[16];
+	uint8_t		 buf[512];
+	size_t		 blen;
+
+	snprintf(region, sizeof(region), "510722%03zu%03zu", 100 + i % 17, 200 + i % 23);
+	r.has_stage = 1;
+	r.stage = FENGHUO__STAGE__DELIVERED;
+	refs[0].data = (uint8_t *)(uintptr_t)ref;
+	refs[0].len = FC_IDBYTES;
+	b.has_version = 1;
+	b.version = WIRE_BODY_VERSION;
+	b.has_kind = 1;
+	b.kind = FENGHUO__KIND__RECEIPT;
+	b.has_author = 1;
+	b.author.data = (uint8_t *)(uintptr_t)fc_key_public(key);
+	b.author.len = FC_PUBLICKEYBYTES;
+	b.has_created_ms = 1;
+	b.created_ms = created_ms;
+	b.region = region;
+	b.n_refs = 1;
+	b.refs = refs;
+	b.receipt = &r;
+	if ((blen = fenghuo__body__get_packed_size(&b)) > sizeof(buf))
+		return -1;
+	fenghuo__body__pack(&b, buf);
+	return fc_envelope_seal(key, buf, blen, env, len) == 0 ? 0 : -1;
+}
+
 /*
- * _startup-fill STATE N EVERY: sign and store N messages, a batch at a time, one in EVERY a
- * warning (0: none).
+ * _startup-fill STATE N EVERY RECEIPTS: sign and store N messages, a batch at a time: one in
+ * EVERY a warning (0: none), each followed by RECEIPTS delivery receipts of other nodes
+ * (fewer than EVERY / 2), the rest reports.
  */
 static int
 fill_run(int argc, char **argv)
@@ -82,15 +119,22 @@ fill_run(int argc, char **argv)
 	struct store_put puts[STARTUP_BATCH];
 	struct store *st = NULL;
 	uint8_t *env[STARTUP_BATCH] = { NULL };
-	size_t len[STARTUP_BATCH], n, i, j, m, nnew = 0, every;
+	size_t len[STARTUP_BATCH], n, i, j, m, nnew = 0, every, nrcpt, pos;
+	uint8_t warning[FC_IDBYTES];
 	uint64_t created;
 	int rc = 1, k;
 
-	if (argc != 4 || (n = strtoul(argv[2], NULL, 10)) == 0) {
-		fprintf(stderr, "usage: fenghuo-bench _startup-fill state-dir N every\n");
+	if (argc != 5 || (n = strtoul(argv[2], NULL, 10)) == 0) {
+		fprintf(stderr, "usage: fenghuo-bench _startup-fill state-dir N every receipts\n");
 		return EX_USAGE;
 	}
 	every = strtoul(argv[3], NULL, 10);
+	nrcpt = strtoul(argv[4], NULL, 10);
+	if (every != 0 && nrcpt >= every / 2) {
+		fprintf(stderr, "_startup-fill: receipts must be fewer than every / 2\n");
+		return EX_USAGE;
+	}
+	memset(warning, 0, sizeof(warning));
 	if (fc_init() != 0)
 		return 1;
 	for (k = 0; k < STARTUP_AUTHORS; k++)
@@ -110,9 +154,15 @@ fill_run(int argc, char **argv)
 			const struct fc_key *key = keys[(i + j) % STARTUP_AUTHORS];
 			uint64_t t = created + (i + j) * (20 * 3600000ull) / n + (i + j) % 7;
 
-			if ((every != 0 && (i + j) % every == every / 2 ?
-			    make_warning(key, t, &env[j], &len[j]) :
-			    bench_make_report(key, i + j, t, &env[j], &len[j])) != 0)
+			pos = every != 0 ? (i + j) % every : 0;
+			if (every != 0 && pos == every / 2) {
+				if (make_warning(key, t, &env[j], &len[j]) != 0 ||
+				    fc_envelope_id(env[j], len[j], warning) != 0)
+					goto out;
+			} else if (every != 0 && pos > every / 2 && pos - every / 2 <= nrcpt) {
+				if (make_receipt(key, i + j, t, warning, &env[j], &len[j]) != 0)
+					goto out;
+			} else if (bench_make_report(key, i + j, t, &env[j], &len[j]) != 0)
 				goto out;
 			memset(&puts[j], 0, sizeof(puts[j]));
 			puts[j].env = env[j];
@@ -260,13 +310,13 @@ startup_run(int argc, char **argv)
 const struct bench_cmd bench_startup = {
 	"startup",
 	"fenghuod start-up time and RSS on a store of N messages against an empty store "
-	    "[-n messages] [-w one-warning-in] [-r runs]",
+	    "[-n messages] [-w one-warning-in] [-R receipts-each] [-r runs]",
 	startup_run,
 };
 
 const struct bench_cmd bench_startup_fill = {
 	"_startup-fill",
-	"(used by startup) sign and store N messages: state-dir N one-warning-in",
+	"(used by startup) sign and store N messages: state-dir N one-warning-in receipts-each",
 	fill_run,
 };
 

@@ -9,20 +9,25 @@
 # (bench_startup.c); the median of the R runs is reported, and its ratio to the baseline.
 #
 # The store holds reports and, one in W messages, a red warning in force for the node's
-# county: each is a warning the daemon looks at during start-up (to confirm it).
+# county, each followed by RC delivery receipts of other nodes: each warning is one the daemon
+# looks at during start-up (to confirm it), and it reads the receipts to see whether its own
+# is among them.
 #
-#   fenghuo-bench startup [-n messages] [-w one-warning-in] [-r runs]
+#   fenghuo-bench startup [-n messages] [-w one-warning-in] [-R receipts-each] [-r runs]
 set -euo pipefail
 
 N=1000000
 W=10000
+RC=0
 R=3
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) N=$2; shift 2 ;;
 	-w) W=$2; shift 2 ;;
+	-R) RC=$2; shift 2 ;;
 	-r) R=$2; shift 2 ;;
-	*) echo "usage: fenghuo-bench startup [-n messages] [-w one-warning-in] [-r runs]" >&2
+	*) echo "usage: fenghuo-bench startup [-n messages] [-w one-warning-in]" \
+		"[-R receipts-each] [-r runs]" >&2
 	   exit 64 ;;
 	esac
 done
@@ -73,19 +78,19 @@ B_MS=$MS B_RSS=$RSS B_ANON=$ANON
 log "empty store: start-up ${B_MS} ms, RSS ${B_RSS} kB (peak ${HWM} kB; anon ${ANON}, file ${FILE}), median of $R"
 
 t=$SECONDS
-"$FH_BENCH" _startup-fill "$(node_state A)" "$N" "$W"
+"$FH_BENCH" _startup-fill "$(node_state A)" "$N" "$W" "$RC"
 du_kb=$(du -k "$(node_state A)/data.mdb" | awk '{ print $1 }')
 nwarn=$([ "$W" -gt 0 ] && echo $(((N + W - W / 2 - 1) / W)) || echo 0)
-log "$N messages ($nwarn warnings) signed and stored in $((SECONDS - t)) s; data.mdb ${du_kb} kB"
+log "$N messages ($nwarn warnings, $RC receipts each) signed and stored in $((SECONDS - t)) s; data.mdb ${du_kb} kB"
 
 measure
 log "store of $N: start-up ${MS} ms, RSS ${RSS} kB (peak ${HWM} kB; anon ${ANON}, file ${FILE}), median of $R"
 echo "  targets: start-up < 2000 ms, RSS < 30720 kB"
-fmt="n=%d warnings=%d startup_ms=%.1f rss_kb=%d hwm_kb=%d anon_kb=%d file_kb=%d base_startup_ms=%.1f"
+fmt="n=%d warnings=%d receipts_each=%d startup_ms=%.1f rss_kb=%d hwm_kb=%d anon_kb=%d file_kb=%d base_startup_ms=%.1f"
 fmt+=" base_rss_kb=%d base_anon_kb=%d startup_ratio=%.2f rss_ratio=%.2f anon_ratio=%.2f"
 fmt+=" data_kb=%d\n"
-awk -v f="$fmt" -v n="$N" -v w="$nwarn" -v ms="$MS" -v rss="$RSS" -v hwm="$HWM" -v anon="$ANON" \
+awk -v f="$fmt" -v n="$N" -v w="$nwarn" -v rc="$RC" -v ms="$MS" -v rss="$RSS" -v hwm="$HWM" -v anon="$ANON" \
 	-v file="$FILE" -v bms="$B_MS" -v brss="$B_RSS" -v banon="$B_ANON" -v du="$du_kb" \
-	'BEGIN { printf f, n, w, ms, rss, hwm, anon, file, bms, brss, banon,
+	'BEGIN { printf f, n, w, rc, ms, rss, hwm, anon, file, bms, brss, banon,
 	    (bms > 0 ? ms / bms : 0), (brss > 0 ? rss / brss : 0),
 	    (banon > 0 ? anon / banon : 0), du }'
