@@ -245,7 +245,7 @@ node_new(struct conf *conf)
 		goto err;
 	}
 	if ((from = store_upgraded_from(n->store, &indexed)) != 0)
-		log_info("store in %s upgraded from schema %u to %d: kind index built over %llu "
+		log_info("store in %s upgraded from schema %u to %d: indexes built over %llu "
 		    "messages", conf->state, (unsigned)from, STORE_SCHEMA_VERSION,
 		    (unsigned long long)indexed);
 	if (trust_start(n) != 0)

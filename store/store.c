@@ -64,6 +64,8 @@
 #define SEEN_BYTES		(SEEN_OFF_FROM + FC_PUBLICKEYBYTES)
 
 #define REFS_KEYBYTES		(2 * FC_IDBYTES)
+/* refs value since schema 2: the referring message's kind (4 bytes BE) and author; empty in 1 */
+#define REFS_VALBYTES		(4 + FC_PUBLICKEYBYTES)
 #define KIND_KEYBYTES		4	/* kinds key: Body.kind, 4 bytes big-endian */
 #define KINDS_DBFLAGS		(MDB_DUPSORT | MDB_DUPFIXED)
 /* The schema version before the kind index: upgraded on a writable open. */
@@ -92,6 +94,9 @@ struct store {
 	store_policy_fn	 policy;	/* store_set_policy(); NULL: every valid message */
 	void		*policy_arg;
 };
+
+static int	ref_brief(struct store *, MDB_txn *, const MDB_val *, const MDB_val *, int *,
+		    uint8_t [FC_PUBLICKEYBYTES]);
 
 void
 store_order_key(uint64_t created_ms, const uint8_t id[FC_IDBYTES], uint8_t key[STORE_KEYBYTES])
@@ -306,9 +311,53 @@ put_kind(struct store *st, MDB_txn *txn, int kind, const uint8_t tkey[STORE_KEYB
 }
 
 /*
+ * Schema 1 to 2, the refs values: each empty one (schema 1) gets the kind and author of its
+ * referring message, read from the record. An entry whose referring message is gone refers
+ * to nothing and is removed.
+ */
+static int
+upgrade_refs(struct store *st, MDB_txn *txn)
+{
+	MDB_cursor	*cur = NULL;
+	MDB_val		 k, v, nv;
+	uint8_t		 key[REFS_KEYBYTES], val[REFS_VALBYTES];
+	int		 rc, kind;
+
+	if ((rc = mdb_cursor_open(txn, st->refs, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != REFS_KEYBYTES) {
+			rc = STORE_ECORRUPT;
+			break;
+		}
+		if (v.mv_size == REFS_VALBYTES)
+			continue;
+		rc = ref_brief(st, txn, &k, &v, &kind, val + 4);
+		if (rc == STORE_NOTFOUND) {
+			/* The next MDB_NEXT yields the entry after the deleted one. */
+			if ((rc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+			continue;
+		}
+		if (rc != 0)
+			break;
+		memcpy(key, k.mv_data, REFS_KEYBYTES);
+		k.mv_data = key;
+		wire_put_be32(val, (uint32_t)kind);
+		nv.mv_data = val;
+		nv.mv_size = sizeof(val);
+		if ((rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
  * Schema 1 to 2, inside txn: rebuild the kind index from every record in msgs (a crash
  * before the commit leaves schema 1, and the next open starts again from an empty tree),
- * then record schema 2.
+ * fill the refs values, then record schema 2.
  */
 static int
 upgrade_txn(struct store *st, MDB_txn *txn, uint64_t *count)
@@ -338,6 +387,8 @@ upgrade_txn(struct store *st, MDB_txn *txn, uint64_t *count)
 	}
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
+		return rc;
+	if ((rc = upgrade_refs(st, txn)) != 0)
 		return rc;
 	return put_schema(st, txn, STORE_SCHEMA_VERSION);
 }
@@ -576,7 +627,7 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 {
 	const Fenghuo__Body	*body = msg->body;
 	struct store_seen	 seen;
-	uint8_t			 key[REFS_KEYBYTES], created[8];
+	uint8_t			 key[REFS_KEYBYTES], created[8], refval[REFS_VALBYTES];
 	MDB_val			 k, v;
 	size_t			 i;
 	int			 rc;
@@ -619,13 +670,21 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 	    (rc = put_kind(st, txn, seen.kind, key)) != 0)
 		return rc;
 
-	/* fc_validate() guarantees every ref is FC_IDBYTES long. */
+	/* fc_validate() guarantees every ref is FC_IDBYTES long, and the author's length. */
+	if (body->n_refs > 0 && body->author.len != FC_PUBLICKEYBYTES)
+		return STORE_EINVAL;
+	wire_put_be32(refval, (uint32_t)body->kind);
+	memcpy(refval + 4, body->author.data, FC_PUBLICKEYBYTES);
 	for (i = 0; i < body->n_refs; i++) {
 		if (body->refs[i].len != FC_IDBYTES)
 			return STORE_EINVAL;
 		memcpy(key, body->refs[i].data, FC_IDBYTES);
 		memcpy(key + FC_IDBYTES, it->id, FC_IDBYTES);
-		if ((rc = put_empty(txn, st->refs, key, REFS_KEYBYTES, 0)) != 0)
+		k.mv_data = key;
+		k.mv_size = REFS_KEYBYTES;
+		v.mv_data = refval;
+		v.mv_size = sizeof(refval);
+		if ((rc = mdb_put(txn, st->refs, &k, &v, 0)) != 0)
 			return rc;
 	}
 	it->flags = msg->flags;
@@ -1118,16 +1177,59 @@ ref_hit_cmp(const void *a, const void *b)
 	return memcmp(x->id, y->id, FC_IDBYTES);
 }
 
-int
-store_iter_refs(struct store *st, const uint8_t id[FC_IDBYTES], store_iter_fn fn, void *ctx)
+/*
+ * The kind and author of the message that refers through the refs entry k/v: from the value,
+ * or, for an entry written by schema 1 (empty value), from the record itself. 0,
+ * STORE_NOTFOUND if that message is not stored, STORE_ECORRUPT, or an LMDB error.
+ */
+static int
+ref_brief(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v, int *kind,
+    uint8_t author[FC_PUBLICKEYBYTES])
+{
+	struct store_seen	 seen;
+	Fenghuo__Body		*b;
+	const uint8_t		*body, *sig;
+	size_t			 bodylen, siglen;
+	MDB_val			 env;
+	uint32_t		 kv;
+	int			 rc;
+
+	if (v->mv_size == REFS_VALBYTES) {
+		if ((kv = wire_get_be32(v->mv_data)) > INT_MAX)
+			return STORE_ECORRUPT;
+		*kind = (int)kv;
+		memcpy(author, (const uint8_t *)v->mv_data + 4, FC_PUBLICKEYBYTES);
+		return 0;
+	}
+	if (v->mv_size != 0)
+		return STORE_ECORRUPT;
+	if ((rc = load(st, txn, (const uint8_t *)k->mv_data + FC_IDBYTES, &env, &seen)) != 0)
+		return rc;
+	if (fc_envelope_split(env.mv_data, env.mv_size, &body, &bodylen, &sig, &siglen) != 0 ||
+	    (b = wire_body_unpack(body, bodylen)) == NULL)
+		return STORE_ECORRUPT;	/* it validated when it was stored */
+	rc = b->has_author && b->author.len == FC_PUBLICKEYBYTES ? 0 : STORE_ECORRUPT;
+	if (rc == 0)
+		memcpy(author, b->author.data, FC_PUBLICKEYBYTES);
+	fenghuo__body__free_unpacked(b, NULL);
+	*kind = seen.kind;
+	return rc;
+}
+
+/* store_iter_refs and store_iter_refs_pick: pick NULL visits every referring message. */
+static int
+refs_walk(struct store *st, const uint8_t id[FC_IDBYTES], store_ref_pick_fn pick,
+    store_iter_fn fn, void *ctx)
 {
 	MDB_txn			*txn;
 	MDB_cursor		*cur = NULL;
 	MDB_val			 k, v, env;
 	struct ref_hit		*hits = NULL, *p;
 	struct store_seen	 seen;
+	struct store_ref	 ref;
+	uint8_t			 author[FC_PUBLICKEYBYTES];
 	size_t			 n = 0, cap = 0, i;
-	int			 rc;
+	int			 rc, picked;
 
 	if (st == NULL || id == NULL || fn == NULL)
 		return STORE_EINVAL;
@@ -1148,6 +1250,21 @@ store_iter_refs(struct store *st, const uint8_t id[FC_IDBYTES], store_iter_fn fn
 		if (k.mv_size != REFS_KEYBYTES) {
 			rc = STORE_ECORRUPT;
 			goto out;
+		}
+		if (pick != NULL) {
+			/* Judged on the entry alone: a record is read only if picked. */
+			if ((rc = ref_brief(st, txn, &k, &v, &ref.kind, author)) != 0) {
+				if (rc == STORE_NOTFOUND)
+					rc = STORE_ECORRUPT;	/* a ref without its message */
+				goto out;
+			}
+			ref.id = (const uint8_t *)k.mv_data + FC_IDBYTES;
+			ref.author = author;
+			st->in_callback++;
+			picked = pick(ctx, &ref);
+			st->in_callback--;
+			if (!picked)
+				continue;
 		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -1181,6 +1298,21 @@ out:
 		mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+int
+store_iter_refs(struct store *st, const uint8_t id[FC_IDBYTES], store_iter_fn fn, void *ctx)
+{
+	return refs_walk(st, id, NULL, fn, ctx);
+}
+
+int
+store_iter_refs_pick(struct store *st, const uint8_t id[FC_IDBYTES], store_ref_pick_fn pick,
+    store_iter_fn fn, void *ctx)
+{
+	if (pick == NULL)
+		return STORE_EINVAL;
+	return refs_walk(st, id, pick, fn, ctx);
 }
 
 uint64_t

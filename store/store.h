@@ -9,18 +9,20 @@
  *          kind, flags) is a fixed 70-byte header
  *   order  created_ms (8 bytes BE) || id -> ""     (DESIGN decision 5; reconciliation)
  *   time   display_ms (8 bytes BE) || id -> ""     (listing; = created_ms unless clock-skewed)
- *   refs   ref id || id -> ""                      (receipts/updates of a message: one range)
+ *   refs   ref id || id -> kind (4 bytes BE) || author (32)  (receipts/updates of a message:
+ *          one range; the value, since schema 2, lets a reader pick among them unread)
  *   kinds  kind (4 bytes BE) -> display_ms || id   (MDB_DUPSORT | MDB_DUPFIXED: the time
  *          keys of each kind's messages, so that the few CERT, REVOKE, ANNOUNCE and WARNING
  *          messages are found without reading every record; since schema 2)
  *   meta   "schema" -> version, ...
  *
- * Schema versions: 1 had no kinds tree. A writer (the daemon, or the CLI writing with no
- * daemon running) that opens a schema 1 store builds the kind index from the stored records
- * once, in one write transaction that also records version 2 (store_upgraded_from() says it
- * happened); a reader of a schema 1 store walks the time index instead. Older fenghuo
- * versions refuse a schema 2 store with STORE_ESCHEMA, so none of them can write a message
- * the kind index would miss.
+ * Schema versions: 1 had no kinds tree and empty refs values. A writer (the daemon, or the
+ * CLI writing with no daemon running) that opens a schema 1 store builds the kind index and
+ * fills the refs values from the stored records once, in one write transaction that also
+ * records version 2 (store_upgraded_from() says it happened); a reader of a schema 1 store
+ * walks the time index instead, and reads the records behind empty refs values. Older
+ * fenghuo versions refuse a schema 2 store with STORE_ESCHEMA, so none of them can write a
+ * message the kind index would miss.
  *
  * Every write goes through store_put_batch(): one write transaction per batch (group
  * commit), dedupe before verify (DESIGN decision 6), and fc_validate() for every new id.
@@ -220,6 +222,24 @@ int		 store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, in
 /* Messages whose refs include id (receipts, updates, cancels), oldest first. */
 int		 store_iter_refs(struct store *st, const uint8_t id[FC_IDBYTES], store_iter_fn fn,
 		    void *ctx);
+/*
+ * What the refs index says of a message referring to another, without reading its record:
+ * its id, kind and author. The pointers are valid only during the call.
+ */
+struct store_ref {
+	const uint8_t	*id;
+	int		 kind;
+	const uint8_t	*author;	/* FC_PUBLICKEYBYTES */
+};
+/* Return nonzero to have the message read and visited, 0 to skip it. */
+typedef int	(*store_ref_pick_fn)(void *ctx, const struct store_ref *ref);
+/*
+ * store_iter_refs, visiting only the messages pick chooses; the others' records are not read
+ * (a message with many receipts, of which a caller wants one author's: one record read, not
+ * hundreds). pick and fn get the same ctx; pick must not call the store.
+ */
+int		 store_iter_refs_pick(struct store *st, const uint8_t id[FC_IDBYTES],
+		    store_ref_pick_fn pick, store_iter_fn fn, void *ctx);
 
 /* Number of stored messages. */
 int		 store_count(struct store *st, uint64_t *count);

@@ -2,9 +2,10 @@
  * test_kinds.c: the kind index (store.h, kinds). store_iter_time() with a kind must list
  * exactly what a walk of the whole time index filtered by kind lists, in the same order, for
  * every range and direction, and must read only that kind's records (store_records_read);
- * the index must follow every put, every eviction, and a reopen; and a schema 1 store (no
- * kind index, as the previous fenghuo wrote it) must still be read, and be upgraded once by
- * a writable open. Real LMDB in a temporary directory.
+ * the index must follow every put, every eviction, and a reopen; store_iter_refs_pick must
+ * visit exactly the referring messages it picks and read only their records; and a schema 1
+ * store (no kind index, empty refs values, as the previous fenghuo wrote it) must still be
+ * read, and be upgraded once by a writable open. Real LMDB in a temporary directory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,8 +32,9 @@
 struct env {
 	char		*dir;
 	struct store	*st;
-	struct fc_key	*key;
+	struct fc_key	*key, *key2;	/* key2 signs every other receipt */
 	size_t		 nmsgs;
+	uint8_t		 referred[FC_IDBYTES];	/* the report the receipts refer to */
 };
 
 static int
@@ -45,6 +47,7 @@ setup(void **state)
 	assert_non_null(e->dir = th_tmpdir());
 	assert_int_equal(store_open(e->dir, 0, &e->st), 0);
 	assert_int_equal(fc_key_generate(&e->key), 0);
+	assert_int_equal(fc_key_generate(&e->key2), 0);
 	*state = e;
 	return 0;
 }
@@ -57,6 +60,7 @@ teardown(void **state)
 	store_close(&e->st);
 	th_rmdir(e->dir);
 	fc_key_free(&e->key);
+	fc_key_free(&e->key2);
 	free(e);
 	return 0;
 }
@@ -118,11 +122,13 @@ fill(struct env *e)
 	put(e->st, &first);
 	e->nmsgs++;
 	for (i = 0; i < NRCPT; i++) {
-		assert_int_equal(th_receipt(e->key, T0 + (i * 13) * MIN + 2, first.id, &m), 0);
+		assert_int_equal(th_receipt(i % 2 ? e->key2 : e->key, T0 + (i * 13) * MIN + 2,
+		    first.id, &m), 0);
 		put(e->st, &m);
 		th_msg_clear(&m);
 		e->nmsgs++;
 	}
+	memcpy(e->referred, first.id, FC_IDBYTES);
 	th_msg_clear(&first);
 }
 
@@ -243,15 +249,75 @@ test_after_reopen(void **state)
 	check_all(e->st, NREP + 1, 1);
 }
 
-/* Make the store in dir look as the previous fenghuo left it: schema 1, no kinds tree. */
+/* store_iter_refs_pick: the receipts of e->referred signed by key2. */
+static int
+pick_key2(void *ctx, const struct store_ref *ref)
+{
+	const struct env *e = ctx;
+
+	assert_int_equal(ref->kind, FENGHUO__KIND__RECEIPT);
+	return memcmp(ref->author, fc_key_public(e->key2), FC_PUBLICKEYBYTES) == 0;
+}
+
+static int
+count_key2(void *ctx, const struct store_view *v)
+{
+	struct env *e = ctx;
+
+	assert_int_equal(v->seen->kind, FENGHUO__KIND__RECEIPT);
+	e->nmsgs++;	/* reused as the visit count */
+	return 0;
+}
+
+/*
+ * Of the NRCPT receipts, the NRCPT / 2 by key2 are visited, oldest first, and only their
+ * records are read (indexed) or every receipt's record is (a schema 1 store).
+ */
+static void
+check_pick(struct env *e, int indexed)
+{
+	uint64_t before = store_records_read(e->st);
+	size_t saved = e->nmsgs;
+
+	e->nmsgs = 0;
+	assert_int_equal(store_iter_refs_pick(e->st, e->referred, pick_key2, count_key2, e), 0);
+	assert_int_equal(e->nmsgs, NRCPT / 2);
+	if (indexed)
+		assert_int_equal(store_records_read(e->st) - before, NRCPT / 2 + NRCPT / 2);
+	else
+		assert_true(store_records_read(e->st) - before >= NRCPT + NRCPT / 2);
+	e->nmsgs = saved;
+	assert_int_equal(store_iter_refs_pick(e->st, e->referred, NULL, count_key2, e),
+	    STORE_EINVAL);
+}
+
+static void
+test_refs_pick(void **state)
+{
+	struct env *e = *state;
+
+	fill(e);
+	check_pick(e, 1);
+	store_close(&e->st);
+	assert_int_equal(store_open(e->dir, STORE_RDONLY, &e->st), 0);
+	check_pick(e, 1);
+}
+
+/*
+ * Make the store in dir look as the previous fenghuo left it: schema 1, no kinds tree, empty
+ * refs values.
+ */
 static void
 downgrade(const char *dir)
 {
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi meta, kinds;
+	MDB_dbi meta, kinds, refs;
+	MDB_cursor *cur;
 	MDB_val k, v;
-	uint8_t ver[4] = { 0, 0, 0, 1 };
+	uint8_t ver[4] = { 0, 0, 0, 1 }, key[2 * FC_IDBYTES];
+	size_t n = 0;
+	int rc;
 
 	assert_int_equal(mdb_env_create(&env), 0);
 	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
@@ -259,6 +325,21 @@ downgrade(const char *dir)
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	assert_int_equal(mdb_dbi_open(txn, "kinds", MDB_DUPSORT | MDB_DUPFIXED, &kinds), 0);
 	assert_int_equal(mdb_drop(txn, kinds, 1), 0);
+	/* Every refs value empty, as schema 1 wrote them. */
+	assert_int_equal(mdb_dbi_open(txn, "refs", 0, &refs), 0);
+	assert_int_equal(mdb_cursor_open(txn, refs, &cur), 0);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		memcpy(key, k.mv_data, sizeof(key));
+		k.mv_data = key;
+		v.mv_data = NULL;
+		v.mv_size = 0;
+		assert_int_equal(mdb_cursor_put(cur, &k, &v, MDB_CURRENT), 0);
+		n++;
+	}
+	assert_int_equal(rc, MDB_NOTFOUND);
+	assert_int_equal(n, NRCPT);
+	mdb_cursor_close(cur);
 	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
 	k.mv_data = (void *)(uintptr_t)"schema";
 	k.mv_size = 6;
@@ -286,6 +367,7 @@ test_upgrade(void **state)
 	assert_int_equal(store_open(e->dir, STORE_RDONLY, &e->st), 0);
 	assert_int_equal(store_upgraded_from(e->st, NULL), 0);
 	check_all(e->st, NREP + 1, 0);
+	check_pick(e, 0);
 	before = store_records_read(e->st);
 	assert_int_equal(store_iter_time(e->st, 0, 0, FENGHUO__KIND__WARNING, 0, collect,
 	    &(struct list){ .n = 0 }), 0);
@@ -299,6 +381,7 @@ test_upgrade(void **state)
 	assert_int_equal(store_upgraded_from(e->st, &indexed), 1);
 	assert_int_equal(indexed, e->nmsgs);
 	check_all(e->st, NREP + 1, 1);
+	check_pick(e, 1);
 	store_close(&e->st);
 	assert_int_equal(store_schema_version(e->dir, &version), 0);
 	assert_int_equal(version, STORE_SCHEMA_VERSION);
@@ -329,6 +412,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_after_put, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_after_evict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_after_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refs_pick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
 	};
 
