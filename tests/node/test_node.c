@@ -337,10 +337,45 @@ test_store_quota(void **state)
 	assert_int_equal(e->b->drop_store_quota, 1);
 }
 
+/* The i-th DELIVERED receipt of ref by e->author (another node than the one under test). */
+static void
+receipt_of(struct env *e, const uint8_t ref[FC_IDBYTES], size_t i, uint8_t **env, size_t *len)
+{
+	Fenghuo__Body b = FENGHUO__BODY__INIT;
+	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
+	ProtobufCBinaryData refs[1];
+	uint8_t *buf;
+	size_t blen;
+
+	r.has_stage = 1;
+	r.stage = FENGHUO__STAGE__DELIVERED;
+	refs[0].data = (uint8_t *)(uintptr_t)ref;
+	refs[0].len = FC_IDBYTES;
+	b.has_version = 1;
+	b.version = WIRE_BODY_VERSION;
+	b.has_kind = 1;
+	b.kind = FENGHUO__KIND__RECEIPT;
+	b.has_author = 1;
+	b.author.data = (uint8_t *)(uintptr_t)fc_key_public(e->author);
+	b.author.len = FC_PUBLICKEYBYTES;
+	b.has_created_ms = 1;
+	b.created_ms = now_wall() - i;	/* distinct */
+	b.region = (char *)(uintptr_t)"330110101201";
+	b.n_refs = 1;
+	b.refs = refs;
+	b.receipt = &r;
+	blen = fenghuo__body__get_packed_size(&b);
+	assert_non_null(buf = malloc(blen));
+	fenghuo__body__pack(&b, buf);
+	assert_int_equal(fc_envelope_seal(e->author, buf, blen, env, len), 0);
+	free(buf);
+}
+
 /*
  * Start-up on a store of many messages reads only what it needs: the warnings (the kind
- * index), not every record. Two warnings among STARTUP_REPORTS reports: two records read
- * (each warning; no receipt refers to either yet).
+ * index), not every record, and of each warning's receipts only its own (the refs values),
+ * of which it has none yet. Two warnings, each with five receipts of other nodes, among
+ * reports: two records read.
  */
 #define STARTUP_REPORTS	500
 static void
@@ -349,7 +384,7 @@ test_startup_reads(void **state)
 	struct env *e = *state;
 	struct store_put *puts;
 	struct store *st;
-	uint8_t id[FC_IDBYTES], **env;
+	uint8_t id[FC_IDBYTES], warning[FC_IDBYTES], **env;
 	char dir[128], title[32];
 	size_t i;
 
@@ -362,8 +397,13 @@ test_startup_reads(void **state)
 	assert_non_null(env);
 	for (i = 0; i < STARTUP_REPORTS + 2; i++) {
 		snprintf(title, sizeof(title), "report %zu", i);
-		report(e, title, i % 250 == 100 ? FENGHUO__KIND__WARNING : FENGHUO__KIND__REPORT,
-		    FENGHUO__LEVEL__RED, &env[i], &puts[i].len, id);
+		if (i % 250 > 100 && i % 250 <= 105)
+			receipt_of(e, warning, i, &env[i], &puts[i].len);
+		else
+			report(e, title, i % 250 == 100 ? FENGHUO__KIND__WARNING :
+			    FENGHUO__KIND__REPORT, FENGHUO__LEVEL__RED, &env[i], &puts[i].len, id);
+		if (i % 250 == 100)
+			memcpy(warning, id, FC_IDBYTES);
 		puts[i].env = env[i];
 	}
 	assert_int_equal(store_put_batch(st, puts, STARTUP_REPORTS + 2, now_wall()), 0);
