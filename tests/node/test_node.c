@@ -337,9 +337,10 @@ test_store_quota(void **state)
 	assert_int_equal(e->b->drop_store_quota, 1);
 }
 
-/* The i-th DELIVERED receipt of ref by e->author (another node than the one under test). */
+/* A DELIVERED receipt of ref by e->author (another node than the one under test). */
 static void
-receipt_of(struct env *e, const uint8_t ref[FC_IDBYTES], size_t i, uint8_t **env, size_t *len)
+receipt_of(struct env *e, const uint8_t ref[FC_IDBYTES], uint64_t created_ms, uint8_t **env,
+    size_t *len)
 {
 	Fenghuo__Body b = FENGHUO__BODY__INIT;
 	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
@@ -359,7 +360,7 @@ receipt_of(struct env *e, const uint8_t ref[FC_IDBYTES], size_t i, uint8_t **env
 	b.author.data = (uint8_t *)(uintptr_t)fc_key_public(e->author);
 	b.author.len = FC_PUBLICKEYBYTES;
 	b.has_created_ms = 1;
-	b.created_ms = now_wall() - i;	/* distinct */
+	b.created_ms = created_ms;
 	b.region = (char *)(uintptr_t)"330110101201";
 	b.n_refs = 1;
 	b.refs = refs;
@@ -386,6 +387,7 @@ test_startup_reads(void **state)
 	struct store *st;
 	uint8_t id[FC_IDBYTES], warning[FC_IDBYTES], **env;
 	char dir[128], title[32];
+	uint64_t base = now_wall();
 	size_t i;
 
 	snprintf(dir, sizeof(dir), "%s/a", e->dir);
@@ -398,7 +400,7 @@ test_startup_reads(void **state)
 	for (i = 0; i < STARTUP_REPORTS + 2; i++) {
 		snprintf(title, sizeof(title), "report %zu", i);
 		if (i % 250 > 100 && i % 250 <= 105)
-			receipt_of(e, warning, i, &env[i], &puts[i].len);
+			receipt_of(e, warning, base - i, &env[i], &puts[i].len);	/* distinct */
 		else
 			report(e, title, i % 250 == 100 ? FENGHUO__KIND__WARNING :
 			    FENGHUO__KIND__REPORT, FENGHUO__LEVEL__RED, &env[i], &puts[i].len, id);
