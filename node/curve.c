@@ -365,25 +365,37 @@ zap_check(void *arg, const struct zap_request *req, char user_id[ZAP_USER_ID_MAX
 }
 
 int
+curve_admit_set(struct node *n, const struct conf *c)
+{
+	uint8_t (*keys)[FC_TKEYBYTES];
+	size_t i, k = 0;
+
+	/* The bootstrap keys: every [peer] transport, then every [node] allow. */
+	if ((keys = calloc(c->npeers + c->nallow + 1, sizeof(*keys))) == NULL)
+		return -1;
+	for (i = 0; i < c->npeers; i++)
+		if (c->peers[i].has_transport)
+			memcpy(keys[k++], c->peers[i].transport, FC_TKEYBYTES);
+	for (i = 0; i < c->nallow; i++)
+		memcpy(keys[k++], c->allow[i], FC_TKEYBYTES);
+	free(n->tallow);
+	n->tallow = keys;
+	n->ntallow = k;
+	n->admit.bootstrap = (const uint8_t (*)[FC_TKEYBYTES])n->tallow;
+	n->admit.nbootstrap = k;
+	return 0;
+}
+
+int
 curve_open(struct node *n)
 {
 	struct conf *c = n->conf;
-	size_t i, k = 0;
 	struct lim_rate none = { 0, 0 };
 
 	if (tkey_load(c, &n->tkey) != 0)
 		return -1;
-	/* The bootstrap keys: every [peer] transport, then every [node] allow. */
-	if ((n->tallow = calloc(c->npeers + c->nallow + 1, sizeof(*n->tallow))) == NULL)
+	if (curve_admit_set(n, c) != 0)
 		goto nomem;
-	for (i = 0; i < c->npeers; i++)
-		if (c->peers[i].has_transport)
-			memcpy(n->tallow[k++], c->peers[i].transport, FC_TKEYBYTES);
-	for (i = 0; i < c->nallow; i++)
-		memcpy(n->tallow[k++], c->allow[i], FC_TKEYBYTES);
-	n->ntallow = k;
-	n->admit.bootstrap = (const uint8_t (*)[FC_TKEYBYTES])n->tallow;
-	n->admit.nbootstrap = k;
 	if ((n->admit.logged = lim_table_new(CURVE_LOGGED_MAX, &none)) == NULL)
 		goto nomem;
 	if ((n->author_lim = lim_table_new(c->limits.authors_max, &c->limits.author)) == NULL)

@@ -173,6 +173,20 @@ confirmed_or_cancelled(void *arg, const struct store_view *v)
 }
 
 /*
+ * store_iter_refs_pick: which referring messages confirmed_or_cancelled needs to read. Of a
+ * warning's receipts (one from every node it reached) only this node's own; every warning
+ * (a cancel, or an update). The others are not read at all.
+ */
+static int
+own_receipt_or_warning(void *arg, const struct store_ref *ref)
+{
+	const struct deliver_refs *dr = arg;
+
+	return ref->kind == FENGHUO__KIND__WARNING || (ref->kind == FENGHUO__KIND__RECEIPT &&
+	    memcmp(ref->author, dr->self, FC_PUBLICKEYBYTES) == 0);
+}
+
+/*
  * Queue the stored warning id (envelope env) for a receipt if it concerns this node, is in
  * force at now, and neither a receipt of this node's nor a cancel by someone who may cancel
  * it refers to it (gossip does not preserve order: the cancel may have come first). 0, or a
@@ -192,7 +206,8 @@ consider(struct node *n, const uint8_t *id, const uint8_t *env, size_t len, uint
 		return 0;
 	}
 	dr.target = b;
-	rc = store_iter_refs(n->store, id, confirmed_or_cancelled, &dr);
+	rc = store_iter_refs_pick(n->store, id, own_receipt_or_warning, confirmed_or_cancelled,
+	    &dr);
 	fenghuo__body__free_unpacked(b, NULL);
 	if (rc == 1)
 		return 0;	/* confirmed already, or cancelled */

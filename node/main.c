@@ -7,9 +7,10 @@
  *   fenghuod --pubkey FILE         print the public half of a node key
  *   fenghuod -c FILE --show-keys   print the node's public key and transport public key
  *
- * Logs go to stderr. SIGINT and SIGTERM stop the daemon cleanly: the handler sets a flag and
- * writes a byte to a self-pipe that the poll loop watches, so a signal that arrives just
- * before zmq_poll still wakes it. The signals are blocked in ZeroMQ's own threads.
+ * Logs go to stderr. SIGINT and SIGTERM stop the daemon cleanly, SIGHUP has it read its
+ * configuration again (reload.c): the handler sets a flag and writes a byte to a self-pipe
+ * that the poll loop watches, so a signal that arrives just before zmq_poll still wakes it.
+ * The signals are blocked in ZeroMQ's own threads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #define CONF_DEFAULT	"/etc/fenghuo/fenghuod.conf"
 
 static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_hup;
 static int sigpipe_wr = -1;	/* the self-pipe's write end, for the handler */
 
 /* Only set the flag, and wake the poll loop through the self-pipe. */
@@ -34,8 +36,10 @@ on_signal(int sig)
 {
 	int saved = errno;
 
-	(void)sig;
-	got_signal = 1;
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_signal = 1;
 	if (sigpipe_wr >= 0)
 		(void)write(sigpipe_wr, "", 1);
 	errno = saved;
@@ -164,6 +168,7 @@ main(int argc, char **argv)
 	sa.sa_flags = 0;	/* no SA_RESTART: zmq_poll must return EINTR */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/*
 	 * A file-size limit (ulimit -f, systemd LimitFSIZE) is then a failed write, handled like
@@ -174,12 +179,14 @@ main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	n = node_new(conf);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (n == NULL)
 		fatalx("cannot start");
 	n->sigflag = &got_signal;
+	n->hupflag = &got_hup;
 	n->sigfd = sigpipe[0];
 	node_run(n);
 	node_free(&n);

@@ -207,6 +207,8 @@ node_new(struct conf *conf)
 	struct node *n;
 	struct peer *p;
 	size_t i;
+	uint64_t indexed;
+	uint32_t from;
 	int rc;
 
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
@@ -244,6 +246,10 @@ node_new(struct conf *conf)
 		log_warnx("cannot open the store in %s: %s", conf->state, store_strerror(rc));
 		goto err;
 	}
+	if ((from = store_upgraded_from(n->store, &indexed)) != 0)
+		log_info("store in %s upgraded from schema %u to %d: indexes built over %llu "
+		    "messages", conf->state, (unsigned)from, STORE_SCHEMA_VERSION,
+		    (unsigned long long)indexed);
 	if (trust_start(n) != 0)
 		goto err;
 	if ((n->zctx = zmq_ctx_new()) == NULL) {
@@ -603,6 +609,11 @@ node_step(struct node *n, int max_wait_ms)
 	for (i = 0; i < n->npeers; i++)	/* stream links: what the pacing allows now */
 		if (!n->peers[i]->dead && peer_stream(n->peers[i]) != NULL)
 			peer_stream_write(n, n->peers[i]);
+	/* SIGHUP: between handlers, and before the reap that frees the peers it retires. */
+	if (n->hupflag != NULL && *n->hupflag) {
+		*n->hupflag = 0;
+		(void)reload_conf(n);
+	}
 	reap(n);
 out:
 	free(items);

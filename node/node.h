@@ -653,6 +653,11 @@ int		 curve_conf_limits(struct conf *c, const char *name, const char *value,
 int		 curve_show_keys(struct conf *c, FILE *out);
 /* Load the transport key and bind the ZAP handler: before any socket binds. -1: do not run. */
 int		 curve_open(struct node *n);
+/*
+ * Set the bootstrap transport keys admitted by ZAP ([peer] transport, [node] allow) from c,
+ * replacing the current ones: at start and on a reload. -1 (nothing changed) if out of memory.
+ */
+int		 curve_admit_set(struct node *n, const struct conf *c);
 /* Close the ZAP handler (before zmq_ctx_term) and free what curve_open() made. */
 void		 curve_close(struct node *n);
 void		*curve_zap_socket(struct node *n);
@@ -874,6 +879,7 @@ struct node {
 	uint64_t	 started;	/* monotonic ms */
 	uint64_t	 next_cron;
 	volatile sig_atomic_t *sigflag;	/* set by a signal handler; NULL in tests */
+	volatile sig_atomic_t *hupflag;	/* SIGHUP: reload the configuration; NULL in tests */
 	int		 sigfd;		/* self-pipe's read end (main.c), -1 if none */
 	int		 stop;		/* set by the control "stop" command */
 
@@ -958,5 +964,17 @@ uint64_t	 node_queue_total(const struct node *n);
  * full (gossip_add).
  */
 int		 node_publish(struct node *n, Fenghuo__Body *b, uint64_t now_ms);
+
+/* ---- reload.c: SIGHUP (docs/CONFIG.md "Reloading") -------------------------------------- */
+
+/*
+ * Read n->conf->path again into a fresh struct conf and, if all of it is valid, apply what
+ * can change while running (peers, log level, limits, sync and push settings, allow); a
+ * changed setting that needs a restart is logged and keeps its running value. With any
+ * error, every error is logged and nothing changes. Call it between loop passes (removed
+ * peers are marked and reaped at the end of the pass). Returns 0 if the new configuration
+ * is in force, -1 if the running one was kept.
+ */
+int		 reload_conf(struct node *n);
 
 #endif /* FH_NODE_H */

@@ -1,12 +1,20 @@
 /*
  * store.c: the LMDB store of a fenghuo node.
  *
- * One environment in a directory, six named databases (see store.h). Writes happen only in
+ * One environment in a directory, seven named databases (see store.h). Writes happen only in
  * store_put_batch(), one write transaction per batch: ids are computed and looked up before
  * any signature is checked (a duplicate costs a hash and one B-tree lookup), new messages
  * are run through fc_validate() and stored with their index entries and seen record, and
  * the batch commits once with LMDB's default durability, so a committed batch survives a
  * crash. A full map is grown by doubling and the batch is redone from the start.
+ *
+ * The kind index (schema 2) lets a reader find the few messages of one kind (CERT, REVOKE,
+ * ANNOUNCE, WARNING: what the daemon loads at start-up) without reading every record: kinds is
+ * an MDB_DUPSORT | MDB_DUPFIXED tree with one key per kind and the time keys of its messages
+ * as fixed-size duplicates, packed without per-entry headers (40 to 50 bytes a message). A
+ * schema 1 store has no such tree; a writer opening one builds it from msgs in one
+ * transaction and records schema 2 in the same commit (store_open_ex), a reader falls back to
+ * walking the time index.
  *
  * Layout and why: ids are random, so each insert into an id-keyed B-tree dirties a leaf page
  * of its own once the tree is larger than a batch, and every dirty page is written and
@@ -36,7 +44,7 @@
 #define STORE_MAPSIZE_DEFAULT	((size_t)256 << 20)
 #define STORE_MAPSIZE_MIN	((size_t)64 << 10)
 /*
- * Named databases: the six of schema 1 plus room for later ones (trust, peers, held) without
+ * Named databases: the seven of schema 2 plus room for later ones (trust, peers, held) without
  * a schema change of the environment itself.
  */
 #define STORE_MAXDBS		16
@@ -56,6 +64,12 @@
 #define SEEN_BYTES		(SEEN_OFF_FROM + FC_PUBLICKEYBYTES)
 
 #define REFS_KEYBYTES		(2 * FC_IDBYTES)
+/* refs value since schema 2: the referring message's kind (4 bytes BE) and author; empty in 1 */
+#define REFS_VALBYTES		(4 + FC_PUBLICKEYBYTES)
+#define KIND_KEYBYTES		4	/* kinds key: Body.kind, 4 bytes big-endian */
+#define KINDS_DBFLAGS		(MDB_DUPSORT | MDB_DUPFIXED)
+/* The schema version before the kind index: upgraded on a writable open. */
+#define STORE_SCHEMA_NOKINDS	1
 
 #define STORE_STR2(x)		#x
 #define STORE_STR(x)		STORE_STR2(x)
@@ -70,11 +84,19 @@ struct store {
 	MDB_dbi		 time;
 	MDB_dbi		 refs;
 	MDB_dbi		 meta;
+	MDB_dbi		 kinds;
+	int		 has_kinds;	/* schema 2: kinds is complete and kept up to date */
+	uint32_t	 upgraded_from;	/* store_upgraded_from() */
+	uint64_t	 upgrade_msgs;	/* messages indexed by that upgrade */
+	uint64_t	 reads;		/* store_records_read() */
 	unsigned	 flags;
 	int		 in_callback;	/* iteration callbacks running (nested reads allowed) */
 	store_policy_fn	 policy;	/* store_set_policy(); NULL: every valid message */
 	void		*policy_arg;
 };
+
+static int	ref_brief(struct store *, MDB_txn *, const MDB_val *, const MDB_val *, int *,
+		    uint8_t [FC_PUBLICKEYBYTES]);
 
 void
 store_order_key(uint64_t created_ms, const uint8_t id[FC_IDBYTES], uint8_t key[STORE_KEYBYTES])
@@ -143,7 +165,8 @@ store_strerror(int err)
 	case STORE_ESCHEMA:
 		/* The version found is not known here: store_schema_version() tells it. */
 		return "store was written by another schema version; this fenghuo reads schema "
-		       "version " STORE_STR(STORE_SCHEMA_VERSION) " only";
+		       "version " STORE_STR(STORE_SCHEMA_VERSION) " (and upgrades version "
+		       STORE_STR(STORE_SCHEMA_NOKINDS) ") only";
 	case STORE_ECORRUPT:
 		return "store record does not validate (corrupt store?)";
 	case STORE_EINVAL:
@@ -208,16 +231,31 @@ open_dbs(struct store *st, MDB_txn *txn, unsigned dbflags)
 	return 0;
 }
 
+static int
+put_schema(struct store *st, MDB_txn *txn, uint32_t version)
+{
+	MDB_val		 k, v;
+	uint8_t		 ver[4];
+
+	k.mv_data = (void *)(uintptr_t)meta_schema_key;
+	k.mv_size = sizeof(meta_schema_key) - 1;
+	wire_put_be32(ver, version);
+	v.mv_data = ver;
+	v.mv_size = sizeof(ver);
+	return mdb_put(txn, st->meta, &k, &v, 0);
+}
+
 /*
- * Check (and, in a new writable store, record) the schema version. A store without a
- * schema record and without messages is new; with messages it is not ours.
+ * Check (and, in a new writable store, record) the schema version; *version is the one
+ * found (STORE_SCHEMA_VERSION for a new store). A store without a schema record and without
+ * messages is new; with messages it is not ours. Schema 1 (no kind index) is accepted: the
+ * caller upgrades it or reads it without the index.
  */
 static int
-check_schema(struct store *st, MDB_txn *txn, int rdonly)
+check_schema(struct store *st, MDB_txn *txn, int rdonly, uint32_t *version)
 {
 	MDB_val		 k, v;
 	MDB_stat	 ms;
-	uint8_t		 ver[4];
 	int		 rc;
 
 	k.mv_data = (void *)(uintptr_t)meta_schema_key;
@@ -226,7 +264,8 @@ check_schema(struct store *st, MDB_txn *txn, int rdonly)
 	if (rc == 0) {
 		if (v.mv_size != 4)
 			return STORE_ECORRUPT;
-		if (wire_get_be32(v.mv_data) != STORE_SCHEMA_VERSION)
+		*version = wire_get_be32(v.mv_data);
+		if (*version != STORE_SCHEMA_VERSION && *version != STORE_SCHEMA_NOKINDS)
 			return STORE_ESCHEMA;
 		return 0;
 	}
@@ -238,10 +277,147 @@ check_schema(struct store *st, MDB_txn *txn, int rdonly)
 		return STORE_ESCHEMA;
 	if (rdonly)
 		return ENOENT;
-	wire_put_be32(ver, STORE_SCHEMA_VERSION);
-	v.mv_data = ver;
-	v.mv_size = sizeof(ver);
-	return mdb_put(txn, st->meta, &k, &v, 0);
+	*version = STORE_SCHEMA_VERSION;
+	return put_schema(st, txn, STORE_SCHEMA_VERSION);
+}
+
+/* The kinds entry of a message: key (4 bytes) and its time key as the duplicate. */
+static void
+kind_entry(uint8_t kkey[KIND_KEYBYTES], int kind, MDB_val *k, const uint8_t *tkey, MDB_val *v)
+{
+	wire_put_be32(kkey, (uint32_t)kind);
+	k->mv_data = kkey;
+	k->mv_size = KIND_KEYBYTES;
+	v->mv_data = (void *)(uintptr_t)tkey;
+	v->mv_size = STORE_KEYBYTES;
+}
+
+/*
+ * Add a message to the kind index. Within a kind, messages mostly arrive in time order:
+ * MDB_APPENDDUP first (full pages), an ordinary put when the time key is not the largest.
+ */
+static int
+put_kind(struct store *st, MDB_txn *txn, int kind, const uint8_t tkey[STORE_KEYBYTES])
+{
+	uint8_t		 kkey[KIND_KEYBYTES];
+	MDB_val		 k, v;
+	int		 rc;
+
+	kind_entry(kkey, kind, &k, tkey, &v);
+	rc = mdb_put(txn, st->kinds, &k, &v, MDB_APPENDDUP);
+	if (rc == MDB_KEYEXIST)
+		rc = mdb_put(txn, st->kinds, &k, &v, 0);
+	return rc;
+}
+
+/*
+ * Schema 1 to 2, the refs values: each empty one (schema 1) gets the kind and author of its
+ * referring message, read from the record. An entry whose referring message is gone refers
+ * to nothing and is removed.
+ */
+static int
+upgrade_refs(struct store *st, MDB_txn *txn)
+{
+	MDB_cursor	*cur = NULL;
+	MDB_val		 k, v, nv;
+	uint8_t		 key[REFS_KEYBYTES], val[REFS_VALBYTES];
+	int		 rc, kind;
+
+	if ((rc = mdb_cursor_open(txn, st->refs, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != REFS_KEYBYTES) {
+			rc = STORE_ECORRUPT;
+			break;
+		}
+		if (v.mv_size == REFS_VALBYTES)
+			continue;
+		rc = ref_brief(st, txn, &k, &v, &kind, val + 4);
+		if (rc == STORE_NOTFOUND) {
+			/* The next MDB_NEXT yields the entry after the deleted one. */
+			if ((rc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+			continue;
+		}
+		if (rc != 0)
+			break;
+		memcpy(key, k.mv_data, REFS_KEYBYTES);
+		k.mv_data = key;
+		wire_put_be32(val, (uint32_t)kind);
+		nv.mv_data = val;
+		nv.mv_size = sizeof(val);
+		if ((rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Schema 1 to 2, inside txn: rebuild the kind index from every record in msgs (a crash
+ * before the commit leaves schema 1, and the next open starts again from an empty tree),
+ * fill the refs values, then record schema 2.
+ */
+static int
+upgrade_txn(struct store *st, MDB_txn *txn, uint64_t *count)
+{
+	struct store_seen	 seen;
+	MDB_cursor		*cur = NULL;
+	MDB_val			 k, v;
+	uint8_t			 tkey[STORE_KEYBYTES];
+	int			 rc;
+
+	*count = 0;
+	if ((rc = mdb_drop(txn, st->kinds, 0)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->msgs, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != STORE_KEYBYTES ||
+		    seen_decode(v.mv_data, v.mv_size, &seen) != 0) {
+			rc = STORE_ECORRUPT;
+			break;
+		}
+		store_order_key(seen.time_ms, (const uint8_t *)k.mv_data + 8, tkey);
+		if ((rc = put_kind(st, txn, seen.kind, tkey)) != 0)
+			break;
+		(*count)++;
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	if ((rc = upgrade_refs(st, txn)) != 0)
+		return rc;
+	return put_schema(st, txn, STORE_SCHEMA_VERSION);
+}
+
+/* Upgrade an open schema 1 store, in its own write transaction, growing the map as needed. */
+static int
+upgrade(struct store *st)
+{
+	MDB_txn		*txn;
+	int		 rc;
+
+	for (;;) {
+		if ((rc = txn_begin(st, 0, &txn)) != 0)
+			return rc;
+		rc = upgrade_txn(st, txn, &st->upgrade_msgs);
+		if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		if (rc != MDB_MAP_FULL)
+			break;
+		if ((rc = map_grow(st)) != 0)
+			return rc;
+	}
+	if (rc == 0) {
+		st->has_kinds = 1;
+		st->upgraded_from = STORE_SCHEMA_NOKINDS;
+	}
+	return rc;
 }
 
 /*
@@ -305,6 +481,7 @@ store_open_ex(const char *dir, unsigned flags, size_t mapsize, struct store **ou
 	struct store	*st;
 	MDB_txn		*txn = NULL;
 	unsigned	 envflags, dbflags;
+	uint32_t	 version = 0;
 	int		 rdonly = (flags & STORE_RDONLY) != 0;
 	int		 rc;
 
@@ -353,11 +530,22 @@ store_open_ex(const char *dir, unsigned flags, size_t mapsize, struct store **ou
 		rc = ENOENT;
 		goto err;
 	}
-	if (rc != 0 || (rc = check_schema(st, txn, rdonly)) != 0)
+	if (rc != 0 || (rc = check_schema(st, txn, rdonly, &version)) != 0)
+		goto err;
+	/* A schema 1 store read by a reader may have no kinds tree at all. */
+	rc = mdb_dbi_open(txn, "kinds", dbflags | KINDS_DBFLAGS, &st->kinds);
+	if (rc == 0)
+		st->has_kinds = version == STORE_SCHEMA_VERSION;
+	else if (rc == MDB_NOTFOUND && version == STORE_SCHEMA_VERSION) {
+		rc = STORE_ECORRUPT;	/* schema 2 without its kind index */
+		goto err;
+	} else if (rc != MDB_NOTFOUND || !rdonly)
 		goto err;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc != 0)
+		goto err;
+	if (!rdonly && !st->has_kinds && (rc = upgrade(st)) != 0)
 		goto err;
 	*out = st;
 	return 0;
@@ -439,7 +627,7 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 {
 	const Fenghuo__Body	*body = msg->body;
 	struct store_seen	 seen;
-	uint8_t			 key[REFS_KEYBYTES], created[8];
+	uint8_t			 key[REFS_KEYBYTES], created[8], refval[REFS_VALBYTES];
 	MDB_val			 k, v;
 	size_t			 i;
 	int			 rc;
@@ -478,16 +666,25 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 	if ((rc = put_empty(txn, st->order, key, STORE_KEYBYTES, 1)) != 0)
 		return rc;
 	store_order_key(seen.time_ms, it->id, key);
-	if ((rc = put_empty(txn, st->time, key, STORE_KEYBYTES, 1)) != 0)
+	if ((rc = put_empty(txn, st->time, key, STORE_KEYBYTES, 1)) != 0 ||
+	    (rc = put_kind(st, txn, seen.kind, key)) != 0)
 		return rc;
 
-	/* fc_validate() guarantees every ref is FC_IDBYTES long. */
+	/* fc_validate() guarantees every ref is FC_IDBYTES long, and the author's length. */
+	if (body->n_refs > 0 && body->author.len != FC_PUBLICKEYBYTES)
+		return STORE_EINVAL;
+	wire_put_be32(refval, (uint32_t)body->kind);
+	memcpy(refval + 4, body->author.data, FC_PUBLICKEYBYTES);
 	for (i = 0; i < body->n_refs; i++) {
 		if (body->refs[i].len != FC_IDBYTES)
 			return STORE_EINVAL;
 		memcpy(key, body->refs[i].data, FC_IDBYTES);
 		memcpy(key + FC_IDBYTES, it->id, FC_IDBYTES);
-		if ((rc = put_empty(txn, st->refs, key, REFS_KEYBYTES, 0)) != 0)
+		k.mv_data = key;
+		k.mv_size = REFS_KEYBYTES;
+		v.mv_data = refval;
+		v.mv_size = sizeof(refval);
+		if ((rc = mdb_put(txn, st->refs, &k, &v, 0)) != 0)
 			return rc;
 	}
 	it->flags = msg->flags;
@@ -642,6 +839,7 @@ load(struct store *st, MDB_txn *txn, const uint8_t *id, MDB_val *env, struct sto
 	if (v.mv_size != 8)
 		return STORE_ECORRUPT;
 	created = wire_get_be64(v.mv_data);
+	st->reads++;
 	store_order_key(created, id, key);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
@@ -832,6 +1030,77 @@ visit(struct store *st, MDB_txn *txn, const uint8_t *id, int kind, store_iter_fn
 	return rc;
 }
 
+/*
+ * One entry of a time walk, tk its time key (display_ms || id): *past set when it lies
+ * outside [since_ms, until_ms) and ends the walk, else the message is visited. Returns 0,
+ * STORE_ECORRUPT, an error or the callback's value.
+ */
+static int
+walk_entry(struct store *st, MDB_txn *txn, const MDB_val *tk, uint64_t since_ms,
+    uint64_t until_ms, int kind, store_iter_fn fn, void *ctx, int *past)
+{
+	uint64_t	 ms;
+
+	if (tk->mv_size != STORE_KEYBYTES)
+		return STORE_ECORRUPT;
+	ms = wire_get_be64(tk->mv_data);
+	if (ms < since_ms || (until_ms != 0 && ms >= until_ms)) {
+		*past = 1;
+		return 0;
+	}
+	return visit(st, txn, (const uint8_t *)tk->mv_data + 8, kind, fn, ctx);
+}
+
+/*
+ * store_iter_time for one kind, through the kind index: the duplicates of the kind's key are
+ * its messages' time keys, in time order. Reads only the records of that kind.
+ */
+static int
+iter_kind(struct store *st, MDB_txn *txn, uint64_t since_ms, uint64_t until_ms, int kind,
+    int newest_first, store_iter_fn fn, void *ctx)
+{
+	MDB_cursor	*cur = NULL;
+	MDB_val		 k, v;
+	MDB_cursor_op	 step;
+	uint8_t		 kkey[KIND_KEYBYTES], bound[8];
+	int		 rc, past = 0;
+
+	if ((rc = mdb_cursor_open(txn, st->kinds, &cur)) != 0)
+		return rc;
+	wire_put_be32(kkey, (uint32_t)kind);
+	k.mv_data = kkey;
+	k.mv_size = sizeof(kkey);
+	/* An 8-byte bound sorts before every 40-byte time key it is a prefix of. */
+	wire_put_be64(bound, newest_first ? until_ms : since_ms);
+	v.mv_data = bound;
+	v.mv_size = sizeof(bound);
+	if (newest_first) {
+		/* The last duplicate below until_ms: the one before the first >= until_ms. */
+		step = MDB_PREV_DUP;
+		rc = until_ms == 0 ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
+		if (rc == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP);
+		else if (rc == MDB_NOTFOUND) {
+			k.mv_data = kkey;
+			k.mv_size = sizeof(kkey);
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+			if (rc == 0)
+				rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
+		}
+	} else {
+		step = MDB_NEXT_DUP;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
+	}
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, step))
+		if ((rc = walk_entry(st, txn, &v, since_ms, until_ms, kind, fn, ctx, &past)) != 0 ||
+		    past)
+			break;
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 int
 store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, int kind,
     int newest_first, store_iter_fn fn, void *ctx)
@@ -841,8 +1110,7 @@ store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, int kind
 	MDB_val		 k, v;
 	MDB_cursor_op	 step;
 	uint8_t		 bound[8];
-	uint64_t	 ms;
-	int		 rc;
+	int		 rc, past = 0;
 
 	if (st == NULL || fn == NULL || kind < 0)
 		return STORE_EINVAL;
@@ -850,6 +1118,10 @@ store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, int kind
 		return 0;
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
 		return rc;
+	if (kind != 0 && st->has_kinds) {
+		rc = iter_kind(st, txn, since_ms, until_ms, kind, newest_first, fn, ctx);
+		goto out;
+	}
 	if ((rc = mdb_cursor_open(txn, st->time, &cur)) != 0)
 		goto out;
 
@@ -876,17 +1148,10 @@ store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, int kind
 		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	}
 
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, step)) {
-		if (k.mv_size != STORE_KEYBYTES) {
-			rc = STORE_ECORRUPT;
-			goto out;
-		}
-		ms = wire_get_be64(k.mv_data);
-		if (ms < since_ms || (until_ms != 0 && ms >= until_ms))
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, step))
+		if ((rc = walk_entry(st, txn, &k, since_ms, until_ms, kind, fn, ctx, &past)) != 0 ||
+		    past)
 			break;
-		if ((rc = visit(st, txn, (const uint8_t *)k.mv_data + 8, kind, fn, ctx)) != 0)
-			goto out;
-	}
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 out:
@@ -912,16 +1177,59 @@ ref_hit_cmp(const void *a, const void *b)
 	return memcmp(x->id, y->id, FC_IDBYTES);
 }
 
-int
-store_iter_refs(struct store *st, const uint8_t id[FC_IDBYTES], store_iter_fn fn, void *ctx)
+/*
+ * The kind and author of the message that refers through the refs entry k/v: from the value,
+ * or, for an entry written by schema 1 (empty value), from the record itself. 0,
+ * STORE_NOTFOUND if that message is not stored, STORE_ECORRUPT, or an LMDB error.
+ */
+static int
+ref_brief(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v, int *kind,
+    uint8_t author[FC_PUBLICKEYBYTES])
+{
+	struct store_seen	 seen;
+	Fenghuo__Body		*b;
+	const uint8_t		*body, *sig;
+	size_t			 bodylen, siglen;
+	MDB_val			 env;
+	uint32_t		 kv;
+	int			 rc;
+
+	if (v->mv_size == REFS_VALBYTES) {
+		if ((kv = wire_get_be32(v->mv_data)) > INT_MAX)
+			return STORE_ECORRUPT;
+		*kind = (int)kv;
+		memcpy(author, (const uint8_t *)v->mv_data + 4, FC_PUBLICKEYBYTES);
+		return 0;
+	}
+	if (v->mv_size != 0)
+		return STORE_ECORRUPT;
+	if ((rc = load(st, txn, (const uint8_t *)k->mv_data + FC_IDBYTES, &env, &seen)) != 0)
+		return rc;
+	if (fc_envelope_split(env.mv_data, env.mv_size, &body, &bodylen, &sig, &siglen) != 0 ||
+	    (b = wire_body_unpack(body, bodylen)) == NULL)
+		return STORE_ECORRUPT;	/* it validated when it was stored */
+	rc = b->has_author && b->author.len == FC_PUBLICKEYBYTES ? 0 : STORE_ECORRUPT;
+	if (rc == 0)
+		memcpy(author, b->author.data, FC_PUBLICKEYBYTES);
+	fenghuo__body__free_unpacked(b, NULL);
+	*kind = seen.kind;
+	return rc;
+}
+
+/* store_iter_refs and store_iter_refs_pick: pick NULL visits every referring message. */
+static int
+refs_walk(struct store *st, const uint8_t id[FC_IDBYTES], store_ref_pick_fn pick,
+    store_iter_fn fn, void *ctx)
 {
 	MDB_txn			*txn;
 	MDB_cursor		*cur = NULL;
 	MDB_val			 k, v, env;
 	struct ref_hit		*hits = NULL, *p;
 	struct store_seen	 seen;
+	struct store_ref	 ref;
+	uint8_t			 author[FC_PUBLICKEYBYTES];
 	size_t			 n = 0, cap = 0, i;
-	int			 rc;
+	int			 rc, picked;
 
 	if (st == NULL || id == NULL || fn == NULL)
 		return STORE_EINVAL;
@@ -942,6 +1250,21 @@ store_iter_refs(struct store *st, const uint8_t id[FC_IDBYTES], store_iter_fn fn
 		if (k.mv_size != REFS_KEYBYTES) {
 			rc = STORE_ECORRUPT;
 			goto out;
+		}
+		if (pick != NULL) {
+			/* Judged on the entry alone: a record is read only if picked. */
+			if ((rc = ref_brief(st, txn, &k, &v, &ref.kind, author)) != 0) {
+				if (rc == STORE_NOTFOUND)
+					rc = STORE_ECORRUPT;	/* a ref without its message */
+				goto out;
+			}
+			ref.id = (const uint8_t *)k.mv_data + FC_IDBYTES;
+			ref.author = author;
+			st->in_callback++;
+			picked = pick(ctx, &ref);
+			st->in_callback--;
+			if (!picked)
+				continue;
 		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -975,6 +1298,35 @@ out:
 		mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+int
+store_iter_refs(struct store *st, const uint8_t id[FC_IDBYTES], store_iter_fn fn, void *ctx)
+{
+	return refs_walk(st, id, NULL, fn, ctx);
+}
+
+int
+store_iter_refs_pick(struct store *st, const uint8_t id[FC_IDBYTES], store_ref_pick_fn pick,
+    store_iter_fn fn, void *ctx)
+{
+	if (pick == NULL)
+		return STORE_EINVAL;
+	return refs_walk(st, id, pick, fn, ctx);
+}
+
+uint64_t
+store_records_read(const struct store *st)
+{
+	return st->reads;
+}
+
+uint32_t
+store_upgraded_from(const struct store *st, uint64_t *indexed)
+{
+	if (indexed != NULL)
+		*indexed = st->upgrade_msgs;
+	return st->upgraded_from;
 }
 
 int
@@ -1093,6 +1445,7 @@ store_int_get(struct store *st, struct store_int *out)
 	out->order = st->order;
 	out->time = st->time;
 	out->refs = st->refs;
+	out->kinds = st->kinds;
 	out->flags = st->flags;
 	out->in_callback = st->in_callback;
 }
@@ -1107,6 +1460,19 @@ int
 store_int_map_grow(struct store *st)
 {
 	return map_grow(st);
+}
+
+int
+store_int_del_kind(const struct store_int *si, MDB_txn *txn, int kind,
+    const uint8_t tkey[STORE_KEYBYTES])
+{
+	uint8_t		 kkey[KIND_KEYBYTES];
+	MDB_val		 k, v;
+	int		 rc;
+
+	kind_entry(kkey, kind, &k, tkey, &v);
+	rc = mdb_del(txn, si->kinds, &k, &v);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int

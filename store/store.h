@@ -9,8 +9,20 @@
  *          kind, flags) is a fixed 70-byte header
  *   order  created_ms (8 bytes BE) || id -> ""     (DESIGN decision 5; reconciliation)
  *   time   display_ms (8 bytes BE) || id -> ""     (listing; = created_ms unless clock-skewed)
- *   refs   ref id || id -> ""                      (receipts/updates of a message: one range)
+ *   refs   ref id || id -> kind (4 bytes BE) || author (32)  (receipts/updates of a message:
+ *          one range; the value, since schema 2, lets a reader pick among them unread)
+ *   kinds  kind (4 bytes BE) -> display_ms || id   (MDB_DUPSORT | MDB_DUPFIXED: the time
+ *          keys of each kind's messages, so that the few CERT, REVOKE, ANNOUNCE and WARNING
+ *          messages are found without reading every record; since schema 2)
  *   meta   "schema" -> version, ...
+ *
+ * Schema versions: 1 had no kinds tree and empty refs values. A writer (the daemon, or the
+ * CLI writing with no daemon running) that opens a schema 1 store builds the kind index and
+ * fills the refs values from the stored records once, in one write transaction that also
+ * records version 2 (store_upgraded_from() says it happened); a reader of a schema 1 store
+ * walks the time index instead, and reads the records behind empty refs values. Older
+ * fenghuo versions refuse a schema 2 store with STORE_ESCHEMA, so none of them can write a
+ * message the kind index would miss.
  *
  * Every write goes through store_put_batch(): one write transaction per batch (group
  * commit), dedupe before verify (DESIGN decision 6), and fc_validate() for every new id.
@@ -33,7 +45,7 @@
 
 #include "crypto.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 #define STORE_NOTFOUND	(-40001)	/* no such id / prefix */
 #define STORE_AMBIGUOUS	(-40002)	/* prefix matches more than one id */
@@ -50,7 +62,9 @@ struct store;
 
 /*
  * Open (creating unless STORE_RDONLY) the store in directory dir, which must exist.
- * A store of another schema version is refused with STORE_ESCHEMA.
+ * A store of another schema version is refused with STORE_ESCHEMA, except schema 1, which a
+ * writable open upgrades (see above; it reads every record once) and a read-only open reads
+ * as it is.
  */
 int		 store_open(const char *dir, unsigned flags, struct store **out);
 /*
@@ -70,6 +84,17 @@ int		 store_map_size(struct store *st, size_t *out);
  * must not be opened twice in one process; closing the second drops the first one's locks).
  */
 int		 store_schema_version(const char *dir, uint32_t *version);
+/*
+ * The schema version this open upgraded the store from (and, in *indexed if not NULL, how
+ * many messages it indexed then), or 0 if it found the current version: for the log line
+ * that says so.
+ */
+uint32_t	 store_upgraded_from(const struct store *st, uint64_t *indexed);
+/*
+ * How many message records this struct store has read since it was opened (every lookup of
+ * a record: store_get, iterations, ...): a cost counter for tests and benchmarks.
+ */
+uint64_t	 store_records_read(const struct store *st);
 /* Close the environment and free; sets *st to NULL. NULL is fine. */
 void		 store_close(struct store **st);
 const char	*store_strerror(int err);
@@ -189,13 +214,32 @@ typedef int	(*store_iter_fn)(void *ctx, const struct store_view *v);
 
 /*
  * Messages with display time in [since_ms, until_ms) (until_ms 0 = no bound), of the given
- * kind (0 = all), newest first if newest_first, else oldest first.
+ * kind (0 = all), newest first if newest_first, else oldest first. With a kind, only that
+ * kind's records are read (the kind index), however many others the store holds.
  */
 int		 store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, int kind,
 		    int newest_first, store_iter_fn fn, void *ctx);
 /* Messages whose refs include id (receipts, updates, cancels), oldest first. */
 int		 store_iter_refs(struct store *st, const uint8_t id[FC_IDBYTES], store_iter_fn fn,
 		    void *ctx);
+/*
+ * What the refs index says of a message referring to another, without reading its record:
+ * its id, kind and author. The pointers are valid only during the call.
+ */
+struct store_ref {
+	const uint8_t	*id;
+	int		 kind;
+	const uint8_t	*author;	/* FC_PUBLICKEYBYTES */
+};
+/* Return nonzero to have the message read and visited, 0 to skip it. */
+typedef int	(*store_ref_pick_fn)(void *ctx, const struct store_ref *ref);
+/*
+ * store_iter_refs, visiting only the messages pick chooses; the others' records are not read
+ * (a message with many receipts, of which a caller wants one author's: one record read, not
+ * hundreds). pick and fn get the same ctx; pick must not call the store.
+ */
+int		 store_iter_refs_pick(struct store *st, const uint8_t id[FC_IDBYTES],
+		    store_ref_pick_fn pick, store_iter_fn fn, void *ctx);
 
 /* Number of stored messages. */
 int		 store_count(struct store *st, uint64_t *count);

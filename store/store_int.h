@@ -12,7 +12,7 @@
 /* The environment and the named databases of an open store (see store.h for each). */
 struct store_int {
 	MDB_env		*env;
-	MDB_dbi		 ids, msgs, order, time, refs;
+	MDB_dbi		 ids, msgs, order, time, refs, kinds;
 	unsigned	 flags;		/* STORE_RDONLY */
 	int		 in_callback;	/* an iteration callback is running */
 };
@@ -22,6 +22,9 @@ void		 store_int_get(struct store *st, struct store_int *out);
 int		 store_int_txn_begin(struct store *st, unsigned flags, MDB_txn **txn);
 /* map_grow() of store.c: double the map; only with no transaction open. */
 int		 store_int_map_grow(struct store *st);
+/* Remove a message's entry from the kind index (tkey: its time key). A missing one is fine. */
+int		 store_int_del_kind(const struct store_int *si, MDB_txn *txn, int kind,
+		    const uint8_t tkey[STORE_KEYBYTES]);
 /*
  * Decode a msgs value (seen record || envelope): 0 with *seen and env/envlen pointing into
  * the value, or STORE_ECORRUPT.

@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # systemd.sh FENGHUOD UNIT: the shipped unit file parses cleanly (systemd-analyze verify, with
 # its daemon path pointed at the built binary), and the command lines it runs are ones
-# fenghuod accepts: the --check of ExecStartPre on a good config says "configuration OK".
-# Exit 77 (skipped) where systemd-analyze is not installed.
+# fenghuod accepts: the --check of ExecStartPre and of ExecReload on a good config says
+# "configuration OK", and a reload ends with SIGHUP to the main process (which fenghuod
+# takes as "read the configuration again"). Exit 77 (skipped) where systemd-analyze is not
+# installed.
 set -u
 fenghuod=$1
 unit=$2
 dir=$(dirname "$0")
+# The reload: a --check like ExecStartPre's, then SIGHUP to the daemon, in that order.
+reloads=$(sed -n 's/^ExecReload=//p' "$unit")
+# shellcheck disable=SC2016 # $MAINPID is systemd's, literally
+[ "$(sed -n 2p <<<"$reloads")" = '/bin/kill -HUP $MAINPID' ] ||
+	{ echo "FAIL: $unit: the last ExecReload is not /bin/kill -HUP \$MAINPID"; exit 1; }
+[ "$(sed -n 1p <<<"$reloads")" = "$(sed -n 's/^ExecStartPre=//p' "$unit")" ] ||
+	{ echo "FAIL: $unit: the first ExecReload is not the check of ExecStartPre"; exit 1; }
 if ! command -v systemd-analyze >/dev/null; then
 	echo "SKIP: systemd-analyze is not installed (Debian package systemd)"
 	exit 77
@@ -32,4 +41,4 @@ if [ $rc -ne 0 ] || [ "$out" != "configuration OK" ]; then
 	echo "FAIL: '$pre' exited $rc: $out"
 	exit 1
 fi
-echo "ok: $unit verifies; its ExecStartPre check passes on a good config"
+echo "ok: $unit verifies; its ExecStartPre check passes on a good config; reload is check + SIGHUP"

@@ -337,6 +337,166 @@ test_store_quota(void **state)
 	assert_int_equal(e->b->drop_store_quota, 1);
 }
 
+/* A DELIVERED receipt of ref by e->author (another node than the one under test). */
+static void
+receipt_of(struct env *e, const uint8_t ref[FC_IDBYTES], uint64_t created_ms, uint8_t **env,
+    size_t *len)
+{
+	Fenghuo__Body b = FENGHUO__BODY__INIT;
+	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
+	ProtobufCBinaryData refs[1];
+	uint8_t *buf;
+	size_t blen;
+
+	r.has_stage = 1;
+	r.stage = FENGHUO__STAGE__DELIVERED;
+	refs[0].data = (uint8_t *)(uintptr_t)ref;
+	refs[0].len = FC_IDBYTES;
+	b.has_version = 1;
+	b.version = WIRE_BODY_VERSION;
+	b.has_kind = 1;
+	b.kind = FENGHUO__KIND__RECEIPT;
+	b.has_author = 1;
+	b.author.data = (uint8_t *)(uintptr_t)fc_key_public(e->author);
+	b.author.len = FC_PUBLICKEYBYTES;
+	b.has_created_ms = 1;
+	b.created_ms = created_ms;
+	b.region = (char *)(uintptr_t)"330110101201";
+	b.n_refs = 1;
+	b.refs = refs;
+	b.receipt = &r;
+	blen = fenghuo__body__get_packed_size(&b);
+	assert_non_null(buf = malloc(blen));
+	fenghuo__body__pack(&b, buf);
+	assert_int_equal(fc_envelope_seal(e->author, buf, blen, env, len), 0);
+	free(buf);
+}
+
+/*
+ * Start-up on a store of many messages reads only what it needs: the warnings (the kind
+ * index), not every record, and of each warning's receipts only its own (the refs values),
+ * of which it has none yet. Two warnings, each with five receipts of other nodes, among
+ * reports: two records read.
+ */
+#define STARTUP_REPORTS	500
+static void
+test_startup_reads(void **state)
+{
+	struct env *e = *state;
+	struct store_put *puts;
+	struct store *st;
+	uint8_t id[FC_IDBYTES], warning[FC_IDBYTES], **env;
+	char dir[128], title[32];
+	uint64_t base = now_wall();
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s/a", e->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(store_open(dir, 0, &st), 0);
+	puts = calloc(STARTUP_REPORTS + 2, sizeof(*puts));
+	env = calloc(STARTUP_REPORTS + 2, sizeof(*env));
+	assert_non_null(puts);
+	assert_non_null(env);
+	for (i = 0; i < STARTUP_REPORTS + 2; i++) {
+		snprintf(title, sizeof(title), "report %zu", i);
+		if (i % 250 > 100 && i % 250 <= 105)
+			receipt_of(e, warning, base - i, &env[i], &puts[i].len);	/* distinct */
+		else
+			report(e, title, i % 250 == 100 ? FENGHUO__KIND__WARNING :
+			    FENGHUO__KIND__REPORT, FENGHUO__LEVEL__RED, &env[i], &puts[i].len, id);
+		if (i % 250 == 100)
+			memcpy(warning, id, FC_IDBYTES);
+		puts[i].env = env[i];
+	}
+	assert_int_equal(store_put_batch(st, puts, STARTUP_REPORTS + 2, now_wall()), 0);
+	for (i = 0; i < STARTUP_REPORTS + 2; i++) {
+		assert_int_equal(puts[i].status, STORE_NEW);
+		free(env[i]);
+	}
+	free(env);
+	free(puts);
+	store_close(&st);
+
+	e->a = make_node(e, "a", NULL, NULL, NULL);
+	assert_non_null(e->a);
+	assert_int_equal(store_records_read(e->a->store), 2);
+}
+
+/* Rewrite NAME's config file: region replaced by region, extra appended; peer kept or not. */
+static void
+rewrite_conf(struct env *e, const char *name, const char *region, const char *extra,
+    int keep_peer)
+{
+	char path[128], line[512], *buf = NULL;
+	size_t len = 0;
+	FILE *in, *out;
+
+	snprintf(path, sizeof(path), "%s/%s.conf", e->dir, name);
+	assert_non_null(in = fopen(path, "r"));
+	assert_non_null(out = open_memstream(&buf, &len));
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (!keep_peer && strncmp(line, "[peer ", 6) == 0)
+			break;	/* the [peer] section is last */
+		if (strncmp(line, "region = ", 9) == 0)
+			fprintf(out, "region = %s\n", region);
+		else
+			fputs(line, out);
+	}
+	fclose(in);
+	fputs(extra, out);
+	fclose(out);
+	assert_non_null(out = fopen(path, "w"));
+	assert_int_equal(fwrite(buf, 1, len, out), len);
+	fclose(out);
+	free(buf);
+}
+
+/*
+ * reload_conf (SIGHUP): limits the node holds copies of follow the file, a restart-only
+ * change (region) keeps its running value, an unchanged peer keeps its link, a broken file
+ * changes nothing, and a removed peer is retired and reaped at the end of the pass.
+ */
+static void
+test_reload(void **state)
+{
+	struct env *e = *state;
+	struct lim_table *authors;
+	struct conf *conf;
+	struct peer *p;
+
+	link_ab(e);
+	p = first_peer(e->a);
+	authors = e->a->author_lim;
+	rewrite_conf(e, "a", "330110102", "[limits]\nauthors_tracked = 1000\nqueue_items = 100\n",
+	    1);
+	assert_int_equal(reload_conf(e->a), 0);
+	assert_int_equal(e->a->conf->limits.authors_max, 1000);
+	assert_ptr_not_equal(e->a->author_lim, authors);	/* a table of the new size */
+	assert_int_equal(p->q.max_items, 100);
+	assert_string_equal(e->a->conf->region, "330110101");	/* takes a restart */
+	assert_ptr_equal(first_peer(e->a), p);
+	assert_false(p->dead);
+	step(e);
+	assert_true(peer_is_up(p));
+
+	/* A broken file: nothing changes, not even the struct. */
+	conf = e->a->conf;
+	rewrite_conf(e, "a", "330110101", "[limits]\nqueue_items = 100\nnot a key value pair\n",
+	    1);
+	assert_int_equal(reload_conf(e->a), -1);
+	assert_ptr_equal(e->a->conf, conf);
+	assert_false(p->dead);
+
+	/* The peer removed: retired now, freed by the reap at the end of the next pass. */
+	rewrite_conf(e, "a", "330110101", "", 0);
+	assert_int_equal(reload_conf(e->a), 0);
+	assert_int_equal(e->a->conf->npeers, 0);
+	assert_true(p->dead);
+	assert_false(p->configured);
+	node_step(e->a, 0);
+	assert_int_equal(e->a->npeers, 0);
+}
+
 static int
 b_bad_sigs(struct env *e, void *arg)
 {
@@ -1232,6 +1392,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_one_per_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_author_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_startup_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 	};
 
 	if (fc_init() != 0)

@@ -73,6 +73,37 @@ th_receipt(const struct fc_key *key, uint64_t created_ms, const uint8_t ref[FC_I
 	return th_seal(key, &b, out);
 }
 
+int
+th_warning(const struct fc_key *key, uint64_t created_ms, uint64_t expires_ms,
+    struct th_msg *out)
+{
+	Fenghuo__Body		 b = FENGHUO__BODY__INIT;
+	Fenghuo__Warning	 w = FENGHUO__WARNING__INIT;
+	static char		*area[] = { (char *)(uintptr_t)"110101" };
+
+	w.has_msg_type = w.has_urgency = w.has_severity = w.has_certainty = 1;
+	w.msg_type = FENGHUO__MSG_TYPE__ALERT;
+	w.urgency = FENGHUO__URGENCY__IMMEDIATE;
+	w.severity = (Fenghuo__Severity)wire_level_severity(FENGHUO__LEVEL__RED);
+	w.certainty = FENGHUO__CERTAINTY__OBSERVED;
+	w.n_area = 1;
+	w.area = area;
+	w.has_level = 1;
+	w.level = FENGHUO__LEVEL__RED;
+	b.has_kind = 1;
+	b.kind = FENGHUO__KIND__WARNING;
+	b.has_created_ms = 1;
+	b.created_ms = created_ms;
+	b.has_expires_ms = 1;
+	b.expires_ms = expires_ms;
+	b.region = (char *)(uintptr_t)"110101001001";
+	b.category = (char *)(uintptr_t)"flood";
+	b.title = (char *)(uintptr_t)"红色预警";
+	b.event = (char *)(uintptr_t)"flood";
+	b.warning = &w;
+	return th_seal(key, &b, out);
+}
+
 void
 th_msg_clear(struct th_msg *m)
 {

@@ -77,37 +77,6 @@ report(struct env *e, uint64_t created, uint64_t expires, const char *title, str
 	assert_int_equal(th_seal(e->key, &b, m), 0);
 }
 
-/* A red warning created at created, expiring at expires. */
-static void
-warning(struct env *e, uint64_t created, uint64_t expires, struct th_msg *m)
-{
-	Fenghuo__Body b = FENGHUO__BODY__INIT;
-	Fenghuo__Warning w = FENGHUO__WARNING__INIT;
-	static char *area[] = { (char *)(uintptr_t)"110101" };
-
-	w.has_msg_type = w.has_urgency = w.has_severity = w.has_certainty = 1;
-	w.msg_type = FENGHUO__MSG_TYPE__ALERT;
-	w.urgency = FENGHUO__URGENCY__IMMEDIATE;
-	w.severity = (Fenghuo__Severity)wire_level_severity(FENGHUO__LEVEL__RED);
-	w.certainty = FENGHUO__CERTAINTY__OBSERVED;
-	w.n_area = 1;
-	w.area = area;
-	w.has_level = 1;
-	w.level = FENGHUO__LEVEL__RED;
-	b.has_kind = 1;
-	b.kind = FENGHUO__KIND__WARNING;
-	b.has_created_ms = 1;
-	b.created_ms = created;
-	b.has_expires_ms = 1;
-	b.expires_ms = expires;
-	b.region = (char *)(uintptr_t)"110101001001";
-	b.category = (char *)(uintptr_t)"flood";
-	b.title = (char *)(uintptr_t)"红色预警";
-	b.event = (char *)(uintptr_t)"flood";
-	b.warning = &w;
-	assert_int_equal(th_seal(e->key, &b, m), 0);
-}
-
 /* A receipt of ref that expires at expires. */
 static void
 receipt(struct env *e, uint64_t created, uint64_t expires, const uint8_t *ref,
@@ -168,7 +137,7 @@ test_evict_expired_only(void **state)
 
 	report(e, T0, 0, "no expiry", &keep);
 	report(e, T0 + 1, T0 + 100 * HOUR, "expires later", &later);
-	warning(e, T0 + 2, T0 + 100 * HOUR, &warn);
+	assert_int_equal(th_warning(e->key, T0 + 2, T0 + 100 * HOUR, &warn), 0);
 	/* Expired ones, older and newer than the survivors; each stored while still valid. */
 	for (i = 0; i < NEXP; i++) {
 		snprintf(title, sizeof(title), "expired %zu", i);

@@ -654,7 +654,7 @@ test_schema(void **state)
 	MDB_txn		*txn;
 	MDB_dbi		 meta;
 	MDB_val		 k, v;
-	uint8_t		 ver[4] = { 0, 0, 0, 2 };
+	uint8_t		 ver[4] = { 0, 0, 0, STORE_SCHEMA_VERSION + 1 };
 	struct store	*st;
 	const char	*msg;
 
@@ -681,14 +681,14 @@ test_schema(void **state)
 	assert_null(st);
 	assert_int_equal(store_open(fx->dir, STORE_RDONLY, &st), STORE_ESCHEMA);
 	msg = store_strerror(STORE_ESCHEMA);
-	assert_non_null(strstr(msg, "schema version 1"));
+	assert_non_null(strstr(msg, "schema version 2"));
 	/* What the CLI needs to say which version it found. */
 	{
 		uint32_t	 found = 0;
 		char		*empty;
 
 		assert_int_equal(store_schema_version(fx->dir, &found), 0);
-		assert_int_equal(found, 2);
+		assert_int_equal(found, STORE_SCHEMA_VERSION + 1);
 		empty = th_tmpdir();
 		assert_non_null(empty);
 		assert_int_equal(store_schema_version(empty, &found), ENOENT);

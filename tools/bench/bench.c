@@ -17,9 +17,12 @@ static const struct bench_cmd *const cmds[] = {
 	&bench_reconcile,
 	&bench_dissemination,
 	&bench_throughput,
+	&bench_startup,
 	&bench_dissem_probe,
 	&bench_tput_prefill,
 	&bench_tput_probe,
+	&bench_startup_fill,
+	&bench_startup_probe,
 };
 
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))

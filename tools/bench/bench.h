@@ -32,6 +32,11 @@ extern const struct bench_cmd bench_throughput;
 extern const struct bench_cmd bench_tput_prefill;
 extern const struct bench_cmd bench_tput_probe;
 
+/* bench_startup.c */
+extern const struct bench_cmd bench_startup;
+extern const struct bench_cmd bench_startup_fill;
+extern const struct bench_cmd bench_startup_probe;
+
 /* bench_mesh.c: for the benchmarks that drive real fenghuod processes */
 struct fc_key;
 struct json_t;
