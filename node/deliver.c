@@ -174,7 +174,7 @@ confirmed_or_cancelled(void *arg, const struct store_view *v)
 
 /*
  * Queue the stored warning id (envelope env) for a receipt if it concerns this node, is in
- * force at now, and neither a receipt of this node's nor a cancel by someone who may cancel
+ * force at now, its author's chain is valid here (the trust policy accepts it now), and neither a receipt of this node's nor a cancel by someone who may cancel
  * it refers to it (gossip does not preserve order: the cancel may have come first). 0, or a
  * store error.
  */
@@ -182,6 +182,8 @@ static int
 consider(struct node *n, const uint8_t *id, const uint8_t *env, size_t len, uint64_t now)
 {
 	struct deliver_refs dr = { fc_key_public(n->key), n->trust, NULL };
+	struct fc_policy_verdict v;
+	struct fc_msg m;
 	Fenghuo__Body *b;
 	int rc;
 
@@ -190,6 +192,19 @@ consider(struct node *n, const uint8_t *id, const uint8_t *env, size_t len, uint
 	if (!deliver_wanted(b, n->conf->region, dr.self, now)) {
 		fenghuo__body__free_unpacked(b, NULL);
 		return 0;
+	}
+	/*
+	 * Only a warning whose chain is valid here is confirmed: one stored without (a local
+	 * submission before its author's certificate came) or rejected since is not in force.
+	 * The policy reads the body only; a stored warning is never clock-skewed.
+	 */
+	if (n->trust != NULL) {
+		memset(&m, 0, sizeof(m));
+		m.body = b;
+		if (fc_policy_check(n->trust, &m, now, &v) != FC_POLICY_ACCEPT) {
+			fenghuo__body__free_unpacked(b, NULL);
+			return 0;
+		}
 	}
 	dr.target = b;
 	rc = store_iter_refs(n->store, id, confirmed_or_cancelled, &dr);

@@ -746,7 +746,8 @@ direct_policy(void *arg, const struct store_put *item, const struct fc_msg *msg,
 		}
 		return STORE_POLICY_ACCEPT;
 	case FC_POLICY_HOLD:
-		return STORE_POLICY_ACCEPT;	/* *reason says no-chain */
+		/* Written here: stored, *reason says no-chain. From a bundle: held. */
+		return cli->hold_outside ? STORE_POLICY_HOLD : STORE_POLICY_ACCEPT;
 	default:
 		return STORE_POLICY_REJECT;
 	}
@@ -794,6 +795,7 @@ static const struct {
 	{ CLI_MSG_REVOKED_AUTHOR, "revoked-author" },
 	{ CLI_MSG_NO_CHAIN, "no-chain" },
 	{ CLI_MSG_NOT_AUTHORISED, "not-authorised" },
+	{ CLI_MSG_HELD, "held" },
 };
 
 const char *
