@@ -233,12 +233,15 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 	if (transit >= DUTY_TRANSIT_LATE_MS)
 		snprintf(tr, sizeof(tr), " [arrived %s after it was written]",
 		    fmt_age(transit, a1, sizeof(a1)));
-	if (printf("%-8s %s  %s  %-6s %-22s %-12s %s%s%s%s\n", late ? "OVERDUE" : "",
+	if (printf("%-8s %s  %s  %-6s %-22s ", late ? "OVERDUE" : "",
 	    cli_short_id(msg->id, sid), cli_fmt_time(t, when, sizeof(when)),
-	    fmt_age(age, a1, sizeof(a1)), a2,
-	    b->region != NULL && b->region[0] != '\0' ? b->region : "-",
-	    b->title != NULL ? b->title : "",
-	    (msg->flags & FC_MSG_CLOCK_SKEW) ? " [clock-skew]" : "",
+	    fmt_age(age, a1, sizeof(a1)), a2) < 0)
+		ctx->ioerr = 1;
+	/* Padded by display width; the title on one line whatever it holds. */
+	cli_cell(stdout, b->region != NULL && b->region[0] != '\0' ? b->region : "-", 12, 0);
+	putchar(' ');
+	cli_cell(stdout, b->title, 0, 0);
+	if (printf("%s%s%s\n", (msg->flags & FC_MSG_CLOCK_SKEW) ? " [clock-skew]" : "",
 	    cli_marks(msg, mk, sizeof(mk)), tr) < 0)
 		ctx->ioerr = 1;
 	return ctx->ioerr ? -1 : 0;
@@ -297,7 +300,9 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 		ctx->ioerr = 1;
 	for (i = 0; i < w->n_area; i++)
 		printf("%s%s", i > 0 ? "," : "", w->area[i] != NULL ? w->area[i] : "");
-	if (printf("  %s  confirmed by %zu node%s%s\n", b->title != NULL ? b->title : "",
+	fputs("  ", stdout);
+	cli_cell(stdout, b->title, 0, 0);
+	if (printf("  confirmed by %zu node%s%s\n",
 	    r->nconfirmed, r->nconfirmed == 1 ? "" : "s", cli_marks(msg, mk, sizeof(mk))) < 0)
 		ctx->ioerr = 1;
 	return ctx->ioerr ? -1 : 0;

@@ -150,6 +150,7 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	memset(&cli, 0, sizeof(cli));
+	cli_locale_init();	/* display widths of Chinese text in tables */
 	/* Text from the network reaches a terminal as text, never as control sequences. */
 	cli_tty_guard();
 	/* getopt's own messages start with argv[0]: make them "fenghuo: ...". */

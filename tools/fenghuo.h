@@ -62,6 +62,22 @@ struct Fenghuo__Body;
  */
 void		 cli_tty_guard(void);
 
+/* width.c */
+/*
+ * Set LC_CTYPE from the environment, or to C.UTF-8 when that is not a UTF-8 locale (the
+ * data is UTF-8 whatever the locale), so that display widths are known. Call once at start.
+ */
+void		 cli_locale_init(void);
+/* Display columns of s (UTF-8) as cli_cell prints it. */
+size_t		 cli_text_width(const char *s);
+/*
+ * Print s as a table cell: on one line (control characters, line separators and bidi
+ * controls as '?', a tab as a space), padded with spaces to width display columns (0: no
+ * padding, a last column). With cut set, a wider s is cut at a character boundary and
+ * ends in an ellipsis so that it fills exactly width columns.
+ */
+void		 cli_cell(FILE *fp, const char *s, int width, int cut);
+
 /* fenghuo.c */
 /* Print "usage: fenghuo USAGE" for the entry to stderr and return EX_USAGE. */
 int		 cli_usage(const struct cmd_entry *entry);
@@ -104,6 +120,12 @@ int		 cli_parse_duration(const char *s, uint64_t *ms);
 int		 cli_parse_time(const char *s, uint64_t now_ms, uint64_t *ms);
 /* A future point in time: a duration from now ("6h"), or an absolute time as above. */
 int		 cli_parse_when(const char *s, uint64_t now_ms, uint64_t *ms);
+/*
+ * A --title for a new message: at most WIRE_TITLE_MAX bytes of UTF-8 on one line (no
+ * control characters). EX_OK, or EX_USAGE after an error that gives the limit in bytes and
+ * roughly in characters.
+ */
+int		 cli_check_title(const struct cli *cli, const char *title);
 /* A non-negative integer that fits in max. 0, or -1. */
 int		 cli_parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* "YYYY-MM-DD HH:MM" (local time) of ms into buf (at least 17 bytes). Returns buf. */
