@@ -899,6 +899,9 @@ cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 	if (msg->flags & CLI_MSG_NOT_AUTHORISED)
 		print_field(fp, "flags", "not-authorised (the trust policy here rejects it; "
 		    "see trust below)");
+	if (msg->flags & CLI_MSG_HELD)
+		print_field(fp, "flags", "held (imported, not stored: kept until its author's "
+		    "certificate arrives; never in force)");
 	if (seen != NULL) {
 		print_time_field(fp, "first seen", seen->first_seen_ms);
 		if (seen->has_from)

@@ -49,6 +49,11 @@ grep "${W:0:12}" "$TMP/out" | grep -q "\[held\]" || fail "list --held does not m
 fh "$S" list --held --json
 json_lines "$TMP/out"
 grep -q '"held"' "$TMP/out" || fail "list --held --json lacks the held flag"
+fh "$S" show "${W:0:12}"
+expect_rc $EX_OK
+expect_out "held (imported, not stored"
+fh "$S" show --json "$W"
+grep -q '"flags":\[[^]]*"held"' "$TMP/out" || fail "show --json lacks the held flag"
 fh "$S" status
 expect_out "held imports 1 imported"
 fh "$S" duty
