@@ -6,6 +6,7 @@
  *   fenghuod --keygen FILE         create a node key, print its public half in hex
  *   fenghuod --pubkey FILE         print the public half of a node key
  *   fenghuod -c FILE --show-keys   print the node's public key and transport public key
+ *   fenghuod --version | --help    print the version (and git commit) or the options
  *
  * Logs go to stderr. SIGINT and SIGTERM stop the daemon cleanly: the handler sets a flag and
  * writes a byte to a self-pipe that the poll loop watches, so a signal that arrives just

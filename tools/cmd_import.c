@@ -378,6 +378,11 @@ cmd_import_exec(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	rc = ctx->n_rej > 0 ? EX_DATAERR : EX_OK;
+	if (ctx->lost > 0) {
+		cli_warnx(cli, "%s: fenghuod could not take %zu entries (out of memory); they were "
+		    "not imported: run the import again", path, ctx->lost);
+		rc = EX_TEMPFAIL;
+	}
 	if (info.error != BUNDLE_OK) {
 		if (info.error == BUNDLE_E_COUNT)
 			cli_warnx(cli, "%s: %s (trailer says %u, found %u); the %u entries found "
