@@ -218,7 +218,8 @@ list_held(struct list_ctx *ctx, struct store *st, uint64_t since, int kind)
 	ctx->st = st;
 	if ((rc = cli_held_load(ctx->cli, st, &all)) != EX_OK)
 		return rc;
-	qsort(all.items, all.n, sizeof(*all.items), copy_cmp);
+	if (all.n > 1)
+		qsort(all.items, all.n, sizeof(*all.items), copy_cmp);
 	for (i = 0; i < all.n; i++) {
 		const struct cli_copy *it = &all.items[i];
 
