@@ -17,6 +17,11 @@ FH_DEADLINE=60
 . "$(dirname "$0")/lib.sh"
 : "${FH_MKBUNDLE:?FH_MKBUNDLE must name the fh_mkbundle test helper}"
 
+# field_is NAME FIELD VALUE: NAME's status FIELD is VALUE now (for wait_for, which re-runs it).
+field_is() {
+	[ "$(status_field "$1" "$2")" = "$3" ]
+}
+
 make_node c 330110			# never started: the county office's keys and store
 make_node v 330110109201
 make_node w 330110109202
@@ -65,8 +70,7 @@ fh c --key "$K/admin.key" cert --subject "$F" --roles issuer --region 330110 --d
 fh c export -o "$FH_TMP/cert.fhb" >/dev/null
 fh v import "$FH_TMP/cert.fhb" >/dev/null || fail "importing the forger's certificate failed"
 wait_for 20 "v stores the released warning" has_msg v "$W"
-wait_for 20 "v confirms the released warning" \
-	test "$(status_field v delivery_receipts)" -eq 1
+wait_for 20 "v confirms the released warning" field_is v delivery_receipts 1
 log "a forged warning was held, not confirmed, kept across a restart, stored once certified"
 
 # ---- batches, progress, a daemon killed part-way ----
@@ -92,7 +96,7 @@ exec 3>"$FH_TMP/pipe"
 size=$(stat -c %s "$FH_TMP/many.fhb")
 # About half of the file: the first batch of 1024 entries and part of the second.
 head -c $((size / 2)) "$FH_TMP/many.fhb" >&3
-wait_for 30 "the first batch is stored" test "$(status_field w messages)" -eq 1024
+wait_for 30 "the first batch is stored" field_is w messages 1024
 kill_node w
 # import stops reading at its next batch: the rest of the write may meet a closed pipe.
 tail -c +$((size / 2 + 1)) "$FH_TMP/many.fhb" >&3 2>/dev/null || true
