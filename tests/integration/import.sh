@@ -75,7 +75,26 @@ log "a forged warning was held, not confirmed, kept across a restart, stored onc
 
 # ---- batches, progress, a daemon killed part-way ----
 "$FH_MKBUNDLE" many 3000 "$FH_TMP/many.fhb" >/dev/null
+# Two configured peers of w that never run, one with a Chinese name: `peers` pads the name
+# column by display width, so the state column lines up.
+make_node 青山乡 330110101
+make_node fire 330110102
+link w 青山乡
+link w fire
 start_node w
+fh w peers >"$FH_TMP/peers"
+"$FH_PY" - "$FH_TMP/peers" <<'PY' || fail "peers columns do not line up: $(cat "$FH_TMP/peers")"
+import re, sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in s)
+cols = set()
+for line in open(sys.argv[1], encoding="utf-8"):
+    if line.startswith(("  青山乡", "  fire")):
+        m = re.search(r" (connecting|hello-sent|down|refused|up) ", line)
+        assert m, line
+        cols.add(width(line[:m.start(1)]))
+assert len(cols) == 1, cols
+PY
 fh w import --progress "$FH_TMP/many.fhb" >"$FH_TMP/out" 2>"$FH_TMP/err" ||
 	fail "import of 3000 failed: $(cat "$FH_TMP/err")"
 grep -q "^new: 3000$" "$FH_TMP/out" || fail "3000 reports: $(cat "$FH_TMP/out")"
