@@ -735,10 +735,13 @@ cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen, 
 	fputc('\n', fp);
 }
 
+/* One field on one line, whatever the value holds (a name or title from another key). */
 static void
 print_field(FILE *fp, const char *label, const char *value)
 {
-	fprintf(fp, "%-14s %s\n", label, value);
+	fprintf(fp, "%-14s ", label);
+	cli_cell(fp, value, 0, 0);
+	fputc('\n', fp);
 }
 
 static void
@@ -875,12 +878,8 @@ cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 			print_field(fp, "name", an->name);
 		print_hex_field(fp, "transport key", &an->transport_key, an->has_transport_key);
 	}
-	if (b->title != NULL && b->title[0] != '\0') {
-		/* One line, whatever it holds: the text is the place for more. */
-		fprintf(fp, "%-14s ", "title");
-		cli_cell(fp, b->title, 0, 0);
-		fputc('\n', fp);
-	}
+	if (b->title != NULL && b->title[0] != '\0')
+		print_field(fp, "title", b->title);	/* one line: the text is for more */
 	if (b->text != NULL && b->text[0] != '\0')
 		print_text_field(fp, "text", b->text);
 	for (i = 0; i < b->n_refs; i++) {

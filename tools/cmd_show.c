@@ -107,9 +107,14 @@ show_related(void *arg, const struct store_view *v)
 	else if (name != NULL || region != NULL)
 		snprintf(who, sizeof(who), " (%s)", name != NULL ? name : region);
 	fc_hex(b->author.data, b->author.len < 4 ? b->author.len : 4, hex);
-	printf("  %s  %s  %-8s %-10s by %s%s  %s%s%s%s\n", cli_short_id(msg.id, sid),
+	printf("  %s  %s  %-8s %-10s by %s", cli_short_id(msg.id, sid),
 	    cli_fmt_time(v->seen->time_ms, when, sizeof(when)), kind != NULL ? kind : "?",
-	    what != NULL ? what : "?", hex, who, text != NULL ? text : "",
+	    what != NULL ? what : "?", hex);
+	/* The name, note and title come from other keys: each on this one line. */
+	cli_cell(stdout, who, 0, 0);
+	fputs("  ", stdout);
+	cli_cell(stdout, text, 0, 0);
+	printf("%s%s%s\n",
 	    counts ? "" : b->receipt != NULL ?
 	    " [not counted: its author is no verifier for " :
 	    " [not counted: its author may not change this warning",

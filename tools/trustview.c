@@ -536,8 +536,10 @@ print_key_line(const struct cli_trust *ct, const uint8_t *key, const char *what)
 	const char *name = cli_trust_key_name(ct, key);
 	char hex[2 * FC_PUBLICKEYBYTES + 1];
 
-	printf("%s%s%s%s%s\n", fc_hex(key, FC_PUBLICKEYBYTES, hex),
-	    name != NULL ? " (" : "", name != NULL ? name : "", name != NULL ? ")" : "", what);
+	printf("%s%s", fc_hex(key, FC_PUBLICKEYBYTES, hex), name != NULL ? " (" : "");
+	if (name != NULL)
+		cli_cell(stdout, name, 0, 0);	/* one line, whatever the certificate says */
+	printf("%s%s\n", name != NULL ? ")" : "", what);
 }
 
 static void

@@ -72,6 +72,21 @@ for loc in C POSIX ""; do
 	[ "$(columns "$TMP/out")" = 1 ] || fail "LC_ALL=$loc: columns do not line up: $(cat "$TMP/out")"
 done
 
+# ---- keys: a certificate's name stays on its line ----
+K=$TMP/keys
+mkdir -m 700 "$K"
+fh "$TMP/county" init-county --region 330110 --root-key "$K/root.key" --admin-key "$K/admin.key"
+expect_rc $EX_OK
+fh "$TMP/county" keygen -o "$K/x.key"
+X=$(cat "$TMP/out")
+fh "$TMP/county" --key "$K/admin.key" cert --subject "$X" --roles reporter --region 330110101 \
+	--days 3 --name $'张三\nFORGED line'
+expect_rc $EX_OK
+fh "$TMP/county" keys
+expect_rc $EX_OK
+grep -q "^${X:0:16}  valid .* 张三?FORGED line\$" "$TMP/out" || fail "keys: $(cat "$TMP/out")"
+! grep -q "^FORGED" "$TMP/out" || fail "keys prints a name on two lines"
+
 # ---- an update and a cancel take area, level and event from their warning ----
 fh "$S" warn --area 330110101,330110102 --level orange --event 暴雨 --title "暴雨橙色预警"
 expect_rc $EX_OK
