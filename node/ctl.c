@@ -361,10 +361,13 @@ ctl_import(struct node *n, const uint8_t *rid, size_t ridlen, const uint8_t *p, 
 		return;
 	}
 	for (off = 0; off < len; off += k) {
+		size_t before = n->npend;
+
 		k = wire_get_be32(p + off);
 		off += 4;
-		if (gossip_add(n, p + off, k, NULL, 0, rid, ridlen) != 0)
+		if (gossip_add(n, p + off, k, NULL, 0, rid, ridlen) != 0 || n->npend == before)
 			break;
+		/* From a bundle: judged as a peer's message, not as a local submission. */
 		n->pend[n->npend - 1].imported = 1;
 		added++;
 	}

@@ -8,7 +8,8 @@
  * (store_held_put, store/held.c), where a CLI import without a daemon puts them too, and at
  * start the daemon takes them back: stored now if their chain has arrived meanwhile, held in
  * memory again if not, forgotten if the policy rejects them, they no longer validate, or
- * they are stored already (released from memory while the daemon ran).
+ * they are stored already (released from memory while the daemon ran: the file of a message
+ * released then stays until this start-up pass, and the CLI does not show it as held).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,26 @@ struct held_load {
 	struct node	*n;
 	uint64_t	 now;
 	size_t		 stored, held, dropped;
+	uint8_t		(*accepted)[FC_IDBYTES];	/* gathered for the commit */
+	size_t		 naccepted, cap;
 };
+
+/* Note an accepted id, so that its file goes once the commit has stored it. */
+static void
+accepted_add(struct held_load *hl, const uint8_t *id)
+{
+	uint8_t (*a)[FC_IDBYTES];
+	size_t cap;
+
+	if (hl->naccepted == hl->cap) {
+		cap = hl->cap ? hl->cap * 2 : 64;
+		if ((a = reallocarray(hl->accepted, cap, sizeof(*a))) == NULL)
+			return;	/* its file goes at the next start instead */
+		hl->accepted = a;
+		hl->cap = cap;
+	}
+	memcpy(hl->accepted[hl->naccepted++], id, FC_IDBYTES);
+}
 
 /* store_held_fn: judge one held message at start. */
 static int
@@ -56,11 +76,13 @@ held_one(void *arg, const uint8_t id[FC_IDBYTES], const uint8_t *env, size_t len
 			hl->held++;
 		break;
 	case FC_POLICY_ACCEPT:
-		/* Stored by the commit below; the file goes at the next start (stored then). */
+		/* Stored by the commit below; its file goes after it. */
 		if (gossip_pending_full(n))
 			gossip_commit(n);
-		if (gossip_add(n, env, len, NULL, 0, NULL, 0) == 0)
+		if (gossip_add(n, env, len, NULL, 0, NULL, 0) == 0) {
 			hl->stored++;
+			accepted_add(hl, id);
+		}
 		break;
 	default:
 		(void)store_held_del(n->conf->state, id);
@@ -74,6 +96,7 @@ void
 held_load(struct node *n)
 {
 	struct held_load hl;
+	size_t i;
 	int rc;
 
 	memset(&hl, 0, sizeof(hl));
@@ -83,6 +106,11 @@ held_load(struct node *n)
 		log_warnx("cannot read the held imported messages in %s/held: %s",
 		    n->conf->state, store_strerror(rc));
 	gossip_commit(n);
+	/* Only what the commit did store leaves the held area (a full disk keeps the rest). */
+	for (i = 0; i < hl.naccepted; i++)
+		if (store_has(n->store, hl.accepted[i]) == 1)
+			(void)store_held_del(n->conf->state, hl.accepted[i]);
+	free(hl.accepted);
 	if (hl.stored + hl.held + hl.dropped > 0)
 		log_info("imported messages waiting for a certificate: %zu now stored, %zu still "
 		    "held, %zu dropped (stored already, rejected or expired)", hl.stored, hl.held,

@@ -73,6 +73,29 @@ wait_for 20 "v stores the released warning" has_msg v "$W"
 wait_for 20 "v confirms the released warning" field_is v delivery_receipts 1
 log "a forged warning was held, not confirmed, kept across a restart, stored once certified"
 
+# A stick imported while fenghuod is down (the CLI judges it with the anchors file): held on
+# disk; the daemon takes it into memory at start and stores it when the certificate comes.
+cp "$(node_state c)/anchors" "$(node_state v)/anchors"
+stop_node v
+F2=$("$FENGHUO" --state "$T" keygen -o "$K/forger2.key")
+W2=$("$FENGHUO" --state "$T" --key "$K/forger2.key" warn --area 330110 --level red \
+	--event 大风 --title "第二个")
+"$FENGHUO" --state "$T" export -o "$FH_TMP/forged2.fhb" >/dev/null
+out=$(fh v import "$FH_TMP/forged2.fhb") || fail "offline import failed: $out"
+grep -q "^held: 1 " <<<"$out" || fail "offline import: $out"
+start_node v
+[ "$(status_field v held)" -eq 1 ] || fail "the daemon did not take the held import at start"
+[ "$(status_field v delivery_receipts)" -eq 0 ] || fail "v confirmed a held warning at start"
+fh c --key "$K/admin.key" cert --subject "$F2" --roles issuer --region 330110 --days 30 >/dev/null
+fh c export -o "$FH_TMP/cert2.fhb" >/dev/null
+fh v import "$FH_TMP/cert2.fhb" >/dev/null || fail "importing the second certificate failed"
+wait_for 20 "v stores the warning held since the offline import" has_msg v "$W2"
+wait_for 20 "v confirms it" field_is v delivery_receipts 1
+stop_node v
+start_node v
+[ ! -e "$(node_state v)/held/$W2" ] || fail "the stored warning stays in the held area"
+log "an import made while the daemon was down reached it at start"
+
 # ---- batches, progress, a daemon killed part-way ----
 "$FH_MKBUNDLE" many 3000 "$FH_TMP/many.fhb" >/dev/null
 # Two configured peers of w that never run, one with a Chinese name: `peers` pads the name
