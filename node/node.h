@@ -837,6 +837,7 @@ struct node {
 	uint8_t		(*deliver)[FC_IDBYTES];
 	size_t		 ndeliver, deliver_cap;
 	uint64_t	 delivered, deliver_dropped;
+	size_t		 deliver_grants;	/* certificates known at the last scan */
 	uint64_t	 unknown_logged_at;
 
 	/* peer exchange (C): px.c */

@@ -6,7 +6,9 @@
 # memory and in <state>/held, not stored, no delivery receipt, nothing in force; after a
 # restart it is still held. A warning submitted at v by an uncertified key is stored (a local
 # user's own) but not confirmed either, not even by the start-up scan. When the forger's
-# certificate arrives on the next stick, the daemon stores the warning and confirms it.
+# certificate arrives on the next stick, the daemon stores the warning and confirms it; when
+# the local author's does, the local warning is confirmed (once). A stick imported while the
+# daemon is down is held on disk and reaches the daemon at its start.
 #
 # On an open node w: a bundle of 3000 reports goes in batches (counts, progress on stderr);
 # when the daemon is killed part-way (the bundle comes through a pipe that the script holds
@@ -51,7 +53,7 @@ grep -q "^held: 1 " <<<"$out" || fail "forged bundle not held: $out"
 fh v duty | grep -q "^0 in force" || fail "duty: $(fh v duty)"
 
 # A warning submitted here by an uncertified key: stored, but never confirmed.
-"$FENGHUO" --state "$T" keygen -o "$K/local.key" >/dev/null
+LK=$("$FENGHUO" --state "$T" keygen -o "$K/local.key")
 L=$(fh v --key "$K/local.key" warn --area 330110 --level orange --event e --title "未认证" 2>/dev/null)
 has_msg v "$L" || fail "the local warning was not stored"
 [ "$(status_field v delivery_receipts)" -eq 0 ] ||
@@ -95,6 +97,18 @@ stop_node v
 start_node v
 [ ! -e "$(node_state v)/held/$W2" ] || fail "the stored warning stays in the held area"
 log "an import made while the daemon was down reached it at start"
+
+# The warning submitted here before its author's certificate: confirmed once the certificate
+# arrives (without a restart), and only once.
+fh c --key "$K/admin.key" cert --subject "$LK" --roles issuer --region 330110 --days 30 >/dev/null
+fh c export -o "$FH_TMP/cert3.fhb" >/dev/null
+fh v import "$FH_TMP/cert3.fhb" >/dev/null || fail "importing the third certificate failed"
+wait_for 20 "v confirms the warning submitted before its author's certificate" \
+	field_is v delivery_receipts 1
+n=$(fh v show --json "$L" | "$FH_PY" -c 'import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+print(sum(1 for o in rows[1:] if o.get("stage") == "delivered"))')
+[ "$n" -eq 1 ] || fail "$n delivery receipts for the local warning, not 1"
 
 # ---- batches, progress, a daemon killed part-way ----
 "$FH_MKBUNDLE" many 3000 "$FH_TMP/many.fhb" >/dev/null
