@@ -29,7 +29,7 @@ static const struct {
 	    "The signature does not verify for the author's key." },
 	[FC_R_VERSION] = { "version", "The body format version is not supported." },
 	[FC_R_KIND] = { "kind", "The message kind is missing or unknown." },
-	[FC_R_TITLE] = { "title", "The title is missing where required, or longer than 256 bytes." },
+	[FC_R_TITLE] = { "title", "The title is missing where required, or longer than 256 bytes (about 85 Chinese characters)." },
 	[FC_R_TEXT] = { "text", "The text is longer than 16 KiB." },
 	[FC_R_UTF8] = { "utf8", "A text field is not valid UTF-8 (or contains a NUL byte)." },
 	[FC_R_REGION] = { "region",

@@ -7,7 +7,8 @@
  * docs/CLI.md; this file must stay in step with tools/ctl.c.
  *
  * A submit is gathered with the peers' envelopes of the same loop pass and answered only
- * after their common commit (an ack means durable, DESIGN decision 7).
+ * after their common commit (an ack means durable, DESIGN decision 7). An import (many
+ * envelopes of a bundle in one request) gets a commit of its own and one answer.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -254,17 +255,25 @@ status_json(struct node *n)
 	return o;
 }
 
-void
-ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen, const struct store_put *sp,
-    const char *error)
+/*
+ * An import request being committed: each of its envelopes is a pending item with the
+ * client's routing id, and ctl_submit_reply() collects their results here instead of
+ * answering one by one. Lives only during ctl_import()'s commit (n->ctl_batch).
+ */
+struct ctl_batch {
+	const uint8_t	*rid;
+	size_t		 ridlen;
+	json_t		*results;	/* one object per envelope, in order */
+	const char	*error;		/* the commit failed: nothing of the batch is stored */
+};
+
+/* The result object of one submitted envelope (without "ok"). */
+static json_t *
+put_json(const struct store_put *sp)
 {
 	const char *status;
 	json_t *o;
 
-	if (sp == NULL) {
-		ctl_error(n, rid, ridlen, error != NULL ? error : "not stored");
-		return;
-	}
 	switch (sp->status) {
 	case STORE_NEW:
 		status = "new";
@@ -279,7 +288,7 @@ ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen, const struct
 		status = "rejected";
 		break;
 	}
-	o = json_pack("{s:b, s:s}", "ok", 1, "status", status);
+	o = json_pack("{s:s}", "status", status);
 	if (sp->status != STORE_REJECTED ||
 	    (sp->reason != FC_R_DECODE && sp->reason != FC_R_TOO_BIG))
 		json_object_set_new(o, "id", hexstr(sp->id, FC_IDBYTES));
@@ -295,7 +304,103 @@ ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen, const struct
 		json_object_set_new(o, "policy_reason_text",
 		    json_string(fc_policy_reason_text(sp->policy_reason)));
 	}
+	return o;
+}
+
+void
+ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen, const struct store_put *sp,
+    const char *error)
+{
+	struct ctl_batch *b = n->ctl_batch;
+	json_t *o;
+
+	if (b != NULL && b->ridlen == ridlen && memcmp(b->rid, rid, ridlen) == 0) {
+		if (sp == NULL) {
+			b->error = error != NULL ? error : "not stored";
+			return;
+		}
+		/* Held from outside: kept on disk too, a bundle is not offered again. */
+		if (sp->status == STORE_HELD)
+			held_keep(n, sp);
+		json_array_append_new(b->results, put_json(sp));
+		return;
+	}
+	if (sp == NULL) {
+		ctl_error(n, rid, ridlen, error != NULL ? error : "not stored");
+		return;
+	}
+	if ((o = put_json(sp)) == NULL)
+		return;
+	json_object_set_new(o, "ok", json_true());
 	ctl_send(n, rid, ridlen, o, NULL, 0);
+}
+
+/*
+ * "import": the payload is a sequence of (4-byte big-endian length, Envelope), at most
+ * CTL_IMPORT_MAX of them. They are judged as a peer's messages (one of unknown chain is held,
+ * not stored) in one commit of their own, and answered together with one result per
+ * envelope. A malformed payload is refused whole.
+ */
+static void
+ctl_import(struct node *n, const uint8_t *rid, size_t ridlen, const uint8_t *p, size_t len)
+{
+	struct ctl_batch b;
+	size_t off, k, count = 0, added = 0;
+	char err[96];
+	json_t *o;
+
+	for (off = 0; off < len; off += k, count++) {
+		if (len - off < 4 || count == CTL_IMPORT_MAX)
+			goto bad;
+		k = wire_get_be32(p + off);
+		off += 4;
+		if (k == 0 || k > WIRE_ENVELOPE_MAX || k > len - off)
+			goto bad;
+	}
+	if (count == 0)
+		goto bad;
+	/* Commit what this pass gathered first: the batch then has its commit to itself. */
+	gossip_commit(n);
+	memset(&b, 0, sizeof(b));
+	b.rid = rid;
+	b.ridlen = ridlen;
+	if ((b.results = json_array()) == NULL) {
+		ctl_error(n, rid, ridlen, "out of memory");
+		return;
+	}
+	for (off = 0; off < len; off += k) {
+		size_t before = n->npend;
+
+		k = wire_get_be32(p + off);
+		off += 4;
+		if (gossip_add(n, p + off, k, NULL, 0, rid, ridlen) != 0 || n->npend == before)
+			break;
+		/* From a bundle: judged as a peer's message, not as a local submission. */
+		n->pend[n->npend - 1].imported = 1;
+		added++;
+	}
+	n->submitted += added;
+	n->ctl_batch = &b;
+	gossip_commit(n);
+	n->ctl_batch = NULL;
+	if (b.error != NULL || added == 0) {
+		ctl_error(n, rid, ridlen, b.error != NULL ? b.error : "busy, try again");
+		json_decref(b.results);
+		return;
+	}
+	/* Envelopes that could not be gathered (out of memory) are answered as not taken. */
+	for (; added < count; added++)
+		json_array_append_new(b.results, json_pack("{s:s}", "status", "busy"));
+	o = json_pack("{s:b, s:o}", "ok", 1, "results", b.results);
+	if (o == NULL)
+		ctl_error(n, rid, ridlen, "out of memory");
+	else
+		ctl_send(n, rid, ridlen, o, NULL, 0);
+	return;
+bad:
+	snprintf(err, sizeof(err), "import needs 1 to %d length-prefixed envelopes as the "
+	    "second part", CTL_IMPORT_MAX);
+	ctl_error(n, rid, ridlen, err);
 }
 
 static void
@@ -384,6 +489,12 @@ ctl_request(struct node *n, const uint8_t *rid, size_t ridlen, zmq_msg_t *parts,
 			ctl_error(n, rid, ridlen, "busy, try again");
 		else
 			n->submitted++;
+	} else if (strcmp(cmd, "import") == 0) {
+		if (nparts < 2)
+			ctl_error(n, rid, ridlen, "import needs the envelopes as the second part");
+		else
+			ctl_import(n, rid, ridlen, zmq_msg_data(&parts[1]),
+			    zmq_msg_size(&parts[1]));
 	} else if (strcmp(cmd, "watch") == 0) {
 		watch_add(n, rid, ridlen);
 	} else if (strcmp(cmd, "stop") == 0) {

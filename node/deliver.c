@@ -8,7 +8,10 @@
  * Receipts are noted while the batch that stored the warnings is being handed out and made
  * after it (gossip_commit owns the batch while it walks it); they join the next pass's
  * commit. A stop between the two commits delays the receipt, never loses it: at start the
- * node looks for warnings in force that it has not confirmed (deliver_start).
+ * node looks for warnings in force that it has not confirmed (deliver_start). A warning is
+ * in force only when its author's chain is valid here; when new certificates arrive, the
+ * node looks again (deliver_flush), so that a warning stored before its author's
+ * certificate is confirmed once the certificate comes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -70,8 +73,12 @@ static void
 deliver_queue(struct node *n, const uint8_t id[FC_IDBYTES])
 {
 	uint8_t (*ids)[FC_IDBYTES];
-	size_t cap;
+	size_t cap, i;
 
+	/* Noted on arrival and found again by a rescan in the same pass: one receipt. */
+	for (i = 0; i < n->ndeliver; i++)
+		if (memcmp(n->deliver[i], id, FC_IDBYTES) == 0)
+			return;
 	if (n->ndeliver == n->deliver_cap) {
 		if (n->deliver_cap >= NODE_PEND_MAX) {
 			n->deliver_dropped++;
@@ -110,13 +117,26 @@ deliver_publish(struct node *n, const uint8_t id[FC_IDBYTES], uint64_t now)
 	return node_publish(n, &b, now);
 }
 
+static int	deliver_scan(struct node *n);
+
 void
 deliver_flush(struct node *n)
 {
 	uint64_t now = now_wall();
-	size_t i;
+	size_t i, grants;
 	int rc;
 
+	/*
+	 * New certificates since the last look: a stored warning whose chain was not known (a
+	 * local submission before its author's certificate) may be in force now. Receipts
+	 * made by earlier flushes were committed before this one, and a warning noted in this
+	 * commit is queued once (deliver_queue), so no warning is confirmed twice.
+	 */
+	if (n->conf->confirm_warnings && n->trust != NULL &&
+	    (grants = fc_trust_grant_count(n->trust)) != n->deliver_grants) {
+		n->deliver_grants = grants;
+		(void)deliver_scan(n);
+	}
 	for (i = 0; i < n->ndeliver; i++) {
 		if ((rc = deliver_publish(n, n->deliver[i], now)) != 0) {
 			log_warnx("cannot make a delivery receipt: %s",
@@ -188,7 +208,7 @@ own_receipt_or_warning(void *arg, const struct store_ref *ref)
 
 /*
  * Queue the stored warning id (envelope env) for a receipt if it concerns this node, is in
- * force at now, and neither a receipt of this node's nor a cancel by someone who may cancel
+ * force at now, its author's chain is valid here (the trust policy accepts it now), and neither a receipt of this node's nor a cancel by someone who may cancel
  * it refers to it (gossip does not preserve order: the cancel may have come first). 0, or a
  * store error.
  */
@@ -196,6 +216,8 @@ static int
 consider(struct node *n, const uint8_t *id, const uint8_t *env, size_t len, uint64_t now)
 {
 	struct deliver_refs dr = { fc_key_public(n->key), n->trust, NULL };
+	struct fc_policy_verdict v;
+	struct fc_msg m;
 	Fenghuo__Body *b;
 	int rc;
 
@@ -204,6 +226,19 @@ consider(struct node *n, const uint8_t *id, const uint8_t *env, size_t len, uint
 	if (!deliver_wanted(b, n->conf->region, dr.self, now)) {
 		fenghuo__body__free_unpacked(b, NULL);
 		return 0;
+	}
+	/*
+	 * Only a warning whose chain is valid here is confirmed: one stored without (a local
+	 * submission before its author's certificate came) or rejected since is not in force.
+	 * The policy reads the body only; a stored warning is never clock-skewed.
+	 */
+	if (n->trust != NULL) {
+		memset(&m, 0, sizeof(m));
+		m.body = b;
+		if (fc_policy_check(n->trust, &m, now, &v) != FC_POLICY_ACCEPT) {
+			fenghuo__body__free_unpacked(b, NULL);
+			return 0;
+		}
 	}
 	dr.target = b;
 	rc = store_iter_refs_pick(n->store, id, own_receipt_or_warning, confirmed_or_cancelled,
@@ -236,20 +271,17 @@ scan_warning(void *arg, const struct store_view *v)
 	return 0;
 }
 
-int
-deliver_start(struct node *n)
+/*
+ * Queue every stored warning of the last DELIVER_SCAN_MS still to confirm (consider()). 0, or
+ * -1 (logged, nothing queued) when the store cannot be read.
+ */
+static int
+deliver_scan(struct node *n)
 {
 	struct deliver_scan sc = { n, now_wall(), 0 };
 	uint64_t since;
 	int rc;
 
-	if (!n->conf->confirm_warnings)
-		return 0;
-	/*
-	 * Warnings stored but never confirmed: the node stopped between the warning's commit
-	 * and its receipt's, or confirm_warnings was off, or they came on a USB bundle. Only
-	 * those in force count; any older than DELIVER_SCAN_MS have long expired.
-	 */
 	since = sc.now > DELIVER_SCAN_MS ? sc.now - DELIVER_SCAN_MS : 0;
 	rc = store_iter_time(n->store, since, 0, FENGHUO__KIND__WARNING, 0, scan_warning, &sc);
 	if (rc != 0 && sc.err == 0)
@@ -259,9 +291,26 @@ deliver_start(struct node *n)
 		n->ndeliver = 0;
 		return -1;
 	}
+	return 0;
+}
+
+int
+deliver_start(struct node *n)
+{
+	if (!n->conf->confirm_warnings)
+		return 0;
+	/*
+	 * Warnings stored but never confirmed: the node stopped between the warning's commit
+	 * and its receipt's, or confirm_warnings was off, or they came on a USB bundle. Only
+	 * those in force count; any older than DELIVER_SCAN_MS have long expired.
+	 */
+	if (deliver_scan(n) != 0)
+		return -1;
 	if (n->ndeliver > 0)
 		log_info("confirming %zu warning(s) stored before without a delivery receipt",
 		    n->ndeliver);
+	/* The certificates known now are those this scan judged by. */
+	n->deliver_grants = n->trust != NULL ? fc_trust_grant_count(n->trust) : 0;
 	deliver_flush(n);
 	return 0;
 }

@@ -6,6 +6,7 @@
  *   fenghuod --keygen FILE         create a node key, print its public half in hex
  *   fenghuod --pubkey FILE         print the public half of a node key
  *   fenghuod -c FILE --show-keys   print the node's public key and transport public key
+ *   fenghuod --version | --help    print the version (and git commit) or the options
  *
  * Logs go to stderr. SIGINT and SIGTERM stop the daemon cleanly, SIGHUP has it read its
  * configuration again (reload.c): the handler sets a flag and writes a byte to a self-pipe
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "node.h"
+#include "fh_version.h"
 
 #define CONF_DEFAULT	"/etc/fenghuo/fenghuod.conf"
 
@@ -45,12 +47,13 @@ on_signal(int sig)
 	errno = saved;
 }
 
+/* Usage on fp; exits with code (0 for --help, EX_USAGE for a mistake). */
 static void
-usage(void)
+usage(FILE *fp, int code)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: fenghuod [-d] [-c FILE] [--check | --show-keys]\n"
-	    "       fenghuod --keygen FILE | --pubkey FILE\n"
+	    "       fenghuod --keygen FILE | --pubkey FILE | --version | --help\n"
 	    "  -c, --config FILE  configuration (default " CONF_DEFAULT ")\n"
 	    "      --check        check the configuration, print \"configuration OK\" or the "
 	    "errors\n"
@@ -58,8 +61,10 @@ usage(void)
 	    "      --show-keys    print the node key and the transport (CurveZMQ) public key in\n"
 	    "                     hex, creating either key if missing\n"
 	    "      --keygen FILE  create a node key (mode 0600), print its public key in hex\n"
-	    "      --pubkey FILE  print the public key of a node key in hex\n");
-	exit(EX_USAGE);
+	    "      --pubkey FILE  print the public key of a node key in hex\n"
+	    "      --version      print the version (and git commit) and exit\n"
+	    "  -h, --help         print this help and exit\n");
+	exit(code);
 }
 
 static int
@@ -97,6 +102,7 @@ main(int argc, char **argv)
 		{ "pubkey", required_argument, NULL, 'P' },
 		{ "show-keys", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONF_DEFAULT;
@@ -127,12 +133,19 @@ main(int argc, char **argv)
 				return EX_SOFTWARE;
 			}
 			return keytool(optarg, ch == 'K');
+		case 'V':
+			printf("fenghuod %s%s%s%s\n", FH_VERSION, FH_GIT_COMMIT[0] != '\0' ?
+			    " (git " : "", FH_GIT_COMMIT, FH_GIT_COMMIT[0] != '\0' ? ")" : "");
+			return EX_OK;
+		case 'h':
+			usage(stdout, EX_OK);
+			break;
 		default:
-			usage();
+			usage(stderr, EX_USAGE);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, EX_USAGE);
 	if (fc_init() != 0) {
 		fprintf(stderr, "fenghuod: cannot initialise libsodium\n");
 		return EX_SOFTWARE;

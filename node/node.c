@@ -284,6 +284,7 @@ node_new(struct conf *conf)
 	}
 	if (px_start(n) != 0)	/* peer exchange (C) */
 		goto err;
+	held_load(n);	/* imported messages that were waiting for a certificate */
 	if (deliver_start(n) != 0)
 		goto err;
 	log_info("node %s (%.16s...) region %s started: %zu listen endpoint(s), %zu peer(s), "

@@ -585,6 +585,7 @@ struct pending {
 	int		 has_from;
 	uint32_t	 hops;		/* hops travelled to reach this node */
 	int		 submit;	/* from the control socket: reply after commit */
+	int		 imported;	/* ... from a bundle: judged as a peer's (trust.c) */
 	uint8_t		 rid[NODE_RID_MAX];
 	size_t		 ridlen;
 	int		 author_charged;	/* curve (B): took an author token */
@@ -621,6 +622,8 @@ struct watcher {
 	size_t		 ridlen;
 	uint64_t	 expires;	/* monotonic ms */
 };
+
+#define CTL_IMPORT_MAX		1024	/* envelopes in one "import" request */
 
 int		 ctl_open(struct node *n);
 void		 ctl_close(struct node *n);
@@ -744,6 +747,13 @@ void		 trust_stop(struct node *n);
  * after a REVOKE was accepted, close the live links whose key it withdrew.
  */
 void		 trust_release(struct node *n);
+
+/* ---- held.c: imported messages waiting for a certificate, kept in <state>/held ------- */
+
+/* At start: store, hold again or forget each message of the held area (logged). */
+void		 held_load(struct node *n);
+/* Keep an imported message the policy held (sp->env valid) in the held area; logs errors. */
+void		 held_keep(struct node *n, const struct store_put *sp);
 
 /* ---- deliver.c: DELIVERED receipts of warnings that concern this node's region -------- */
 
@@ -887,10 +897,12 @@ struct node {
 	uint64_t	 stored, duplicates, rejected[FC_R_MAX], submitted;
 	uint64_t	 unknown_frames;	/* from routing ids without HELLO */
 	uint64_t	 commits, commit_errors, pend_dropped, watch_dropped;
+	struct ctl_batch *ctl_batch;	/* the import being committed (ctl.c), or NULL */
 	/* delivery receipts (deliver.c): warnings to confirm after this pass's commit */
 	uint8_t		(*deliver)[FC_IDBYTES];
 	size_t		 ndeliver, deliver_cap;
 	uint64_t	 delivered, deliver_dropped;
+	size_t		 deliver_grants;	/* certificates known at the last scan */
 	uint64_t	 unknown_logged_at;
 
 	/* peer exchange (C): px.c */

@@ -8,7 +8,7 @@
  * The policy runs inside store_put_batch(), as its policy hook, right after fc_validate():
  * one signature check per new message, and a verdict before anything is written. Every path
  * that brings a message in (peer PUSH, WANT answers and reconciliation, control-socket
- * submit) goes through gossip_commit() and so through the hook. The hook:
+ * submit and import) goes through gossip_commit() and so through the hook. The hook:
  *  - accepts: a CERT or REVOKE is recorded in the trust state at once, so that later
  *    messages of the same batch can rely on it; a CERT's subject is noted, so that after
  *    the commit the held messages waiting for it are released (trust_release());
@@ -168,7 +168,7 @@ trust_policy(void *arg, const struct store_put *it, const struct fc_msg *msg, ui
 		 * node judges it on arrival, as it does any message.
 		 */
 		pd = it->user;
-		if (pd != NULL && pd->submit) {
+		if (pd != NULL && pd->submit && !pd->imported) {
 			n->stored_unchained++;
 			return STORE_POLICY_ACCEPT;
 		}

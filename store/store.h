@@ -286,4 +286,31 @@ struct store_evict_stats {
 int		 store_evict(struct store *st, uint64_t now_ms, uint64_t max_bytes,
 		    size_t max_evict, struct store_evict_stats *stats);
 
+/* ---- the held area (held.c) ------------------------------------------------------------ */
+
+/*
+ * Messages from outside (bundle imports) that validated but whose author's certificate chain
+ * is not known here yet live in <dir>/held/, one file per message (docs/BUNDLE.md, "Held
+ * entries"), not in the store. They are kept until their chain arrives (then stored like any
+ * message and removed here), the policy rejects them, or they expire. dir is the state
+ * directory (the store's). These functions use no LMDB environment: a process may call them
+ * with or without a struct store open.
+ */
+/* Keep env/len (id is its id). 0 (also when already held), or an errno / STORE_EINVAL. */
+int		 store_held_put(const char *dir, const uint8_t id[FC_IDBYTES],
+		    const uint8_t *env, size_t len);
+/* Forget id. 0 (also when it was not held), or an errno. */
+int		 store_held_del(const char *dir, const uint8_t id[FC_IDBYTES]);
+/*
+ * Called for each held message: its id (from the file name: check it), the envelope (valid
+ * during the call only) and when it was first held (ms since the epoch). Non-zero stops.
+ */
+typedef int	(*store_held_fn)(void *arg, const uint8_t id[FC_IDBYTES], const uint8_t *env,
+		    size_t len, uint64_t held_ms);
+/*
+ * Walk the held messages in no particular order; unreadable files are skipped. 0 (also with
+ * no held area), fn's non-zero value, or an errno. The callback may call store_held_del().
+ */
+int		 store_held_iter(const char *dir, store_held_fn fn, void *arg);
+
 #endif /* FH_STORE_H */

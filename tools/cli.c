@@ -372,6 +372,34 @@ cli_parse_when(const char *s, uint64_t now_ms, uint64_t *ms)
 	return cli_parse_time(s, now_ms, ms);
 }
 
+int
+cli_check_title(const struct cli *cli, const char *title)
+{
+	const unsigned char *p;
+	size_t len = strlen(title);
+
+	/* UTF-8: a Chinese character takes 3 bytes, so the limit is about a third of it. */
+	if (len > WIRE_TITLE_MAX) {
+		cli_warnx(cli, "--title is %zu bytes long; at most %d bytes (about %d Chinese "
+		    "characters, 3 bytes each in UTF-8, or %d Latin letters)", len,
+		    WIRE_TITLE_MAX, WIRE_TITLE_MAX / 3, WIRE_TITLE_MAX);
+		return EX_USAGE;
+	}
+	if (!fc_utf8_valid(title, len)) {
+		cli_warnx(cli, "--title is not valid UTF-8");
+		return EX_USAGE;
+	}
+	/* A title is one line in every table: no line breaks, tabs or other controls. */
+	for (p = (const unsigned char *)title; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) {
+			cli_warnx(cli, "--title must be one line: no newline, tab or other control "
+			    "character (put details in --text)");
+			return EX_USAGE;
+		}
+	}
+	return EX_OK;
+}
+
 /* ---- formatting ---------------------------------------------------------------------- */
 
 char *
@@ -674,21 +702,28 @@ cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen, 
 	uint64_t t;
 
 	t = seen != NULL ? seen->time_ms : fc_msg_time(msg, now_ms);
-	fprintf(fp, "%s  %s  %-8s %-10s %-12s ", cli_short_id(msg->id, sid),
-	    cli_fmt_time(t, when, sizeof(when)), kind != NULL ? kind : "?", msg_class(b),
-	    b->region != NULL && b->region[0] != '\0' ? b->region : "-");
+	/* Columns by display width (a Chinese category), every cell on one line. */
+	fprintf(fp, "%s  %s  %-8s ", cli_short_id(msg->id, sid),
+	    cli_fmt_time(t, when, sizeof(when)), kind != NULL ? kind : "?");
+	cli_cell(fp, msg_class(b), 10, 1);
+	fputc(' ', fp);
+	cli_cell(fp, b->region != NULL && b->region[0] != '\0' ? b->region : "-", 12, 0);
+	fputc(' ', fp);
 	if (b->receipt != NULL) {
 		fputs("re ", fp);
 		fputs(b->n_refs > 0 && b->refs[0].len == FC_IDBYTES ?
 		    cli_short_id(b->refs[0].data, rid) : "?", fp);
-		if (b->receipt->note != NULL && b->receipt->note[0] != '\0')
-			fprintf(fp, " %s", b->receipt->note);
+		if (b->receipt->note != NULL && b->receipt->note[0] != '\0') {
+			fputc(' ', fp);
+			cli_cell(fp, b->receipt->note, 0, 0);
+		}
 	} else if (b->warning != NULL && b->warning->msg_type != FENGHUO__MSG_TYPE__ALERT) {
 		const char *mt = wire_msgtype_name(b->warning->msg_type);
 
-		fprintf(fp, "[%s] %s", mt != NULL ? mt : "?", str_or_empty(b->title));
+		fprintf(fp, "[%s] ", mt != NULL ? mt : "?");
+		cli_cell(fp, b->title, 0, 0);
 	} else {
-		fputs(str_or_empty(b->title), fp);
+		cli_cell(fp, b->title, 0, 0);
 	}
 	if (stage > 0 && wire_stage_name(stage) != NULL)
 		fprintf(fp, " [%s]", wire_stage_name(stage));
@@ -700,10 +735,13 @@ cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen, 
 	fputc('\n', fp);
 }
 
+/* One field on one line, whatever the value holds (a name or title from another key). */
 static void
 print_field(FILE *fp, const char *label, const char *value)
 {
-	fprintf(fp, "%-14s %s\n", label, value);
+	fprintf(fp, "%-14s ", label);
+	cli_cell(fp, value, 0, 0);
+	fputc('\n', fp);
 }
 
 static void
@@ -841,7 +879,7 @@ cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 		print_hex_field(fp, "transport key", &an->transport_key, an->has_transport_key);
 	}
 	if (b->title != NULL && b->title[0] != '\0')
-		print_field(fp, "title", b->title);
+		print_field(fp, "title", b->title);	/* one line: the text is for more */
 	if (b->text != NULL && b->text[0] != '\0')
 		print_text_field(fp, "text", b->text);
 	for (i = 0; i < b->n_refs; i++) {
@@ -860,6 +898,9 @@ cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 	if (msg->flags & CLI_MSG_NOT_AUTHORISED)
 		print_field(fp, "flags", "not-authorised (the trust policy here rejects it; "
 		    "see trust below)");
+	if (msg->flags & CLI_MSG_HELD)
+		print_field(fp, "flags", "held (imported, not stored: kept until its author's "
+		    "certificate arrives; never in force)");
 	if (seen != NULL) {
 		print_time_field(fp, "first seen", seen->first_seen_ms);
 		if (seen->has_from)

@@ -36,7 +36,10 @@ const struct cmd_entry cmd_duty_entry = {
 	"`closed` receipt yet), oldest first: short id, time, age, stage reached (and how long\n"
 	"ago), region, title; OVERDUE marks one nobody has registered within --overdue of its\n"
 	"time. Then every warning in force (not expired, cancelled or superseded by an update)\n"
-	"with how many nodes confirmed its delivery.\n"
+	"with how many nodes confirmed its delivery. A warning is in force only when its\n"
+	"author's certificate chain is valid here: those whose chain is not known yet\n"
+	"(written here before the certificate came, [no-chain], or imported and held, [held])\n"
+	"are listed apart as NOT in force.\n"
 	"\n"
 	"  --region PREFIX      reports from PREFIX, warnings whose areas concern it\n"
 	"  --since WHEN         only messages from then on (default: reports of the last 7d,\n"
@@ -151,8 +154,9 @@ struct duty_ctx {
 	struct store	*st;
 	const char	*region;
 	uint64_t	 now, overdue_ms;
-	size_t		 open, overdue, inforce;
+	size_t		 open, overdue, inforce, waiting;
 	int		 ioerr;
+	int		 waiting_pass;	/* list the warnings waiting for a chain, not in force */
 };
 
 /* Read the refs of msg into r (caller frees r->confirmed). EX_OK or an error (printed). */
@@ -232,12 +236,15 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 	if (transit >= DUTY_TRANSIT_LATE_MS)
 		snprintf(tr, sizeof(tr), " [arrived %s after it was written]",
 		    fmt_age(transit, a1, sizeof(a1)));
-	if (printf("%-8s %s  %s  %-6s %-22s %-12s %s%s%s%s\n", late ? "OVERDUE" : "",
+	if (printf("%-8s %s  %s  %-6s %-22s ", late ? "OVERDUE" : "",
 	    cli_short_id(msg->id, sid), cli_fmt_time(t, when, sizeof(when)),
-	    fmt_age(age, a1, sizeof(a1)), a2,
-	    b->region != NULL && b->region[0] != '\0' ? b->region : "-",
-	    b->title != NULL ? b->title : "",
-	    (msg->flags & FC_MSG_CLOCK_SKEW) ? " [clock-skew]" : "",
+	    fmt_age(age, a1, sizeof(a1)), a2) < 0)
+		ctx->ioerr = 1;
+	/* Padded by display width; the title on one line whatever it holds. */
+	cli_cell(stdout, b->region != NULL && b->region[0] != '\0' ? b->region : "-", 12, 0);
+	putchar(' ');
+	cli_cell(stdout, b->title, 0, 0);
+	if (printf("%s%s%s\n", (msg->flags & FC_MSG_CLOCK_SKEW) ? " [clock-skew]" : "",
 	    cli_marks(msg, mk, sizeof(mk)), tr) < 0)
 		ctx->ioerr = 1;
 	return ctx->ioerr ? -1 : 0;
@@ -258,18 +265,30 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 	json_t *o, *a;
 	size_t i;
 
-	/* A warning the policy here rejects is in force nowhere (no-chain ones are marked). */
+	/*
+	 * A warning the policy here rejects is in force nowhere. One whose author's chain is not
+	 * known here (stored before the certificate came, or held from an import) is not in
+	 * force either: the waiting pass lists it apart.
+	 */
 	if (w == NULL || w->msg_type == FENGHUO__MSG_TYPE__CANCEL || r->cancelled ||
 	    r->superseded || (msg->flags & CLI_MSG_NOT_AUTHORISED))
+		return 0;
+	if (((msg->flags & (CLI_MSG_NO_CHAIN | CLI_MSG_HELD)) != 0) != ctx->waiting_pass)
 		return 0;
 	exp = fc_msg_expiry(msg, it->seen.first_seen_ms);
 	if (exp != 0 && exp <= ctx->now)
 		return 0;
-	ctx->inforce++;
+	if (ctx->waiting_pass) {
+		if (ctx->waiting++ == 0 && !ctx->cli->json)
+			printf("\nWarnings NOT in force: no certificate chain to a county root is "
+			    "known here for their author yet\n");
+	} else
+		ctx->inforce++;
 	if (ctx->cli->json) {
 		if ((o = cli_msg_json(msg, &it->seen, ctx->now)) == NULL)
 			return duty_print_json(ctx, NULL);
-		json_object_set_new(o, "duty", json_string("warning"));
+		json_object_set_new(o, "duty", json_string(ctx->waiting_pass ?
+		    "waiting-warning" : "warning"));
 		a = json_array();
 		for (i = 0; i < r->nconfirmed; i++)
 			json_array_append_new(a, json_string(fc_hex(r->confirmed[i],
@@ -284,15 +303,20 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 		ctx->ioerr = 1;
 	for (i = 0; i < w->n_area; i++)
 		printf("%s%s", i > 0 ? "," : "", w->area[i] != NULL ? w->area[i] : "");
-	if (printf("  %s  confirmed by %zu node%s%s\n", b->title != NULL ? b->title : "",
+	fputs("  ", stdout);
+	cli_cell(stdout, b->title, 0, 0);
+	if (printf("  confirmed by %zu node%s%s\n",
 	    r->nconfirmed, r->nconfirmed == 1 ? "" : "s", cli_marks(msg, mk, sizeof(mk))) < 0)
 		ctx->ioerr = 1;
 	return ctx->ioerr ? -1 : 0;
 }
 
-/* Read every message of kind since `since`, then judge and show each. */
+/*
+ * Read every message of kind since `since` (from the held area instead when held is set),
+ * then judge and show each.
+ */
 static int
-duty_pass(struct duty_ctx *ctx, uint64_t since, int kind)
+duty_pass(struct duty_ctx *ctx, uint64_t since, int kind, int held)
 {
 	struct cli_copies l;
 	struct duty_refs r;
@@ -302,7 +326,11 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind)
 	int rc;
 
 	memset(&l, 0, sizeof(l));
-	rc = store_iter_time(ctx->st, since, 0, kind, 0, duty_collect, &l);
+	if (held) {
+		if ((rc = cli_held_load(ctx->cli, ctx->st, &l)) != EX_OK)
+			return rc;
+	} else
+		rc = store_iter_time(ctx->st, since, 0, kind, 0, duty_collect, &l);
 	if (rc == STORE_ENOMEM_STOP) {
 		cli_copies_free(&l);
 		cli_warnx(ctx->cli, "out of memory");
@@ -318,6 +346,8 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind)
 	for (i = 0; i < l.n && rc == EX_OK && !ctx->ioerr; i++) {
 		const struct cli_copy *it = &l.items[i];
 
+		if (held && (it->seen.kind != kind || it->seen.time_ms < since))
+			continue;
 		if (cli_validate_stored(it->env, it->len, &it->seen, &msg) != FC_R_OK) {
 			cli_warnx(ctx->cli, "stored message %s does not validate; skipped",
 			    fc_hex(it->id, FC_IDBYTES, hex));
@@ -325,6 +355,8 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind)
 		}
 		if (ctx->region == NULL || cli_msg_in_region(&msg, ctx->region)) {
 			cli_trust_mark(ctx->cli, &msg, ctx->now);
+			if (held)
+				msg.flags |= CLI_MSG_HELD;
 			if ((rc = duty_refs_read(ctx, &msg, &r)) == EX_OK) {
 				if (kind == FENGHUO__KIND__REPORT)
 					(void)duty_report(ctx, it, &msg, &r);
@@ -391,15 +423,22 @@ cmd_duty_exec(struct cli *cli, int argc, char **argv)
 	if (!cli->json)
 		printf("Open reports (oldest first; OVERDUE: unregistered after %s)\n",
 		    fmt_age(ctx.overdue_ms, od, sizeof(od)));
-	if ((rc = duty_pass(&ctx, since, FENGHUO__KIND__REPORT)) != EX_OK)
+	if ((rc = duty_pass(&ctx, since, FENGHUO__KIND__REPORT, 0)) != EX_OK)
 		return rc;
 	if (!cli->json && !ctx.ioerr)
 		printf("%zu open, %zu overdue\n\nWarnings in force\n", ctx.open, ctx.overdue);
 	/* A long-lived warning is in force however old: all of them unless --since says. */
-	if ((rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING)) != EX_OK)
+	if ((rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK)
 		return rc;
 	if (!cli->json && !ctx.ioerr)
 		printf("%zu in force\n", ctx.inforce);
+	/* Not in force until their author's chain is known here: shown, never counted. */
+	ctx.waiting_pass = 1;
+	if ((rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK ||
+	    (rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 1)) != EX_OK)
+		return rc;
+	if (!cli->json && !ctx.ioerr && ctx.waiting > 0)
+		printf("%zu waiting for their author's certificate\n", ctx.waiting);
 	if (ctx.ioerr || fflush(stdout) == EOF) {
 		cli_warn(cli, "standard output");
 		return EX_IOERR;

@@ -229,10 +229,13 @@ print_named_key(const struct cli_trust *ct, const uint8_t *key)
 	char sk[2 * CLI_SHORT_KEY_BYTES + 1];
 
 	printf("%s", cli_short_key(key, sk));
-	if (fc_trust_is_anchor(ct->trust, key))
-		printf(" (%s%sanchor)", name != NULL ? name : "", name != NULL ? ", " : "");
-	else if (name != NULL)
-		printf(" (%s)", name);
+	if (fc_trust_is_anchor(ct->trust, key) || name != NULL) {
+		fputs(" (", stdout);
+		if (name != NULL)
+			cli_cell(stdout, name, 0, 0);
+		printf("%s)", fc_trust_is_anchor(ct->trust, key) ?
+		    name != NULL ? ", anchor" : "anchor" : "");
+	}
 }
 
 static void
@@ -252,7 +255,11 @@ key_print(const struct cli_trust *ct, const struct known *k, uint64_t now)
 	cli_roles_str(roles, rs, sizeof(rs));
 	printf("%s  %-13s %-36s", cli_short_key(k->key, sk), status,
 	    k->anchor ? "(all roles, everywhere)" : rs);
-	printf("%s%s\n", name != NULL ? " " : "", name != NULL ? name : "");
+	if (name != NULL) {
+		putchar(' ');
+		cli_cell(stdout, name, 0, 0);	/* one line, whatever the certificate says */
+	}
+	putchar('\n');
 	n = fc_trust_grant_count(ct->trust);
 	for (i = 0; i < n; i++) {
 		g = fc_trust_grant(ct->trust, i);
@@ -278,8 +285,9 @@ key_print(const struct cli_trust *ct, const struct known *k, uint64_t now)
 		note = cli_trust_note_find(ct, r->id);
 		printf("    revoked from %s by ", cli_fmt_time(r->from_ms, a, sizeof(a)));
 		print_named_key(ct, r->author);
-		printf(": %s%s\n", note != NULL && note->text != NULL ? note->text : "",
-		    revocation_effective(ct, r) ? "" :
+		fputs(": ", stdout);
+		cli_cell(stdout, note != NULL ? note->text : NULL, 0, 0);
+		printf("%s\n", revocation_effective(ct, r) ? "" :
 		    " (not effective: the revoker may not revoke these certificates)");
 	}
 }

@@ -18,12 +18,15 @@ static int	cmd_list_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_list_entry = {
 	"list",
-	"list [--kind K] [--since WHEN] [--region PREFIX] [--limit N] [--json]",
+	"list [--held] [--kind K] [--since WHEN] [--region PREFIX] [--limit N] [--json]",
 	"List stored messages, newest first: short id, local time, kind, level (warning),\n"
 	"stage (receipt) or category (report), region, title. [clock-skew] marks a message\n"
 	"whose author's clock was implausible (its time is when this node first saw it);\n"
 	"[expired] one that no longer applies.\n"
 	"\n"
+	"  --held            list the held messages instead: imported, valid, but their\n"
+	"                    author's certificate chain is not known here yet; not stored,\n"
+	"                    never in force (marked [held]; stored when the chain arrives)\n"
 	"  --kind K          report, warning, receipt, cert, revoke, announce\n"
 	"  --since WHEN      only messages from then on: a duration ago (2h, 7d), a date or\n"
 	"                    time (2026-11-23, 2026-11-23T08:00, ...Z for UTC), or epoch ms\n"
@@ -68,6 +71,7 @@ struct list_ctx {
 	uint64_t		 last_time;	/* display time of the last message visited */
 	int			 full;		/* the chunk ended before the range did */
 	int			 nomem;
+	int			 held;		/* --held: the held area, not the store */
 };
 
 /*
@@ -138,6 +142,8 @@ list_show(struct list_ctx *ctx, const struct cli_copy *it)
 		return 0;
 	}
 	cli_trust_mark(ctx->cli, &msg, ctx->now);
+	if (ctx->held)
+		msg.flags |= CLI_MSG_HELD;
 	/* Where each report stands in its closed loop: what a duty officer looks for. */
 	if (ctx->cli->json) {
 		o = cli_msg_json(&msg, &it->seen, ctx->now);
@@ -189,6 +195,47 @@ list_run(struct list_ctx *ctx, struct store *st, uint64_t since, int kind)
 	return EX_OK;
 }
 
+/* Newest first, as the store lists. */
+static int
+copy_cmp(const void *a, const void *b)
+{
+	const struct cli_copy *x = a, *y = b;
+
+	if (x->seen.time_ms != y->seen.time_ms)
+		return x->seen.time_ms < y->seen.time_ms ? 1 : -1;
+	return memcmp(y->id, x->id, FC_IDBYTES);
+}
+
+/* --held: the held area, filtered like the store. EX_OK or an error code (printed). */
+static int
+list_held(struct list_ctx *ctx, struct store *st, uint64_t since, int kind)
+{
+	struct cli_copies all;
+	size_t i;
+	int rc;
+
+	memset(&all, 0, sizeof(all));
+	ctx->st = st;
+	if ((rc = cli_held_load(ctx->cli, st, &all)) != EX_OK)
+		return rc;
+	if (all.n > 1)
+		qsort(all.items, all.n, sizeof(*all.items), copy_cmp);
+	for (i = 0; i < all.n; i++) {
+		const struct cli_copy *it = &all.items[i];
+
+		if (it->seen.time_ms < since || (kind != 0 && it->seen.kind != kind))
+			continue;
+		if (list_show(ctx, it))
+			break;
+	}
+	cli_copies_free(&all);
+	if (ctx->ioerr) {
+		cli_warn(ctx->cli, "standard output");
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
+
 static int
 cmd_list_exec(struct cli *cli, int argc, char **argv)
 {
@@ -198,6 +245,7 @@ cmd_list_exec(struct cli *cli, int argc, char **argv)
 		{ "region", required_argument, NULL, 'r' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "held", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct list_ctx ctx;
@@ -240,6 +288,9 @@ cmd_list_exec(struct cli *cli, int argc, char **argv)
 		case 'j':
 			cli->json = 1;
 			break;
+		case 'H':
+			ctx.held = 1;
+			break;
 		default:
 			return cli_usage(&cmd_list_entry);
 		}
@@ -250,7 +301,7 @@ cmd_list_exec(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = cli_store(cli, 0, &st)) != EX_OK)
 		return rc;
-	rc = list_run(&ctx, st, since, kind);
+	rc = ctx.held ? list_held(&ctx, st, since, kind) : list_run(&ctx, st, since, kind);
 	cli_copies_free(&ctx.chunk);
 	if (rc != EX_OK)
 		return rc;

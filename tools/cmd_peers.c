@@ -182,8 +182,10 @@ print_group(json_t *peers, int group, uint64_t now_ms)
 			    "STATE", "ADDRESS", "KEY", "SEEN", "MSGS IN/OUT", "BYTES IN/OUT",
 			    "QUEUE", "SYNCS");
 		snprintf(kshort, sizeof(kshort), "%s", str(p, "key"));
-		printf("  %-20s %-10s %-24s %-12s %-9s %5lld/%-5lld %6s/%-6s %5lld %5lld\n",
-		    str(p, "name"), str(p, "state"), str(p, "address"), kshort,
+		fputs("  ", stdout);
+		cli_cell(stdout, str(p, "name"), 20, 1);	/* by display width: Chinese names */
+		printf(" %-10s %-24s %-12s %-9s %5lld/%-5lld %6s/%-6s %5lld %5lld\n",
+		    str(p, "state"), str(p, "address"), kshort,
 		    fmt_seen(p, now_ms, seen, sizeof(seen)), num(p, "msgs_in"), num(p, "msgs_out"),
 		    fmt_bytes(num(p, "bytes_in"), bin, sizeof(bin)),
 		    fmt_bytes(num(p, "bytes_out"), bout, sizeof(bout)), num(p, "queue"),
@@ -224,7 +226,9 @@ print_known(json_t *known, uint64_t now_ms)
 		else
 			snprintf(when, sizeof(when), "%lldd ago", ago / 86400);
 		eps = json_object_get(k, "endpoints");
-		printf("  %-20s %-12s %-12s %-9s %s%s\n", str(k, "name"), str(k, "region"), kshort,
+		fputs("  ", stdout);
+		cli_cell(stdout, str(k, "name"), 20, 1);
+		printf(" %-12s %-12s %-9s %s%s\n", str(k, "region"), kshort,
 		    when, json_is_array(eps) && json_array_size(eps) > 0 ?
 		    json_string_value(json_array_get(eps, 0)) : "-",
 		    json_is_array(eps) && json_array_size(eps) > 1 ? " ..." : "");

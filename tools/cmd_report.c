@@ -20,7 +20,7 @@ const struct cmd_entry cmd_report_entry = {
 	"\n"
 	"  --region CODE     administrative division code (6, 9 or 12 digits)\n"
 	"  --category CAT    what happened, e.g. flood, fire, landslide\n"
-	"  --title T         one line (at most 256 bytes)\n"
+	"  --title T         one line (at most 256 bytes: about 85 Chinese characters)\n"
 	"  --text T          details (at most 16 KiB)\n"
 	"  --lat X --lon Y   position in decimal degrees (WGS-84), both or neither\n"
 	"  --expires WHEN    when the report stops applying: a duration from now (6h, 2d)\n"
@@ -61,7 +61,7 @@ cmd_report_exec(struct cli *cli, int argc, char **argv)
 	Fenghuo__Body body = FENGHUO__BODY__INIT;
 	const char *lat = NULL, *lon = NULL, *expires = NULL;
 	uint64_t now = cli_now_ms();
-	int ch;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -106,6 +106,8 @@ cmd_report_exec(struct cli *cli, int argc, char **argv)
 		cli_warnx(cli, "--category and --title must not be empty");
 		return EX_USAGE;
 	}
+	if ((rc = cli_check_title(cli, body.title)) != EX_OK)
+		return rc;
 	if ((lat == NULL) != (lon == NULL)) {
 		cli_warnx(cli, "--lat and --lon go together");
 		return EX_USAGE;

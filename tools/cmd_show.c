@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 
 #include <jansson.h>
@@ -106,9 +107,14 @@ show_related(void *arg, const struct store_view *v)
 	else if (name != NULL || region != NULL)
 		snprintf(who, sizeof(who), " (%s)", name != NULL ? name : region);
 	fc_hex(b->author.data, b->author.len < 4 ? b->author.len : 4, hex);
-	printf("  %s  %s  %-8s %-10s by %s%s  %s%s%s%s\n", cli_short_id(msg.id, sid),
+	printf("  %s  %s  %-8s %-10s by %s", cli_short_id(msg.id, sid),
 	    cli_fmt_time(v->seen->time_ms, when, sizeof(when)), kind != NULL ? kind : "?",
-	    what != NULL ? what : "?", hex, who, text != NULL ? text : "",
+	    what != NULL ? what : "?", hex);
+	/* The name, note and title come from other keys: each on this one line. */
+	cli_cell(stdout, who, 0, 0);
+	fputs("  ", stdout);
+	cli_cell(stdout, text, 0, 0);
+	printf("%s%s%s\n",
 	    counts ? "" : b->receipt != NULL ?
 	    " [not counted: its author is no verifier for " :
 	    " [not counted: its author may not change this warning",
@@ -158,6 +164,48 @@ show_invalid(struct cli *cli, const struct store_msg *m, int reason, uint64_t no
 	return EX_DATAERR;
 }
 
+/*
+ * 1 and *out filled (release with store_msg_clear) when prefix names exactly one held
+ * message and no stored one; else 0.
+ */
+static int
+show_held(struct cli *cli, const char *prefix, struct store_msg *out)
+{
+	struct cli_copies l;
+	struct store *st;
+	char hex[FC_IDHEX];
+	size_t i, found = 0, at = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!fc_is_id_prefix(prefix) || cli_store(cli, 0, &st) != EX_OK)
+		return 0;
+	rc = store_get_prefix(st, prefix, out);
+	if (rc != STORE_NOTFOUND) {
+		store_msg_clear(out);
+		return 0;
+	}
+	memset(&l, 0, sizeof(l));
+	if (cli_held_load(cli, st, &l) != EX_OK)
+		return 0;
+	for (i = 0; i < l.n; i++) {
+		fc_hex(l.items[i].id, FC_IDBYTES, hex);
+		if (strncasecmp(hex, prefix, strlen(prefix)) == 0) {
+			found++;
+			at = i;
+		}
+	}
+	if (found == 1) {
+		memcpy(out->id, l.items[at].id, FC_IDBYTES);
+		out->env = l.items[at].env;	/* taken over from the copy */
+		out->len = l.items[at].len;
+		out->seen = l.items[at].seen;
+		l.items[at].env = NULL;
+	}
+	cli_copies_free(&l);
+	return found == 1;
+}
+
 static int
 cmd_show_exec(struct cli *cli, int argc, char **argv)
 {
@@ -170,7 +218,7 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 	struct fc_msg msg;
 	struct store *st;
 	json_t *o;
-	int ch, rc, reason;
+	int ch, rc, reason, held = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cli = cli;
@@ -188,7 +236,10 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 		cli_warnx(cli, "one message ID is required");
 		return cli_usage(&cmd_show_entry);
 	}
-	if ((rc = cli_resolve(cli, argv[optind], &m)) != EX_OK)
+	/* Not stored but held (imported, its author's chain unknown here): shown as such. */
+	if (show_held(cli, argv[optind], &m) == 1)
+		held = 1;
+	else if ((rc = cli_resolve(cli, argv[optind], &m)) != EX_OK)
 		return rc;
 	/* Validate what we read back, as if a peer had sent it (STYLE 8). */
 	reason = cli_validate_stored(m.env, m.len, &m.seen, &msg);
@@ -198,6 +249,8 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 		return rc;
 	}
 	cli_trust_mark(cli, &msg, ctx.now);
+	if (held)
+		msg.flags |= CLI_MSG_HELD;
 	if (cli->json) {
 		o = cli_msg_json(&msg, &m.seen, ctx.now);
 		if (o != NULL) {

@@ -13,8 +13,8 @@
 #include <jansson.h>
 
 #include "crypto.h"
-#include "fenghuo.h"
 #include "store.h"
+#include "fenghuo.h"
 
 static int	cmd_status_exec(struct cli *, int, char **);
 
@@ -112,6 +112,9 @@ print_status(const json_t *st)
 	if (json_object_get(st, "held") != NULL)
 		printf("held         %lld waiting for their author's certificate\n",
 		    (long long)num(st, "held"));
+	if (num(st, "held_imported") > 0)
+		printf("held imports %lld imported, waiting for their author's certificate "
+		    "(fenghuo list --held)\n", (long long)num(st, "held_imported"));
 	printf("queue        %lld\n",
 	    (long long)num(json_object_get(st, "queue"), "total"));
 	cli_clock_print(st);
@@ -150,6 +153,8 @@ status_offline(struct cli *cli)
 			json_object_set_new(o, "messages", json_integer((json_int_t)count));
 			json_object_set_new(o, "digest",
 			    json_string(fc_hex(digest, sizeof(digest), hex)));
+			json_object_set_new(o, "held_imported",
+			    json_integer((json_int_t)cli_held_count(cli, st)));
 		}
 		rc = cli_json_print(stdout, o);
 		json_decref(o);
@@ -158,8 +163,13 @@ status_offline(struct cli *cli)
 	} else {
 		printf("fenghuod     not running (state %s)\n", cli->state);
 		if (have) {
+			size_t held = cli_held_count(cli, st);
+
 			printf("messages     %llu\n", (unsigned long long)count);
 			printf("digest       %s\n", fc_hex(digest, sizeof(digest), hex));
+			if (held > 0)
+				printf("held imports %zu imported, waiting for their author's "
+				    "certificate (fenghuo list --held)\n", held);
 		}
 	}
 	return EX_UNAVAILABLE;
@@ -173,6 +183,7 @@ cmd_status_exec(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct store *store;
 	json_t *st;
 	int ch, rc;
 
@@ -196,6 +207,10 @@ cmd_status_exec(struct cli *cli, int argc, char **argv)
 		return status_offline(cli);
 	if (rc != EX_OK)
 		return rc;
+	/* The held area is on disk: what the daemon does not count (it holds them in memory). */
+	if (cli_store(cli, 0, &store) == EX_OK)
+		json_object_set_new(st, "held_imported",
+		    json_integer((json_int_t)cli_held_count(cli, store)));
 	if (cli->json) {
 		json_object_del(st, "ok");
 		json_object_set_new(st, "running", json_true());

@@ -29,7 +29,8 @@ const struct cmd_entry cmd_warn_entry = {
 	"  --level L         blue, yellow, orange or red; sets the CAP severity\n"
 	"                    (minor, moderate, severe, extreme)\n"
 	"  --event E         CAP event, e.g. 暴雨 or flood\n"
-	"  --title T         headline (at most 256 bytes)\n"
+	"  --title T         headline, one line (at most 256 bytes: about 85 Chinese\n"
+	"                    characters)\n"
 	"  --text T          description (at most 16 KiB)\n"
 	"  --expires WHEN    duration from now or a time (default 6h)\n"
 	"  --onset WHEN      when it takes effect (default now)\n"
@@ -37,6 +38,8 @@ const struct cmd_entry cmd_warn_entry = {
 	"  --urgency U       immediate (default), expected, future, past, unknown\n"
 	"  --certainty C     observed, likely (default), possible, unlikely, unknown\n"
 	"  --msg-type T      alert (default), update or cancel; update and cancel need --ref\n"
+	"                    and take --area, --level and --event from the (first) warning\n"
+	"                    they refer to unless given\n"
 	"  --ref ID          the warning updated or cancelled (id prefix); repeatable\n"
 	"  --response R,...  shelter, evacuate, prepare, execute, avoid, monitor, assess,\n"
 	"                    allclear, none\n"
@@ -76,7 +79,43 @@ struct warn_args {
 	size_t		 n_refs;
 	uint8_t		 ref_ids[WARN_MAX_REFS][FC_IDBYTES];
 	ProtobufCBinaryData ref_data[WARN_MAX_REFS];
+	struct fc_msg	 ref0;		/* the first --ref's warning (update, cancel) */
+	char		*ref0_event;	/* what of it an update or cancel takes over */
 };
+
+/*
+ * What an update or cancel does not say it takes from the warning it refers to (the first
+ * --ref): its areas, level and event. 0, or EX_OSERR.
+ */
+static int
+inherit_ref(struct warn_args *wa, const char **level, char **event)
+{
+	const Fenghuo__Warning *w = wa->ref0.body != NULL ? wa->ref0.body->warning : NULL;
+	size_t i, len = 0;
+
+	if (w == NULL)
+		return EX_OK;
+	if (wa->areas_arg == NULL && w->n_area > 0) {
+		for (i = 0; i < w->n_area; i++)
+			len += strlen(w->area[i]) + 1;
+		if ((wa->areas_arg = malloc(len)) == NULL)
+			return EX_OSERR;
+		wa->areas_arg[0] = '\0';
+		for (i = 0; i < w->n_area; i++) {
+			if (i > 0)
+				strcat(wa->areas_arg, ",");
+			strcat(wa->areas_arg, w->area[i]);
+		}
+	}
+	if (*level == NULL)
+		*level = wire_level_name(w->level);
+	if (*event == NULL && wa->ref0.body->event != NULL) {
+		if ((wa->ref0_event = strdup(wa->ref0.body->event)) == NULL)
+			return EX_OSERR;
+		*event = wa->ref0_event;
+	}
+	return EX_OK;
+}
 
 /* Resolve every --ref to the full id of a stored warning. */
 static int
@@ -97,6 +136,12 @@ resolve_refs(struct cli *cli, struct warn_args *wa)
 			return EX_DATAERR;
 		}
 		memcpy(wa->ref_ids[i], m.id, FC_IDBYTES);
+		if (i == 0 && cli_validate_stored(m.env, m.len, &m.seen, &wa->ref0) != FC_R_OK) {
+			cli_warnx(cli, "--ref %s: the stored warning does not validate",
+			    wa->refs[i]);
+			store_msg_clear(&m);
+			return EX_DATAERR;
+		}
 		store_msg_clear(&m);
 		wa->ref_data[i].data = wa->ref_ids[i];
 		wa->ref_data[i].len = FC_IDBYTES;
@@ -198,10 +243,35 @@ warn_build(struct cli *cli, int argc, char **argv, struct warn_args *wa)
 		cli_warnx(cli, "unexpected argument '%s'", argv[optind]);
 		return cli_usage(&cmd_warn_entry);
 	}
+	if ((v = wire_msgtype_parse(msgtype)) <= 0) {
+		cli_warnx(cli, "--msg-type %s: one of alert, update, cancel", msgtype);
+		return EX_USAGE;
+	}
+	w.has_msg_type = 1;
+	w.msg_type = v;
+	if (v == FENGHUO__MSG_TYPE__ALERT && wa->n_refs > 0) {
+		cli_warnx(cli, "--ref goes with --msg-type update or cancel");
+		return EX_USAGE;
+	}
+	if (v != FENGHUO__MSG_TYPE__ALERT && wa->n_refs == 0) {
+		cli_warnx(cli, "--msg-type %s needs --ref ID of the warning it %ss", msgtype,
+		    msgtype);
+		return EX_USAGE;
+	}
+	/* An update or cancel concerns what its warning concerned, unless it says otherwise. */
+	if ((rc = resolve_refs(cli, wa)) != EX_OK)
+		return rc;
+	if (inherit_ref(wa, &level, &body.event) != EX_OK) {
+		cli_warn(cli, "malloc");
+		return EX_OSERR;
+	}
 	if (wa->areas_arg == NULL || level == NULL || body.event == NULL || body.title == NULL) {
-		cli_warnx(cli, "--area, --level, --event and --title are required");
+		cli_warnx(cli, "--area, --level, --event and --title are required (an update or "
+		    "cancel takes area, level and event from its --ref)");
 		return cli_usage(&cmd_warn_entry);
 	}
+	if ((rc = cli_check_title(cli, body.title)) != EX_OK)
+		return rc;
 	if (body.event[0] == '\0' || body.title[0] == '\0') {
 		cli_warnx(cli, "--event and --title must not be empty");
 		return EX_USAGE;
@@ -240,21 +310,6 @@ warn_build(struct cli *cli, int argc, char **argv, struct warn_args *wa)
 	}
 	w.has_certainty = 1;
 	w.certainty = v;
-	if ((v = wire_msgtype_parse(msgtype)) <= 0) {
-		cli_warnx(cli, "--msg-type %s: one of alert, update, cancel", msgtype);
-		return EX_USAGE;
-	}
-	w.has_msg_type = 1;
-	w.msg_type = v;
-	if (v == FENGHUO__MSG_TYPE__ALERT && wa->n_refs > 0) {
-		cli_warnx(cli, "--ref goes with --msg-type update or cancel");
-		return EX_USAGE;
-	}
-	if (v != FENGHUO__MSG_TYPE__ALERT && wa->n_refs == 0) {
-		cli_warnx(cli, "--msg-type %s needs --ref ID of the warning it %ss", msgtype,
-		    msgtype);
-		return EX_USAGE;
-	}
 	if (wa->responses_arg != NULL) {
 		if (split_list(wa->responses_arg, wa->responses, WARN_MAX_RESPONSES,
 		    &wa->n_responses) == -1) {
@@ -286,8 +341,6 @@ warn_build(struct cli *cli, int argc, char **argv, struct warn_args *wa)
 		}
 		w.has_onset_ms = 1;
 	}
-	if ((rc = resolve_refs(cli, wa)) != EX_OK)
-		return rc;
 	body.n_refs = wa->n_refs;
 	body.refs = wa->ref_data;
 	w.n_area = wa->n_areas;
@@ -314,6 +367,8 @@ cmd_warn_exec(struct cli *cli, int argc, char **argv)
 	rc = warn_build(cli, argc, argv, wa);
 	free(wa->areas_arg);
 	free(wa->responses_arg);
+	free(wa->ref0_event);
+	fc_msg_clear(&wa->ref0);
 	free(wa);
 	return rc;
 }

@@ -28,6 +28,7 @@
 #include "crypto.h"
 #include "fenghuo.h"
 #include "store.h"
+#include "wire.h"
 
 struct cli_ctl {
 	void	*zctx;
@@ -236,9 +237,17 @@ bad:
 	return -1;
 }
 
-int
-cli_ctl_call(struct cli *cli, struct cli_ctl *c, const char *cmd, const uint8_t *data,
-    size_t len, json_t **reply)
+/* How often a request waiting for its reply checks that the daemon still listens. */
+#define CTL_ALIVE_MS	250
+
+/*
+ * One request and its reply, waiting up to timeout_ms; EX_TEMPFAIL (printed) when the daemon
+ * went away meanwhile (nothing listens on its socket any more), so that a caller waiting on
+ * a long request learns of a stopped daemon at once.
+ */
+static int
+ctl_call_ms(struct cli *cli, struct cli_ctl *c, const char *cmd, const uint8_t *data,
+    size_t len, int timeout_ms, json_t **reply)
 {
 	json_t *o = NULL, *ok;
 	int64_t deadline;
@@ -249,23 +258,28 @@ cli_ctl_call(struct cli *cli, struct cli_ctl *c, const char *cmd, const uint8_t 
 		cli_warnx(cli, "control socket %s: send: %s", c->path, zmq_strerror(zmq_errno()));
 		return EX_UNAVAILABLE;
 	}
-	deadline = ctl_mono_ms() + CLI_CTL_TIMEOUT_MS;
+	deadline = ctl_mono_ms() + timeout_ms;
 	for (;;) {
 		left = (int)(deadline - ctl_mono_ms());
 		if (left <= 0) {
 			cli_warnx(cli, "fenghuod did not answer \"%s\" within %d s", cmd,
-			    CLI_CTL_TIMEOUT_MS / 1000);
+			    timeout_ms / 1000);
 			return EX_UNAVAILABLE;
 		}
-		rc = cli_ctl_recv(c, left, &o, NULL, NULL);
+		rc = cli_ctl_recv(c, left < CTL_ALIVE_MS ? left : CTL_ALIVE_MS, &o, NULL, NULL);
 		if (rc == -1 && errno == EINTR)
 			continue;
 		if (rc == -1) {
 			cli_warnx(cli, "control socket %s: malformed reply", c->path);
 			return EX_PROTOCOL;
 		}
-		if (rc == 1)
+		if (rc == 1) {
+			if (ctl_listening(c->path) == 0) {
+				cli_warnx(cli, "fenghuod stopped before it answered \"%s\"", cmd);
+				return EX_TEMPFAIL;
+			}
 			continue;
+		}
 		/* A watch event on this connection is not our answer. */
 		if (json_object_get(o, "event") == NULL)
 			break;
@@ -287,6 +301,13 @@ cli_ctl_call(struct cli *cli, struct cli_ctl *c, const char *cmd, const uint8_t 
 	}
 	*reply = o;
 	return EX_OK;
+}
+
+int
+cli_ctl_call(struct cli *cli, struct cli_ctl *c, const char *cmd, const uint8_t *data,
+    size_t len, json_t **reply)
+{
+	return ctl_call_ms(cli, c, cmd, data, len, CLI_CTL_TIMEOUT_MS, reply);
 }
 
 int
@@ -356,19 +377,16 @@ ctl_reason_parse(const char *name)
 	return FC_R_MAX;
 }
 
-int
-cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct store_put *item)
+/* Fill item's status, reason and id from one result object of submit or import. 0 or -1. */
+static int
+ctl_result_parse(const json_t *r, struct store_put *item)
 {
-	json_t *r;
 	const char *status, *id;
-	int rc;
 
-	if ((rc = cli_ctl_call(cli, c, "submit", item->env, item->len, &r)) != EX_OK)
-		return rc;
 	status = json_string_value(json_object_get(r, "status"));
 	id = json_string_value(json_object_get(r, "id"));
 	if (status == NULL)
-		goto bad;
+		return -1;
 	if (strcmp(status, "new") == 0)
 		item->status = STORE_NEW;
 	else if (strcmp(status, "duplicate") == 0)
@@ -378,7 +396,7 @@ cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct store_put *item)
 	else if (strcmp(status, "held") == 0)
 		item->status = STORE_HELD;	/* waits in memory for its author's certificate */
 	else
-		goto bad;
+		return -1;
 	item->reason = FC_R_OK;
 	if (item->status == STORE_REJECTED) {
 		item->reason = ctl_reason_parse(json_string_value(json_object_get(r, "reason")));
@@ -388,12 +406,83 @@ cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct store_put *item)
 	item->policy_reason = ctl_policy_reason_parse(json_string_value(json_object_get(r,
 	    "policy_reason")));
 	/* The daemon cannot name an envelope it cannot take apart; the id stays unset. */
-	if (id != NULL && fc_unhex(id, item->id, FC_IDBYTES) != 0)
+	if (id != NULL && id[0] != '\0' && fc_unhex(id, item->id, FC_IDBYTES) != 0)
+		return -1;
+	return 0;
+}
+
+int
+cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct store_put *item)
+{
+	json_t *r;
+	int rc;
+
+	if ((rc = cli_ctl_call(cli, c, "submit", item->env, item->len, &r)) != EX_OK)
+		return rc;
+	rc = ctl_result_parse(r, item);
+	json_decref(r);
+	if (rc != 0) {
+		cli_warnx(cli, "control socket %s: malformed submit reply", c->path);
+		return EX_PROTOCOL;
+	}
+	return EX_OK;
+}
+
+int
+cli_ctl_import(struct cli *cli, struct cli_ctl *c, struct store_put *items, size_t n,
+    int *sent)
+{
+	json_t *r, *res;
+	uint8_t *buf;
+	size_t i, len = 0, off = 0;
+	int rc;
+
+	*sent = 0;
+	if (n == 0 || n > CLI_CTL_IMPORT_MAX)
+		return EX_SOFTWARE;
+	for (i = 0; i < n; i++)
+		len += 4 + items[i].len;
+	if ((buf = malloc(len)) == NULL) {
+		cli_warn(cli, "malloc");
+		return EX_OSERR;
+	}
+	for (i = 0; i < n; i++) {
+		wire_put_be32(buf + off, (uint32_t)items[i].len);
+		memcpy(buf + off + 4, items[i].env, items[i].len);
+		off += 4 + items[i].len;
+	}
+	/* A daemon that stopped since the last batch gets nothing: this batch was not sent. */
+	if (ctl_listening(c->path) != 1) {
+		free(buf);
+		cli_warnx(cli, "fenghuod has stopped");
+		return EX_TEMPFAIL;
+	}
+	*sent = 1;
+	rc = ctl_call_ms(cli, c, "import", buf, len, CLI_CTL_IMPORT_TIMEOUT_MS, &r);
+	free(buf);
+	if (rc != EX_OK)
+		return rc;
+	res = json_object_get(r, "results");
+	if (!json_is_array(res) || json_array_size(res) != n)
 		goto bad;
+	for (i = 0; i < n; i++) {
+		const char *st = json_string_value(json_object_get(json_array_get(res, i),
+		    "status"));
+
+		memset(items[i].id, 0, FC_IDBYTES);
+		items[i].policy_reason = 0;
+		if (st != NULL && strcmp(st, "busy") == 0) {
+			/* Not taken (the daemon ran out of memory): nothing of it was stored. */
+			items[i].status = 0;
+			continue;
+		}
+		if (ctl_result_parse(json_array_get(res, i), &items[i]) != 0)
+			goto bad;
+	}
 	json_decref(r);
 	return EX_OK;
 bad:
-	cli_warnx(cli, "control socket %s: malformed submit reply", c->path);
+	cli_warnx(cli, "control socket %s: malformed import reply", c->path);
 	json_decref(r);
 	return EX_PROTOCOL;
 }

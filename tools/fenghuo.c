@@ -14,6 +14,7 @@
 
 #include "crypto.h"
 #include "fenghuo.h"
+#include "fh_version.h"
 
 /* Every verb, in the order `fenghuo help` lists them. */
 static const struct cmd_entry *const cmds[] = {
@@ -33,7 +34,8 @@ static const struct cmd_entry *const cmds[] = {
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static const char global_usage[] = "usage: fenghuo [--state DIR] [--key FILE] COMMAND [ARGS]\n";
+static const char global_usage[] = "usage: fenghuo [--state DIR] [--key FILE] COMMAND [ARGS]\n"
+    "       fenghuo --version | --help\n";
 
 int
 cli_usage(const struct cmd_entry *entry)
@@ -62,6 +64,8 @@ help_all(FILE *fp)
 	      "  --state DIR   state directory (default $FENGHUO_STATE, else /var/lib/fenghuo\n"
 	      "                for root, else $XDG_STATE_HOME/fenghuo or ~/.local/state/fenghuo)\n"
 	      "  --key FILE    node key (default <state>/node.key)\n"
+	      "  --version     print the version (and git commit) and exit\n"
+	      "  -h, --help    print this help and exit\n"
 	      "\nCommands:\n",
 	    fp);
 	for (i = 0; i < NCMDS; i++)
@@ -135,6 +139,7 @@ main(int argc, char **argv)
 		{ "state", required_argument, NULL, 's' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char prog[] = "fenghuo";
@@ -145,6 +150,7 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	memset(&cli, 0, sizeof(cli));
+	cli_locale_init();	/* display widths of Chinese text in tables */
 	/* Text from the network reaches a terminal as text, never as control sequences. */
 	cli_tty_guard();
 	/* getopt's own messages start with argv[0]: make them "fenghuo: ...". */
@@ -160,6 +166,10 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			help_all(stdout);
+			return EX_OK;
+		case 'V':
+			printf("fenghuo %s%s%s%s\n", FH_VERSION, FH_GIT_COMMIT[0] != '\0' ?
+			    " (git " : "", FH_GIT_COMMIT, FH_GIT_COMMIT[0] != '\0' ? ")" : "");
 			return EX_OK;
 		default:
 			fputs(global_usage, stderr);

@@ -27,6 +27,7 @@ struct cli {
 	int		 store_rw;	/* cli->store was opened for writing */
 	struct cli_trust *trust;	/* cli_trust_mark()'s trust state, loaded on first use */
 	int		 trust_failed;	/* ... or it could not be loaded (said once) */
+	int		 hold_outside;	/* direct writes hold messages of unknown chain */
 	char		*state_buf;	/* owned storage behind state/keypath */
 	char		*keypath_buf;
 };
@@ -60,6 +61,22 @@ struct Fenghuo__Body;
  * to pipes and files stays exact.
  */
 void		 cli_tty_guard(void);
+
+/* width.c */
+/*
+ * Set LC_CTYPE from the environment, or to C.UTF-8 when that is not a UTF-8 locale (the
+ * data is UTF-8 whatever the locale), so that display widths are known. Call once at start.
+ */
+void		 cli_locale_init(void);
+/* Display columns of s (UTF-8) as cli_cell prints it. */
+size_t		 cli_text_width(const char *s);
+/*
+ * Print s as a table cell: on one line (control characters, line separators and bidi
+ * controls as '?', a tab as a space), padded with spaces to width display columns (0: no
+ * padding, a last column). With cut set, a wider s is cut at a character boundary and
+ * ends in an ellipsis so that it fills exactly width columns.
+ */
+void		 cli_cell(FILE *fp, const char *s, int width, int cut);
 
 /* fenghuo.c */
 /* Print "usage: fenghuo USAGE" for the entry to stderr and return EX_USAGE. */
@@ -103,6 +120,12 @@ int		 cli_parse_duration(const char *s, uint64_t *ms);
 int		 cli_parse_time(const char *s, uint64_t now_ms, uint64_t *ms);
 /* A future point in time: a duration from now ("6h"), or an absolute time as above. */
 int		 cli_parse_when(const char *s, uint64_t now_ms, uint64_t *ms);
+/*
+ * A --title for a new message: at most WIRE_TITLE_MAX bytes of UTF-8 on one line (no
+ * control characters). EX_OK, or EX_USAGE after an error that gives the limit in bytes and
+ * roughly in characters.
+ */
+int		 cli_check_title(const struct cli *cli, const char *title);
 /* A non-negative integer that fits in max. 0, or -1. */
 int		 cli_parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* "YYYY-MM-DD HH:MM" (local time) of ms into buf (at least 17 bytes). Returns buf. */
@@ -141,6 +164,20 @@ struct cli_copies {
 };
 /* Append a copy of v. 0, or -1 when out of memory (nothing appended). */
 int		 cli_copies_add(struct cli_copies *c, const struct store_view *v);
+/*
+ * held.c: the held area (store/held.c): imported messages whose author's chain is not known
+ * here yet. cli_held_load appends a copy of each one that validates and is not in st (st
+ * NULL: none is), with seen.first_seen_ms = when it was first held.
+ */
+int		 cli_held_load(struct cli *cli, struct store *st, struct cli_copies *out);
+/* How many messages are held (cli_held_load's count; 0 when it cannot tell). */
+size_t		 cli_held_count(struct cli *cli, struct store *st);
+/*
+ * With no daemon running: judge every held message again (the trust state now includes what
+ * was just stored) and store those whose chain is valid now; drop those stored already or
+ * refused for good. *stored and *dropped count them. EX_OK or an error (printed).
+ */
+int		 cli_held_release(struct cli *cli, uint64_t *stored, uint64_t *dropped);
 /* Free the copies, keep the array for reuse (n = 0). */
 void		 cli_copies_drop(struct cli_copies *c);
 /* Free everything. */
@@ -205,6 +242,14 @@ void		 cli_clock_print(const struct json_t *st);
  * through the daemon, when an item failed (the items before it were stored).
  */
 int		 cli_submit_batch(struct cli *cli, struct store_put *items, size_t n);
+/*
+ * Write a batch directly into the store (no daemon may run; one transaction), judged by the
+ * trust policy when there are anchors. outside 0: written here (stored even when the author's
+ * chain is unknown, see cli_trust_attach); outside 1: from a bundle, judged as a peer's
+ * message: one of unknown chain is STORE_HELD, kept in the held area (store_held_put), not
+ * stored. EX_OK with every item's status, or an error (printed).
+ */
+int		 cli_store_batch(struct cli *cli, struct store_put *items, size_t n, int outside);
 /* One envelope: cli_submit_batch() of a single item whose result lands in *result. */
 int		 cli_submit(struct cli *cli, const uint8_t *env, size_t len,
 		    struct store_put *result);
@@ -238,6 +283,20 @@ int		 cli_ctl_call(struct cli *cli, struct cli_ctl *c, const char *cmd,
 		    const uint8_t *data, size_t len, struct json_t **reply);
 /* Submit item->env to the daemon; fills status, reason and id as store_put_batch would. */
 int		 cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct store_put *item);
+#define CLI_CTL_IMPORT_MAX	1024	/* envelopes per "import" request (node/ctl.c) */
+#define CLI_CTL_IMPORT_BYTES	(1024 * 1024 - 4096)	/* its payload, within 1 MiB */
+#define CLI_CTL_IMPORT_TIMEOUT_MS 120000	/* a busy daemon; a stopped one is seen at once */
+/*
+ * Import items (at most CLI_CTL_IMPORT_MAX, payload within CLI_CTL_IMPORT_BYTES) through the
+ * daemon in one request and one commit: each is judged as a peer's message (held, not
+ * stored, when its author's chain is unknown there). Fills each item's status as
+ * store_put_batch would (0 for one the daemon could not take). Errors are printed:
+ * EX_TEMPFAIL when the daemon stopped; *sent says whether the request had gone out (then the
+ * batch may or may not have been committed), EX_UNAVAILABLE/EX_PROTOCOL/EX_SOFTWARE as for
+ * cli_ctl_call.
+ */
+int		 cli_ctl_import(struct cli *cli, struct cli_ctl *c, struct store_put *items,
+		    size_t n, int *sent);
 /*
  * The daemon's status reply in *status (caller decrefs) and, if c is not NULL, the open
  * connection. EX_UNAVAILABLE when no daemon runs (silently if nothing listens).
@@ -368,6 +427,9 @@ void		 cli_trust_show(struct cli *cli, const struct fc_msg *msg, uint64_t now_ms
 #define CLI_MSG_REVOKED_AUTHOR	0x80000000u
 #define CLI_MSG_NO_CHAIN	0x40000000u
 #define CLI_MSG_NOT_AUTHORISED	0x20000000u
+/*   HELD            in the held area, not in the store (imported, waiting for its author's
+ *                   certificate); never in force, never confirmed */
+#define CLI_MSG_HELD		0x10000000u
 /* The names of the CLI_MSG_* flags set on msg, each as " [name]", into buf ("" if none). */
 const char	*cli_marks(const struct fc_msg *msg, char *buf, size_t size);
 /* Append the names of the CLI_MSG_* flags set on msg to the JSON array a. */

@@ -5,7 +5,8 @@
  * message goes through its control socket ("submit"), so that the daemon stores it, counts
  * it and sends it on at once; its reply comes after the commit, so an answer is an
  * acknowledgement. With no daemon the CLI writes directly into the store (LMDB serialises
- * writers, and fenghuod sends such messages on when it starts).
+ * writers, and fenghuod sends such messages on when it starts). Imports take their own way
+ * (cmd_import.c): many envelopes per control request, judged as a peer's messages.
  */
 #include <errno.h>
 #include <string.h>
@@ -19,7 +20,6 @@
 int
 cli_submit_batch(struct cli *cli, struct store_put *items, size_t n)
 {
-	struct store *st;
 	struct cli_ctl *c;
 	json_t *status;
 	size_t i;
@@ -41,17 +41,40 @@ cli_submit_batch(struct cli *cli, struct store_put *items, size_t n)
 		cli_ctl_close(&c);
 		return rc;
 	}
+	return cli_store_batch(cli, items, n, 0);
+}
+
+int
+cli_store_batch(struct cli *cli, struct store_put *items, size_t n, int outside)
+{
+	struct store *st;
+	size_t i;
+	int rc;
+
 	if ((rc = cli_store(cli, 1, &st)) != EX_OK)
 		return rc;
+	cli->hold_outside = outside;
 	cli_trust_attach(cli, st);
 	rc = store_put_batch(st, items, n, cli_now_ms());
 	store_set_policy(st, NULL, NULL);
+	cli->hold_outside = 0;
 	if (rc != 0) {
 		/* The hook may have recorded CERTs that were not stored after all. */
 		cli_trust_forget(cli);
 		cli_warnx(cli, "cannot write to the store in %s: %s", cli->state,
 		    store_strerror(rc));
 		return rc == EACCES || rc == EPERM ? EX_NOPERM : EX_IOERR;
+	}
+	/* Held from outside: into the held area, where the daemon and later imports look. */
+	for (i = 0; i < n; i++) {
+		if (items[i].status != STORE_HELD)
+			continue;
+		if ((rc = store_held_put(cli->state, items[i].id, items[i].env,
+		    items[i].len)) != 0) {
+			cli_warnx(cli, "cannot keep a held message in %s/held: %s", cli->state,
+			    store_strerror(rc));
+			return rc == EACCES || rc == EPERM ? EX_NOPERM : EX_IOERR;
+		}
 	}
 	return EX_OK;
 }

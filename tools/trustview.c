@@ -536,8 +536,10 @@ print_key_line(const struct cli_trust *ct, const uint8_t *key, const char *what)
 	const char *name = cli_trust_key_name(ct, key);
 	char hex[2 * FC_PUBLICKEYBYTES + 1];
 
-	printf("%s%s%s%s%s\n", fc_hex(key, FC_PUBLICKEYBYTES, hex),
-	    name != NULL ? " (" : "", name != NULL ? name : "", name != NULL ? ")" : "", what);
+	printf("%s%s", fc_hex(key, FC_PUBLICKEYBYTES, hex), name != NULL ? " (" : "");
+	if (name != NULL)
+		cli_cell(stdout, name, 0, 0);	/* one line, whatever the certificate says */
+	printf("%s%s\n", name != NULL ? ")" : "", what);
 }
 
 static void
@@ -746,7 +748,8 @@ direct_policy(void *arg, const struct store_put *item, const struct fc_msg *msg,
 		}
 		return STORE_POLICY_ACCEPT;
 	case FC_POLICY_HOLD:
-		return STORE_POLICY_ACCEPT;	/* *reason says no-chain */
+		/* Written here: stored, *reason says no-chain. From a bundle: held. */
+		return cli->hold_outside ? STORE_POLICY_HOLD : STORE_POLICY_ACCEPT;
 	default:
 		return STORE_POLICY_REJECT;
 	}
@@ -794,6 +797,7 @@ static const struct {
 	{ CLI_MSG_REVOKED_AUTHOR, "revoked-author" },
 	{ CLI_MSG_NO_CHAIN, "no-chain" },
 	{ CLI_MSG_NOT_AUTHORISED, "not-authorised" },
+	{ CLI_MSG_HELD, "held" },
 };
 
 const char *

@@ -120,11 +120,19 @@ usage keygen extra
 [ "$(count "$S")" -eq 3 ] || fail "bad arguments wrote to the store"
 
 # ---- rejected by validation: EX_DATAERR with the reason, nothing written ----
+# A title over the limit: refused before signing, with the limit in bytes and characters.
 LONG=$(printf '%0300d' 0)
 fh "$S" report --region 330110 --category fire --title "$LONG"
-expect_rc $EX_DATAERR
-expect_err "fenghuo: report: rejected: "
-[ ! -s "$TMP/out" ] || fail "a rejected report printed an id"
+expect_rc $EX_USAGE
+expect_err "fenghuo: report: --title is 300 bytes long; at most 256 bytes (about 85 Chinese characters"
+[ ! -s "$TMP/out" ] || fail "a refused report printed an id"
+CN=$(printf '暴%.0s' $(seq 90))
+fh "$S" warn --area 3301 --level red --event e --title "$CN"
+expect_rc $EX_USAGE
+expect_err "--title is 270 bytes long; at most 256 bytes (about 85 Chinese characters"
+fh "$S" report --region 330110 --category fire --title $'two\nlines'
+expect_rc $EX_USAGE
+expect_err "--title must be one line"
 fh "$S" report --region 330110 --category fire --title t --text "$(printf '%017000d' 0)"
 expect_rc $EX_DATAERR
 expect_err "rejected: "

@@ -14,6 +14,9 @@
  *   fh_mkbundle report KEY REGION AGE FILE
  *                              a report by the key in file KEY written AGE seconds ago
  *                              by its own clock (a laptop that runs behind)
+ *   fh_mkbundle titled KEY REGION TITLE TEXT FILE
+ *                              a report by the key in file KEY with this title and text
+ *                              (controls and all: the CLI refuses such a title)
  *   fh_mkbundle receipt KEY ID REGION STAGE FILE
  *                              a receipt (stage 1..5) by the key in file KEY for message
  *                              ID (64 hex digits) that names REGION, whatever the message's
@@ -206,6 +209,24 @@ make_report(char **argv, uint64_t now)
 	return seal_one(argv[1], &body, now - strtoull(argv[3], NULL, 10) * 1000, argv[4]);
 }
 
+/* argv = titled KEY REGION TITLE TEXT FILE: a report whose title (and text) the CLI refuses. */
+static int
+make_titled(char **argv, uint64_t now)
+{
+	Fenghuo__Body body = FENGHUO__BODY__INIT;
+	char category[] = "test";
+
+	if (strlen(argv[3]) + strlen(argv[4]) > 300)
+		return 64;	/* seal_one packs into 512 bytes */
+	body.has_kind = 1;
+	body.kind = FENGHUO__KIND__REPORT;
+	body.region = argv[2];
+	body.category = category;
+	body.title = argv[3];
+	body.text = argv[4][0] != '\0' ? argv[4] : NULL;
+	return seal_one(argv[1], &body, now, argv[5]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -223,9 +244,11 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "late") == 0)) &&
 	    !(argc == 4 && strcmp(argv[1], "many") == 0) &&
 	    !(argc == 7 && strcmp(argv[1], "receipt") == 0) &&
+	    !(argc == 7 && strcmp(argv[1], "titled") == 0) &&
 	    !(argc == 6 && strcmp(argv[1], "report") == 0)) {
 		fprintf(stderr, "usage: fh_mkbundle collide|skew|late FILE | many N FILE | "
-		    "receipt KEY ID REGION STAGE FILE | report KEY REGION AGE FILE\n");
+		    "receipt KEY ID REGION STAGE FILE | report KEY REGION AGE FILE | "
+		    "titled KEY REGION TITLE TEXT FILE\n");
 		return 64;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -236,6 +259,8 @@ main(int argc, char **argv)
 		return make_receipt(argv + 1, now);
 	if (strcmp(argv[1], "report") == 0)
 		return make_report(argv + 1, now);
+	if (strcmp(argv[1], "titled") == 0)
+		return make_titled(argv + 1, now);
 	if (fc_key_generate(&key) != 0)
 		return 70;
 	memcpy(pubkey, fc_key_public(key), sizeof(pubkey));

@@ -256,7 +256,10 @@ status_field() {
 }
 
 has_msg() {
-	fh "$1" show --json "$2" >/dev/null 2>&1
+	local out
+	out=$(fh "$1" show --json "$2" 2>/dev/null) || return 1
+	# `show` also finds a held message (imported, not stored): that one is not held here.
+	! grep -q '"flags":\[[^]]*"held"' <<<"${out%%$'\n'*}"
 }
 
 # has_all NAME ID...: NAME holds every ID.
