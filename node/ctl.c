@@ -264,6 +264,8 @@ struct ctl_batch {
 	const uint8_t	*rid;
 	size_t		 ridlen;
 	json_t		*results;	/* one object per envelope, in order */
+	size_t		 held;		/* messages in the held area (store_held_put) */
+	size_t		 unkept;	/* held ones it had no room for */
 	const char	*error;		/* the commit failed: nothing of the batch is stored */
 };
 
@@ -320,9 +322,12 @@ ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen, const struct
 			return;
 		}
 		/* Held from outside: kept on disk too, a bundle is not offered again. */
-		if (sp->status == STORE_HELD)
-			held_keep(n, sp);
-		json_array_append_new(b->results, put_json(sp));
+		o = put_json(sp);
+		if (sp->status == STORE_HELD && held_keep(n, sp, &b->held) != 0) {
+			json_object_set_new(o, "held_kept", json_false());
+			b->unkept++;
+		}
+		json_array_append_new(b->results, o);
 		return;
 	}
 	if (sp == NULL) {
@@ -364,6 +369,7 @@ ctl_import(struct node *n, const uint8_t *rid, size_t ridlen, const uint8_t *p, 
 	memset(&b, 0, sizeof(b));
 	b.rid = rid;
 	b.ridlen = ridlen;
+	b.held = SIZE_MAX;	/* counted at the first held message of the batch */
 	if ((b.results = json_array()) == NULL) {
 		ctl_error(n, rid, ridlen, "out of memory");
 		return;
@@ -383,6 +389,10 @@ ctl_import(struct node *n, const uint8_t *rid, size_t ridlen, const uint8_t *p, 
 	n->ctl_batch = &b;
 	gossip_commit(n);
 	n->ctl_batch = NULL;
+	if (b.unkept > 0)
+		log_warnx("import: %zu held messages not kept on disk (%s/held): %s; they are "
+		    "held in memory until a restart", b.unkept, n->conf->state,
+		    store_strerror(STORE_EHELDFULL));
 	if (b.error != NULL || added == 0) {
 		ctl_error(n, rid, ridlen, b.error != NULL ? b.error : "busy, try again");
 		json_decref(b.results);

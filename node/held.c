@@ -102,7 +102,7 @@ held_load(struct node *n)
 	memset(&hl, 0, sizeof(hl));
 	hl.n = n;
 	hl.now = now_wall();
-	if ((rc = store_held_iter(n->conf->state, held_one, &hl)) != 0)
+	if ((rc = store_held_iter(n->conf->state, hl.now, held_one, &hl)) != 0)
 		log_warnx("cannot read the held imported messages in %s/held: %s",
 		    n->conf->state, store_strerror(rc));
 	gossip_commit(n);
@@ -117,14 +117,17 @@ held_load(struct node *n)
 		    hl.dropped);
 }
 
-void
-held_keep(struct node *n, const struct store_put *sp)
+int
+held_keep(struct node *n, const struct store_put *sp, size_t *count)
 {
 	char hex[FC_IDHEX];
 	int rc;
 
-	if ((rc = store_held_put(n->conf->state, sp->id, sp->env, sp->len)) != 0)
+	rc = store_held_put(n->conf->state, sp->id, sp->env, sp->len, count);
+	/* A full area is said once per import by the caller. */
+	if (rc != 0 && rc != STORE_EHELDFULL)
 		log_warnx("cannot keep held imported message %.16s... in %s/held: %s (it is "
 		    "held in memory until a restart)", fc_hex(sp->id, FC_IDBYTES, hex),
 		    n->conf->state, store_strerror(rc));
+	return rc;
 }

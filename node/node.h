@@ -752,8 +752,11 @@ void		 trust_release(struct node *n);
 
 /* At start: store, hold again or forget each message of the held area (logged). */
 void		 held_load(struct node *n);
-/* Keep an imported message the policy held (sp->env valid) in the held area; logs errors. */
-void		 held_keep(struct node *n, const struct store_put *sp);
+/*
+ * Keep an imported message the policy held (sp->env valid) in the held area; *count as for
+ * store_held_put. 0, or its error (logged, but for STORE_EHELDFULL, which the caller says).
+ */
+int		 held_keep(struct node *n, const struct store_put *sp, size_t *count);
 
 /* ---- deliver.c: DELIVERED receipts of warnings that concern this node's region -------- */
 

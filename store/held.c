@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +59,36 @@ write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* 1 if name is a held message's file name (an id in hex), its id in id. */
+static int
+held_name(const char *name, uint8_t id[FC_IDBYTES])
+{
+	return strlen(name) == 2 * FC_IDBYTES && fc_unhex(name, id, FC_IDBYTES) == 0;
+}
+
 int
-store_held_put(const char *dir, const uint8_t id[FC_IDBYTES], const uint8_t *env, size_t len)
+store_held_count(const char *dir, size_t *count)
+{
+	char d[PATH_MAX];
+	uint8_t id[FC_IDBYTES];
+	struct dirent *de;
+	DIR *dp;
+
+	*count = 0;
+	if (held_path(dir, NULL, "", d, sizeof(d)) == -1)
+		return ENAMETOOLONG;
+	if ((dp = opendir(d)) == NULL)
+		return errno == ENOENT ? 0 : errno;
+	while ((de = readdir(dp)) != NULL)
+		if (held_name(de->d_name, id))
+			(*count)++;
+	closedir(dp);
+	return 0;
+}
+
+int
+store_held_put(const char *dir, const uint8_t id[FC_IDBYTES], const uint8_t *env, size_t len,
+    size_t *count)
 {
 	char d[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX];
 	struct stat sb;
@@ -73,6 +102,10 @@ store_held_put(const char *dir, const uint8_t id[FC_IDBYTES], const uint8_t *env
 		return ENAMETOOLONG;
 	if (stat(path, &sb) == 0)
 		return 0;	/* held already: the same bytes */
+	if (*count == SIZE_MAX && (err = store_held_count(dir, count)) != 0)
+		return err;
+	if (*count >= STORE_HELD_MAX)
+		return STORE_EHELDFULL;
 	if (mkdir(d, 0750) == -1 && errno != EEXIST)
 		return errno;
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640)) == -1)
@@ -88,6 +121,7 @@ store_held_put(const char *dir, const uint8_t id[FC_IDBYTES], const uint8_t *env
 		unlink(tmp);
 		return err;
 	}
+	(*count)++;
 	if ((dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
 		(void)fsync(dfd);
 		close(dfd);
@@ -139,7 +173,7 @@ read_file(const char *path, uint8_t *buf, size_t size, uint64_t *mtime_ms)
 }
 
 int
-store_held_iter(const char *dir, store_held_fn fn, void *arg)
+store_held_iter(const char *dir, uint64_t now_ms, store_held_fn fn, void *arg)
 {
 	char d[PATH_MAX], path[PATH_MAX];
 	uint8_t id[FC_IDBYTES], *buf;
@@ -159,14 +193,17 @@ store_held_iter(const char *dir, store_held_fn fn, void *arg)
 	}
 	while ((de = readdir(dp)) != NULL) {
 		/* Only names that are an id: temporary files and strangers are left alone. */
-		if (strlen(de->d_name) != 2 * FC_IDBYTES ||
-		    fc_unhex(de->d_name, id, FC_IDBYTES) != 0)
+		if (!held_name(de->d_name, id))
 			continue;
 		if (held_path(dir, id, "", path, sizeof(path)) == -1)
 			continue;
 		/* A file removed meanwhile, or not one of ours: skipped, validation judges the rest. */
 		if ((len = read_file(path, buf, WIRE_ENVELOPE_MAX, &mtime)) == -1)
 			continue;
+		if (mtime < now_ms && now_ms - mtime > STORE_HELD_TTL_MS) {
+			(void)unlink(path);
+			continue;
+		}
 		if ((rc = fn(arg, id, buf, (size_t)len, mtime)) != 0)
 			break;
 	}

@@ -171,6 +171,9 @@ store_strerror(int err)
 		return "store record does not validate (corrupt store?)";
 	case STORE_EINVAL:
 		return "invalid argument";
+	case STORE_EHELDFULL:
+		return "the held area is full (" STORE_STR(STORE_HELD_MAX) " messages waiting for "
+		       "a certificate)";
 	default:
 		/* LMDB's own codes and errno values. */
 		return mdb_strerror(err);

@@ -52,6 +52,7 @@
 #define STORE_ESCHEMA	(-40003)	/* store written by another schema version: refused */
 #define STORE_ECORRUPT	(-40004)	/* a record read back does not validate */
 #define STORE_EINVAL	(-40005)	/* bad argument */
+#define STORE_EHELDFULL	(-40006)	/* the held area has STORE_HELD_MAX messages */
 
 #define STORE_KEYBYTES	(8 + FC_IDBYTES)	/* order/time key: ms BE || id */
 
@@ -296,9 +297,21 @@ int		 store_evict(struct store *st, uint64_t now_ms, uint64_t max_bytes,
  * directory (the store's). These functions use no LMDB environment: a process may call them
  * with or without a struct store open.
  */
-/* Keep env/len (id is its id). 0 (also when already held), or an errno / STORE_EINVAL. */
+/*
+ * The held area is bounded: a bundle of forged messages must not fill the disk, and a message
+ * whose certificate has not come in a month is not coming (the author can be certified and
+ * the bundle imported again).
+ */
+#define STORE_HELD_MAX		10000
+#define STORE_HELD_TTL_MS	(30ULL * 24 * 3600 * 1000)
+/*
+ * Keep env/len (id is its id). *count is the number of messages held, tracked by the caller
+ * across a batch: SIZE_MAX makes this call count them first (one directory walk), and a
+ * message newly kept adds one. 0 (also when already held), STORE_EHELDFULL when *count is
+ * STORE_HELD_MAX or more (nothing written), or an errno / STORE_EINVAL.
+ */
 int		 store_held_put(const char *dir, const uint8_t id[FC_IDBYTES],
-		    const uint8_t *env, size_t len);
+		    const uint8_t *env, size_t len, size_t *count);
 /* Forget id. 0 (also when it was not held), or an errno. */
 int		 store_held_del(const char *dir, const uint8_t id[FC_IDBYTES]);
 /*
@@ -308,9 +321,12 @@ int		 store_held_del(const char *dir, const uint8_t id[FC_IDBYTES]);
 typedef int	(*store_held_fn)(void *arg, const uint8_t id[FC_IDBYTES], const uint8_t *env,
 		    size_t len, uint64_t held_ms);
 /*
- * Walk the held messages in no particular order; unreadable files are skipped. 0 (also with
- * no held area), fn's non-zero value, or an errno. The callback may call store_held_del().
+ * Walk the held messages in no particular order; unreadable files are skipped, and those held
+ * for longer than STORE_HELD_TTL_MS at now_ms are removed unseen. 0 (also with no held area),
+ * fn's non-zero value, or an errno. The callback may call store_held_del().
  */
-int		 store_held_iter(const char *dir, store_held_fn fn, void *arg);
+int		 store_held_iter(const char *dir, uint64_t now_ms, store_held_fn fn, void *arg);
+/* How many messages are held: 0 and *count (0 with no held area), or an errno. */
+int		 store_held_count(const char *dir, size_t *count);
 
 #endif /* FH_STORE_H */

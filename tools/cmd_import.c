@@ -249,6 +249,8 @@ import_report(struct import_ctx *ctx)
 		    (unsigned long long)ctx->n_held);
 	else
 		printf("held: 0\n");
+	if (ctx->cli->held_unkept > 0)
+		printf("held, not kept: %zu (the held area is full)\n", ctx->cli->held_unkept);
 	printf("rejected: %llu\n", (unsigned long long)ctx->n_rej);
 	for (i = 0; i <= FC_R_MAX; i++) {
 		if (ctx->by_reason[i] > 0)
@@ -378,6 +380,13 @@ cmd_import_exec(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	rc = ctx->n_rej > 0 ? EX_DATAERR : EX_OK;
+	if (cli->held_unkept > 0) {
+		cli_warnx(cli, "%s: %zu entries waiting for a certificate were not kept: %s; "
+		    "%s", path, cli->held_unkept, store_strerror(STORE_EHELDFULL),
+		    ctx->ctl != NULL ? "fenghuod holds them in memory until it stops" :
+		    "see fenghuo list --held");
+		rc = EX_CANTCREAT;
+	}
 	if (ctx->lost > 0) {
 		cli_warnx(cli, "%s: fenghuod could not take %zu entries (out of memory); they were "
 		    "not imported: run the import again", path, ctx->lost);

@@ -478,6 +478,8 @@ cli_ctl_import(struct cli *cli, struct cli_ctl *c, struct store_put *items, size
 		}
 		if (ctl_result_parse(json_array_get(res, i), &items[i]) != 0)
 			goto bad;
+		if (json_is_false(json_object_get(json_array_get(res, i), "held_kept")))
+			cli->held_unkept++;
 	}
 	json_decref(r);
 	return EX_OK;

@@ -28,6 +28,7 @@ struct cli {
 	struct cli_trust *trust;	/* cli_trust_mark()'s trust state, loaded on first use */
 	int		 trust_failed;	/* ... or it could not be loaded (said once) */
 	int		 hold_outside;	/* direct writes hold messages of unknown chain */
+	size_t		 held_unkept;	/* held imports the held area had no room for */
 	char		*state_buf;	/* owned storage behind state/keypath */
 	char		*keypath_buf;
 };

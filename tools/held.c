@@ -65,7 +65,7 @@ cli_held_load(struct cli *cli, struct store *st, struct cli_copies *out)
 	struct held_collect hc = { cli, st, out, cli_now_ms(), 0 };
 	int rc;
 
-	rc = store_held_iter(cli->state, held_collect_one, &hc);
+	rc = store_held_iter(cli->state, hc.now, held_collect_one, &hc);
 	if (hc.nomem) {
 		cli_warnx(cli, "out of memory");
 		return EX_OSERR;

@@ -48,7 +48,7 @@ int
 cli_store_batch(struct cli *cli, struct store_put *items, size_t n, int outside)
 {
 	struct store *st;
-	size_t i;
+	size_t i, held = SIZE_MAX;
 	int rc;
 
 	if ((rc = cli_store(cli, 1, &st)) != EX_OK)
@@ -69,8 +69,13 @@ cli_store_batch(struct cli *cli, struct store_put *items, size_t n, int outside)
 	for (i = 0; i < n; i++) {
 		if (items[i].status != STORE_HELD)
 			continue;
-		if ((rc = store_held_put(cli->state, items[i].id, items[i].env,
-		    items[i].len)) != 0) {
+		rc = store_held_put(cli->state, items[i].id, items[i].env, items[i].len, &held);
+		if (rc == STORE_EHELDFULL) {
+			/* Held, not kept: counted, and said once at the end of the import. */
+			cli->held_unkept++;
+			continue;
+		}
+		if (rc != 0) {
 			cli_warnx(cli, "cannot keep a held message in %s/held: %s", cli->state,
 			    store_strerror(rc));
 			return rc == EACCES || rc == EPERM ? EX_NOPERM : EX_IOERR;

@@ -101,4 +101,28 @@ echo junk >"$S/held/000000000000000000000000000000000000000000000000000000000000
 fh "$S" list --held
 expect_rc $EX_OK
 [ ! -s "$TMP/out" ] || fail "a junk held file is listed"
+
+# The held area is bounded (STORE_HELD_MAX, 10000): a stick full of forgeries cannot fill
+# the disk. With room for one more, a bundle of two new forged messages keeps one and says
+# the other was not kept (exit 73); the store is untouched.
+fh "$T" keygen -o "$K/forger2.key"
+fh "$T" --key "$K/forger2.key" warn --area 330110 --level red --event 洪水 --title "伪造二"
+fh "$T" --key "$K/forger2.key" report --region 330110101201 --category flood --title "伪造三" --text x
+fh "$T" export --since 1h -o "$TMP/forged2.fhb"
+expect_rc $EX_OK
+python3 - "$S/held" <<'PY'
+import os, sys
+d = sys.argv[1]
+have = len([f for f in os.listdir(d) if len(f) == 64])
+for i in range(10000 - 1 - have):
+    open(os.path.join(d, "ee%062x" % i), "w").write("x")
+PY
+before=$(count "$S")
+fh "$S" import "$TMP/forged2.fhb"
+expect_rc $EX_CANTCREAT
+expect_out "held, not kept: 1 (the held area is full)"
+grep -q "not kept: the held area is full" "$TMP/err" || fail "import does not say the held area is full"
+[ "$(count "$S")" -eq "$before" ] || fail "a forged message was stored"
+[ "$(ls "$S/held" | wc -l)" -eq 10000 ] || fail "the held area grew past its bound"
+rm -f "$S"/held/ee*
 echo "held: ok"
