@@ -26,6 +26,9 @@
 
 /* ---- the priority queue ---------------------------------------------------------------- */
 
+/* A stream link has a transmit lane per class (stream.c). */
+_Static_assert(PRIO_MAX == STREAM_LANES, "one stream lane per priority class");
+
 void
 pq_init(struct pq *q, size_t max_items, size_t max_bytes)
 {
@@ -172,21 +175,60 @@ pq_prio_kind(int kind, int level)
 	}
 }
 
-int
-pq_prio_envelope(const uint8_t *env, size_t len)
+/* The body of a serialized Envelope, decoded only; NULL if it does not decode. */
+static Fenghuo__Body *
+envelope_body(const uint8_t *env, size_t len)
 {
 	const uint8_t *body, *sig;
 	size_t bodylen, siglen;
-	Fenghuo__Body *b;
-	int prio, level = 0;
 
 	if (fc_envelope_split(env, len, &body, &bodylen, &sig, &siglen) != 0)
-		return PRIO_BULK;
-	if ((b = wire_body_unpack(body, bodylen)) == NULL)
-		return PRIO_BULK;
+		return NULL;
+	return wire_body_unpack(body, bodylen);
+}
+
+static int
+prio_body(const Fenghuo__Body *b)
+{
+	int level = 0;
+
 	if (b->warning != NULL && b->warning->has_level)
 		level = b->warning->level;
-	prio = pq_prio_kind(b->has_kind ? (int)b->kind : 0, level);
+	return pq_prio_kind(b->has_kind ? (int)b->kind : 0, level);
+}
+
+int
+pq_prio_envelope(const uint8_t *env, size_t len)
+{
+	return pq_prio_stored(NULL, env, len);
+}
+
+int
+pq_prio_stored(struct store *st, const uint8_t *env, size_t len)
+{
+	struct store_msg m;
+	Fenghuo__Body *b, *w;
+	int prio;
+
+	if ((b = envelope_body(env, len)) == NULL)
+		return PRIO_BULK;
+	prio = prio_body(b);
+	/*
+	 * A receipt confirms its warning to the office that issued it: it travels at the
+	 * warning's class, which the store knows (one read; receipts are few).
+	 */
+	if (prio == PRIO_RECEIPT && st != NULL && b->n_refs >= 1 &&
+	    b->refs[0].len == FC_IDBYTES) {
+		memset(&m, 0, sizeof(m));
+		if (store_get(st, b->refs[0].data, &m) == 0) {
+			if (m.seen.kind == FENGHUO__KIND__WARNING &&
+			    (w = envelope_body(m.env, m.len)) != NULL) {
+				prio = prio_body(w);
+				fenghuo__body__free_unpacked(w, NULL);
+			}
+			store_msg_clear(&m);
+		}
+	}
 	fenghuo__body__free_unpacked(b, NULL);
 	return prio;
 }
@@ -368,21 +410,33 @@ frame_pack(const Fenghuo__Frame *f, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
+/* The wrap of a stream link: its session's (slink.c). */
+static int
+link_wrap(void *arg, int hello, const uint8_t *frame, size_t len, uint8_t **out,
+    size_t *outlen)
+{
+	return slink_wrap(arg, hello, frame, len, out, outlen);
+}
+
 /*
- * A frame on a stream link: sealed (or, a HELLO, as it is) into its FIFO, and on the air as
- * far as the pacing allows.
+ * A frame on a stream link: queued in the lane of its class, sealed (or, a HELLO, as it is)
+ * when it starts, and on the air as far as the pacing allows.
  */
 static int
-stream_link_send(struct peer *p, struct link *l, const uint8_t *buf, size_t len, int hello)
+stream_link_send(struct peer *p, struct link *l, const uint8_t *buf, size_t len, int hello,
+    int prio)
 {
 	uint8_t *m;
 	size_t mlen;
 	int rc;
 
-	if ((rc = slink_wrap(l->sl, hello, buf, len, &m, &mlen)) != 0)
-		return rc == ENOMEM ? EAGAIN : 0;	/* no session yet: nothing to say */
-	rc = stream_send(l->st, m, mlen);
-	free(m);
+	if (!hello && !slink_keyed(l->sl)) {
+		/* No session yet: nothing to say (slink_wrap counts it as unsent). */
+		if (slink_wrap(l->sl, 0, buf, len, &m, &mlen) == 0)
+			free(m);
+		return 0;
+	}
+	rc = stream_send(l->st, prio, hello, buf, len);
 	if (rc == ENOMEM)
 		return EAGAIN;
 	if (rc != 0) {
@@ -399,15 +453,16 @@ stream_link_send(struct peer *p, struct link *l, const uint8_t *buf, size_t len,
 }
 
 /*
- * Send one frame on link l now. 0 on success, EAGAIN when ZeroMQ's queue is full,
+ * Send one frame of class prio on link l now. 0 on success, EAGAIN when ZeroMQ's queue is full,
  * another errno when the link is gone.
  */
 static int
-link_send(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, size_t len)
+link_send(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, size_t len,
+    int prio)
 {
 	(void)n;
 	if (l->st != NULL)
-		return stream_link_send(p, l, buf, len, 0);
+		return stream_link_send(p, l, buf, len, 0, prio);
 	if (l == &p->in) {
 		if (zmq_send(l->sock, l->rid, l->ridlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
 			return zmq_errno();
@@ -498,11 +553,11 @@ send_hello(struct node *n, struct peer *p, struct link *l)
 		if (node_hello_link(n, p->lazy_in ? CAP_LAZY : CAP_EAGER, l->sl, l == &p->out,
 		    &buf, &len) != 0)
 			return -1;
-		rc = stream_link_send(p, l, buf, len, 1);
+		rc = stream_link_send(p, l, buf, len, 1, PRIO_CONTROL);
 	} else {
 		if (node_hello(n, p->lazy_in ? CAP_LAZY : CAP_EAGER, &buf, &len) != 0)
 			return -1;
-		rc = link_send(n, p, l, buf, len);
+		rc = link_send(n, p, l, buf, len, PRIO_CONTROL);
 	}
 	free(buf);
 	l->hello_pending = rc == EAGAIN;
@@ -527,7 +582,7 @@ send_pong(struct node *n, struct peer *p, struct link *l, uint64_t nonce, int ha
 	f.msg_case = FENGHUO__FRAME__MSG_PONG;
 	f.pong = &pong;
 	len = fenghuo__frame__pack(&f, buf);
-	(void)link_send(n, p, l, buf, len);
+	(void)link_send(n, p, l, buf, len, PRIO_CONTROL);
 }
 
 static void
@@ -543,7 +598,7 @@ send_ping(struct node *n, struct peer *p, struct link *l)
 	f.msg_case = FENGHUO__FRAME__MSG_PING;
 	f.ping = &ping;
 	len = fenghuo__frame__pack(&f, buf);
-	(void)link_send(n, p, l, buf, len);
+	(void)link_send(n, p, l, buf, len, PRIO_CONTROL);
 }
 
 /* Count and (rate-limited) log a frame we drop. */
@@ -1008,8 +1063,7 @@ int
 peer_queue_envelope(struct node *n, struct peer *p, const uint8_t *env, size_t len,
     uint32_t hops)
 {
-	(void)n;
-	return pq_push(&p->q, pq_prio_envelope(env, len), PQ_ENVELOPE, env, len, hops);
+	return pq_push(&p->q, pq_prio_stored(n->store, env, len), PQ_ENVELOPE, env, len, hops);
 }
 
 /* The link frames for p go out on, or NULL if none is up. */
@@ -1042,15 +1096,22 @@ peer_flush(struct node *n, struct peer *p)
 	l->blocked = 0;
 	if (l->st != NULL) {
 		/*
-		 * A slow link: small PUSH frames, so that a warning queued meanwhile waits for
-		 * at most this one frame to leave; and a new frame only once the last has.
+		 * A slow link: small PUSH frames of one class each, and a lane of the link's
+		 * scheduler gets a new frame only once its last one has left, so that the
+		 * backlog waits here, where the priority classes and the memory bound apply.
 		 */
 		max_items = NODE_STREAM_PUSH_MAX;
 		max_bytes = NODE_STREAM_PUSH_MTUS * (stream_mtu(l->st) - STREAM_OVERHEAD);
 	}
-	while ((l->st == NULL || stream_backlog(l->st) == 0) && (it = pq_pop(&p->q)) != NULL) {
+	while ((it = pq_pop(&p->q)) != NULL) {
+		if (l->st != NULL && stream_queued(l->st, it->prio) > 0) {
+			/* Its lane is busy, and every lane above it: the link is sending. */
+			pq_unpop(&p->q, it);
+			l->blocked = 1;
+			return 1;
+		}
 		if (it->type == PQ_FRAME) {
-			rc = link_send(n, p, l, it->data, it->len);
+			rc = link_send(n, p, l, it->data, it->len, it->prio);
 			if (rc == EAGAIN) {
 				pq_unpop(&p->q, it);
 				l->blocked = 1;
@@ -1101,7 +1162,7 @@ peer_flush(struct node *n, struct peer *p)
 		if (frame_pack(&f, &buf, &len) != 0)
 			rc = ENOMEM;
 		else {
-			rc = link_send(n, p, l, buf, len);
+			rc = link_send(n, p, l, buf, len, batch[0]->prio);
 			free(buf);
 		}
 		if (rc == EAGAIN || rc == ENOMEM) {
@@ -1117,10 +1178,6 @@ peer_flush(struct node *n, struct peer *p)
 			return 0;
 		}
 	}
-	if (l->st != NULL && p->q.n > 0) {
-		l->blocked = 1;	/* the FIFO drains first (node_step wakes for its pacing) */
-		return 1;
-	}
 	return 0;
 }
 
@@ -1131,11 +1188,32 @@ min_u64(uint64_t a, uint64_t b)
 }
 
 /*
+ * Liveness of an up stream link, at either end: PING when we have sent nothing for
+ * NODE_PING_MS (the answering end too: while the other end is busy sending, it may have
+ * nothing else to say, and the other end would take its silence for a dead link), and when
+ * we have heard nothing for NODE_PING_MS (the answer, a PONG, goes ahead of the other
+ * end's backlog), at most once per NODE_PING_MS. Returns the next deadline.
+ */
+static uint64_t
+stream_ping(struct node *n, struct peer *p, struct link *l, uint64_t now)
+{
+	uint64_t heard = l->last_rx > l->ping_tx ? l->last_rx : l->ping_tx;
+
+	if (now - l->last_tx >= NODE_PING_MS || now - heard >= NODE_PING_MS) {
+		send_ping(n, p, l);
+		l->ping_tx = now;
+		heard = now;
+	}
+	return min_u64(l->last_tx + NODE_PING_MS, heard + NODE_PING_MS);
+}
+
+/*
  * Timer duties of one peer:
  *  - outbound link connected but unanswered: re-send HELLO every NODE_HELLO_RETRY_MS;
  *  - a refused outbound link: try HELLO again after NODE_REFUSED_RETRY_MS (quietly);
  *  - an up link silent for NODE_DEAD_MS: down (the DEALER side keeps sending HELLO);
- *  - an up outbound link idle for NODE_PING_MS: PING;
+ *  - an up outbound link idle for NODE_PING_MS: PING; a stream link at either end also when
+ *    it heard nothing for that long (stream_ping);
  *  - reconciliation every sync_interval on up outbound links (one side per pair);
  *  - stream links: give up a partial frame stalled on a byte stream, expire reassembly.
  */
@@ -1162,9 +1240,14 @@ peer_cron(struct node *n, struct peer *p, uint64_t now)
 			break;
 		case LINK_HELLO_SENT:
 		case LINK_DOWN:
-			/* (On a slow link, not while the last HELLO is still on its way.) */
-			if (now - o->hello_tx >= NODE_HELLO_RETRY_MS &&
-			    (o->st == NULL || stream_backlog(o->st) == 0))
+			/*
+			 * On a slow link, not while the last HELLO (or PING) is still waiting
+			 * in the control lane: then no deadline of ours either (a past one
+			 * would spin the loop); the pacing and NODE_CRON_MS wake us.
+			 */
+			if (o->st != NULL && stream_queued(o->st, PRIO_CONTROL) > 0)
+				break;
+			if (now - o->hello_tx >= NODE_HELLO_RETRY_MS)
 				(void)send_hello(n, p, o);
 			next = min_u64(next, o->hello_tx + NODE_HELLO_RETRY_MS);
 			break;
@@ -1184,9 +1267,13 @@ peer_cron(struct node *n, struct peer *p, uint64_t now)
 				break;
 			}
 			/* Idle on our side: the peer's inbound liveness needs to hear from us. */
-			if (now - o->last_tx >= NODE_PING_MS)
-				send_ping(n, p, o);
-			next = min_u64(next, o->last_tx + NODE_PING_MS);
+			if (o->st != NULL) {
+				next = min_u64(next, stream_ping(n, p, o, now));
+			} else {
+				if (now - o->last_tx >= NODE_PING_MS)
+					send_ping(n, p, o);
+				next = min_u64(next, o->last_tx + NODE_PING_MS);
+			}
 			next = min_u64(next, o->last_rx + NODE_DEAD_MS);
 			if (p->next_sync != 0 && now >= p->next_sync) {
 				if (sync_ours(n, p))
@@ -1202,6 +1289,8 @@ peer_cron(struct node *n, struct peer *p, uint64_t now)
 	}
 	if (in->state == LINK_UP && now - in->last_rx >= NODE_DEAD_MS)
 		link_down(n, p, in, "inbound silent for 30 s");
+	if (in->state == LINK_UP && in->st != NULL)
+		next = min_u64(next, stream_ping(n, p, in, now));
 	/*
 	 * An inbound-only peer gone for good (or refused and silent) is forgotten after a
 	 * while, so that strangers cannot fill the peer table for ever.
@@ -1262,6 +1351,7 @@ peer_new_stream(struct node *n, const struct conf_link *cl)
 		peer_free(n, &p);
 		return NULL;
 	}
+	stream_set_wrap(l->st, link_wrap, l->sl);
 	l->connected = 1;
 	if (l == &p->out) {
 		/*
@@ -1341,19 +1431,25 @@ void
 peer_stream_write(struct node *n, struct peer *p)
 {
 	struct link *l = peer_stream_link(p);
-	int rc;
+	uint64_t sent;
+	int rc, round;
 
-	if (l->st == NULL || l->st_eof || stream_backlog(l->st) == 0)
-		return;
-	if ((rc = stream_write(l->st)) != 0) {
-		/* The other end of the pipe or tty is gone: it will not come back. */
-		log_warnx("peer %s: stream link write: %s", peer_label(p), strerror(rc));
-		l->st_eof = 1;
-		link_down(n, p, l, strerror(rc));
-		l->state = LINK_DOWN;
-		return;
+	for (round = 0; round < NODE_READ_BUDGET; round++) {
+		if (l->st == NULL || l->st_eof || stream_backlog(l->st) == 0)
+			return;
+		sent = stream_sent_msgs(l->st);
+		if ((rc = stream_write(l->st)) != 0) {
+			/* The other end of the pipe or tty is gone: it will not come back. */
+			log_warnx("peer %s: stream link write: %s", peer_label(p), strerror(rc));
+			l->st_eof = 1;
+			link_down(n, p, l, strerror(rc));
+			l->state = LINK_DOWN;
+			return;
+		}
+		if (stream_sent_msgs(l->st) == sent)
+			return;	/* paced, blocked, or nothing left */
+		/* A message has left: its lane can take the next frame of the queue. */
+		if (p->q.n > 0)
+			(void)peer_flush(n, p);
 	}
-	/* The FIFO may have drained: the next frame of the queue can go. */
-	if (stream_backlog(l->st) == 0 && p->q.n > 0)
-		(void)peer_flush(n, p);
 }
