@@ -1198,13 +1198,14 @@ static uint64_t
 stream_ping(struct node *n, struct peer *p, struct link *l, uint64_t now)
 {
 	uint64_t heard = l->last_rx > l->ping_tx ? l->last_rx : l->ping_tx;
+	uint64_t said = l->last_tx > l->ping_tx ? l->last_tx : l->ping_tx;
 
-	if (now - l->last_tx >= NODE_PING_MS || now - heard >= NODE_PING_MS) {
+	if (now - said >= NODE_PING_MS || now - heard >= NODE_PING_MS) {
 		send_ping(n, p, l);
 		l->ping_tx = now;
-		heard = now;
+		heard = said = now;
 	}
-	return min_u64(l->last_tx + NODE_PING_MS, heard + NODE_PING_MS);
+	return min_u64(said + NODE_PING_MS, heard + NODE_PING_MS);
 }
 
 /*
