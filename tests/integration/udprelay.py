@@ -7,7 +7,8 @@
 Binds 127.0.0.1:PORT_A (node A's `remote`) and 127.0.0.1:PORT_B (node B's `remote`).
 A datagram from 127.0.0.1:NODE_A arriving on PORT_A leaves from PORT_B to 127.0.0.1:NODE_B,
 and the other way round, so that each node sees its datagrams come from its configured
-remote. Each direction is a FIFO drained at --rate bits/s (the air); datagrams are dropped
+remote. Each direction is a FIFO drained at --rate bits/s (the air): a datagram is passed on
+once its own air time has passed after the datagrams before it. Datagrams are dropped
 with probability --drop, or get one random bit flipped with probability --corrupt, unless
 the file --healthy exists (then the link is clean). While the file --down exists the radio is
 off: every datagram is lost. Datagrams from anyone else are ignored.
@@ -62,18 +63,16 @@ def main():
         # Release what the air lets through.
         wait = 0.5
         for d, q in queues.items():
-            while q and air_free[d] <= now:
-                data = q.pop(0)
+            while q and q[0][0] <= now:
+                data = q.pop(0)[1]
                 sock, dst = out[d]
                 try:
                     sock.sendto(data, dst)
                 except OSError:
                     pass
                 stats["passed"] += 1
-                if a.rate > 0:
-                    air_free[d] = max(air_free[d], now) + len(data) * 8.0 / a.rate
             if q:
-                wait = min(wait, max(0.0, air_free[d] - now))
+                wait = min(wait, max(0.0, q[0][0] - now))
         r, _, _ = select.select([sa, sb], [], [], wait)
         for s in r:
             data, src = s.recvfrom(70000)
@@ -98,7 +97,12 @@ def main():
             if len(queues[d]) >= 2000:
                 stats["overflow"] += 1
                 continue
-            queues[d].append(data)
+            # It arrives once it has been on the air completely, after those before it.
+            t = time.monotonic()
+            if a.rate > 0:
+                air_free[d] = max(air_free[d], t) + len(data) * 8.0 / a.rate
+                t = air_free[d]
+            queues[d].append((t, data))
         if a.stats and now >= next_stats:
             tmp = a.stats + ".tmp"
             with open(tmp, "w") as f:

@@ -31,6 +31,8 @@ extern const struct bench_cmd bench_dissem_probe;
 extern const struct bench_cmd bench_throughput;
 extern const struct bench_cmd bench_tput_prefill;
 extern const struct bench_cmd bench_tput_probe;
+/* bench_slowlink.c */
+extern const struct bench_cmd bench_slowlink;
 
 /* bench_mesh.c: for the benchmarks that drive real fenghuod processes */
 struct fc_key;
