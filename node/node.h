@@ -423,7 +423,7 @@ enum prio {
 	PRIO_SYNC,	/* reconciliation (several link frames: warnings overtake it) */
 	PRIO_REPORT,
 	PRIO_RECEIPT,	/* receipts of no warning we know */
-	PRIO_BULK,	/* HAVE of bulk messages, anything else */
+	PRIO_BULK,	/* ANNOUNCE, anything undecodable */
 	PRIO_MAX
 };
 /* Classes the memory bound never drops from. */
