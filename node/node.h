@@ -441,6 +441,8 @@ struct pq_item {
 	int		 prio;
 	int		 type;		/* enum pq_type */
 	uint32_t	 hops;		/* PQ_ENVELOPE: hops before the sender */
+	int		 has_id;	/* id is in the queue's id set (pq.dedupe) */
+	uint8_t		 id[FC_IDBYTES];
 	size_t		 len;
 	uint8_t		 data[];
 };
@@ -453,6 +455,16 @@ struct pq {
 	size_t		 max_items;
 	size_t		 max_bytes;
 	uint64_t	 dropped;	/* items dropped by the bound */
+	/*
+	 * With dedupe (stream peers), an envelope already queued is not queued again: on a slow
+	 * link a reconciliation round and the answers to WANT would otherwise queue a backlog
+	 * twice. An open-addressing set of the queued envelopes' ids.
+	 */
+	int		 dedupe;
+	uint8_t		(*ids)[FC_IDBYTES];
+	uint8_t		*idused;
+	size_t		 idcap, nids;
+	uint64_t	 deduped;	/* envelopes not queued again */
 };
 
 void		 pq_init(struct pq *q, size_t max_items, size_t max_bytes);
@@ -466,6 +478,7 @@ void		 pq_init(struct pq *q, size_t max_items, size_t max_bytes);
  */
 int		 pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len,
 		    uint32_t hops);
+/* (With dedupe, an envelope already queued is not queued again: 0, counted in deduped.) */
 /* Remove and return the first item by priority (caller frees with free()), or NULL. */
 struct pq_item	*pq_pop(struct pq *q);
 /* Put an item taken with pq_pop back at the front of its class. */

@@ -29,6 +29,111 @@
 /* A stream link has a transmit lane per class (stream.c). */
 _Static_assert(PRIO_MAX == STREAM_LANES, "one stream lane per priority class");
 
+/* ---- the set of queued envelope ids (pq.dedupe) ---- */
+
+/* Ids are BLAKE2b outputs: their first bytes are as good as any hash. */
+static size_t
+id_slot(const struct pq *q, const uint8_t *id)
+{
+	uint64_t h;
+
+	memcpy(&h, id, sizeof(h));
+	return (size_t)h & (q->idcap - 1);
+}
+
+static int
+ids_find(const struct pq *q, const uint8_t *id, size_t *at)
+{
+	size_t i;
+
+	if (q->idcap == 0)
+		return 0;
+	for (i = id_slot(q, id); q->idused[i]; i = (i + 1) & (q->idcap - 1))
+		if (memcmp(q->ids[i], id, FC_IDBYTES) == 0) {
+			*at = i;
+			return 1;
+		}
+	return 0;
+}
+
+static void
+ids_put(struct pq *q, const uint8_t *id)
+{
+	size_t i;
+
+	for (i = id_slot(q, id); q->idused[i]; i = (i + 1) & (q->idcap - 1))
+		;
+	memcpy(q->ids[i], id, FC_IDBYTES);
+	q->idused[i] = 1;
+	q->nids++;
+}
+
+/* Add id; 0, or -1 when out of memory (the item is then simply not deduplicated). */
+static int
+ids_add(struct pq *q, const uint8_t *id)
+{
+	uint8_t (*oids)[FC_IDBYTES] = q->ids, *oused = q->idused;
+	size_t ocap = q->idcap, i;
+
+	if (2 * (q->nids + 1) > q->idcap) {
+		size_t cap = q->idcap == 0 ? 64 : 2 * q->idcap;
+
+		if ((q->ids = calloc(cap, FC_IDBYTES)) == NULL ||
+		    (q->idused = calloc(cap, 1)) == NULL) {
+			free(q->ids);
+			q->ids = oids;
+			q->idused = oused;
+			return -1;
+		}
+		q->idcap = cap;
+		q->nids = 0;
+		for (i = 0; i < ocap; i++)
+			if (oused[i])
+				ids_put(q, oids[i]);
+		free(oids);
+		free(oused);
+	}
+	ids_put(q, id);
+	return 0;
+}
+
+/* Remove id (linear probing: later entries of its run move back into the gap). */
+static void
+ids_del(struct pq *q, const uint8_t *id)
+{
+	size_t i, j, k, mask = q->idcap - 1;
+
+	if (!ids_find(q, id, &i))
+		return;
+	q->idused[i] = 0;
+	q->nids--;
+	for (j = (i + 1) & mask; q->idused[j]; j = (j + 1) & mask) {
+		k = id_slot(q, q->ids[j]);
+		/* It stays when its home slot k lies cyclically in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		memcpy(q->ids[i], q->ids[j], FC_IDBYTES);
+		q->idused[i] = 1;
+		q->idused[j] = 0;
+		i = j;
+	}
+}
+
+/* An item leaves the queue (sent, dropped) or comes back to it (pq_unpop). */
+static void
+item_out(struct pq *q, struct pq_item *it)
+{
+	if (it->has_id)
+		ids_del(q, it->id);
+}
+
+static void
+item_in(struct pq *q, struct pq_item *it)
+{
+	if (it->has_id && ids_add(q, it->id) != 0)
+		it->has_id = 0;
+}
+
 void
 pq_init(struct pq *q, size_t max_items, size_t max_bytes)
 {
@@ -65,6 +170,7 @@ pq_drop_last(struct pq *q, int p)
 	q->n--;
 	q->bytes -= it->len;
 	q->dropped++;
+	item_out(q, it);
 	free(it);
 }
 
@@ -72,10 +178,19 @@ int
 pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint32_t hops)
 {
 	struct pq_item *it;
-	int dropped = 0, p;
+	uint8_t id[FC_IDBYTES];
+	size_t at;
+	int dropped = 0, p, has_id = 0;
 
 	if (prio < 0 || prio >= PRIO_MAX)
 		prio = PRIO_BULK;
+	if (q->dedupe && type == PQ_ENVELOPE && fc_envelope_id(data, len, id) == 0) {
+		if (ids_find(q, id, &at)) {
+			q->deduped++;
+			return 0;	/* on its way already */
+		}
+		has_id = 1;
+	}
 	/* Make room: the lowest class goes first, the never-dropped classes never. */
 	while (q->n > 0 && (q->n + 1 > q->max_items || q->bytes + len > q->max_bytes)) {
 		for (p = PRIO_MAX - 1; p >= 0; p--)
@@ -97,9 +212,13 @@ pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint3
 	it->type = type;
 	it->hops = hops;
 	it->len = len;
+	it->has_id = has_id;
+	if (has_id)
+		memcpy(it->id, id, FC_IDBYTES);
 	if (len > 0)
 		memcpy(it->data, data, len);
 	pq_append(q, it);
+	item_in(q, it);
 	return dropped;
 }
 
@@ -120,6 +239,7 @@ pq_pop(struct pq *q)
 		q->n--;
 		q->bytes -= it->len;
 		it->next = it->prev = NULL;
+		item_out(q, it);
 		return it;
 	}
 	return NULL;
@@ -137,6 +257,7 @@ pq_unpop(struct pq *q, struct pq_item *it)
 	q->head[it->prio] = it;
 	q->n++;
 	q->bytes += it->len;
+	item_in(q, it);
 }
 
 void
@@ -146,6 +267,11 @@ pq_clear(struct pq *q)
 
 	while ((it = pq_pop(q)) != NULL)
 		free(it);
+	free(q->ids);
+	free(q->idused);
+	q->ids = NULL;
+	q->idused = NULL;
+	q->idcap = q->nids = 0;
 }
 
 int
@@ -1354,6 +1480,7 @@ peer_new_stream(struct node *n, const struct conf_link *cl)
 	}
 	stream_set_wrap(l->st, link_wrap, l->sl);
 	l->connected = 1;
+	p->q.dedupe = 1;	/* a slow link carries a message once */
 	if (l == &p->out) {
 		/*
 		 * Speak first at once: were a HELLO to come in before ours went out, the link
