@@ -19,7 +19,9 @@
 #   cpu_while_down    then the radio goes off with 50 more reports queued: once both ends
 #                 took the link down, the larger share of a core either daemon used (CPU
 #                 time from /proc, not wall time) over 20 s
-# frame_s is the air time of one full link frame, mtu x 8 / BITRATE.
+# frame_s is the air time of one full link frame, mtu x 8 / BITRATE; warn_frames and
+# receipt_frames are warn_s and receipt_s against it (the baseline of this benchmark, as the
+# line rate is goodput's); duplicates counts reports the village received twice.
 #
 #   fenghuo-bench slowlink [-n reports] [-b bits/s] [-m mtu]
 set -euo pipefail
@@ -122,6 +124,7 @@ t0=$(first_seen county report min)
 t1=$(first_seen village report max)
 log "warning at county $w_county, at village $w_village, receipt at county $r_county"
 downs=$(cat "$(node_log county)" "$(node_log village)" | grep -c "link down" || true)
+dups=$(status_field village duplicates)
 
 # The radio goes off with more reports on the way; both ends notice (30 s of silence).
 make_reports "$N" $((N + 50)) "$FH_TMP/more.fhb"
@@ -141,6 +144,7 @@ tck=$(getconf CLK_TCK)
 awk -v mtu="$MTU" -v br="$BITRATE" -v n="$N" -v eb="$env_bytes" \
     -v wc="$w_county" -v wv="$w_village" -v rc="$r_county" -v t0="$t0" -v t1="$t1" \
     -v w0="$wire0" -v w1="$wire1" -v downs="$downs" -v c="$((c1 - c0))" -v v="$((v1 - v0))" \
+    -v dups="$dups" \
     -v tck="$tck" 'BEGIN {
 	frame = mtu * 8 / br
 	cpu = (c > v ? c : v) / tck / 20
@@ -149,9 +153,11 @@ awk -v mtu="$MTU" -v br="$BITRATE" -v n="$N" -v eb="$env_bytes" \
 	printf "  warning at the village -> receipt at county  %6.2f s\n", (rc - wv) / 1000
 	printf "  transfer %.0f s, goodput %.2f of the line rate, %.2f link bytes per envelope byte\n", \
 	    (t1 - t0) / 1000, eb * 8 / br / ((t1 - t0) / 1000), (w1 - w0) / eb
+	printf "  duplicates received by the village %d\n", dups
 	printf "  link down events %d; CPU while the radio is off %.4f of a core\n", downs, cpu
-	printf "mtu=%d bitrate=%d n=%d frame_s=%.2f warn_s=%.2f receipt_s=%.2f goodput=%.3f " \
-	    "air_per_report=%.3f link_down_events=%d cpu_while_down=%.4f\n", mtu, br, n, frame, \
-	    (wv - wc) / 1000, (rc - wv) / 1000, eb * 8 / br / ((t1 - t0) / 1000), (w1 - w0) / eb, \
-	    downs, cpu
+	printf "mtu=%d bitrate=%d n=%d frame_s=%.2f warn_s=%.2f receipt_s=%.2f warn_frames=%.2f " \
+	    "receipt_frames=%.2f goodput=%.3f air_per_report=%.3f duplicates=%d " \
+	    "link_down_events=%d cpu_while_down=%.4f\n", mtu, br, n, frame, (wv - wc) / 1000, \
+	    (rc - wv) / 1000, (wv - wc) / 1000 / frame, (rc - wv) / 1000 / frame, \
+	    eb * 8 / br / ((t1 - t0) / 1000), (w1 - w0) / eb, dups, downs, cpu
 }'
