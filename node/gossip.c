@@ -101,8 +101,9 @@ forward(struct node *n, const struct pending *pd, const uint8_t id[FC_IDBYTES])
 		if (prio < 0)
 			prio = pq_prio_stored(n->store, pd->env, pd->len);
 		/*
-		 * On a slow (stream) link only warnings and trust messages go in full at once;
-		 * reports and receipts are announced by id and sent when asked for (DESIGN 9).
+		 * On a slow (stream) link only warnings, trust messages and the receipts of
+		 * warnings (at their warning's class) go in full at once; reports and other
+		 * receipts are announced by id and sent when asked for (DESIGN 9).
 		 */
 		if (peer_stream(p) != NULL ? !PRIO_KEEP(prio) :
 		    (n->conf->plumtree && p->lazy_out)) {
