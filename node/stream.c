@@ -513,9 +513,9 @@ stream_rx_idle(struct stream_rx *rx, uint64_t now, stream_deliver_fn *deliver, v
 /* ---- the transmit scheduler ----------------------------------------------------------- */
 
 /*
- * A started message that has been overtaken by this many newer messages goes on before any
- * new one starts: it was sealed when it started, and the receiver's replay window (64
- * messages, slink.c) must still hold its counter when its last fragment arrives.
+ * A started message overtaken by more than this many newer messages goes on before any new
+ * one starts: it was sealed when it started, and the receiver's replay window (64 messages,
+ * slink.c) must still hold its counter when its last fragment arrives.
  */
 #define STREAM_OVERTAKE_MAX	32
 
