@@ -99,10 +99,11 @@ forward(struct node *n, const struct pending *pd, const uint8_t id[FC_IDBYTES])
 		    memcmp(p->key, pd->from, FC_PUBLICKEYBYTES) == 0)
 			continue;
 		if (prio < 0)
-			prio = pq_prio_envelope(pd->env, pd->len);
+			prio = pq_prio_stored(n->store, pd->env, pd->len);
 		/*
-		 * On a slow (stream) link only warnings and trust messages go in full at once;
-		 * reports and receipts are announced by id and sent when asked for (DESIGN 9).
+		 * On a slow (stream) link only warnings, trust messages and the receipts of
+		 * warnings (at their warning's class) go in full at once; reports and other
+		 * receipts are announced by id and sent when asked for (DESIGN 9).
 		 */
 		if (peer_stream(p) != NULL ? !PRIO_KEEP(prio) :
 		    (n->conf->plumtree && p->lazy_out)) {
@@ -269,7 +270,7 @@ queue_sync(struct peer *p, const uint8_t *payload, size_t len)
 		return;
 	memcpy(buf, hdr, hl);
 	memcpy(buf + hl, payload, len);
-	if (peer_queue_frame(p, PRIO_BULK, buf, hl + len) == 1)
+	if (peer_queue_frame(p, PRIO_SYNC, buf, hl + len) == 1)
 		log_debug("peer %s: send queue full, dropped a lower-priority item",
 		    peer_label(p));
 	p->sync_bytes += hl + len;
@@ -304,7 +305,8 @@ gossip_want(struct node *n, struct peer *p, const uint8_t (*ids)[FC_IDBYTES], si
 		f.want = &w;
 		if (frame_pack(&f, &buf, &len) != 0)
 			break;
-		(void)peer_queue_frame(p, PRIO_BULK, buf, len);
+		/* What the peer waits on goes ahead of data (a receipt's WANT too). */
+		(void)peer_queue_frame(p, PRIO_CONTROL, buf, len);
 		free(buf);
 	}
 	free(v);

@@ -202,6 +202,8 @@ int		 conf_endpoint_valid(const char *s, int bind);
 #define STREAM_REASM_BYTES	(2u * WIRE_FRAME_MAX)	/* their buffers, at most */
 #define STREAM_REASM_MS		30000	/* a message with no new fragment this long is dropped */
 #define STREAM_STALL_MS		2000	/* a partial frame with no new byte this long is dropped */
+#define STREAM_LANES		10	/* transmit lanes, one per priority class (PRIO_MAX) */
+#define STREAM_WRAP_MAX		SLINK_OVERHEAD	/* bytes the wrap (sealing) adds, at most */
 
 enum stream_kind { STREAM_UDP = 1, STREAM_SERIAL, STREAM_STDIO };
 
@@ -273,21 +275,58 @@ const struct stream_stats *stream_rx_stats(const struct stream_rx *rx);
 /* Messages in reassembly and their buffered bytes (tests). */
 size_t		 stream_rx_pending(const struct stream_rx *rx, size_t *bytes);
 
-/* The I/O half: one open link (file descriptors, transmit FIFO, pacing). */
+/*
+ * The transmit scheduler of one link; pure. Frames wait in lanes (0 most urgent), FIFO within
+ * a lane. stream_tx_next() chooses one link frame at a time: from a started message overtaken
+ * too often (its seal must stay inside the receiver's replay window), else from the most
+ * urgent lane, where a new message of several fragments starts only while fewer than
+ * STREAM_REASM_SLOTS are unfinished. A message is wrapped (sealed) by wrap when its first
+ * fragment is chosen; a wrap that fails drops it (counted as unsent).
+ */
+struct stream_tx;
+/* The message for a Frame (hello: unsealed); 0 and *out malloc()ed, else not sendable. */
+typedef int	 stream_wrap_fn(void *arg, int hello, const uint8_t *frame, size_t len,
+		    uint8_t **out, size_t *outlen);
+/* seq: the first message's sequence number; wrap NULL sends Frames as they are. */
+struct stream_tx *stream_tx_new(size_t mtu, uint16_t seq, stream_wrap_fn *wrap, void *arg);
+void		 stream_tx_free(struct stream_tx **tx);
+void		 stream_tx_set_wrap(struct stream_tx *tx, stream_wrap_fn *wrap, void *arg);
+/* Queue a copy of frame in lane (0 .. STREAM_LANES-1). 0, EMSGSIZE, ENOMEM. */
+int		 stream_tx_push(struct stream_tx *tx, int lane, int hello, const uint8_t *frame,
+		    size_t len);
+/* The next link frame into out (mtu bytes); its length, 0 when nothing waits. */
+size_t		 stream_tx_next(struct stream_tx *tx, uint8_t *out);
+/* Messages in lane not completely taken yet. */
+size_t		 stream_tx_queued(const struct stream_tx *tx, int lane);
+/* Bytes not yet taken (Frames before the wrap, messages after it; headers not counted). */
+size_t		 stream_tx_bytes(const struct stream_tx *tx);
+/* Messages whose last fragment was taken / dropped because the wrap failed. */
+uint64_t	 stream_tx_done(const struct stream_tx *tx);
+uint64_t	 stream_tx_unsent(const struct stream_tx *tx);
+
+/* The I/O half: one open link (file descriptors, transmit scheduler, pacing). */
 struct stream;
 /* Open the link of cl (bind the socket, open and configure the tty); NULL after logging. */
 struct stream	*stream_open(const struct conf_link *cl);
 void		 stream_close(struct stream **s);
+/* How a Frame becomes a message on this link (slink_wrap for the link's session). */
+void		 stream_set_wrap(struct stream *s, stream_wrap_fn *wrap, void *arg);
 /*
- * Cut one serialized Frame into link frames and append them to the transmit FIFO.
+ * Queue one serialized Frame in lane (its priority class) of the transmit scheduler.
  * 0, EMSGSIZE (too large for any link frame sequence), ENOMEM.
  */
-int		 stream_send(struct stream *s, const uint8_t *frame, size_t len);
-/* Bytes waiting in the transmit FIFO. peer.c hands over a new Frame only when it is 0. */
+int		 stream_send(struct stream *s, int lane, int hello, const uint8_t *frame,
+		    size_t len);
+/* Messages waiting in lane; peer.c hands a lane a new Frame only when it is 0. */
+size_t		 stream_queued(const struct stream *s, int lane);
+/* Bytes waiting to be sent, in every lane and the link frame being written. */
 size_t		 stream_backlog(const struct stream *s);
+/* Messages sent completely so far. */
+uint64_t	 stream_sent_msgs(const struct stream *s);
 /*
- * Write as much of the FIFO as the pacing and the descriptor allow now. Returns 0, or an
- * errno when the link failed (logged by the caller).
+ * Write what the pacing and the descriptor allow now, one link frame at a time, chosen when
+ * the air is free. Returns after a message has gone completely (the caller may have the next
+ * Frame of its lane). Returns 0, or an errno when the link failed (logged by the caller).
  */
 int		 stream_write(struct stream *s);
 /* Monotonic ms when the pacing lets the next bytes go (0: now or nothing to send). */
@@ -375,18 +414,20 @@ int		 slink_unwrap(struct slink *s, const uint8_t *msg, size_t len,
 
 /* DESIGN decision 10: lower value goes first. */
 enum prio {
+	PRIO_CONTROL,	/* HELLO, PING, PONG, WANT: small, and what the peer waits on */
 	PRIO_TRUST,	/* CERT, REVOKE */
-	PRIO_RED,
+	PRIO_RED,	/* and receipts of red warnings, ... */
 	PRIO_ORANGE,
 	PRIO_YELLOW,
 	PRIO_BLUE,	/* and warnings without a valid level */
+	PRIO_SYNC,	/* reconciliation (several link frames: warnings overtake it) */
 	PRIO_REPORT,
-	PRIO_RECEIPT,
-	PRIO_BULK,	/* sync, WANT/HAVE, anything else */
+	PRIO_RECEIPT,	/* receipts of no warning we know */
+	PRIO_BULK,	/* ANNOUNCE, anything undecodable */
 	PRIO_MAX
 };
 /* Classes the memory bound never drops from. */
-#define PRIO_KEEP(p)	((p) <= PRIO_BLUE)
+#define PRIO_KEEP(p)	((p) >= PRIO_TRUST && (p) <= PRIO_BLUE)
 
 enum pq_type {
 	PQ_ENVELOPE,	/* one serialized Envelope, sent inside a PUSH frame */
@@ -400,6 +441,8 @@ struct pq_item {
 	int		 prio;
 	int		 type;		/* enum pq_type */
 	uint32_t	 hops;		/* PQ_ENVELOPE: hops before the sender */
+	int		 has_id;	/* id is in the queue's id set (pq.dedupe) */
+	uint8_t		 id[FC_IDBYTES];
 	size_t		 len;
 	uint8_t		 data[];
 };
@@ -412,6 +455,16 @@ struct pq {
 	size_t		 max_items;
 	size_t		 max_bytes;
 	uint64_t	 dropped;	/* items dropped by the bound */
+	/*
+	 * With dedupe (stream peers), an envelope already queued is not queued again: on a slow
+	 * link a reconciliation round and the answers to WANT would otherwise queue a backlog
+	 * twice. An open-addressing set of the queued envelopes' ids.
+	 */
+	int		 dedupe;
+	uint8_t		(*ids)[FC_IDBYTES];
+	uint8_t		*idused;
+	size_t		 idcap, nids;
+	uint64_t	 deduped;	/* envelopes not queued again */
 };
 
 void		 pq_init(struct pq *q, size_t max_items, size_t max_bytes);
@@ -425,6 +478,7 @@ void		 pq_init(struct pq *q, size_t max_items, size_t max_bytes);
  */
 int		 pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len,
 		    uint32_t hops);
+/* (With dedupe, an envelope already queued is not queued again: 0, counted in deduped.) */
 /* Remove and return the first item by priority (caller frees with free()), or NULL. */
 struct pq_item	*pq_pop(struct pq *q);
 /* Put an item taken with pq_pop back at the front of its class. */
@@ -432,6 +486,11 @@ void		 pq_unpop(struct pq *q, struct pq_item *it);
 void		 pq_clear(struct pq *q);
 /* The priority class of a serialized Envelope (decodes the body; PRIO_BULK if it cannot). */
 int		 pq_prio_envelope(const uint8_t *env, size_t len);
+/*
+ * The same, with the store to look in: a receipt of a stored warning travels at the
+ * warning's class (a red warning's receipts as red).
+ */
+int		 pq_prio_stored(struct store *st, const uint8_t *env, size_t len);
 int		 pq_prio_kind(int kind, int level);
 
 /* ---- peer.c: peers and links ------------------------------------------------------------ */
@@ -454,6 +513,7 @@ struct link {
 	uint64_t	 last_rx;	/* monotonic ms */
 	uint64_t	 last_tx;
 	uint64_t	 hello_tx;	/* when HELLO was last sent */
+	uint64_t	 ping_tx;	/* stream links: when PING was last sent */
 	int		 blocked;	/* the last send met a full ZeroMQ queue */
 	int		 connected;	/* out: ZeroMQ handshake done, not disconnected */
 	int		 hello_pending;	/* out: HELLO due but not yet taken by ZeroMQ */

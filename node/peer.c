@@ -26,6 +26,114 @@
 
 /* ---- the priority queue ---------------------------------------------------------------- */
 
+/* A stream link has a transmit lane per class (stream.c). */
+_Static_assert(PRIO_MAX == STREAM_LANES, "one stream lane per priority class");
+
+/* ---- the set of queued envelope ids (pq.dedupe) ---- */
+
+/* Ids are BLAKE2b outputs: their first bytes are as good as any hash. */
+static size_t
+id_slot(const struct pq *q, const uint8_t *id)
+{
+	uint64_t h;
+
+	memcpy(&h, id, sizeof(h));
+	return (size_t)h & (q->idcap - 1);
+}
+
+static int
+ids_find(const struct pq *q, const uint8_t *id, size_t *at)
+{
+	size_t i;
+
+	if (q->idcap == 0)
+		return 0;
+	for (i = id_slot(q, id); q->idused[i]; i = (i + 1) & (q->idcap - 1))
+		if (memcmp(q->ids[i], id, FC_IDBYTES) == 0) {
+			*at = i;
+			return 1;
+		}
+	return 0;
+}
+
+static void
+ids_put(struct pq *q, const uint8_t *id)
+{
+	size_t i;
+
+	for (i = id_slot(q, id); q->idused[i]; i = (i + 1) & (q->idcap - 1))
+		;
+	memcpy(q->ids[i], id, FC_IDBYTES);
+	q->idused[i] = 1;
+	q->nids++;
+}
+
+/* Add id; 0, or -1 when out of memory (the item is then simply not deduplicated). */
+static int
+ids_add(struct pq *q, const uint8_t *id)
+{
+	uint8_t (*oids)[FC_IDBYTES] = q->ids, *oused = q->idused;
+	size_t ocap = q->idcap, i;
+
+	if (2 * (q->nids + 1) > q->idcap) {
+		size_t cap = q->idcap == 0 ? 64 : 2 * q->idcap;
+
+		if ((q->ids = calloc(cap, FC_IDBYTES)) == NULL ||
+		    (q->idused = calloc(cap, 1)) == NULL) {
+			free(q->ids);
+			q->ids = oids;
+			q->idused = oused;
+			return -1;
+		}
+		q->idcap = cap;
+		q->nids = 0;
+		for (i = 0; i < ocap; i++)
+			if (oused[i])
+				ids_put(q, oids[i]);
+		free(oids);
+		free(oused);
+	}
+	ids_put(q, id);
+	return 0;
+}
+
+/* Remove id (linear probing: later entries of its run move back into the gap). */
+static void
+ids_del(struct pq *q, const uint8_t *id)
+{
+	size_t i, j, k, mask = q->idcap - 1;
+
+	if (!ids_find(q, id, &i))
+		return;
+	q->idused[i] = 0;
+	q->nids--;
+	for (j = (i + 1) & mask; q->idused[j]; j = (j + 1) & mask) {
+		k = id_slot(q, q->ids[j]);
+		/* It stays when its home slot k lies cyclically in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		memcpy(q->ids[i], q->ids[j], FC_IDBYTES);
+		q->idused[i] = 1;
+		q->idused[j] = 0;
+		i = j;
+	}
+}
+
+/* An item leaves the queue (sent, dropped) or comes back to it (pq_unpop). */
+static void
+item_out(struct pq *q, struct pq_item *it)
+{
+	if (it->has_id)
+		ids_del(q, it->id);
+}
+
+static void
+item_in(struct pq *q, struct pq_item *it)
+{
+	if (it->has_id && ids_add(q, it->id) != 0)
+		it->has_id = 0;
+}
+
 void
 pq_init(struct pq *q, size_t max_items, size_t max_bytes)
 {
@@ -62,6 +170,7 @@ pq_drop_last(struct pq *q, int p)
 	q->n--;
 	q->bytes -= it->len;
 	q->dropped++;
+	item_out(q, it);
 	free(it);
 }
 
@@ -69,10 +178,19 @@ int
 pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint32_t hops)
 {
 	struct pq_item *it;
-	int dropped = 0, p;
+	uint8_t id[FC_IDBYTES];
+	size_t at;
+	int dropped = 0, p, has_id = 0;
 
 	if (prio < 0 || prio >= PRIO_MAX)
 		prio = PRIO_BULK;
+	if (q->dedupe && type == PQ_ENVELOPE && fc_envelope_id(data, len, id) == 0) {
+		if (ids_find(q, id, &at)) {
+			q->deduped++;
+			return 0;	/* on its way already */
+		}
+		has_id = 1;
+	}
 	/* Make room: the lowest class goes first, the never-dropped classes never. */
 	while (q->n > 0 && (q->n + 1 > q->max_items || q->bytes + len > q->max_bytes)) {
 		for (p = PRIO_MAX - 1; p >= 0; p--)
@@ -94,9 +212,13 @@ pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint3
 	it->type = type;
 	it->hops = hops;
 	it->len = len;
+	it->has_id = has_id;
+	if (has_id)
+		memcpy(it->id, id, FC_IDBYTES);
 	if (len > 0)
 		memcpy(it->data, data, len);
 	pq_append(q, it);
+	item_in(q, it);
 	return dropped;
 }
 
@@ -117,6 +239,7 @@ pq_pop(struct pq *q)
 		q->n--;
 		q->bytes -= it->len;
 		it->next = it->prev = NULL;
+		item_out(q, it);
 		return it;
 	}
 	return NULL;
@@ -134,6 +257,7 @@ pq_unpop(struct pq *q, struct pq_item *it)
 	q->head[it->prio] = it;
 	q->n++;
 	q->bytes += it->len;
+	item_in(q, it);
 }
 
 void
@@ -143,6 +267,11 @@ pq_clear(struct pq *q)
 
 	while ((it = pq_pop(q)) != NULL)
 		free(it);
+	free(q->ids);
+	free(q->idused);
+	q->ids = NULL;
+	q->idused = NULL;
+	q->idcap = q->nids = 0;
 }
 
 int
@@ -172,21 +301,60 @@ pq_prio_kind(int kind, int level)
 	}
 }
 
-int
-pq_prio_envelope(const uint8_t *env, size_t len)
+/* The body of a serialized Envelope, decoded only; NULL if it does not decode. */
+static Fenghuo__Body *
+envelope_body(const uint8_t *env, size_t len)
 {
 	const uint8_t *body, *sig;
 	size_t bodylen, siglen;
-	Fenghuo__Body *b;
-	int prio, level = 0;
 
 	if (fc_envelope_split(env, len, &body, &bodylen, &sig, &siglen) != 0)
-		return PRIO_BULK;
-	if ((b = wire_body_unpack(body, bodylen)) == NULL)
-		return PRIO_BULK;
+		return NULL;
+	return wire_body_unpack(body, bodylen);
+}
+
+static int
+prio_body(const Fenghuo__Body *b)
+{
+	int level = 0;
+
 	if (b->warning != NULL && b->warning->has_level)
 		level = b->warning->level;
-	prio = pq_prio_kind(b->has_kind ? (int)b->kind : 0, level);
+	return pq_prio_kind(b->has_kind ? (int)b->kind : 0, level);
+}
+
+int
+pq_prio_envelope(const uint8_t *env, size_t len)
+{
+	return pq_prio_stored(NULL, env, len);
+}
+
+int
+pq_prio_stored(struct store *st, const uint8_t *env, size_t len)
+{
+	struct store_msg m;
+	Fenghuo__Body *b, *w;
+	int prio;
+
+	if ((b = envelope_body(env, len)) == NULL)
+		return PRIO_BULK;
+	prio = prio_body(b);
+	/*
+	 * A receipt confirms its warning to the office that issued it: it travels at the
+	 * warning's class, which the store knows (one read; receipts are few).
+	 */
+	if (prio == PRIO_RECEIPT && st != NULL && b->n_refs >= 1 &&
+	    b->refs[0].len == FC_IDBYTES) {
+		memset(&m, 0, sizeof(m));
+		if (store_get(st, b->refs[0].data, &m) == 0) {
+			if (m.seen.kind == FENGHUO__KIND__WARNING &&
+			    (w = envelope_body(m.env, m.len)) != NULL) {
+				prio = prio_body(w);
+				fenghuo__body__free_unpacked(w, NULL);
+			}
+			store_msg_clear(&m);
+		}
+	}
 	fenghuo__body__free_unpacked(b, NULL);
 	return prio;
 }
@@ -370,21 +538,33 @@ frame_pack(const Fenghuo__Frame *f, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
+/* The wrap of a stream link: its session's (slink.c). */
+static int
+link_wrap(void *arg, int hello, const uint8_t *frame, size_t len, uint8_t **out,
+    size_t *outlen)
+{
+	return slink_wrap(arg, hello, frame, len, out, outlen);
+}
+
 /*
- * A frame on a stream link: sealed (or, a HELLO, as it is) into its FIFO, and on the air as
- * far as the pacing allows.
+ * A frame on a stream link: queued in the lane of its class, sealed (or, a HELLO, as it is)
+ * when it starts, and on the air as far as the pacing allows.
  */
 static int
-stream_link_send(struct peer *p, struct link *l, const uint8_t *buf, size_t len, int hello)
+stream_link_send(struct peer *p, struct link *l, const uint8_t *buf, size_t len, int hello,
+    int prio)
 {
 	uint8_t *m;
 	size_t mlen;
 	int rc;
 
-	if ((rc = slink_wrap(l->sl, hello, buf, len, &m, &mlen)) != 0)
-		return rc == ENOMEM ? EAGAIN : 0;	/* no session yet: nothing to say */
-	rc = stream_send(l->st, m, mlen);
-	free(m);
+	if (!hello && !slink_keyed(l->sl)) {
+		/* No session yet: nothing to say (slink_wrap counts it as unsent). */
+		if (slink_wrap(l->sl, 0, buf, len, &m, &mlen) == 0)
+			free(m);
+		return 0;
+	}
+	rc = stream_send(l->st, prio, hello, buf, len);
 	if (rc == ENOMEM)
 		return EAGAIN;
 	if (rc != 0) {
@@ -401,15 +581,16 @@ stream_link_send(struct peer *p, struct link *l, const uint8_t *buf, size_t len,
 }
 
 /*
- * Send one frame on link l now. 0 on success, EAGAIN when ZeroMQ's queue is full,
+ * Send one frame of class prio on link l now. 0 on success, EAGAIN when ZeroMQ's queue is full,
  * another errno when the link is gone.
  */
 static int
-link_send(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, size_t len)
+link_send(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, size_t len,
+    int prio)
 {
 	(void)n;
 	if (l->st != NULL)
-		return stream_link_send(p, l, buf, len, 0);
+		return stream_link_send(p, l, buf, len, 0, prio);
 	if (l == &p->in) {
 		if (zmq_send(l->sock, l->rid, l->ridlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
 			return zmq_errno();
@@ -501,11 +682,11 @@ send_hello(struct node *n, struct peer *p, struct link *l)
 		if (node_hello_link(n, p->lazy_in ? CAP_LAZY : CAP_EAGER, l->sl, l == &p->out,
 		    &buf, &len) != 0)
 			return -1;
-		rc = stream_link_send(p, l, buf, len, 1);
+		rc = stream_link_send(p, l, buf, len, 1, PRIO_CONTROL);
 	} else {
 		if (node_hello(n, p->lazy_in ? CAP_LAZY : CAP_EAGER, &buf, &len) != 0)
 			return -1;
-		rc = link_send(n, p, l, buf, len);
+		rc = link_send(n, p, l, buf, len, PRIO_CONTROL);
 	}
 	free(buf);
 	l->hello_pending = rc == EAGAIN;
@@ -532,7 +713,7 @@ send_pong(struct node *n, struct peer *p, struct link *l, uint64_t nonce, int ha
 	f.msg_case = FENGHUO__FRAME__MSG_PONG;
 	f.pong = &pong;
 	len = fenghuo__frame__pack(&f, buf);
-	(void)link_send(n, p, l, buf, len);
+	(void)link_send(n, p, l, buf, len, PRIO_CONTROL);
 }
 
 static void
@@ -550,7 +731,7 @@ send_ping(struct node *n, struct peer *p, struct link *l)
 	f.msg_case = FENGHUO__FRAME__MSG_PING;
 	f.ping = &ping;
 	len = fenghuo__frame__pack(&f, buf);
-	(void)link_send(n, p, l, buf, len);
+	(void)link_send(n, p, l, buf, len, PRIO_CONTROL);
 }
 
 /* Count and (rate-limited) log a frame we drop. */
@@ -1071,8 +1252,7 @@ int
 peer_queue_envelope(struct node *n, struct peer *p, const uint8_t *env, size_t len,
     uint32_t hops)
 {
-	(void)n;
-	return pq_push(&p->q, pq_prio_envelope(env, len), PQ_ENVELOPE, env, len, hops);
+	return pq_push(&p->q, pq_prio_stored(n->store, env, len), PQ_ENVELOPE, env, len, hops);
 }
 
 /* The link frames for p go out on, or NULL if none is up. */
@@ -1105,15 +1285,22 @@ peer_flush(struct node *n, struct peer *p)
 	l->blocked = 0;
 	if (l->st != NULL) {
 		/*
-		 * A slow link: small PUSH frames, so that a warning queued meanwhile waits for
-		 * at most this one frame to leave; and a new frame only once the last has.
+		 * A slow link: small PUSH frames of one class each, and a lane of the link's
+		 * scheduler gets a new frame only once its last one has left, so that the
+		 * backlog waits here, where the priority classes and the memory bound apply.
 		 */
 		max_items = NODE_STREAM_PUSH_MAX;
 		max_bytes = NODE_STREAM_PUSH_MTUS * (stream_mtu(l->st) - STREAM_OVERHEAD);
 	}
-	while ((l->st == NULL || stream_backlog(l->st) == 0) && (it = pq_pop(&p->q)) != NULL) {
+	while ((it = pq_pop(&p->q)) != NULL) {
+		if (l->st != NULL && stream_queued(l->st, it->prio) > 0) {
+			/* Its lane is busy, and every lane above it: the link is sending. */
+			pq_unpop(&p->q, it);
+			l->blocked = 1;
+			return 1;
+		}
 		if (it->type == PQ_FRAME) {
-			rc = link_send(n, p, l, it->data, it->len);
+			rc = link_send(n, p, l, it->data, it->len, it->prio);
 			if (rc == EAGAIN) {
 				pq_unpop(&p->q, it);
 				l->blocked = 1;
@@ -1164,7 +1351,7 @@ peer_flush(struct node *n, struct peer *p)
 		if (frame_pack(&f, &buf, &len) != 0)
 			rc = ENOMEM;
 		else {
-			rc = link_send(n, p, l, buf, len);
+			rc = link_send(n, p, l, buf, len, batch[0]->prio);
 			free(buf);
 		}
 		if (rc == EAGAIN || rc == ENOMEM) {
@@ -1180,10 +1367,6 @@ peer_flush(struct node *n, struct peer *p)
 			return 0;
 		}
 	}
-	if (l->st != NULL && p->q.n > 0) {
-		l->blocked = 1;	/* the FIFO drains first (node_step wakes for its pacing) */
-		return 1;
-	}
 	return 0;
 }
 
@@ -1194,11 +1377,33 @@ min_u64(uint64_t a, uint64_t b)
 }
 
 /*
+ * Liveness of an up stream link, at either end: PING when we have sent nothing for
+ * NODE_PING_MS (the answering end too: while the other end is busy sending, it may have
+ * nothing else to say, and the other end would take its silence for a dead link), and when
+ * we have heard nothing for NODE_PING_MS (the answer, a PONG, goes ahead of the other
+ * end's backlog), at most once per NODE_PING_MS. Returns the next deadline.
+ */
+static uint64_t
+stream_ping(struct node *n, struct peer *p, struct link *l, uint64_t now)
+{
+	uint64_t heard = l->last_rx > l->ping_tx ? l->last_rx : l->ping_tx;
+	uint64_t said = l->last_tx > l->ping_tx ? l->last_tx : l->ping_tx;
+
+	if (now - said >= NODE_PING_MS || now - heard >= NODE_PING_MS) {
+		send_ping(n, p, l);
+		l->ping_tx = now;
+		heard = said = now;
+	}
+	return min_u64(said + NODE_PING_MS, heard + NODE_PING_MS);
+}
+
+/*
  * Timer duties of one peer:
  *  - outbound link connected but unanswered: re-send HELLO every NODE_HELLO_RETRY_MS;
  *  - a refused outbound link: try HELLO again after NODE_REFUSED_RETRY_MS (quietly);
  *  - an up link silent for NODE_DEAD_MS: down (the DEALER side keeps sending HELLO);
- *  - an up outbound link idle for NODE_PING_MS: PING;
+ *  - an up outbound link idle for NODE_PING_MS: PING; a stream link at either end also when
+ *    it heard nothing for that long (stream_ping);
  *  - reconciliation every sync_interval on up outbound links (one side per pair);
  *  - stream links: give up a partial frame stalled on a byte stream, expire reassembly.
  */
@@ -1225,9 +1430,14 @@ peer_cron(struct node *n, struct peer *p, uint64_t now)
 			break;
 		case LINK_HELLO_SENT:
 		case LINK_DOWN:
-			/* (On a slow link, not while the last HELLO is still on its way.) */
-			if (now - o->hello_tx >= NODE_HELLO_RETRY_MS &&
-			    (o->st == NULL || stream_backlog(o->st) == 0))
+			/*
+			 * On a slow link, not while the last HELLO (or PING) is still waiting
+			 * in the control lane: then no deadline of ours either (a past one
+			 * would spin the loop); the pacing and NODE_CRON_MS wake us.
+			 */
+			if (o->st != NULL && stream_queued(o->st, PRIO_CONTROL) > 0)
+				break;
+			if (now - o->hello_tx >= NODE_HELLO_RETRY_MS)
 				(void)send_hello(n, p, o);
 			next = min_u64(next, o->hello_tx + NODE_HELLO_RETRY_MS);
 			break;
@@ -1247,9 +1457,13 @@ peer_cron(struct node *n, struct peer *p, uint64_t now)
 				break;
 			}
 			/* Idle on our side: the peer's inbound liveness needs to hear from us. */
-			if (now - o->last_tx >= NODE_PING_MS)
-				send_ping(n, p, o);
-			next = min_u64(next, o->last_tx + NODE_PING_MS);
+			if (o->st != NULL) {
+				next = min_u64(next, stream_ping(n, p, o, now));
+			} else {
+				if (now - o->last_tx >= NODE_PING_MS)
+					send_ping(n, p, o);
+				next = min_u64(next, o->last_tx + NODE_PING_MS);
+			}
 			next = min_u64(next, o->last_rx + NODE_DEAD_MS);
 			if (p->next_sync != 0 && now >= p->next_sync) {
 				if (sync_ours(n, p))
@@ -1265,6 +1479,8 @@ peer_cron(struct node *n, struct peer *p, uint64_t now)
 	}
 	if (in->state == LINK_UP && now - in->last_rx >= NODE_DEAD_MS)
 		link_down(n, p, in, "inbound silent for 30 s");
+	if (in->state == LINK_UP && in->st != NULL)
+		next = min_u64(next, stream_ping(n, p, in, now));
 	/*
 	 * An inbound-only peer gone for good (or refused and silent) is forgotten after a
 	 * while, so that strangers cannot fill the peer table for ever.
@@ -1325,7 +1541,9 @@ peer_new_stream(struct node *n, const struct conf_link *cl)
 		peer_free(n, &p);
 		return NULL;
 	}
+	stream_set_wrap(l->st, link_wrap, l->sl);
 	l->connected = 1;
+	p->q.dedupe = 1;	/* a slow link carries a message once */
 	if (l == &p->out) {
 		/*
 		 * Speak first at once: were a HELLO to come in before ours went out, the link
@@ -1404,19 +1622,25 @@ void
 peer_stream_write(struct node *n, struct peer *p)
 {
 	struct link *l = peer_stream_link(p);
-	int rc;
+	uint64_t sent;
+	int rc, round;
 
-	if (l->st == NULL || l->st_eof || stream_backlog(l->st) == 0)
-		return;
-	if ((rc = stream_write(l->st)) != 0) {
-		/* The other end of the pipe or tty is gone: it will not come back. */
-		log_warnx("peer %s: stream link write: %s", peer_label(p), strerror(rc));
-		l->st_eof = 1;
-		link_down(n, p, l, strerror(rc));
-		l->state = LINK_DOWN;
-		return;
+	for (round = 0; round < NODE_READ_BUDGET; round++) {
+		if (l->st == NULL || l->st_eof || stream_backlog(l->st) == 0)
+			return;
+		sent = stream_sent_msgs(l->st);
+		if ((rc = stream_write(l->st)) != 0) {
+			/* The other end of the pipe or tty is gone: it will not come back. */
+			log_warnx("peer %s: stream link write: %s", peer_label(p), strerror(rc));
+			l->st_eof = 1;
+			link_down(n, p, l, strerror(rc));
+			l->state = LINK_DOWN;
+			return;
+		}
+		if (stream_sent_msgs(l->st) == sent)
+			return;	/* paced, blocked, or nothing left */
+		/* A message has left: its lane can take the next frame of the queue. */
+		if (p->q.n > 0)
+			(void)peer_flush(n, p);
 	}
-	/* The FIFO may have drained: the next frame of the queue can go. */
-	if (stream_backlog(l->st) == 0 && p->q.n > 0)
-		(void)peer_flush(n, p);
 }

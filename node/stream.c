@@ -9,10 +9,16 @@
  * The file has two halves. The first is pure: fragmenting, parsing, deframing a byte
  * stream and reassembling messages, with the caller's clock and no I/O, so that unit tests
  * and the fuzzer drive it directly. The second opens the file descriptors (a UDP socket, a
- * tty in raw mode, stdin/stdout), keeps the link's transmit FIFO and paces it to the
- * configured bit rate. peer.c decides what goes into the FIFO, and when: it hands over a
- * new Frame only once the FIFO is empty, so that the priority queue, not this FIFO, orders
- * what goes on the air.
+ * tty in raw mode, stdin/stdout), and paces the transmitter to the configured bit rate.
+ *
+ * Between the two sits the transmit scheduler (stream_tx, pure as well): one lane of whole
+ * Frames per priority class. The next link frame is chosen only when the air is free, from
+ * the most urgent lane, so a message of a higher class overtakes the rest of a lower one at
+ * the next link frame boundary instead of waiting for it to finish. A message is sealed
+ * (slink.c, through the wrap callback) when its first fragment is chosen, not when it is
+ * queued, so that a message waiting behind others never falls out of the receiver's replay
+ * window. peer.c keeps the backlog in its priority queue and hands a lane a new Frame only
+ * when that lane is empty.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -504,6 +510,245 @@ stream_rx_idle(struct stream_rx *rx, uint64_t now, stream_deliver_fn *deliver, v
 	return deframe(rx, hunt(rx, 0), now, deliver, arg);
 }
 
+/* ---- the transmit scheduler ----------------------------------------------------------- */
+
+/*
+ * A started message overtaken by more than this many newer messages goes on before any new
+ * one starts: it was sealed when it started, and the receiver's replay window (64 messages,
+ * slink.c) must still hold its counter when its last fragment arrives.
+ */
+#define STREAM_OVERTAKE_MAX	32
+
+struct txmsg {
+	struct txmsg	*next;
+	int		 hello;		/* sent as a HELLO (unsealed) */
+	uint8_t		*frame;		/* the Frame, until it starts */
+	size_t		 len;
+	uint8_t		*msg;		/* the wrapped message, once started */
+	size_t		 mlen;
+	size_t		 nfrags, nextfrag;	/* link frames; the next to send */
+	uint16_t	 seq;
+	uint64_t	 started;	/* tx->nstarted when it started */
+};
+
+struct stream_tx {
+	size_t		 mtu;
+	uint16_t	 seq;		/* of the next message to start */
+	stream_wrap_fn	*wrap;
+	void		*wrap_arg;
+	struct txmsg	*head[STREAM_LANES], *tail[STREAM_LANES];
+	size_t		 nmsgs[STREAM_LANES];
+	size_t		 bytes;		/* Frame bytes not yet on the air (estimate) */
+	size_t		 open;		/* started messages of several fragments */
+	uint64_t	 nstarted;	/* messages started */
+	uint64_t	 ndone;		/* messages whose last fragment was taken */
+	uint64_t	 nunsent;	/* dropped when they were to start (wrap failed) */
+};
+
+struct stream_tx *
+stream_tx_new(size_t mtu, uint16_t seq, stream_wrap_fn *wrap, void *arg)
+{
+	struct stream_tx *tx;
+
+	if (mtu < STREAM_MTU_MIN || mtu > STREAM_MTU_MAX)
+		return NULL;
+	if ((tx = calloc(1, sizeof(*tx))) == NULL)
+		return NULL;
+	tx->mtu = mtu;
+	tx->seq = seq;
+	tx->wrap = wrap;
+	tx->wrap_arg = arg;
+	return tx;
+}
+
+static void
+txmsg_free(struct txmsg *m)
+{
+	free(m->frame);
+	free(m->msg);
+	free(m);
+}
+
+void
+stream_tx_free(struct stream_tx **txp)
+{
+	struct stream_tx *tx;
+	struct txmsg *m;
+	int i;
+
+	if (txp == NULL || (tx = *txp) == NULL)
+		return;
+	for (i = 0; i < STREAM_LANES; i++)
+		while ((m = tx->head[i]) != NULL) {
+			tx->head[i] = m->next;
+			txmsg_free(m);
+		}
+	free(tx);
+	*txp = NULL;
+}
+
+void
+stream_tx_set_wrap(struct stream_tx *tx, stream_wrap_fn *wrap, void *arg)
+{
+	tx->wrap = wrap;
+	tx->wrap_arg = arg;
+}
+
+int
+stream_tx_push(struct stream_tx *tx, int lane, int hello, const uint8_t *frame, size_t len)
+{
+	struct txmsg *m;
+
+	if (lane < 0 || lane >= STREAM_LANES)
+		abort();	/* programming error */
+	/* (The wrap adds at most STREAM_WRAP_MAX bytes.) */
+	if (stream_nfrags(len + STREAM_WRAP_MAX, tx->mtu) == 0)
+		return EMSGSIZE;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return ENOMEM;
+	if ((m->frame = malloc(len > 0 ? len : 1)) == NULL) {
+		free(m);
+		return ENOMEM;
+	}
+	if (len > 0)
+		memcpy(m->frame, frame, len);
+	m->len = len;
+	m->hello = hello;
+	if (tx->tail[lane] != NULL)
+		tx->tail[lane]->next = m;
+	else
+		tx->head[lane] = m;
+	tx->tail[lane] = m;
+	tx->nmsgs[lane]++;
+	tx->bytes += len;
+	return 0;
+}
+
+size_t
+stream_tx_queued(const struct stream_tx *tx, int lane)
+{
+	return lane >= 0 && lane < STREAM_LANES ? tx->nmsgs[lane] : 0;
+}
+
+size_t
+stream_tx_bytes(const struct stream_tx *tx)
+{
+	return tx->bytes;
+}
+
+uint64_t
+stream_tx_done(const struct stream_tx *tx)
+{
+	return tx->ndone;
+}
+
+uint64_t
+stream_tx_unsent(const struct stream_tx *tx)
+{
+	return tx->nunsent;
+}
+
+/* Remove the head message of lane (sent, or not sendable). */
+static void
+lane_pop(struct stream_tx *tx, int lane)
+{
+	struct txmsg *m = tx->head[lane];
+
+	tx->head[lane] = m->next;
+	if (tx->head[lane] == NULL)
+		tx->tail[lane] = NULL;
+	tx->nmsgs[lane]--;
+	txmsg_free(m);
+}
+
+/*
+ * Start the head message of lane: wrap (seal) it and give it its sequence number. 0, or -1
+ * when it cannot be sent (no session: dropped, counted).
+ */
+static int
+lane_start(struct stream_tx *tx, int lane)
+{
+	struct txmsg *m = tx->head[lane];
+	int rc;
+
+	if (tx->wrap != NULL)
+		rc = tx->wrap(tx->wrap_arg, m->hello, m->frame, m->len, &m->msg, &m->mlen);
+	else if ((m->msg = malloc(m->len > 0 ? m->len : 1)) == NULL)
+		rc = ENOMEM;
+	else {
+		if (m->len > 0)
+			memcpy(m->msg, m->frame, m->len);
+		m->mlen = m->len;
+		rc = 0;
+	}
+	tx->bytes -= m->len;
+	if (rc != 0 || (m->nfrags = stream_nfrags(m->mlen, tx->mtu)) == 0) {
+		tx->nunsent++;
+		lane_pop(tx, lane);
+		return -1;
+	}
+	free(m->frame);
+	m->frame = NULL;
+	tx->bytes += m->mlen;
+	m->seq = tx->seq++;
+	m->started = tx->nstarted++;
+	if (m->nfrags > 1)
+		tx->open++;
+	return 0;
+}
+
+/* The lane whose message has the next link frame, or -1 if none. */
+static int
+lane_pick(struct stream_tx *tx)
+{
+	struct txmsg *m;
+	int i;
+
+	/* A started message overtaken too often finishes first (STREAM_OVERTAKE_MAX). */
+	for (i = 0; i < STREAM_LANES; i++)
+		if ((m = tx->head[i]) != NULL && m->msg != NULL &&
+		    tx->nstarted - m->started > STREAM_OVERTAKE_MAX)
+			return i;
+	for (i = 0; i < STREAM_LANES; i++) {
+		if ((m = tx->head[i]) == NULL)
+			continue;
+		/*
+		 * A new message of several fragments starts only while the receiver has a
+		 * reassembly slot for it: at most STREAM_REASM_SLOTS are open at once.
+		 */
+		if (m->msg != NULL || tx->open < STREAM_REASM_SLOTS ||
+		    stream_nfrags(m->len + STREAM_WRAP_MAX, tx->mtu) == 1)
+			return i;
+	}
+	return -1;
+}
+
+size_t
+stream_tx_next(struct stream_tx *tx, uint8_t *out)
+{
+	struct txmsg *m;
+	size_t flen;
+	int lane;
+
+	for (;;) {
+		if ((lane = lane_pick(tx)) < 0)
+			return 0;
+		m = tx->head[lane];
+		if (m->msg == NULL && lane_start(tx, lane) != 0)
+			continue;	/* dropped: the next one */
+		break;
+	}
+	flen = stream_frag(m->msg, m->mlen, tx->mtu, m->seq, m->nextfrag, out);
+	tx->bytes -= flen - STREAM_OVERHEAD;
+	if (++m->nextfrag == m->nfrags) {
+		if (m->nfrags > 1)
+			tx->open--;
+		tx->ndone++;
+		lane_pop(tx, lane);
+	}
+	return flen;
+}
+
 /* ---- the I/O half ---------------------------------------------------------------------- */
 
 #define STREAM_READ_BUDGET	64	/* datagrams / reads per loop pass */
@@ -521,10 +766,10 @@ struct stream {
 	struct sockaddr_storage remote;
 	socklen_t	 remotelen;
 	struct stream_rx *rx;
-	uint8_t		*tx;		/* FIFO of whole link frames */
-	size_t		 txoff, txlen, txcap;
+	struct stream_tx *tx;		/* what waits to be sent, by lane */
+	uint8_t		*cur;		/* the link frame being written (mtu bytes) */
+	size_t		 curoff, curlen;
 	uint64_t	 air_free_us;	/* monotonic us when the air is ours again (pacing) */
-	uint16_t	 seq;
 	int		 wblocked;
 	uint64_t	 wire_in, wire_out;
 };
@@ -727,8 +972,9 @@ stream_open(const struct conf_link *cl)
 	s->mtu = cl->mtu;
 	s->bitrate = cl->bitrate;
 	/* A random first sequence number: a restarted sender rarely reuses one in flight. */
-	s->seq = (uint16_t)(now_us() ^ (uint64_t)getpid());
-	if ((s->rx = stream_rx_new(s->mtu)) == NULL)
+	if ((s->rx = stream_rx_new(s->mtu)) == NULL ||
+	    (s->tx = stream_tx_new(s->mtu, (uint16_t)(now_us() ^ (uint64_t)getpid()), NULL,
+	    NULL)) == NULL || (s->cur = malloc(s->mtu)) == NULL)
 		goto err;
 	switch (s->kind) {
 	case STREAM_UDP:
@@ -768,46 +1014,40 @@ stream_close(struct stream **sp)
 	if (s->kind != STREAM_STDIO && s->rfd >= 0)
 		close(s->rfd);
 	stream_rx_free(&s->rx);
-	free(s->tx);
+	stream_tx_free(&s->tx);
+	free(s->cur);
 	free(s);
 	*sp = NULL;
 }
 
-int
-stream_send(struct stream *s, const uint8_t *frame, size_t len)
+void
+stream_set_wrap(struct stream *s, stream_wrap_fn *wrap, void *arg)
 {
-	size_t n = stream_nfrags(len, s->mtu), i, need, cap;
-	uint8_t *nt;
+	stream_tx_set_wrap(s->tx, wrap, arg);
+}
 
-	if (n == 0)
-		return EMSGSIZE;
-	if (s->txoff > 0 && s->txoff == s->txlen)
-		s->txoff = s->txlen = 0;
-	need = len + n * STREAM_OVERHEAD;
-	if (s->txlen + need > s->txcap) {
-		if (s->txoff > 0) {
-			memmove(s->tx, s->tx + s->txoff, s->txlen - s->txoff);
-			s->txlen -= s->txoff;
-			s->txoff = 0;
-		}
-		if (s->txlen + need > s->txcap) {
-			cap = s->txlen + need + s->mtu;
-			if ((nt = realloc(s->tx, cap)) == NULL)
-				return ENOMEM;
-			s->tx = nt;
-			s->txcap = cap;
-		}
-	}
-	for (i = 0; i < n; i++)
-		s->txlen += stream_frag(frame, len, s->mtu, s->seq, i, s->tx + s->txlen);
-	s->seq++;
-	return 0;
+int
+stream_send(struct stream *s, int lane, int hello, const uint8_t *frame, size_t len)
+{
+	return stream_tx_push(s->tx, lane, hello, frame, len);
+}
+
+size_t
+stream_queued(const struct stream *s, int lane)
+{
+	return stream_tx_queued(s->tx, lane);
 }
 
 size_t
 stream_backlog(const struct stream *s)
 {
-	return s->txlen - s->txoff;
+	return stream_tx_bytes(s->tx) + (s->curlen - s->curoff);
+}
+
+uint64_t
+stream_sent_msgs(const struct stream *s)
+{
+	return stream_tx_done(s->tx);
 }
 
 uint64_t
@@ -832,20 +1072,32 @@ air_take(struct stream *s, uint64_t now, size_t bytes)
 int
 stream_write(struct stream *s)
 {
-	uint64_t now;
-	size_t chunk, left;
+	uint64_t now, done = stream_tx_done(s->tx);
+	size_t chunk;
 	ssize_t w;
 	int budget = STREAM_READ_BUDGET;
 
 	s->wblocked = 0;
-	while ((left = stream_backlog(s)) > 0 && budget-- > 0) {
+	while (budget-- > 0) {
 		now = now_us();
 		if (s->bitrate != 0 && now + STREAM_TX_SLACK_US < s->air_free_us)
 			return 0;	/* paced: node_step wakes at stream_next_tx() */
+		if (s->curoff == s->curlen) {
+			/*
+			 * The air is free: choose the next link frame only now, so that what
+			 * came meanwhile in a more urgent lane goes first. Once a message is
+			 * done, return: the caller may have the next Frame for its lane.
+			 */
+			if (stream_tx_done(s->tx) != done)
+				return 0;
+			s->curoff = 0;
+			if ((s->curlen = stream_tx_next(s->tx, s->cur)) == 0)
+				return 0;
+		}
+		chunk = s->curlen - s->curoff;
 		if (s->kind == STREAM_UDP) {
-			/* One datagram = one link frame: its length is in its header. */
-			chunk = STREAM_OVERHEAD + wire_get_be16(s->tx + s->txoff + 9);
-			w = sendto(s->wfd, s->tx + s->txoff, chunk, 0,
+			/* One datagram = one link frame. */
+			w = sendto(s->wfd, s->cur, s->curlen, 0,
 			    (const struct sockaddr *)&s->remote, s->remotelen);
 			if (w < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
@@ -855,12 +1107,10 @@ stream_write(struct stream *s)
 				if (errno == EINTR)
 					continue;
 				/* ICMP port unreachable etc.: the datagram is lost, the link is not. */
-				w = (ssize_t)chunk;
 			}
+			w = (ssize_t)chunk;
 		} else {
-			/* Byte streams: at most one MTU per step, so pacing keeps its grain. */
-			chunk = left < s->mtu ? left : s->mtu;
-			w = write(s->wfd, s->tx + s->txoff, chunk);
+			w = write(s->wfd, s->cur + s->curoff, chunk);
 			if (w < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK) {
 					s->wblocked = 1;
@@ -871,12 +1121,10 @@ stream_write(struct stream *s)
 				return errno;
 			}
 		}
-		s->txoff += (size_t)w;
+		s->curoff += (size_t)w;
 		s->wire_out += (uint64_t)w;
 		air_take(s, now, (size_t)w);
 	}
-	if (s->txoff == s->txlen)
-		s->txoff = s->txlen = 0;
 	return 0;
 }
 

@@ -201,6 +201,87 @@ test_prio_kind(void **state)
 	assert_int_equal(pq_prio_envelope((const uint8_t *)"\xff\xff", 2), PRIO_BULK);
 }
 
+/* A sealed envelope whose body is "body <k>" (not a valid Body: the queue only needs its id). */
+static uint8_t *
+envelope(const struct fc_key *key, unsigned k, size_t *len)
+{
+	char body[32];
+	uint8_t *env;
+
+	snprintf(body, sizeof(body), "body %u", k);
+	assert_int_equal(fc_envelope_seal(key, (const uint8_t *)body, strlen(body), &env, len),
+	    0);
+	return env;
+}
+
+/*
+ * With dedupe (a stream peer's queue) an envelope already queued is not queued again, and
+ * is again once it has left; the id set survives growth, pop/unpop, the bound's drops and
+ * many removals (checked against the queue's own contents).
+ */
+static void
+test_dedupe(void **state)
+{
+	struct fc_key *key;
+	struct pq q;
+	struct pq_item *it;
+	uint8_t *env[600];
+	size_t len[600], i;
+	int k;
+
+	(void)state;
+	assert_int_equal(fc_key_generate(&key), 0);
+	for (i = 0; i < 600; i++)
+		env[i] = envelope(key, (unsigned)i, &len[i]);
+	pq_init(&q, 500, PQ_MAX_BYTES);
+	q.dedupe = 1;
+	assert_int_equal(pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[0], len[0], 0), 0);
+	assert_int_equal(pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[0], len[0], 3), 0);
+	assert_int_equal(q.n, 1);
+	assert_int_equal(q.deduped, 1);
+	/* A frame or an id is never deduplicated, nor what is no envelope. */
+	assert_int_equal(pq_push(&q, PRIO_CONTROL, PQ_FRAME, env[0], len[0], 0), 0);
+	assert_int_equal(pq_push(&q, PRIO_BULK, PQ_ENVELOPE, (const uint8_t *)"x", 1, 0), 0);
+	assert_int_equal(pq_push(&q, PRIO_BULK, PQ_ENVELOPE, (const uint8_t *)"x", 1, 0), 0);
+	assert_int_equal(q.n, 4);
+	pq_clear(&q);
+	q.dedupe = 1;
+	/* Many ids: past the bound of 500 (the newest reports dropped), then all out. */
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 600; i++)
+			(void)pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[i], len[i], 0);
+	assert_int_equal(q.n, 500);
+	assert_int_equal(q.nids, 500);
+	/* Out and back (as peer_flush does): still there, still one. */
+	assert_non_null(it = pq_pop(&q));
+	assert_int_equal(q.nids, 499);
+	pq_unpop(&q, it);
+	assert_int_equal(q.nids, 500);
+	assert_int_equal(pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[0], len[0], 0), 0);
+	assert_int_equal(q.n, 500);
+	/* Every other one leaves: those can be queued again, the others not. */
+	for (i = 0; i < 250; i++) {
+		assert_non_null(it = pq_pop(&q));
+		free(it);
+		assert_non_null(it = pq_pop(&q));
+		pq_unpop(&q, it);
+		assert_non_null(it = pq_pop(&q));
+		free(it);
+		assert_int_equal(pq_push(&q, PRIO_RED, PQ_ENVELOPE, env[2 * i + 1], len[2 * i + 1],
+		    0), 0);
+		assert_int_equal(q.n, 500 - 2 * i - 1);
+	}
+	for (i = 0; i < 500; i++)
+		(void)pq_push(&q, PRIO_RED, PQ_ENVELOPE, env[i], len[i], 0);
+	assert_int_equal(q.n, 500);	/* 250 red ones, then the other 250 */
+	assert_int_equal(q.nids, 500);
+	pq_clear(&q);
+	assert_int_equal(q.nids, 0);
+	for (i = 0; i < 600; i++)
+		free(env[i]);
+	fc_key_free(&key);
+}
+
 int
 main(void)
 {
@@ -212,7 +293,10 @@ main(void)
 		cmocka_unit_test(test_drop_keeps_fifo),
 		cmocka_unit_test(test_unpop),
 		cmocka_unit_test(test_prio_kind),
+		cmocka_unit_test(test_dedupe),
 	};
 
+	if (fc_init() != 0)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

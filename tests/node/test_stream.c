@@ -1,8 +1,10 @@
 /*
  * test_stream.c: the pure half of node/stream.c: link frames, fragmenting, the byte-stream
  * deframer (garbage, bit flips, truncation, resynchronisation) and the reassembler
- * (reordering, duplicates, timeout, caps). No descriptors, a simulated clock.
+ * (reordering, duplicates, timeout, caps), and the transmit scheduler (lanes, overtaking at
+ * link frame boundaries, reassembly slots, sealing order). No descriptors, a simulated clock.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -512,6 +514,223 @@ test_too_big_message(void **state)
 	stream_rx_free(&rx);
 }
 
+/* ---- the transmit scheduler ------------------------------------------------------------ */
+
+/* Link frames taken from tx, each parsed; what the receiver made of them goes to g. */
+static size_t
+tx_take(struct stream_tx *tx, size_t mtu, struct stream_rx *rx, struct got *g,
+    struct stream_hdr *h)
+{
+	uint8_t fr[STREAM_MTU_MAX];
+	size_t len = stream_tx_next(tx, fr);
+
+	if (len == 0)
+		return 0;
+	assert_true(len <= mtu);
+	assert_int_equal(stream_parse(fr, len, mtu, h), (long)len);
+	assert_int_equal(stream_rx_datagram(rx, fr, len, 1, deliver, g), 1);
+	return len;
+}
+
+/*
+ * A message of a more urgent lane queued while a long one is on the air goes at the next link
+ * frame boundary, not after the long one; both arrive whole.
+ */
+static void
+test_tx_overtakes(void **state)
+{
+	const size_t mtu = 256, per = mtu - STREAM_OVERHEAD;
+	struct stream_tx *tx;
+	struct stream_rx *rx;
+	struct stream_hdr h;
+	struct got g;
+	uint8_t *big = message(5 * per, 1), *urgent = message(per + 10, 2);
+	uint16_t bigseq;
+	size_t i;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	assert_non_null(tx = stream_tx_new(mtu, 100, NULL, NULL));
+	assert_non_null(rx = stream_rx_new(mtu));
+	assert_int_equal(stream_tx_push(tx, 7, 0, big, 5 * per), 0);
+	assert_int_equal(stream_tx_queued(tx, 7), 1);
+	assert_true(tx_take(tx, mtu, rx, &g, &h) > 0);
+	assert_int_equal(h.count, 5);
+	assert_int_equal(h.index, 0);
+	bigseq = h.seq;
+	/* The urgent message comes after the first fragment went. */
+	assert_int_equal(stream_tx_push(tx, 2, 0, urgent, per + 10), 0);
+	assert_true(tx_take(tx, mtu, rx, &g, &h) > 0);
+	assert_int_not_equal(h.seq, bigseq);
+	assert_int_equal(h.count, 2);
+	assert_true(tx_take(tx, mtu, rx, &g, &h) > 0);
+	assert_int_equal(h.index, 1);
+	assert_int_equal(g.n, 1);	/* the urgent one, whole, before the long one */
+	assert_int_equal(g.lastlen, per + 10);
+	assert_memory_equal(g.last, urgent, per + 10);
+	assert_int_equal(stream_tx_queued(tx, 2), 0);
+	for (i = 1; i < 5; i++) {
+		assert_true(tx_take(tx, mtu, rx, &g, &h) > 0);
+		assert_int_equal(h.seq, bigseq);
+		assert_int_equal(h.index, i);
+	}
+	assert_int_equal(stream_tx_next(tx, (uint8_t[STREAM_MTU_MAX]){ 0 }), 0);
+	assert_int_equal(g.n, 2);
+	assert_memory_equal(g.last, big, 5 * per);
+	assert_int_equal(stream_tx_done(tx), 2);
+	assert_int_equal(stream_tx_bytes(tx), 0);
+	stream_tx_free(&tx);
+	stream_rx_free(&rx);
+	free(big);
+	free(urgent);
+	got_clear(&g);
+}
+
+/*
+ * At most STREAM_REASM_SLOTS messages of several fragments are unfinished at once (a
+ * receiver keeps no more): a fifth waits for one to finish, whatever its lane; a message of
+ * one fragment needs no slot and still goes first.
+ */
+static void
+test_tx_slots(void **state)
+{
+	const size_t mtu = 128, per = mtu - STREAM_OVERHEAD;
+	struct stream_tx *tx;
+	struct stream_rx *rx;
+	struct stream_hdr h;
+	struct got g;
+	uint8_t *m = message(3 * per, 3);
+	uint16_t seq[STREAM_REASM_SLOTS + 1];
+	int lane, i;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	assert_non_null(tx = stream_tx_new(mtu, 0, NULL, NULL));
+	assert_non_null(rx = stream_rx_new(mtu));
+	for (i = 0, lane = 9; i < STREAM_REASM_SLOTS; i++, lane--) {
+		assert_int_equal(stream_tx_push(tx, lane, 0, m, 3 * per), 0);
+		assert_true(tx_take(tx, mtu, rx, &g, &h) > 0);
+		assert_int_equal(h.index, 0);
+		seq[i] = h.seq;
+	}
+	assert_int_equal(stream_rx_pending(rx, NULL), STREAM_REASM_SLOTS);
+	assert_int_equal(stream_tx_push(tx, 1, 0, m, 3 * per), 0);	/* the most urgent */
+	assert_true(tx_take(tx, mtu, rx, &g, &h) > 0);
+	assert_int_equal(h.seq, seq[STREAM_REASM_SLOTS - 1]);	/* lane 6 goes on */
+	assert_int_equal(h.index, 1);
+	assert_int_equal(stream_tx_push(tx, 0, 0, (const uint8_t *)"ping", 4), 0);
+	assert_true(tx_take(tx, mtu, rx, &g, &h) > 0);
+	assert_int_equal(h.count, 1);
+	assert_int_equal(g.n, 1);
+	assert_true(tx_take(tx, mtu, rx, &g, &h) > 0);	/* lane 6 finishes */
+	assert_int_equal(h.index, 2);
+	assert_true(tx_take(tx, mtu, rx, &g, &h) > 0);	/* now lane 1 may start */
+	seq[STREAM_REASM_SLOTS] = h.seq;
+	assert_int_equal(h.index, 0);
+	for (i = 0; i < STREAM_REASM_SLOTS; i++)
+		assert_int_not_equal(h.seq, seq[i]);
+	while (tx_take(tx, mtu, rx, &g, &h) > 0)
+		;
+	assert_int_equal(g.n, 2 + STREAM_REASM_SLOTS);	/* everything whole */
+	assert_int_equal(stream_rx_stats(rx)->msg_expired, 0);
+	assert_int_equal(stream_rx_stats(rx)->frag_dropped, 0);
+	stream_tx_free(&tx);
+	stream_rx_free(&rx);
+	free(m);
+	got_clear(&g);
+}
+
+struct wraps {
+	int		 n;		/* wraps made */
+	int		 fail;		/* refuse them */
+	uint64_t	 ctr;		/* as a seal's counter */
+};
+
+/* A wrap that puts a counter before the frame, as a seal does (SLINK_KIND_SEALED, ctr). */
+static int
+test_wrap(void *arg, int hello, const uint8_t *frame, size_t len, uint8_t **out,
+    size_t *outlen)
+{
+	struct wraps *w = arg;
+	uint8_t *m;
+
+	(void)hello;
+	if (w->fail)
+		return EAGAIN;
+	assert_non_null(m = malloc(9 + len));
+	m[0] = SLINK_KIND_SEALED;
+	wire_put_be64(m + 1, ++w->ctr);
+	memcpy(m + 9, frame, len);
+	w->n++;
+	*out = m;
+	*outlen = 9 + len;
+	return 0;
+}
+
+/*
+ * Messages are wrapped (sealed) when they start, in the order they go on the air, not when
+ * queued; one that cannot be wrapped is dropped and counted. A started message overtaken by
+ * more than STREAM_OVERTAKE_MAX newer ones finishes before anything new starts, so that its
+ * counter is still inside the receiver's 64-message replay window.
+ */
+static void
+test_tx_wrap_order(void **state)
+{
+	const size_t mtu = 128, per = mtu - STREAM_OVERHEAD;
+	struct wraps w = { 0, 0, 0 };
+	struct stream_tx *tx;
+	struct stream_rx *rx;
+	struct stream_hdr h;
+	struct got g;
+	uint8_t *big = message(4 * per, 4);
+	uint64_t bigctr;
+	uint16_t bigseq;
+	int i, seen_big = 0;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	assert_non_null(tx = stream_tx_new(mtu, 0, test_wrap, &w));
+	assert_non_null(rx = stream_rx_new(mtu));
+	assert_int_equal(stream_tx_push(tx, 9, 0, big, 4 * per - 9), 0);
+	assert_int_equal(stream_tx_push(tx, 3, 0, (const uint8_t *)"a", 1), 0);
+	assert_int_equal(w.n, 0);	/* nothing wrapped while queued */
+	assert_true(tx_take(tx, mtu, rx, &g, &h) > 0);
+	assert_int_equal(h.count, 1);	/* lane 3 first, wrapped first */
+	assert_int_equal(wire_get_be64(h.payload + 1), 1);
+	assert_true(tx_take(tx, mtu, rx, &g, &h) > 0);
+	bigseq = h.seq;
+	bigctr = wire_get_be64(h.payload + 1);
+	assert_int_equal(bigctr, 2);
+	/* A flood of urgent messages: the long one is resumed in time. */
+	for (i = 0; i < 3 * 32 && !seen_big; i++) {
+		assert_int_equal(stream_tx_push(tx, 0, 0, (const uint8_t *)"b", 1), 0);
+		assert_true(tx_take(tx, mtu, rx, &g, &h) > 0);
+		if (h.seq == bigseq)
+			seen_big = 1;
+	}
+	assert_true(seen_big);
+	while (stream_tx_queued(tx, 9) > 0) {
+		assert_true(tx_take(tx, mtu, rx, &g, &h) > 0);
+		assert_int_equal(h.seq, bigseq);
+	}
+	assert_true(w.ctr - bigctr < 64);	/* at the end, still inside the window */
+	while (tx_take(tx, mtu, rx, &g, &h) > 0)
+		;
+	/* No session: dropped when it would start, counted. */
+	w.fail = 1;
+	assert_int_equal(stream_tx_push(tx, 5, 0, (const uint8_t *)"c", 1), 0);
+	assert_int_equal(stream_tx_next(tx, (uint8_t[STREAM_MTU_MAX]){ 0 }), 0);
+	assert_int_equal(stream_tx_unsent(tx), 1);
+	assert_int_equal(stream_tx_queued(tx, 5), 0);
+	assert_int_equal(stream_tx_bytes(tx), 0);
+	/* Too large for any sequence of link frames. */
+	assert_int_equal(stream_tx_push(tx, 5, 0, big, 65536 * per), EMSGSIZE);
+	stream_tx_free(&tx);
+	stream_rx_free(&rx);
+	free(big);
+	got_clear(&g);
+}
+
 int
 main(void)
 {
@@ -526,6 +745,9 @@ main(void)
 		cmocka_unit_test(test_reorder_duplicate),
 		cmocka_unit_test(test_timeout_and_caps),
 		cmocka_unit_test(test_too_big_message),
+		cmocka_unit_test(test_tx_overtakes),
+		cmocka_unit_test(test_tx_slots),
+		cmocka_unit_test(test_tx_wrap_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,9 @@
  * test_streamlink.c: stream links between whole nodes in one process ([link] type = udp on
  * 127.0.0.1): the link comes up at both ends in the roles the key order gives; a node that
  * presents another key than the configured one is refused; what is shown for the link;
- * what a stranger on the line can send without the session keys is refused and counted.
+ * what a stranger on the line can send without the session keys is refused and counted;
+ * on a paced link, a red warning's receipt overtakes a backlog, both ends are heard at the
+ * liveness cadence, and a link that is down sets no deadline that spins the loop.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,6 +24,7 @@
 #include <sodium.h>
 
 #include "node.h"
+#include "trustfix.h"
 
 #define DEADLINE_MS	30000	/* generous: a loaded machine, HELLO every 3 s */
 
@@ -30,6 +33,7 @@ struct env {
 	struct node	*n[3];
 	char		 key[3][2 * FC_PUBLICKEYBYTES + 1];
 	int		 port[3];
+	const char	*link_extra;	/* more lines for the [link] sections, or NULL */
 };
 
 /* A free UDP port on 127.0.0.1 (the kernel's pick, released again). */
@@ -108,7 +112,8 @@ make_node(struct env *e, int i, int local, int remote, int want)
 	fprintf(fp, "[trust]\nopen = yes\n[node]\nname = n%d\nregion = 330110101\n"
 	    "key = %s/node.key\nstate = %s\nlog_level = error\n", i, state, state);
 	fprintf(fp, "[link radio]\ntype = udp\nkey = %s\nlocal = 127.0.0.1:%d\n"
-	    "remote = 127.0.0.1:%d\nmtu = 300\n", e->key[want], local, remote);
+	    "remote = 127.0.0.1:%d\nmtu = 300\n%s", e->key[want], local, remote,
+	    e->link_extra != NULL ? e->link_extra : "");
 	fclose(fp);
 	assert_int_equal(conf_load(path, stderr, &conf), 0);
 	return node_new(conf);
@@ -419,6 +424,204 @@ test_live_session_holds(void **state)
 	close(fd);
 }
 
+/* Nodes 0 and 1 linked (paced by e->link_extra), stepped until up at both ends. */
+static void
+up_pair(struct env *e)
+{
+	uint64_t end = now_mono() + DEADLINE_MS;
+
+	make_key(e, 0);
+	make_key(e, 1);
+	assert_non_null(e->n[0] = make_node(e, 0, e->port[0], e->port[1], 1));
+	assert_non_null(e->n[1] = make_node(e, 1, e->port[1], e->port[0], 0));
+	while (!(peer_is_up(radio(e->n[0])) && peer_is_up(radio(e->n[1]))) && now_mono() < end)
+		step(e);
+	assert_true(peer_is_up(radio(e->n[0])));
+	assert_true(peer_is_up(radio(e->n[1])));
+}
+
+/* A report by K_REPORTER, its title made unique by k. */
+static void
+make_report(struct tf_env *tf, int k, struct tf_msg *m)
+{
+	Fenghuo__Body b = FENGHUO__BODY__INIT;
+	char title[32];
+
+	snprintf(title, sizeof(title), "backlog report %d", k);
+	b.has_kind = 1;
+	b.kind = FENGHUO__KIND__REPORT;
+	b.region = (char *)(uintptr_t)"330110101201";
+	b.category = (char *)(uintptr_t)"flood";
+	b.title = title;
+	tf_seal(tf, K_REPORTER, &b, m);
+}
+
+struct receipt_by {
+	const uint8_t	*author;
+	int		 found;
+};
+
+/* store_iter_refs callback: a receipt by r->author. */
+static int
+is_receipt_by(void *arg, const struct store_view *v)
+{
+	struct receipt_by *r = arg;
+	const uint8_t *body, *sig;
+	size_t bodylen, siglen;
+	Fenghuo__Body *b;
+
+	if (v->seen->kind != FENGHUO__KIND__RECEIPT ||
+	    fc_envelope_split(v->env, v->len, &body, &bodylen, &sig, &siglen) != 0 ||
+	    (b = wire_body_unpack(body, bodylen)) == NULL)
+		return 0;
+	r->found = b->has_author && b->author.len == FC_PUBLICKEYBYTES &&
+	    memcmp(b->author.data, r->author, FC_PUBLICKEYBYTES) == 0;
+	fenghuo__body__free_unpacked(b, NULL);
+	return r->found;
+}
+
+#define BACKLOG		300
+
+/*
+ * Node 0 (the county) has a backlog of reports queued for node 1 (the village) on a paced
+ * link, then issues a red warning. The village stores it and confirms it; the receipt is
+ * at the county while the village still lacks reports of the backlog: control frames go
+ * ahead of data and the receipt travels as red as its warning (before, the county's WANT
+ * for the receipt waited behind every report).
+ */
+static void
+test_receipt_overtakes_backlog(void **state)
+{
+	struct env *e = *state;
+	struct tf_env *tf = tf_new("slowrep");
+	struct tf_msg m, w;
+	struct receipt_by rb;
+	struct peer *p0;
+	uint64_t end;
+	int k;
+
+	e->link_extra = "bitrate = 96000\n";
+	up_pair(e);
+	p0 = radio(e->n[0]);
+	for (k = 0; k < BACKLOG; k++) {
+		make_report(tf, k, &m);
+		assert_int_equal(peer_queue_envelope(e->n[0], p0, m.env, m.len, 0), 0);
+		free(m.env);
+	}
+	tf_warning(tf, K_ISSUER, "330110", "red rainstorm", &w);
+	assert_int_equal(gossip_add(e->n[0], w.env, w.len, NULL, 0, NULL, 0), 0);
+	gossip_commit(e->n[0]);
+	rb.author = fc_key_public(e->n[1]->key);
+	rb.found = 0;
+	end = now_mono() + DEADLINE_MS;
+	while (!rb.found && now_mono() < end) {
+		step(e);
+		(void)store_iter_refs(e->n[0]->store, w.id, is_receipt_by, &rb);
+	}
+	assert_true(rb.found);
+	assert_int_equal(store_has(e->n[1]->store, w.id), 1);
+	/* (The village stored the warning and its own receipt too.) */
+	assert_true(e->n[1]->stored < BACKLOG);
+	assert_true(p0->q.n > 0);	/* the backlog is still on its way */
+	free(w.env);
+	tf_free(tf);
+}
+
+/*
+ * Both ends of a stream link are heard at the liveness cadence: the answering end PINGs
+ * when it has sent nothing for NODE_PING_MS (it never did: a busy speaking end then heard
+ * nothing and took the link down), and the speaking end PINGs when it has heard nothing for
+ * that long even while it sends, once per NODE_PING_MS. Injected clock.
+ */
+static void
+test_both_ends_ping(void **state)
+{
+	struct env *e = *state;
+	struct peer *pin, *pout;
+	struct node *nin, *nout;
+	uint64_t now, before, in_before, end;
+
+	up_pair(e);
+	if (radio(e->n[0])->in.st != NULL) {
+		nin = e->n[0];
+		nout = e->n[1];
+	} else {
+		nin = e->n[1];
+		nout = e->n[0];
+	}
+	pin = radio(nin);
+	pout = radio(nout);
+	assert_non_null(pin->in.st);
+	assert_non_null(pout->out.st);
+
+	/* The answering end, idle: a PING. */
+	now = now_mono() + NODE_PING_MS;
+	before = pin->msgs_out;
+	in_before = pout->msgs_in;
+	(void)peer_cron(nin, pin, now);
+	assert_int_equal(pin->msgs_out, before + 1);
+	(void)peer_cron(nin, pin, now);
+	assert_int_equal(pin->msgs_out, before + 1);	/* once */
+	pin->in.ping_tx = 0;
+	end = now_mono() + DEADLINE_MS;
+	while (pout->msgs_in == in_before && now_mono() < end)
+		step(e);
+	assert_true(pout->msgs_in > in_before);	/* it came across */
+
+	/* The speaking end, sending but hearing nothing: a PING anyway, once. */
+	now = now_mono() + NODE_PING_MS;
+	pout->out.last_tx = now;
+	before = pout->msgs_out;
+	(void)peer_cron(nout, pout, now);
+	assert_int_equal(pout->msgs_out, before + 1);
+	(void)peer_cron(nout, pout, now);
+	assert_int_equal(pout->msgs_out, before + 1);
+	pout->out.last_tx = now_mono();
+	pout->out.ping_tx = 0;
+	assert_true(peer_is_up(pout));
+}
+
+/*
+ * The speaking end's link goes down with a backlog still on the way out and a HELLO retry
+ * due: its timer's next deadline lies ahead (it used to be in the past while the HELLO was
+ * held behind the backlog, and the loop polled with timeout 0 until the backlog drained).
+ */
+static void
+test_down_no_spin(void **state)
+{
+	struct env *e = *state;
+	struct tf_env *tf = tf_new("slowdown");
+	struct tf_msg m;
+	struct node *nout;
+	struct peer *p;
+	uint64_t now;
+	int k, other;
+
+	e->link_extra = "bitrate = 9600\n";
+	up_pair(e);
+	other = radio(e->n[0])->out.st != NULL ? 1 : 0;
+	nout = e->n[1 - other];
+	p = radio(nout);
+	for (k = 0; k < 20; k++) {
+		make_report(tf, k, &m);
+		assert_int_equal(peer_queue_envelope(nout, p, m.env, m.len, 0), 0);
+		free(m.env);
+	}
+	node_step(nout, 0);
+	assert_true(stream_backlog(p->out.st) > 0);
+	node_free(&e->n[other]);	/* the radio falls silent */
+	now = now_mono();
+	p->out.state = LINK_DOWN;
+	p->out.hello_tx = now - NODE_HELLO_RETRY_MS - 1;
+	assert_true(peer_cron(nout, p, now) > now);
+	/* The retry went, or waits for the control frame before it. */
+	assert_true(p->out.hello_tx >= now || stream_queued(p->out.st, PRIO_CONTROL) > 0);
+	now = now_mono();
+	assert_true(peer_cron(nout, p, now) > now);
+	assert_true(stream_backlog(p->out.st) > 0);	/* (still there) */
+	tf_free(tf);
+}
+
 int
 main(void)
 {
@@ -428,6 +631,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_foreign, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stranger_on_the_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_session_holds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_receipt_overtakes_backlog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_both_ends_ping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_down_no_spin, setup, teardown),
 	};
 
 	log_init(LOG_LEVEL_ERROR);

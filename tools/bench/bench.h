@@ -31,6 +31,8 @@ extern const struct bench_cmd bench_dissem_probe;
 extern const struct bench_cmd bench_throughput;
 extern const struct bench_cmd bench_tput_prefill;
 extern const struct bench_cmd bench_tput_probe;
+/* bench_slowlink.c */
+extern const struct bench_cmd bench_slowlink;
 
 /* bench_startup.c */
 extern const struct bench_cmd bench_startup;
