@@ -573,6 +573,11 @@ curve_cron(struct node *n, uint64_t now)
 	if (now < n->curve_next_retry)
 		return;
 	n->curve_next_retry = now + 5000;
+	/*
+	 * A REVOKE can take effect after it was stored (its from time ahead): the live links
+	 * are looked at again here, not only when a REVOKE is stored.
+	 */
+	curve_revoke_links(n);
 	for (i = 0; i < n->npeers; i++) {
 		p = n->peers[i];
 		if (p->dead || p->revoked || !p->has_key || peer_stream(p) != NULL)

@@ -446,7 +446,8 @@ reap(struct node *n)
  *    periodic reconciliation;
  *  - lazy push (gossip_cron): WANT and GRAFT ids announced by HAVE that did not arrive;
  *  - trust (trust_cron): expire held messages whose certificate never came;
- *  - links (curve_cron): dial again after a failed handshake; store quota;
+ *  - links (curve_cron): dial again after a failed handshake; close links whose key a
+ *    REVOKE withdrew from a time that has come; store quota;
  *  - clock (clock_cron): log when this node's clock leaves its peers' tolerance;
  *  - control socket (ctl_cron): expire watch subscriptions.
  * Returns the earliest deadline (monotonic ms).

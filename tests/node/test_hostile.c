@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -558,6 +559,44 @@ test_revoked_live_link(void **state)
 	tf_msg_free(&grant);
 }
 
+/*
+ * A REVOKE whose from time is still ahead when it is stored leaves the link up until then,
+ * and closes it when that time comes (the timer looks again), without another REVOKE.
+ */
+static void
+test_revoked_later(void **state)
+{
+	struct tf_env *e = *state;
+	struct tf_msg grant, rev;
+	uint64_t deadline;
+
+	start_hub(e, 0);
+	county(e);
+	memcpy(e->x->key, fc_key_public(e->key[K_REVOKED]), FC_PUBLICKEYBYTES);
+	tf_grant(e, K_ADMIN, K_REVOKED, FC_ROLE_BIT(FENGHUO__ROLE__NODE), "330110", &grant);
+	push1(e, e->y, &grant);
+	assert_string_equal(peer_state_name(e->x), "up");
+
+	tf_revoke(e, K_ADMIN, K_REVOKED, now_wall() + 1500, &rev);
+	push1(e, e->y, &rev);
+	assert_int_equal(store_has(e->n->store, rev.id), 1);
+	assert_string_equal(peer_state_name(e->x), "up");	/* not yet */
+	/* The links' timer duty, run until the from time has come (the wall clock decides). */
+	deadline = now_mono() + 30000;
+	while (strcmp(peer_state_name(e->x), "revoked") != 0 && now_mono() < deadline) {
+		e->n->curve_next_retry = 0;
+		curve_cron(e->n, now_mono());
+		if (strcmp(peer_state_name(e->x), "revoked") != 0)
+			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	assert_string_equal(peer_state_name(e->x), "revoked");
+	assert_string_equal(e->x->why, "revoked: a REVOKE withdrew its node key");
+	assert_int_equal(e->n->links_revoked, 1);
+	still_serves(e);
+	tf_msg_free(&rev);
+	tf_msg_free(&grant);
+}
+
 int
 main(void)
 {
@@ -570,6 +609,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_frames, tf_setup, tf_teardown),
 		cmocka_unit_test_setup_teardown(test_flood, tf_setup, tf_teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_live_link, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_later, tf_setup, tf_teardown),
 	};
 
 	if (fc_init() != 0)
