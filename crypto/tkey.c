@@ -1,6 +1,5 @@
 /*
- * tkey.c: the node's transport key, a Curve25519 key pair for CurveZMQ (DESIGN decision 11,
- * issue 4 item 5).
+ * tkey.c: the node's transport key, a Curve25519 key pair for CurveZMQ (DESIGN decision 11).
  *
  * It is separate from the Ed25519 signing key (key.c) and never derived from it or to it:
  * the signing key makes statements that last (messages, certificates), the transport key

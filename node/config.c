@@ -43,7 +43,7 @@ struct parse {
 	int		*peer_addr_line;
 	int		*peer_key_line;
 	int		 peer_bad;	/* the current [peer] section is a duplicate: skip keys */
-	/* trust (A): line of [trust], and of each of its keys (enum tkey) */
+	/* line of [trust], and of each of its keys (enum tkey) */
 	int		 trust_line;
 	int		 tkey_line[4];
 	/* per [link NAME] (parallel to conf->links): the line of each key (enum lkey) */
@@ -349,7 +349,7 @@ node_key(struct parse *ps, const char *name, const char *value)
 			perr(ps, ps->line, "confirm_warnings: '%s' is not one of yes, no", value);
 	} else if (strcmp(name, "announce") == 0 || strcmp(name, "max_discovered") == 0 ||
 	    strcmp(name, "reroute_after") == 0) {
-		char pxerr[320];	/* peer exchange (C): px.c checks these */
+		char pxerr[320];	/* px.c checks these */
 
 		if (px_conf_node(c, name, value, pxerr, sizeof(pxerr)) != 0)
 			perr(ps, ps->line, "%s", pxerr);
@@ -366,7 +366,7 @@ node_key(struct parse *ps, const char *name, const char *value)
 		else
 			c->log_level = (int)v;
 	} else {
-		/* curve (B): transport_key, allow */
+		/* transport_key, allow */
 		char err[160];
 		int r = curve_conf_node(c, name, value, err, sizeof(err));
 
@@ -557,7 +557,7 @@ peer_key(struct parse *ps, const char *name, const char *value)
 			ps->peer_key_line[i] = -ps->line;	/* seen, but invalid */
 		}
 	} else {
-		/* curve (B): transport */
+		/* transport */
 		char err[160];
 		int r = curve_conf_peer(p, name, value, err, sizeof(err));
 
@@ -807,7 +807,6 @@ handler(void *user, const char *section, const char *name, const char *value)
 	    section[4] == '\0'))
 		return link_key(ps, name, value);
 	if (strcmp(section, "limits") == 0) {
-		/* curve (B) */
 		char err[160];
 
 		if (curve_conf_limits(ps->conf, name, value, err, sizeof(err)) != CONF_KEY_OK)
@@ -879,7 +878,7 @@ wrap_reader(char *str, int num, void *stream)
 			else
 				ps->trust_line = ps->section_line;
 		} else if (strcmp(sec, "limits") == 0) {
-			/* curve (B): keys may not repeat, so a second [limits] is harmless */
+			/* keys may not repeat, so a second [limits] is harmless */
 		} else {
 			perr(ps, ps->section_line, "unknown section [%s]", sec);
 		}
@@ -1019,7 +1018,7 @@ conf_free(struct conf **cp)
 		free(c->links[i].device);
 	}
 	free(c->links);
-	px_conf_free(c);	/* peer exchange (C) */
+	px_conf_free(c);
 	free(c->anchors);
 	curve_conf_free(c);
 	free(c);

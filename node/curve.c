@@ -1,5 +1,5 @@
 /*
- * curve.c: the daemon's side of link security and resource limits (issue 4 items 5 and 6):
+ * curve.c: the daemon's side of link security and resource limits:
  * CurveZMQ on every peer link, ZAP admission, the peer identity bound to each inbound link,
  * per-peer and per-author rate limits, and the config keys that set them.
  *

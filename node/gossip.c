@@ -18,9 +18,7 @@
 #include <string.h>
 
 #include "node.h"
-#ifdef FH_HAVE_SYNC
 #include "sync.h"
-#endif
 
 /* Largest Sync payload: a Frame around it must still fit WIRE_FRAME_MAX. */
 #define GOSSIP_SYNC_MAX	(WIRE_FRAME_MAX - 64)
@@ -43,7 +41,7 @@ gossip_add(struct node *n, const uint8_t *env, size_t len, const uint8_t *from, 
 		n->pend_dropped++;
 		return -1;
 	}
-	/* curve (B): a new message from a peer whose author is over the rate is not taken */
+	/* a new message from a peer whose author is over the rate is not taken */
 	if (rid == NULL && from != NULL) {
 		if ((charged = curve_author_admit(n, env, len)) == 0)
 			return 0;
@@ -193,7 +191,7 @@ gossip_commit(struct node *n)
 	/* Durable now: forward, announce, acknowledge. */
 	for (i = 0; i < n->npend; i++) {
 		pd = &n->pend[i];
-		/* curve (B): only a message stored as new keeps its author's token */
+		/* only a message stored as new keeps its author's token */
 		if (pd->author_charged && sp[i].status != STORE_NEW)
 			curve_author_refund(n, pd->env, pd->len);
 		switch (sp[i].status) {
@@ -203,7 +201,7 @@ gossip_commit(struct node *n)
 			    (q = peer_find_key(n, pd->from)) != NULL)
 				q->first_at = n->stored;	/* an upstream link (prune) */
 			if (sp[i].kind == FENGHUO__KIND__ANNOUNCE)
-				px_learn(n, pd->env, pd->len);	/* peer exchange (C) */
+				px_learn(n, pd->env, pd->len);
 			if (sp[i].kind == FENGHUO__KIND__WARNING)
 				deliver_note(n, pd->env, pd->len, sp[i].id);
 			forward(n, pd, sp[i].id);
@@ -249,7 +247,7 @@ done:
 		free(n->pend[i].env);
 	n->npend = 0;
 	n->pend_bytes = 0;
-	trust_release(n);	/* trust (A): held messages whose certificate just arrived */
+	trust_release(n);	/* held messages whose certificate just arrived */
 	deliver_flush(n);	/* receipts of the warnings just stored, for the next pass */
 }
 
@@ -410,8 +408,6 @@ gossip_cron(struct node *n, uint64_t now)
 	return next;
 }
 
-#ifdef FH_HAVE_SYNC
-
 /* Sync payloads to p: small on a stream link (a few MTUs), else up to a ZeroMQ frame. */
 static size_t
 sync_max(const struct peer *p)
@@ -481,24 +477,3 @@ gossip_sync_recv(struct node *n, struct peer *p, const Fenghuo__Sync *s)
 		    res.nneed, res.ngive);
 	sync_result_clear(&res);
 }
-
-#else /* !FH_HAVE_SYNC */
-
-/* Built without node/sync.c: push only. */
-void
-gossip_sync_begin(struct node *n, struct peer *p)
-{
-	(void)n;
-	(void)p;
-	(void)queue_sync;
-}
-
-void
-gossip_sync_recv(struct node *n, struct peer *p, const Fenghuo__Sync *s)
-{
-	(void)n;
-	(void)s;
-	p->garbage++;
-}
-
-#endif

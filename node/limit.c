@@ -1,6 +1,6 @@
 /*
  * limit.c: token buckets, and a bounded table of them keyed by 32-byte keys, for the
- * per-peer and per-author rate limits of issue 4 item 6.
+ * per-peer and per-author rate limits ([limits], docs/CONFIG.md).
  *
  * A bucket holds up to `burst` tokens and gains `per_sec` tokens a second; an event costing
  * n tokens passes when n tokens are there (and takes them) and is refused otherwise (taking

@@ -156,7 +156,7 @@ listen_open(struct node *n)
 		    sockopt_int(s, ZMQ_ROUTER_MANDATORY, 1) != 0 ||
 		    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0)
 			return -1;
-		/* curve (B): CURVE server, after the ZAP handler, before the bind */
+		/* CURVE server, after the ZAP handler, before the bind */
 		if (curve_server(n, s) != 0)
 			return -1;
 		if (zmq_bind(s, n->conf->listen[i]) != 0) {
@@ -256,7 +256,7 @@ node_new(struct conf *conf)
 		log_warnx("zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
 		goto err;
 	}
-	/* curve (B): transport key and ZAP handler before any socket binds */
+	/* transport key and ZAP handler before any socket binds */
 	if (curve_open(n) != 0)
 		goto err;
 	if (listen_open(n) != 0)
@@ -282,7 +282,7 @@ node_new(struct conf *conf)
 			goto err;
 		}
 	}
-	if (px_start(n) != 0)	/* peer exchange (C) */
+	if (px_start(n) != 0)
 		goto err;
 	held_load(n);	/* imported messages that were waiting for a certificate */
 	if (deliver_start(n) != 0)
@@ -312,14 +312,14 @@ node_free(struct node **np)
 	for (i = 0; i < n->nlisten; i++)
 		zmq_close(n->listen[i]);
 	free(n->listen);
-	curve_close(n);	/* curve (B): the ZAP socket, before the context ends */
+	curve_close(n);	/* the ZAP socket, before the context ends */
 	if (n->zctx != NULL)
 		zmq_ctx_term(n->zctx);
 	for (i = 0; i < n->npend; i++)
 		free(n->pend[i].env);
 	free(n->pend);
 	free(n->missing);
-	px_stop(n);	/* peer exchange (C) */
+	px_stop(n);
 	deliver_free(n);
 	trust_stop(n);
 	store_close(&n->store);
@@ -362,7 +362,7 @@ listen_recv(struct node *n, void *s)
 		}
 		more = zmq_msg_more(&m);
 		p = peer_find_rid(n, s, rid, (size_t)ridlen);
-		curve_set_msg(n, &m);	/* curve (B): its User-Id binds the HELLO */
+		curve_set_msg(n, &m);	/* its User-Id binds the HELLO */
 		if (more) {
 			/* One frame per message: a multipart message is garbage. */
 			zmq_msg_t x;
@@ -466,11 +466,11 @@ node_cron(struct node *n, uint64_t now)
 			next = t;
 	}
 	ctl_cron(n, now);
-	t = px_cron(n, now);	/* peer exchange (C) */
+	t = px_cron(n, now);
 	if (t < next)
 		next = t;
-	trust_cron(n, now_wall());	/* trust (A) */
-	curve_cron(n, now);	/* curve (B) */
+	trust_cron(n, now_wall());
+	curve_cron(n, now);
 	clock_cron(n);
 	t = gossip_cron(n, now);
 	if (t < next)
@@ -503,7 +503,7 @@ node_step(struct node *n, int max_wait_ms)
 	items[nitems].socket = NULL;
 	items[nitems].fd = n->sigfd;
 	items[nitems++].events = n->sigfd >= 0 ? ZMQ_POLLIN : 0;
-	/* curve (B): the ZAP handler, answered from this loop */
+	/* the ZAP handler, answered from this loop */
 	items[nitems].socket = curve_zap_socket(n);
 	items[nitems].events = items[nitems].socket != NULL ? ZMQ_POLLIN : 0;
 	nitems++;
@@ -594,7 +594,7 @@ node_step(struct node *n, int max_wait_ms)
 				while (read(n->sigfd, buf, sizeof(buf)) > 0)
 					;	/* the flag says what happened */
 			} else if (i == n->nlisten + 2)
-				curve_zap(n);	/* curve (B) */
+				curve_zap(n);
 			else if (items[i].socket == owner[i]->out.monitor)
 				peer_monitor_event(n, owner[i]);
 			else

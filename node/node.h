@@ -87,7 +87,7 @@ struct conf_peer {
 	char		*address;	/* one endpoint */
 	uint8_t		 key[FC_PUBLICKEYBYTES];
 	int		 line;		/* of its [peer NAME] header */
-	/* curve (B): transport = HEX, its CurveZMQ server key and a bootstrap admission */
+	/* transport = HEX, its CurveZMQ server key and a bootstrap admission */
 	uint8_t		 transport[FC_TKEYBYTES];
 	int		 has_transport;
 };
@@ -111,7 +111,7 @@ struct conf_link {
 #define CONF_LINK_BAUD		9600
 #define CONF_LINKS_MAX		16
 
-/* curve (B): the [limits] section (curve.c parses it; docs/CONFIG.md). */
+/* the [limits] section (curve.c parses it; docs/CONFIG.md). */
 struct conf_limits {
 	struct lim_rate	 peer;		/* frames from one peer */
 	struct lim_rate	 author;	/* new messages by one author (not warnings) */
@@ -143,20 +143,20 @@ struct conf {
 	size_t		 npeers;
 	struct conf_link *links;	/* [link NAME] sections */
 	size_t		 nlinks;
-	/* peer exchange (C): [node] announce, max_discovered, reroute_after (px.c) */
+	/* [node] announce, max_discovered, reroute_after (px.c) */
 	char		**announce;	/* endpoints to announce; none when announce_set */
 	size_t		 nannounce;	/*   and nannounce == 0 (announce = none) */
 	int		 announce_set;
 	unsigned	 max_discovered;	/* PX_MAX_DISCOVERED_DEFAULT unless set */
 	int		 max_discovered_set;
 	unsigned	 reroute_after;	/* seconds; 0 = 2 x NODE_DEAD_MS */
-	/* trust (A): [trust], see docs/CONFIG.md; <state>/anchors is read by trust.c */
+	/* [trust], see docs/CONFIG.md; <state>/anchors is read by trust.c */
 	uint8_t		(*anchors)[FC_PUBLICKEYBYTES];	/* anchors = HEX,HEX */
 	size_t		 nanchors;
 	int		 trust_open;	/* open = yes: no policy (tests and labs) */
 	size_t		 held_max;	/* held messages, at most */
 	size_t		 held_bytes;	/* held envelope bytes, at most */
-	/* curve (B): transport key, inbound bootstrap keys, [limits] */
+	/* transport key, inbound bootstrap keys, [limits] */
 	char		*tkeypath;	/* transport_key = FILE; NULL: <state>/transport.key */
 	uint8_t		(*allow)[FC_TKEYBYTES];	/* allow = HEX,HEX */
 	size_t		 nallow;
@@ -553,13 +553,13 @@ struct peer {
 	uint64_t	 garbage_logged_at;	/* monotonic ms, for rate-limited logging */
 	uint64_t	 garbage_unlogged;
 	int		 dead;		/* reap at the end of the loop pass */
-	/* peer exchange (C): a link px.c dialled from the known-node table */
+	/* a link px.c dialled from the known-node table */
 	int		 px_discovered;
 	uint64_t	 px_dialled;	/* monotonic ms */
 	uint64_t	 px_seen_up;	/* monotonic ms it was last seen up, 0 never */
 	uint8_t		 px_tkey[32];	/* Announce.transport_key, if px_has_tkey */
 	int		 px_has_tkey;
-	/* curve (B): the server key we dial, the frame rate limit */
+	/* the server key we dial, the frame rate limit */
 	uint8_t		 out_tkey[FC_TKEYBYTES];
 	struct lim_bucket rate;
 	int		 rate_init;
@@ -648,7 +648,7 @@ struct pending {
 	int		 imported;	/* ... from a bundle: judged as a peer's (trust.c) */
 	uint8_t		 rid[NODE_RID_MAX];
 	size_t		 ridlen;
-	int		 author_charged;	/* curve (B): took an author token */
+	int		 author_charged;	/* took an author token */
 };
 
 /* Gather an envelope for this pass's commit; 0, or -1 when the batch is full (dropped). */
@@ -968,7 +968,7 @@ struct node {
 	size_t		 deliver_grants;	/* certificates known at the last scan */
 	uint64_t	 unknown_logged_at;
 
-	/* peer exchange (C): px.c */
+	/* px.c */
 	struct px_table	 px;		/* known nodes */
 	uint64_t	 px_down_since;	/* monotonic ms since no configured peer is up, 0 */
 	uint64_t	 px_up_since;	/* monotonic ms since a configured peer is up, 0 */
@@ -976,7 +976,7 @@ struct node {
 	uint64_t	 px_expire_at;	/* monotonic ms of the next table expiry */
 	uint64_t	 px_next_cron;	/* monotonic ms: px_cron works once a second */
 
-	/* trust (A): trust.c; all NULL/0 in open mode */
+	/* trust.c; all NULL/0 in open mode */
 	struct fc_trust	*trust;		/* owned */
 	struct fc_held	*held;		/* owned */
 	uint8_t		(*certified)[FC_PUBLICKEYBYTES];	/* CERT subjects accepted */
@@ -990,7 +990,7 @@ struct node {
 	uint64_t	 released;	/* held messages taken back for another check */
 	uint64_t	 policy_rejected[FC_POLICY_R_MAX];
 
-	/* curve (B): curve.c */
+	/* curve.c */
 	struct fc_tkey	*tkey;		/* owned: the transport key */
 	struct zap	*zap;		/* owned: the ZAP handler */
 	struct sec_admit admit;		/* what the ZAP handler decides with */

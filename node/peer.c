@@ -20,9 +20,7 @@
 #include <zmq.h>
 
 #include "node.h"
-#ifdef FH_HAVE_SYNC
 #include "sync.h"
-#endif
 
 /* ---- the priority queue ---------------------------------------------------------------- */
 
@@ -415,7 +413,7 @@ peer_new(struct node *n, const char *name, const char *address, const uint8_t *k
 		p->has_key = 1;
 	}
 	p->configured = configured;
-	/* curve (B): [limits] queue_items, queue_bytes */
+	/* [limits] queue_items, queue_bytes */
 	pq_init(&p->q, n != NULL ? n->conf->limits.queue_items : PQ_MAX_ITEMS,
 	    n != NULL ? n->conf->limits.queue_bytes : PQ_MAX_BYTES);
 	return p;
@@ -458,7 +456,7 @@ peer_connect(struct node *n, struct peer *p)
 	int64_t maxmsg = WIRE_FRAME_MAX;
 	uint8_t sk[FC_TKEYBYTES];
 
-	/* curve (B): without the peer's transport key there is no CURVE link to dial yet */
+	/* without the peer's transport key there is no CURVE link to dial yet */
 	if (curve_peer_server_key(n, p, sk) != 0) {
 		log_warnx("peer %s: no transport key known (set [peer %s] transport, or it "
 		    "needs a node certificate): not connecting yet", peer_label(p), p->name);
@@ -473,13 +471,13 @@ peer_connect(struct node *n, struct peer *p)
 	    sockopt_int(p->out.sock, ZMQ_RECONNECT_IVL, NODE_RECONNECT_MS) != 0 ||
 	    sockopt_int(p->out.sock, ZMQ_RECONNECT_IVL_MAX, NODE_RECONNECT_MAX_MS) != 0 ||
 	    zmq_setsockopt(p->out.sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
-	    curve_client(n, p, p->out.sock) != 0)	/* curve (B) */
+	    curve_client(n, p, p->out.sock) != 0)
 		goto err;
 	snprintf(ep, sizeof(ep), "inproc://fh-mon-%p-%u", (void *)n, n->mon_seq++);
 	if (zmq_socket_monitor(p->out.sock, ep,
 	    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
 	    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)	/* curve (B): failures too */
+	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)	/* failures too */
 		goto err;
 	if ((p->out.monitor = zmq_socket(n->zctx, ZMQ_PAIR)) == NULL ||
 	    sockopt_int(p->out.monitor, ZMQ_LINGER, 0) != 0 ||
@@ -959,7 +957,7 @@ hello_in(struct node *n, void *router, const uint8_t *rid, size_t ridlen, struct
 
 	hello_name(h, name, sizeof(name));
 	bad = hello_check(h, why, sizeof(why));
-	if (bad == NULL)	/* curve (B) */
+	if (bad == NULL)
 		bad = curve_hello_bind(n, h->node_key.data, tkey, &has_tkey, why, sizeof(why));
 	if (bad == NULL && fc_memeq_ct(h->node_key.data, fc_key_public(n->key),
 	    FC_PUBLICKEYBYTES) == 0)
@@ -1125,7 +1123,7 @@ recv_frame(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, s
 	p->bytes_in += len;
 	p->msgs_in++;
 	if (!curve_peer_frame(n, p))
-		return;	/* curve (B): over its frame rate, dropped before decoding */
+		return;	/* over its frame rate, dropped before decoding */
 	if ((f = wire_frame_unpack(buf, len)) == NULL) {
 		peer_garbage(p, "an undecodable frame");
 		return;
@@ -1221,7 +1219,7 @@ peer_monitor_event(struct node *n, struct peer *p)
 
 	if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
 		log_debug("peer %s: connected to %s", peer_label(p), p->address);
-		curve_handshake(n, p, 0);	/* curve (B) */
+		curve_handshake(n, p, 0);
 		p->out.connected = 1;
 		if (p->out.state == LINK_UP)
 			link_down(n, p, &p->out, "reconnected");

@@ -5,7 +5,7 @@
  * author, without itself and its configured peers), and when every configured peer has been
  * unreachable for a grace period it dials a few of them, nearest region first, so that a
  * village whose township server is lost reaches a neighbouring township or the county by
- * itself (issue 3 item 8, docs/PROTOCOL.md "Peer exchange").
+ * itself (docs/PROTOCOL.md "Peer exchange").
  *
  * Discovered links are ordinary peers (struct peer, configured 0, px_discovered 1): the same
  * HELLO check (the node must present the announced key), queues, gossip and sync. They are

@@ -1,5 +1,5 @@
 /*
- * sec.c: who may open a link to this node, and the CurveZMQ socket options (issue 4 item 5).
+ * sec.c: who may open a link to this node, and the CurveZMQ socket options.
  *
  * Admission is by transport key, the only thing a CURVE handshake proves. A key is admitted
  * when the trust state holds a grant that carries it (Cert.transport_key) and by itself makes

@@ -1,11 +1,10 @@
 /*
- * sec.h: node/'s link security building blocks (issue 4 items 5 and 6): the ZAP handler
+ * sec.h: node/'s link security building blocks: the ZAP handler
  * that decides which CurveZMQ clients may connect (zap.c), the admission rule it applies and
  * the CURVE socket options (sec.c), and token-bucket rate limits (limit.c).
  *
  * These are separate from the event loop so that each can be tested alone; the daemon owns
- * every object made here and calls them from its one poll-loop thread. This header is meant
- * to be folded into node.h under the same per-file markers.
+ * every object made here and calls them from its one poll-loop thread.
  */
 #ifndef FH_NODE_SEC_H
 #define FH_NODE_SEC_H

@@ -1,6 +1,6 @@
 /*
  * zap.c: the ZAP handler (ZeroMQ RFC 27, ZAP 1.0) that decides which CurveZMQ clients may
- * connect (issue 4 item 5).
+ * connect.
  *
  * libzmq asks the ZAP handler about every handshake on a CURVE server socket: it sends a
  * request over inproc://zeromq.zap.01 in the socket's context and waits for the answer before

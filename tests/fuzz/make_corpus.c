@@ -663,7 +663,6 @@ make_frame(void)
 
 /* ---- sync ---------------------------------------------------------------------------- */
 
-#ifdef FH_HAVE_SYNC
 #include "sync.h"
 
 static struct store *
@@ -762,7 +761,6 @@ make_sync(void)
 	store_close(&b);
 	store_close(&e);
 }
-#endif /* FH_HAVE_SYNC */
 
 /* ---- config -------------------------------------------------------------------------- */
 
@@ -1262,9 +1260,7 @@ main(int argc, char **argv)
 	make_envelope();
 	make_store();
 	make_bundle();
-#ifdef FH_HAVE_SYNC
 	make_sync();
-#endif
 	make_frame();
 	make_config();
 	make_trust();

@@ -1,5 +1,5 @@
 /*
- * test_hostile.c: issue 4 item 7, hostile input against a whole node (node/peer.c,
+ * test_hostile.c: hostile input against a whole node (node/peer.c,
  * gossip.c, trust.c), each case ending with the node still serving its other peers.
  *
  * One struct node per case with a real LMDB store in a temporary directory and the county
@@ -279,7 +279,7 @@ test_uncertified(void **state)
 }
 
 /*
- * The policy cases of item 7 sent as PUSH frames by x, with the node serving y after
+ * The policy cases sent as PUSH frames by x, with the node serving y after
  * each: a warning by a reporter-only key, an area outside the issuer's region, an expired
  * certificate, a revoked key, a certificate issued by a non-admin; and two neighbours of
  * the last, a grant wider than its admin's region and a revocation by a non-admin.

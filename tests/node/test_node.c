@@ -85,7 +85,7 @@ make_node(struct env *e, const char *name, const char *listen, const char *peer_
 	if (e->extra != NULL)
 		fprintf(fp, "%s", e->extra);
 	if (peer_key != NULL) {
-		/* curve (B): the CURVE server key of whoever listens at peer_addr */
+		/* the CURVE server key of whoever listens at peer_addr */
 		char pname[64], thex[2 * FC_TKEYBYTES + 1];
 		struct fc_tkey *tk;
 
@@ -773,7 +773,7 @@ test_priority_on_link(void **state)
 	assert_non_null(r);
 	e->raw[e->nraw++] = r;
 	{
-		/* curve (B): a CURVE server, as every node is (no ZAP in this context) */
+		/* a CURVE server, as every node is (no ZAP in this context) */
 		struct fc_tkey *tk;
 		int one = 1;
 
