@@ -785,12 +785,10 @@ curve_peer_frame(struct node *n, struct peer *p)
 		return 1;
 	p->rate_dropped++;
 	n->drop_peer_rate++;
-	if (p->rate_logged_at == 0 || now - p->rate_logged_at >= 60000) {
+	if (log_limit_ok(&p->rate_log, now, NULL))
 		log_warnx("peer %s: over its frame rate limit (%u/s, burst %u), dropping frames "
 		    "(%llu so far)", peer_label(p), r->per_sec, r->burst,
 		    (unsigned long long)p->rate_dropped);
-		p->rate_logged_at = now;
-	}
 	return 0;
 }
 

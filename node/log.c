@@ -34,6 +34,20 @@ log_setlevel(int level)
 }
 
 int
+log_limit_ok(struct log_limit *l, uint64_t now_ms, uint64_t *suppressed)
+{
+	if (l->last_ms != 0 && now_ms - l->last_ms < LOG_LIMIT_MS) {
+		l->suppressed++;
+		return 0;
+	}
+	if (suppressed != NULL)
+		*suppressed = l->suppressed;
+	l->last_ms = now_ms;
+	l->suppressed = 0;
+	return 1;
+}
+
+int
 log_getlevel(void)
 {
 	return log_level;

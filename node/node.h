@@ -80,6 +80,23 @@ void		 log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 void		 fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 void		 fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 
+/*
+ * A rate limit for one kind of log line whose cause may repeat on every frame (a peer's
+ * garbage, a flood): at most one line per LOG_LIMIT_MS, the events in between counted.
+ * Zeroed means "nothing logged yet". Not thread-safe (each belongs to one node's loop).
+ */
+#define LOG_LIMIT_MS		60000
+struct log_limit {
+	uint64_t	 last_ms;	/* monotonic ms of the last line logged, 0: none yet */
+	uint64_t	 suppressed;	/* events not logged since that line */
+};
+/*
+ * An event at now_ms (monotonic): 1 when its line may be logged now (then *suppressed,
+ * unless NULL, is the number of events not logged since the previous line, and the count
+ * starts again); 0 when it is to be left out (counted in l->suppressed).
+ */
+int		 log_limit_ok(struct log_limit *l, uint64_t now_ms, uint64_t *suppressed);
+
 /* ---- config.c ------------------------------------------------------------------------ */
 
 struct conf_peer {
@@ -550,8 +567,7 @@ struct peer {
 	uint64_t	 bytes_in, bytes_out, msgs_in, msgs_out;
 	uint64_t	 sync_rounds, sync_bytes;
 	uint64_t	 garbage;	/* frames dropped as undecodable or unexpected */
-	uint64_t	 garbage_logged_at;	/* monotonic ms, for rate-limited logging */
-	uint64_t	 garbage_unlogged;
+	struct log_limit garbage_log;
 	int		 dead;		/* reap at the end of the loop pass */
 	/* a link px.c dialled from the known-node table */
 	int		 px_discovered;
@@ -563,7 +579,8 @@ struct peer {
 	uint8_t		 out_tkey[FC_TKEYBYTES];
 	struct lim_bucket rate;
 	int		 rate_init;
-	uint64_t	 rate_dropped, rate_logged_at;
+	uint64_t	 rate_dropped;
+	struct log_limit rate_log;
 	int		 hs_failed_logged;	/* a failed CURVE handshake was logged */
 	int		 hs_refused;	/* our last CURVE handshake was refused by its ZAP */
 	uint64_t	 redial_at;	/* monotonic ms to dial again after a failed handshake */
@@ -966,7 +983,7 @@ struct node {
 	size_t		 ndeliver, deliver_cap;
 	uint64_t	 delivered, deliver_dropped;
 	size_t		 deliver_grants;	/* certificates known at the last scan */
-	uint64_t	 unknown_logged_at;
+	struct log_limit unknown_log;	/* frames from routing ids without HELLO */
 
 	/* px.c */
 	struct px_table	 px;		/* known nodes */

@@ -736,21 +736,16 @@ send_ping(struct node *n, struct peer *p, struct link *l)
 static void
 peer_garbage(struct peer *p, const char *what)
 {
-	uint64_t now = now_mono();
+	uint64_t unlogged;
 
 	p->garbage++;
-	if (p->garbage_logged_at == 0 || now - p->garbage_logged_at >= 60000) {
-		if (p->garbage_unlogged > 0)
-			log_warnx("peer %s: dropped %s (and %llu more frames since the last "
-			    "report)", peer_label(p), what,
-			    (unsigned long long)p->garbage_unlogged);
-		else
-			log_warnx("peer %s: dropped %s", peer_label(p), what);
-		p->garbage_logged_at = now;
-		p->garbage_unlogged = 0;
-	} else {
-		p->garbage_unlogged++;
-	}
+	if (!log_limit_ok(&p->garbage_log, now_mono(), &unlogged))
+		return;
+	if (unlogged > 0)
+		log_warnx("peer %s: dropped %s (and %llu more frames since the last report)",
+		    peer_label(p), what, (unsigned long long)unlogged);
+	else
+		log_warnx("peer %s: dropped %s", peer_label(p), what);
 }
 
 /* Check a Hello; NULL if acceptable, else why not (for the log). */
@@ -1169,7 +1164,6 @@ peer_recv_unknown(struct node *n, void *router, const uint8_t *rid, size_t ridle
 {
 	Fenghuo__Frame *f;
 	struct peer *p;
-	uint64_t now;
 
 	f = wire_frame_unpack(buf, len);
 	if (f != NULL && f->msg_case == FENGHUO__FRAME__MSG_HELLO) {
@@ -1187,13 +1181,10 @@ peer_recv_unknown(struct node *n, void *router, const uint8_t *rid, size_t ridle
 		fenghuo__frame__free_unpacked(f, NULL);
 	/* From a connection that never said HELLO (or a restarted peer's stale traffic). */
 	n->unknown_frames++;
-	now = now_mono();
-	if (n->unknown_logged_at == 0 || now - n->unknown_logged_at >= 60000) {
+	if (log_limit_ok(&n->unknown_log, now_mono(), NULL))
 		log_warnx("dropped a %s frame from an inbound connection without HELLO "
 		    "(%llu so far)", f != NULL ? "non-HELLO" : "garbage",
 		    (unsigned long long)n->unknown_frames);
-		n->unknown_logged_at = now;
-	}
 }
 
 void
