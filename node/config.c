@@ -809,7 +809,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	if (strcmp(section, "limits") == 0) {
 		char err[160];
 
-		if (curve_conf_limits(ps->conf, name, value, err, sizeof(err)) != CONF_KEY_OK)
+		if (limits_conf(ps->conf, name, value, err, sizeof(err)) != CONF_KEY_OK)
 			perr(ps, ps->line, "%s", err);
 		return 1;
 	}
@@ -949,7 +949,7 @@ conf_load(const char *path, FILE *errf, struct conf **out)
 	c->log_level = LOG_LEVEL_INFO;
 	c->held_max = CONF_HELD_MAX_DEFAULT;
 	c->held_bytes = CONF_HELD_BYTES_DEFAULT;
-	curve_conf_defaults(c);
+	limits_conf_defaults(c);
 	if ((c->path = strdup(path)) == NULL)
 		goto nomem;
 

@@ -246,7 +246,8 @@ status_json(struct node *n)
 	trust_json(n, o);
 	json_object_set_new(o, "unknown_frames", json_integer((json_int_t)n->unknown_frames));
 	json_object_set_new(o, "commits", json_integer((json_int_t)n->commits));
-	curve_status_json(n, o);	/* transport_key, zap, drops */
+	curve_status_json(n, o);	/* transport_key, zap */
+	limits_status_json(n, o);	/* store_quota, drops */
 	clock_status_json(n, o);
 	json_object_set_new(o, "peers", peers_json(n));
 	json_object_set_new(o, "queue", json_pack("{s:I}", "total",

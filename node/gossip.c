@@ -43,7 +43,7 @@ gossip_add(struct node *n, const uint8_t *env, size_t len, const uint8_t *from, 
 	}
 	/* a new message from a peer whose author is over the rate is not taken */
 	if (rid == NULL && from != NULL) {
-		if ((charged = curve_author_admit(n, env, len)) == 0)
+		if ((charged = limits_author_admit(n, env, len)) == 0)
 			return 0;
 		charged = charged == 2;
 	}
@@ -193,7 +193,7 @@ gossip_commit(struct node *n)
 		pd = &n->pend[i];
 		/* only a message stored as new keeps its author's token */
 		if (pd->author_charged && sp[i].status != STORE_NEW)
-			curve_author_refund(n, pd->env, pd->len);
+			limits_author_refund(n, pd->env, pd->len);
 		switch (sp[i].status) {
 		case STORE_NEW:
 			n->stored++;

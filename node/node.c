@@ -259,6 +259,8 @@ node_new(struct conf *conf)
 	/* transport key and ZAP handler before any socket binds */
 	if (curve_open(n) != 0)
 		goto err;
+	if (limits_open(n) != 0)
+		goto err;
 	if (listen_open(n) != 0)
 		goto err;
 	if (ctl_open(n) != 0)
@@ -313,6 +315,7 @@ node_free(struct node **np)
 		zmq_close(n->listen[i]);
 	free(n->listen);
 	curve_close(n);	/* the ZAP socket, before the context ends */
+	limits_close(n);
 	if (n->zctx != NULL)
 		zmq_ctx_term(n->zctx);
 	for (i = 0; i < n->npend; i++)
@@ -446,8 +449,9 @@ reap(struct node *n)
  *    periodic reconciliation;
  *  - lazy push (gossip_cron): WANT and GRAFT ids announced by HAVE that did not arrive;
  *  - trust (trust_cron): expire held messages whose certificate never came;
+ *  - store quota (limits_cron): remove expired messages while the store is too large;
  *  - links (curve_cron): dial again after a failed handshake; close links whose key a
- *    REVOKE withdrew from a time that has come; store quota;
+ *    REVOKE withdrew from a time that has come;
  *  - clock (clock_cron): log when this node's clock leaves its peers' tolerance;
  *  - control socket (ctl_cron): expire watch subscriptions.
  * Returns the earliest deadline (monotonic ms).
@@ -470,6 +474,7 @@ node_cron(struct node *n, uint64_t now)
 	if (t < next)
 		next = t;
 	trust_cron(n, now_wall());
+	limits_cron(n, now);
 	curve_cron(n, now);
 	clock_cron(n);
 	t = gossip_cron(n, now);

@@ -128,7 +128,7 @@ struct conf_link {
 #define CONF_LINK_BAUD		9600
 #define CONF_LINKS_MAX		16
 
-/* the [limits] section (curve.c parses it; docs/CONFIG.md). */
+/* the [limits] section (limits.c parses it; docs/CONFIG.md). */
 struct conf_limits {
 	struct lim_rate	 peer;		/* frames from one peer */
 	struct lim_rate	 author;	/* new messages by one author (not warnings) */
@@ -575,8 +575,9 @@ struct peer {
 	uint64_t	 px_seen_up;	/* monotonic ms it was last seen up, 0 never */
 	uint8_t		 px_tkey[32];	/* Announce.transport_key, if px_has_tkey */
 	int		 px_has_tkey;
-	/* the server key we dial, the frame rate limit */
+	/* the server key we dial (curve.c) */
 	uint8_t		 out_tkey[FC_TKEYBYTES];
+	/* its frame rate limit (limits.c) */
 	struct lim_bucket rate;
 	int		 rate_init;
 	uint64_t	 rate_dropped;
@@ -714,20 +715,17 @@ void		 ctl_notify(struct node *n, const uint8_t id[FC_IDBYTES], const uint8_t *e
 		    size_t len, const uint8_t *from, uint32_t hops);
 void		 ctl_cron(struct node *n, uint64_t now);
 
-/* ---- curve.c: CurveZMQ, ZAP admission, identity binding, rate limits ------------------- */
+/* ---- curve.c: CurveZMQ, ZAP admission, identity binding, revocation of links ---------- */
 
 struct json_t;
-/* curve_conf_*(): CONF_KEY_UNKNOWN (not ours), _OK, or _ERROR with err filled in. */
+/* curve_conf_*(), limits_conf(): CONF_KEY_UNKNOWN (not ours), _OK, or _ERROR with err filled in. */
 #define CONF_KEY_UNKNOWN	0
 #define CONF_KEY_OK		1
 #define CONF_KEY_ERROR		(-1)
-void		 curve_conf_defaults(struct conf *c);
 void		 curve_conf_free(struct conf *c);
 int		 curve_conf_node(struct conf *c, const char *name, const char *value, char *err,
 		    size_t errlen);
 int		 curve_conf_peer(struct conf_peer *p, const char *name, const char *value,
-		    char *err, size_t errlen);
-int		 curve_conf_limits(struct conf *c, const char *name, const char *value,
 		    char *err, size_t errlen);
 /* fenghuod --show-keys: print the node and transport public keys (creating missing keys). */
 int		 curve_show_keys(struct conf *c, FILE *out);
@@ -766,17 +764,34 @@ const char	*curve_withdrawn(struct node *n, struct peer *p, struct link *l, char
 		    size_t whylen);
 /* After a REVOKE was recorded: close every link whose key it withdrew (peer_withdraw). */
 void		 curve_revoke_links(struct node *n);
+/* Add "transport_key" and "zap" to the status object. */
+void		 curve_status_json(struct node *n, struct json_t *o);
+
+/* ---- limits.c: [limits], per-peer and per-author rate limits, the store quota -------- */
+
+/* Set every [limits] value of c to its default. */
+void		 limits_conf_defaults(struct conf *c);
+/* One key of [limits]: CONF_KEY_OK, or CONF_KEY_ERROR with err filled in. */
+int		 limits_conf(struct conf *c, const char *name, const char *value, char *err,
+		    size_t errlen);
+/* Make the per-author bucket table from n->conf. -1 (logged) if out of memory. */
+int		 limits_open(struct node *n);
+/* Free what limits_open() made; fine if it never ran. */
+void		 limits_close(struct node *n);
+/* Timer duty: the store quota, every LIMITS_QUOTA_MS (store_evict; n->store_over). */
+void		 limits_cron(struct node *n, uint64_t now);
 /* One frame from p: 1 within its rate, 0 to drop it (counted). */
-int		 curve_peer_frame(struct node *n, struct peer *p);
+int		 limits_peer_frame(struct node *n, struct peer *p);
 /*
  * A new envelope from a peer: 2 to take it (its author's token taken), 1 to take it (not
- * limited: duplicate, exempt kind), 0 when its author is over the limit (counted, dropped).
+ * limited: duplicate, exempt kind), 0 when its author is over the limit or the store over
+ * its quota (counted, dropped).
  */
-int		 curve_author_admit(struct node *n, const uint8_t *env, size_t len);
+int		 limits_author_admit(struct node *n, const uint8_t *env, size_t len);
 /* A message admitted with 2 was not stored as new: give its author's token back. */
-void		 curve_author_refund(struct node *n, const uint8_t *env, size_t len);
-/* Add "transport_key", "zap" and "drops" to the status object. */
-void		 curve_status_json(struct node *n, struct json_t *o);
+void		 limits_author_refund(struct node *n, const uint8_t *env, size_t len);
+/* Add "store_quota" and "drops" to the status object. */
+void		 limits_status_json(struct node *n, struct json_t *o);
 
 /* ---- clock.c: this node's clock against its peers' ------------------------------------ */
 
@@ -1013,17 +1028,19 @@ struct node {
 	struct sec_admit admit;		/* what the ZAP handler decides with */
 	uint8_t		(*tallow)[FC_TKEYBYTES];	/* bootstrap keys: [peer] transport, allow */
 	size_t		 ntallow;
-	struct lim_table *author_lim;	/* owned: per-author buckets */
 	void		*cur_msg;	/* zmq_msg_t being dispatched, for its User-Id */
 	uint64_t	 curve_next_retry;
 	uint64_t	 zap_open_admitted, identity_refused;
-	uint64_t	 drop_peer_rate, drop_author_rate;
-	int		 store_over;	/* above [limits] store_max_bytes, nothing expired */
-	uint64_t	 quota_next, store_evicted, drop_store_quota;
 	uint64_t	 handshake_failed;	/* our outbound CURVE handshakes that failed */
 	int		 revoke_check;	/* a REVOKE was recorded: check the live links */
 	uint64_t	 links_revoked;	/* links closed because a REVOKE withdrew their key */
 	int		 clock_warned;	/* clock.c: the estimate was logged as out of tolerance */
+
+	/* limits.c */
+	struct lim_table *author_lim;	/* owned: per-author buckets */
+	uint64_t	 drop_peer_rate, drop_author_rate;
+	int		 store_over;	/* above [limits] store_max_bytes, nothing expired */
+	uint64_t	 quota_next, store_evicted, drop_store_quota;
 };
 
 /* Monotonic and wall-clock milliseconds. */

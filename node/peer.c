@@ -1117,7 +1117,7 @@ recv_frame(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, s
 
 	p->bytes_in += len;
 	p->msgs_in++;
-	if (!curve_peer_frame(n, p))
+	if (!limits_peer_frame(n, p))
 		return;	/* over its frame rate, dropped before decoding */
 	if ((f = wire_frame_unpack(buf, len)) == NULL) {
 		peer_garbage(p, "an undecodable frame");

@@ -1,0 +1,330 @@
+/*
+ * limits.c: the [limits] section at work (docs/CONFIG.md): its keys and their defaults, the
+ * per-peer frame rate limit, the per-author message rate limit, and the store quota with
+ * its eviction timer. The token buckets and the bounded table of them are limit.c's (pure,
+ * tested alone); this file wires them into struct node.
+ *
+ * Rate limits: every frame from a peer takes a token from the peer's bucket first, before
+ * it is decoded; frames beyond it are dropped and counted. A new message from a peer takes
+ * a token from its author's bucket before its signature is checked, and is dropped (counted,
+ * not stored) when there is none; a message that is then not stored as new (rejected: a
+ * forged signature, say; held; a duplicate within the batch) gives its token back, so that
+ * messages merely claiming somebody's key cannot use up that author's allowance.
+ * Warnings, CERT and REVOKE are never limited by author: only certified issuers and admins
+ * may sign them (the trust policy checks), they are rare, and dropping a genuine warning is
+ * the one loss a county office cannot accept; an issuer key that misbehaves is revoked, not
+ * throttled. The per-peer frame limit still bounds what any peer can make us decode.
+ * Messages submitted on the control socket (the node's own operator) are not limited.
+ *
+ * Store quota ([limits] store_max_bytes): a timer runs store_evict() (store/evict.c), which
+ * removes expired messages only, never CERT or REVOKE; while the store is still too large,
+ * new reports and receipts from peers are dropped and counted, warnings, CERT and REVOKE are
+ * still taken, and so is what the operator submits. Evicted messages that peers offer again
+ * are rejected as expired by validation, so eviction does not fight reconciliation.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "node.h"
+
+#define LIMITS_QUOTA_MS		10000	/* check the store quota this often */
+#define LIMITS_EVICT_MAX	10000	/* messages removed in one write transaction */
+
+/* ---- config -------------------------------------------------------------------------- */
+
+void
+limits_conf_defaults(struct conf *c)
+{
+	struct conf_limits *l = &c->limits;
+
+	l->peer.per_sec = CONF_PEER_FRAMES_PER_SEC;
+	l->peer.burst = CONF_PEER_FRAMES_BURST;
+	l->author.per_sec = CONF_AUTHOR_PER_SEC;
+	l->author.burst = CONF_AUTHOR_BURST;
+	l->authors_max = CONF_AUTHORS_MAX;
+	l->queue_items = PQ_MAX_ITEMS;
+	l->queue_bytes = PQ_MAX_BYTES;
+	l->store_max_bytes = CONF_STORE_MAX_BYTES;
+}
+
+static int
+parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s == '\0' || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* The [limits] keys: name, where the value goes, its bounds. */
+enum { LK_U32, LK_SIZE, LK_U64 };
+struct limit_key {
+	const char	*name;
+	int		 type;
+	size_t		 off;
+	uint64_t	 min, max;
+	unsigned	 bit;
+};
+
+static const struct limit_key limit_keys[] = {
+	{ "peer_frames_per_sec", LK_U32, offsetof(struct conf_limits, peer.per_sec), 0,
+	    1000000, 1u << 0 },
+	{ "peer_frames_burst", LK_U32, offsetof(struct conf_limits, peer.burst), 1, 10000000,
+	    1u << 1 },
+	{ "author_msgs_per_sec", LK_U32, offsetof(struct conf_limits, author.per_sec), 0,
+	    1000000, 1u << 2 },
+	{ "author_msgs_burst", LK_U32, offsetof(struct conf_limits, author.burst), 1,
+	    10000000, 1u << 3 },
+	{ "authors_tracked", LK_SIZE, offsetof(struct conf_limits, authors_max), 1,
+	    LIM_TABLE_MAX, 1u << 4 },
+	{ "queue_items", LK_SIZE, offsetof(struct conf_limits, queue_items), 16, 10000000,
+	    1u << 5 },
+	{ "queue_bytes", LK_SIZE, offsetof(struct conf_limits, queue_bytes), 65536,
+	    (uint64_t)1 << 34, 1u << 6 },
+	{ "store_max_bytes", LK_U64, offsetof(struct conf_limits, store_max_bytes), 0,
+	    (uint64_t)1 << 50, 1u << 7 },
+};
+
+int
+limits_conf(struct conf *c, const char *name, const char *value, char *err,
+    size_t errlen)
+{
+	const struct limit_key *k;
+	uint8_t *base = (uint8_t *)&c->limits;
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(limit_keys) / sizeof(limit_keys[0]); i++)
+		if (strcmp(limit_keys[i].name, name) == 0)
+			break;
+	if (i == sizeof(limit_keys) / sizeof(limit_keys[0])) {
+		snprintf(err, errlen, "unknown key '%s' in [limits]", name);
+		return CONF_KEY_ERROR;
+	}
+	k = &limit_keys[i];
+	if (c->limits_seen & k->bit) {
+		snprintf(err, errlen, "duplicate key '%s'", name);
+		return CONF_KEY_ERROR;
+	}
+	c->limits_seen |= k->bit;
+	if (parse_u64(value, k->min, k->max, &v) != 0) {
+		snprintf(err, errlen, "%s: '%.40s' is not a number from %llu to %llu", name,
+		    value, (unsigned long long)k->min, (unsigned long long)k->max);
+		return CONF_KEY_ERROR;
+	}
+	switch (k->type) {
+	case LK_U32:
+		*(uint32_t *)(void *)(base + k->off) = (uint32_t)v;
+		break;
+	case LK_SIZE:
+		*(size_t *)(void *)(base + k->off) = (size_t)v;
+		break;
+	default:
+		*(uint64_t *)(void *)(base + k->off) = v;
+		break;
+	}
+	return CONF_KEY_OK;
+}
+
+/* ---- the author table ---------------------------------------------------------------- */
+
+int
+limits_open(struct node *n)
+{
+	const struct conf_limits *l = &n->conf->limits;
+
+	if ((n->author_lim = lim_table_new(l->authors_max, &l->author)) == NULL) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void
+limits_close(struct node *n)
+{
+	lim_table_free(&n->author_lim);
+}
+
+/* ---- store quota --------------------------------------------------------------------- */
+
+/*
+ * The store quota ([limits] store_max_bytes): every LIMITS_QUOTA_MS, store_evict() removes
+ * expired messages (never CERT, REVOKE or anything unexpired) until the store fits; while it
+ * still does not, new reports and receipts from peers are refused (limits_author_admit()).
+ */
+void
+limits_cron(struct node *n, uint64_t now)
+{
+	struct store_evict_stats s;
+	uint64_t max = n->conf->limits.store_max_bytes;
+	int rc, was = n->store_over;
+
+	if (max == 0 || now < n->quota_next)
+		return;
+	n->quota_next = now + LIMITS_QUOTA_MS;
+	if ((rc = store_evict(n->store, now_wall(), max, LIMITS_EVICT_MAX, &s)) != 0) {
+		log_warnx("store quota: %s", store_strerror(rc));
+		return;
+	}
+	n->store_evicted += s.evicted;
+	n->store_over = s.over;
+	if (s.evicted > 0)
+		log_info("store quota: removed %llu expired message(s), %llu of %llu bytes used",
+		    (unsigned long long)s.evicted, (unsigned long long)s.bytes_after,
+		    (unsigned long long)max);
+	if (s.over && !was)
+		log_warnx("store quota: %llu bytes used, over store_max_bytes = %llu and nothing "
+		    "more has expired: refusing new reports and receipts from peers (warnings, "
+		    "CERT and REVOKE are still taken)", (unsigned long long)s.bytes_after,
+		    (unsigned long long)max);
+	else if (!s.over && was)
+		log_info("store quota: back within store_max_bytes, taking everything again");
+}
+
+/* ---- rate limits --------------------------------------------------------------------- */
+
+int
+limits_peer_frame(struct node *n, struct peer *p)
+{
+	const struct lim_rate *r = &n->conf->limits.peer;
+	uint64_t now = now_mono();
+
+	if (!p->rate_init) {
+		lim_bucket_init(&p->rate, r, now);
+		p->rate_init = 1;
+	}
+	if (lim_bucket_take(&p->rate, r, now, 1))
+		return 1;
+	p->rate_dropped++;
+	n->drop_peer_rate++;
+	if (log_limit_ok(&p->rate_log, now, NULL))
+		log_warnx("peer %s: over its frame rate limit (%u/s, burst %u), dropping frames "
+		    "(%llu so far)", peer_label(p), r->per_sec, r->burst,
+		    (unsigned long long)p->rate_dropped);
+	return 0;
+}
+
+/* Author and kind of an envelope; -1 if it does not decode (validation will say why). */
+static int
+env_author(const uint8_t *env, size_t len, uint8_t author[FC_PUBLICKEYBYTES], int *kind,
+    uint8_t id[FC_IDBYTES])
+{
+	const uint8_t *body, *sig;
+	size_t bodylen, siglen;
+	Fenghuo__Body *b;
+	int rc = -1;
+
+	if (fc_envelope_split(env, len, &body, &bodylen, &sig, &siglen) != 0)
+		return -1;
+	if (id != NULL)
+		fc_msg_id(body, bodylen, id);
+	if ((b = wire_body_unpack(body, bodylen)) == NULL)
+		return -1;
+	if (b->has_author && b->author.len == FC_PUBLICKEYBYTES) {
+		memcpy(author, b->author.data, FC_PUBLICKEYBYTES);
+		*kind = b->has_kind ? (int)b->kind : 0;
+		rc = 0;
+	}
+	fenghuo__body__free_unpacked(b, NULL);
+	return rc;
+}
+
+static int
+author_exempt(int kind)
+{
+	return kind == FENGHUO__KIND__WARNING || kind == FENGHUO__KIND__CERT ||
+	    kind == FENGHUO__KIND__REVOKE;
+}
+
+int
+limits_author_admit(struct node *n, const uint8_t *env, size_t len)
+{
+	uint8_t author[FC_PUBLICKEYBYTES], id[FC_IDBYTES];
+	const struct lim_rate *r;
+	struct lim_bucket *b;
+	uint64_t now = now_mono();
+	int kind;
+
+	r = n->author_lim != NULL ? lim_table_rate(n->author_lim) : NULL;
+	if ((r == NULL || r->per_sec == 0) && !n->store_over)
+		return 1;
+	if (env_author(env, len, author, &kind, id) != 0 || author_exempt(kind))
+		return 1;
+	/* A duplicate costs nothing: only new messages count. */
+	if (store_has(n->store, id) == 1)
+		return 1;
+	if (n->store_over) {
+		n->drop_store_quota++;
+		return 0;
+	}
+	if (r == NULL || r->per_sec == 0)
+		return 1;
+	b = lim_table_get(n->author_lim, author, now, NULL);
+	if (lim_bucket_take(b, r, now, 1))
+		return 2;
+	n->drop_author_rate++;
+	return 0;
+}
+
+void
+limits_author_refund(struct node *n, const uint8_t *env, size_t len)
+{
+	uint8_t author[FC_PUBLICKEYBYTES];
+	const struct lim_rate *r;
+	struct lim_bucket *b;
+	int kind, created;
+
+	if (n->author_lim == NULL || (r = lim_table_rate(n->author_lim))->per_sec == 0 ||
+	    env_author(env, len, author, &kind, NULL) != 0)
+		return;
+	/*
+	 * Rejected (a forged signature, say), held or a duplicate after all: the token goes
+	 * back, so that messages merely claiming an author cannot use up its allowance. A
+	 * bucket evicted meanwhile comes back full anyway.
+	 */
+	b = lim_table_get(n->author_lim, author, now_mono(), &created);
+	if (created)
+		return;
+	b->milli += 1000;
+	if (b->milli > (uint64_t)r->burst * 1000)
+		b->milli = (uint64_t)r->burst * 1000;
+}
+
+/* ---- status -------------------------------------------------------------------------- */
+
+/* Every kind of drop is counted in one "drops" object, where the CLI looks for them. */
+void
+limits_status_json(struct node *n, struct json_t *o)
+{
+	uint64_t queue = 0, garbage = 0;
+	size_t i;
+
+	for (i = 0; i < n->npeers; i++) {
+		queue += n->peers[i]->q.dropped;
+		garbage += n->peers[i]->garbage;
+	}
+	json_object_set_new(o, "store_quota", json_pack("{s:I, s:b, s:I}",
+	    "max_bytes", (json_int_t)n->conf->limits.store_max_bytes,
+	    "over", n->store_over,
+	    "evicted", (json_int_t)n->store_evicted));
+	json_object_set_new(o, "drops", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "peer_rate", (json_int_t)n->drop_peer_rate,
+	    "author_rate", (json_int_t)n->drop_author_rate,
+	    "store_quota", (json_int_t)n->drop_store_quota,
+	    "queue", (json_int_t)queue,
+	    "garbage", (json_int_t)garbage,
+	    "unknown_frames", (json_int_t)n->unknown_frames,
+	    "batch_full", (json_int_t)n->pend_dropped));
+}
