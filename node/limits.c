@@ -157,6 +157,26 @@ limits_close(struct node *n)
 	lim_table_free(&n->author_lim);
 }
 
+int
+limits_reload(struct node *n, const struct conf *oc, const struct conf *nc)
+{
+	struct lim_table *t;
+	size_t i;
+
+	if (nc->limits.authors_max != oc->limits.authors_max) {
+		if ((t = lim_table_new(nc->limits.authors_max, &nc->limits.author)) == NULL)
+			return -1;
+		lim_table_free(&n->author_lim);
+		n->author_lim = t;
+	} else
+		lim_table_set_rate(n->author_lim, &nc->limits.author);
+	for (i = 0; i < n->npeers; i++) {
+		n->peers[i]->q.max_items = nc->limits.queue_items;
+		n->peers[i]->q.max_bytes = nc->limits.queue_bytes;
+	}
+	return 0;
+}
+
 /* ---- store quota --------------------------------------------------------------------- */
 
 /*

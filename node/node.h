@@ -776,6 +776,12 @@ int		 limits_conf(struct conf *c, const char *name, const char *value, char *err
 		    size_t errlen);
 /* Make the per-author bucket table from n->conf. -1 (logged) if out of memory. */
 int		 limits_open(struct node *n);
+/*
+ * On a reload, the [limits] the node holds copies of: the author table (a new size starts a
+ * new table, its buckets full) and every send queue's bound (a smaller one drops at the next
+ * push, by priority as always). -1 (nothing changed) if out of memory.
+ */
+int		 limits_reload(struct node *n, const struct conf *oc, const struct conf *nc);
 /* Free what limits_open() made; fine if it never ran. */
 void		 limits_close(struct node *n);
 /* Timer duty: the store quota, every LIMITS_QUOTA_MS (store_evict; n->store_over). */

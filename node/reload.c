@@ -134,31 +134,6 @@ keep_restart_only(struct conf *oc, struct conf *nc)
 	return changed;
 }
 
-/*
- * [limits] the node holds copies of: the author table (a new size starts a new table, its
- * buckets full) and every send queue's bound (a smaller one drops at the next push, by
- * priority as always). -1 (nothing changed) if out of memory.
- */
-static int
-apply_limits(struct node *n, const struct conf *oc, const struct conf *nc)
-{
-	struct lim_table *t;
-	size_t i;
-
-	if (nc->limits.authors_max != oc->limits.authors_max) {
-		if ((t = lim_table_new(nc->limits.authors_max, &nc->limits.author)) == NULL)
-			return -1;
-		lim_table_free(&n->author_lim);
-		n->author_lim = t;
-	} else
-		lim_table_set_rate(n->author_lim, &nc->limits.author);
-	for (i = 0; i < n->npeers; i++) {
-		n->peers[i]->q.max_items = nc->limits.queue_items;
-		n->peers[i]->q.max_bytes = nc->limits.queue_bytes;
-	}
-	return 0;
-}
-
 static const struct conf_peer *
 conf_peer_named(const struct conf *c, const char *name)
 {
@@ -280,7 +255,7 @@ reload_conf(struct node *n)
 	}
 	free(errs);
 	/* What can fail comes first, so that a failure changes nothing. */
-	if (curve_admit_set(n, nc) != 0 || apply_limits(n, oc, nc) != 0) {
+	if (curve_admit_set(n, nc) != 0 || limits_reload(n, oc, nc) != 0) {
 		log_warnx("reload: out of memory; the running configuration is kept");
 		(void)curve_admit_set(n, oc);
 		conf_free(&nc);
