@@ -9,9 +9,10 @@
  *
  * Reconciliation (decision 9) repairs what push missed: the node that opened a link starts a
  * round on link up and every sync_interval (when both opened one, only the lower key does:
- * peer.c); Sync payloads are carried opaquely between sync_begin/sync_handle (node/sync.c)
- * on the two sides. Ids the peer has and we lack are asked for with WANT; ids we have and it
- * lacks are pushed from the store.
+ * peer.c). The Sync messages that sync_begin/sync_handle (node/sync.c) serialize go out in
+ * their Frame as they are (wire_frame_wrap_sync); a received one goes to sync_handle_msg as
+ * its Frame was decoded, with no second decode. Ids the peer has and we lack are asked for
+ * with WANT; ids we have and it lacks are pushed from the store.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -251,27 +252,19 @@ done:
 	deliver_flush(n);	/* receipts of the warnings just stored, for the next pass */
 }
 
-/* Queue a frame holding one raw Sync payload: Frame field 5, length-delimited. */
+/* Queue a frame holding one serialized Sync (sync_begin/sync_handle make them). */
 static void
-queue_sync(struct peer *p, const uint8_t *payload, size_t len)
+queue_sync(struct peer *p, const uint8_t *sync, size_t len)
 {
 	uint8_t *buf;
-	size_t hl = 0, v = len;
-	uint8_t hdr[16];
+	size_t buflen;
 
-	hdr[hl++] = (5 << 3) | 2;
-	do {
-		hdr[hl++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-		v >>= 7;
-	} while (v > 0);
-	if ((buf = malloc(hl + len)) == NULL)
+	if (wire_frame_wrap_sync(sync, len, &buf, &buflen) != 0)
 		return;
-	memcpy(buf, hdr, hl);
-	memcpy(buf + hl, payload, len);
-	if (peer_queue_frame(p, PRIO_SYNC, buf, hl + len) == 1)
+	if (peer_queue_frame(p, PRIO_SYNC, buf, buflen) == 1)
 		log_debug("peer %s: send queue full, dropped a lower-priority item",
 		    peer_label(p));
-	p->sync_bytes += hl + len;
+	p->sync_bytes += buflen;
 	p->sync_last = now_mono();
 	free(buf);
 }
@@ -447,21 +440,12 @@ void
 gossip_sync_recv(struct node *n, struct peer *p, const Fenghuo__Sync *s)
 {
 	struct sync_result res;
-	uint8_t *in;
-	size_t inlen, i;
+	size_t i;
 	int rc;
 
-	/* The frame was unpacked whole; sync_handle wants the payload's bytes again. */
-	inlen = fenghuo__sync__get_packed_size(s);
-	if ((in = malloc(inlen > 0 ? inlen : 1)) == NULL)
-		return;
-	inlen = fenghuo__sync__pack(s, in);
-	p->sync_bytes += inlen;
+	p->sync_bytes += fenghuo__sync__get_packed_size(s);
 	p->sync_last = now_mono();
-	memset(&res, 0, sizeof(res));
-	rc = sync_handle(n->store, sync_max(p), in, inlen, &res);
-	free(in);
-	if (rc != 0) {
+	if ((rc = sync_handle_msg(n->store, sync_max(p), s, &res)) != 0) {
 		log_debug("peer %s: bad Sync frame: %s", peer_label(p), store_strerror(rc));
 		p->garbage++;
 		return;

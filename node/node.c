@@ -1,12 +1,14 @@
 /*
  * node.c: struct node and its event loop.
  *
- * One thread, one zmq_poll (DESIGN decision 13). Each pass rebuilds the poll array: fixed
- * slots first (the listen ROUTERs, the control socket), then per peer its DEALER and the
- * DEALER's monitor (as ntpd's ntp.c does with its PFD_* slots). A pass reads a bounded
- * number of frames from each ready socket, commits everything gathered in one write
- * transaction (gossip_commit), flushes the peers' send queues, and runs the timers. The poll
- * timeout is the earliest timer deadline on CLOCK_MONOTONIC, at most NODE_CRON_MS.
+ * One thread, one zmq_poll (DESIGN decision 13). Each pass rebuilds the poll array: the
+ * fixed slots first at their PFD_* indices (control socket, signal pipe, ZAP handler), then
+ * the listen ROUTERs, then per peer its DEALER and the DEALER's monitor, or its stream
+ * link's descriptors, each recorded in a slot table with the peer it belongs to (as ntpd's
+ * ntp.c does). A pass reads a bounded number of frames from each ready socket, commits
+ * everything gathered in one write transaction (gossip_commit), flushes the peers' send
+ * queues, and runs the timers. The poll timeout is the earliest timer deadline on
+ * CLOCK_MONOTONIC, at most NODE_CRON_MS.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -483,57 +485,94 @@ node_cron(struct node *n, uint64_t now)
 	return next;
 }
 
+/*
+ * The fixed poll slots, always at these indices; the listen ROUTERs follow them, then the
+ * per-peer slots (ntpd's PFD_*).
+ */
+enum {
+	PFD_CTL,	/* the control socket */
+	PFD_SIGNAL,	/* the signal self-pipe */
+	PFD_ZAP,	/* the ZAP handler's socket */
+	PFD_MAX
+};
+
+/* What a per-peer poll slot polls. */
+enum pollslot_what {
+	SLOT_DEALER,	/* the peer's outbound DEALER */
+	SLOT_MONITOR,	/* that DEALER's monitor */
+	SLOT_STREAM	/* a stream link's descriptor (read, or write when blocked) */
+};
+
+/* Whose a per-peer poll slot is. */
+struct pollslot {
+	struct peer		*peer;
+	enum pollslot_what	 what;
+};
+
+/* The per-peer part of the poll array: items[i] belongs to slots[i]. */
+struct pollset {
+	zmq_pollitem_t	*items;
+	struct pollslot	*slots;
+	size_t		 n;
+};
+
+static void
+pollset_add(struct pollset *ps, struct peer *p, enum pollslot_what what, void *sock, int fd,
+    short events)
+{
+	ps->slots[ps->n].peer = p;
+	ps->slots[ps->n].what = what;
+	ps->items[ps->n].socket = sock;
+	ps->items[ps->n].fd = fd;
+	ps->items[ps->n].events = events;
+	ps->n++;
+}
+
 void
 node_step(struct node *n, int max_wait_ms)
 {
 	zmq_pollitem_t *items;
-	struct peer **owner;
-	size_t nitems = 0, cap, i;
+	struct pollset ps;
+	struct pollslot *sl;
+	size_t nitems, i;
 	uint64_t now, next, next_tx = UINT64_MAX;
 	int timeout, rc, blocked = 0;
 
-
-	cap = n->nlisten + 3 + 2 * n->npeers;
-	items = calloc(cap, sizeof(*items));
-	owner = calloc(cap, sizeof(*owner));
-	if (items == NULL || owner == NULL)
+	/* At most two slots per peer: DEALER and monitor, or a stream's read and write fds. */
+	items = calloc(PFD_MAX + n->nlisten + 2 * n->npeers, sizeof(*items));
+	ps.slots = calloc(2 * n->npeers + 1, sizeof(*ps.slots));
+	if (items == NULL || ps.slots == NULL)
 		fatalx("out of memory");
-	for (i = 0; i < n->nlisten; i++) {
-		items[nitems].socket = n->listen[i];
-		items[nitems++].events = ZMQ_POLLIN;
-	}
-	items[nitems].socket = n->ctl;
-	items[nitems++].events = ZMQ_POLLIN;
+	items[PFD_CTL].socket = n->ctl;
+	items[PFD_CTL].events = ZMQ_POLLIN;
 	/* The signal self-pipe: a signal wakes the poll even if it came just before it. */
-	items[nitems].socket = NULL;
-	items[nitems].fd = n->sigfd;
-	items[nitems++].events = n->sigfd >= 0 ? ZMQ_POLLIN : 0;
+	items[PFD_SIGNAL].socket = NULL;
+	items[PFD_SIGNAL].fd = n->sigfd;
+	items[PFD_SIGNAL].events = n->sigfd >= 0 ? ZMQ_POLLIN : 0;
 	/* the ZAP handler, answered from this loop */
-	items[nitems].socket = curve_zap_socket(n);
-	items[nitems].events = items[nitems].socket != NULL ? ZMQ_POLLIN : 0;
-	nitems++;
+	items[PFD_ZAP].socket = curve_zap_socket(n);
+	items[PFD_ZAP].events = items[PFD_ZAP].socket != NULL ? ZMQ_POLLIN : 0;
+	for (i = 0; i < n->nlisten; i++) {
+		items[PFD_MAX + i].socket = n->listen[i];
+		items[PFD_MAX + i].events = ZMQ_POLLIN;
+	}
+	ps.items = items + PFD_MAX + n->nlisten;
+	ps.n = 0;
 	for (i = 0; i < n->npeers; i++) {
 		struct peer *p = n->peers[i];
 		struct stream *st;
-		struct link *sl;
+		short ev;
 
 		if ((st = peer_stream(p)) != NULL) {
 			/* A stream link: its descriptor(s), not a socket (no socket item). */
-			sl = peer_stream_link(p);
-			if (!sl->st_eof) {
-				owner[nitems] = p;
-				items[nitems].socket = NULL;
-				items[nitems].fd = stream_rfd(st);
-				items[nitems].events = ZMQ_POLLIN;
+			if (!peer_stream_link(p)->st_eof) {
+				ev = ZMQ_POLLIN;
 				if (stream_wblocked(st) && stream_wfd(st) == stream_rfd(st))
-					items[nitems].events |= ZMQ_POLLOUT;
-				nitems++;
-				if (stream_wblocked(st) && stream_wfd(st) != stream_rfd(st)) {
-					owner[nitems] = p;
-					items[nitems].socket = NULL;
-					items[nitems].fd = stream_wfd(st);
-					items[nitems++].events = ZMQ_POLLOUT;
-				}
+					ev |= ZMQ_POLLOUT;
+				pollset_add(&ps, p, SLOT_STREAM, NULL, stream_rfd(st), ev);
+				if (stream_wblocked(st) && stream_wfd(st) != stream_rfd(st))
+					pollset_add(&ps, p, SLOT_STREAM, NULL, stream_wfd(st),
+					    ZMQ_POLLOUT);
 				/* Paced: wake when the air is free for the next bytes. */
 				if (stream_next_tx(st) != 0 && stream_next_tx(st) < next_tx)
 					next_tx = stream_next_tx(st);
@@ -542,18 +581,15 @@ node_step(struct node *n, int max_wait_ms)
 		}
 		if (p->out.sock == NULL)
 			continue;
-		owner[nitems] = p;
-		items[nitems].socket = p->out.sock;
-		items[nitems].events = ZMQ_POLLIN;
+		ev = ZMQ_POLLIN;
 		if (p->out.blocked && p->q.n > 0)
-			items[nitems].events |= ZMQ_POLLOUT;
-		nitems++;
-		owner[nitems] = p;
-		items[nitems].socket = p->out.monitor;
-		items[nitems++].events = ZMQ_POLLIN;
+			ev |= ZMQ_POLLOUT;
+		pollset_add(&ps, p, SLOT_DEALER, p->out.sock, 0, ev);
+		pollset_add(&ps, p, SLOT_MONITOR, p->out.monitor, 0, ZMQ_POLLIN);
 		if (p->in.blocked && p->q.n > 0)
 			blocked = 1;	/* ROUTER: no per-peer POLLOUT, retry soon */
 	}
+	nitems = PFD_MAX + n->nlisten + ps.n;
 
 	now = now_mono();
 	next = n->next_cron;
@@ -577,33 +613,40 @@ node_step(struct node *n, int max_wait_ms)
 		goto out;
 	}
 	if (rc > 0) {
-		for (i = 0; i < nitems; i++) {
-			if (i > n->nlisten + 2 && items[i].socket == NULL) {
-				/*
-				 * A stream link's fd; writing happens after the flush below. A pipe
-				 * whose writer is gone polls as POLLHUP (ZMQ_POLLERR): read its EOF.
-				 */
-				if (items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
-					peer_stream_read(n, owner[i]);
-				continue;
-			}
-			if (!(items[i].revents & ZMQ_POLLIN))
-				continue;
-			if (i < n->nlisten)
-				listen_recv(n, items[i].socket);
-			else if (i == n->nlisten)
-				ctl_recv(n);
-			else if (i == n->nlisten + 1) {
-				char buf[64];
+		/* Peers' frames on the listen ROUTERs, then the fixed slots, then each peer's. */
+		for (i = 0; i < n->nlisten; i++)
+			if (items[PFD_MAX + i].revents & ZMQ_POLLIN)
+				listen_recv(n, n->listen[i]);
+		if (items[PFD_CTL].revents & ZMQ_POLLIN)
+			ctl_recv(n);
+		if (items[PFD_SIGNAL].revents & ZMQ_POLLIN) {
+			char buf[64];
 
-				while (read(n->sigfd, buf, sizeof(buf)) > 0)
-					;	/* the flag says what happened */
-			} else if (i == n->nlisten + 2)
-				curve_zap(n);
-			else if (items[i].socket == owner[i]->out.monitor)
-				peer_monitor_event(n, owner[i]);
-			else
-				dealer_recv(n, owner[i]);
+			while (read(n->sigfd, buf, sizeof(buf)) > 0)
+				;	/* the flag says what happened */
+		}
+		if (items[PFD_ZAP].revents & ZMQ_POLLIN)
+			curve_zap(n);
+		for (i = 0; i < ps.n; i++) {
+			sl = &ps.slots[i];
+			switch (sl->what) {
+			case SLOT_STREAM:
+				/*
+				 * Writing happens after the flush below. A pipe whose writer is
+				 * gone polls as POLLHUP (ZMQ_POLLERR): read its EOF.
+				 */
+				if (ps.items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+					peer_stream_read(n, sl->peer);
+				break;
+			case SLOT_MONITOR:
+				if (ps.items[i].revents & ZMQ_POLLIN)
+					peer_monitor_event(n, sl->peer);
+				break;
+			case SLOT_DEALER:
+				if (ps.items[i].revents & ZMQ_POLLIN)
+					dealer_recv(n, sl->peer);
+				break;
+			}
 		}
 	}
 	/* The one write transaction of this pass; then everything new goes out. */
@@ -624,7 +667,7 @@ node_step(struct node *n, int max_wait_ms)
 	reap(n);
 out:
 	free(items);
-	free(owner);
+	free(ps.slots);
 }
 
 void

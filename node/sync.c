@@ -793,7 +793,29 @@ int
 sync_handle(struct store *st, size_t max_frame, const uint8_t *in, size_t inlen,
     struct sync_result *res)
 {
-	Fenghuo__Sync	*s = NULL;
+	Fenghuo__Sync	*s;
+	size_t		 budget;
+	int		 rc;
+
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	if (st == NULL || res == NULL || (in == NULL && inlen > 0))
+		return EINVAL;
+	if ((rc = frame_size(max_frame, &budget)) != 0)
+		return rc;
+	if (inlen == 0 || inlen > WIRE_FRAME_MAX)
+		return EBADMSG;
+	if ((s = fenghuo__sync__unpack(NULL, inlen, in)) == NULL)
+		return EBADMSG;
+	rc = sync_handle_msg(st, max_frame, s, res);
+	fenghuo__sync__free_unpacked(s, NULL);
+	return rc;
+}
+
+int
+sync_handle_msg(struct store *st, size_t max_frame, const Fenghuo__Sync *s,
+    struct sync_result *res)
+{
 	struct ctx	 c;
 	struct item	*items = NULL;
 	struct enc	 save;
@@ -805,18 +827,14 @@ sync_handle(struct store *st, size_t max_frame, const uint8_t *in, size_t inlen,
 
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
-	if (st == NULL || res == NULL || (in == NULL && inlen > 0))
+	if (st == NULL || res == NULL || s == NULL)
 		return EINVAL;
 	if ((rc = frame_size(max_frame, &budget)) != 0)
 		return rc;
-	if (inlen == 0 || inlen > WIRE_FRAME_MAX)
+	if (!s->has_payload)
 		return EBADMSG;
-	if ((s = fenghuo__sync__unpack(NULL, inlen, in)) == NULL || !s->has_payload) {
-		rc = EBADMSG;
-		goto out0;
-	}
 	if ((rc = parse(s->payload.data, s->payload.len, &step, &salt, &items, &nitems)) != 0)
-		goto out0;
+		return rc;
 
 	memset(&c, 0, sizeof(c));
 	c.st = st;
@@ -854,10 +872,7 @@ out:
 	free(c.tmp);
 	if (rc != 0)
 		sync_result_clear(res);
-out0:
 	free(items);
-	if (s != NULL)
-		fenghuo__sync__free_unpacked(s, NULL);
 	return rc;
 }
 

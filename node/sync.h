@@ -51,6 +51,12 @@ int	 sync_begin(struct store *st, size_t max_frame, uint8_t **out, size_t *outle
  */
 int	 sync_handle(struct store *st, size_t max_frame, const uint8_t *in, size_t inlen,
 	    struct sync_result *res);
+/*
+ * The same for a Sync already decoded, as the daemon has it once its Frame is unpacked: no
+ * second decode. s is only read, and only during the call; res is as for sync_handle.
+ */
+int	 sync_handle_msg(struct store *st, size_t max_frame, const Fenghuo__Sync *s,
+	    struct sync_result *res);
 void	 sync_result_clear(struct sync_result *res);
 
 #endif /* FH_SYNC_H */

@@ -1,9 +1,12 @@
 /*
- * wire.c: bounded unpacking of protobuf-c messages and the names of enum values.
+ * wire.c: bounded unpacking of protobuf-c messages, the one frame built without protobuf-c
+ * (a Sync already serialized, wrapped in its Frame), and the names of enum values.
  *
  * protobuf-c trusts the length it is given; every unpack in fenghuo goes through here so that
  * no caller can hand it more than the protocol allows.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wire.h"
@@ -30,6 +33,49 @@ wire_frame_unpack(const uint8_t *buf, size_t len)
 	if (buf == NULL || len == 0 || len > WIRE_FRAME_MAX)
 		return NULL;
 	return fenghuo__frame__unpack(NULL, len, buf);
+}
+
+/* protobuf wire type 2: a length-delimited field (a bytes field or a sub-message). */
+#define WIRE_LENDELIM	2
+#define WIRE_VARINT_MAX	10	/* bytes of a 64-bit varint */
+
+/* A base-128 varint, least significant group first, as protobuf writes it. */
+static size_t
+varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v > 0);
+	return n;
+}
+
+int
+wire_frame_wrap_sync(const uint8_t *sync, size_t len, uint8_t **out, size_t *outlen)
+{
+	uint8_t hdr[1 + WIRE_VARINT_MAX];
+	size_t hl;
+
+	if (out != NULL)
+		*out = NULL;
+	if (outlen != NULL)
+		*outlen = 0;
+	if ((sync == NULL && len > 0) || out == NULL || outlen == NULL)
+		return EINVAL;
+	/* protobuf-c numbers a oneof's cases by their field numbers: Frame.sync is 5. */
+	hdr[0] = (uint8_t)(FENGHUO__FRAME__MSG_SYNC << 3 | WIRE_LENDELIM);
+	hl = 1 + varint_put(hdr + 1, len);
+	if (len > WIRE_FRAME_MAX - hl)
+		return EMSGSIZE;
+	if ((*out = malloc(hl + len)) == NULL)
+		return ENOMEM;
+	memcpy(*out, hdr, hl);
+	if (len > 0)
+		memcpy(*out + hl, sync, len);
+	*outlen = hl + len;
+	return 0;
 }
 
 /* Index = enum value; NULL marks a value without a name. */

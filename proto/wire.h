@@ -77,6 +77,17 @@ Fenghuo__Body		*wire_body_unpack(const uint8_t *buf, size_t len);
 Fenghuo__Frame		*wire_frame_unpack(const uint8_t *buf, size_t len);
 
 /*
+ * Frame{sync} around a Sync that is already serialized (node/sync.c makes them so), without
+ * decoding and encoding it again: the Frame's field 5 tag (0x2a), the length as a varint,
+ * then the bytes. For a Sync that protobuf-c packed, the result is byte for byte what
+ * fenghuo__frame__pack() makes of a Frame whose sync is that Sync unpacked. Returns 0 with
+ * *out (malloc()ed, caller frees) and *outlen; EINVAL for a NULL argument, EMSGSIZE when
+ * the frame would exceed WIRE_FRAME_MAX, ENOMEM.
+ */
+int		 wire_frame_wrap_sync(const uint8_t *sync, size_t len, uint8_t **out,
+		    size_t *outlen);
+
+/*
  * Names of enum values ("report", "red", "handling", ...), lower case, as used by the CLI,
  * JSON output and the docs. *_name returns NULL for a value without a name; *_parse returns
  * the value, or -1 for an unknown name.

@@ -571,15 +571,9 @@ frame_ping(int pong, uint64_t nonce)
 static struct blob
 frame_sync(const uint8_t *payload, size_t len)
 {
-	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
-	Fenghuo__Sync *s;
 	struct blob b;
 
-	dieif((s = fenghuo__sync__unpack(NULL, len, payload)) == NULL, "sync payload");
-	f.msg_case = FENGHUO__FRAME__MSG_SYNC;
-	f.sync = s;
-	b = pack_frame(&f);
-	fenghuo__sync__free_unpacked(s, NULL);
+	dieif(wire_frame_wrap_sync(payload, len, &b.buf, &b.len) != 0, "sync frame");
 	return b;
 }
 
