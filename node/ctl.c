@@ -133,7 +133,7 @@ peer_json(const struct peer *p)
 	json_object_set_new(o, "key", hexstr(p->has_key ? p->key : zero, FC_PUBLICKEYBYTES));
 	json_object_set_new(o, "address", json_string(p->address));
 	json_object_set_new(o, "configured", json_boolean(p->configured));
-	json_object_set_new(o, "discovered", json_boolean(p->px_discovered));	/* C */
+	json_object_set_new(o, "discovered", json_boolean(p->px_discovered));
 	json_object_set_new(o, "state", json_string(peer_state_name(p)));
 	/* Why it is not up, when known: refused (by whom, why), revoked. */
 	json_object_set_new(o, "reason", json_string(peer_is_up(p) ? "" : p->why));

@@ -1227,7 +1227,7 @@ peer_monitor_event(struct node *n, struct peer *p)
 	} else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
 	    ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
 	    ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
-		curve_handshake(n, p, ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? 1 : 2);	/* B */
+		curve_handshake(n, p, ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? 1 : 2);
 	}
 }
 

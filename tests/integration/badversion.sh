@@ -9,14 +9,7 @@ FH_DEADLINE=60
 . "$(dirname "$0")/lib.sh"
 
 # python3-zmq is a Debian package for the system python3; pick an interpreter that has it.
-FH_PYZMQ=""
-for py in python3 /usr/bin/python3; do
-	if "$py" -c 'import zmq' 2>/dev/null; then
-		FH_PYZMQ=$py
-		break
-	fi
-done
-[ -n "$FH_PYZMQ" ] || fail "needs python3 with the zmq module (apt-get install python3-zmq)"
+need_pyzmq
 
 make_node p1 330110109201
 make_node n 330110109

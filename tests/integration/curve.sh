@@ -18,14 +18,7 @@ FH_DEADLINE=160
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 
-FH_PYZMQ=""
-for py in python3 /usr/bin/python3; do
-	if "$py" -c 'import zmq; assert zmq.has("curve")' 2>/dev/null; then
-		FH_PYZMQ=$py
-		break
-	fi
-done
-[ -n "$FH_PYZMQ" ] || fail "needs python3 with the zmq module built with CURVE (python3-zmq)"
+need_pyzmq curve
 
 # stat NAME A.B: a nested field of `fenghuo status --json`.
 stat() {

@@ -141,6 +141,36 @@ grep -Eq "^import: 3000 entries, [0-9]+/s in [0-9.]+ s$" "$FH_TMP/err" ||
 [ "$(status_field w commits)" -le 10 ] || fail "more commits than batches: $(status_field w commits)"
 log "3000 entries imported through the daemon"
 
+# A malformed import request is refused whole with a clear error, stores nothing, and the
+# daemon serves on: no payload, a zero length, a length past the end, 1025 entries.
+need_pyzmq
+"$FH_PYZMQ" - "$(node_state w)/fenghuod.sock" <<'PY' || fail "a malformed import request was not refused"
+import json, struct, sys
+import zmq
+ctx = zmq.Context()
+s = ctx.socket(zmq.DEALER)
+s.setsockopt(zmq.LINGER, 0)
+s.setsockopt(zmq.RCVTIMEO, 10000)
+s.connect("ipc://" + sys.argv[1])
+env = b"\x0a\x01\x00"
+bad = {
+    "no payload": None,
+    "zero length": struct.pack(">I", 0),
+    "length past the end": struct.pack(">I", 100) + env,
+    "a short length field": b"\x00\x00",
+    "1025 entries": (struct.pack(">I", len(env)) + env) * 1025,
+}
+for what, payload in bad.items():
+    parts = [json.dumps({"cmd": "import"}).encode()]
+    if payload is not None:
+        parts.append(payload)
+    s.send_multipart(parts)
+    r = json.loads(s.recv())
+    assert r.get("ok") is False and r.get("error", "").startswith("import needs"), (what, r)
+PY
+[ "$(status_field w messages)" -eq 3000 ] || fail "a malformed import request changed the store"
+log "malformed import requests refused whole, nothing stored"
+
 stop_node w
 rm -rf "$(node_state w)/data.mdb" "$(node_state w)/lock.mdb"
 start_node w

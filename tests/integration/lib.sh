@@ -19,6 +19,8 @@
 #   status_field NAME FIELD        a top-level field of `fenghuo status --json`
 #   has_msg NAME ID                NAME's store holds ID
 #   link_field NAME PEER FIELD     a field of NAME's peer PEER (fenghuo peers --json; stream.* first)
+#   backlog_bundle NAME FROM TO FILE  a bundle of reports by NAME's key, written offline
+#   count_kind NAME KIND           how many messages of KIND NAME holds
 #   bg_track PID                   the cleanup also ends this background helper
 #   fail MESSAGE                   print and exit 1
 
@@ -305,6 +307,41 @@ init_county() {
 report() {
 	local name=$1 title=$2
 	fh "$name" report --region "${FH_REGION[$name]}" --category test --title "$title"
+}
+
+# backlog_bundle NAME FROM TO FILE: reports FROM..TO-1 signed with NAME's node key, written in
+# a state directory of their own (not through NAME) and exported to FILE with every report
+# written that way before, so that importing FILE at NAME queues a whole backlog at once
+# however slow the machine.
+backlog_bundle() {
+	local name=$1 k dir=$FH_TMP/backlog
+	[ -d "$dir" ] || mkdir -m 0700 "$dir"
+	for ((k = $2; k < $3; k++)); do
+		"$FENGHUO" --state "$dir" --key "$(node_state "$name")/node.key" report \
+			--region "${FH_REGION[$name]}" --category test --title "backlog report $k" \
+			--text "water over the road at km $k, two lanes closed" >/dev/null
+	done
+	rm -f "$4"
+	"$FENGHUO" --state "$dir" export --kind report -o "$4" >/dev/null
+}
+
+# need_pyzmq [curve]: FH_PYZMQ names a python3 with the zmq module (python3-zmq; built with
+# CURVE when asked), for tests that speak ZeroMQ themselves.
+need_pyzmq() {
+	local py check='import zmq'
+	[ "${1:-}" = curve ] && check='import zmq; assert zmq.has("curve")'
+	for py in python3 /usr/bin/python3; do
+		if "$py" -c "$check" 2>/dev/null; then
+			FH_PYZMQ=$py
+			return 0
+		fi
+	done
+	fail "needs python3 with the zmq module${1:+ built with CURVE} (python3-zmq)"
+}
+
+# count_kind NAME KIND: how many messages of KIND (report, receipt, ...) NAME's store holds.
+count_kind() {
+	fh "$1" list --kind "$2" --limit 1000000 --json | grep -c . || true
 }
 
 # bg_track PID: a helper process the script started in the background (e.g. a watch);

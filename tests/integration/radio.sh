@@ -47,9 +47,6 @@ for n in county gw village; do
 	start_node "$n"
 done
 
-reports_at() {	# reports_at NODE: how many reports NODE holds
-	fh "$1" list --kind report --limit 1000000 --json | grep -c .
-}
 stream_field() {	# stream_field NODE FIELD: the radio link's stream.FIELD (or FIELD)
 	link_field "$1" radio "$2"
 }
@@ -66,20 +63,14 @@ log "a report crossed the radio: $first"
 # 2. A backlog for the radio, then a red warning behind it. The backlog is written offline
 # first and imported in one go, so that it is all queued before the warning however slow the
 # machine (200 CLI runs under ASan can take longer than the radio needs to drain them).
-offline=$FH_TMP/offline
-mkdir -m 0700 "$offline"
-for ((k = 0; k < BACKLOG; k++)); do
-	"$FENGHUO" --state "$offline" --key "$(node_state county)/node.key" report \
-		--region 330110 --category test --title "backlog report $k" >/dev/null
-done
-"$FENGHUO" --state "$offline" export --kind report -o "$FH_TMP/backlog.fhb" >/dev/null
+backlog_bundle county 0 "$BACKLOG" "$FH_TMP/backlog.fhb"
 fh county import "$FH_TMP/backlog.fhb" >/dev/null
 warn=$(fh county warn --area 330110 --level red --event 暴雨 --title "暴雨红色预警" \
 	--instruction "转移低洼地带群众" --expires 6h)
 log "queued $BACKLOG reports, then red warning $warn"
 wait_for 40 "the red warning reaches the village" has_msg village "$warn"
 # (counted by kind: nodes also sign delivery receipts for the warning, confirm_warnings)
-got=$(($(reports_at village) - 1))
+got=$(($(count_kind village report) - 1))
 log "the warning is at the village with $got of $BACKLOG backlog reports"
 [ "$got" -lt "$BACKLOG" ] ||
 	fail "the warning arrived only after the whole backlog ($got reports)"
@@ -88,7 +79,7 @@ log "the warning is at the village with $got of $BACKLOG backlog reports"
 touch "$healthy"
 same_digest() {
 	local d n
-	[ "$(reports_at village)" -eq $((BACKLOG + 1)) ] || return 1
+	[ "$(count_kind village report)" -eq $((BACKLOG + 1)) ] || return 1
 	d=$(status_field county digest)
 	for n in county gw village; do
 		[ "$(status_field "$n" digest)" = "$d" ] || return 1

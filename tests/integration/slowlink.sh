@@ -37,26 +37,12 @@ bg_track $!
 start_node county
 start_node village
 
-reports_at() {	# reports_at NODE: how many reports NODE holds
-	fh "$1" list --kind report --limit 1000000 --json | grep -c . || true
-}
-receipts_at() {
-	fh "$1" list --kind receipt --limit 1000000 --json | grep -c . || true
-}
 radio_up() {
 	[ "$(link_field county radio state)" = up ] && [ "$(link_field village radio state)" = up ]
 }
 wait_for 30 "the radio link is up at both ends" radio_up
 
-# The backlog is written offline and imported in one go, so that it is all queued before the
-# warning however slow the machine.
-offline=$FH_TMP/offline
-mkdir -m 0700 "$offline"
-for ((k = 0; k < BACKLOG; k++)); do
-	"$FENGHUO" --state "$offline" --key "$(node_state county)/node.key" report \
-		--region 330110 --category test --title "backlog report $k" >/dev/null
-done
-"$FENGHUO" --state "$offline" export --kind report -o "$FH_TMP/backlog.fhb" >/dev/null
+backlog_bundle county 0 "$BACKLOG" "$FH_TMP/backlog.fhb"
 fh county import "$FH_TMP/backlog.fhb" >/dev/null
 warn=$(fh county warn --area 330110 --level red --event 暴雨 --title "暴雨红色预警" \
 	--instruction "转移低洼地带群众" --expires 6h)
@@ -64,21 +50,21 @@ log "queued $BACKLOG reports, then red warning $warn"
 
 # 1. The warning overtakes the backlog.
 wait_for 40 "the red warning reaches the village" has_msg village "$warn"
-got=$(reports_at village)
+got=$(count_kind village report)
 log "the warning is at the village with $got of $BACKLOG backlog reports"
 [ "$got" -lt "$BACKLOG" ] || fail "the warning arrived only after the whole backlog"
 
 # 2. Its receipt too, the other way. (The county issued the warning: it signs no receipt of
 # its own, so a receipt at the county is the village's.)
-has_receipt() { [ "$(receipts_at county)" -ge 1 ]; }
+has_receipt() { [ "$(count_kind county receipt)" -ge 1 ]; }
 wait_for 40 "the village's receipt reaches the county" has_receipt
-got=$(reports_at village)
+got=$(count_kind village report)
 log "the receipt is at the county with $got of $BACKLOG backlog reports at the village"
 [ "$got" -lt "$BACKLOG" ] ||
 	fail "the receipt reached the county only after the whole backlog ($got reports)"
 
 # 3. The link stayed up.
-all_there() { [ "$(reports_at village)" -ge "$BACKLOG" ]; }
+all_there() { [ "$(count_kind village report)" -ge "$BACKLOG" ]; }
 wait_for 60 "the whole backlog reaches the village" all_there
 downs=$(cat "$(node_log county)" "$(node_log village)" | grep -c "link down" || true)
 [ "$downs" -eq 0 ] || fail "the link went down $downs times during the transfer"

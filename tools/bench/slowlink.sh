@@ -65,9 +65,6 @@ bg_track $!
 start_node county
 start_node village
 
-count_at() {	# count_at NODE KIND
-	fh "$1" list --kind "$2" --limit 1000000 --json | grep -c . || true
-}
 # first_seen NODE KIND [min|max|ID]: first_seen_ms of a message, or the min/max over a kind
 first_seen() {
 	fh "$1" list --kind "$2" --limit 1000000 --json | "$FH_PY" -c 'import json, sys
@@ -86,34 +83,22 @@ radio_up() {
 }
 wait_for 60 "the radio link is up at both ends" radio_up
 
-offline=$FH_TMP/offline
-mkdir -m 0700 "$offline"
-make_reports() {	# make_reports FROM TO BUNDLE
-	local k
-	for ((k = $1; k < $2; k++)); do
-		"$FENGHUO" --state "$offline" --key "$(node_state county)/node.key" report \
-			--region 330110 --category test --title "backlog report $k" \
-			--text "water over the road at km $k, two lanes closed" >/dev/null
-	done
-	rm -f "$3"
-	"$FENGHUO" --state "$offline" export --kind report -o "$3" >/dev/null
-}
-make_reports 0 "$N" "$FH_TMP/backlog.fhb"
+backlog_bundle county 0 "$N" "$FH_TMP/backlog.fhb"
 env_bytes=$(($(stat -c %s "$FH_TMP/backlog.fhb") - 52 - 4 * N))
 wire0=$(link_field county radio wire_out)
 fh county import "$FH_TMP/backlog.fhb" >/dev/null
 log "$N reports ($((env_bytes / N)) bytes each) queued, mtu $MTU, $BITRATE bit/s"
 
 frame_ms=$((MTU * 8 * 1000 / BITRATE))
-tenth() { [ "$(count_at village report)" -ge $((N / 10)) ]; }
+tenth() { [ "$(count_kind village report)" -ge $((N / 10)) ]; }
 poll_until "$FH_DEADLINE" tenth || fail "the village never got a tenth of the backlog"
 sleep "$(awk -v r="$RANDOM" -v f="$frame_ms" 'BEGIN { printf "%.3f", r / 32768 * f / 1000 }')"
 warn=$(fh county warn --area 330110 --level red --event 暴雨 --title "暴雨红色预警" \
 	--instruction "转移低洼地带群众" --expires 6h)
 wait_for "$FH_DEADLINE" "the warning reaches the village" has_msg village "$warn"
-has_receipt() { [ "$(count_at county receipt)" -ge 1 ]; }
+has_receipt() { [ "$(count_kind county receipt)" -ge 1 ]; }
 wait_for "$FH_DEADLINE" "the receipt reaches the county" has_receipt
-all_there() { [ "$(count_at village report)" -ge "$N" ]; }
+all_there() { [ "$(count_kind village report)" -ge "$N" ]; }
 poll_until "$FH_DEADLINE" all_there || fail "the backlog did not reach the village"
 wire1=$(link_field county radio wire_out)
 
@@ -127,7 +112,7 @@ downs=$(cat "$(node_log county)" "$(node_log village)" | grep -c "link down" || 
 dups=$(status_field village duplicates)
 
 # The radio goes off with more reports on the way; both ends notice (30 s of silence).
-make_reports "$N" $((N + 50)) "$FH_TMP/more.fhb"
+backlog_bundle county "$N" $((N + 50)) "$FH_TMP/more.fhb"
 touch "$down"
 fh county import "$FH_TMP/more.fhb" >/dev/null
 gone() {
