@@ -25,12 +25,11 @@
 #include "node.h"
 
 void
-clock_sample(struct node *n, struct peer *p, uint64_t peer_ms, uint64_t rtt_ms)
+clock_sample(struct peer *p, uint64_t peer_ms, uint64_t rtt_ms)
 {
 	int64_t off;
 	int within;
 
-	(void)n;
 	if (rtt_ms > CLOCK_RTT_MAX_MS)
 		rtt_ms = 0;
 	p->clk_peer_ms = peer_ms + rtt_ms / 2;

@@ -815,7 +815,7 @@ void		 limits_status_json(struct node *n, struct json_t *o);
  * rtt_ms 0 when unknown). Keeps the sample (against our monotonic clock, so that setting
  * this node's clock shows at once) and logs p's offset when it crosses the tolerance.
  */
-void		 clock_sample(struct node *n, struct peer *p, uint64_t peer_ms, uint64_t rtt_ms);
+void		 clock_sample(struct peer *p, uint64_t peer_ms, uint64_t rtt_ms);
 /* Our wall clock minus p's now, ms (positive: ours is ahead). 0 and *out, or -1: no sample. */
 int		 clock_peer_offset(const struct peer *p, int64_t *out);
 /*

@@ -1059,10 +1059,10 @@ hello_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__He
  * HELLO travels unsealed: there the sealed PING and PONG tell it.
  */
 static void
-hello_clock(struct node *n, struct peer *p, struct link *l, const Fenghuo__Hello *h)
+hello_clock(struct peer *p, struct link *l, const Fenghuo__Hello *h)
 {
 	if (l->state == LINK_UP && l->st == NULL && h->has_time_ms)
-		clock_sample(n, p, h->time_ms, 0);
+		clock_sample(p, h->time_ms, 0);
 }
 
 /* Dispatch a decoded frame from an accepted link. */
@@ -1075,12 +1075,12 @@ frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Fr
 	case FENGHUO__FRAME__MSG_PING:
 		send_pong(n, p, l, f->ping->nonce, f->ping->has_nonce);
 		if (f->ping->has_time_ms)
-			clock_sample(n, p, f->ping->time_ms, 0);
+			clock_sample(p, f->ping->time_ms, 0);
 		break;
 	case FENGHUO__FRAME__MSG_PONG:
 		/* Liveness (last_rx), and the peer's clock: our nonce was our send time. */
 		if (f->pong->has_time_ms)
-			clock_sample(n, p, f->pong->time_ms, f->pong->has_nonce &&
+			clock_sample(p, f->pong->time_ms, f->pong->has_nonce &&
 			    f->pong->nonce <= now_mono() ? now_mono() - f->pong->nonce : 0);
 		break;
 	case FENGHUO__FRAME__MSG_PUSH:
@@ -1143,7 +1143,7 @@ recv_frame(struct node *n, struct peer *p, struct link *l, const uint8_t *buf, s
 	}
 	if (f->msg_case == FENGHUO__FRAME__MSG_HELLO) {
 		hello_dispatch(n, p, l, f->hello);
-		hello_clock(n, p, l, f->hello);
+		hello_clock(p, l, f->hello);
 	} else if (l->state != LINK_UP) {
 		peer_garbage(p, "a frame before HELLO");
 	} else {
@@ -1172,7 +1172,7 @@ peer_recv_unknown(struct node *n, void *router, const uint8_t *rid, size_t ridle
 			p->bytes_in += len;
 			p->msgs_in++;
 			p->last_seen_ms = now_wall();
-			hello_clock(n, p, &p->in, f->hello);
+			hello_clock(p, &p->in, f->hello);
 		}
 		fenghuo__frame__free_unpacked(f, NULL);
 		return;

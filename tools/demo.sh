@@ -6,7 +6,7 @@
 #
 #   bash tools/demo.sh [BUILD_DIR]     (tools/setup.sh demo runs it after building)
 #
-# Topology (real division codes, /work/shared/data/regions/streets.csv):
+# Topology (real division codes, from the national code table 统计用区划代码):
 #
 #                 余杭区 county 330110
 #                /                    \
