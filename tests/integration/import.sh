@@ -8,7 +8,8 @@
 # user's own) but not confirmed either, not even by the start-up scan. When the forger's
 # certificate arrives on the next stick, the daemon stores the warning and confirms it; when
 # the local author's does, the local warning is confirmed (once). A stick imported while the
-# daemon is down is held on disk and reaches the daemon at its start.
+# daemon is down is held on disk and reaches the daemon at its start. A full held area keeps
+# nothing more on disk (the daemon holds it in memory), and import says so.
 #
 # On an open node w: a bundle of 3000 reports goes in batches (counts, progress on stderr);
 # when the daemon is killed part-way (the bundle comes through a pipe that the script holds
@@ -97,6 +98,36 @@ stop_node v
 start_node v
 [ ! -e "$(node_state v)/held/$W2" ] || fail "the stored warning stays in the held area"
 log "an import made while the daemon was down reached it at start"
+
+# The held area is bounded (10,000 messages): with room for one more, an import of two new
+# forgeries through the daemon keeps one on disk, holds the other in memory only, says so
+# and exits 73.
+"$FH_PY" - "$(node_state v)/held" <<'PY'
+import os, sys
+d = sys.argv[1]
+have = len([f for f in os.listdir(d) if len(f) == 64])
+for i in range(10000 - 1 - have):
+    open(os.path.join(d, "ee%062x" % i), "w").write("x")
+PY
+held0=$(status_field v held)
+"$FENGHUO" --state "$T" keygen -o "$K/forger3.key" >/dev/null
+"$FENGHUO" --state "$T" --key "$K/forger3.key" warn --area 330110 --level red --event 洪水 \
+	--title "第三个" >/dev/null
+"$FENGHUO" --state "$T" --key "$K/forger3.key" warn --area 330110 --level red --event 洪水 \
+	--title "第四个" >/dev/null
+"$FENGHUO" --state "$T" export -o "$FH_TMP/forged3.fhb" >/dev/null
+rc=0
+fh v import "$FH_TMP/forged3.fhb" >"$FH_TMP/out" 2>"$FH_TMP/err" || rc=$?
+[ "$rc" -eq 73 ] || fail "import into a full held area exited $rc: $(cat "$FH_TMP/err")"
+grep -q "^held, not kept: 1 (the held area is full)$" "$FH_TMP/out" ||
+	fail "import did not say what was not kept: $(cat "$FH_TMP/out")"
+grep -q "fenghuod holds them in memory until it stops" "$FH_TMP/err" ||
+	fail "import did not say where the unkept entry is: $(cat "$FH_TMP/err")"
+[ "$(ls "$(node_state v)/held" | wc -l)" -eq 10000 ] || fail "the held area grew past its bound"
+[ "$(status_field v held)" -eq $((held0 + 2)) ] || fail "the daemon does not hold both in memory"
+grep -q "held messages not kept on disk" "$(node_log v)" || fail "fenghuod did not log the full area"
+rm -f "$(node_state v)"/held/ee*
+log "a full held area: one kept, one held in memory only, said and logged"
 
 # The warning submitted here before its author's certificate: confirmed once the certificate
 # arrives (without a restart), and only once.
