@@ -170,6 +170,21 @@ struct fc_msg {
  */
 int		 fc_validate(const uint8_t *env, size_t len, uint64_t now_ms,
 		    uint64_t first_seen_ms, struct fc_msg *out) FC_WARN_UNUSED;
+/*
+ * fc_validate() in its two steps, for a caller that has taken the envelope apart already
+ * (fc_envelope_id: it refuses a repeated body field, so call it first) and wants the decoded
+ * message before paying for the signature check (the ingest pipeline: dedupe, decode,
+ * admission, then check).
+ *
+ * fc_msg_decode: unpack env (len bytes, whose id is id) into *out, nothing checked; FC_R_OK,
+ * FC_R_TOO_BIG or FC_R_DECODE (then *out is cleared). Release with fc_msg_clear.
+ * fc_msg_check: every check of fc_validate on a decoded message, the signature last; sets
+ * msg->flags. FC_R_OK or the reason.
+ */
+int		 fc_msg_decode(const uint8_t *env, size_t len, const uint8_t id[FC_IDBYTES],
+		    struct fc_msg *out) FC_WARN_UNUSED;
+int		 fc_msg_check(struct fc_msg *msg, uint64_t now_ms, uint64_t first_seen_ms)
+		    FC_WARN_UNUSED;
 /* Free what fc_validate put in msg; msg is left zeroed. */
 void		 fc_msg_clear(struct fc_msg *msg);
 

@@ -347,15 +347,68 @@ fc_msg_clear(struct fc_msg *msg)
 }
 
 int
+fc_msg_decode(const uint8_t *envbuf, size_t len, const uint8_t id[FC_IDBYTES],
+    struct fc_msg *out)
+{
+	struct fc_msg m;
+
+	memset(out, 0, sizeof(*out));
+	memset(&m, 0, sizeof(m));
+	if (len > WIRE_ENVELOPE_MAX)
+		return FC_R_TOO_BIG;
+	memcpy(m.id, id, FC_IDBYTES);
+	if ((m.env = wire_envelope_unpack(envbuf, len)) == NULL || !m.env->has_body ||
+	    (m.body = wire_body_unpack(m.env->body.data, m.env->body.len)) == NULL) {
+		fc_msg_clear(&m);
+		return FC_R_DECODE;
+	}
+	*out = m;
+	return FC_R_OK;
+}
+
+int
+fc_msg_check(struct fc_msg *m, uint64_t now_ms, uint64_t first_seen_ms)
+{
+	const Fenghuo__Body *b = m->body;
+	uint64_t expiry;
+	int skew, rc;
+
+	if (m->env == NULL || b == NULL)
+		return FC_R_DECODE;
+	m->flags = 0;
+	if (!m->env->has_sig || m->env->sig.len != FC_SIGBYTES)
+		return FC_R_NO_SIG;
+	if (!b->has_author || b->author.len != FC_PUBLICKEYBYTES)
+		return FC_R_NO_AUTHOR;
+	if ((rc = check_body(m->env, b)) != FC_R_OK)
+		return rc;
+
+	/* Saturating arithmetic: now_ms comes from the caller, created_ms from anyone. */
+	skew = (now_ms <= UINT64_MAX - FC_SKEW_FUTURE_MS && b->created_ms > now_ms +
+	    FC_SKEW_FUTURE_MS) || (now_ms > FC_SKEW_PAST_MS && b->created_ms < now_ms -
+	    FC_SKEW_PAST_MS);
+	if (skew) {
+		if (!is_skew_checked_kind(b->kind))
+			return FC_R_CLOCK;
+		m->flags |= FC_MSG_CLOCK_SKEW;
+	}
+	expiry = fc_msg_expiry(m, first_seen_ms);
+	if (expiry != 0 && expiry <= now_ms)
+		return FC_R_EXPIRED;
+
+	if (fc_verify(b->author.data, m->env->body.data, m->env->body.len, m->env->sig.data) != 0)
+		return FC_R_BAD_SIG;
+	return FC_R_OK;
+}
+
+int
 fc_validate(const uint8_t *envbuf, size_t len, uint64_t now_ms, uint64_t first_seen_ms,
     struct fc_msg *out)
 {
 	struct fc_msg m;
-	const Fenghuo__Body *b;
-	uint64_t expiry;
-	int skew, rc;
+	uint8_t id[FC_IDBYTES];
+	int rc;
 
-	memset(&m, 0, sizeof(m));
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
 	if (len > WIRE_ENVELOPE_MAX)
@@ -364,57 +417,19 @@ fc_validate(const uint8_t *envbuf, size_t len, uint64_t now_ms, uint64_t first_s
 	 * The hand parser first: it refuses a repeated body field, which protobuf-c would
 	 * silently resolve (last one wins). After it, both agree on which bytes are the body.
 	 */
-	if ((rc = fc_envelope_id(envbuf, len, m.id)) != 0)
+	if ((rc = fc_envelope_id(envbuf, len, id)) != 0)
 		return rc;
-	if ((m.env = wire_envelope_unpack(envbuf, len)) == NULL || !m.env->has_body) {
-		rc = FC_R_DECODE;
-		goto err;
-	}
-	if ((m.body = wire_body_unpack(m.env->body.data, m.env->body.len)) == NULL) {
-		rc = FC_R_DECODE;
-		goto err;
-	}
-	b = m.body;
-	if (!m.env->has_sig || m.env->sig.len != FC_SIGBYTES) {
-		rc = FC_R_NO_SIG;
-		goto err;
-	}
-	if (!b->has_author || b->author.len != FC_PUBLICKEYBYTES) {
-		rc = FC_R_NO_AUTHOR;
-		goto err;
-	}
-	if ((rc = check_body(m.env, b)) != FC_R_OK)
-		goto err;
-
-	/* Saturating arithmetic: now_ms comes from the caller, created_ms from anyone. */
-	skew = (now_ms <= UINT64_MAX - FC_SKEW_FUTURE_MS && b->created_ms > now_ms +
-	    FC_SKEW_FUTURE_MS) || (now_ms > FC_SKEW_PAST_MS && b->created_ms < now_ms -
-	    FC_SKEW_PAST_MS);
-	if (skew) {
-		if (!is_skew_checked_kind(b->kind)) {
-			rc = FC_R_CLOCK;
-			goto err;
-		}
-		m.flags |= FC_MSG_CLOCK_SKEW;
-	}
-	expiry = fc_msg_expiry(&m, first_seen_ms);
-	if (expiry != 0 && expiry <= now_ms) {
-		rc = FC_R_EXPIRED;
-		goto err;
-	}
-
-	if (fc_verify(b->author.data, m.env->body.data, m.env->body.len, m.env->sig.data) != 0) {
-		rc = FC_R_BAD_SIG;
-		goto err;
+	if ((rc = fc_msg_decode(envbuf, len, id, &m)) != FC_R_OK)
+		return rc;
+	if ((rc = fc_msg_check(&m, now_ms, first_seen_ms)) != FC_R_OK) {
+		fc_msg_clear(&m);
+		return rc;
 	}
 	if (out != NULL)
 		*out = m;
 	else
 		fc_msg_clear(&m);
 	return FC_R_OK;
-err:
-	fc_msg_clear(&m);
-	return rc;
 }
 
 uint64_t

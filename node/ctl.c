@@ -47,6 +47,9 @@ ctl_open(struct node *n)
 void
 ctl_close(struct node *n)
 {
+	free(n->ctl_waits);
+	n->ctl_waits = NULL;
+	n->nctl_waits = n->ctl_waits_cap = 0;
 	if (n->ctl == NULL)
 		return;
 	zmq_close(n->ctl);
@@ -179,18 +182,17 @@ peers_json(const struct node *n)
 static void
 trust_json(struct node *n, json_t *o)
 {
-	struct fc_held_stats hs;
+	const struct fc_trust *t = ingest_trust(n->ingest);
+	struct ingest_stats is;
 	json_t *pr;
 	int i;
 
-	memset(&hs, 0, sizeof(hs));
-	if (n->held != NULL)
-		fc_held_stats(n->held, &hs);
-	json_object_set_new(o, "held", json_integer((json_int_t)hs.count));
+	ingest_stats(n->ingest, &is);
+	json_object_set_new(o, "held", json_integer((json_int_t)is.mem.count));
 	json_object_set_new(o, "held_stats", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "messages", (json_int_t)n->held_msgs, "bytes", (json_int_t)hs.bytes,
-	    "released", (json_int_t)n->released, "evicted", (json_int_t)hs.evicted,
-	    "expired", (json_int_t)hs.expired, "refused", (json_int_t)hs.refused,
+	    "messages", (json_int_t)is.held, "bytes", (json_int_t)is.mem.bytes,
+	    "released", (json_int_t)is.released, "evicted", (json_int_t)is.mem.evicted,
+	    "expired", (json_int_t)is.mem.expired, "refused", (json_int_t)is.mem.refused,
 	    "max", (json_int_t)n->conf->held_max));
 	pr = json_object();
 	for (i = 1; i < FC_POLICY_R_MAX; i++)
@@ -199,11 +201,10 @@ trust_json(struct node *n, json_t *o)
 			    json_integer((json_int_t)n->policy_rejected[i]));
 	json_object_set_new(o, "policy_rejected", pr);
 	json_object_set_new(o, "trust", json_pack("{s:I, s:I, s:I, s:I, s:b}",
-	    "anchors", (json_int_t)n->nanchors,
-	    "stored_unchained", (json_int_t)n->stored_unchained,
-	    "certs", (json_int_t)(n->trust != NULL ? fc_trust_grant_count(n->trust) : 0),
-	    "revocations",
-	    (json_int_t)(n->trust != NULL ? fc_trust_revocation_count(n->trust) : 0),
+	    "anchors", (json_int_t)is.anchors,
+	    "stored_unchained", (json_int_t)is.stored_unchained,
+	    "certs", (json_int_t)(t != NULL ? fc_trust_grant_count(t) : 0),
+	    "revocations", (json_int_t)(t != NULL ? fc_trust_revocation_count(t) : 0),
 	    "open", n->conf->trust_open));
 }
 
@@ -256,35 +257,66 @@ status_json(struct node *n)
 	return o;
 }
 
+/* A control client waiting for the commit of what it submitted (ctl_wait). */
+struct ctl_wait {
+	uint8_t		 rid[NODE_RID_MAX];
+	size_t		 ridlen;
+};
+
 /*
- * An import request being committed: each of its envelopes is a pending item with the
- * client's routing id, and ctl_submit_reply() collects their results here instead of
- * answering one by one. Lives only during ctl_import()'s commit (n->ctl_batch).
+ * An import request being committed: its envelopes share one waiter, and
+ * ctl_submit_reply() collects their results here instead of answering one by one. Lives
+ * only during ctl_import()'s commit (n->ctl_batch).
  */
 struct ctl_batch {
-	const uint8_t	*rid;
-	size_t		 ridlen;
+	uint64_t	 tag;		/* of its envelopes */
 	json_t		*results;	/* one object per envelope, in order */
-	size_t		 held;		/* messages in the held area (store_held_put) */
-	size_t		 unkept;	/* held ones it had no room for */
+	size_t		 unkept;	/* held ones the held area had no room for */
 	const char	*error;		/* the commit failed: nothing of the batch is stored */
 };
 
+uint64_t
+ctl_wait(struct node *n, const uint8_t *rid, size_t ridlen)
+{
+	struct ctl_wait *w;
+	size_t cap;
+
+	if (ridlen > NODE_RID_MAX)
+		return 0;
+	if (n->nctl_waits == n->ctl_waits_cap) {
+		cap = n->ctl_waits_cap ? n->ctl_waits_cap * 2 : 16;
+		if ((w = reallocarray(n->ctl_waits, cap, sizeof(*w))) == NULL)
+			return 0;
+		n->ctl_waits = w;
+		n->ctl_waits_cap = cap;
+	}
+	w = &n->ctl_waits[n->nctl_waits++];
+	memcpy(w->rid, rid, ridlen);
+	w->ridlen = ridlen;
+	return n->nctl_waits;	/* the tag: its index + 1, never 0 */
+}
+
+void
+ctl_waits_clear(struct node *n)
+{
+	n->nctl_waits = 0;
+}
+
 /* The result object of one submitted envelope (without "ok"). */
 static json_t *
-put_json(const struct store_put *sp)
+result_json(const struct ingest_result *r)
 {
 	const char *status;
 	json_t *o;
 
-	switch (sp->status) {
-	case STORE_NEW:
+	switch (r->status) {
+	case INGEST_NEW:
 		status = "new";
 		break;
-	case STORE_DUP:
+	case INGEST_DUP:
 		status = "duplicate";
 		break;
-	case STORE_HELD:
+	case INGEST_HELD:
 		status = "held";	/* not stored yet: waits for its author's certificate */
 		break;
 	default:
@@ -292,64 +324,71 @@ put_json(const struct store_put *sp)
 		break;
 	}
 	o = json_pack("{s:s}", "status", status);
-	if (sp->status != STORE_REJECTED ||
-	    (sp->reason != FC_R_DECODE && sp->reason != FC_R_TOO_BIG))
-		json_object_set_new(o, "id", hexstr(sp->id, FC_IDBYTES));
-	else
-		json_object_set_new(o, "id", json_string(""));
-	json_object_set_new(o, "reason", json_string(fc_reason_name(sp->reason)));
-	json_object_set_new(o, "reason_text", json_string(fc_reason_text(sp->reason)));
-	/* A new message may carry one too: no-chain, stored all the same (trust.c). */
-	if (sp->status == STORE_HELD || (sp->status == STORE_REJECTED &&
-	    sp->reason == FC_R_POLICY) || (sp->status == STORE_NEW && sp->policy_reason != 0)) {
+	json_object_set_new(o, "id", r->has_id ? hexstr(r->id, FC_IDBYTES) : json_string(""));
+	json_object_set_new(o, "reason", json_string(fc_reason_name(r->reason)));
+	json_object_set_new(o, "reason_text", json_string(fc_reason_text(r->reason)));
+	/* A new message may carry one too: no-chain, stored all the same. */
+	if (r->status == INGEST_HELD || (r->status == INGEST_REJECTED &&
+	    r->reason == FC_R_POLICY) || (r->status == INGEST_NEW && r->policy_reason != 0)) {
 		json_object_set_new(o, "policy_reason",
-		    json_string(fc_policy_reason_name(sp->policy_reason)));
+		    json_string(fc_policy_reason_name(r->policy_reason)));
 		json_object_set_new(o, "policy_reason_text",
-		    json_string(fc_policy_reason_text(sp->policy_reason)));
+		    json_string(fc_policy_reason_text(r->policy_reason)));
 	}
 	return o;
 }
 
 void
-ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen, const struct store_put *sp,
-    const char *error)
+ctl_submit_reply(struct node *n, const struct ingest_result *r)
 {
 	struct ctl_batch *b = n->ctl_batch;
+	const struct ctl_wait *w;
+	char hex[FC_IDHEX];
 	json_t *o;
 
-	if (b != NULL && b->ridlen == ridlen && memcmp(b->rid, rid, ridlen) == 0) {
-		if (sp == NULL) {
-			b->error = error != NULL ? error : "not stored";
+	if (r->src->tag == 0 || r->src->tag > n->nctl_waits)
+		return;
+	w = &n->ctl_waits[r->src->tag - 1];
+	if (b != NULL && b->tag == r->src->tag) {
+		if (r->status == INGEST_FAILED) {
+			b->error = "not stored: the store cannot be written";
 			return;
 		}
+		o = result_json(r);
 		/* Held from outside: kept on disk too, a bundle is not offered again. */
-		o = put_json(sp);
-		if (sp->status == STORE_HELD && held_keep(n, sp, &b->held) != 0) {
+		if (r->status == INGEST_HELD && !r->held_kept) {
 			json_object_set_new(o, "held_kept", json_false());
-			b->unkept++;
+			if (r->held_error == STORE_EHELDFULL)
+				b->unkept++;
+			else
+				log_warnx("cannot keep held imported message %.16s... in %s/held: "
+				    "%s (it is held in memory until a restart)",
+				    fc_hex(r->id, FC_IDBYTES, hex), n->conf->state,
+				    store_strerror(r->held_error));
 		}
 		json_array_append_new(b->results, o);
 		return;
 	}
-	if (sp == NULL) {
-		ctl_error(n, rid, ridlen, error != NULL ? error : "not stored");
+	if (r->status == INGEST_FAILED) {
+		ctl_error(n, w->rid, w->ridlen, "not stored: the store cannot be written");
 		return;
 	}
-	if ((o = put_json(sp)) == NULL)
+	if ((o = result_json(r)) == NULL)
 		return;
 	json_object_set_new(o, "ok", json_true());
-	ctl_send(n, rid, ridlen, o, NULL, 0);
+	ctl_send(n, w->rid, w->ridlen, o, NULL, 0);
 }
 
 /*
  * "import": the payload is a sequence of (4-byte big-endian length, Envelope), at most
  * CTL_IMPORT_MAX of them. They are judged as a peer's messages (one of unknown chain is held,
- * not stored) in one commit of their own, and answered together with one result per
- * envelope. A malformed payload is refused whole.
+ * not stored, and kept in the held area) in one commit of their own, and answered together
+ * with one result per envelope. A malformed payload is refused whole.
  */
 static void
 ctl_import(struct node *n, const uint8_t *rid, size_t ridlen, const uint8_t *p, size_t len)
 {
+	struct ingest_src src = { INGEST_IMPORT, NULL, 0, 0 };
 	struct ctl_batch b;
 	size_t off, k, count = 0, added = 0;
 	char err[96];
@@ -368,22 +407,17 @@ ctl_import(struct node *n, const uint8_t *rid, size_t ridlen, const uint8_t *p, 
 	/* Commit what this pass gathered first: the batch then has its commit to itself. */
 	gossip_commit(n);
 	memset(&b, 0, sizeof(b));
-	b.rid = rid;
-	b.ridlen = ridlen;
-	b.held = SIZE_MAX;	/* counted at the first held message of the batch */
-	if ((b.results = json_array()) == NULL) {
+	if ((b.results = json_array()) == NULL || (src.tag = ctl_wait(n, rid, ridlen)) == 0) {
+		json_decref(b.results);
 		ctl_error(n, rid, ridlen, "out of memory");
 		return;
 	}
+	b.tag = src.tag;
 	for (off = 0; off < len; off += k) {
-		size_t before = n->npend;
-
 		k = wire_get_be32(p + off);
 		off += 4;
-		if (gossip_add(n, p + off, k, NULL, 0, rid, ridlen) != 0 || n->npend == before)
+		if (gossip_add(n, p + off, k, &src) != 0)
 			break;
-		/* From a bundle: judged as a peer's message, not as a local submission. */
-		n->pend[n->npend - 1].imported = 1;
 		added++;
 	}
 	n->submitted += added;
@@ -471,6 +505,7 @@ ctl_cron(struct node *n, uint64_t now)
 static void
 ctl_request(struct node *n, const uint8_t *rid, size_t ridlen, zmq_msg_t *parts, int nparts)
 {
+	struct ingest_src src = { INGEST_LOCAL, NULL, 0, 0 };
 	json_error_t jerr;
 	json_t *req;
 	const char *cmd;
@@ -495,8 +530,8 @@ ctl_request(struct node *n, const uint8_t *rid, size_t ridlen, zmq_msg_t *parts,
 	} else if (strcmp(cmd, "submit") == 0) {
 		if (nparts < 2 || zmq_msg_size(&parts[1]) == 0)
 			ctl_error(n, rid, ridlen, "submit needs the envelope as the second part");
-		else if (gossip_add(n, zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), NULL, 0,
-		    rid, ridlen) != 0)
+		else if ((src.tag = ctl_wait(n, rid, ridlen)) == 0 ||
+		    gossip_add(n, zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), &src) != 0)
 			ctl_error(n, rid, ridlen, "busy, try again");
 		else
 			n->submitted++;

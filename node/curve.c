@@ -204,13 +204,13 @@ curve_show_keys(struct conf *c, FILE *out)
 /* ---- trust ---------------------------------------------------------------------------- */
 
 /*
- * The trust state admission is decided with: node/trust.c owns it (NULL in open mode, where
+ * The trust state admission is decided with: the ingest owns it (NULL in open mode, where
  * only the config and open admission count).
  */
 static const struct fc_trust *
 curve_trust(struct node *n)
 {
-	return n->trust;
+	return n->ingest != NULL ? ingest_trust(n->ingest) : NULL;
 }
 
 /* [trust] open = yes: any transport key is admitted (a mesh without certificates yet). */

@@ -132,8 +132,8 @@ deliver_flush(struct node *n)
 	 * made by earlier flushes were committed before this one, and a warning noted in this
 	 * commit is queued once (deliver_queue), so no warning is confirmed twice.
 	 */
-	if (n->conf->confirm_warnings && n->trust != NULL &&
-	    (grants = fc_trust_grant_count(n->trust)) != n->deliver_grants) {
+	if (n->conf->confirm_warnings && ingest_trust(n->ingest) != NULL &&
+	    (grants = fc_trust_grant_count(ingest_trust(n->ingest))) != n->deliver_grants) {
 		n->deliver_grants = grants;
 		(void)deliver_scan(n);
 	}
@@ -213,37 +213,30 @@ own_receipt_or_warning(void *arg, const struct store_ref *ref)
  * store error.
  */
 static int
-consider(struct node *n, const uint8_t *id, const uint8_t *env, size_t len, uint64_t now)
+consider_body(struct node *n, const uint8_t *id, const Fenghuo__Body *b, uint64_t now)
 {
-	struct deliver_refs dr = { fc_key_public(n->key), n->trust, NULL };
+	const struct fc_trust *trust = ingest_trust(n->ingest);
+	struct deliver_refs dr = { fc_key_public(n->key), trust, NULL };
 	struct fc_policy_verdict v;
 	struct fc_msg m;
-	Fenghuo__Body *b;
 	int rc;
 
-	if ((b = stored_body(env, len)) == NULL)
+	if (!deliver_wanted(b, n->conf->region, dr.self, now))
 		return 0;
-	if (!deliver_wanted(b, n->conf->region, dr.self, now)) {
-		fenghuo__body__free_unpacked(b, NULL);
-		return 0;
-	}
 	/*
 	 * Only a warning whose chain is valid here is confirmed: one stored without (a local
 	 * submission before its author's certificate came) or rejected since is not in force.
 	 * The policy reads the body only; a stored warning is never clock-skewed.
 	 */
-	if (n->trust != NULL) {
+	if (trust != NULL) {
 		memset(&m, 0, sizeof(m));
-		m.body = b;
-		if (fc_policy_check(n->trust, &m, now, &v) != FC_POLICY_ACCEPT) {
-			fenghuo__body__free_unpacked(b, NULL);
+		m.body = (Fenghuo__Body *)(uintptr_t)b;
+		if (fc_policy_check(trust, &m, now, &v) != FC_POLICY_ACCEPT)
 			return 0;
-		}
 	}
 	dr.target = b;
 	rc = store_iter_refs_pick(n->store, id, own_receipt_or_warning, confirmed_or_cancelled,
 	    &dr);
-	fenghuo__body__free_unpacked(b, NULL);
 	if (rc == 1)
 		return 0;	/* confirmed already, or cancelled */
 	if (rc == 0)
@@ -251,12 +244,27 @@ consider(struct node *n, const uint8_t *id, const uint8_t *env, size_t len, uint
 	return rc;
 }
 
+/* consider_body() for a stored envelope. */
+static int
+consider(struct node *n, const uint8_t *id, const uint8_t *env, size_t len, uint64_t now)
+{
+	Fenghuo__Body *b;
+	int rc;
+
+	if ((b = stored_body(env, len)) == NULL)
+		return 0;
+	rc = consider_body(n, id, b, now);
+	fenghuo__body__free_unpacked(b, NULL);
+	return rc;
+}
+
 void
-deliver_note(struct node *n, const uint8_t *env, size_t len, const uint8_t id[FC_IDBYTES])
+deliver_note(struct node *n, const struct fc_msg *msg)
 {
 	int rc;
 
-	if (n->conf->confirm_warnings && (rc = consider(n, id, env, len, now_wall())) != 0)
+	if (n->conf->confirm_warnings &&
+	    (rc = consider_body(n, msg->id, msg->body, now_wall())) != 0)
 		log_warnx("cannot read the refs of a new warning: %s", store_strerror(rc));
 }
 
@@ -310,7 +318,8 @@ deliver_start(struct node *n)
 		log_info("confirming %zu warning(s) stored before without a delivery receipt",
 		    n->ndeliver);
 	/* The certificates known now are those this scan judged by. */
-	n->deliver_grants = n->trust != NULL ? fc_trust_grant_count(n->trust) : 0;
+	n->deliver_grants = ingest_trust(n->ingest) != NULL ?
+	    fc_trust_grant_count(ingest_trust(n->ingest)) : 0;
 	deliver_flush(n);
 	return 0;
 }

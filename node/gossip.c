@@ -2,10 +2,11 @@
  * gossip.c: what the node does with messages: store them, forward them, reconcile.
  *
  * Every envelope that arrives during one loop pass (PUSH from peers, submit on the control
- * socket) is gathered here and stored by one store_put_batch() at the end of the pass: one
+ * socket) is gathered in the node's ingest and committed once at the end of the pass: one
  * write transaction (group commit, DESIGN decision 7), dedupe before verify (decision 6).
  * Only after the commit is a new message forwarded to every other up peer, announced to
- * watchers, and a submit acknowledged.
+ * watchers, and a submit acknowledged, all from the result the ingest hands back (the
+ * message decoded once).
  *
  * Reconciliation (decision 9) repairs what push missed: the node that opened a link starts a
  * round on link up and every sync_interval (when both opened one, only the lower key does:
@@ -27,55 +28,17 @@
 int
 gossip_pending_full(const struct node *n)
 {
-	return n->npend >= NODE_PEND_MAX || n->pend_bytes >= NODE_PEND_BYTES;
+	return ingest_full(n->ingest);
 }
 
 int
-gossip_add(struct node *n, const uint8_t *env, size_t len, const uint8_t *from, uint32_t hops,
-    const uint8_t *rid, size_t ridlen)
+gossip_add(struct node *n, const uint8_t *env, size_t len, const struct ingest_src *src)
 {
-	struct pending *pd, *np;
-	int charged = 0;
-
-	if (gossip_pending_full(n)) {
+	if (ingest_add(n->ingest, env, len, src) != 0) {
 		/* Rare: the loop stops reading before this. Sync brings it again. */
 		n->pend_dropped++;
 		return -1;
 	}
-	/* a new message from a peer whose author is over the rate is not taken */
-	if (rid == NULL && from != NULL) {
-		if ((charged = limits_author_admit(n, env, len)) == 0)
-			return 0;
-		charged = charged == 2;
-	}
-	if (n->npend == n->pend_cap) {
-		size_t cap = n->pend_cap ? n->pend_cap * 2 : 64;
-
-		if ((np = reallocarray(n->pend, cap, sizeof(*np))) == NULL)
-			return -1;
-		n->pend = np;
-		n->pend_cap = cap;
-	}
-	pd = &n->pend[n->npend];
-	memset(pd, 0, sizeof(*pd));
-	if ((pd->env = malloc(len > 0 ? len : 1)) == NULL)
-		return -1;
-	if (len > 0)
-		memcpy(pd->env, env, len);
-	pd->len = len;
-	if (from != NULL) {
-		memcpy(pd->from, from, FC_PUBLICKEYBYTES);
-		pd->has_from = 1;
-	}
-	pd->hops = hops;
-	pd->author_charged = charged;
-	if (rid != NULL) {
-		pd->submit = 1;
-		memcpy(pd->rid, rid, ridlen);
-		pd->ridlen = ridlen;
-	}
-	n->npend++;
-	n->pend_bytes += len;
 	return 0;
 }
 
@@ -84,21 +47,22 @@ gossip_add(struct node *n, const uint8_t *env, size_t len, const uint8_t *from, 
  * with push = plumtree to a peer that asked for ids only (it pruned us), its id in a HAVE.
  */
 static void
-forward(struct node *n, const struct pending *pd, const uint8_t id[FC_IDBYTES])
+forward(struct node *n, const struct ingest_result *r)
 {
+	const uint8_t *from = r->src->from;
 	size_t i;
 	struct peer *p;
-	int prio = -1;
+	int prio = pq_prio_kind(r->kind, r->level);
 
+	/* A receipt of a warning travels at its warning's class (DESIGN decision 10). */
+	if (r->kind == FENGHUO__KIND__RECEIPT && r->level != 0)
+		prio = pq_prio_kind(FENGHUO__KIND__WARNING, r->level);
 	for (i = 0; i < n->npeers; i++) {
 		p = n->peers[i];
 		if (p->dead || !peer_is_up(p))
 			continue;
-		if (pd->has_from && p->has_key &&
-		    memcmp(p->key, pd->from, FC_PUBLICKEYBYTES) == 0)
+		if (from != NULL && p->has_key && memcmp(p->key, from, FC_PUBLICKEYBYTES) == 0)
 			continue;
-		if (prio < 0)
-			prio = pq_prio_stored(n->store, pd->env, pd->len);
 		/*
 		 * On a slow (stream) link only warnings, trust messages and the receipts of
 		 * warnings (at their warning's class) go in full at once; reports and other
@@ -106,10 +70,10 @@ forward(struct node *n, const struct pending *pd, const uint8_t id[FC_IDBYTES])
 		 */
 		if (peer_stream(p) != NULL ? !PRIO_KEEP(prio) :
 		    (n->conf->plumtree && p->lazy_out)) {
-			(void)pq_push(&p->q, prio, PQ_HAVE, id, FC_IDBYTES, 0);
+			(void)pq_push(&p->q, prio, PQ_HAVE, r->id, FC_IDBYTES, 0);
 			continue;
 		}
-		if (pq_push(&p->q, prio, PQ_ENVELOPE, pd->env, pd->len, pd->hops) == 1)
+		if (pq_push(&p->q, prio, PQ_ENVELOPE, r->env, r->len, r->src->hops) == 1)
 			log_debug("peer %s: send queue full, dropped a lower-priority item",
 			    peer_label(p));
 	}
@@ -159,96 +123,84 @@ prune(struct node *n, const uint8_t from[FC_PUBLICKEYBYTES])
 		peer_set_lazy_in(n, p, 1);
 }
 
+struct commit_ctx {
+	struct node	*n;
+	int		 revoked;	/* a REVOKE was stored: check the live links */
+};
+
+/* One result of the commit: the message is durable now if new. */
+static void
+committed(void *arg, const struct ingest_result *r)
+{
+	struct commit_ctx *cc = arg;
+	struct node *n = cc->n;
+	const uint8_t *from = r->src->from;
+	struct peer *q;
+
+	/* only a message stored as new keeps its author's token */
+	if (r->charged && r->status != INGEST_NEW && r->msg != NULL)
+		limits_author_refund(n, r->msg->body->author.data);
+	switch (r->status) {
+	case INGEST_NEW:
+		n->stored++;
+		if (n->conf->plumtree && from != NULL && (q = peer_find_key(n, from)) != NULL)
+			q->first_at = n->stored;	/* an upstream link (prune) */
+		if (r->kind == FENGHUO__KIND__ANNOUNCE)
+			px_learn(n, r->msg->body);
+		if (r->kind == FENGHUO__KIND__WARNING)
+			deliver_note(n, r->msg);
+		if (r->kind == FENGHUO__KIND__REVOKE)
+			cc->revoked = 1;
+		forward(n, r);
+		ctl_notify(n, r->id, r->env, r->len, from, r->src->hops);
+		break;
+	case INGEST_DUP:
+		n->duplicates++;
+		if (n->conf->plumtree && from != NULL)
+			prune(n, from);
+		break;
+	case INGEST_HELD:
+	case INGEST_REFUSED:	/* counted by limits.c */
+	case INGEST_FAILED:
+		break;
+	case INGEST_REJECTED:
+	default:
+		if (r->reason > 0 && r->reason < FC_R_MAX)
+			n->rejected[r->reason]++;
+		if (r->reason == FC_R_POLICY && r->policy_reason > 0 &&
+		    r->policy_reason < FC_POLICY_R_MAX)
+			n->policy_rejected[r->policy_reason]++;
+		log_debug("rejected a message (%s): %s%s%s", r->src->tag != 0 ? "submitted" :
+		    "from a peer", fc_reason_name(r->reason),
+		    r->reason == FC_R_POLICY ? ": " : "",
+		    r->reason == FC_R_POLICY ? fc_policy_reason_name(r->policy_reason) : "");
+		break;
+	}
+	if (r->src->tag != 0)
+		ctl_submit_reply(n, r);
+}
+
 void
 gossip_commit(struct node *n)
 {
-	struct store_put *sp;
-	struct pending *pd;
-	struct peer *q;
-	size_t i;
+	struct commit_ctx cc = { n, 0 };
 	int rc;
 
-	if (n->npend == 0)
+	if (n->ingest == NULL || ingest_pending(n->ingest) == 0)
 		return;
-	if ((sp = calloc(n->npend, sizeof(*sp))) == NULL) {
-		log_warnx("out of memory for a batch of %zu messages", n->npend);
-		rc = ENOMEM;
-		goto fail;
-	}
-	for (i = 0; i < n->npend; i++) {
-		sp[i].env = n->pend[i].env;
-		sp[i].len = n->pend[i].len;
-		sp[i].from = n->pend[i].has_from ? n->pend[i].from : NULL;
-		sp[i].hops = n->pend[i].hops;
-		sp[i].user = &n->pend[i];	/* trust.c: a local submission? */
-	}
-	rc = store_put_batch(n->store, sp, n->npend, now_wall());
+	rc = ingest_commit(n->ingest, now_wall(), committed, &cc);
 	n->commits++;
 	if (rc != 0) {
 		n->commit_errors++;
-		log_warnx("store: cannot commit %zu messages: %s", n->npend, store_strerror(rc));
-		goto fail;
+		log_warnx("store: cannot commit a batch: %s", ingest_strerror(rc));
 	}
-	/* Durable now: forward, announce, acknowledge. */
-	for (i = 0; i < n->npend; i++) {
-		pd = &n->pend[i];
-		/* only a message stored as new keeps its author's token */
-		if (pd->author_charged && sp[i].status != STORE_NEW)
-			limits_author_refund(n, pd->env, pd->len);
-		switch (sp[i].status) {
-		case STORE_NEW:
-			n->stored++;
-			if (n->conf->plumtree && pd->has_from &&
-			    (q = peer_find_key(n, pd->from)) != NULL)
-				q->first_at = n->stored;	/* an upstream link (prune) */
-			if (sp[i].kind == FENGHUO__KIND__ANNOUNCE)
-				px_learn(n, pd->env, pd->len);
-			if (sp[i].kind == FENGHUO__KIND__WARNING)
-				deliver_note(n, pd->env, pd->len, sp[i].id);
-			forward(n, pd, sp[i].id);
-			ctl_notify(n, sp[i].id, pd->env, pd->len,
-			    pd->has_from ? pd->from : NULL, pd->hops);
-			break;
-		case STORE_DUP:
-			n->duplicates++;
-			if (n->conf->plumtree && pd->has_from)
-				prune(n, pd->from);
-			break;
-		case STORE_HELD:
-			/* trust.c holds it until its author's certificate arrives. */
-			n->held_msgs++;
-			break;
-		case STORE_REJECTED:
-		default:
-			if (sp[i].reason > 0 && sp[i].reason < FC_R_MAX)
-				n->rejected[sp[i].reason]++;
-			if (sp[i].reason == FC_R_POLICY && sp[i].policy_reason > 0 &&
-			    sp[i].policy_reason < FC_POLICY_R_MAX)
-				n->policy_rejected[sp[i].policy_reason]++;
-			log_debug("rejected a message (%s): %s%s%s", pd->submit ? "submitted" :
-			    "from a peer", fc_reason_name(sp[i].reason),
-			    sp[i].reason == FC_R_POLICY ? ": " : "",
-			    sp[i].reason == FC_R_POLICY ?
-			    fc_policy_reason_name(sp[i].policy_reason) : "");
-			break;
-		}
-		if (pd->submit)
-			ctl_submit_reply(n, pd->rid, pd->ridlen, &sp[i], NULL);
-	}
-	free(sp);
-	goto done;
-fail:
-	for (i = 0; i < n->npend; i++)
-		if (n->pend[i].submit)
-			ctl_submit_reply(n, n->pend[i].rid, n->pend[i].ridlen, NULL,
-			    rc == ENOMEM ? "out of memory" : store_strerror(rc));
-	free(sp);
-done:
-	for (i = 0; i < n->npend; i++)
-		free(n->pend[i].env);
-	n->npend = 0;
-	n->pend_bytes = 0;
-	trust_release(n);	/* held messages whose certificate just arrived */
+	ctl_waits_clear(n);
+	/*
+	 * A revocation takes effect on live links too: every link authenticated by a key it
+	 * withdrew is closed now, not only the handshakes to come (docs/TRUST.md).
+	 */
+	if (cc.revoked)
+		curve_revoke_links(n);
 	deliver_flush(n);	/* receipts of the warnings just stored, for the next pass */
 }
 

@@ -6,9 +6,10 @@
  *
  * Rate limits: every frame from a peer takes a token from the peer's bucket first, before
  * it is decoded; frames beyond it are dropped and counted. A new message from a peer takes
- * a token from its author's bucket before its signature is checked, and is dropped (counted,
- * not stored) when there is none; a message that is then not stored as new (rejected: a
- * forged signature, say; held; a duplicate within the batch) gives its token back, so that
+ * a token from its author's bucket before its signature is checked (the ingest's admission
+ * step, after dedupe: a duplicate costs no token), and is dropped (counted, not stored) when
+ * there is none; a message that is then not stored as new (rejected: a forged signature,
+ * say; held) gives its token back, so that
  * messages merely claiming somebody's key cannot use up that author's allowance.
  * Warnings, CERT and REVOKE are never limited by author: only certified issuers and admins
  * may sign them (the trust policy checks), they are rare, and dropping a genuine warning is
@@ -236,31 +237,6 @@ limits_peer_frame(struct node *n, struct peer *p)
 	return 0;
 }
 
-/* Author and kind of an envelope; -1 if it does not decode (validation will say why). */
-static int
-env_author(const uint8_t *env, size_t len, uint8_t author[FC_PUBLICKEYBYTES], int *kind,
-    uint8_t id[FC_IDBYTES])
-{
-	const uint8_t *body, *sig;
-	size_t bodylen, siglen;
-	Fenghuo__Body *b;
-	int rc = -1;
-
-	if (fc_envelope_split(env, len, &body, &bodylen, &sig, &siglen) != 0)
-		return -1;
-	if (id != NULL)
-		fc_msg_id(body, bodylen, id);
-	if ((b = wire_body_unpack(body, bodylen)) == NULL)
-		return -1;
-	if (b->has_author && b->author.len == FC_PUBLICKEYBYTES) {
-		memcpy(author, b->author.data, FC_PUBLICKEYBYTES);
-		*kind = b->has_kind ? (int)b->kind : 0;
-		rc = 0;
-	}
-	fenghuo__body__free_unpacked(b, NULL);
-	return rc;
-}
-
 static int
 author_exempt(int kind)
 {
@@ -269,50 +245,51 @@ author_exempt(int kind)
 }
 
 int
-limits_author_admit(struct node *n, const uint8_t *env, size_t len)
+limits_admit(void *arg, const struct ingest_src *src, const struct fc_msg *msg)
 {
-	uint8_t author[FC_PUBLICKEYBYTES], id[FC_IDBYTES];
+	struct node *n = arg;
+	const Fenghuo__Body *body = msg->body;
 	const struct lim_rate *r;
 	struct lim_bucket *b;
-	uint64_t now = now_mono();
-	int kind;
+	uint64_t now;
 
+	/* What this node's operator submits is not limited; only a peer's messages are. */
+	if (src->origin != INGEST_PEER)
+		return INGEST_ADMIT;
 	r = n->author_lim != NULL ? lim_table_rate(n->author_lim) : NULL;
 	if ((r == NULL || r->per_sec == 0) && !n->store_over)
-		return 1;
-	if (env_author(env, len, author, &kind, id) != 0 || author_exempt(kind))
-		return 1;
-	/* A duplicate costs nothing: only new messages count. */
-	if (store_has(n->store, id) == 1)
-		return 1;
+		return INGEST_ADMIT;
+	/* Without an author it fails its check anyway. */
+	if (!body->has_author || body->author.len != FC_PUBLICKEYBYTES ||
+	    author_exempt(body->has_kind ? (int)body->kind : 0))
+		return INGEST_ADMIT;
 	if (n->store_over) {
 		n->drop_store_quota++;
-		return 0;
+		return INGEST_ADMIT_REFUSE;
 	}
 	if (r == NULL || r->per_sec == 0)
-		return 1;
-	b = lim_table_get(n->author_lim, author, now, NULL);
+		return INGEST_ADMIT;
+	now = now_mono();
+	b = lim_table_get(n->author_lim, body->author.data, now, NULL);
 	if (lim_bucket_take(b, r, now, 1))
-		return 2;
+		return INGEST_ADMIT_CHARGED;
 	n->drop_author_rate++;
-	return 0;
+	return INGEST_ADMIT_REFUSE;
 }
 
 void
-limits_author_refund(struct node *n, const uint8_t *env, size_t len)
+limits_author_refund(struct node *n, const uint8_t author[FC_PUBLICKEYBYTES])
 {
-	uint8_t author[FC_PUBLICKEYBYTES];
 	const struct lim_rate *r;
 	struct lim_bucket *b;
-	int kind, created;
+	int created;
 
-	if (n->author_lim == NULL || (r = lim_table_rate(n->author_lim))->per_sec == 0 ||
-	    env_author(env, len, author, &kind, NULL) != 0)
+	if (n->author_lim == NULL || (r = lim_table_rate(n->author_lim))->per_sec == 0)
 		return;
 	/*
-	 * Rejected (a forged signature, say), held or a duplicate after all: the token goes
-	 * back, so that messages merely claiming an author cannot use up its allowance. A
-	 * bucket evicted meanwhile comes back full anyway.
+	 * Rejected (a forged signature, say) or held: the token goes back, so that messages
+	 * merely claiming an author cannot use up its allowance. A bucket evicted meanwhile
+	 * comes back full anyway.
 	 */
 	b = lim_table_get(n->author_lim, author, now_mono(), &created);
 	if (created)

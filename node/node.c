@@ -117,7 +117,7 @@ node_publish(struct node *n, Fenghuo__Body *b, uint64_t now_ms)
 	free(body);
 	if (rc != 0)
 		return rc;
-	rc = gossip_add(n, env, envlen, NULL, 0, NULL, 0);
+	rc = gossip_add(n, env, envlen, &(struct ingest_src){ INGEST_LOCAL, NULL, 0, 0 });
 	free(env);
 	return rc != 0 ? E2BIG : 0;
 }
@@ -288,7 +288,6 @@ node_new(struct conf *conf)
 	}
 	if (px_start(n) != 0)
 		goto err;
-	held_load(n);	/* imported messages that were waiting for a certificate */
 	if (deliver_start(n) != 0)
 		goto err;
 	log_info("node %s (%.16s...) region %s started: %zu listen endpoint(s), %zu peer(s), "
@@ -320,9 +319,6 @@ node_free(struct node **np)
 	limits_close(n);
 	if (n->zctx != NULL)
 		zmq_ctx_term(n->zctx);
-	for (i = 0; i < n->npend; i++)
-		free(n->pend[i].env);
-	free(n->pend);
 	free(n->missing);
 	px_stop(n);
 	deliver_free(n);
@@ -599,7 +595,7 @@ node_step(struct node *n, int max_wait_ms)
 	if (blocked && timeout > 10)
 		timeout = 10;
 	/* Messages made since the last commit (delivery receipts, released ones) go at once. */
-	if (n->npend > 0)
+	if (n->ingest != NULL && ingest_pending(n->ingest) > 0)
 		timeout = 0;
 	if (max_wait_ms >= 0 && timeout > max_wait_ms)
 		timeout = max_wait_ms;

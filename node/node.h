@@ -19,6 +19,7 @@
 
 #include "crypto.h"
 #include "store.h"
+#include "ingest.h"
 #include "wire.h"
 #include "sec.h"
 
@@ -656,24 +657,19 @@ int		 frame_pack(const Fenghuo__Frame *f, uint8_t **out, size_t *outlen);
 /* ---- gossip.c ------------------------------------------------------------------------ */
 
 /* One envelope gathered in this loop pass, waiting for the group commit. */
-struct pending {
-	uint8_t		*env;
-	size_t		 len;
-	uint8_t		 from[FC_PUBLICKEYBYTES];
-	int		 has_from;
-	uint32_t	 hops;		/* hops travelled to reach this node */
-	int		 submit;	/* from the control socket: reply after commit */
-	int		 imported;	/* ... from a bundle: judged as a peer's (trust.c) */
-	uint8_t		 rid[NODE_RID_MAX];
-	size_t		 ridlen;
-	int		 author_charged;	/* took an author token */
-};
-
-/* Gather an envelope for this pass's commit; 0, or -1 when the batch is full (dropped). */
-int		 gossip_add(struct node *n, const uint8_t *env, size_t len, const uint8_t *from,
-		    uint32_t hops, const uint8_t *rid, size_t ridlen);
-/* The group commit of the pass: store_put_batch once, then forward, notify, reply. */
+/*
+ * Gather an envelope for this pass's commit (n->ingest): 0, or -1 when the batch is full or
+ * memory is short (not gathered; sync brings a peer's message again).
+ */
+int		 gossip_add(struct node *n, const uint8_t *env, size_t len,
+		    const struct ingest_src *src);
+/*
+ * The group commit of the pass: ingest_commit once, then forward, notify, reply. Messages it
+ * released (their certificate came) wait for the next pass, which then does not sleep.
+ */
 void		 gossip_commit(struct node *n);
+/* The batch is full: stop reading until the commit. */
+int		 gossip_pending_full(const struct node *n);
 /* Start a reconciliation round with p (if sync is built in). */
 void		 gossip_sync_begin(struct node *n, struct peer *p);
 void		 gossip_sync_recv(struct node *n, struct peer *p, const Fenghuo__Sync *s);
@@ -707,9 +703,15 @@ int		 ctl_open(struct node *n);
 void		 ctl_close(struct node *n);
 /* Read and answer up to a budget of requests on the control socket. */
 void		 ctl_recv(struct node *n);
-/* Reply to a submit after the commit; status is enum store_status or 0 on failure. */
-void		 ctl_submit_reply(struct node *n, const uint8_t *rid, size_t ridlen,
-		    const struct store_put *sp, const char *error);
+/*
+ * A control client waits for the commit of what it submitted: the tag of its envelopes
+ * (struct ingest_src), 0 when out of memory. ctl_submit_reply answers (or, during an
+ * import, collects) the result of one of them; ctl_waits_clear forgets every waiter after
+ * the commit has answered them.
+ */
+uint64_t	 ctl_wait(struct node *n, const uint8_t *rid, size_t ridlen);
+void		 ctl_submit_reply(struct node *n, const struct ingest_result *r);
+void		 ctl_waits_clear(struct node *n);
 /* Tell watchers about a message new on this node. */
 void		 ctl_notify(struct node *n, const uint8_t id[FC_IDBYTES], const uint8_t *env,
 		    size_t len, const uint8_t *from, uint32_t hops);
@@ -789,13 +791,14 @@ void		 limits_cron(struct node *n, uint64_t now);
 /* One frame from p: 1 within its rate, 0 to drop it (counted). */
 int		 limits_peer_frame(struct node *n, struct peer *p);
 /*
- * A new envelope from a peer: 2 to take it (its author's token taken), 1 to take it (not
- * limited: duplicate, exempt kind), 0 when its author is over the limit or the store over
- * its quota (counted, dropped).
+ * The ingest's admission hook (ingest_admit_fn, arg the node): a new message from a peer
+ * takes a token from its author's bucket (INGEST_ADMIT_CHARGED); refused when the author is
+ * over its rate or the store over its quota (counted). Exempt: warnings, CERT, REVOKE, and
+ * whatever does not come from a peer.
  */
-int		 limits_author_admit(struct node *n, const uint8_t *env, size_t len);
-/* A message admitted with 2 was not stored as new: give its author's token back. */
-void		 limits_author_refund(struct node *n, const uint8_t *env, size_t len);
+int		 limits_admit(void *arg, const struct ingest_src *src, const struct fc_msg *msg);
+/* A message admitted with a token was not stored as new: give its author's token back. */
+void		 limits_author_refund(struct node *n, const uint8_t author[FC_PUBLICKEYBYTES]);
 /* Add "store_quota" and "drops" to the status object. */
 void		 limits_status_json(struct node *n, struct json_t *o);
 
@@ -833,28 +836,13 @@ void		 clock_status_json(const struct node *n, struct json_t *o);
 /* ---- trust.c ------------------------------------------------------------------------- */
 
 /*
- * Build the trust state (anchors from [trust] and <state>/anchors, every CERT and REVOKE in
- * the store) and the held-message buffer, and install the policy hook on the store. Refuses
- * (-1, logged) when no anchor is configured, unless [trust] open = yes (then no policy).
+ * Open the node's ingest (n->ingest): the trust state from [trust] anchors, <state>/anchors
+ * and every CERT and REVOKE in the store, the held-message buffer, the author admission of
+ * limits.c; then gather the messages of the held area for the first commit. Refuses (-1,
+ * logged) when no anchor is configured, unless [trust] open = yes (then no policy).
  */
 int		 trust_start(struct node *n);
 void		 trust_stop(struct node *n);
-/*
- * After a commit: take the held messages waiting for the subjects of the CERTs accepted
- * meanwhile and run them through gossip_add/gossip_commit again (called by gossip_commit);
- * after a REVOKE was accepted, close the live links whose key it withdrew.
- */
-void		 trust_release(struct node *n);
-
-/* ---- held.c: imported messages waiting for a certificate, kept in <state>/held ------- */
-
-/* At start: store, hold again or forget each message of the held area (logged). */
-void		 held_load(struct node *n);
-/*
- * Keep an imported message the policy held (sp->env valid) in the held area; *count as for
- * store_held_put. 0, or its error (logged, but for STORE_EHELDFULL, which the caller says).
- */
-int		 held_keep(struct node *n, const struct store_put *sp, size_t *count);
 
 /* ---- deliver.c: DELIVERED receipts of warnings that concern this node's region -------- */
 
@@ -866,8 +854,7 @@ int		 held_keep(struct node *n, const struct store_put *sp, size_t *count);
 int		 deliver_wanted(const Fenghuo__Body *b, const char *region, const uint8_t *self,
 		    uint64_t now_ms);
 /* A message was just stored as new: note it if it is a warning to confirm. */
-void		 deliver_note(struct node *n, const uint8_t *env, size_t len,
-		    const uint8_t id[FC_IDBYTES]);
+void		 deliver_note(struct node *n, const struct fc_msg *msg);
 /* After the commit: sign a receipt for each noted warning, gathered for the next pass. */
 void		 deliver_flush(struct node *n);
 void		 deliver_free(struct node *n);
@@ -880,13 +867,6 @@ int		 deliver_start(struct node *n);
 #define DELIVER_SCAN_MS		(30ULL * 24 * 3600 * 1000)
 /* Timer duty: expire held messages. */
 void		 trust_cron(struct node *n, uint64_t now_wall_ms);
-/*
- * The anchors file: one hex public key per line, '#' starts a comment. Appends its keys
- * to the array *keys of *nkeys (skipping keys already there). Returns 0 (nothing added when
- * the file does not exist), or -1 after writing "path:line: message" to errf.
- */
-int		 trust_anchors_read(const char *path, FILE *errf,
-		    uint8_t (**keys)[FC_PUBLICKEYBYTES], size_t *nkeys);
 
 /* ---- px.c: peer exchange ------------------------------------------------------------- */
 
@@ -951,7 +931,7 @@ void		 px_conf_free(struct conf *c);
 int		 px_start(struct node *n);
 void		 px_stop(struct node *n);
 /* A new ANNOUNCE was stored (gossip_commit): update the table. */
-void		 px_learn(struct node *n, const uint8_t *env, size_t len);
+void		 px_learn(struct node *n, const Fenghuo__Body *b);
 /* Re-announce, reroute, drop discovered links (see px.c); returns the next deadline. */
 uint64_t	 px_cron(struct node *n, uint64_t now);
 /* The transport key a known node announced: 0 and out, or -1. */
@@ -978,8 +958,7 @@ struct node {
 	size_t		 npeers;
 	unsigned	 mon_seq;	/* for unique inproc monitor endpoints */
 
-	struct pending	*pend;		/* this pass's envelopes (gossip.c) */
-	size_t		 npend, pend_cap, pend_bytes;
+	struct ingest	*ingest;	/* owned (trust.c): this pass's envelopes, trust state */
 
 	struct missing	*missing;	/* NODE_MISSING_MAX of them (plumtree) */
 	size_t		 nmissing;
@@ -998,6 +977,8 @@ struct node {
 	uint64_t	 stored, duplicates, rejected[FC_R_MAX], submitted;
 	uint64_t	 unknown_frames;	/* from routing ids without HELLO */
 	uint64_t	 commits, commit_errors, pend_dropped, watch_dropped;
+	struct ctl_wait	*ctl_waits;	/* control clients waiting for the commit (ctl.c) */
+	size_t		 nctl_waits, ctl_waits_cap;
 	struct ctl_batch *ctl_batch;	/* the import being committed (ctl.c), or NULL */
 	/* delivery receipts (deliver.c): warnings to confirm after this pass's commit */
 	uint8_t		(*deliver)[FC_IDBYTES];
@@ -1014,18 +995,6 @@ struct node {
 	uint64_t	 px_expire_at;	/* monotonic ms of the next table expiry */
 	uint64_t	 px_next_cron;	/* monotonic ms: px_cron works once a second */
 
-	/* trust.c; all NULL/0 in open mode */
-	struct fc_trust	*trust;		/* owned */
-	struct fc_held	*held;		/* owned */
-	uint8_t		(*certified)[FC_PUBLICKEYBYTES];	/* CERT subjects accepted */
-	size_t		 ncertified, certified_cap;	/*   since the last release */
-	struct fc_held_entry *rehold;	/* entries being run through ingest again */
-	size_t		 nrehold;
-	int		 releasing;	/* trust_release() is running */
-	size_t		 nanchors;	/* anchors in use */
-	uint64_t	 held_msgs;	/* messages held (each time) */
-	uint64_t	 stored_unchained;	/* local submissions of unknown chain, stored */
-	uint64_t	 released;	/* held messages taken back for another check */
 	uint64_t	 policy_rejected[FC_POLICY_R_MAX];
 
 	/* curve.c */
@@ -1038,7 +1007,6 @@ struct node {
 	uint64_t	 curve_next_retry;
 	uint64_t	 zap_open_admitted, identity_refused;
 	uint64_t	 handshake_failed;	/* our outbound CURVE handshakes that failed */
-	int		 revoke_check;	/* a REVOKE was recorded: check the live links */
 	uint64_t	 links_revoked;	/* links closed because a REVOKE withdrew their key */
 	int		 clock_warned;	/* clock.c: the estimate was logged as out of tolerance */
 

@@ -1085,12 +1085,13 @@ frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Fr
 		break;
 	case FENGHUO__FRAME__MSG_PUSH:
 		for (i = 0; i < f->push->n_envelopes; i++) {
-			uint32_t hops = i < f->push->n_hops ? f->push->hops[i] : 0;
+			struct ingest_src src = { INGEST_PEER, p->key, 0, 0 };
 
-			if (hops < UINT32_MAX)
-				hops++;
+			src.hops = i < f->push->n_hops ? f->push->hops[i] : 0;
+			if (src.hops < UINT32_MAX)
+				src.hops++;
 			(void)gossip_add(n, f->push->envelopes[i].data, f->push->envelopes[i].len,
-			    p->key, hops, NULL, 0);
+			    &src);
 		}
 		break;
 	case FENGHUO__FRAME__MSG_HAVE:

@@ -395,11 +395,11 @@ px_note(struct node *n, const struct px_known *k)
 }
 
 void
-px_learn(struct node *n, const uint8_t *env, size_t len)
+px_learn(struct node *n, const Fenghuo__Body *b)
 {
 	struct px_known k;
 
-	if (px_decode(env, len, &k, NULL) == 0)
+	if (px_known_from_body(b, &k) == 0)
 		px_note(n, &k);
 }
 

@@ -6,6 +6,7 @@
  * no caller can hand it more than the protocol allows.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,12 +20,22 @@ wire_envelope_unpack(const uint8_t *buf, size_t len)
 	return fenghuo__envelope__unpack(NULL, len, buf);
 }
 
+/* Every Body decoded by this process: the cost counter of wire_body_decodes(). */
+static _Atomic uint64_t body_decodes;
+
 Fenghuo__Body *
 wire_body_unpack(const uint8_t *buf, size_t len)
 {
 	if (buf == NULL || len == 0 || len > WIRE_ENVELOPE_MAX)
 		return NULL;
+	atomic_fetch_add_explicit(&body_decodes, 1, memory_order_relaxed);
 	return fenghuo__body__unpack(NULL, len, buf);
+}
+
+uint64_t
+wire_body_decodes(void)
+{
+	return atomic_load_explicit(&body_decodes, memory_order_relaxed);
 }
 
 Fenghuo__Frame *

@@ -75,6 +75,12 @@ wire_get_be64(const uint8_t *p)
 Fenghuo__Envelope	*wire_envelope_unpack(const uint8_t *buf, size_t len);
 Fenghuo__Body		*wire_body_unpack(const uint8_t *buf, size_t len);
 Fenghuo__Frame		*wire_frame_unpack(const uint8_t *buf, size_t len);
+/*
+ * How many Bodies wire_body_unpack() has decoded in this process so far (all threads), and
+ * so how many times any message was taken apart: tests and benchmarks read it to show one
+ * decode per new message and none per duplicate.
+ */
+uint64_t		 wire_body_decodes(void);
 
 /*
  * Frame{sync} around a Sync that is already serialized (node/sync.c makes them so), without

@@ -2,11 +2,11 @@
  * store.c: the LMDB store of a fenghuo node.
  *
  * One environment in a directory, seven named databases (see store.h). Writes happen only in
- * store_put_batch(), one write transaction per batch: ids are computed and looked up before
- * any signature is checked (a duplicate costs a hash and one B-tree lookup), new messages
- * are run through fc_validate() and stored with their index entries and seen record, and
- * the batch commits once with LMDB's default durability, so a committed batch survives a
- * crash. A full map is grown by doubling and the batch is redone from the start.
+ * store_put_batch(), one write transaction per batch of messages that ingest/ has already
+ * deduplicated, verified and judged: each is stored with its index entries and seen record
+ * (an id stored meanwhile is skipped as a duplicate), and the batch commits once with LMDB's
+ * default durability, so a committed batch survives a crash. A full map is grown by
+ * doubling and the batch is redone from the start.
  *
  * The kind index (schema 2) lets a reader find the few messages of one kind (CERT, REVOKE,
  * ANNOUNCE, WARNING: what the daemon loads at start-up) without reading every record: kinds is
@@ -91,8 +91,6 @@ struct store {
 	uint64_t	 reads;		/* store_records_read() */
 	unsigned	 flags;
 	int		 in_callback;	/* iteration callbacks running (nested reads allowed) */
-	store_policy_fn	 policy;	/* store_set_policy(); NULL: every valid message */
-	void		*policy_arg;
 };
 
 static int	ref_brief(struct store *, MDB_txn *, const MDB_val *, const MDB_val *, int *,
@@ -647,7 +645,7 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 	seen.flags = msg->flags;
 	seen.kind = (int)body->kind;
 
-	k.mv_data = it->id;
+	k.mv_data = (void *)(uintptr_t)msg->id;
 	k.mv_size = FC_IDBYTES;
 	wire_put_be64(created, seen.created_ms);
 	v.mv_data = created;
@@ -656,7 +654,7 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 		return rc;
 
 	/* MDB_RESERVE: build the value in place in the page, no staging copy. */
-	store_order_key(seen.created_ms, it->id, key);
+	store_order_key(seen.created_ms, msg->id, key);
 	k.mv_data = key;
 	k.mv_size = STORE_KEYBYTES;
 	v.mv_data = NULL;
@@ -668,7 +666,7 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 
 	if ((rc = put_empty(txn, st->order, key, STORE_KEYBYTES, 1)) != 0)
 		return rc;
-	store_order_key(seen.time_ms, it->id, key);
+	store_order_key(seen.time_ms, msg->id, key);
 	if ((rc = put_empty(txn, st->time, key, STORE_KEYBYTES, 1)) != 0 ||
 	    (rc = put_kind(st, txn, seen.kind, key)) != 0)
 		return rc;
@@ -682,7 +680,7 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 		if (body->refs[i].len != FC_IDBYTES)
 			return STORE_EINVAL;
 		memcpy(key, body->refs[i].data, FC_IDBYTES);
-		memcpy(key + FC_IDBYTES, it->id, FC_IDBYTES);
+		memcpy(key + FC_IDBYTES, msg->id, FC_IDBYTES);
 		k.mv_data = key;
 		k.mv_size = REFS_KEYBYTES;
 		v.mv_data = refval;
@@ -690,8 +688,6 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 		if ((rc = mdb_put(txn, st->refs, &k, &v, 0)) != 0)
 			return rc;
 	}
-	it->flags = msg->flags;
-	it->kind = (int)body->kind;
 	return 0;
 }
 
@@ -701,29 +697,14 @@ put_batch_txn(struct store *st, MDB_txn *txn, struct store_put *items, size_t n,
     uint64_t now_ms)
 {
 	struct store_put	*it;
-	struct fc_msg		 msg;
 	MDB_val			 k, v;
 	size_t			 i;
-	int			 rc, reason;
+	int			 rc;
 
 	for (i = 0; i < n; i++) {
 		it = &items[i];
-		it->status = 0;
-		it->reason = FC_R_OK;
-		it->flags = 0;
-		it->kind = 0;
-		it->policy_reason = 0;
-
-		/* Dedupe before verify (DESIGN decision 6): a hash and one lookup. */
-		reason = fc_envelope_id(it->env, it->len, it->id);
-		if (reason != FC_R_OK) {
-			memset(it->id, 0, sizeof(it->id));
-			it->status = STORE_REJECTED;
-			it->reason = reason;
-			continue;
-		}
 		/* The write transaction sees its own puts: this also catches in-batch copies. */
-		k.mv_data = it->id;
+		k.mv_data = (void *)(uintptr_t)it->msg->id;
 		k.mv_size = FC_IDBYTES;
 		rc = mdb_get(txn, st->ids, &k, &v);
 		if (rc == 0) {
@@ -732,48 +713,38 @@ put_batch_txn(struct store *st, MDB_txn *txn, struct store_put *items, size_t n,
 		}
 		if (rc != MDB_NOTFOUND)
 			return rc;
-
-		reason = fc_validate(it->env, it->len, now_ms, now_ms, &msg);
-		if (reason != FC_R_OK) {
-			it->status = STORE_REJECTED;
-			it->reason = reason;
-			continue;
-		}
-		/* Verified once, judged before anything of it is written. */
-		if (st->policy != NULL) {
-			int pr = 0;
-
-			switch (st->policy(st->policy_arg, it, &msg, now_ms, &pr)) {
-			case STORE_POLICY_ACCEPT:
-				it->policy_reason = pr;
-				break;
-			case STORE_POLICY_HOLD:
-				it->status = STORE_HELD;
-				it->policy_reason = pr;
-				fc_msg_clear(&msg);
-				continue;
-			default:
-				it->status = STORE_REJECTED;
-				it->reason = FC_R_POLICY;
-				it->policy_reason = pr;
-				fc_msg_clear(&msg);
-				continue;
-			}
-		}
-		rc = put_one(st, txn, it, &msg, now_ms);
-		fc_msg_clear(&msg);
-		if (rc != 0)
+		if ((rc = put_one(st, txn, it, it->msg, now_ms)) != 0)
 			return rc;
 		it->status = STORE_NEW;
 	}
 	return 0;
 }
 
-void
-store_set_policy(struct store *st, store_policy_fn fn, void *arg)
+int
+store_lookup(struct store *st, const uint8_t (*ids)[FC_IDBYTES], size_t n, uint8_t *found)
 {
-	st->policy = fn;
-	st->policy_arg = fn != NULL ? arg : NULL;
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	size_t		 i;
+	int		 rc = 0;
+
+	if (st == NULL || (n > 0 && (ids == NULL || found == NULL)))
+		return STORE_EINVAL;
+	if (n == 0)
+		return 0;
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		k.mv_data = (void *)(uintptr_t)ids[i];
+		k.mv_size = FC_IDBYTES;
+		rc = mdb_get(txn, st->ids, &k, &v);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			break;
+		found[i] = rc == 0;
+		rc = 0;
+	}
+	mdb_txn_abort(txn);
+	return rc;
 }
 
 int
@@ -794,7 +765,8 @@ store_put_batch(struct store *st, struct store_put *items, size_t n, uint64_t no
 	if (st->in_callback > 0)
 		abort();
 	for (i = 0; i < n; i++)
-		if (items[i].env == NULL && items[i].len > 0)
+		if (items[i].msg == NULL || items[i].msg->body == NULL ||
+		    (items[i].env == NULL && items[i].len > 0))
 			return STORE_EINVAL;
 
 	for (;;) {

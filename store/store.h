@@ -103,36 +103,26 @@ const char	*store_strerror(int err);
 /* ---- writing --------------------------------------------------------------------------- */
 
 enum store_status {
-	STORE_NEW = 1,		/* validated and stored */
-	STORE_DUP,		/* already stored; not verified again */
-	STORE_REJECTED,		/* failed validation; reason says why; nothing stored */
-	STORE_HELD,		/* valid, but the policy hook held it; nothing stored */
+	STORE_NEW = 1,		/* stored now */
+	STORE_DUP,		/* stored already; nothing written */
 };
 
 struct store_put {
 	/* in */
-	const uint8_t	*env;		/* serialized Envelope */
+	const struct fc_msg *msg;	/* validated (fc_validate, fc_msg_check): id, body, flags */
+	const uint8_t	*env;		/* its serialized Envelope, as received */
 	size_t		 len;
 	const uint8_t	*from;		/* 32-byte key of the peer it came from; NULL = local */
 	uint32_t	 hops;		/* hops travelled before reaching this node */
-	void		*user;		/* the caller's, for its policy hook; untouched */
 	/* out */
 	int		 status;	/* enum store_status */
-	int		 reason;	/* enum fc_reason when STORE_REJECTED */
-	uint8_t		 id[FC_IDBYTES];/* set unless reason is FC_R_DECODE/FC_R_TOO_BIG */
-	uint32_t	 flags;		/* FC_MSG_* of a new message */
-	int		 kind;		/* Body.kind of a new message */
-	/*
-	 * out, with a policy hook (store_set_policy): the reason it gave, when it rejected or
-	 * held, and when it accepted with a reason (e.g. no-chain: stored all the same)
-	 */
-	int		 policy_reason;
 };
 
 /*
- * Store a batch in one write transaction. For each item: compute the id (no signature
- * check), skip it as STORE_DUP if known (also within the batch), else fc_validate() it and
- * store it with its indexes and seen record, or mark it STORE_REJECTED with a reason.
+ * Store a batch of validated messages in one write transaction: each with its seen record
+ * and its indexes, or STORE_DUP when its id is stored already (also earlier in the batch).
+ * The store checks nothing else: ingest/ is the one way messages come here, and it has
+ * split, deduplicated, verified and judged each one before (DESIGN decisions 5 and 6).
  * now_ms is the node's clock, recorded as the first-seen time of new messages.
  *
  * Returns 0 when the transaction committed: every STORE_NEW item is then durable (DESIGN
@@ -141,30 +131,12 @@ struct store_put {
  */
 int		 store_put_batch(struct store *st, struct store_put *items, size_t n,
 		    uint64_t now_ms);
-
 /*
- * A policy hook (the daemon's trust policy, docs/TRUST.md): store_put_batch() calls it for
- * every new message right after fc_validate() passed, so a message is verified once and
- * judged before anything of it is written. item is the batch entry (its env/len are the
- * serialized envelope), msg the validated message; both are valid only during the call, so
- * copy what you keep. Return STORE_POLICY_ACCEPT (the message is stored), _REJECT (marked
- * STORE_REJECTED with reason FC_R_POLICY) or _HOLD (marked STORE_HELD: the hook keeps it
- * if it wants it), and set *reason_out (copied to item->policy_reason) when not accepting.
- * The values are those of FC_POLICY_ACCEPT/_REJECT/_HOLD.
- *
- * WARNING: the hook runs inside the batch's write transaction: it must not call any store_
- * function. It may run more than once for the same item (a full map redoes the whole
- * batch, and an error aborts it, so an accepted message may end up not stored): whatever it
- * records must be idempotent and harmless when the message is offered again. Items later
- * in the batch see what it recorded for earlier ones (e.g. a CERT it accepted).
+ * Which of n ids are stored: found[i] = 1 or 0, all in one read transaction (the dedupe
+ * step of ingest). 0 or an error.
  */
-#define STORE_POLICY_ACCEPT	0
-#define STORE_POLICY_REJECT	1
-#define STORE_POLICY_HOLD	2
-typedef int	(*store_policy_fn)(void *arg, const struct store_put *item,
-		    const struct fc_msg *msg, uint64_t now_ms, int *reason_out);
-/* Set (fn NULL: remove) the policy hook of st. */
-void		 store_set_policy(struct store *st, store_policy_fn fn, void *arg);
+int		 store_lookup(struct store *st, const uint8_t (*ids)[FC_IDBYTES], size_t n,
+		    uint8_t *found);
 
 /* ---- reading --------------------------------------------------------------------------- */
 

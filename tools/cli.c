@@ -24,6 +24,7 @@
 
 #include "crypto.h"
 #include "store.h"
+#include "ingest.h"
 #include "fenghuo.h"
 
 static void vwarnx(const struct cli *, int, const char *, va_list)
@@ -145,6 +146,7 @@ cli_store(struct cli *cli, int write, struct store **out)
 		*out = cli->store;
 		return EX_OK;
 	}
+	ingest_close(&cli->ingest);	/* it borrows the store */
 	store_close(&cli->store);
 	if (write) {
 		if ((rc = cli_state_mkdir(cli)) != EX_OK)
@@ -211,6 +213,7 @@ void
 cli_free(struct cli *cli)
 {
 	cli_trust_forget(cli);
+	ingest_close(&cli->ingest);
 	store_close(&cli->store);
 	fc_key_free(&cli->key);
 	free(cli->state_buf);
@@ -945,7 +948,7 @@ int
 cli_publish_as(struct cli *cli, const struct fc_key *key, Fenghuo__Body *body,
     uint64_t now_ms, uint8_t id[FC_IDBYTES])
 {
-	struct store_put res;
+	struct cli_put res;
 	uint8_t author[FC_PUBLICKEYBYTES], *buf = NULL, *env = NULL;
 	size_t len, envlen;
 	int rc;
@@ -985,7 +988,7 @@ cli_publish_as(struct cli *cli, const struct fc_key *key, Fenghuo__Body *body,
 	free(env);
 	if (rc != EX_OK)
 		return rc;
-	if (res.status == STORE_REJECTED) {
+	if (res.status == INGEST_REJECTED) {
 		if (res.reason == FC_R_POLICY && res.policy_reason != 0)
 			cli_warnx(cli, "rejected by the trust policy: %s: %s",
 			    fc_policy_reason_name(res.policy_reason),
@@ -998,16 +1001,16 @@ cli_publish_as(struct cli *cli, const struct fc_key *key, Fenghuo__Body *body,
 		return EX_DATAERR;
 	}
 	/* A direct write or fenghuod stored it although the author's chain is unknown there. */
-	if (res.status == STORE_NEW && res.policy_reason == FC_POLICY_R_NO_CHAIN)
+	if (res.status == INGEST_NEW && res.policy_reason == FC_POLICY_R_NO_CHAIN)
 		cli_warnx(cli, "note: stored, but this node knows no certificate chain to a county "
 		    "root for the author (or a key up its chain) yet: nodes that know it accept "
 		    "the message, the others hold it until the certificate reaches them");
 	/* fenghuod's trust policy: kept in memory, stored when the certificate arrives. */
-	if (res.status == STORE_HELD)
+	if (res.status == INGEST_HELD)
 		cli_warnx(cli, "note: held by fenghuod, not stored or sent yet: it has not seen "
 		    "the certificate of the author (or of a key up its chain); it will store and "
 		    "send the message when it does, or drop it after 24 hours");
-	if (res.status == STORE_DUP)
+	if (res.status == INGEST_DUP)
 		cli_warnx(cli, "note: an identical message was already stored");
 	memcpy(id, res.id, FC_IDBYTES);
 	return EX_OK;

@@ -26,6 +26,7 @@
 
 #include "crypto.h"
 #include "store.h"
+#include "ingest.h"
 #include "fenghuo.h"
 
 #define IMPORT_BATCH	CLI_CTL_IMPORT_MAX
@@ -69,7 +70,7 @@ const struct cmd_entry cmd_import_entry = {
 struct import_ctx {
 	struct cli		*cli;
 	struct cli_ctl		*ctl;		/* the daemon's control socket, or NULL: direct */
-	struct store_put	 batch[IMPORT_BATCH];
+	struct cli_put	 batch[IMPORT_BATCH];
 	size_t			 at[IMPORT_BATCH];	/* arena offset of each entry */
 	size_t			 off[IMPORT_BATCH];	/* file offset of each entry */
 	uint8_t			*arena;
@@ -128,7 +129,7 @@ import_progress(struct import_ctx *ctx, int final)
 static int
 import_flush(struct import_ctx *ctx)
 {
-	struct store_put *p;
+	struct cli_put *p;
 	char hex[FC_IDHEX];
 	size_t i;
 	int rc;
@@ -149,13 +150,13 @@ import_flush(struct import_ctx *ctx)
 	for (i = 0; i < ctx->n; i++) {
 		p = &ctx->batch[i];
 		switch (p->status) {
-		case STORE_NEW:
+		case INGEST_NEW:
 			ctx->n_new++;
 			break;
-		case STORE_DUP:
+		case INGEST_DUP:
 			ctx->n_dup++;
 			break;
-		case STORE_HELD:
+		case INGEST_HELD:
 			ctx->n_held++;
 			break;
 		case 0:
@@ -193,7 +194,7 @@ static int
 import_one(void *arg, const uint8_t *env, size_t len, size_t off)
 {
 	struct import_ctx *ctx = arg;
-	struct store_put *p;
+	struct cli_put *p;
 	uint8_t *a;
 	size_t cap;
 
@@ -216,7 +217,6 @@ import_one(void *arg, const uint8_t *env, size_t len, size_t off)
 	p = &ctx->batch[ctx->n];
 	memset(p, 0, sizeof(*p));
 	p->len = len;
-	p->from = NULL;
 	ctx->at[ctx->n] = ctx->used;
 	ctx->off[ctx->n] = off;
 	ctx->used += len;
@@ -288,7 +288,6 @@ cmd_import_exec(struct cli *cli, int argc, char **argv)
 	struct stat sb;
 	json_t *status;
 	const char *path;
-	uint64_t released = 0, dropped = 0;
 	int ch, rc, fd, progress = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -370,11 +369,11 @@ cmd_import_exec(struct cli *cli, int argc, char **argv)
 	 * Without a daemon, what was held before may be storable now (this bundle brought
 	 * certificates). fenghuod does the same by itself when a certificate arrives.
 	 */
-	if (ctx->ctl == NULL && cli_held_release(cli, &released, &dropped) == EX_OK &&
-	    released + dropped > 0)
+	if (ctx->ctl == NULL && cli_held_release(cli) == EX_OK &&
+	    cli->released + cli->held_dropped > 0)
 		printf("released: %llu (held before; their certificate chain is known now)\n"
 		    "dropped: %llu (held before; refused by the trust policy now)\n",
-		    (unsigned long long)released, (unsigned long long)dropped);
+		    (unsigned long long)cli->released, (unsigned long long)cli->held_dropped);
 	if (rc == -1) {
 		rc = EX_IOERR;
 		goto out;

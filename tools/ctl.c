@@ -26,6 +26,7 @@
 #include <zmq.h>
 
 #include "crypto.h"
+#include "ingest.h"
 #include "fenghuo.h"
 #include "store.h"
 #include "wire.h"
@@ -379,7 +380,7 @@ ctl_reason_parse(const char *name)
 
 /* Fill item's status, reason and id from one result object of submit or import. 0 or -1. */
 static int
-ctl_result_parse(const json_t *r, struct store_put *item)
+ctl_result_parse(const json_t *r, struct cli_put *item)
 {
 	const char *status, *id;
 
@@ -388,17 +389,17 @@ ctl_result_parse(const json_t *r, struct store_put *item)
 	if (status == NULL)
 		return -1;
 	if (strcmp(status, "new") == 0)
-		item->status = STORE_NEW;
+		item->status = INGEST_NEW;
 	else if (strcmp(status, "duplicate") == 0)
-		item->status = STORE_DUP;
+		item->status = INGEST_DUP;
 	else if (strcmp(status, "rejected") == 0)
-		item->status = STORE_REJECTED;
+		item->status = INGEST_REJECTED;
 	else if (strcmp(status, "held") == 0)
-		item->status = STORE_HELD;	/* waits in memory for its author's certificate */
+		item->status = INGEST_HELD;	/* waits in memory for its author's certificate */
 	else
 		return -1;
 	item->reason = FC_R_OK;
-	if (item->status == STORE_REJECTED) {
+	if (item->status == INGEST_REJECTED) {
 		item->reason = ctl_reason_parse(json_string_value(json_object_get(r, "reason")));
 		if (item->reason == FC_R_MAX || item->reason == FC_R_OK)
 			item->reason = FC_R_DECODE;
@@ -412,7 +413,7 @@ ctl_result_parse(const json_t *r, struct store_put *item)
 }
 
 int
-cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct store_put *item)
+cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct cli_put *item)
 {
 	json_t *r;
 	int rc;
@@ -429,7 +430,7 @@ cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct store_put *item)
 }
 
 int
-cli_ctl_import(struct cli *cli, struct cli_ctl *c, struct store_put *items, size_t n,
+cli_ctl_import(struct cli *cli, struct cli_ctl *c, struct cli_put *items, size_t n,
     int *sent)
 {
 	json_t *r, *res;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 struct store;
+struct ingest;
 struct fc_key;
 
 /* Global options and lazily opened resources, owned by main(). */
@@ -22,13 +23,15 @@ struct cli {
 	const char	*keypath;	/* --key, or <state>/node.key */
 	int		 json;		/* --json given to a read command */
 	struct store	*store;		/* opened on demand by cli_store() */
+	struct ingest	*ingest;	/* direct writes into store (submit.c), on demand */
 	struct fc_key	*key;		/* loaded on demand by cli_key() */
 	const char	*verb;		/* the running verb, for error messages */
 	int		 store_rw;	/* cli->store was opened for writing */
 	struct cli_trust *trust;	/* cli_trust_mark()'s trust state, loaded on first use */
 	int		 trust_failed;	/* ... or it could not be loaded (said once) */
-	int		 hold_outside;	/* direct writes hold messages of unknown chain */
 	size_t		 held_unkept;	/* held imports the held area had no room for */
+	uint64_t	 released;	/* held messages stored by direct writes of this run */
+	uint64_t	 held_dropped;	/* held messages refused for good by them */
 	char		*state_buf;	/* owned storage behind state/keypath */
 	char		*keypath_buf;
 };
@@ -42,7 +45,18 @@ struct cmd_entry {
 
 struct fc_msg;
 struct store_msg;
-struct store_put;
+/*
+ * One new message handed over for storage, and what became of it: status is an
+ * enum ingest_status (0: not taken), reason an fc_reason, policy_reason the trust policy's.
+ */
+struct cli_put {
+	const uint8_t	*env;		/* in: serialized Envelope */
+	size_t		 len;
+	int		 status;	/* out */
+	int		 reason;
+	int		 policy_reason;
+	uint8_t		 id[32];	/* FC_IDBYTES */
+};
 struct store_seen;
 struct json_t;
 struct Fenghuo__Body;
@@ -174,11 +188,12 @@ int		 cli_held_load(struct cli *cli, struct store *st, struct cli_copies *out);
 /* How many messages are held (cli_held_load's count; 0 when it cannot tell). */
 size_t		 cli_held_count(struct cli *cli, struct store *st);
 /*
- * With no daemon running: judge every held message again (the trust state now includes what
- * was just stored) and store those whose chain is valid now; drop those stored already or
- * refused for good. *stored and *dropped count them. EX_OK or an error (printed).
+ * With no daemon running: judge every message of the held area again (the trust state now
+ * includes what was just stored) and store those whose chain is valid now; drop those
+ * stored already or refused for good (submit.c). cli->released and cli->held_dropped count
+ * them, with what this run's certificates released before. EX_OK or an error (printed).
  */
-int		 cli_held_release(struct cli *cli, uint64_t *stored, uint64_t *dropped);
+int		 cli_held_release(struct cli *cli);
 /* Free the copies, keep the array for reuse (n = 0). */
 void		 cli_copies_drop(struct cli_copies *c);
 /* Free everything. */
@@ -237,23 +252,27 @@ void		 cli_clock_print(const struct json_t *st);
 /*
  * Submit new messages for storage (and, through the daemon, for sending). When fenghuod
  * runs, each item goes through its control socket and is acknowledged after its commit;
- * otherwise they are written directly with store_put_batch() (DESIGN decision 8: allowed
- * while no daemon runs). Returns EX_OK when the batch was handled, with each item's status
+ * otherwise they are written directly through an ingest of the CLI's own (DESIGN decision
+ * 8: allowed while no daemon runs). Returns EX_OK when the batch was handled, with each item's status
  * and reason filled in; or an error code (already printed) when nothing was stored, or,
  * through the daemon, when an item failed (the items before it were stored).
  */
-int		 cli_submit_batch(struct cli *cli, struct store_put *items, size_t n);
+int		 cli_submit_batch(struct cli *cli, struct cli_put *items, size_t n);
 /*
- * Write a batch directly into the store (no daemon may run; one transaction), judged by the
- * trust policy when there are anchors. outside 0: written here (stored even when the author's
- * chain is unknown, see cli_trust_attach); outside 1: from a bundle, judged as a peer's
- * message: one of unknown chain is STORE_HELD, kept in the held area (store_held_put), not
- * stored. EX_OK with every item's status, or an error (printed).
+ * Write a batch directly into the store (no daemon may run) through an ingest (ingest/, as
+ * fenghuod does), judged by the trust policy when this state directory has anchors.
+ * outside 0: written here (INGEST_LOCAL: stored even when the author's chain is unknown
+ * here, with policy_reason no-chain: a report written offline must not be lost because its
+ * author's certificate has not reached this laptop yet); outside 1: from a bundle
+ * (INGEST_IMPORT), judged as a peer's message: one of unknown chain is INGEST_HELD, kept in
+ * the held area, not stored. With outside, the held area is taken along: messages whose
+ * chain has arrived are stored, and released counts them. EX_OK with every item's status,
+ * or an error (printed).
  */
-int		 cli_store_batch(struct cli *cli, struct store_put *items, size_t n, int outside);
+int		 cli_store_batch(struct cli *cli, struct cli_put *items, size_t n, int outside);
 /* One envelope: cli_submit_batch() of a single item whose result lands in *result. */
 int		 cli_submit(struct cli *cli, const uint8_t *env, size_t len,
-		    struct store_put *result);
+		    struct cli_put *result);
 
 /* ctl.c: the client side of fenghuod's control socket (ipc://<state>/fenghuod.sock) */
 #define CLI_CTL_TIMEOUT_MS	5000	/* how long a request waits for its reply */
@@ -282,8 +301,8 @@ int		 cli_ctl_recv(struct cli_ctl *c, int timeout_ms, struct json_t **obj,
  */
 int		 cli_ctl_call(struct cli *cli, struct cli_ctl *c, const char *cmd,
 		    const uint8_t *data, size_t len, struct json_t **reply);
-/* Submit item->env to the daemon; fills status, reason and id as store_put_batch would. */
-int		 cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct store_put *item);
+/* Submit item->env to the daemon; fills status, reason and id as a direct write would. */
+int		 cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct cli_put *item);
 #define CLI_CTL_IMPORT_MAX	1024	/* envelopes per "import" request (node/ctl.c) */
 #define CLI_CTL_IMPORT_BYTES	(1024 * 1024 - 4096)	/* its payload, within 1 MiB */
 #define CLI_CTL_IMPORT_TIMEOUT_MS 120000	/* a busy daemon; a stopped one is seen at once */
@@ -291,12 +310,12 @@ int		 cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct store_put *item)
  * Import items (at most CLI_CTL_IMPORT_MAX, payload within CLI_CTL_IMPORT_BYTES) through the
  * daemon in one request and one commit: each is judged as a peer's message (held, not
  * stored, when its author's chain is unknown there). Fills each item's status as
- * store_put_batch would (0 for one the daemon could not take). Errors are printed:
+ * a direct write would (0 for one the daemon could not take). Errors are printed:
  * EX_TEMPFAIL when the daemon stopped; *sent says whether the request had gone out (then the
  * batch may or may not have been committed), EX_UNAVAILABLE/EX_PROTOCOL/EX_SOFTWARE as for
  * cli_ctl_call.
  */
-int		 cli_ctl_import(struct cli *cli, struct cli_ctl *c, struct store_put *items,
+int		 cli_ctl_import(struct cli *cli, struct cli_ctl *c, struct cli_put *items,
 		    size_t n, int *sent);
 /*
  * The daemon's status reply in *status (caller decrefs) and, if c is not NULL, the open
@@ -458,17 +477,6 @@ int		 cli_receipt_counts(struct cli *cli, const struct Fenghuo__Body *receipt,
  */
 int		 cli_change_counts(struct cli *cli, const struct Fenghuo__Body *change,
 		    const struct Fenghuo__Body *target);
-/*
- * Judge what a direct write (no daemon running) puts into st by the trust policy, as
- * fenghuod would (docs/TRUST.md): attach a policy hook to st when this state directory has
- * trust anchors. A rejected message is refused (STORE_REJECTED, FC_R_POLICY); one whose
- * author's chain is not known here is stored all the same, unlike in the daemon, which
- * holds it in memory: a report written offline must not be lost because its author's
- * certificate has not reached this laptop yet (its policy_reason is then no-chain, as from
- * fenghuod; nodes that know the chain accept it, the others hold it). Accepted CERTs and REVOKEs join the trust state for
- * the rest of the batch. Detach with store_set_policy(st, NULL, NULL).
- */
-void		 cli_trust_attach(struct cli *cli, struct store *st);
 /* Lookups in ct (linear; a county has hundreds of keys): NULL when unknown. */
 const struct cli_trust_note *cli_trust_note_find(const struct cli_trust *ct,
 		    const uint8_t *id);

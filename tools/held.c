@@ -2,8 +2,8 @@
  * held.c: the CLI's view of the held area (<state>/held, store/held.c): imported messages
  * that validated but whose author's certificate chain is not known here yet. They are not in
  * the store, so nothing counts them as in force or confirmed; `list --held`, `status` and
- * `duty` show them marked [held], and an import without a daemon stores those whose chain
- * has arrived since (cli_held_release).
+ * `duty` show them marked [held]; an import without a daemon stores those whose chain has
+ * arrived since (cli_held_release, through the ingest).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -76,49 +76,6 @@ cli_held_load(struct cli *cli, struct store *st, struct cli_copies *out)
 		return EX_IOERR;
 	}
 	return EX_OK;
-}
-
-int
-cli_held_release(struct cli *cli, uint64_t *stored, uint64_t *dropped)
-{
-	struct cli_copies l;
-	struct store_put *items = NULL;
-	struct store *st;
-	size_t i;
-	int rc;
-
-	*stored = *dropped = 0;
-	memset(&l, 0, sizeof(l));
-	if ((rc = cli_store(cli, 1, &st)) != EX_OK)
-		return rc;
-	if ((rc = cli_held_load(cli, NULL, &l)) != EX_OK || l.n == 0)
-		goto out;
-	if ((items = calloc(l.n, sizeof(*items))) == NULL) {
-		cli_warnx(cli, "out of memory");
-		rc = EX_OSERR;
-		goto out;
-	}
-	for (i = 0; i < l.n; i++) {
-		items[i].env = l.items[i].env;
-		items[i].len = l.items[i].len;
-	}
-	/* The trust state includes what this run stored: its CERTs release their waiters. */
-	if ((rc = cli_store_batch(cli, items, l.n, 1)) != EX_OK)
-		goto out;
-	for (i = 0; i < l.n; i++) {
-		if (items[i].status == STORE_HELD)
-			continue;
-		if (items[i].status == STORE_NEW)
-			(*stored)++;
-		else if (items[i].status == STORE_REJECTED)
-			(*dropped)++;
-		/* Stored, stored before, or refused for good: not held any more. */
-		(void)store_held_del(cli->state, l.items[i].id);
-	}
-out:
-	free(items);
-	cli_copies_free(&l);
-	return rc;
 }
 
 size_t

@@ -727,43 +727,6 @@ cli_receipt_counts(struct cli *cli, const Fenghuo__Body *receipt, const char *re
 	    report_region, receipt->created_ms, &v) == FC_POLICY_ACCEPT;
 }
 
-/* store_policy_fn of direct writes (cli_trust_attach). */
-static int
-direct_policy(void *arg, const struct store_put *item, const struct fc_msg *msg,
-    uint64_t now_ms, int *reason)
-{
-	struct cli *cli = arg;
-	struct fc_policy_verdict v;
-	int kind = msg->body->kind;
-
-	(void)item;
-	fc_policy_check(cli->trust->trust, msg, now_ms, &v);
-	*reason = v.reason;
-	switch (v.verdict) {
-	case FC_POLICY_ACCEPT:
-		if ((kind == FENGHUO__KIND__CERT || kind == FENGHUO__KIND__REVOKE) &&
-		    fc_trust_add(cli->trust->trust, msg) != 0) {
-			*reason = FC_POLICY_R_MALFORMED;	/* out of memory: refuse, retry later */
-			return STORE_POLICY_REJECT;
-		}
-		return STORE_POLICY_ACCEPT;
-	case FC_POLICY_HOLD:
-		/* Written here: stored, *reason says no-chain. From a bundle: held. */
-		return cli->hold_outside ? STORE_POLICY_HOLD : STORE_POLICY_ACCEPT;
-	default:
-		return STORE_POLICY_REJECT;
-	}
-}
-
-void
-cli_trust_attach(struct cli *cli, struct store *st)
-{
-	struct cli_trust *ct = trust_cached(cli);
-
-	if (ct != NULL && ct->nanchors > 0)
-		store_set_policy(st, direct_policy, cli);
-}
-
 int
 cli_change_counts(struct cli *cli, const Fenghuo__Body *change, const Fenghuo__Body *target)
 {
