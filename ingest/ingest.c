@@ -220,7 +220,10 @@ ingest_open(struct store *st, const struct ingest_conf *c, struct ingest **out, 
 			ig->open = 1;	/* nothing to judge by */
 		}
 	}
-	if ((ig->held = fc_held_new(c->held_max, c->held_bytes, c->held_ttl_ms)) == NULL) {
+	/* Nothing is held without a policy. */
+	if (!ig->open &&
+	    (ig->held = fc_held_new(c->held_max, c->held_bytes, c->held_ttl_ms)) == NULL) {
+		snprintf(err, errlen, "out of memory, or no room for held messages");
 		rc = ENOMEM;
 		goto err;
 	}
@@ -285,7 +288,10 @@ void
 ingest_stats(const struct ingest *ig, struct ingest_stats *out)
 {
 	*out = ig->stats;
-	fc_held_stats(ig->held, &out->mem);
+	if (ig->held != NULL)
+		fc_held_stats(ig->held, &out->mem);
+	else
+		memset(&out->mem, 0, sizeof(out->mem));
 }
 
 /* ---- gathering ------------------------------------------------------------------------ */
@@ -700,11 +706,9 @@ area_one(void *arg, const uint8_t id[FC_IDBYTES], const uint8_t *env, size_t len
 	struct item *it;
 	uint8_t real[FC_IDBYTES];
 
-	/* Not what its name says: not ours to keep. */
-	if (fc_envelope_id(env, len, real) != FC_R_OK || memcmp(real, id, FC_IDBYTES) != 0) {
-		(void)store_held_del(ac->ig->state, id);
+	/* Not what its name says: ignored (it expires with the area's time to live). */
+	if (fc_envelope_id(env, len, real) != FC_R_OK || memcmp(real, id, FC_IDBYTES) != 0)
 		return 0;
-	}
 	if ((it = item_new(ac->ig, env, len, &src)) == NULL) {
 		ac->err = ENOMEM;
 		return 1;
@@ -732,5 +736,69 @@ ingest_load_held(struct ingest *ig, uint64_t now_ms, size_t *n)
 size_t
 ingest_cron(struct ingest *ig, uint64_t now_ms)
 {
-	return fc_held_expire(ig->held, now_ms);
+	return ig->held != NULL ? fc_held_expire(ig->held, now_ms) : 0;
+}
+
+/* ---- synchronous use ------------------------------------------------------------------ */
+
+static void
+put_result(void *arg, const struct ingest_result *r)
+{
+	struct ingest_put *items = arg, *p;
+
+	if (r->src->tag == 0)
+		return;	/* released by a CERT of the batch */
+	p = &items[r->src->tag - 1];
+	p->status = r->status;
+	p->reason = r->reason;
+	p->policy_reason = r->policy_reason;
+	if (r->has_id)
+		memcpy(p->id, r->id, FC_IDBYTES);
+	p->kind = r->kind;
+	p->flags = r->msg != NULL ? r->msg->flags : 0;
+}
+
+int
+ingest_put_batch(struct ingest *ig, struct ingest_put *items, size_t n, uint64_t now_ms)
+{
+	struct ingest_src src;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		memset(&src, 0, sizeof(src));
+		src.origin = items[i].from != NULL ? INGEST_PEER : INGEST_LOCAL;
+		src.from = items[i].from;
+		src.hops = items[i].hops;
+		src.tag = i + 1;
+		items[i].status = items[i].reason = items[i].policy_reason = 0;
+		items[i].kind = 0;
+		items[i].flags = 0;
+		memset(items[i].id, 0, FC_IDBYTES);
+		if (item_new(ig, items[i].env, items[i].len, &src) == NULL) {
+			items_clear(ig);
+			return ENOMEM;
+		}
+	}
+	/* Bounded: each round needs a CERT of the one before to release anything. */
+	for (i = 0; rc == 0 && ig->nitems > 0 && i < 64; i++)
+		rc = ingest_commit(ig, now_ms, put_result, items);
+	return rc;
+}
+
+int
+ingest_put_open(struct store *st, struct ingest_put *items, size_t n, uint64_t now_ms)
+{
+	struct ingest_conf c;
+	struct ingest *ig;
+	char err[256];
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.open = 1;
+	if ((rc = ingest_open(st, &c, &ig, err, sizeof(err))) != 0)
+		return rc;
+	rc = ingest_put_batch(ig, items, n, now_ms);
+	ingest_close(&ig);
+	return rc;
 }

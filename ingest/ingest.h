@@ -39,6 +39,8 @@ enum ingest_origin {
 	INGEST_LOCAL,		/* written on this machine (control-socket submit, the CLI) */
 	INGEST_IMPORT,		/* from a bundle: judged as a peer's, held ones kept on disk */
 	INGEST_RELEASED,	/* was held until its author's certificate arrived */
+	INGEST_NODE,		/* signed by the node itself (receipts, announcements): judged */
+				/* as a peer's, held while its own chain is unknown */
 };
 
 struct ingest_src {
@@ -152,6 +154,32 @@ size_t		 ingest_cron(struct ingest *ig, uint64_t now_ms);
 
 /* The trust state, NULL when open; valid until the next commit or ingest_close(). */
 const struct fc_trust *ingest_trust(const struct ingest *ig);
+
+/*
+ * Synchronous use, for whoever fills a store with a batch at hand (benchmarks, tests, the
+ * fuzzers): each item is gathered (from a peer when from is set, else local), committed,
+ * and its result copied back; messages released meanwhile are committed too. 0, or the
+ * error of ingest_commit (nothing of the batch stored) or of gathering.
+ */
+struct ingest_put {
+	/* in */
+	const uint8_t	*env;
+	size_t		 len;
+	const uint8_t	*from;		/* a peer's 32-byte key, or NULL: local */
+	uint32_t	 hops;
+	/* out */
+	int		 status;	/* enum ingest_status */
+	int		 reason;
+	int		 policy_reason;
+	uint8_t		 id[FC_IDBYTES];	/* zero when it could not be taken apart */
+	int		 kind;
+	uint32_t	 flags;		/* FC_MSG_* of a message that was checked */
+};
+int		 ingest_put_batch(struct ingest *ig, struct ingest_put *items, size_t n,
+		    uint64_t now_ms);
+/* The same through an ingest without trust policy, opened on st for the call. */
+int		 ingest_put_open(struct store *st, struct ingest_put *items, size_t n,
+		    uint64_t now_ms);
 
 struct ingest_stats {
 	uint64_t	 commits;

@@ -117,7 +117,7 @@ node_publish(struct node *n, Fenghuo__Body *b, uint64_t now_ms)
 	free(body);
 	if (rc != 0)
 		return rc;
-	rc = gossip_add(n, env, envlen, &(struct ingest_src){ INGEST_LOCAL, NULL, 0, 0 });
+	rc = gossip_add(n, env, envlen, &(struct ingest_src){ INGEST_NODE, NULL, 0, 0 });
 	free(env);
 	return rc != 0 ? E2BIG : 0;
 }

@@ -17,6 +17,7 @@
 
 #include "crypto.h"
 #include "store.h"
+#include "ingest.h"
 
 /* Inputs larger than this are ignored: bigger only makes each run slower, not deeper. */
 #define FUZZ_MAX_INPUT		(128 * 1024)

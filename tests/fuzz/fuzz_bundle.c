@@ -4,7 +4,7 @@
  * The input is a bundle file. It goes through the CLI's own reader, bundle_parse()
  * (tools/bundle.c, compiled into this target; the streaming bundle_read() over memory), and
  * every entry the reader hands out is copied and stored as cmd_import.c does it:
- * store_put_batch() in batches, into the process's persistent store. The target checks the
+ * ingest_put_open() in batches, into the process's persistent store. The target checks the
  * reader's promises: each entry is within the envelope limit and is exactly the bytes that
  * follow its length field at the offset it reports, the count it reports is the number of
  * entries it handed out, the error offset lies inside the file, and the error has a
@@ -21,7 +21,7 @@ struct import {
 	const uint8_t		*buf;
 	size_t			 len;
 	uint8_t			 copy[IMPORT_BATCH][WIRE_ENVELOPE_MAX];
-	struct store_put	 batch[IMPORT_BATCH];
+	struct ingest_put	 batch[IMPORT_BATCH];
 	size_t			 n;
 	uint32_t		 entries;
 	size_t			 added;
@@ -34,11 +34,11 @@ flush(struct import *imp)
 
 	if (imp->n == 0)
 		return;
-	FUZZ_CHECK(store_put_batch(fuzz_store(), imp->batch, imp->n, FUZZ_NOW_MS) == 0);
+	FUZZ_CHECK(ingest_put_open(fuzz_store(), imp->batch, imp->n, FUZZ_NOW_MS) == 0);
 	for (i = 0; i < imp->n; i++) {
-		FUZZ_CHECK(imp->batch[i].status == STORE_NEW ||
-		    imp->batch[i].status == STORE_DUP || imp->batch[i].status == STORE_REJECTED);
-		if (imp->batch[i].status == STORE_NEW)
+		FUZZ_CHECK(imp->batch[i].status == INGEST_NEW ||
+		    imp->batch[i].status == INGEST_DUP || imp->batch[i].status == INGEST_REJECTED);
+		if (imp->batch[i].status == INGEST_NEW)
 			imp->added++;
 	}
 	imp->n = 0;
@@ -48,7 +48,7 @@ static int
 entry(void *arg, const uint8_t *env, size_t len, size_t off)
 {
 	struct import *imp = arg;
-	struct store_put *p;
+	struct ingest_put *p;
 
 	FUZZ_CHECK(len > 0 && len <= WIRE_ENVELOPE_MAX);
 	FUZZ_CHECK(off <= imp->len && imp->len - off >= 4 && imp->len - off - 4 >= len);

@@ -9,7 +9,7 @@
  *                clear: the bytes are an Envelope, stored as they are;
  * control bit 1: "from a peer" (the fixed peer key), else local;
  * control bits 4-7: hops.
- * At most FUZZ_BATCH_MAX records make one batch, written with one store_put_batch() into the
+ * At most FUZZ_BATCH_MAX records make one batch, written with one ingest_put_open() into the
  * process's persistent store (fuzz_store()). Then the target checks what a caller relies
  * on: the call succeeds, every item has a status, a NEW message reads back byte for byte
  * with its seen record and validates again, a rejected one was not stored, and the refs
@@ -37,7 +37,7 @@ refs_cb(void *arg, const struct store_view *v)
 }
 
 static void
-check_new(struct store *st, const struct store_put *p)
+check_new(struct store *st, const struct ingest_put *p)
 {
 	struct store_msg sm;
 	struct fc_msg m;
@@ -68,7 +68,7 @@ check_new(struct store *st, const struct store_put *p)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct store_put items[FUZZ_BATCH_MAX];
+	struct ingest_put items[FUZZ_BATCH_MAX];
 	uint8_t *sealed[FUZZ_BATCH_MAX];
 	struct store *st;
 	size_t n = 0, off = 0, len, i, j, added = 0;
@@ -102,26 +102,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n++;
 	}
 
-	rc = store_put_batch(st, items, n, FUZZ_NOW_MS);
+	rc = ingest_put_open(st, items, n, FUZZ_NOW_MS);
 	FUZZ_CHECK(rc == 0);
 	for (i = 0; i < n; i++) {
 		switch (items[i].status) {
-		case STORE_NEW:
+		case INGEST_NEW:
 			FUZZ_CHECK(items[i].reason == FC_R_OK);
 			check_new(st, &items[i]);
 			added++;
 			break;
-		case STORE_DUP:
+		case INGEST_DUP:
 			FUZZ_CHECK(store_has(st, items[i].id) == 1);
 			break;
-		case STORE_REJECTED:
+		case INGEST_REJECTED:
 			FUZZ_CHECK(items[i].reason > FC_R_OK && items[i].reason < FC_R_MAX);
 			if (items[i].reason == FC_R_DECODE || items[i].reason == FC_R_TOO_BIG)
 				break;
 			/* Not stored, unless another item of the batch with its id was. */
 			stored = 0;
 			for (j = 0; j < n; j++)
-				if (items[j].status == STORE_NEW &&
+				if (items[j].status == INGEST_NEW &&
 				    memcmp(items[j].id, items[i].id, FC_IDBYTES) == 0)
 					stored = 1;
 			FUZZ_CHECK(store_has(st, items[i].id) == stored);

@@ -209,7 +209,7 @@ int
 fuzz_fill_reports(struct store *st, size_t first, size_t n)
 {
 	Fenghuo__Body b = FENGHUO__BODY__INIT;
-	struct store_put *items;
+	struct ingest_put *items;
 	uint8_t **envs;
 	uint8_t *buf;
 	char title[64];
@@ -241,9 +241,9 @@ fuzz_fill_reports(struct store *st, size_t first, size_t n)
 		free(buf);
 	}
 	if (rc == 0 && n > 0)
-		rc = store_put_batch(st, items, n, FUZZ_NOW_MS);
+		rc = ingest_put_open(st, items, n, FUZZ_NOW_MS);
 	for (i = 0; i < n; i++) {
-		if (rc == 0 && items[i].status != STORE_NEW && items[i].status != STORE_DUP)
+		if (rc == 0 && items[i].status != INGEST_NEW && items[i].status != INGEST_DUP)
 			rc = STORE_EINVAL;
 		free(envs[i]);
 	}

@@ -137,12 +137,12 @@ static void
 expect_invalid(struct tf_env *e, struct tf_msg *m, int reason)
 {
 	uint64_t before = e->n->rejected[reason], stored = e->n->stored;
-	uint64_t held = e->n->held_msgs, pol = e->n->rejected[FC_R_POLICY];
+	uint64_t held = tf_stats(e->n).held, pol = e->n->rejected[FC_R_POLICY];
 
 	push1(e, e->x, m);
 	assert_int_equal(e->n->rejected[reason], before + 1);
 	assert_int_equal(e->n->rejected[FC_R_POLICY], pol);
-	assert_int_equal(e->n->held_msgs, held);
+	assert_int_equal(tf_stats(e->n).held, held);
 	assert_int_equal(e->n->stored, stored);
 	assert_dropped(e, m);
 	tf_msg_free(m);
@@ -154,12 +154,12 @@ static void
 expect_refused(struct tf_env *e, struct tf_msg *m, int reason)
 {
 	uint64_t before = e->n->policy_rejected[reason], stored = e->n->stored;
-	uint64_t pol = e->n->rejected[FC_R_POLICY], held = e->n->held_msgs;
+	uint64_t pol = e->n->rejected[FC_R_POLICY], held = tf_stats(e->n).held;
 
 	push1(e, e->x, m);
 	assert_int_equal(e->n->policy_rejected[reason], before + 1);
 	assert_int_equal(e->n->rejected[FC_R_POLICY], pol + 1);
-	assert_int_equal(e->n->held_msgs, held);
+	assert_int_equal(tf_stats(e->n).held, held);
 	assert_int_equal(e->n->stored, stored);
 	assert_dropped(e, m);
 	tf_msg_free(m);
@@ -217,10 +217,10 @@ test_forged_signature(void **state)
 	    FC_ROLE_BIT(FENGHUO__ROLE__ISSUER), "330110", &w);
 	w.env[w.len - 1] ^= 0x80;
 	expect_invalid(e, &w, FC_R_BAD_SIG);
-	assert_int_equal(fc_trust_grant_count(e->n->trust), 2);
+	assert_int_equal(fc_trust_grant_count(ingest_trust(e->n->ingest)), 2);
 	tf_warning(e, K_OTHER, "330110", "by the forged admin", &w);
 	push1(e, e->x, &w);
-	assert_int_equal(e->n->held_msgs, 1);
+	assert_int_equal(tf_stats(e->n).held, 1);
 	assert_dropped(e, &w);
 	tf_msg_free(&w);
 }
@@ -244,8 +244,8 @@ test_uncertified(void **state)
 	rej = e->n->rejected[FC_R_POLICY];
 	tf_warning(e, K_OTHER, "330110109", "stranger", &w);
 	push1(e, e->x, &w);
-	assert_int_equal(e->n->held_msgs, 1);
-	fc_held_stats(e->n->held, &hs);
+	assert_int_equal(tf_stats(e->n).held, 1);
+	hs = tf_stats(e->n).mem;
 	assert_int_equal(hs.count, 1);
 	assert_int_equal(e->n->rejected[FC_R_POLICY], rej);
 	assert_dropped(e, &w);
@@ -253,15 +253,15 @@ test_uncertified(void **state)
 
 	/* The same message again is held once, not twice. */
 	push1(e, e->x, &w);
-	fc_held_stats(e->n->held, &hs);
+	hs = tf_stats(e->n).mem;
 	assert_int_equal(hs.count, 1);
 
 	/* Not yet expired an hour before the bound; gone after it. */
 	trust_cron(e->n, now_wall() + CONF_HELD_TTL_MS - HOUR_MS);
-	fc_held_stats(e->n->held, &hs);
+	hs = tf_stats(e->n).mem;
 	assert_int_equal(hs.count, 1);
 	trust_cron(e->n, now_wall() + CONF_HELD_TTL_MS + 1);
-	fc_held_stats(e->n->held, &hs);
+	hs = tf_stats(e->n).mem;
 	assert_int_equal(hs.count, 0);
 	assert_int_equal(hs.expired, 1);
 	assert_int_equal(hs.bytes, 0);
@@ -321,7 +321,7 @@ test_policy_over_frames(void **state)
 	/* A revocation by a non-admin: refused, and the issuer it names still speaks. */
 	tf_revoke(e, K_PLAIN, K_ISSUER, now - 60 * 1000, &w);
 	expect_refused(e, &w, FC_POLICY_R_ROLE);
-	assert_int_equal(fc_trust_revocation_count(e->n->trust), 1);
+	assert_int_equal(fc_trust_revocation_count(ingest_trust(e->n->ingest)), 1);
 	/* The non-admin's grant did not count: its subject's warning waits, unstored. */
 	tf_warning(e, K_OTHER, "330110109", "granted by a non-admin", &w);
 	push1(e, e->x, &w);
@@ -355,12 +355,12 @@ test_chain_loop(void **state)
 	assert_dropped(e, &ab);
 	assert_dropped(e, &ba);
 	assert_dropped(e, &w);
-	assert_int_equal(e->n->held_msgs, 3);
-	fc_held_stats(e->n->held, &hs);
+	assert_int_equal(tf_stats(e->n).held, 3);
+	hs = tf_stats(e->n).mem;
 	assert_int_equal(hs.count, 3);
 	still_serves(e);
 	trust_cron(e->n, now_wall() + CONF_HELD_TTL_MS + 1);
-	fc_held_stats(e->n->held, &hs);
+	hs = tf_stats(e->n).mem;
 	assert_int_equal(hs.count, 0);
 	still_serves(e);
 	node_free(&e->n);
@@ -375,7 +375,7 @@ test_chain_loop(void **state)
 	node_free(&e->n);
 	start_hub(e, 0);
 	county(e);
-	assert_int_equal(fc_trust_grant_count(e->n->trust), 4);
+	assert_int_equal(fc_trust_grant_count(ingest_trust(e->n->ingest)), 4);
 	expect_refused(e, &w, FC_POLICY_R_LOOP);
 	tf_msg_free(&ab);
 	tf_msg_free(&ba);
@@ -412,7 +412,7 @@ expect_garbage(struct tf_env *e, const uint8_t *buf, size_t len)
 	recv_raw(e, e->x, buf, len);
 	assert_int_equal(e->x->garbage, g + 1);
 	assert_int_equal(e->n->stored, stored);
-	assert_int_equal(e->n->npend, 0);
+	assert_int_equal(ingest_pending(e->n->ingest), 0);
 	still_serves(e);
 }
 

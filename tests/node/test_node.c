@@ -22,6 +22,9 @@
 
 #include "node.h"
 
+/* Gathered as the node's own messages are: judged, held while their chain is unknown. */
+static const struct ingest_src node_src = { INGEST_NODE, NULL, 0, 0 };
+
 #define DEADLINE_MS	10000
 
 struct env {
@@ -275,7 +278,7 @@ test_push(void **state)
 	link_ab(e);
 	report(e, "push", FENGHUO__KIND__REPORT, 0, &env, &len, id);
 	v0 = fc_verify_count();
-	assert_int_equal(gossip_add(e->a, env, len, NULL, 0, NULL, 0), 0);
+	assert_int_equal(gossip_add(e->a, env, len, &node_src), 0);
 	assert_true(run_until(e, b_has, id));
 	assert_int_equal(fc_verify_count() - v0, 2);	/* once on A, once on B */
 	memset(&m, 0, sizeof(m));
@@ -317,7 +320,7 @@ test_store_quota(void **state)
 	e->extra = "[limits]\nstore_max_bytes = 1\n";
 	link_ab(e);
 	report(e, "first", FENGHUO__KIND__REPORT, 0, &env, &len, id);
-	assert_int_equal(gossip_add(e->a, env, len, NULL, 0, NULL, 0), 0);
+	assert_int_equal(gossip_add(e->a, env, len, &node_src), 0);
 	free(env);
 	assert_true(run_until(e, b_has, id));
 	e->b->quota_next = 0;	/* the quota timer, now rather than in 10 s */
@@ -325,13 +328,13 @@ test_store_quota(void **state)
 	assert_int_equal(e->b->store_over, 1);
 
 	report(e, "over quota", FENGHUO__KIND__REPORT, 0, &env, &len, id);
-	assert_int_equal(gossip_add(e->a, env, len, NULL, 0, NULL, 0), 0);
+	assert_int_equal(gossip_add(e->a, env, len, &node_src), 0);
 	free(env);
 	assert_true(run_until(e, b_quota_dropped, &one));
 	assert_int_equal(store_has(e->b->store, id), 0);
 
 	report(e, "red", FENGHUO__KIND__WARNING, FENGHUO__LEVEL__RED, &env, &len, id);
-	assert_int_equal(gossip_add(e->a, env, len, NULL, 0, NULL, 0), 0);
+	assert_int_equal(gossip_add(e->a, env, len, &node_src), 0);
 	free(env);
 	assert_true(run_until(e, b_has, id));
 	assert_int_equal(e->b->drop_store_quota, 1);
@@ -383,7 +386,7 @@ static void
 test_startup_reads(void **state)
 {
 	struct env *e = *state;
-	struct store_put *puts;
+	struct ingest_put *puts;
 	struct store *st;
 	uint8_t id[FC_IDBYTES], warning[FC_IDBYTES], **env;
 	char dir[128], title[32];
@@ -408,9 +411,9 @@ test_startup_reads(void **state)
 			memcpy(warning, id, FC_IDBYTES);
 		puts[i].env = env[i];
 	}
-	assert_int_equal(store_put_batch(st, puts, STARTUP_REPORTS + 2, now_wall()), 0);
+	assert_int_equal(ingest_put_open(st, puts, STARTUP_REPORTS + 2, now_wall()), 0);
 	for (i = 0; i < STARTUP_REPORTS + 2; i++) {
-		assert_int_equal(puts[i].status, STORE_NEW);
+		assert_int_equal(puts[i].status, INGEST_NEW);
 		free(env[i]);
 	}
 	free(env);
@@ -540,7 +543,7 @@ test_author_limit(void **state)
 	for (i = 0; i < 2; i++) {
 		snprintf(title, sizeof(title), "genuine %d", i);
 		report(e, title, FENGHUO__KIND__REPORT, 0, &env, &len, ids[i]);
-		assert_int_equal(gossip_add(e->a, env, len, NULL, 0, NULL, 0), 0);
+		assert_int_equal(gossip_add(e->a, env, len, &node_src), 0);
 		free(env);
 	}
 	assert_true(run_until(e, b_has, ids[0]));
@@ -548,13 +551,13 @@ test_author_limit(void **state)
 	for (i = 0; i < 20; i++) {
 		snprintf(title, sizeof(title), "beyond %d", i);
 		report(e, title, FENGHUO__KIND__REPORT, 0, &env, &len, id);
-		assert_int_equal(gossip_add(e->a, env, len, NULL, 0, NULL, 0), 0);
+		assert_int_equal(gossip_add(e->a, env, len, &node_src), 0);
 		free(env);
 	}
 	want = 1;
 	assert_true(run_until(e, b_author_dropped, &want));
 	report(e, "red", FENGHUO__KIND__WARNING, FENGHUO__LEVEL__RED, &env, &len, id);
-	assert_int_equal(gossip_add(e->a, env, len, NULL, 0, NULL, 0), 0);
+	assert_int_equal(gossip_add(e->a, env, len, &node_src), 0);
 	free(env);
 	assert_true(run_until(e, b_has, id));
 }
@@ -569,7 +572,7 @@ test_push_inbound(void **state)
 
 	link_ab(e);
 	report(e, "inbound", FENGHUO__KIND__REPORT, 0, &env, &len, id);
-	assert_int_equal(gossip_add(e->b, env, len, NULL, 0, NULL, 0), 0);
+	assert_int_equal(gossip_add(e->b, env, len, &node_src), 0);
 	assert_true(run_until(e, a_has, id));
 	free(env);
 }
@@ -579,7 +582,7 @@ static void
 test_reconcile_on_connect(void **state)
 {
 	struct env *e = *state;
-	struct store_put sp[2];
+	struct ingest_put sp[2];
 	uint8_t *env[2], id[2][FC_IDBYTES];
 	size_t len[2];
 	char ep[128], keyhex[2 * FC_PUBLICKEYBYTES + 1];
@@ -591,13 +594,13 @@ test_reconcile_on_connect(void **state)
 	memset(sp, 0, sizeof(sp));
 	sp[0].env = env[0];
 	sp[0].len = len[0];
-	assert_int_equal(store_put_batch(e->b->store, &sp[0], 1, now_wall()), 0);
+	assert_int_equal(ingest_put_open(e->b->store, &sp[0], 1, now_wall()), 0);
 	snprintf(keyhex, sizeof(keyhex), "%s", e->b->keyhex);
 	e->a = make_node(e, "a", NULL, ep, keyhex);
 	assert_non_null(e->a);
 	sp[1].env = env[1];
 	sp[1].len = len[1];
-	assert_int_equal(store_put_batch(e->a->store, &sp[1], 1, now_wall()), 0);
+	assert_int_equal(ingest_put_open(e->a->store, &sp[1], 1, now_wall()), 0);
 	assert_true(run_until(e, a_has, id[0]));
 	assert_true(run_until(e, b_has, id[1]));
 	assert_true(first_peer(e->a)->sync_rounds >= 1);
@@ -884,7 +887,7 @@ test_burst(void **state)
 
 		snprintf(title, sizeof(title), "burst %llu", (unsigned long long)i);
 		report(e, title, FENGHUO__KIND__REPORT, 0, &env, &len, id);
-		assert_int_equal(gossip_add(e->a, env, len, NULL, 0, NULL, 0), 0);
+		assert_int_equal(gossip_add(e->a, env, len, &node_src), 0);
 		free(env);
 		if (gossip_pending_full(e->a))
 			step(e);
@@ -1024,7 +1027,7 @@ test_plumtree(void **state)
 	triangle(e);
 
 	report(e, "first", FENGHUO__KIND__REPORT, 0, &env, &len, id);
-	assert_int_equal(gossip_add(e->a, env, len, NULL, 0, NULL, 0), 0);
+	assert_int_equal(gossip_add(e->a, env, len, &node_src), 0);
 	free(env);
 	assert_true(run_until(e, bc_have_and_quiet, id));
 	settle(e);
@@ -1033,7 +1036,7 @@ test_plumtree(void **state)
 
 	dup = e->b->duplicates + e->c->duplicates;
 	report(e, "second", FENGHUO__KIND__REPORT, 0, &env, &len, id);
-	assert_int_equal(gossip_add(e->a, env, len, NULL, 0, NULL, 0), 0);
+	assert_int_equal(gossip_add(e->a, env, len, &node_src), 0);
 	free(env);
 	assert_true(run_until(e, bc_have_and_quiet, id));
 	settle(e);
@@ -1044,7 +1047,7 @@ test_plumtree(void **state)
 	cb = peer_find_key(e->c, e->b->key != NULL ? fc_key_public(e->b->key) : NULL);
 	assert_non_null(cb);
 	report(e, "third", FENGHUO__KIND__REPORT, 0, &env, &len, id);
-	assert_int_equal(gossip_add(e->b, env, len, NULL, 0, NULL, 0), 0);
+	assert_int_equal(gossip_add(e->b, env, len, &node_src), 0);
 	free(env);
 	assert_true(run_until(e, c_has, id));
 	/* Either c had pruned b (HAVE, WANT, GRAFT) or b had pruned c and c's copy was full. */
@@ -1075,7 +1078,7 @@ test_plumtree_stale_caps(void **state)
 
 	triangle(e);
 	report(e, "first", FENGHUO__KIND__REPORT, 0, &env, &len, id);
-	assert_int_equal(gossip_add(e->a, env, len, NULL, 0, NULL, 0), 0);
+	assert_int_equal(gossip_add(e->a, env, len, &node_src), 0);
 	assert_true(run_until(e, bc_have_and_quiet, id));
 	settle(e);
 	/*
@@ -1174,7 +1177,7 @@ static void
 test_sync_higher_dials(void **state)
 {
 	struct env *e = *state;
-	struct store_put sp;
+	struct ingest_put sp;
 	uint8_t *env, id[FC_IDBYTES];
 	char epb[128], ka[65], kb[65];
 	size_t len;
@@ -1189,7 +1192,7 @@ test_sync_higher_dials(void **state)
 	sp.len = len;
 	e->a = make_node(e, "a", epb, NULL, NULL);
 	assert_non_null(e->a);
-	assert_int_equal(store_put_batch(e->a->store, &sp, 1, now_wall()), 0);
+	assert_int_equal(ingest_put_open(e->a->store, &sp, 1, now_wall()), 0);
 	assert_true(run_until(e, b_has, id));
 	assert_int_equal(first_peer(e->b)->sync_rounds, 1);
 	assert_int_equal(first_peer(e->a)->sync_rounds, 0);
@@ -1229,7 +1232,7 @@ test_peer_restart(void **state)
 	assert_true(run_until(e, a_down, NULL));
 	/* Written on A while B is away: reconciliation carries it when B is back. */
 	report(e, "while b was away", FENGHUO__KIND__REPORT, 0, &env, &len, id);
-	assert_int_equal(gossip_add(e->a, env, len, NULL, 0, NULL, 0), 0);
+	assert_int_equal(gossip_add(e->a, env, len, &node_src), 0);
 	free(env);
 	step(e);
 	rounds_before = first_peer(e->a)->sync_rounds;

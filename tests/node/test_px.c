@@ -485,10 +485,10 @@ test_hello_endpoints(void **state)
 static void
 put(struct store *st, const uint8_t *env, size_t len)
 {
-	struct store_put sp = { .env = env, .len = len };
+	struct ingest_put sp = { .env = env, .len = len };
 
-	assert_int_equal(store_put_batch(st, &sp, 1, now_wall()), 0);
-	assert_int_equal(sp.status, STORE_NEW);
+	assert_int_equal(ingest_put_open(st, &sp, 1, now_wall()), 0);
+	assert_int_equal(sp.status, INGEST_NEW);
 }
 
 static void
@@ -546,7 +546,7 @@ test_node_table(void **state)
 
 	/* A new ANNOUNCE arriving from a peer updates the table once it is stored. */
 	seal_announce(late, "330110102", now, "tcp://10.0.0.4:7400", "t2", &env, &len);
-	assert_int_equal(gossip_add(n, env, len, fc_key_public(far), 1, NULL, 0), 0);
+	assert_int_equal(gossip_add(n, env, len, &(struct ingest_src){ INGEST_PEER, fc_key_public(far), 1, 0 }), 0);
 	free(env);
 	node_step(n, 0);
 	assert_int_equal(n->stored, 1);
@@ -648,7 +648,7 @@ test_reroute_and_back(void **state)
 	    tkhex, tkey);
 	assert_non_null(v = start_node(e, "v", "330110101001", extra));
 	/* The announcement reaches the village (as if gossiped by some peer earlier). */
-	assert_int_equal(gossip_add(v, ann.env, ann.len, fc_key_public(k->key), 3, NULL, 0), 0);
+	assert_int_equal(gossip_add(v, ann.env, ann.len, &(struct ingest_src){ INGEST_PEER, fc_key_public(k->key), 3, 0 }), 0);
 	free(ann.env);
 	node_step(v, 0);
 	assert_int_equal(v->px.n, 1);

@@ -1,7 +1,7 @@
 /*
  * test_sync.c: range-based reconciliation (node/sync.c) between two real stores.
  *
- * Each case fills two LMDB stores in temporary directories through store_put_batch() with
+ * Each case fills two LMDB stores in temporary directories through ingest_put_open() with
  * signed reports, runs rounds of the exchange in-process (sync_begin on one side, then
  * sync_handle alternately until a side has nothing to say), moves every `give` (and `need`)
  * message to the other store, and checks that the two set digests end up equal. A round
@@ -24,6 +24,7 @@
 
 #include "crypto.h"
 #include "store.h"
+#include "ingest.h"
 #include "sync.h"
 
 #define POOL_MAX	8000
@@ -185,17 +186,17 @@ pair_close(struct pair *p)
 static void
 fill(struct store *st, size_t from, size_t to, int (*keep)(size_t, void *), void *arg)
 {
-	struct store_put	 puts[256];
+	struct ingest_put	 puts[256];
 	size_t			 i, m = 0, j;
 	int			 rc;
 
 	for (i = from; i <= to; i++) {
 		if (m == 256 || (i == to && m > 0)) {
-			rc = store_put_batch(st, puts, m, now_ms());
+			rc = ingest_put_open(st, puts, m, now_ms());
 			if (rc != 0)
 				fail_msg("store_put_batch: %s", store_strerror(rc));
 			for (j = 0; j < m; j++)
-				assert_int_equal(puts[j].status, STORE_NEW);
+				assert_int_equal(puts[j].status, INGEST_NEW);
 			m = 0;
 		}
 		if (i == to)
@@ -214,7 +215,7 @@ static void
 copy_ids(struct store *from, struct store *to, const uint8_t (*ids)[FC_IDBYTES], size_t n)
 {
 	struct store_msg	*msgs;
-	struct store_put	*puts;
+	struct ingest_put	*puts;
 	size_t			 i;
 	int			 rc;
 
@@ -231,11 +232,11 @@ copy_ids(struct store *from, struct store *to, const uint8_t (*ids)[FC_IDBYTES],
 		puts[i].env = msgs[i].env;
 		puts[i].len = msgs[i].len;
 	}
-	rc = store_put_batch(to, puts, n, now_ms());
+	rc = ingest_put_open(to, puts, n, now_ms());
 	if (rc != 0)
 		fail_msg("store_put_batch: %s", store_strerror(rc));
 	for (i = 0; i < n; i++) {
-		assert_true(puts[i].status == STORE_NEW || puts[i].status == STORE_DUP);
+		assert_true(puts[i].status == INGEST_NEW || puts[i].status == INGEST_DUP);
 		store_msg_clear(&msgs[i]);
 	}
 	free(msgs);

@@ -84,4 +84,14 @@ void		 tf_msg_free(struct tf_msg *);
 /* 1 if p's send queue holds the envelope m (the node forwarded it to p), else 0. */
 int		 tf_forwarded(const struct peer *p, const struct tf_msg *m);
 
+/* The node's ingest counters (held, released, anchors, the held buffer). */
+static inline struct ingest_stats
+tf_stats(const struct node *n)
+{
+	struct ingest_stats s;
+
+	ingest_stats(n->ingest, &s);
+	return s;
+}
+
 #endif

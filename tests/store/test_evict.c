@@ -17,6 +17,7 @@
 
 #include "helper.h"
 #include "store.h"
+#include "ingest.h"
 
 #define T0	1790000000000ULL	/* created time of the test messages */
 #define HOUR	(3600ULL * 1000)
@@ -105,12 +106,12 @@ receipt(struct env *e, uint64_t created, uint64_t expires, const uint8_t *ref,
 static void
 put(struct store *st, const struct th_msg *m, uint64_t now, int want)
 {
-	struct store_put p;
+	struct ingest_put p;
 
 	memset(&p, 0, sizeof(p));
 	p.env = m->env;
 	p.len = m->len;
-	assert_int_equal(store_put_batch(st, &p, 1, now), 0);
+	assert_int_equal(ingest_put_open(st, &p, 1, now), 0);
 	assert_int_equal(p.status, want);
 }
 
@@ -142,18 +143,18 @@ test_evict_expired_only(void **state)
 	for (i = 0; i < NEXP; i++) {
 		snprintf(title, sizeof(title), "expired %zu", i);
 		report(e, T0 - HOUR + i * 60000, T0 + HOUR + i, title, &exp[i]);
-		put(e->st, &exp[i], T0, STORE_NEW);
+		put(e->st, &exp[i], T0, INGEST_NEW);
 	}
 	/* An expired receipt of the report that stays: its refs entry must go with it. */
 	receipt(e, T0 + 3, T0 + 2 * HOUR, keep.id, &rc_of_keep);
-	put(e->st, &rc_of_keep, T0, STORE_NEW);
-	put(e->st, &keep, T0, STORE_NEW);
-	put(e->st, &later, T0, STORE_NEW);
-	put(e->st, &warn, T0, STORE_NEW);
+	put(e->st, &rc_of_keep, T0, INGEST_NEW);
+	put(e->st, &keep, T0, INGEST_NEW);
+	put(e->st, &later, T0, INGEST_NEW);
+	put(e->st, &warn, T0, INGEST_NEW);
 	/* The same survivors in a second store that never held anything else. */
-	put(e->st2, &keep, T0, STORE_NEW);
-	put(e->st2, &later, T0, STORE_NEW);
-	put(e->st2, &warn, T0, STORE_NEW);
+	put(e->st2, &keep, T0, INGEST_NEW);
+	put(e->st2, &later, T0, INGEST_NEW);
+	put(e->st2, &warn, T0, INGEST_NEW);
 
 	/* Within a generous quota nothing happens. */
 	assert_int_equal(store_evict(e->st, now, UINT64_MAX, 1000, &s), 0);
@@ -194,19 +195,19 @@ test_evict_expired_only(void **state)
 	assert_int_equal(store_evict(e->st, now, 0, 100000, &s), 0);
 	assert_int_equal(s.evicted, 0);
 	{
-		struct store_put p;
+		struct ingest_put p;
 
 		memset(&p, 0, sizeof(p));
 		p.env = exp[0].env;
 		p.len = exp[0].len;
-		assert_int_equal(store_put_batch(e->st, &p, 1, now), 0);
-		assert_int_equal(p.status, STORE_REJECTED);
+		assert_int_equal(ingest_put_open(e->st, &p, 1, now), 0);
+		assert_int_equal(p.status, INGEST_REJECTED);
 		assert_int_equal(p.reason, FC_R_EXPIRED);
 	}
 	/* The store still takes new messages and evicts them in their turn. */
 	th_msg_clear(&exp[0]);
 	report(e, now, now + HOUR, "new", &exp[0]);
-	put(e->st, &exp[0], now, STORE_NEW);
+	put(e->st, &exp[0], now, INGEST_NEW);
 	assert_int_equal(store_evict(e->st, now + 2 * HOUR, 0, 100000, &s), 0);
 	assert_int_equal(s.evicted, 1);
 
@@ -247,7 +248,7 @@ test_evict_until_within(void **state)
 		b.title = title;
 		b.text = text;
 		assert_int_equal(th_seal(e->key, &b, &m), 0);
-		put(e->st, &m, T0, STORE_NEW);
+		put(e->st, &m, T0, INGEST_NEW);
 		if (i == 0)
 			memcpy(first, m.id, FC_IDBYTES);
 		memcpy(last, m.id, FC_IDBYTES);

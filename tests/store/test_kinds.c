@@ -20,6 +20,7 @@
 
 #include "helper.h"
 #include "store.h"
+#include "ingest.h"
 
 #define T0	1790000000000ULL	/* created time of the test messages */
 #define MIN	(60ULL * 1000)
@@ -68,13 +69,13 @@ teardown(void **state)
 static void
 put(struct store *st, const struct th_msg *m)
 {
-	struct store_put p;
+	struct ingest_put p;
 
 	memset(&p, 0, sizeof(p));
 	p.env = m->env;
 	p.len = m->len;
-	assert_int_equal(store_put_batch(st, &p, 1, NOW), 0);
-	assert_int_equal(p.status, STORE_NEW);
+	assert_int_equal(ingest_put_open(st, &p, 1, NOW), 0);
+	assert_int_equal(p.status, INGEST_NEW);
 }
 
 /*

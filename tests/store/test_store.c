@@ -22,6 +22,7 @@
 
 #include "helper.h"
 #include "store.h"
+#include "ingest.h"
 
 /* A fixed clock: tests must not depend on the wall clock. 2025-11-23 12:00 UTC. */
 #define NOW	1763899200000ULL
@@ -64,12 +65,12 @@ teardown(void **state)
 static int
 put1(struct store *st, const struct th_msg *m, uint64_t now)
 {
-	struct store_put	 p;
+	struct ingest_put	 p;
 
 	memset(&p, 0, sizeof(p));
 	p.env = m->env;
 	p.len = m->len;
-	assert_int_equal(store_put_batch(st, &p, 1, now), 0);
+	assert_int_equal(ingest_put_open(st, &p, 1, now), 0);
 	return p.status;
 }
 
@@ -118,7 +119,7 @@ test_roundtrip(void **state)
 {
 	struct fx		*fx = *state;
 	struct th_msg		 m;
-	struct store_put	 p;
+	struct ingest_put	 p;
 	struct store_msg	 out;
 	uint8_t			 from[FC_PUBLICKEYBYTES];
 
@@ -130,8 +131,8 @@ test_roundtrip(void **state)
 	p.len = m.len;
 	p.from = from;
 	p.hops = 3;
-	assert_int_equal(store_put_batch(fx->st, &p, 1, NOW), 0);
-	assert_int_equal(p.status, STORE_NEW);
+	assert_int_equal(ingest_put_open(fx->st, &p, 1, NOW), 0);
+	assert_int_equal(p.status, INGEST_NEW);
 	assert_memory_equal(p.id, m.id, FC_IDBYTES);
 	assert_int_equal(p.kind, FENGHUO__KIND__REPORT);
 	assert_int_equal(p.flags, 0);
@@ -155,7 +156,7 @@ test_roundtrip(void **state)
 	/* A local message has no sender. */
 	th_msg_clear(&m);
 	assert_int_equal(th_report(fx->key, NOW, "山体滑坡", "", &m), 0);
-	assert_int_equal(put1(fx->st, &m, NOW), STORE_NEW);
+	assert_int_equal(put1(fx->st, &m, NOW), INGEST_NEW);
 	assert_int_equal(store_get(fx->st, m.id, &out), 0);
 	assert_int_equal(out.seen.has_from, 0);
 	assert_int_equal(out.seen.hops, 0);
@@ -174,14 +175,14 @@ test_dedupe(void **state)
 {
 	struct fx		*fx = *state;
 	struct th_msg		 a, b;
-	struct store_put	 p[3];
+	struct ingest_put	 p[3];
 	uint8_t			 d1[32], d2[32];
 
 	assert_int_equal(th_report(fx->key, NOW, "a", "first", &a), 0);
 	assert_int_equal(th_report(fx->key, NOW, "b", "second", &b), 0);
-	assert_int_equal(put1(fx->st, &a, NOW), STORE_NEW);
+	assert_int_equal(put1(fx->st, &a, NOW), INGEST_NEW);
 	assert_int_equal(store_digest(fx->st, d1), 0);
-	assert_int_equal(put1(fx->st, &a, NOW + MIN), STORE_DUP);
+	assert_int_equal(put1(fx->st, &a, NOW + MIN), INGEST_DUP);
 	assert_int_equal(count(fx->st), 1);
 	assert_int_equal(store_digest(fx->st, d2), 0);
 	assert_memory_equal(d1, d2, 32);
@@ -203,10 +204,10 @@ test_dedupe(void **state)
 	p[1].len = b.len;
 	p[2].env = a.env;
 	p[2].len = a.len;
-	assert_int_equal(store_put_batch(fx->st, p, 3, NOW), 0);
-	assert_int_equal(p[0].status, STORE_NEW);
-	assert_int_equal(p[1].status, STORE_DUP);
-	assert_int_equal(p[2].status, STORE_DUP);
+	assert_int_equal(ingest_put_open(fx->st, p, 3, NOW), 0);
+	assert_int_equal(p[0].status, INGEST_NEW);
+	assert_int_equal(p[1].status, INGEST_DUP);
+	assert_int_equal(p[2].status, INGEST_DUP);
 	assert_memory_equal(p[1].id, b.id, FC_IDBYTES);
 	assert_int_equal(count(fx->st), 2);
 	th_msg_clear(&a);
@@ -220,7 +221,7 @@ test_rejected(void **state)
 {
 	struct fx		*fx = *state;
 	struct th_msg		 good, bad, good2;
-	struct store_put	 p[4];
+	struct ingest_put	 p[4];
 	uint8_t			 d1[32], d2[32], junk[16];
 	struct seen_list	 l;
 
@@ -236,11 +237,11 @@ test_rejected(void **state)
 	p[0].len = bad.len;
 	p[1].env = junk;
 	p[1].len = sizeof(junk);
-	assert_int_equal(store_put_batch(fx->st, p, 2, NOW), 0);
-	assert_int_equal(p[0].status, STORE_REJECTED);
+	assert_int_equal(ingest_put_open(fx->st, p, 2, NOW), 0);
+	assert_int_equal(p[0].status, INGEST_REJECTED);
 	assert_int_equal(p[0].reason, FC_R_BAD_SIG);
 	assert_memory_equal(p[0].id, bad.id, FC_IDBYTES);
-	assert_int_equal(p[1].status, STORE_REJECTED);
+	assert_int_equal(p[1].status, INGEST_REJECTED);
 	assert_int_equal(p[1].reason, FC_R_DECODE);
 	assert_int_equal(count(fx->st), 0);
 	assert_int_equal(store_digest(fx->st, d2), 0);
@@ -257,11 +258,11 @@ test_rejected(void **state)
 	p[2].len = good2.len;
 	p[3].env = junk;
 	p[3].len = sizeof(junk);
-	assert_int_equal(store_put_batch(fx->st, p, 4, NOW), 0);
-	assert_int_equal(p[0].status, STORE_NEW);
-	assert_int_equal(p[1].status, STORE_REJECTED);
-	assert_int_equal(p[2].status, STORE_NEW);
-	assert_int_equal(p[3].status, STORE_REJECTED);
+	assert_int_equal(ingest_put_open(fx->st, p, 4, NOW), 0);
+	assert_int_equal(p[0].status, INGEST_NEW);
+	assert_int_equal(p[1].status, INGEST_REJECTED);
+	assert_int_equal(p[2].status, INGEST_NEW);
+	assert_int_equal(p[3].status, INGEST_REJECTED);
 	assert_int_equal(count(fx->st), 2);
 	assert_int_equal(store_has(fx->st, bad.id), 0);
 	memset(&l, 0, sizeof(l));
@@ -269,11 +270,11 @@ test_rejected(void **state)
 	assert_int_equal(l.n, 2);
 
 	/* A rejected message is checked again next time (and rejected again). */
-	assert_int_equal(put1(fx->st, &bad, NOW), STORE_REJECTED);
+	assert_int_equal(put1(fx->st, &bad, NOW), INGEST_REJECTED);
 
 	/* A stored message with one body byte changed is another id, and a forgery. */
 	{
-		struct store_put	 q;
+		struct ingest_put	 q;
 		size_t			 off;
 
 		for (off = 0; off + 4 <= good.len; off++)
@@ -284,8 +285,8 @@ test_rejected(void **state)
 		memset(&q, 0, sizeof(q));
 		q.env = good.env;
 		q.len = good.len;
-		assert_int_equal(store_put_batch(fx->st, &q, 1, NOW), 0);
-		assert_int_equal(q.status, STORE_REJECTED);
+		assert_int_equal(ingest_put_open(fx->st, &q, 1, NOW), 0);
+		assert_int_equal(q.status, INGEST_REJECTED);
 		assert_int_equal(q.reason, FC_R_BAD_SIG);
 		assert_memory_not_equal(q.id, good.id, FC_IDBYTES);
 		assert_int_equal(count(fx->st), 2);
@@ -313,10 +314,10 @@ test_iter_time(void **state)
 		snprintf(title, sizeof(title), "r%d", order[i]);
 		assert_int_equal(th_report(fx->key, NOW - 100 * MIN + (uint64_t)order[i] * MIN,
 		    title, "", &r[order[i]]), 0);
-		assert_int_equal(put1(fx->st, &r[order[i]], NOW), STORE_NEW);
+		assert_int_equal(put1(fx->st, &r[order[i]], NOW), INGEST_NEW);
 	}
 	assert_int_equal(th_receipt(fx->key, NOW - 100 * MIN + 2 * MIN + 30000, r[2].id, &rc), 0);
-	assert_int_equal(put1(fx->st, &rc, NOW), STORE_NEW);
+	assert_int_equal(put1(fx->st, &rc, NOW), INGEST_NEW);
 
 	memset(&l, 0, sizeof(l));
 	assert_int_equal(store_iter_time(fx->st, 0, 0, 0, 1, collect, &l), 0);
@@ -390,7 +391,7 @@ test_refs(void **state)
 {
 	struct fx		*fx = *state;
 	struct th_msg		 rep, other, rc[4], orc;
-	struct store_put	 p[6];
+	struct ingest_put	 p[6];
 	struct seen_list	 l;
 	size_t			 i;
 
@@ -408,9 +409,9 @@ test_refs(void **state)
 	p[3].env = orc.env, p[3].len = orc.len;
 	p[4].env = rc[3].env, p[4].len = rc[3].len;
 	p[5].env = rc[1].env, p[5].len = rc[1].len;
-	assert_int_equal(store_put_batch(fx->st, p, 6, NOW), 0);
+	assert_int_equal(ingest_put_open(fx->st, p, 6, NOW), 0);
 	for (i = 0; i < 6; i++)
-		assert_int_equal(p[i].status, STORE_NEW);
+		assert_int_equal(p[i].status, INGEST_NEW);
 
 	memset(&l, 0, sizeof(l));
 	assert_int_equal(store_iter_refs(fx->st, rep.id, collect, &l), 0);
@@ -518,9 +519,9 @@ test_prefix(void **state)
 	colliding_pair(fx->key, &a, &b);
 	assert_int_equal(th_report(fx->key, NOW, "unique", "", &u), 0);
 	assert_int_equal(th_report(fx->key, NOW, "absent", "", &absent), 0);
-	assert_int_equal(put1(fx->st, &a, NOW), STORE_NEW);
-	assert_int_equal(put1(fx->st, &b, NOW), STORE_NEW);
-	assert_int_equal(put1(fx->st, &u, NOW), STORE_NEW);
+	assert_int_equal(put1(fx->st, &a, NOW), INGEST_NEW);
+	assert_int_equal(put1(fx->st, &b, NOW), INGEST_NEW);
+	assert_int_equal(put1(fx->st, &u, NOW), INGEST_NEW);
 
 	/* Unique prefixes of every length from 8 to 64, odd ones included. */
 	fc_hex(u.id, FC_IDBYTES, hex);
@@ -597,7 +598,7 @@ test_reopen(void **state)
 {
 	struct fx		*fx = *state;
 	struct th_msg		 m[10];
-	struct store_put	 p[10];
+	struct ingest_put	 p[10];
 	struct store_msg	 out;
 	struct store		*ro;
 	uint8_t			 d1[32], d2[32];
@@ -610,7 +611,7 @@ test_reopen(void **state)
 		p[i].env = m[i].env;
 		p[i].len = m[i].len;
 	}
-	assert_int_equal(store_put_batch(fx->st, p, 10, NOW), 0);
+	assert_int_equal(ingest_put_open(fx->st, p, 10, NOW), 0);
 	assert_int_equal(store_digest(fx->st, d1), 0);
 	store_close(&fx->st);
 	assert_null(fx->st);
@@ -631,7 +632,7 @@ test_reopen(void **state)
 	/* A reader alongside the writer (the CLI next to the daemon) sees the same. */
 	assert_int_equal(store_open(fx->dir, STORE_RDONLY, &ro), 0);
 	assert_int_equal(count(ro), 10);
-	assert_int_equal(store_put_batch(ro, p, 1, NOW), EACCES);
+	assert_int_equal(ingest_put_open(ro, p, 1, NOW), EACCES);
 	store_close(&ro);
 
 	/* Read-only on a directory without a store fails cleanly and creates nothing. */
@@ -704,7 +705,7 @@ test_map_growth(void **state)
 	enum { N = 3000, BATCH = 250 };
 	struct fx		*fx = *state;
 	struct th_msg		*m;
-	struct store_put	 p[BATCH];
+	struct ingest_put	 p[BATCH];
 	struct store_msg	 out;
 	size_t			 size0, size1, i, j;
 	char			 text[1200];
@@ -732,9 +733,9 @@ test_map_growth(void **state)
 			p[j].env = m[i + j].env;
 			p[j].len = m[i + j].len;
 		}
-		assert_int_equal(store_put_batch(fx->st, p, BATCH, NOW), 0);
+		assert_int_equal(ingest_put_open(fx->st, p, BATCH, NOW), 0);
 		for (j = 0; j < BATCH; j++)
-			assert_int_equal(p[j].status, STORE_NEW);
+			assert_int_equal(p[j].status, INGEST_NEW);
 	}
 	assert_int_equal(store_map_size(fx->st, &size1), 0);
 	/* ~4 MB of data from a 64 KiB map: at least five doublings. */
@@ -769,7 +770,7 @@ test_map_grown_elsewhere(void **state)
 	enum { N = 1500 };
 	struct fx		*fx = *state;
 	struct th_msg		*m;
-	struct store_put	*p;
+	struct ingest_put	*p;
 	size_t			 size0, size1, i;
 	char			 text[2000];
 	pid_t			 pid;
@@ -807,9 +808,9 @@ test_map_grown_elsewhere(void **state)
 		int		 ok;
 
 		ok = store_open_ex(fx->dir, 0, 64 * 1024, &cs) == 0 &&
-		    store_put_batch(cs, p, N, NOW) == 0;
+		    ingest_put_open(cs, p, N, NOW) == 0;
 		for (i = 0; ok && i < N; i++)
-			ok = p[i].status == STORE_NEW;
+			ok = p[i].status == INGEST_NEW;
 		store_close(&cs);
 		_exit(ok ? 0 : 1);
 	}
@@ -819,7 +820,7 @@ test_map_grown_elsewhere(void **state)
 
 	/* Reading and writing both adopt the grown map. */
 	assert_int_equal(count(fx->st), N);
-	assert_int_equal(put1(fx->st, &m[N], NOW), STORE_NEW);
+	assert_int_equal(put1(fx->st, &m[N], NOW), INGEST_NEW);
 	assert_int_equal(count(fx->st), N + 1);
 	assert_int_equal(store_map_size(fx->st, &size1), 0);
 	assert_true(size1 > size0);
@@ -852,10 +853,10 @@ count_view(void *ctx, const struct store_view *v)
 /* n signed reports titled PREFIX<i> in *m, and put items for them in *p (caller frees). */
 static void
 make_batch(struct fx *fx, size_t n, const char *prefix, struct th_msg **mp,
-    struct store_put **pp)
+    struct ingest_put **pp)
 {
 	struct th_msg *m;
-	struct store_put *p;
+	struct ingest_put *p;
 	size_t i;
 
 	m = calloc(n, sizeof(*m));
@@ -875,7 +876,7 @@ make_batch(struct fx *fx, size_t n, const char *prefix, struct th_msg **mp,
 }
 
 static void
-free_batch(struct th_msg *m, struct store_put *p, size_t n)
+free_batch(struct th_msg *m, struct ingest_put *p, size_t n)
 {
 	size_t i;
 
@@ -910,7 +911,7 @@ test_kill9(void **state)
 	enum { NB = 12, B = 40, SEEN = 3 };
 	struct fx		*fx = *state;
 	struct th_msg		*m;
-	struct store_put	*p;
+	struct ingest_put	*p;
 	uint64_t		 n;
 	size_t			 i;
 	pid_t			 pid;
@@ -931,7 +932,7 @@ test_kill9(void **state)
 			_exit(1);
 		/* Report each commit; after the last, go round again (all duplicates). */
 		for (k = 0;; k = (k + 1) % NB) {
-			if (store_put_batch(cs, p + k * B, B, NOW) != 0)
+			if (ingest_put_open(cs, p + k * B, B, NOW) != 0)
 				_exit(1);
 			c = 'c';
 			if (write(fds[1], &c, 1) != 1)
@@ -954,7 +955,7 @@ test_kill9(void **state)
 	/* Whole batches, in order (the child commits them one after another). */
 	expect_whole(fx, m, n);
 	/* And the store takes writes again. */
-	assert_int_equal(store_put_batch(fx->st, p, NB * B, NOW), 0);
+	assert_int_equal(ingest_put_open(fx->st, p, NB * B, NOW), 0);
 	assert_int_equal(count(fx->st), NB * B);
 
 	free_batch(m, p, NB * B);
@@ -975,7 +976,7 @@ test_disk_full(void **state)
 	enum { NB = 400, B = 50 };
 	struct fx		*fx = *state;
 	struct th_msg		*m;
-	struct store_put	*p;
+	struct ingest_put	*p;
 	struct store_msg	 out;
 	size_t			 acked = 0;
 	pid_t			 pid;
@@ -1002,7 +1003,7 @@ test_disk_full(void **state)
 		rl.rlim_max = RLIM_INFINITY;
 		if (setrlimit(RLIMIT_FSIZE, &rl) != 0 || store_open(fx->dir, 0, &cs) != 0)
 			_exit(1);
-		for (k = 0; k < NB && (rc = store_put_batch(cs, p + k * B, B, NOW)) == 0; k++) {
+		for (k = 0; k < NB && (rc = ingest_put_open(cs, p + k * B, B, NOW)) == 0; k++) {
 			c = 'c';
 			if (write(fds[1], &c, 1) != 1)
 				_exit(1);
@@ -1013,7 +1014,7 @@ test_disk_full(void **state)
 		if (write(fds[1], &c, 1) != 1)
 			_exit(1);
 		/* Still full: the next batch fails the same way, and reading still works. */
-		if (store_put_batch(cs, p + k * B, B, NOW) == 0)
+		if (ingest_put_open(cs, p + k * B, B, NOW) == 0)
 			_exit(3);
 		if (store_get(cs, p[0].id, &out) != 0)
 			_exit(4);
@@ -1022,7 +1023,7 @@ test_disk_full(void **state)
 		rl.rlim_cur = RLIM_INFINITY;
 		if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
 			_exit(5);
-		if ((rc = store_put_batch(cs, p + k * B, B, NOW)) != 0) {
+		if ((rc = ingest_put_open(cs, p + k * B, B, NOW)) != 0) {
 			fprintf(stderr, "after space came back: %s\n", store_strerror(rc));
 			_exit(6);
 		}
@@ -1049,7 +1050,7 @@ test_disk_full(void **state)
 	/* Room again: every acknowledged batch is there, whole; nothing of the failed one. */
 	assert_int_equal(store_open(fx->dir, 0, &fx->st), 0);
 	expect_whole(fx, m, acked * B);
-	assert_int_equal(store_put_batch(fx->st, p, NB * B, NOW), 0);
+	assert_int_equal(ingest_put_open(fx->st, p, NB * B, NOW), 0);
 	assert_int_equal(count(fx->st), NB * B);
 
 	free_batch(m, p, NB * B);
@@ -1080,7 +1081,7 @@ test_order_walk(void **state)
 {
 	struct fx		*fx = *state;
 	struct th_msg		 m[8];
-	struct store_put	 p[8];
+	struct ingest_put	 p[8];
 	struct keys		 ks;
 	uint8_t			 lo[STORE_KEYBYTES], hi[STORE_KEYBYTES];
 	size_t			 i;
@@ -1096,7 +1097,7 @@ test_order_walk(void **state)
 		p[i].env = m[i].env;
 		p[i].len = m[i].len;
 	}
-	assert_int_equal(store_put_batch(fx->st, p, 8, NOW), 0);
+	assert_int_equal(ingest_put_open(fx->st, p, 8, NOW), 0);
 
 	memset(&ks, 0, sizeof(ks));
 	assert_int_equal(store_order_walk(fx->st, NULL, 0, NULL, 0, collect_key, &ks), 0);
@@ -1171,7 +1172,7 @@ test_digest(void **state)
 	enum { N = 12 };
 	struct fx		*fx = *state;
 	struct th_msg		 m[N];
-	struct store_put	 p;
+	struct ingest_put	 p;
 	struct store		*other;
 	char			*dir2;
 	uint8_t			 d1[32], d2[32], empty[32];
@@ -1195,15 +1196,15 @@ test_digest(void **state)
 		memset(&p, 0, sizeof(p));
 		p.env = m[i].env;
 		p.len = m[i].len;
-		assert_int_equal(store_put_batch(fx->st, &p, 1, NOW), 0);
+		assert_int_equal(ingest_put_open(fx->st, &p, 1, NOW), 0);
 		if (i < N - 1)	/* the other store misses one for now */
-			assert_int_equal(put1(other, &m[N - 2 - i], NOW + i), STORE_NEW);
+			assert_int_equal(put1(other, &m[N - 2 - i], NOW + i), INGEST_NEW);
 	}
 	assert_int_equal(store_digest(fx->st, d1), 0);
 	assert_int_equal(store_digest(other, d2), 0);
 	assert_memory_not_equal(d1, d2, 32);
 	assert_memory_not_equal(d1, empty, 32);
-	assert_int_equal(put1(other, &m[N - 1], NOW), STORE_NEW);
+	assert_int_equal(put1(other, &m[N - 1], NOW), INGEST_NEW);
 	assert_int_equal(store_digest(other, d2), 0);
 	assert_memory_equal(d1, d2, 32);
 
@@ -1220,7 +1221,7 @@ test_clock_skew(void **state)
 {
 	struct fx		*fx = *state;
 	struct th_msg		 future, past, fine;
-	struct store_put	 p;
+	struct ingest_put	 p;
 	struct store_msg	 out;
 	struct seen_list	 l;
 
@@ -1232,8 +1233,8 @@ test_clock_skew(void **state)
 	memset(&p, 0, sizeof(p));
 	p.env = future.env;
 	p.len = future.len;
-	assert_int_equal(store_put_batch(fx->st, &p, 1, NOW), 0);
-	assert_int_equal(p.status, STORE_NEW);
+	assert_int_equal(ingest_put_open(fx->st, &p, 1, NOW), 0);
+	assert_int_equal(p.status, INGEST_NEW);
 	assert_true(p.flags & FC_MSG_CLOCK_SKEW);
 	assert_int_equal(store_get(fx->st, future.id, &out), 0);
 	assert_int_equal(out.seen.time_ms, NOW);
@@ -1242,11 +1243,11 @@ test_clock_skew(void **state)
 	assert_true(out.seen.flags & FC_MSG_CLOCK_SKEW);
 	store_msg_clear(&out);
 
-	assert_int_equal(put1(fx->st, &past, NOW - MIN), STORE_NEW);
+	assert_int_equal(put1(fx->st, &past, NOW - MIN), INGEST_NEW);
 	assert_int_equal(store_get(fx->st, past.id, &out), 0);
 	assert_int_equal(out.seen.time_ms, NOW - MIN);
 	store_msg_clear(&out);
-	assert_int_equal(put1(fx->st, &fine, NOW), STORE_NEW);
+	assert_int_equal(put1(fx->st, &fine, NOW), INGEST_NEW);
 
 	/* Listed by display time: future (NOW), fine (NOW-2m), past (NOW-1m) -> */
 	memset(&l, 0, sizeof(l));
@@ -1316,7 +1317,7 @@ test_corrupt(void **state)
 	struct seen_list	 l;
 
 	assert_int_equal(th_report(fx->key, NOW, "损坏", "a byte will flip", &m), 0);
-	assert_int_equal(put1(fx->st, &m, NOW), STORE_NEW);
+	assert_int_equal(put1(fx->st, &m, NOW), INGEST_NEW);
 	store_close(&fx->st);
 
 	/* A flipped byte in the envelope: it no longer hashes to its id. */
@@ -1369,12 +1370,12 @@ static int
 nested_put(void *ctx, const struct store_view *v)
 {
 	struct nested		*nc = ctx;
-	struct store_put	 p;
+	struct ingest_put	 p;
 
 	memset(&p, 0, sizeof(p));
 	p.env = v->env;
 	p.len = v->len;
-	(void)store_put_batch(nc->st, &p, 1, NOW);
+	(void)ingest_put_open(nc->st, &p, 1, NOW);
 	return 0;
 }
 
@@ -1387,8 +1388,8 @@ test_nested_read(void **state)
 
 	assert_int_equal(th_report(fx->key, NOW - MIN, "a", "", &a), 0);
 	assert_int_equal(th_receipt(fx->key, NOW, a.id, &b), 0);
-	assert_int_equal(put1(fx->st, &a, NOW), STORE_NEW);
-	assert_int_equal(put1(fx->st, &b, NOW), STORE_NEW);
+	assert_int_equal(put1(fx->st, &a, NOW), INGEST_NEW);
+	assert_int_equal(put1(fx->st, &b, NOW), INGEST_NEW);
 	nc.st = fx->st;
 	nc.n = 0;
 	assert_int_equal(store_iter_time(fx->st, 0, 0, 0, 1, nested_get, &nc), 0);

@@ -4,7 +4,7 @@
  *
  * The unique messages are scattered over the whole time range (the hard case: every
  * difference sits in its own range), or with --clustered packed into one stretch of time.
- * One store is filled through store_put_batch() and copied file by file for the second (half
+ * One store is filled through ingest_put_open() and copied file by file for the second (half
  * the signature checks); then each gets its own d. A round runs in-process, sync_begin on
  * one side and sync_handle alternately; every payload is counted. The given messages are
  * then moved, and a second round must find the stores equal, as must their digests.
@@ -26,6 +26,7 @@
 
 #include "bench.h"
 #include "store.h"
+#include "ingest.h"
 #include "sync.h"
 
 #define NKEYS		8
@@ -72,7 +73,7 @@ make_msg(struct fc_key *const *keys, size_t i, uint64_t created, uint8_t **env,
 static int
 put_all(struct store *st, uint8_t *const *env, const size_t *len, const size_t *idx, size_t n)
 {
-	struct store_put	 puts[BATCH];
+	struct ingest_put	 puts[BATCH];
 	size_t			 i, j, m;
 	int			 rc;
 
@@ -83,12 +84,12 @@ put_all(struct store *st, uint8_t *const *env, const size_t *len, const size_t *
 			puts[j].env = env[idx[i + j]];
 			puts[j].len = len[idx[i + j]];
 		}
-		if ((rc = store_put_batch(st, puts, m, bench_wall_ms())) != 0) {
+		if ((rc = ingest_put_open(st, puts, m, bench_wall_ms())) != 0) {
 			fprintf(stderr, "reconcile: store_put_batch: %s\n", store_strerror(rc));
 			return -1;
 		}
 		for (j = 0; j < m; j++)
-			if (puts[j].status != STORE_NEW && puts[j].status != STORE_DUP) {
+			if (puts[j].status != INGEST_NEW && puts[j].status != INGEST_DUP) {
 				fprintf(stderr, "reconcile: message rejected: %s\n",
 				    fc_reason_name(puts[j].reason));
 				return -1;
@@ -142,7 +143,7 @@ static int
 move(struct store *from, struct store *to, const uint8_t (*ids)[FC_IDBYTES], size_t n)
 {
 	struct store_msg	*msgs;
-	struct store_put	*puts;
+	struct ingest_put	*puts;
 	size_t			 i, got = 0;
 	int			 rc, ret = -1;
 
@@ -160,7 +161,7 @@ move(struct store *from, struct store *to, const uint8_t (*ids)[FC_IDBYTES], siz
 		puts[got].env = msgs[got].env;
 		puts[got].len = msgs[got].len;
 	}
-	if ((rc = store_put_batch(to, puts, n, bench_wall_ms())) != 0) {
+	if ((rc = ingest_put_open(to, puts, n, bench_wall_ms())) != 0) {
 		fprintf(stderr, "reconcile: store_put_batch: %s\n", store_strerror(rc));
 		goto out;
 	}

@@ -25,6 +25,7 @@
 
 #include "bench.h"
 #include "store.h"
+#include "ingest.h"
 
 #define STARTUP_AUTHORS		32
 #define STARTUP_BATCH		1000
@@ -116,7 +117,7 @@ static int
 fill_run(int argc, char **argv)
 {
 	struct fc_key *keys[STARTUP_AUTHORS] = { NULL };
-	struct store_put puts[STARTUP_BATCH];
+	struct ingest_put puts[STARTUP_BATCH];
 	struct store *st = NULL;
 	uint8_t *env[STARTUP_BATCH] = { NULL };
 	size_t len[STARTUP_BATCH], n, i, j, m, nnew = 0, every, nrcpt, pos;
@@ -168,14 +169,14 @@ fill_run(int argc, char **argv)
 			puts[j].env = env[j];
 			puts[j].len = len[j];
 		}
-		if ((rc = store_put_batch(st, puts, m, bench_wall_ms())) != 0) {
+		if ((rc = ingest_put_open(st, puts, m, bench_wall_ms())) != 0) {
 			fprintf(stderr, "_startup-fill: %s\n", store_strerror(rc));
 			rc = 1;
 			goto out;
 		}
 		rc = 1;
 		for (j = 0; j < m; j++) {
-			nnew += puts[j].status == STORE_NEW;
+			nnew += puts[j].status == INGEST_NEW;
 			free(env[j]);
 			env[j] = NULL;
 		}

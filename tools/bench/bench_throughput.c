@@ -36,6 +36,7 @@
 
 #include "bench.h"
 #include "store.h"
+#include "ingest.h"
 
 #define TPUT_AUTHORS	32
 #define TPUT_BATCH	1000
@@ -47,7 +48,7 @@ static int
 prefill_run(int argc, char **argv)
 {
 	struct fc_key *keys[TPUT_AUTHORS] = { NULL };
-	struct store_put *puts = NULL;
+	struct ingest_put *puts = NULL;
 	struct store *st = NULL;
 	uint8_t **env = NULL, lb[4];
 	size_t *len = NULL, n, i, j, m, nnew = 0;
@@ -107,10 +108,10 @@ prefill_run(int argc, char **argv)
 			puts[j].env = env[i + j];
 			puts[j].len = len[i + j];
 		}
-		if (store_put_batch(st, puts, m, bench_wall_ms()) != 0)
+		if (ingest_put_open(st, puts, m, bench_wall_ms()) != 0)
 			goto out;
 		for (j = 0; j < m; j++)
-			nnew += puts[j].status == STORE_NEW;
+			nnew += puts[j].status == INGEST_NEW;
 	}
 	if (nnew != n) {
 		fprintf(stderr, "_tput-prefill: only %zu of %zu stored\n", nnew, n);
