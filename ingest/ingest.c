@@ -28,6 +28,7 @@ struct item {
 	size_t			 len;
 	struct ingest_src	 src;
 	uint8_t			 from[FC_PUBLICKEYBYTES];
+	int			 has_from;	/* src.from is set to from once items stop moving */
 	uint64_t		 held_ms;	/* released or from the held area: first held */
 	int			 from_area;	/* read from <state>/held */
 	/* commit */
@@ -332,7 +333,7 @@ item_new(struct ingest *ig, const uint8_t *env, size_t len, const struct ingest_
 	it->src.from = NULL;
 	if (src->origin == INGEST_PEER && src->from != NULL) {
 		memcpy(it->from, src->from, FC_PUBLICKEYBYTES);
-		it->src.from = it->from;
+		it->has_from = 1;
 	}
 	ig->nitems++;
 	ig->bytes += len;
@@ -609,6 +610,8 @@ ingest_commit(struct ingest *ig, uint64_t now_ms, ingest_result_fn fn, void *arg
 	}
 	/* Split and id once; one read of the store for all of them. */
 	for (i = 0; i < n; i++) {
+		/* The array no longer grows: a pointer into an item stays valid now. */
+		items[i].src.from = items[i].has_from ? items[i].from : NULL;
 		memset(&items[i].r, 0, sizeof(items[i].r));
 		reason = fc_envelope_id(items[i].env, items[i].len, items[i].id);
 		if (reason != FC_R_OK) {

@@ -26,7 +26,8 @@
 #include "helper.h"
 
 #define DAY_MS		(24ULL * 3600 * 1000)
-#define NRESULTS	64
+#define NMSG		150
+#define NRESULTS	(NMSG + 8)
 
 struct fx {
 	char		*dir;
@@ -164,12 +165,13 @@ static void
 test_costs(void **state)
 {
 	struct fx *fx = *state;
-	struct th_msg m[8];
+	struct th_msg m[NMSG];
 	uint64_t dec, ver;
 	size_t i;
 
+	/* More than the ingest's first allocation: the batch grows while it is gathered. */
 	open_ingest(fx, 0);
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < NMSG; i++) {
 		assert_int_equal(th_report(fx->author, fx->now - 100 + i, "河堤管涌", "x", &m[i]),
 		    0);
 		add(fx, &m[i], INGEST_PEER);
@@ -177,16 +179,17 @@ test_costs(void **state)
 	dec = wire_body_decodes();
 	ver = fc_verify_count();
 	assert_int_equal(commit(fx), 0);
-	assert_int_equal(wire_body_decodes() - dec, 8);
-	assert_int_equal(fc_verify_count() - ver, 8);
-	assert_int_equal(fx->nr, 8);
-	for (i = 0; i < 8; i++) {
+	assert_int_equal(wire_body_decodes() - dec, NMSG);
+	assert_int_equal(fc_verify_count() - ver, NMSG);
+	assert_int_equal(fx->nr, NMSG);
+	for (i = 0; i < NMSG; i++) {
 		assert_int_equal(fx->r[i].status, INGEST_NEW);
+		assert_non_null(fx->r[i].src);
 		assert_memory_equal(fx->id[i], m[i].id, FC_IDBYTES);
 		assert_int_equal(store_has(fx->st, m[i].id), 1);
 	}
 	/* All again, and one twice within the batch: duplicates, nothing decoded. */
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < NMSG; i++)
 		add(fx, &m[i], INGEST_PEER);
 	add(fx, &m[0], INGEST_PEER);
 	dec = wire_body_decodes();
@@ -194,10 +197,19 @@ test_costs(void **state)
 	assert_int_equal(commit(fx), 0);
 	assert_int_equal(wire_body_decodes() - dec, 0);
 	assert_int_equal(fc_verify_count() - ver, 0);
-	for (i = 0; i < 9; i++)
+	for (i = 0; i < NMSG + 1; i++)
 		assert_int_equal(fx->r[i].status, INGEST_DUP);
-	for (i = 0; i < 8; i++)
+	/* Each came from the same peer, whose key every stored seen record names. */
+	for (i = 0; i < NMSG; i++) {
+		struct store_msg sm;
+
+		memset(&sm, 0, sizeof(sm));
+		assert_int_equal(store_get(fx->st, m[i].id, &sm), 0);
+		assert_int_equal(sm.seen.has_from, 1);
+		assert_int_equal(sm.seen.from[0], 7);
+		store_msg_clear(&sm);
 		th_msg_clear(&m[i]);
+	}
 }
 
 /* A forged copy ahead of the genuine one in the same batch does not shadow it. */

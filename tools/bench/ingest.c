@@ -28,6 +28,7 @@
 #include "store.h"
 #include "ingest.h"
 #include "wire.h"
+#include "node.h"
 
 #define NKEYS		8
 #define BATCH_DEFAULT	1000
@@ -138,17 +139,127 @@ verify(struct fc_key *const *keys, const struct item *items, size_t m)
 }
 
 /*
- * Run all n items through the ingest in batches and count statuses; the time spent
- * goes to *t_ingest. With keys, each batch is then also verified raw, timed into *t_verify.
+ * The way in that is measured: the ingest itself (path "store": ingest_put_batch, what the
+ * CLI and any batch writer use), or a node's peer code (path "peer": PUSH frames of 64
+ * envelopes from a neighbour, decoded by peer_recv, gathered, committed by gossip_commit,
+ * forwarded to a second neighbour's send queue; the daemon's own path without sockets).
+ */
+struct path {
+	/* store */
+	struct ingest		*ig;
+	struct ingest_put	*puts;
+	/* peer */
+	struct node		*n;
+	struct peer		*x, *y;
+};
+
+static int
+step_store(struct path *pa, const struct item *items, size_t m, size_t *nnew, size_t *ndup)
+{
+	size_t j;
+	int rc;
+
+	for (j = 0; j < m; j++) {
+		memset(&pa->puts[j], 0, sizeof(pa->puts[j]));
+		pa->puts[j].env = items[j].env;
+		pa->puts[j].len = items[j].len;
+	}
+	if ((rc = ingest_put_batch(pa->ig, pa->puts, m, bench_wall_ms())) != 0) {
+		fprintf(stderr, "ingest: %s\n", ingest_strerror(rc));
+		return -1;
+	}
+	for (j = 0; j < m; j++) {
+		if (pa->puts[j].status == INGEST_NEW)
+			(*nnew)++;
+		else if (pa->puts[j].status == INGEST_DUP)
+			(*ndup)++;
+		else
+			fprintf(stderr, "ingest: a message was rejected: %s\n",
+			    fc_reason_name(pa->puts[j].reason));
+	}
+	return 0;
+}
+
+#define PEER_PUSH_MAX	64	/* envelopes per PUSH frame, as fenghuod sends them */
+
+static int
+step_peer(struct path *pa, const struct item *items, size_t m, size_t *nnew, size_t *ndup)
+{
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	Fenghuo__Push push = FENGHUO__PUSH__INIT;
+	ProtobufCBinaryData env[PEER_PUSH_MAX];
+	uint64_t stored = pa->n->stored, dups = pa->n->duplicates;
+	uint8_t *buf;
+	size_t j, k, blen;
+
+	f.msg_case = FENGHUO__FRAME__MSG_PUSH;
+	f.push = &push;
+	push.envelopes = env;
+	for (j = 0; j < m; j += k) {
+		for (k = 0; k < PEER_PUSH_MAX && j + k < m; k++) {
+			env[k].data = items[j + k].env;
+			env[k].len = items[j + k].len;
+		}
+		push.n_envelopes = k;
+		if (frame_pack(&f, &buf, &blen) != 0)
+			return -1;
+		peer_recv(pa->n, pa->x, &pa->x->in, buf, blen);
+		free(buf);
+	}
+	gossip_commit(pa->n);
+	/* What was forwarded leaves, as if sent: the queue stays within its bounds. */
+	pq_clear(&pa->y->q);
+	*nnew += pa->n->stored - stored;
+	*ndup += pa->n->duplicates - dups;
+	return 0;
+}
+
+/* A node in dir with two neighbours whose inbound links are up, without sockets. */
+static int
+peer_open(struct path *pa, const char *dir)
+{
+	uint8_t kx[FC_PUBLICKEYBYTES], ky[FC_PUBLICKEYBYTES];
+	char path[4096];
+	struct conf *conf;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/bench.conf", dir);
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	/*
+	 * No trust policy (the path is measured, not the chains); limits high enough that a
+	 * benchmark's few authors are not throttled, yet taken at every message.
+	 */
+	fprintf(fp, "[node]\nname = bench\nregion = 510722\nkey = %s/node.key\nstate = %s\n"
+	    "[trust]\nopen = yes\n[limits]\npeer_frames_per_sec = 1000000\n"
+	    "peer_frames_burst = 10000000\nauthor_msgs_per_sec = 1000000\n"
+	    "author_msgs_burst = 10000000\nqueue_items = 10000000\n", dir, dir);
+	if (fclose(fp) != 0 || conf_load(path, stderr, &conf) != 0 ||
+	    (pa->n = node_new(conf)) == NULL)
+		return -1;
+	memset(kx, 'x', sizeof(kx));
+	memset(ky, 'y', sizeof(ky));
+	if ((pa->x = peer_new(pa->n, "x", "", kx, 0)) == NULL ||
+	    node_add_peer(pa->n, pa->x) != 0 ||
+	    (pa->y = peer_new(pa->n, "y", "", ky, 0)) == NULL ||
+	    node_add_peer(pa->n, pa->y) != 0)
+		return -1;
+	pa->x->in.state = pa->y->in.state = LINK_UP;
+	return 0;
+}
+
+/*
+ * Run all n items through the path in batches and count statuses; the time spent goes to
+ * *t_ingest. With keys, each batch is then also verified raw, timed into *t_verify.
  * 0 or -1.
  */
 static int
-ingest(struct ingest *ig, const struct item *items, size_t n, size_t batch,
-    struct ingest_put *puts, struct fc_key *const *keys, uint64_t *t_ingest,
-    uint64_t *t_verify, size_t *nnew, size_t *ndup)
+ingest(struct path *pa, const struct item *items, size_t n, size_t batch,
+    struct fc_key *const *keys, uint64_t *t_ingest, uint64_t *t_verify, size_t *nnew,
+    size_t *ndup)
 {
 	uint64_t t0;
-	size_t	 i, j, m;
+	size_t	 i, m;
 	int	 rc;
 
 	*nnew = *ndup = 0;
@@ -156,15 +267,10 @@ ingest(struct ingest *ig, const struct item *items, size_t n, size_t batch,
 	for (i = 0; i < n; i += m) {
 		m = n - i < batch ? n - i : batch;
 		t0 = bench_mono_ns();
-		for (j = 0; j < m; j++) {
-			memset(&puts[j], 0, sizeof(puts[j]));
-			puts[j].env = items[i + j].env;
-			puts[j].len = items[i + j].len;
-		}
-		if ((rc = ingest_put_batch(ig, puts, m, bench_wall_ms())) != 0) {
-			fprintf(stderr, "ingest: %s\n", ingest_strerror(rc));
+		rc = pa->n != NULL ? step_peer(pa, items + i, m, nnew, ndup) :
+		    step_store(pa, items + i, m, nnew, ndup);
+		if (rc != 0)
 			return -1;
-		}
 		*t_ingest += bench_mono_ns() - t0;
 		if (keys != NULL) {
 			t0 = bench_mono_ns();
@@ -173,15 +279,6 @@ ingest(struct ingest *ig, const struct item *items, size_t n, size_t batch,
 				return -1;
 			}
 			*t_verify += bench_mono_ns() - t0;
-		}
-		for (j = 0; j < m; j++) {
-			if (puts[j].status == INGEST_NEW)
-				(*nnew)++;
-			else if (puts[j].status == INGEST_DUP)
-				(*ndup)++;
-			else
-				fprintf(stderr, "ingest: message %zu rejected: %s\n", i + j,
-				    fc_reason_name(puts[j].reason));
 		}
 	}
 	return 0;
@@ -198,10 +295,10 @@ ingest_run(int argc, char **argv)
 {
 	struct fc_key		*keys[NKEYS] = { NULL };
 	struct item		*items = NULL;
-	struct ingest_put	*puts = NULL;
+	struct path		 pa;
 	struct store		*st = NULL;
-	struct ingest		*ig = NULL;
 	struct ingest_conf	 ic;
+	const char		*pathname = "store";
 	char			 err[256];
 	uint64_t		 dec0, ver0, dec_new, ver_new, dec_dup, ver_dup;
 	char			*dir = NULL;
@@ -210,9 +307,21 @@ ingest_run(int argc, char **argv)
 	double			 a, b, c;
 	long long		 v;
 	int			 ch, k, rc, ret = EX_SOFTWARE, keep = 0;
+	static const struct option longopts[] = {
+		{ "path", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
 
-	while ((ch = getopt(argc, argv, "n:b:kh")) != -1) {
+	memset(&pa, 0, sizeof(pa));
+	while ((ch = getopt_long(argc, argv, "n:b:p:kh", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'p':
+			if (strcmp(optarg, "store") != 0 && strcmp(optarg, "peer") != 0) {
+				fprintf(stderr, "ingest: --path is store or peer\n");
+				return EX_USAGE;
+			}
+			pathname = optarg;
+			break;
 		case 'k':
 			keep = 1;
 			break;
@@ -226,7 +335,12 @@ ingest_run(int argc, char **argv)
 			*(ch == 'n' ? &n : &batch) = (size_t)v;
 			break;
 		case 'h':
-			printf("usage: fenghuo-bench ingest [-n messages] [-b batch] [-k]\n%s\n"
+			printf("usage: fenghuo-bench ingest [--path store|peer] [-n messages] "
+			    "[-b batch] [-k]\n%s\n"
+			    "--path store: through an ingest, as the CLI and batch writers do "
+			    "(default)\n"
+			    "--path peer: PUSH frames through a node's peer code, commit and "
+			    "forwarding, as fenghuod does\n"
 			    "-k keeps the store directory (for mdb_stat -a) and prints its path\n",
 			    bench_ingest.help);
 			return 0;
@@ -244,7 +358,7 @@ ingest_run(int argc, char **argv)
 			goto out;
 		}
 	if ((items = calloc(n, sizeof(*items))) == NULL ||
-	    (puts = calloc(batch, sizeof(*puts))) == NULL) {
+	    (pa.puts = calloc(batch, sizeof(*pa.puts))) == NULL) {
 		fprintf(stderr, "ingest: out of memory\n");
 		goto out;
 	}
@@ -256,23 +370,30 @@ ingest_run(int argc, char **argv)
 		}
 		bytes += items[i].len;
 	}
-	printf("ingest: %zu reports by %d authors, mean envelope %zu bytes, batches of %zu\n",
-	    n, NKEYS, bytes / n, batch);
+	printf("ingest: %zu reports by %d authors, mean envelope %zu bytes, batches of %zu, "
+	    "path %s\n", n, NKEYS, bytes / n, batch, pathname);
 
 	if ((dir = bench_tmpdir("ingest")) == NULL) {
 		perror("ingest: mkdtemp");
 		goto out;
 	}
-	if ((rc = store_open(dir, 0, &st)) != 0) {
-		fprintf(stderr, "ingest: store_open %s: %s\n", dir, store_strerror(rc));
-		goto out;
-	}
-	/* No trust policy: what is measured is the path, not the certificate chains. */
-	memset(&ic, 0, sizeof(ic));
-	ic.open = 1;
-	if ((rc = ingest_open(st, &ic, &ig, err, sizeof(err))) != 0) {
-		fprintf(stderr, "ingest: %s\n", err);
-		goto out;
+	if (strcmp(pathname, "peer") == 0) {
+		if (peer_open(&pa, dir) != 0) {
+			fprintf(stderr, "ingest: cannot start a node in %s\n", dir);
+			goto out;
+		}
+	} else {
+		if ((rc = store_open(dir, 0, &st)) != 0) {
+			fprintf(stderr, "ingest: store_open %s: %s\n", dir, store_strerror(rc));
+			goto out;
+		}
+		/* No trust policy: what is measured is the path, not the certificate chains. */
+		memset(&ic, 0, sizeof(ic));
+		ic.open = 1;
+		if ((rc = ingest_open(st, &ic, &pa.ig, err, sizeof(err))) != 0) {
+			fprintf(stderr, "ingest: %s\n", err);
+			goto out;
+		}
 	}
 	/*
 	 * (b) everything new, interleaved with (a) the signature check alone: the floor of
@@ -282,7 +403,7 @@ ingest_run(int argc, char **argv)
 	 */
 	dec0 = wire_body_decodes();
 	ver0 = fc_verify_count();
-	if (ingest(ig, items, n, batch, puts, keys, &t_ingest, &t_verify, &nnew, &ndup) != 0)
+	if (ingest(&pa, items, n, batch, keys, &t_ingest, &t_verify, &nnew, &ndup) != 0)
 		goto out;
 	dec_new = wire_body_decodes() - dec0;
 	ver_new = fc_verify_count() - ver0;
@@ -293,7 +414,7 @@ ingest_run(int argc, char **argv)
 	/* (c) everything again: all duplicates. */
 	dec0 = wire_body_decodes();
 	ver0 = fc_verify_count();
-	if (ingest(ig, items, n, batch, puts, NULL, &t_dup, &unused, &nnew, &ndup) != 0)
+	if (ingest(&pa, items, n, batch, NULL, &t_dup, &unused, &nnew, &ndup) != 0)
 		goto out;
 	dec_dup = wire_body_decodes() - dec0;
 	ver_dup = fc_verify_count() - ver0;
@@ -314,14 +435,15 @@ ingest_run(int argc, char **argv)
 	    "per duplicate\n", (double)dec_new / (double)n, (double)ver_new / (double)n,
 	    (double)dec_dup / (double)n, (double)ver_dup / (double)n);
 	printf("verify_per_s=%.0f ingest_per_s=%.0f dup_per_s=%.0f ingest_ratio=%.2f "
-	    "dup_ratio=%.1f decodes_per_new=%.2f verifies_per_new=%.2f decodes_per_dup=%.2f "
-	    "verifies_per_dup=%.2f\n", a, b, c, b / a, c / a, (double)dec_new / (double)n,
+	    "dup_ratio=%.1f path=%s decodes_per_new=%.2f verifies_per_new=%.2f decodes_per_dup=%.2f "
+	    "verifies_per_dup=%.2f\n", a, b, c, b / a, c / a, pathname, (double)dec_new / (double)n,
 	    (double)ver_new / (double)n, (double)dec_dup / (double)n,
 	    (double)ver_dup / (double)n);
 	fflush(stdout);
 	ret = 0;
 out:
-	ingest_close(&ig);
+	node_free(&pa.n);
+	ingest_close(&pa.ig);
 	store_close(&st);
 	if (keep && dir != NULL) {
 		fprintf(stderr, "ingest: store kept in %s\n", dir);
@@ -332,7 +454,7 @@ out:
 		for (i = 0; i < n; i++)
 			free(items[i].env);
 	free(items);
-	free(puts);
+	free(pa.puts);
 	for (k = 0; k < NKEYS; k++)
 		fc_key_free(&keys[k]);
 	return ret;
@@ -340,6 +462,6 @@ out:
 
 const struct bench_cmd bench_ingest = {
 	"ingest",
-	"store ingest vs raw signature verification, new and duplicate [-n N] [-b batch]",
+	"ingest vs raw signature verification, new and duplicate [--path store|peer] [-n N] [-b batch]",
 	ingest_run,
 };
