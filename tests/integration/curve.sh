@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# curve.sh: CurveZMQ, ZAP admission and the per-peer/per-author limits of a running daemon
-# (issue 4 items 5-7), on a certified mesh p1 - n - p2: a county root, node certificates that
+# curve.sh: CurveZMQ, ZAP admission and the per-peer/per-author limits of a running daemon,
+# on a certified mesh p1 - n - p2: a county root, node certificates that
 # carry each node's transport key, and [peer] transport keys for the first contact.
 # curvepeer.py (python3-zmq, CURVE clients) plays the hostile peers against n:
 #  1. a stranger's random transport key: never answered, refused by ZAP, logged once;

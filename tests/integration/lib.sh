@@ -139,7 +139,7 @@ link() {
 write_conf() {
 	local name=$1 peer
 	{
-		# trust (A): [trust] first, so that lines appended to [node] stay in [node].
+		# [trust] first, so that lines appended to [node] stay in [node].
 		echo "[trust]"
 		printf '%s\n' "${FH_TRUST[$name]:-open = yes}"
 		echo

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# reroute.sh: peer exchange routes around a township server lost for good (issue 3 item 8).
+# reroute.sh: peer exchange routes around a township server lost for good.
 # County c; townships t1 and t2, both peered with c; villages v1 and v2 configured with t1
 # only. Every node announces where it can be reached (ANNOUNCE messages travel like any
 # other). Once the announcements have spread, t1 is stopped and never comes back: v1 and v2
