@@ -37,60 +37,19 @@
 #include "node.h"
 
 #define ANCHORS_FILE		"anchors"
-#define ANCHORS_LINE_MAX	1024
 
 int
 trust_anchors_read(const char *path, FILE *errf, uint8_t (**keys)[FC_PUBLICKEYBYTES],
     size_t *nkeys)
 {
-	char line[ANCHORS_LINE_MAX + 2], *text, *name;
-	uint8_t key[FC_PUBLICKEYBYTES], (*a)[FC_PUBLICKEYBYTES];
-	unsigned lineno = 0;
-	size_t i;
-	FILE *fp;
-	int rc = 0;
+	char err[FC_ANCHORS_ERRMAX];
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		fprintf(errf, "%s: %s\n", path, strerror(errno));
+	/* The reader the CLI uses too (crypto/anchors.c). */
+	if (fc_anchors_read(path, keys, NULL, nkeys, err, sizeof(err)) != 0) {
+		fprintf(errf, "%s\n", err);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		if (strlen(line) > ANCHORS_LINE_MAX) {
-			fprintf(errf, "%s:%u: line too long\n", path, lineno);
-			rc = -1;
-			break;
-		}
-		/* The parser the CLI uses too (crypto/anchors.c). */
-		if ((rc = fc_anchor_line(line, key, &text, &name)) == 0)
-			continue;
-		if (rc < 0) {
-			fprintf(errf, "%s:%u: not a public key (64 hex digits): %s\n", path,
-			    lineno, text);
-			break;
-		}
-		rc = 0;
-		for (i = 0; i < *nkeys; i++)
-			if (memcmp((*keys)[i], key, FC_PUBLICKEYBYTES) == 0)
-				break;
-		if (i < *nkeys)
-			continue;
-		if ((a = reallocarray(*keys, *nkeys + 1, sizeof(*a))) == NULL) {
-			fprintf(errf, "%s: out of memory\n", path);
-			rc = -1;
-			break;
-		}
-		*keys = a;
-		memcpy(a[(*nkeys)++], key, FC_PUBLICKEYBYTES);
-	}
-	if (rc == 0 && ferror(fp)) {
-		fprintf(errf, "%s: read error\n", path);
-		rc = -1;
-	}
-	fclose(fp);
-	return rc;
+	return 0;
 }
 
 /* Note the subject of an accepted CERT: its waiters are released after the commit. */
