@@ -338,6 +338,26 @@ int		 fc_policy_check(const struct fc_trust *t, const struct fc_msg *msg,
 int		 fc_trust_holds(const struct fc_trust *t, const uint8_t key[FC_PUBLICKEYBYTES],
 		    int role, const char *scope, uint64_t at_ms, struct fc_policy_verdict *out);
 /*
+ * May author revoke subject's key at at_ms? The REVOKE rule of fc_policy_check(): an anchor
+ * may; a key may revoke itself once a grant of it is known (HOLD until then); anyone else
+ * must be an admin somewhere (its revocation then voids only the subject's grants inside its
+ * own scope: fc_revocation_counts()). Fills *out and returns out->verdict. For the CLI's
+ * advice before it signs a revocation.
+ */
+int		 fc_policy_may_revoke(const struct fc_trust *t,
+		    const uint8_t author[FC_PUBLICKEYBYTES], const uint8_t subject[FC_PUBLICKEYBYTES],
+		    uint64_t at_ms, struct fc_policy_verdict *out);
+/*
+ * Does the closed-loop receipt (stage registered..closed) count for a report of region
+ * report_region? Yes when its author held verifier over the report's region at the
+ * receipt's created time: fc_policy_check() can only judge the region the receipt names
+ * (the report may not have arrived yet), so a verifier of one township could name its own
+ * region on a receipt for another township's report; such a receipt is valid and stored,
+ * and does not count. Returns 1 or 0 (also for another stage, or no author).
+ */
+int		 fc_policy_receipt_counts(const struct fc_trust *t, const Fenghuo__Body *receipt,
+		    const char *report_region);
+/*
  * May the warning `change` (an UPDATE or CANCEL referring to `target`) change the warning
  * `target`? Yes when the change's author held issuer, at the change's created time, for
  * every area of the target: the office corrects its own warning, the county may withdraw a

@@ -554,15 +554,11 @@ int
 cli_receipt_counts(struct cli *cli, const Fenghuo__Body *receipt, const char *report_region)
 {
 	struct cli_trust *ct = trust_cached(cli);
-	struct fc_policy_verdict v;
 
 	if (ct == NULL || ct->nanchors == 0 || report_region == NULL ||
 	    report_region[0] == '\0')
 		return 1;	/* open mode: nothing to judge by */
-	if (!receipt->has_author || receipt->author.len != FC_PUBLICKEYBYTES)
-		return 0;
-	return fc_trust_holds(ct->trust, receipt->author.data, FENGHUO__ROLE__VERIFIER,
-	    report_region, receipt->created_ms, &v) == FC_POLICY_ACCEPT;
+	return fc_policy_receipt_counts(ct->trust, receipt, report_region);
 }
 
 /* store_policy_fn of direct writes (cli_trust_attach). */

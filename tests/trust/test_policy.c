@@ -697,6 +697,80 @@ test_flood_of_grants_stays_bounded(void **state)
 	fc_key_free(&rogue);
 }
 
+/* fc_policy_may_revoke() is the REVOKE rule of fc_policy_check(), asked before signing. */
+static void
+test_may_revoke(void **state)
+{
+	struct fx *f = *state;
+	struct fc_key *stranger;
+	struct fc_policy_verdict v, m;
+	struct built rv;
+	struct {
+		const struct fc_key	*author, *subject;
+		int			 verdict, reason;
+	} cases[6];
+	size_t i;
+
+	assert_int_equal(fc_key_generate(&stranger), 0);
+#define CASE(i_, a_, s_, v_, r_) do {							\
+	cases[i_].author = (a_);							\
+	cases[i_].subject = (s_);							\
+	cases[i_].verdict = (v_);							\
+	cases[i_].reason = (r_);							\
+} while (0)
+	CASE(0, f->root, f->issuer, FC_POLICY_ACCEPT, FC_POLICY_R_OK);
+	CASE(1, f->office, f->issuer, FC_POLICY_ACCEPT, FC_POLICY_R_OK);
+	CASE(2, f->reporter, f->issuer, FC_POLICY_REJECT, FC_POLICY_R_ROLE);
+	CASE(3, f->reporter, f->reporter, FC_POLICY_ACCEPT, FC_POLICY_R_OK);
+	CASE(4, stranger, stranger, FC_POLICY_HOLD, FC_POLICY_R_NO_CHAIN);
+	CASE(5, stranger, f->issuer, FC_POLICY_HOLD, FC_POLICY_R_NO_CHAIN);
+#undef CASE
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fc_policy_may_revoke(f->t, pk(cases[i].author), pk(cases[i].subject),
+		    NOW - MINUTE, &v);
+		if (v.verdict != cases[i].verdict || v.reason != cases[i].reason)
+			fail_msg("case %zu: %d %s", i, v.verdict, fc_policy_reason_name(v.reason));
+		/* The same verdict as the REVOKE message itself gets. */
+		make_revoke(cases[i].author, pk(cases[i].subject), 0, NOW - MINUTE, &rv);
+		check(f->t, &rv, &m);
+		assert_int_equal(m.verdict, v.verdict);
+		assert_int_equal(m.reason, v.reason);
+		assert_int_equal(m.flags, v.flags);
+		assert_memory_equal(m.missing, v.missing, 32);
+		built_clear(&rv);
+	}
+	fc_key_free(&stranger);
+}
+
+/*
+ * A closed-loop receipt counts for a report when its author was a verifier for the report's
+ * region, whatever region the receipt itself names.
+ */
+static void
+test_receipt_counts_for_report_region(void **state)
+{
+	struct fx *f = *state;
+	struct built r;
+
+	/* The township verifier, on a report of a village of its township: counts. */
+	make_receipt(f->verifier, FENGHUO__STAGE__REGISTERED, VILLAGE, &r);
+	expect(f->t, &r, FC_POLICY_ACCEPT, FC_POLICY_R_OK);
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, VILLAGE), 1);
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, TOWNSHIP), 1);
+	/* On a report of another township (naming its own region to be accepted): does not. */
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, VILLAGE2), 0);
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, COUNTY), 0);
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, NULL), 0);
+	built_clear(&r);
+	/* A node's delivery receipt is no closed-loop receipt; a reporter is no verifier. */
+	make_receipt(f->node, FENGHUO__STAGE__DELIVERED, TOWNSHIP, &r);
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, TOWNSHIP), 0);
+	built_clear(&r);
+	make_receipt(f->reporter, FENGHUO__STAGE__CLOSED, VILLAGE, &r);
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, VILLAGE), 0);
+	built_clear(&r);
+}
+
 /* ---- the state of one grant (fenghuo keys) ------------------------------------------- */
 
 /* The recorded grant of a CERT message. */
@@ -1678,6 +1752,8 @@ main(void)
 		T(test_trust_add_idempotent_and_ignores_others),
 		T(test_no_anchor_trusts_nothing),
 		T(test_node_by_transport_key),
+		T(test_may_revoke),
+		T(test_receipt_counts_for_report_region),
 		T(test_grant_state_each_state),
 		T(test_grant_state_revoked_from_a_date),
 		T(test_grant_state_admin_revocation_scope),
