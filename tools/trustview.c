@@ -3,13 +3,15 @@
  *
  * The CLI has no daemon config to read, so its trust anchors live in <state>/anchors, one
  * hex public key per line ('#' starts a comment; the comment on a key's own line is shown
- * as its name). `fenghuo init-county` appends the county root there. fenghuod reads its
- * anchors from "[trust] anchors = HEX,HEX" in its config; docs/SECURITY.md says to keep the
- * two in step.
+ * as its name). `fenghuo init-county` appends the county root there. fenghuod reads the same
+ * file, with the same reader (crypto/'s fc_anchors_read()), and adds "[trust] anchors =
+ * HEX,HEX" of its config; docs/SECURITY.md says to keep the two in step.
  *
  * The trust state itself is crypto/'s struct fc_trust (docs/TRUST.md), fed with the
- * anchors and every CERT and REVOKE in the store. fc_grant keeps no names, reasons or
- * transport keys, so this file keeps a note of those per message for display.
+ * anchors and every CERT and REVOKE in the store. Every verdict shown here is crypto/'s
+ * (fc_policy_check(), fc_grant_state(), fc_revocation_counts(), ...): this file decides
+ * how to show them, never what they are. fc_grant keeps no names, reasons or transport
+ * keys, so this file keeps a note of those per message for display.
  *
  * Used by `keys`, `cert`, `revoke`, `init-county` and `show` (the author's chain).
  */
