@@ -754,9 +754,11 @@ fc_trust_node_by_transport(const struct fc_trust *t, const uint8_t transport_key
 /*
  * A grant judged on its own, as `fenghuo keys` lists it: the same steps grant_ok() takes
  * for a message under it (its window, its issuer, its revocations), each answered by the
- * same functions, so a listing can never call valid what the policy refuses. The states are
- * reported in the order an operator needs them: a broken issuer first (nothing else about
- * the grant matters), then a revocation, then the window, then a chain still incomplete.
+ * same functions and from the same place in the walk (holds() on the subject, which puts
+ * the subject on the path first), so a listing can never call valid what the policy
+ * refuses. The states are reported in the order an operator needs them: a broken issuer
+ * first (nothing else about the grant matters), then a revocation, then the window, then a
+ * chain still incomplete.
  */
 int
 fc_grant_state(const struct fc_trust *t, const struct fc_grant *g, uint64_t at_ms,
@@ -772,6 +774,11 @@ fc_grant_state(const struct fc_trust *t, const struct fc_grant *g, uint64_t at_m
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return out->state;
 	e->t = t;
+	/*
+	 * As holds(g->subject) does before it looks at g: a chain that comes back through the
+	 * subject is a loop for the policy, so it is one here.
+	 */
+	e->path[e->npath++] = g->subject;
 	if ((issuer = issuer_withdrawn(e, g)) == FC_POLICY_R_OK)
 		issuer = issuer_admin(e, g, 0);
 	if (issuer != FC_POLICY_R_OK && issuer != FC_POLICY_R_NO_CHAIN) {

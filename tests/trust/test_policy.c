@@ -1065,6 +1065,36 @@ test_grant_state_loop(void **state)
 	fc_key_free(&b);
 }
 
+/*
+ * A grant whose issuer's chain runs back through the grant's own subject never counts for
+ * the policy (holds() meets the subject again: a loop), so it is not listed valid either,
+ * even though each key of the chain is certified.
+ */
+static void
+test_grant_state_loop_through_subject(void **state)
+{
+	struct fx *f = *state;
+	struct fc_key *b;
+	struct built cb, back, w;
+	struct fc_grant_status gs;
+	char *areas[] = { COUNTY };
+
+	/* The office (admin by the root) makes B an admin; B makes the office an issuer. */
+	assert_int_equal(fc_key_generate(&b), 0);
+	grant(f->office, b, R(ADMIN), COUNTY, NOW - DAY, &cb);
+	add(f->t, &cb);
+	grant(b, f->office, R(ISSUER), COUNTY, NOW - HOUR, &back);
+	add(f->t, &back);
+	expect_state(f->t, &cb, NOW, FC_GRANT_VALID, FC_POLICY_R_OK, &gs);
+	expect_state(f->t, &back, NOW, FC_GRANT_INVALID, FC_POLICY_R_LOOP, &gs);
+	make_warning(f->office, areas, 1, NOW - MINUTE, &w);
+	expect(f->t, &w, FC_POLICY_REJECT, FC_POLICY_R_LOOP);
+	built_clear(&cb);
+	built_clear(&back);
+	built_clear(&w);
+	fc_key_free(&b);
+}
+
 /* ---- held messages and arrival order --------------------------------------------------- */
 
 static void
@@ -1759,6 +1789,7 @@ main(void)
 		T(test_grant_state_admin_revocation_scope),
 		T(test_grant_state_chain_broken_by_revoking_granter),
 		T(test_grant_state_loop),
+		T(test_grant_state_loop_through_subject),
 		cmocka_unit_test(test_held_bounds_and_expiry),
 #undef T
 	};
