@@ -31,8 +31,13 @@ trim(char *s)
 	return s;
 }
 
-int
-fc_anchor_line(char *line, uint8_t key[FC_PUBLICKEYBYTES], char **text, char **name)
+/*
+ * One line: modified in place; *text is set to the line without comment and blanks, *name
+ * to the trimmed comment or NULL. Returns 1 and fills key for a key line, 0 for a line
+ * without a key (blank or comment only), -1 when *text is not a public key.
+ */
+static int
+anchor_line(char *line, uint8_t key[FC_PUBLICKEYBYTES], char **text, char **name)
 {
 	char *hash, *p;
 
@@ -119,7 +124,7 @@ fc_anchors_read(const char *path, uint8_t (**keys)[FC_PUBLICKEYBYTES], char ***n
 			rc = FC_EANCHORS;
 			break;
 		}
-		if ((rc = fc_anchor_line(line, key, &text, &name)) == 0)
+		if ((rc = anchor_line(line, key, &text, &name)) == 0)
 			continue;
 		if (rc < 0) {
 			errf(err, errlen, "%s:%u: not a public key (64 hex digits): %s", path,

@@ -496,21 +496,14 @@ void		 fc_held_stats(const struct fc_held *h, struct fc_held_stats *out);
 
 /* anchors.c */
 
-/*
- * One line of an anchors file (<state>/anchors: one trust anchor per line as 64 hex digits,
- * '#' starts a comment, a comment on a key's line names the key). line is modified in
- * place; *text is set to the line without comment and blanks, *name to the trimmed comment
- * or NULL. Returns 1 and fills key for a key line, 0 for a line without a key (blank or
- * comment only), -1 when *text is not a public key. fc_anchors_read() reads a file with it.
- */
-int		 fc_anchor_line(char *line, uint8_t key[FC_PUBLICKEYBYTES], char **text,
-		    char **name);
 /* Longest line of an anchors file (newline excluded); room for any error message. */
 #define FC_ANCHORS_LINE_MAX	1024
 #define FC_ANCHORS_ERRMAX	(4096 + FC_ANCHORS_LINE_MAX + 64)
 /*
- * Read the anchors file at path: the one reader fenghuod and the CLI share, so that they
- * can never disagree about which keys it names. Appends each key not yet among the *n keys
+ * Read the anchors file at path (<state>/anchors: one trust anchor per line as 64 hex
+ * digits, '#' starts a comment, a comment on a key's own line is the key's name, blanks
+ * around either are ignored): the one reader fenghuod and the CLI share, so that they can
+ * never disagree about which keys it names. Appends each key not yet among the *n keys
  * of *keys (a malloc()ed array, grown as needed; *keys NULL and *n 0 to start) and, when
  * names is not NULL, its name to the array *names kept parallel to *keys (a strdup()ed
  * comment, or NULL). The caller frees both arrays and each name.
