@@ -32,6 +32,7 @@
 #define FC_EKEYFMT	(-3)	/* key file has the wrong size, magic or version */
 #define FC_EHEX		(-4)	/* not a valid hex string of the expected length */
 #define FC_ENOMEM	(-5)
+#define FC_EANCHORS	(-6)	/* an anchors file has a malformed line */
 
 int		 fc_init(void) FC_WARN_UNUSED;
 const char	*fc_strerror(int err);
@@ -221,6 +222,9 @@ struct fc_trust;
 
 /* Role bits: FC_ROLE_BIT(FENGHUO__ROLE__ISSUER) and so on. */
 #define FC_ROLE_BIT(r)		(1u << (unsigned)(r))
+/* Every role, node..admin: what an anchor holds, everywhere. */
+#define FC_ROLES_ALL		(FC_ROLE_BIT(FENGHUO__ROLE__ADMIN + 1) - \
+				    FC_ROLE_BIT(FENGHUO__ROLE__NODE))
 
 /* One CERT as the trust state keeps it (copied out of the message; owns nothing). */
 struct fc_grant {
@@ -349,6 +353,26 @@ int		 fc_policy_check(const struct fc_trust *t, const struct fc_msg *msg,
 int		 fc_trust_holds(const struct fc_trust *t, const uint8_t key[FC_PUBLICKEYBYTES],
 		    int role, const char *scope, uint64_t at_ms, struct fc_policy_verdict *out);
 /*
+ * May author revoke subject's key at at_ms? The REVOKE rule of fc_policy_check(): an anchor
+ * may; a key may revoke itself once a grant of it is known (HOLD until then); anyone else
+ * must be an admin somewhere (its revocation then voids only the subject's grants inside its
+ * own scope: fc_revocation_counts()). Fills *out and returns out->verdict. For the CLI's
+ * advice before it signs a revocation.
+ */
+int		 fc_policy_may_revoke(const struct fc_trust *t,
+		    const uint8_t author[FC_PUBLICKEYBYTES], const uint8_t subject[FC_PUBLICKEYBYTES],
+		    uint64_t at_ms, struct fc_policy_verdict *out);
+/*
+ * Does the closed-loop receipt (stage registered..closed) count for a report of region
+ * report_region? Yes when its author held verifier over the report's region at the
+ * receipt's created time: fc_policy_check() can only judge the region the receipt names
+ * (the report may not have arrived yet), so a verifier of one township could name its own
+ * region on a receipt for another township's report; such a receipt is valid and stored,
+ * and does not count. Returns 1 or 0 (also for another stage, or no author).
+ */
+int		 fc_policy_receipt_counts(const struct fc_trust *t, const Fenghuo__Body *receipt,
+		    const char *report_region);
+/*
  * May the warning `change` (an UPDATE or CANCEL referring to `target`) change the warning
  * `target`? Yes when the change's author held issuer, at the change's created time, for
  * every area of the target: the office corrects its own warning, the county may withdraw a
@@ -370,6 +394,61 @@ int		 fc_policy_may_change(const struct fc_trust *t, const Fenghuo__Body *change
 int		 fc_trust_node_by_transport(const struct fc_trust *t,
 		    const uint8_t transport_key[32], uint64_t at_ms,
 		    uint8_t subject[FC_PUBLICKEYBYTES]) FC_WARN_UNUSED;
+/*
+ * The state of one grant at a time, as `fenghuo keys` and `fenghuo show` list it. Codes and
+ * names are stable (JSON, docs/CLI.md).
+ */
+enum fc_grant_st {
+	FC_GRANT_VALID = 0,	/* its chain reaches an anchor and it is in force */
+	FC_GRANT_NOT_YET,	/* at_ms is before its not_before */
+	FC_GRANT_EXPIRED,	/* at_ms is at or after its not_after */
+	FC_GRANT_REVOKED,	/* a revocation that counts against it took effect by at_ms */
+	FC_GRANT_UNVERIFIED,	/* its issuer's own chain is not known here (yet) */
+	FC_GRANT_INVALID,	/* its issuer was no admin over its scope when it granted, or
+				   was revoked by then; or the chain loops, is too deep or
+				   too complex to judge */
+	FC_GRANT_MAX
+};
+
+struct fc_grant_status {
+	int		 state;		/* enum fc_grant_st */
+	/*
+	 * Why, as the policy would say of a message under this grant: FC_POLICY_R_OK,
+	 * _CERT_NOT_YET, _CERT_EXPIRED, _REVOKED, _NO_CHAIN, _ISSUER_REVOKED,
+	 * _ISSUER_NOT_ADMIN, _LOOP, _DEPTH or _COMPLEX.
+	 */
+	int		 reason;
+	/*
+	 * The earliest time from which a revocation that counts voids the grant (also when
+	 * that is after at_ms), and that revocation (valid as fc_trust_revocation()'s); or
+	 * UINT64_MAX and NULL. Not looked for when the grant is FC_GRANT_INVALID.
+	 */
+	uint64_t	 revoked_from;
+	const struct fc_revocation *revocation;
+	/* FC_GRANT_UNVERIFIED: the key up the chain whose certificate is awaited. */
+	uint8_t		 missing[FC_PUBLICKEYBYTES];
+};
+
+/*
+ * Judge grant g (one of t's, or any other) on its own at time at_ms: could its subject act
+ * under it now? The steps and their answers are those fc_policy_check() uses for a message
+ * under g (its window, its issuer's authority when it granted, the revocations that count),
+ * so what this calls valid the policy accepts. When several states apply, the first of
+ * INVALID, REVOKED, EXPIRED, NOT_YET, UNVERIFIED is reported. Fills *out and returns
+ * out->state (FC_GRANT_INVALID, reason _COMPLEX, when out of memory).
+ */
+int		 fc_grant_state(const struct fc_trust *t, const struct fc_grant *g,
+		    uint64_t at_ms, struct fc_grant_status *out);
+/* Stable short name of an enum fc_grant_st: "valid", "not-yet-valid", "revoked", ... */
+const char	*fc_grant_state_name(int state);
+/*
+ * 1 if revocation r voids grant g: r's author is an anchor, g's subject itself, or held
+ * admin over g's scope when it revoked (docs/TRUST.md, Revocation); else 0 (also when r is
+ * of another key). g NULL: whether r voids every grant of its subject whatever their scope
+ * (by an anchor or by the subject itself).
+ */
+int		 fc_revocation_counts(const struct fc_trust *t, const struct fc_revocation *r,
+		    const struct fc_grant *g);
 /* Stable short name ("no-chain", "out-of-scope", ...) and a sentence, of a policy reason. */
 const char	*fc_policy_reason_name(int reason);
 const char	*fc_policy_reason_text(int reason);
@@ -432,16 +511,26 @@ void		 fc_held_stats(const struct fc_held *h, struct fc_held_stats *out);
 
 /* anchors.c */
 
+/* Longest line of an anchors file (newline excluded); room for any error message. */
+#define FC_ANCHORS_LINE_MAX	1024
+#define FC_ANCHORS_ERRMAX	(4096 + FC_ANCHORS_LINE_MAX + 64)
 /*
- * One line of an anchors file (<state>/anchors: one trust anchor per line as 64 hex digits,
- * '#' starts a comment, a comment on a key's line names the key). line is modified in
- * place; *text is set to the line without comment and blanks, *name to the trimmed comment
- * or NULL. Returns 1 and fills key for a key line, 0 for a line without a key (blank or
- * comment only), -1 when *text is not a public key. Both fenghuod and the CLI read the file
- * with it.
+ * Read the anchors file at path (<state>/anchors: one trust anchor per line as 64 hex
+ * digits, '#' starts a comment, a comment on a key's own line is the key's name, blanks
+ * around either are ignored): the one reader fenghuod and the CLI share, so that they can
+ * never disagree about which keys it names. Appends each key not yet among the *n keys
+ * of *keys (a malloc()ed array, grown as needed; *keys NULL and *n 0 to start) and, when
+ * names is not NULL, its name to the array *names kept parallel to *keys (a strdup()ed
+ * comment, or NULL). The caller frees both arrays and each name.
+ *
+ * Returns 0, also when the file does not exist (nothing is appended: no anchors). Else
+ * FC_EANCHORS for a malformed line (too long, or not a public key), FC_ENOMEM, or an errno
+ * when the file cannot be read; then *n is as it was (the arrays may have been reallocated)
+ * and err (errlen bytes, may be 0) holds the message, as "path:line: what" for a bad line or
+ * "path: what" otherwise. Nothing is printed.
  */
-int		 fc_anchor_line(char *line, uint8_t key[FC_PUBLICKEYBYTES], char **text,
-		    char **name);
+int		 fc_anchors_read(const char *path, uint8_t (**keys)[FC_PUBLICKEYBYTES],
+		    char ***names, size_t *n, char *err, size_t errlen);
 
 /* ---- tkey.c: the transport key (Curve25519, for CurveZMQ) ---------------------------- */
 

@@ -65,6 +65,8 @@ fc_strerror(int err)
 		return "not a hex string of the expected length";
 	case FC_ENOMEM:
 		return "out of memory";
+	case FC_EANCHORS:
+		return "malformed anchors file";
 	}
 	if (err > 0)
 		return strerror(err);

@@ -94,17 +94,22 @@ static int
 check_revoke(const struct fc_trust *t, const Fenghuo__Body *b, uint64_t at,
     struct fc_policy_verdict *out)
 {
-	const uint8_t *author = b->author.data;
-
 	if (b->revoke == NULL || !b->revoke->has_subject ||
 	    b->revoke->subject.len != FC_PUBLICKEYBYTES)
 		return verdict_set(out, FC_POLICY_REJECT, FC_POLICY_R_MALFORMED);
+	return fc_policy_may_revoke(t, b->author.data, b->revoke->subject.data, at, out);
+}
+
+int
+fc_policy_may_revoke(const struct fc_trust *t, const uint8_t author[FC_PUBLICKEYBYTES],
+    const uint8_t subject[FC_PUBLICKEYBYTES], uint64_t at_ms, struct fc_policy_verdict *out)
+{
 	if (fc_trust_is_anchor(t, author)) {
 		verdict_set(out, FC_POLICY_ACCEPT, FC_POLICY_R_OK);
 		out->flags = FC_POLICY_F_ANCHOR;
 		return out->verdict;
 	}
-	if (memcmp(b->revoke->subject.data, author, FC_PUBLICKEYBYTES) == 0) {
+	if (memcmp(subject, author, FC_PUBLICKEYBYTES) == 0) {
 		/*
 		 * Anyone may withdraw their own key, but only a key somebody certified: a
 		 * stranger's self-revocations would be free storage for whoever makes keys.
@@ -117,11 +122,40 @@ check_revoke(const struct fc_trust *t, const Fenghuo__Body *b, uint64_t at,
 	}
 	/*
 	 * Any admin may revoke any key: the revocation voids only the subject's grants inside
-	 * the revoker's own scope (trust.c, revoked_from()). Asking "admin anywhere" here
+	 * the revoker's own scope (trust.c, revocation_counts()). Asking "admin anywhere" here
 	 * rather than "admin over the subject's grants" keeps the verdict independent of which
 	 * of the subject's certificates happen to have arrived.
 	 */
-	return fc_trust_holds(t, author, FENGHUO__ROLE__ADMIN, NULL, at, out);
+	return fc_trust_holds(t, author, FENGHUO__ROLE__ADMIN, NULL, at_ms, out);
+}
+
+/* The role a receipt of this stage needs, or -1 for a stage the policy does not know. */
+static int
+receipt_role(int stage)
+{
+	/*
+	 * A delivery receipt carries the region of the warning it acknowledges (the CLI copies
+	 * it), which is wider than a village node's grant: any node will do.
+	 */
+	if (stage == FENGHUO__STAGE__DELIVERED)
+		return FENGHUO__ROLE__NODE;
+	if (stage >= FENGHUO__STAGE__REGISTERED && stage <= FENGHUO__STAGE__CLOSED)
+		return FENGHUO__ROLE__VERIFIER;
+	return -1;
+}
+
+int
+fc_policy_receipt_counts(const struct fc_trust *t, const Fenghuo__Body *receipt,
+    const char *report_region)
+{
+	struct fc_policy_verdict v;
+
+	if (receipt == NULL || receipt->receipt == NULL || !receipt->has_author ||
+	    receipt->author.len != FC_PUBLICKEYBYTES || report_region == NULL ||
+	    receipt_role(receipt->receipt->stage) != FENGHUO__ROLE__VERIFIER)
+		return 0;
+	return fc_trust_holds(t, receipt->author.data, FENGHUO__ROLE__VERIFIER, report_region,
+	    receipt->created_ms, &v) == FC_POLICY_ACCEPT;
 }
 
 int
@@ -131,7 +165,7 @@ fc_policy_check(const struct fc_trust *t, const struct fc_msg *msg, uint64_t now
 	const Fenghuo__Body *b = msg->body;
 	const char *region, *scope;
 	uint64_t at;
-	int stage;
+	int role;
 
 	if (b == NULL || !b->has_author || b->author.len != FC_PUBLICKEYBYTES)
 		return verdict_set(out, FC_POLICY_REJECT, FC_POLICY_R_MALFORMED);
@@ -146,21 +180,14 @@ fc_policy_check(const struct fc_trust *t, const struct fc_msg *msg, uint64_t now
 	case FENGHUO__KIND__WARNING:
 		return check_warning(t, b, at, out);
 	case FENGHUO__KIND__RECEIPT:
-		if (b->receipt == NULL || !b->receipt->has_stage)
+		if (b->receipt == NULL || !b->receipt->has_stage ||
+		    (role = receipt_role(b->receipt->stage)) == -1)
 			return verdict_set(out, FC_POLICY_REJECT, FC_POLICY_R_MALFORMED);
-		stage = b->receipt->stage;
-		/*
-		 * A delivery receipt carries the region of the warning it acknowledges (the
-		 * CLI copies it), which is wider than a village node's grant: any node will do.
-		 */
-		if (stage == FENGHUO__STAGE__DELIVERED)
-			return fc_trust_holds(t, b->author.data, FENGHUO__ROLE__NODE, NULL, at,
-			    out);
-		if (stage < FENGHUO__STAGE__REGISTERED || stage > FENGHUO__STAGE__CLOSED)
-			return verdict_set(out, FC_POLICY_REJECT, FC_POLICY_R_MALFORMED);
+		if (role == FENGHUO__ROLE__NODE)
+			return fc_trust_holds(t, b->author.data, role, NULL, at, out);
 		/* Without a region, only a verifier for everywhere may speak. */
-		return fc_trust_holds(t, b->author.data, FENGHUO__ROLE__VERIFIER,
-		    region != NULL ? region : "", at, out);
+		return fc_trust_holds(t, b->author.data, role, region != NULL ? region : "", at,
+		    out);
 	case FENGHUO__KIND__CERT:
 		if (b->cert == NULL)
 			return verdict_set(out, FC_POLICY_REJECT, FC_POLICY_R_MALFORMED);

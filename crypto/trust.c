@@ -418,6 +418,17 @@ look(struct eval *e)
 }
 
 /*
+ * 1 if r voids every grant of its subject, whatever their scope: the subject withdrew its
+ * own key, or an anchor withdrew it. Such a revocation needs no chain to be judged.
+ */
+static int
+withdraws(const struct fc_trust *t, const struct fc_revocation *r)
+{
+	return memcmp(r->author, r->subject, FC_PUBLICKEYBYTES) == 0 ||
+	    fc_trust_is_anchor(t, r->author);
+}
+
+/*
  * The earliest time from which key withdrew itself or an anchor withdrew it, or UINT64_MAX.
  * Such a revocation voids every grant of the key, so it needs no chain to be judged: this is
  * the cheap check that keeps the grants a withdrawn admin made afterwards, however many,
@@ -436,53 +447,117 @@ withdrawn_from(struct eval *e, const uint8_t *key)
 		r = REV(t, j);
 		if (memcmp(r->subject, key, FC_PUBLICKEYBYTES) != 0 || r->from_ms >= from)
 			continue;
-		if (memcmp(r->author, key, FC_PUBLICKEYBYTES) == 0 || fc_trust_is_anchor(t, r->author))
+		if (withdraws(t, r))
 			from = r->from_ms;
 	}
 	return from;
 }
 
 /*
- * The earliest time from which grant g is revoked, or UINT64_MAX. A revocation of g's
- * subject counts against g when its author is an anchor, the subject itself, or held admin
- * over g's scope when it revoked (so an admin withdraws only what its own scope covers).
- * A revoker whose own chain is incomplete does not count yet; it is not a reason to hold.
+ * Whether revocation r (of g's subject) counts against grant g: its author is an anchor,
+ * the subject itself, or held admin over g's scope when it revoked (so an admin withdraws
+ * only what its own scope covers). A revoker whose own chain is incomplete does not count
+ * yet; it is not a reason to hold. On a bound hit, e->abort is set and the answer is 0.
+ */
+static int
+revocation_counts(struct eval *e, const struct fc_grant *g, const struct fc_revocation *r)
+{
+	uint32_t flags;
+	int recording, has_missing, rc;
+	uint8_t missing[FC_PUBLICKEYBYTES];
+
+	if (withdraws(e->t, r))
+		return 1;
+	if (step(e) != 0)
+		return 0;
+	/* The revoker's chain is its own: a fresh depth, the same path and budgets. */
+	recording = e->recording;
+	has_missing = e->has_missing;
+	memcpy(missing, e->missing, sizeof(missing));
+	e->recording = 0;
+	rc = holds(e, r->author, FENGHUO__ROLE__ADMIN, g->scope, r->created_ms, 0, &flags);
+	e->recording = recording;
+	e->has_missing = has_missing;
+	memcpy(e->missing, missing, sizeof(missing));
+	return rc == FC_POLICY_R_OK && !e->abort;
+}
+
+/*
+ * The earliest time from which grant g is revoked, or UINT64_MAX; *which (may be NULL) gets
+ * the revocation that takes effect then, or NULL.
  */
 static uint64_t
-revoked_from(struct eval *e, const struct fc_grant *g)
+revoked_from(struct eval *e, const struct fc_grant *g, const struct fc_revocation **which)
 {
 	const struct fc_trust *t = e->t;
-	const struct fc_revocation *r;
+	const struct fc_revocation *r, *first = NULL;
 	uint64_t from = UINT64_MAX;
-	uint32_t flags, j;
-	int recording, has_missing;
-	uint8_t missing[FC_PUBLICKEYBYTES];
+	uint32_t j;
 
 	for (j = idx_first(t, &t->revs.by_subject, g->subject); j != NONE && look(e) == 0;
 	    j = t->revs.by_subject.next[j]) {
 		r = REV(t, j);
 		if (memcmp(r->subject, g->subject, FC_PUBLICKEYBYTES) != 0 || r->from_ms >= from)
 			continue;
-		if (memcmp(r->author, g->subject, FC_PUBLICKEYBYTES) == 0 ||
-		    fc_trust_is_anchor(t, r->author)) {
+		if (revocation_counts(e, g, r)) {
 			from = r->from_ms;
-			continue;
+			first = r;
 		}
-		if (step(e) != 0)
-			break;
-		/* The revoker's chain is its own: a fresh depth, the same path and budgets. */
-		recording = e->recording;
-		has_missing = e->has_missing;
-		memcpy(missing, e->missing, sizeof(missing));
-		e->recording = 0;
-		if (holds(e, r->author, FENGHUO__ROLE__ADMIN, g->scope, r->created_ms, 0,
-		    &flags) == FC_POLICY_R_OK)
-			from = r->from_ms;
-		e->recording = recording;
-		e->has_missing = has_missing;
-		memcpy(e->missing, missing, sizeof(missing));
 	}
+	if (which != NULL)
+		*which = first;
 	return from;
+}
+
+/* Whether g's window [not_before, not_after) holds time at. */
+static int
+grant_window(const struct fc_grant *g, uint64_t at)
+{
+	if (at < g->not_before_ms)
+		return FC_POLICY_R_CERT_NOT_YET;
+	if (g->not_after_ms != 0 && at >= g->not_after_ms)
+		return FC_POLICY_R_CERT_EXPIRED;
+	return FC_POLICY_R_OK;
+}
+
+/*
+ * The cheap half of judging g's author: was it withdrawn (by itself or an anchor) before it
+ * granted? This keeps the grants a withdrawn admin made afterwards, however many, from
+ * costing a walk each.
+ */
+static int
+issuer_withdrawn(struct eval *e, const struct fc_grant *g)
+{
+	if (fc_trust_is_anchor(e->t, g->author) || g->created_ms < withdrawn_from(e, g->author))
+		return FC_POLICY_R_OK;
+	return e->abort ? FC_POLICY_R_COMPLEX : FC_POLICY_R_ISSUER_REVOKED;
+}
+
+/*
+ * The walk half: was g's author an admin over the whole grant when it granted (g at chain
+ * position depth)? FC_POLICY_R_OK, NO_CHAIN (its chain is incomplete), LOOP, DEPTH, COMPLEX,
+ * ISSUER_REVOKED or ISSUER_NOT_ADMIN.
+ */
+static int
+issuer_admin(struct eval *e, const struct fc_grant *g, int depth)
+{
+	uint32_t up;
+	int rc;
+
+	rc = holds(e, g->author, FENGHUO__ROLE__ADMIN, g->scope, g->created_ms, depth + 1, &up);
+	switch (rc) {
+	case FC_POLICY_R_OK:
+	case FC_POLICY_R_NO_CHAIN:
+	case FC_POLICY_R_LOOP:
+	case FC_POLICY_R_DEPTH:
+	case FC_POLICY_R_COMPLEX:
+		return rc;
+	case FC_POLICY_R_REVOKED:
+	case FC_POLICY_R_ISSUER_REVOKED:
+		return FC_POLICY_R_ISSUER_REVOKED;
+	default:
+		return FC_POLICY_R_ISSUER_NOT_ADMIN;
+	}
 }
 
 /*
@@ -495,41 +570,22 @@ grant_ok(struct eval *e, const struct fc_grant *g, int role, const char *scope, 
     int depth, uint32_t *flags)
 {
 	uint64_t from;
-	uint32_t up;
 	int rc;
 
 	if ((g->roles & FC_ROLE_BIT(role)) == 0)
 		return FC_POLICY_R_ROLE;
 	if (!contains(g->scope, scope))
 		return FC_POLICY_R_SCOPE;
-	if (at < g->not_before_ms)
-		return FC_POLICY_R_CERT_NOT_YET;
-	if (g->not_after_ms != 0 && at >= g->not_after_ms)
-		return FC_POLICY_R_CERT_EXPIRED;
-	if (!fc_trust_is_anchor(e->t, g->author) &&
-	    g->created_ms >= withdrawn_from(e, g->author))
-		return e->abort ? FC_POLICY_R_COMPLEX : FC_POLICY_R_ISSUER_REVOKED;
-	from = revoked_from(e, g);
+	if ((rc = grant_window(g, at)) != FC_POLICY_R_OK ||
+	    (rc = issuer_withdrawn(e, g)) != FC_POLICY_R_OK)
+		return rc;
+	from = revoked_from(e, g, NULL);
 	if (e->abort)
 		return FC_POLICY_R_COMPLEX;
 	if (at >= from)
 		return FC_POLICY_R_REVOKED;
-	/* Its author must have been an admin over the whole grant when it granted. */
-	rc = holds(e, g->author, FENGHUO__ROLE__ADMIN, g->scope, g->created_ms, depth + 1, &up);
-	switch (rc) {
-	case FC_POLICY_R_OK:
-		break;
-	case FC_POLICY_R_NO_CHAIN:
-	case FC_POLICY_R_LOOP:
-	case FC_POLICY_R_DEPTH:
-	case FC_POLICY_R_COMPLEX:
+	if ((rc = issuer_admin(e, g, depth)) != FC_POLICY_R_OK)
 		return rc;
-	case FC_POLICY_R_REVOKED:
-	case FC_POLICY_R_ISSUER_REVOKED:
-		return FC_POLICY_R_ISSUER_REVOKED;
-	default:
-		return FC_POLICY_R_ISSUER_NOT_ADMIN;
-	}
 	if (e->recording)
 		memcpy(e->chain[depth], g->id, FC_IDBYTES);
 	if (from != UINT64_MAX)
@@ -691,6 +747,107 @@ fc_trust_node_by_transport(const struct fc_trust *t, const uint8_t transport_key
 			rc = 0;
 		}
 	}
+	free(e);
+	return rc;
+}
+
+/*
+ * A grant judged on its own, as `fenghuo keys` lists it: the same steps grant_ok() takes
+ * for a message under it (its window, its issuer, its revocations), each answered by the
+ * same functions and from the same place in the walk (holds() on the subject, which puts
+ * the subject on the path first), so a listing can never call valid what the policy
+ * refuses. The states are reported in the order an operator needs them: a broken issuer
+ * first (nothing else about the grant matters), then a revocation, then the window, then a
+ * chain still incomplete.
+ */
+int
+fc_grant_state(const struct fc_trust *t, const struct fc_grant *g, uint64_t at_ms,
+    struct fc_grant_status *out)
+{
+	struct eval *e;
+	int issuer, window;
+
+	memset(out, 0, sizeof(*out));
+	out->revoked_from = UINT64_MAX;
+	out->state = FC_GRANT_INVALID;
+	out->reason = FC_POLICY_R_COMPLEX;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return out->state;
+	e->t = t;
+	/*
+	 * As holds(g->subject) does before it looks at g: a chain that comes back through the
+	 * subject is a loop for the policy, so it is one here.
+	 */
+	e->path[e->npath++] = g->subject;
+	if ((issuer = issuer_withdrawn(e, g)) == FC_POLICY_R_OK)
+		issuer = issuer_admin(e, g, 0);
+	if (issuer != FC_POLICY_R_OK && issuer != FC_POLICY_R_NO_CHAIN) {
+		out->reason = issuer;
+		goto out;
+	}
+	out->revoked_from = revoked_from(e, g, &out->revocation);
+	if (e->abort) {
+		out->revoked_from = UINT64_MAX;
+		out->revocation = NULL;
+		goto out;	/* fails closed, as grant_ok() does */
+	}
+	window = grant_window(g, at_ms);
+	if (at_ms >= out->revoked_from) {
+		out->state = FC_GRANT_REVOKED;
+		out->reason = FC_POLICY_R_REVOKED;
+	} else if (window == FC_POLICY_R_CERT_EXPIRED) {
+		out->state = FC_GRANT_EXPIRED;
+		out->reason = window;
+	} else if (window == FC_POLICY_R_CERT_NOT_YET) {
+		out->state = FC_GRANT_NOT_YET;
+		out->reason = window;
+	} else if (issuer == FC_POLICY_R_NO_CHAIN) {
+		out->state = FC_GRANT_UNVERIFIED;
+		out->reason = FC_POLICY_R_NO_CHAIN;
+		memcpy(out->missing, e->missing, FC_PUBLICKEYBYTES);
+	} else {
+		out->state = FC_GRANT_VALID;
+		out->reason = FC_POLICY_R_OK;
+	}
+out:
+	free(e);
+	return out->state;
+}
+
+const char *
+fc_grant_state_name(int state)
+{
+	switch (state) {
+	case FC_GRANT_VALID:
+		return "valid";
+	case FC_GRANT_NOT_YET:
+		return "not-yet-valid";
+	case FC_GRANT_EXPIRED:
+		return "expired";
+	case FC_GRANT_REVOKED:
+		return "revoked";
+	case FC_GRANT_UNVERIFIED:
+		return "unverified";
+	default:
+		return "invalid";
+	}
+}
+
+int
+fc_revocation_counts(const struct fc_trust *t, const struct fc_revocation *r,
+    const struct fc_grant *g)
+{
+	struct eval *e;
+	int rc;
+
+	if (g == NULL)
+		return withdraws(t, r);
+	if (memcmp(r->subject, g->subject, FC_PUBLICKEYBYTES) != 0)
+		return 0;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return 0;
+	e->t = t;
+	rc = revocation_counts(e, g, r);
 	free(e);
 	return rc;
 }

@@ -21,7 +21,6 @@
 #include "ingest.h"
 
 #define ANCHORS_FILE		"anchors"
-#define ANCHORS_LINE_MAX	1024
 
 struct item {
 	uint8_t			*env;
@@ -94,11 +93,8 @@ anchor_add(struct ingest *ig, const uint8_t *key)
 static int
 anchors_file(struct ingest *ig, char *err, size_t errlen)
 {
-	char path[4096], line[ANCHORS_LINE_MAX + 2], *text, *name;
-	uint8_t key[FC_PUBLICKEYBYTES];
-	unsigned lineno = 0;
-	FILE *fp;
-	int rc = 0, k;
+	char path[4096];
+	int rc;
 
 	if (ig->state == NULL)
 		return 0;
@@ -107,32 +103,10 @@ anchors_file(struct ingest *ig, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: path too long", ig->state);
 		return INGEST_EANCHORS;
 	}
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return INGEST_EANCHORS;
-	}
-	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		if (strlen(line) > ANCHORS_LINE_MAX) {
-			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
-			rc = INGEST_EANCHORS;
-		} else if ((k = fc_anchor_line(line, key, &text, &name)) < 0) {
-			snprintf(err, errlen, "%s:%u: not a public key (64 hex digits): %s", path,
-			    lineno, text);
-			rc = INGEST_EANCHORS;
-		} else if (k == 1 && anchor_add(ig, key) != 0) {
-			snprintf(err, errlen, "%s: out of memory", path);
-			rc = ENOMEM;
-		}
-	}
-	if (rc == 0 && ferror(fp)) {
-		snprintf(err, errlen, "%s: read error", path);
-		rc = INGEST_EANCHORS;
-	}
-	fclose(fp);
-	return rc;
+	/* The reader the CLI's trust view uses too (crypto/anchors.c). */
+	if ((rc = fc_anchors_read(path, &ig->anchors, NULL, &ig->nanchors, err, errlen)) == 0)
+		return 0;
+	return rc == FC_ENOMEM ? ENOMEM : INGEST_EANCHORS;
 }
 
 struct load_ctx {

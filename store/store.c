@@ -425,7 +425,7 @@ upgrade(struct store *st)
  * 0 if dir holds an LMDB data file, else an errno. LMDB would create lock.mdb before finding
  * no data.mdb; a reader (the CLI with no store yet) must leave the directory as it found it.
  */
-static int
+int
 store_exists(const char *dir)
 {
 	char	 path[4096];

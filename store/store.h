@@ -69,6 +69,11 @@ struct store;
  */
 int		 store_open(const char *dir, unsigned flags, struct store **out);
 /*
+ * 0 if directory dir holds a store, else an errno (ENOENT when nothing has been stored there
+ * yet). Creates nothing: a reader that finds no store leaves the directory as it was.
+ */
+int		 store_exists(const char *dir);
+/*
  * store_open with an initial map size in bytes (0 = the default, 256 MiB). The map still
  * grows by doubling whenever it fills; a tiny value exists to test that growth. An existing
  * store keeps at least the map size recorded in it.

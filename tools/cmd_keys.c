@@ -103,15 +103,15 @@ static int
 state_rank(int state)
 {
 	switch (state) {
-	case CLI_GRANT_REVOKED:
+	case FC_GRANT_REVOKED:
 		return 5;
-	case CLI_GRANT_EXPIRED:
+	case FC_GRANT_EXPIRED:
 		return 4;
-	case CLI_GRANT_NOT_YET:
+	case FC_GRANT_NOT_YET:
 		return 3;
-	case CLI_GRANT_UNVERIFIED:
+	case FC_GRANT_UNVERIFIED:
 		return 2;
-	case CLI_GRANT_INVALID:
+	case FC_GRANT_INVALID:
 		return 1;
 	default:
 		return 6;
@@ -123,7 +123,7 @@ static const char *
 key_status(const struct cli_trust *ct, const struct known *k, uint64_t now, uint32_t *roles)
 {
 	const struct fc_grant *g;
-	struct cli_grant_state gs;
+	struct fc_grant_status gs;
 	size_t i, n = fc_trust_grant_count(ct->trust);
 	int best = -1;
 
@@ -132,21 +132,19 @@ key_status(const struct cli_trust *ct, const struct known *k, uint64_t now, uint
 		g = fc_trust_grant(ct->trust, i);
 		if (memcmp(g->subject, k->key, FC_PUBLICKEYBYTES) != 0)
 			continue;
-		cli_grant_eval(ct, g, now, &gs);
-		if (gs.state == CLI_GRANT_VALID)
+		fc_grant_state(ct->trust, g, now, &gs);
+		if (gs.state == FC_GRANT_VALID)
 			*roles |= g->roles;
 		if (best == -1 || state_rank(gs.state) > state_rank(best))
 			best = gs.state;
 	}
 	if (k->anchor) {
-		*roles = FC_ROLE_BIT(FENGHUO__ROLE__NODE) | FC_ROLE_BIT(FENGHUO__ROLE__REPORTER) |
-		    FC_ROLE_BIT(FENGHUO__ROLE__VERIFIER) | FC_ROLE_BIT(FENGHUO__ROLE__ISSUER) |
-		    FC_ROLE_BIT(FENGHUO__ROLE__ADMIN);
+		*roles = FC_ROLES_ALL;
 		return "anchor";
 	}
 	if (best == -1)
 		return "unknown";
-	return cli_grant_state_name(best);
+	return fc_grant_state_name(best);
 }
 
 /*
@@ -165,11 +163,10 @@ revocation_effective(const struct cli_trust *ct, const struct fc_revocation *r)
 		if (memcmp(g->subject, r->subject, FC_PUBLICKEYBYTES) != 0)
 			continue;
 		any = 1;
-		if (cli_revocation_counts(ct, g, r))
+		if (fc_revocation_counts(ct->trust, r, g))
 			return 1;
 	}
-	return !any && (fc_trust_is_anchor(ct->trust, r->author) ||
-	    memcmp(r->author, r->subject, FC_PUBLICKEYBYTES) == 0);
+	return !any && fc_revocation_counts(ct->trust, r, NULL);
 }
 
 static json_t *
@@ -244,7 +241,7 @@ key_print(const struct cli_trust *ct, const struct known *k, uint64_t now)
 	const struct fc_grant *g;
 	const struct fc_revocation *r;
 	const struct cli_trust_note *note;
-	struct cli_grant_state gs;
+	struct fc_grant_status gs;
 	const char *name, *status;
 	char sk[2 * CLI_SHORT_KEY_BYTES + 1], sid[13], rs[64], a[32], b[32];
 	uint32_t roles;
@@ -265,16 +262,16 @@ key_print(const struct cli_trust *ct, const struct known *k, uint64_t now)
 		g = fc_trust_grant(ct->trust, i);
 		if (memcmp(g->subject, k->key, FC_PUBLICKEYBYTES) != 0)
 			continue;
-		cli_grant_eval(ct, g, now, &gs);
+		fc_grant_state(ct->trust, g, now, &gs);
 		cli_roles_str(g->roles, rs, sizeof(rs));
 		printf("    cert %s  %-13s %s in %s, %s .. %s, by ", cli_short_id(g->id, sid),
-		    cli_grant_state_name(gs.state), rs,
+		    fc_grant_state_name(gs.state), rs,
 		    g->scope[0] != '\0' ? g->scope : "(everywhere)",
 		    cli_fmt_time(g->not_before_ms, a, sizeof(a)),
 		    g->not_after_ms != 0 ? cli_fmt_time(g->not_after_ms, b, sizeof(b)) :
 		    "never");
 		print_named_key(ct, g->author);
-		if (gs.state == CLI_GRANT_INVALID || gs.state == CLI_GRANT_UNVERIFIED)
+		if (gs.state == FC_GRANT_INVALID || gs.state == FC_GRANT_UNVERIFIED)
 			printf(": %s", fc_policy_reason_name(gs.reason));
 		putchar('\n');
 	}

@@ -166,10 +166,8 @@ cmd_revoke_exec(struct cli *cli, int argc, char **argv)
 
 	/* Advice only, as for `cert`: the revoker's chain may not have arrived here yet. */
 	if (cli_trust_load(cli, &ct) == EX_OK) {
-		if (ct.nanchors > 0 && !fc_trust_is_anchor(ct.trust, fc_key_public(key)) &&
-		    memcmp(fc_key_public(key), subj, FC_PUBLICKEYBYTES) != 0) {
-			fc_trust_holds(ct.trust, fc_key_public(key), FENGHUO__ROLE__ADMIN, NULL,
-			    now, &v);
+		if (ct.nanchors > 0) {
+			fc_policy_may_revoke(ct.trust, fc_key_public(key), subj, now, &v);
 			if (v.verdict == FC_POLICY_HOLD)
 				cli_warnx(cli, "note: this node knows no certificate chain for your "
 				    "key yet; nodes will hold the revocation until it arrives");

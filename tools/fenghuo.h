@@ -413,8 +413,8 @@ struct cli_trust {
 	int		 bad;		/* stored CERT/REVOKE messages that did not validate */
 };
 /*
- * Read <state>/anchors into ct (missing file: no anchors). EX_CONFIG (printed, with
- * file:line) for a malformed line.
+ * Read <state>/anchors into ct with fc_anchors_read() (missing file: no anchors). EX_CONFIG
+ * (printed, with file:line) for a malformed line.
  */
 int		 cli_anchors_read(struct cli *cli, struct cli_trust *ct);
 /* Append key (32 bytes) to <state>/anchors with a "# name" comment, unless listed already. */
@@ -485,31 +485,13 @@ const char	*cli_trust_anchor_name(const struct cli_trust *ct, const uint8_t *key
 /* The anchor comment of key, else the name in its newest certificate, else NULL. */
 const char	*cli_trust_key_name(const struct cli_trust *ct, const uint8_t *key);
 
-/* The state of one grant now, judged by the rules of docs/TRUST.md (Chains). */
-enum cli_grant_st {
-	CLI_GRANT_VALID,
-	CLI_GRANT_NOT_YET,	/* not_before is in the future */
-	CLI_GRANT_EXPIRED,	/* not_after has passed */
-	CLI_GRANT_REVOKED,	/* a revocation that counts, from a time now past */
-	CLI_GRANT_UNVERIFIED,	/* its issuer's own chain is not known (yet) */
-	CLI_GRANT_INVALID,	/* its issuer was not an admin over its scope, or revoked */
-};
-struct cli_grant_state {
-	int		 state;		/* enum cli_grant_st */
-	int		 reason;	/* enum fc_policy_reason */
-	uint64_t	 revoked_from;	/* UINT64_MAX when no revocation counts */
-	const struct fc_revocation *revocation;	/* the one that counts, or NULL */
-};
-void		 cli_grant_eval(const struct cli_trust *ct, const struct fc_grant *g,
-		    uint64_t now_ms, struct cli_grant_state *out);
-const char	*cli_grant_state_name(int state);	/* "valid", "revoked", ... */
-/* 1 if revocation r voids grant g: by an anchor, g's subject, or an admin over g's scope. */
-int		 cli_revocation_counts(const struct cli_trust *ct, const struct fc_grant *g,
-		    const struct fc_revocation *r);
 /* "admin,issuer,node" of FC_ROLE_BIT()s, or "-"; JSON array of the same. */
 void		 cli_roles_str(uint32_t roles, char *buf, size_t size);
 struct json_t	*cli_roles_json(uint32_t roles);
-/* One grant as JSON (id, subject, roles, scope, validity, granted_by, name, status). */
+/*
+ * One grant as JSON (id, subject, roles, scope, validity, granted_by, name, and its state
+ * now by fc_grant_state()).
+ */
 struct json_t	*cli_grant_json(const struct cli_trust *ct, const struct fc_grant *g,
 		    uint64_t now_ms);
 /* The first CLI_SHORT_KEY_BYTES of key in hex into buf (2*CLI_SHORT_KEY_BYTES+1). */

@@ -3,13 +3,15 @@
  *
  * The CLI has no daemon config to read, so its trust anchors live in <state>/anchors, one
  * hex public key per line ('#' starts a comment; the comment on a key's own line is shown
- * as its name). `fenghuo init-county` appends the county root there. fenghuod reads its
- * anchors from "[trust] anchors = HEX,HEX" in its config; docs/SECURITY.md says to keep the
- * two in step.
+ * as its name). `fenghuo init-county` appends the county root there. fenghuod reads the same
+ * file, with the same reader (crypto/'s fc_anchors_read()), and adds "[trust] anchors =
+ * HEX,HEX" of its config; docs/SECURITY.md says to keep the two in step.
  *
  * The trust state itself is crypto/'s struct fc_trust (docs/TRUST.md), fed with the
- * anchors and every CERT and REVOKE in the store. fc_grant keeps no names, reasons or
- * transport keys, so this file keeps a note of those per message for display.
+ * anchors and every CERT and REVOKE in the store. Every verdict shown here is crypto/'s
+ * (fc_policy_check(), fc_grant_state(), fc_revocation_counts(), ...): this file decides
+ * how to show them, never what they are. fc_grant keeps no names, reasons or transport
+ * keys, so this file keeps a note of those per message for display.
  *
  * Used by `keys`, `cert`, `revoke`, `init-county` and `show` (the author's chain).
  */
@@ -29,9 +31,6 @@
 #include "store.h"
 #include "fenghuo.h"
 
-/* Longest line of the anchors file we accept (a key, a comment). */
-#define ANCHORS_LINE_MAX	1024
-
 /* "<state>/anchors", malloc()ed. */
 static char *
 anchors_path(const struct cli *cli)
@@ -44,80 +43,33 @@ anchors_path(const struct cli *cli)
 	return p;
 }
 
-static int
-anchor_push(struct cli_trust *ct, const uint8_t key[FC_PUBLICKEYBYTES], const char *name)
-{
-	uint8_t (*a)[FC_PUBLICKEYBYTES];
-	char **n;
-	size_t i;
-
-	for (i = 0; i < ct->nanchors; i++)
-		if (memcmp(ct->anchors[i], key, FC_PUBLICKEYBYTES) == 0)
-			return 0;
-	if ((a = reallocarray(ct->anchors, ct->nanchors + 1, sizeof(*a))) == NULL)
-		return -1;
-	ct->anchors = a;
-	if ((n = reallocarray(ct->anchor_names, ct->nanchors + 1, sizeof(*n))) == NULL)
-		return -1;
-	ct->anchor_names = n;
-	memcpy(ct->anchors[ct->nanchors], key, FC_PUBLICKEYBYTES);
-	n[ct->nanchors] = NULL;
-	if (name != NULL && name[0] != '\0' && (n[ct->nanchors] = strdup(name)) == NULL)
-		return -1;
-	ct->nanchors++;
-	return 0;
-}
-
 int
 cli_anchors_read(struct cli *cli, struct cli_trust *ct)
 {
-	char line[ANCHORS_LINE_MAX + 2], *path, *p, *name;
-	uint8_t key[FC_PUBLICKEYBYTES];
-	unsigned lineno = 0;
-	FILE *fp;
-	int rc = EX_OK, n;
+	char err[FC_ANCHORS_ERRMAX], *path;
+	int rc;
 
 	if ((path = anchors_path(cli)) == NULL) {
 		cli_warn(cli, "malloc");
 		return EX_OSERR;
 	}
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (errno != ENOENT) {
-			cli_warn(cli, "%s", path);
-			rc = EX_NOINPUT;
-		}
-		free(path);
-		return rc;	/* no file: no anchors, nothing is trusted */
-	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		if (strlen(line) > ANCHORS_LINE_MAX) {
-			cli_warnx(cli, "%s:%u: line too long", path, lineno);
-			rc = EX_CONFIG;
-			break;
-		}
-		/* The parser fenghuod uses too (crypto/anchors.c). */
-		if ((n = fc_anchor_line(line, key, &p, &name)) == 0)
-			continue;
-		if (n < 0) {
-			cli_warnx(cli, "%s:%u: not a public key (64 hex digits): %s", path, lineno,
-			    p);
-			rc = EX_CONFIG;
-			break;
-		}
-		if (anchor_push(ct, key, name) == -1) {
-			cli_warn(cli, "malloc");
-			rc = EX_OSERR;
-			break;
-		}
-	}
-	if (rc == EX_OK && ferror(fp)) {
-		cli_warn(cli, "%s", path);
-		rc = EX_IOERR;
-	}
-	fclose(fp);
+	/* The reader fenghuod uses too (crypto/anchors.c). */
+	rc = fc_anchors_read(path, &ct->anchors, &ct->anchor_names, &ct->nanchors, err,
+	    sizeof(err));
 	free(path);
-	return rc;
+	if (rc == 0)
+		return EX_OK;
+	cli_warnx(cli, "%s", err);
+	switch (rc) {
+	case FC_EANCHORS:
+		return EX_CONFIG;
+	case FC_ENOMEM:
+		return EX_OSERR;
+	case EIO:
+		return EX_IOERR;
+	default:
+		return EX_NOINPUT;
+	}
 }
 
 int
@@ -262,9 +214,6 @@ cli_trust_load(struct cli *cli, struct cli_trust *ct)
 {
 	struct load_ctx ctx;
 	struct store *st;
-	struct stat sb;
-	char *mdb;
-	size_t n;
 	int rc;
 
 	memset(ct, 0, sizeof(*ct));
@@ -277,15 +226,7 @@ cli_trust_load(struct cli *cli, struct cli_trust *ct)
 		goto err;
 	}
 	/* No store yet: the anchors are all there is to know. */
-	n = strlen(cli->state) + sizeof("/data.mdb");
-	if ((mdb = malloc(n)) == NULL) {
-		rc = EX_OSERR;
-		goto err;
-	}
-	snprintf(mdb, n, "%s/data.mdb", cli->state);
-	rc = stat(mdb, &sb);
-	free(mdb);
-	if (rc == -1)
+	if (store_exists(cli->state) != 0)
 		return EX_OK;
 	if ((rc = cli_store(cli, 0, &st)) != EX_OK)
 		goto err;
@@ -336,107 +277,6 @@ cli_trust_anchor_name(const struct cli_trust *ct, const uint8_t *key)
 		if (memcmp(ct->anchors[i], key, FC_PUBLICKEYBYTES) == 0)
 			return ct->anchor_names[i];
 	return NULL;
-}
-
-/* ---- judging one grant ---------------------------------------------------------------- */
-
-/*
- * Whether revocation r counts against grant g: by an anchor, by the subject itself, or by
- * an admin over g's scope when it revoked (docs/TRUST.md, Revocation).
- */
-int
-cli_revocation_counts(const struct cli_trust *ct, const struct fc_grant *g,
-    const struct fc_revocation *r)
-{
-	struct fc_policy_verdict v;
-
-	if (memcmp(r->author, g->subject, FC_PUBLICKEYBYTES) == 0 ||
-	    fc_trust_is_anchor(ct->trust, r->author))
-		return 1;
-	return fc_trust_holds(ct->trust, r->author, FENGHUO__ROLE__ADMIN, g->scope,
-	    r->created_ms, &v) == FC_POLICY_ACCEPT;
-}
-
-void
-cli_grant_eval(const struct cli_trust *ct, const struct fc_grant *g, uint64_t now_ms,
-    struct cli_grant_state *out)
-{
-	const struct fc_revocation *r;
-	struct fc_policy_verdict v;
-	size_t i, n;
-	int held = 0;
-
-	memset(out, 0, sizeof(*out));
-	out->revoked_from = UINT64_MAX;
-	/* The rules of docs/TRUST.md, Chains, asked through the public API one by one. */
-	if (!fc_trust_is_anchor(ct->trust, g->author)) {
-		fc_trust_holds(ct->trust, g->author, FENGHUO__ROLE__ADMIN, g->scope,
-		    g->created_ms, &v);
-		if (v.verdict == FC_POLICY_HOLD) {
-			held = 1;
-		} else if (v.verdict == FC_POLICY_REJECT) {
-			out->state = CLI_GRANT_INVALID;
-			switch (v.reason) {
-			case FC_POLICY_R_LOOP:
-			case FC_POLICY_R_DEPTH:
-			case FC_POLICY_R_COMPLEX:
-				out->reason = v.reason;
-				break;
-			case FC_POLICY_R_REVOKED:
-			case FC_POLICY_R_ISSUER_REVOKED:
-				out->reason = FC_POLICY_R_ISSUER_REVOKED;
-				break;
-			default:
-				out->reason = FC_POLICY_R_ISSUER_NOT_ADMIN;
-				break;
-			}
-			return;
-		}
-	}
-	n = fc_trust_revocation_count(ct->trust);
-	for (i = 0; i < n; i++) {
-		r = fc_trust_revocation(ct->trust, i);
-		if (memcmp(r->subject, g->subject, FC_PUBLICKEYBYTES) != 0 ||
-		    r->from_ms >= out->revoked_from || !cli_revocation_counts(ct, g, r))
-			continue;
-		out->revoked_from = r->from_ms;
-		out->revocation = r;
-	}
-	if (now_ms >= out->revoked_from) {
-		out->state = CLI_GRANT_REVOKED;
-		out->reason = FC_POLICY_R_REVOKED;
-	} else if (g->not_after_ms != 0 && now_ms >= g->not_after_ms) {
-		out->state = CLI_GRANT_EXPIRED;
-		out->reason = FC_POLICY_R_CERT_EXPIRED;
-	} else if (now_ms < g->not_before_ms) {
-		out->state = CLI_GRANT_NOT_YET;
-		out->reason = FC_POLICY_R_CERT_NOT_YET;
-	} else if (held) {
-		out->state = CLI_GRANT_UNVERIFIED;
-		out->reason = FC_POLICY_R_NO_CHAIN;
-	} else {
-		out->state = CLI_GRANT_VALID;
-		out->reason = FC_POLICY_R_OK;
-	}
-}
-
-const char *
-cli_grant_state_name(int state)
-{
-	switch (state) {
-	case CLI_GRANT_VALID:
-		return "valid";
-	case CLI_GRANT_NOT_YET:
-		return "not-yet-valid";
-	case CLI_GRANT_EXPIRED:
-		return "expired";
-	case CLI_GRANT_REVOKED:
-		return "revoked";
-	case CLI_GRANT_UNVERIFIED:
-		return "unverified";
-	default:
-		return "invalid";
-	}
 }
 
 void
@@ -545,26 +385,26 @@ print_key_line(const struct cli_trust *ct, const uint8_t *key, const char *what)
 static void
 print_grant_line(const struct cli_trust *ct, const struct fc_grant *g, uint64_t now_ms)
 {
-	struct cli_grant_state gs;
+	struct fc_grant_status gs;
 	char roles[64], window[80], sid[13];
 
-	cli_grant_eval(ct, g, now_ms, &gs);
+	fc_grant_state(ct->trust, g, now_ms, &gs);
 	cli_roles_str(g->roles, roles, sizeof(roles));
 	fmt_window(g, window, sizeof(window));
 	printf("%-14s   <- cert %s: %s in %s, %s, %s now\n", "",
 	    cli_short_id(g->id, sid), roles, g->scope[0] != '\0' ? g->scope : "(everywhere)",
-	    window, cli_grant_state_name(gs.state));
+	    window, fc_grant_state_name(gs.state));
 }
 
 json_t *
 cli_grant_json(const struct cli_trust *ct, const struct fc_grant *g, uint64_t now_ms)
 {
 	const struct cli_trust_note *n;
-	struct cli_grant_state gs;
+	struct fc_grant_status gs;
 	char hex[FC_IDHEX];
 	json_t *o;
 
-	cli_grant_eval(ct, g, now_ms, &gs);
+	fc_grant_state(ct->trust, g, now_ms, &gs);
 	o = json_object();
 	json_object_set_new(o, "id", json_string(fc_hex(g->id, FC_IDBYTES, hex)));
 	json_object_set_new(o, "subject", json_string(fc_hex(g->subject, FC_PUBLICKEYBYTES,
@@ -585,8 +425,8 @@ cli_grant_json(const struct cli_trust *ct, const struct fc_grant *g, uint64_t no
 			json_object_set_new(o, "transport_key",
 			    json_string(fc_hex(n->transport_key, 32, hex)));
 	}
-	json_object_set_new(o, "status", json_string(cli_grant_state_name(gs.state)));
-	if (gs.state != CLI_GRANT_VALID)
+	json_object_set_new(o, "status", json_string(fc_grant_state_name(gs.state)));
+	if (gs.state != FC_GRANT_VALID)
 		json_object_set_new(o, "reason", json_string(fc_policy_reason_name(gs.reason)));
 	if (gs.revoked_from != UINT64_MAX)
 		json_object_set_new(o, "revoked_from_ms",
@@ -716,15 +556,11 @@ int
 cli_receipt_counts(struct cli *cli, const Fenghuo__Body *receipt, const char *report_region)
 {
 	struct cli_trust *ct = trust_cached(cli);
-	struct fc_policy_verdict v;
 
 	if (ct == NULL || ct->nanchors == 0 || report_region == NULL ||
 	    report_region[0] == '\0')
 		return 1;	/* open mode: nothing to judge by */
-	if (!receipt->has_author || receipt->author.len != FC_PUBLICKEYBYTES)
-		return 0;
-	return fc_trust_holds(ct->trust, receipt->author.data, FENGHUO__ROLE__VERIFIER,
-	    report_region, receipt->created_ms, &v) == FC_POLICY_ACCEPT;
+	return fc_policy_receipt_counts(ct->trust, receipt, report_region);
 }
 
 int

@@ -11,8 +11,9 @@
  * The property checked is the one docs/TRUST.md promises: verdicts depend only on the set
  * of CERT and REVOKE messages known, never on the order they arrived in. Two trust states
  * are built, one in input order and one in reverse order with every message recorded twice,
- * and every message, every (key, role, scope) question and every transport key must get the
- * same answer from both. Verdicts must also be well formed (accept with reason ok, hold
+ * and every message, every (key, role, scope) question, every transport key and every
+ * grant's state must get the same answer from both; grant states must agree with the
+ * policy's answers. Verdicts must also be well formed (accept with reason ok, hold
  * with no-chain, an anchor's message accepted, chains within the depth bound), and the held
  * buffer must keep its bounds and hand back what waits for a key.
  */
@@ -107,6 +108,65 @@ compare_transport(const struct fc_trust *ta, const struct fc_trust *tb)
 	}
 	FUZZ_CHECK(fc_trust_grant(ta, fc_trust_grant_count(ta)) == NULL);
 	FUZZ_CHECK(fc_trust_revocation(ta, fc_trust_revocation_count(ta)) == NULL);
+}
+
+/* 1 if region prefix outer contains inner. */
+static int
+covers(const char *outer, const char *inner)
+{
+	return strncmp(outer, inner, strlen(outer)) == 0;
+}
+
+/*
+ * Each grant's state (what `fenghuo keys` lists) is the same in both states, well formed,
+ * and agrees with the policy both ways: a grant valid now makes its subject hold each of its
+ * roles over its scope now, and a key that holds a role over a scope now (and is no anchor)
+ * has a grant of that role over that scope valid now. Only the work bound may stand between.
+ */
+static void
+compare_grant_states(const struct fc_trust *ta, const struct fc_trust *tb)
+{
+	const struct fc_grant *g, *h;
+	struct fc_grant_status a, b;
+	struct fc_policy_verdict v;
+	size_t i, j;
+	int role, any;
+
+	for (i = 0; i < fc_trust_grant_count(ta); i++) {
+		FUZZ_CHECK((g = fc_trust_grant(ta, i)) != NULL);
+		FUZZ_CHECK(fc_grant_state(ta, g, FUZZ_NOW_MS, &a) == a.state);
+		fc_grant_state(tb, g, FUZZ_NOW_MS, &b);
+		FUZZ_CHECK(a.state == b.state && a.reason == b.reason &&
+		    a.revoked_from == b.revoked_from);
+		FUZZ_CHECK(a.state >= 0 && a.state < FC_GRANT_MAX);
+		FUZZ_CHECK(fc_grant_state_name(a.state) != NULL);
+		FUZZ_CHECK((a.state == FC_GRANT_VALID) == (a.reason == FC_POLICY_R_OK));
+		FUZZ_CHECK((a.revocation == NULL) == (a.revoked_from == UINT64_MAX));
+		if (a.revocation != NULL)
+			FUZZ_CHECK(a.revocation->from_ms == a.revoked_from &&
+			    fc_revocation_counts(ta, a.revocation, g) == 1);
+		if (a.state == FC_GRANT_UNVERIFIED)
+			FUZZ_CHECK(!fc_trust_is_anchor(ta, a.missing));
+		for (role = FENGHUO__ROLE__NODE; role <= FENGHUO__ROLE__ADMIN; role++) {
+			if ((g->roles & FC_ROLE_BIT(role)) == 0)
+				continue;
+			fc_trust_holds(ta, g->subject, role, g->scope, FUZZ_NOW_MS, &v);
+			if (a.state == FC_GRANT_VALID)
+				FUZZ_CHECK(v.verdict == FC_POLICY_ACCEPT ||
+				    v.reason == FC_POLICY_R_COMPLEX);
+			if (v.verdict != FC_POLICY_ACCEPT || fc_trust_is_anchor(ta, g->subject))
+				continue;
+			any = 0;
+			for (j = 0; j < fc_trust_grant_count(ta) && !any; j++) {
+				h = fc_trust_grant(ta, j);
+				if (memcmp(h->subject, g->subject, FC_PUBLICKEYBYTES) != 0 ||
+				    (h->roles & FC_ROLE_BIT(role)) == 0 || !covers(h->scope, g->scope))
+					continue;
+				any = fc_grant_state(ta, h, FUZZ_NOW_MS, &b) == FC_GRANT_VALID;
+			}
+			FUZZ_CHECK(any);
+		}
+	}
 }
 
 /* Hold what is held, then release by every subject; the bounds hold throughout. */
@@ -206,6 +266,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	compare_holds(ta, tb);
 	compare_transport(ta, tb);
+	compare_grant_states(ta, tb);
 	exercise_held(ta, msgs, n, va);
 
 	fc_trust_free(&ta);

@@ -1,6 +1,7 @@
 /*
  * test_policy.c: unit tests of the trust state, the certificate chain and the policy
- * (crypto/trust.c, crypto/policy.c), and of the held-message buffer.
+ * (crypto/trust.c, crypto/policy.c), of the state of one grant as `fenghuo keys` lists it
+ * (fc_grant_state(), each state beside the policy's verdict), and of the held-message buffer.
  *
  * Every message is real: a protobuf-c body signed with a key from fc_key_generate(), sealed,
  * and passed through fc_validate() before the policy sees it, exactly as in the node. The
@@ -696,6 +697,404 @@ test_flood_of_grants_stays_bounded(void **state)
 	fc_key_free(&rogue);
 }
 
+/* fc_policy_may_revoke() is the REVOKE rule of fc_policy_check(), asked before signing. */
+static void
+test_may_revoke(void **state)
+{
+	struct fx *f = *state;
+	struct fc_key *stranger;
+	struct fc_policy_verdict v, m;
+	struct built rv;
+	struct {
+		const struct fc_key	*author, *subject;
+		int			 verdict, reason;
+	} cases[6];
+	size_t i;
+
+	assert_int_equal(fc_key_generate(&stranger), 0);
+#define CASE(i_, a_, s_, v_, r_) do {							\
+	cases[i_].author = (a_);							\
+	cases[i_].subject = (s_);							\
+	cases[i_].verdict = (v_);							\
+	cases[i_].reason = (r_);							\
+} while (0)
+	CASE(0, f->root, f->issuer, FC_POLICY_ACCEPT, FC_POLICY_R_OK);
+	CASE(1, f->office, f->issuer, FC_POLICY_ACCEPT, FC_POLICY_R_OK);
+	CASE(2, f->reporter, f->issuer, FC_POLICY_REJECT, FC_POLICY_R_ROLE);
+	CASE(3, f->reporter, f->reporter, FC_POLICY_ACCEPT, FC_POLICY_R_OK);
+	CASE(4, stranger, stranger, FC_POLICY_HOLD, FC_POLICY_R_NO_CHAIN);
+	CASE(5, stranger, f->issuer, FC_POLICY_HOLD, FC_POLICY_R_NO_CHAIN);
+#undef CASE
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fc_policy_may_revoke(f->t, pk(cases[i].author), pk(cases[i].subject),
+		    NOW - MINUTE, &v);
+		if (v.verdict != cases[i].verdict || v.reason != cases[i].reason)
+			fail_msg("case %zu: %d %s", i, v.verdict, fc_policy_reason_name(v.reason));
+		/* The same verdict as the REVOKE message itself gets. */
+		make_revoke(cases[i].author, pk(cases[i].subject), 0, NOW - MINUTE, &rv);
+		check(f->t, &rv, &m);
+		assert_int_equal(m.verdict, v.verdict);
+		assert_int_equal(m.reason, v.reason);
+		assert_int_equal(m.flags, v.flags);
+		assert_memory_equal(m.missing, v.missing, 32);
+		built_clear(&rv);
+	}
+	fc_key_free(&stranger);
+}
+
+/*
+ * A closed-loop receipt counts for a report when its author was a verifier for the report's
+ * region, whatever region the receipt itself names.
+ */
+static void
+test_receipt_counts_for_report_region(void **state)
+{
+	struct fx *f = *state;
+	struct built r;
+
+	/* The township verifier, on a report of a village of its township: counts. */
+	make_receipt(f->verifier, FENGHUO__STAGE__REGISTERED, VILLAGE, &r);
+	expect(f->t, &r, FC_POLICY_ACCEPT, FC_POLICY_R_OK);
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, VILLAGE), 1);
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, TOWNSHIP), 1);
+	/* On a report of another township (naming its own region to be accepted): does not. */
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, VILLAGE2), 0);
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, COUNTY), 0);
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, NULL), 0);
+	built_clear(&r);
+	/* A node's delivery receipt is no closed-loop receipt; a reporter is no verifier. */
+	make_receipt(f->node, FENGHUO__STAGE__DELIVERED, TOWNSHIP, &r);
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, TOWNSHIP), 0);
+	built_clear(&r);
+	make_receipt(f->reporter, FENGHUO__STAGE__CLOSED, VILLAGE, &r);
+	assert_int_equal(fc_policy_receipt_counts(f->t, r.m.body, VILLAGE), 0);
+	built_clear(&r);
+}
+
+/* ---- the state of one grant (fenghuo keys) ------------------------------------------- */
+
+/* The recorded grant of a CERT message. */
+static const struct fc_grant *
+grant_of(const struct fc_trust *t, const struct built *c)
+{
+	const struct fc_grant *g;
+	size_t i;
+
+	for (i = 0; i < fc_trust_grant_count(t); i++)
+		if (memcmp((g = fc_trust_grant(t, i))->id, c->m.id, FC_IDBYTES) == 0)
+			return g;
+	fail_msg("grant not recorded");
+	return NULL;
+}
+
+/* Assert the state and reason of a grant at a time, printing the names on failure. */
+#define expect_state(t, c, at, state_, reason_, gs) do {				\
+	fc_grant_state((t), grant_of((t), (c)), (at), (gs));				\
+	if ((gs)->state != (state_) || (gs)->reason != (reason_))			\
+		fail_msg("grant %s (%s), expected %s (%s)",				\
+		    fc_grant_state_name((gs)->state),					\
+		    fc_policy_reason_name((gs)->reason), fc_grant_state_name(state_),	\
+		    fc_policy_reason_name(reason_));					\
+} while (0)
+
+/*
+ * Every state but revoked, each next to the policy's verdict on a message under the grant
+ * made at the same time: what a listing calls valid, the policy accepts, and for the same
+ * reason otherwise.
+ */
+static void
+test_grant_state_each_state(void **state)
+{
+	struct fx *f = *state;
+	struct fc_key *k1, *k2, *k3, *k4, *stranger;
+	struct built old, future, by_stranger, by_issuer, beyond, r;
+	struct fc_grant_status gs;
+	struct fc_policy_verdict v;
+
+	assert_string_equal(fc_grant_state_name(FC_GRANT_VALID), "valid");
+	assert_string_equal(fc_grant_state_name(FC_GRANT_NOT_YET), "not-yet-valid");
+	assert_string_equal(fc_grant_state_name(FC_GRANT_EXPIRED), "expired");
+	assert_string_equal(fc_grant_state_name(FC_GRANT_REVOKED), "revoked");
+	assert_string_equal(fc_grant_state_name(FC_GRANT_UNVERIFIED), "unverified");
+	assert_string_equal(fc_grant_state_name(FC_GRANT_INVALID), "invalid");
+
+	/* Granted by the anchor, and by an admin the anchor made: valid. */
+	expect_state(f->t, &f->c_office, NOW, FC_GRANT_VALID, FC_POLICY_R_OK, &gs);
+	assert_true(gs.revoked_from == UINT64_MAX);
+	assert_null(gs.revocation);
+	expect_state(f->t, &f->c_reporter, NOW, FC_GRANT_VALID, FC_POLICY_R_OK, &gs);
+	make_report(f->reporter, VILLAGE, NOW, &r);
+	expect(f->t, &r, FC_POLICY_ACCEPT, FC_POLICY_R_OK);
+	built_clear(&r);
+
+	assert_int_equal(fc_key_generate(&k1), 0);
+	assert_int_equal(fc_key_generate(&k2), 0);
+	assert_int_equal(fc_key_generate(&k3), 0);
+	assert_int_equal(fc_key_generate(&k4), 0);
+	assert_int_equal(fc_key_generate(&stranger), 0);
+
+	/* Ten days that ended yesterday: expired now, valid five days ago. */
+	make_cert(f->office, pk(k1), R(REPORTER), VILLAGE, NOW - 11 * DAY, NOW - DAY,
+	    NOW - 11 * DAY, &old);
+	add(f->t, &old);
+	expect_state(f->t, &old, NOW, FC_GRANT_EXPIRED, FC_POLICY_R_CERT_EXPIRED, &gs);
+	expect_state(f->t, &old, NOW - 5 * DAY, FC_GRANT_VALID, FC_POLICY_R_OK, &gs);
+	make_report(k1, VILLAGE, NOW, &r);
+	expect(f->t, &r, FC_POLICY_REJECT, FC_POLICY_R_CERT_EXPIRED);
+	built_clear(&r);
+
+	/* Starts tomorrow: not yet valid now, valid the day after. */
+	make_cert(f->office, pk(k2), R(REPORTER), VILLAGE, NOW + DAY, NOW + 9 * DAY, NOW - HOUR,
+	    &future);
+	add(f->t, &future);
+	expect_state(f->t, &future, NOW, FC_GRANT_NOT_YET, FC_POLICY_R_CERT_NOT_YET, &gs);
+	expect_state(f->t, &future, NOW + 2 * DAY, FC_GRANT_VALID, FC_POLICY_R_OK, &gs);
+	make_report(k2, VILLAGE, NOW, &r);
+	expect(f->t, &r, FC_POLICY_REJECT, FC_POLICY_R_CERT_NOT_YET);
+	built_clear(&r);
+
+	/* By a key nobody certified (yet): unverified, naming the key awaited. */
+	grant(stranger, k3, R(REPORTER), VILLAGE, NOW - HOUR, &by_stranger);
+	add(f->t, &by_stranger);
+	expect_state(f->t, &by_stranger, NOW, FC_GRANT_UNVERIFIED, FC_POLICY_R_NO_CHAIN, &gs);
+	assert_memory_equal(gs.missing, pk(stranger), 32);
+	make_report(k3, VILLAGE, NOW, &r);
+	assert_int_equal(check(f->t, &r, &v), FC_POLICY_HOLD);
+	assert_memory_equal(v.missing, pk(stranger), 32);
+	built_clear(&r);
+
+	/* By a key that is no admin, and by an admin beyond its scope: invalid. */
+	grant(f->issuer, k4, R(REPORTER), VILLAGE, NOW - HOUR, &by_issuer);
+	add(f->t, &by_issuer);
+	expect_state(f->t, &by_issuer, NOW, FC_GRANT_INVALID, FC_POLICY_R_ISSUER_NOT_ADMIN,
+	    &gs);
+	make_report(k4, VILLAGE, NOW, &r);
+	expect(f->t, &r, FC_POLICY_REJECT, FC_POLICY_R_ISSUER_NOT_ADMIN);
+	built_clear(&r);
+	grant(f->office, k4, R(REPORTER), OTHER_COUNTY, NOW - HOUR, &beyond);
+	add(f->t, &beyond);
+	expect_state(f->t, &beyond, NOW, FC_GRANT_INVALID, FC_POLICY_R_ISSUER_NOT_ADMIN, &gs);
+	make_report(k4, OTHER_COUNTY, NOW, &r);
+	expect(f->t, &r, FC_POLICY_REJECT, FC_POLICY_R_ISSUER_NOT_ADMIN);
+	built_clear(&r);
+
+	/* An invalid issuer outranks the window: expired or not, the grant never counted. */
+	built_clear(&by_issuer);
+	make_cert(f->issuer, pk(k4), R(REPORTER), VILLAGE, NOW - 11 * DAY, NOW - DAY,
+	    NOW - 11 * DAY, &by_issuer);
+	add(f->t, &by_issuer);
+	expect_state(f->t, &by_issuer, NOW, FC_GRANT_INVALID, FC_POLICY_R_ISSUER_NOT_ADMIN,
+	    &gs);
+
+	built_clear(&old);
+	built_clear(&future);
+	built_clear(&by_stranger);
+	built_clear(&by_issuer);
+	built_clear(&beyond);
+	fc_key_free(&k1);
+	fc_key_free(&k2);
+	fc_key_free(&k3);
+	fc_key_free(&k4);
+	fc_key_free(&stranger);
+}
+
+/* A revocation withdraws a grant from its from_ms on, not from when it was made. */
+static void
+test_grant_state_revoked_from_a_date(void **state)
+{
+	struct fx *f = *state;
+	struct built rv, rv2, old, before, after;
+	struct fc_grant_status gs;
+	struct fc_policy_verdict v;
+	struct fc_key *k;
+
+	/* The office revokes the reporter half an hour ago, from an hour ago. */
+	make_revoke(f->office, pk(f->reporter), NOW - HOUR, NOW - 30 * MINUTE, &rv);
+	add(f->t, &rv);
+	expect_state(f->t, &f->c_reporter, NOW, FC_GRANT_REVOKED, FC_POLICY_R_REVOKED, &gs);
+	assert_true(gs.revoked_from == NOW - HOUR);
+	assert_non_null(gs.revocation);
+	assert_memory_equal(gs.revocation->id, rv.m.id, 32);
+	/* Two hours ago it was in force, revoked later: the policy accepts and marks. */
+	expect_state(f->t, &f->c_reporter, NOW - 2 * HOUR, FC_GRANT_VALID, FC_POLICY_R_OK, &gs);
+	assert_true(gs.revoked_from == NOW - HOUR);
+	make_report(f->reporter, VILLAGE, NOW - 2 * HOUR, &before);
+	assert_int_equal(check(f->t, &before, &v), FC_POLICY_ACCEPT);
+	assert_true(v.flags & FC_POLICY_F_REVOKED_LATER);
+	make_report(f->reporter, VILLAGE, NOW - MINUTE, &after);
+	expect(f->t, &after, FC_POLICY_REJECT, FC_POLICY_R_REVOKED);
+	/* The revocation counts against the reporter's grant, and only there. */
+	assert_int_equal(fc_revocation_counts(f->t, gs.revocation,
+	    grant_of(f->t, &f->c_reporter)), 1);
+	assert_int_equal(fc_revocation_counts(f->t, gs.revocation,
+	    grant_of(f->t, &f->c_issuer)), 0);
+	/* An admin's revocation needs a grant in its scope: none voided "everywhere". */
+	assert_int_equal(fc_revocation_counts(f->t, gs.revocation, NULL), 0);
+	expect_state(f->t, &f->c_issuer, NOW, FC_GRANT_VALID, FC_POLICY_R_OK, &gs);
+	assert_null(gs.revocation);
+
+	/* An earlier one that counts moves the date back; revoked outranks expired. */
+	assert_int_equal(fc_key_generate(&k), 0);
+	make_cert(f->office, pk(k), R(REPORTER), VILLAGE, NOW - 11 * DAY, NOW - DAY,
+	    NOW - 11 * DAY, &old);
+	add(f->t, &old);
+	make_revoke(k, pk(k), NOW - 2 * DAY, NOW - 2 * DAY, &rv2);
+	add(f->t, &rv2);
+	expect_state(f->t, &old, NOW, FC_GRANT_REVOKED, FC_POLICY_R_REVOKED, &gs);
+	assert_true(gs.revoked_from == NOW - 2 * DAY);
+	assert_memory_equal(gs.revocation->id, rv2.m.id, 32);
+	/* A self-revocation voids every grant of the key, known or not. */
+	assert_int_equal(fc_revocation_counts(f->t, gs.revocation, NULL), 1);
+
+	built_clear(&rv);
+	built_clear(&rv2);
+	built_clear(&old);
+	built_clear(&before);
+	built_clear(&after);
+	fc_key_free(&k);
+}
+
+/* A township admin's revocation voids grants inside its township, not the county's. */
+static void
+test_grant_state_admin_revocation_scope(void **state)
+{
+	struct fx *f = *state;
+	struct fc_key *tadmin;
+	struct built c, rv_issuer, rv_reporter;
+	struct fc_grant_status gs;
+
+	assert_int_equal(fc_key_generate(&tadmin), 0);
+	grant(f->office, tadmin, R(ADMIN), TOWNSHIP, NOW - DAY, &c);
+	add(f->t, &c);
+	make_revoke(tadmin, pk(f->issuer), NOW - HOUR, NOW - 30 * MINUTE, &rv_issuer);
+	add(f->t, &rv_issuer);
+	make_revoke(tadmin, pk(f->reporter), NOW - HOUR, NOW - 30 * MINUTE, &rv_reporter);
+	add(f->t, &rv_reporter);
+	expect_state(f->t, &f->c_issuer, NOW, FC_GRANT_VALID, FC_POLICY_R_OK, &gs);
+	assert_true(gs.revoked_from == UINT64_MAX);
+	assert_int_equal(fc_revocation_counts(f->t, fc_trust_revocation(f->t, 0),
+	    grant_of(f->t, &f->c_issuer)), 0);
+	expect_state(f->t, &f->c_reporter, NOW, FC_GRANT_REVOKED, FC_POLICY_R_REVOKED, &gs);
+	assert_memory_equal(gs.revocation->id, rv_reporter.m.id, 32);
+	built_clear(&c);
+	built_clear(&rv_issuer);
+	built_clear(&rv_reporter);
+	fc_key_free(&tadmin);
+}
+
+/*
+ * Revoking the granter breaks the chain of what it granted after the revocation's date;
+ * what it granted before stands. Both through the anchor's cheap withdrawal check and
+ * through an admin's revocation, which needs the walk.
+ */
+static void
+test_grant_state_chain_broken_by_revoking_granter(void **state)
+{
+	struct fx *f = *state;
+	struct fc_key *tadmin, *k;
+	struct built late, early, c_tadmin, c_k, rp, w;
+	struct fc_grant_status gs;
+	char *areas[] = { COUNTY };
+
+	/* The root withdraws the office from an hour ago: the office's own grant is revoked... */
+	make_revoke(f->root, pk(f->office), NOW - HOUR, NOW - 30 * MINUTE, &late);
+	add(f->t, &late);
+	expect_state(f->t, &f->c_office, NOW, FC_GRANT_REVOKED, FC_POLICY_R_REVOKED, &gs);
+	/* ...but the issuer it certified two days ago is still valid, and so is its warning. */
+	expect_state(f->t, &f->c_issuer, NOW, FC_GRANT_VALID, FC_POLICY_R_OK, &gs);
+	make_warning(f->issuer, areas, 1, NOW - MINUTE, &w);
+	expect(f->t, &w, FC_POLICY_ACCEPT, FC_POLICY_R_OK);
+
+	/* From five days ago instead: everything the office granted since is broken. */
+	make_revoke(f->root, pk(f->office), NOW - 5 * DAY, NOW - 20 * MINUTE, &early);
+	add(f->t, &early);
+	expect_state(f->t, &f->c_issuer, NOW, FC_GRANT_INVALID, FC_POLICY_R_ISSUER_REVOKED, &gs);
+	expect_state(f->t, &f->c_reporter, NOW, FC_GRANT_INVALID, FC_POLICY_R_ISSUER_REVOKED,
+	    &gs);
+	expect(f->t, &w, FC_POLICY_REJECT, FC_POLICY_R_ISSUER_REVOKED);
+	built_clear(&w);
+	built_clear(&late);
+	built_clear(&early);
+	fc_trust_free(&f->t);
+
+	/* A fresh county: the office certifies a township admin, which certifies a reporter. */
+	assert_non_null(f->t = fc_trust_new(anchor_of(f->root), 1));
+	add(f->t, &f->c_office);
+	assert_int_equal(fc_key_generate(&tadmin), 0);
+	assert_int_equal(fc_key_generate(&k), 0);
+	grant(f->office, tadmin, R(ADMIN), TOWNSHIP, NOW - 3 * DAY, &c_tadmin);
+	add(f->t, &c_tadmin);
+	grant(tadmin, k, R(REPORTER), VILLAGE, NOW - DAY, &c_k);
+	add(f->t, &c_k);
+	expect_state(f->t, &c_k, NOW, FC_GRANT_VALID, FC_POLICY_R_OK, &gs);
+	/* The office (an admin, not an anchor) revokes the township admin from two days ago. */
+	make_revoke(f->office, pk(tadmin), NOW - 2 * DAY, NOW - HOUR, &early);
+	add(f->t, &early);
+	expect_state(f->t, &c_tadmin, NOW, FC_GRANT_REVOKED, FC_POLICY_R_REVOKED, &gs);
+	expect_state(f->t, &c_k, NOW, FC_GRANT_INVALID, FC_POLICY_R_ISSUER_REVOKED, &gs);
+	make_report(k, VILLAGE, NOW - MINUTE, &rp);
+	expect(f->t, &rp, FC_POLICY_REJECT, FC_POLICY_R_ISSUER_REVOKED);
+	built_clear(&early);
+	built_clear(&c_tadmin);
+	built_clear(&c_k);
+	built_clear(&rp);
+	fc_key_free(&tadmin);
+	fc_key_free(&k);
+}
+
+/* A chain that never reaches an anchor is invalid, as the policy says (chain-loop). */
+static void
+test_grant_state_loop(void **state)
+{
+	struct fx *f = *state;
+	struct fc_key *a, *b;
+	struct built ca, cb;
+	struct fc_grant_status gs;
+
+	assert_int_equal(fc_key_generate(&a), 0);
+	assert_int_equal(fc_key_generate(&b), 0);
+	grant(a, b, R(ADMIN), EVERYWHERE, NOW - DAY, &cb);
+	grant(b, a, R(ADMIN), EVERYWHERE, NOW - DAY, &ca);
+	add(f->t, &ca);
+	add(f->t, &cb);
+	expect_state(f->t, &ca, NOW, FC_GRANT_INVALID, FC_POLICY_R_LOOP, &gs);
+	expect(f->t, &ca, FC_POLICY_REJECT, FC_POLICY_R_LOOP);
+	built_clear(&ca);
+	built_clear(&cb);
+	fc_key_free(&a);
+	fc_key_free(&b);
+}
+
+/*
+ * A grant whose issuer's chain runs back through the grant's own subject never counts for
+ * the policy (holds() meets the subject again: a loop), so it is not listed valid either,
+ * even though each key of the chain is certified.
+ */
+static void
+test_grant_state_loop_through_subject(void **state)
+{
+	struct fx *f = *state;
+	struct fc_key *b;
+	struct built cb, back, w;
+	struct fc_grant_status gs;
+	char *areas[] = { COUNTY };
+
+	/* The office (admin by the root) makes B an admin; B makes the office an issuer. */
+	assert_int_equal(fc_key_generate(&b), 0);
+	grant(f->office, b, R(ADMIN), COUNTY, NOW - DAY, &cb);
+	add(f->t, &cb);
+	grant(b, f->office, R(ISSUER), COUNTY, NOW - HOUR, &back);
+	add(f->t, &back);
+	expect_state(f->t, &cb, NOW, FC_GRANT_VALID, FC_POLICY_R_OK, &gs);
+	expect_state(f->t, &back, NOW, FC_GRANT_INVALID, FC_POLICY_R_LOOP, &gs);
+	make_warning(f->office, areas, 1, NOW - MINUTE, &w);
+	expect(f->t, &w, FC_POLICY_REJECT, FC_POLICY_R_LOOP);
+	built_clear(&cb);
+	built_clear(&back);
+	built_clear(&w);
+	fc_key_free(&b);
+}
+
 /* ---- held messages and arrival order --------------------------------------------------- */
 
 static void
@@ -1383,6 +1782,14 @@ main(void)
 		T(test_trust_add_idempotent_and_ignores_others),
 		T(test_no_anchor_trusts_nothing),
 		T(test_node_by_transport_key),
+		T(test_may_revoke),
+		T(test_receipt_counts_for_report_region),
+		T(test_grant_state_each_state),
+		T(test_grant_state_revoked_from_a_date),
+		T(test_grant_state_admin_revocation_scope),
+		T(test_grant_state_chain_broken_by_revoking_granter),
+		T(test_grant_state_loop),
+		T(test_grant_state_loop_through_subject),
 		cmocka_unit_test(test_held_bounds_and_expiry),
 #undef T
 	};
