@@ -265,17 +265,29 @@ name_valid(const char *s)
 	return 1;
 }
 
+/* A decimal number from lo to hi into *out; -1 if it is not one. */
+static int
+number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int
 port_valid(const char *s)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
-	if (*s == '\0' || !isdigit((unsigned char)*s))
-		return 0;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return errno == 0 && *end == '\0' && v >= 1 && v <= 65535;
+	return number(s, 1, 65535, &v) == 0;
 }
 
 int
@@ -381,7 +393,7 @@ defaults(const struct sect *s, char *base)
 	}
 }
 
-/* A section header: [NAME] or [NAME LABEL] for the sections that repeat. */
+/* A section header: [node], or [peer NAME] for a section that repeats (trimmed). */
 static void
 section_begin(struct parse *ps, const char *hdr)
 {
@@ -456,23 +468,6 @@ section_begin(struct parse *ps, const char *hdr)
 	return;
 nomem:
 	ps->nomem = 1;
-}
-
-/* A decimal number from lo to hi into *out; -1 if it is not one. */
-static int
-number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 /* Each item of a list: 0 and added, 1 refused (reported), -1 out of memory. */

@@ -29,7 +29,6 @@
  * when it is stored: every link whose peer's node key it withdrew, or whose transport key a
  * revoked node's grant carries (curve_withdrawn(), curve_revoke_links(), peer_withdraw()).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -22,8 +22,6 @@
  * still taken, and so is what the operator submits. Evicted messages that peers offer again
  * are rejected as expired by validation, so eviction does not fight reconciliation.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -100,7 +100,7 @@ int		 log_limit_ok(struct log_limit *l, uint64_t now_ms, uint64_t *suppressed);
 /* ---- config.c ------------------------------------------------------------------------ */
 
 struct conf_peer {
-	char		*name;
+	char		*name;		/* first, in both [peer] and [link] (config.c) */
 	char		*address;	/* one endpoint */
 	uint8_t		 key[FC_PUBLICKEYBYTES];
 	/* transport = HEX, its CurveZMQ server key and a bootstrap admission */
@@ -110,7 +110,7 @@ struct conf_peer {
 
 /* A [link NAME] section: a framed stream link (stream.c; docs/CONFIG.md). */
 struct conf_link {
-	char		*name;
+	char		*name;		/* first, as in conf_peer */
 	int		 type;		/* enum stream_kind; 0 until given */
 	uint8_t		 key[FC_PUBLICKEYBYTES];	/* the node at the other end */
 	size_t		 mtu;		/* 0: the type's default */
