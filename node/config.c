@@ -1,6 +1,13 @@
 /*
  * config.c: fenghuod.conf, parsed with libinih into a fresh struct conf and validated whole.
  *
+ * One table says what the file may hold: the sections (sects[]) and, for each, its keys
+ * (name, type, where the value goes, range, default, whether it is required or may repeat).
+ * Every section header goes through section_begin() and every key through key_set(): those
+ * two alone report unknown sections and keys and refuse duplicates. finish() checks what
+ * the table marks required, and then what no table can say (keys that must differ between
+ * sections, a link's defaults by its type). conf_free() walks the same table.
+ *
  * Every error is reported as "file:line: message" and parsing goes on, so one --check run
  * shows every mistake. Nothing is used until all of the file is valid (STYLE.md section 6).
  * The keys are documented in docs/CONFIG.md.
@@ -8,7 +15,7 @@
  * inih (as packaged) does not pass line numbers to the handler, so we hand it our own reader
  * that counts lines: the handler for a line always runs right after the reader returned it.
  * The reader also checks each line's shape, so every syntax error is reported, not only the
- * first one inih would return.
+ * first one inih would return, and it starts each section as it reads its header.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,40 +29,195 @@
 #include "node.h"
 
 #define LINE_MAX_LEN	1024	/* longer lines are an error */
+#define KEYS_MAX	16	/* keys of one section, at most */
 
-/* Keys seen in [node], to report duplicates and missing ones. */
-enum nkey { NK_NAME, NK_REGION, NK_KEY, NK_STATE, NK_SYNC, NK_LOG, NK_PUSH, NK_CONFIRM, NK_MAX };
+enum ktype {
+	KT_STR,		/* a non-empty string (char *), then k->check */
+	KT_UINT,	/* a decimal number from lo to hi (unsigned, k->size bytes), then k->check */
+	KT_CHOICE,	/* one of k->choices (int) */
+	KT_KEY,		/* k->size bytes in hex (uint8_t[]) */
+	KT_KEYS,	/* a comma-separated list of those (uint8_t (*)[], count at k->cnt) */
+	KT_ENDPOINTS,	/* a comma-separated list of endpoints (char **, count at k->cnt) */
+};
+
+#define K_REQUIRED	0x01
+#define K_REPEAT	0x02	/* may be given more than once: the lists add up */
+#define K_BIND		0x04	/* an endpoint or HOST:PORT to bind: HOST may be '*' */
+#define K_DIAL		0x08	/* endpoints others dial: no wildcard address; or "none" */
+#define K_KIND		0x10	/* [link] type: what the other keys' "only" refers to */
+
+struct choice {
+	const char	*name;
+	int		 value;
+};
+
+struct parse;
+struct key {
+	const char	*name;
+	enum ktype	 type;
+	size_t		 off;		/* of the value, in the section's struct */
+	size_t		 size;		/* KT_UINT: of the value; KT_KEY(S): bytes of a key */
+	size_t		 cnt;		/* lists: offset of the count */
+	uint64_t	 lo, hi;	/* KT_UINT: the range; lists: hi, the most items (0: any) */
+	uint64_t	 def;		/* KT_UINT, KT_CHOICE: the default */
+	unsigned	 flags;
+	size_t		 set;		/* offset of an int set to 1 when given; 0: none */
+	int		 only;		/* the only kind ([link] type) it is for; 0: any */
+	const struct choice *choices;	/* KT_CHOICE: ends with a NULL name */
+	const char	*text;		/* KT_UINT: unit; KT_KEY(S): what it is; lists: hint */
+	const char	*hint;		/* K_REQUIRED: after "is missing 'KEY'" */
+	int		(*check)(struct parse *ps, const struct key *k, const char *value);
+};
+
+/* A section: once, or any number each with a name ([peer NAME]: an element of an array). */
+struct sect {
+	const char	*name;
+	const struct key *keys;
+	size_t		 nkeys;
+	int		 required;
+	size_t		 arr, cnt, size;	/* named: the array in struct conf, its count, the
+					   element's size (its first field is char *name) */
+	size_t		 max;		/* named: the most sections; 0: any */
+};
+
+/* One section in the file: its header's line and the line of each key. */
+struct inst {
+	int		 line;
+	int		 seen[KEYS_MAX];	/* 0: not given; negative: its value was refused */
+};
+
+enum { S_NODE, S_PEER, S_LINK, S_TRUST, S_LIMITS, NSECT };
 
 struct parse {
 	const char	*path;
 	FILE		*fp;
 	FILE		*errf;
 	int		 nerr;
+	int		 nomem;
 	int		 line;		/* line of the text the reader returned last */
 	int		 next_line;	/* line the next chunk starts on */
 	struct conf	*conf;
-	int		 node_line;	/* line of [node], 0 if none */
-	int		 nkey_line[NK_MAX];
-	/* the section whose header was read last, by the reader */
-	char		 section[LINE_MAX_LEN];
-	int		 section_line;
-	/* per peer: lines of address and key (parallel to conf->peers) */
-	int		*peer_addr_line;
-	int		*peer_key_line;
-	int		 peer_bad;	/* the current [peer] section is a duplicate: skip keys */
-	/* line of [trust], and of each of its keys (enum tkey) */
-	int		 trust_line;
-	int		 tkey_line[4];
-	/* per [link NAME] (parallel to conf->links): the line of each key (enum lkey) */
-	int		(*link_line)[8];
-	int		 link_bad;	/* the current [link] section is a duplicate: skip keys */
+	struct inst	*inst[NSECT];	/* named: parallel to the array in struct conf */
+	size_t		 ninst[NSECT];
+	const struct sect *sect;	/* the section being read; NULL: none, or refused */
+	size_t		 cur;		/* which of its instances */
+	int		 skip;		/* its header was refused: ignore its keys */
 };
 
-/* Keys of [link NAME]. */
-enum lkey { LK_TYPE, LK_KEY, LK_MTU, LK_BITRATE, LK_LOCAL, LK_REMOTE, LK_DEVICE, LK_BAUD,
-	LK_MAX };
-static const char *const lkey_names[LK_MAX] = { "type", "key", "mtu", "bitrate", "local",
-	"remote", "device", "baud" };
+static int	 check_name(struct parse *, const struct key *, const char *);
+static int	 check_region(struct parse *, const struct key *, const char *);
+static int	 check_state(struct parse *, const struct key *, const char *);
+static int	 check_endpoint(struct parse *, const struct key *, const char *);
+static int	 check_hostport(struct parse *, const struct key *, const char *);
+static int	 check_device(struct parse *, const struct key *, const char *);
+static int	 check_baud(struct parse *, const struct key *, const char *);
+
+static const struct choice yesno[] = { { "yes", 1 }, { "no", 0 }, { NULL, 0 } };
+static const struct choice pushes[] = { { "eager", 0 }, { "plumtree", 1 }, { NULL, 0 } };
+static const struct choice levels[] = { { "debug", LOG_LEVEL_DEBUG }, { "info", LOG_LEVEL_INFO },
+	{ "warn", LOG_LEVEL_WARN }, { "error", LOG_LEVEL_ERROR }, { NULL, 0 } };
+static const struct choice kinds[] = { { "udp", STREAM_UDP }, { "serial", STREAM_SERIAL },
+	{ "stdio", STREAM_STDIO }, { NULL, 0 } };
+
+#define AT(t, f)	.off = offsetof(t, f), .size = sizeof(((t *)0)->f)
+#define LIST(t, f, n)	.off = offsetof(t, f), .cnt = offsetof(t, n), .size = sizeof(*((t *)0)->f)
+#define C(f)		AT(struct conf, f)
+#define P(f)		AT(struct conf_peer, f)
+#define L(f)		AT(struct conf_link, f)
+
+static const struct key node_keys[] = {
+	{ "name", KT_STR, C(name), .flags = K_REQUIRED, .check = check_name },
+	{ "region", KT_STR, C(region), .flags = K_REQUIRED, .check = check_region },
+	{ "key", KT_STR, C(keypath), .flags = K_REQUIRED },
+	{ "state", KT_STR, C(state), .check = check_state },
+	{ "listen", KT_ENDPOINTS, LIST(struct conf, listen, nlisten), .flags = K_REPEAT | K_BIND },
+	{ "sync_interval", KT_UINT, C(sync_interval), .lo = 1, .hi = CONF_SYNC_MAX,
+	    .def = CONF_SYNC_DEFAULT, .text = " of seconds" },
+	{ "log_level", KT_CHOICE, C(log_level), .choices = levels, .def = LOG_LEVEL_INFO },
+	{ "push", KT_CHOICE, C(plumtree), .choices = pushes },
+	{ "confirm_warnings", KT_CHOICE, C(confirm_warnings), .choices = yesno, .def = 1 },
+	{ "announce", KT_ENDPOINTS, LIST(struct conf, announce, nannounce), .hi = PX_EP_MAX,
+	    .flags = K_DIAL, .set = offsetof(struct conf, announce_set),
+	    .text = " that other nodes can dial; or none" },
+	{ "max_discovered", KT_UINT, C(max_discovered), .hi = PX_MAX_DISCOVERED_LIMIT,
+	    .set = offsetof(struct conf, max_discovered_set) },
+	{ "reroute_after", KT_UINT, C(reroute_after), .lo = 1, .hi = PX_REROUTE_AFTER_LIMIT },
+	{ "transport_key", KT_STR, C(tkeypath) },
+	{ "allow", KT_KEYS, LIST(struct conf, allow, nallow), .flags = K_REPEAT,
+	    .text = "transport public key" },
+};
+
+static const struct key peer_keys[] = {
+	{ "address", KT_STR, P(address), .flags = K_REQUIRED, .check = check_endpoint },
+	{ "key", KT_KEY, P(key), .flags = K_REQUIRED, .text = "public key" },
+	{ "transport", KT_KEY, P(transport), .set = offsetof(struct conf_peer, has_transport),
+	    .text = "transport public key" },
+};
+
+static const struct key link_keys[] = {
+	{ "type", KT_CHOICE, L(type), .choices = kinds, .flags = K_REQUIRED | K_KIND,
+	    .hint = " (udp, serial or stdio)" },
+	{ "key", KT_KEY, L(key), .flags = K_REQUIRED, .text = "public key",
+	    .hint = " (the node key of the other end)" },
+	{ "mtu", KT_UINT, L(mtu), .lo = STREAM_MTU_MIN, .hi = STREAM_MTU_MAX },
+	{ "bitrate", KT_UINT, L(bitrate), .hi = 1000000000,
+	    .set = offsetof(struct conf_link, bitrate_set) },
+	{ "local", KT_STR, L(local), .only = STREAM_UDP, .flags = K_REQUIRED | K_BIND,
+	    .check = check_hostport, .hint = " (HOST:PORT to bind)" },
+	{ "remote", KT_STR, L(remote), .only = STREAM_UDP, .flags = K_REQUIRED,
+	    .check = check_hostport, .hint = " (HOST:PORT of the other end)" },
+	{ "device", KT_STR, L(device), .only = STREAM_SERIAL, .flags = K_REQUIRED,
+	    .check = check_device },
+	{ "baud", KT_UINT, L(baud), .lo = 1, .hi = 4000000, .def = CONF_LINK_BAUD,
+	    .only = STREAM_SERIAL, .check = check_baud },
+};
+
+static const struct key trust_keys[] = {
+	{ "anchors", KT_KEYS, LIST(struct conf, anchors, nanchors), .text = "public key" },
+	{ "open", KT_CHOICE, C(trust_open), .choices = yesno },
+	{ "held_max", KT_UINT, C(held_max), .lo = 1, .hi = CONF_HELD_MAX_LIMIT,
+	    .def = CONF_HELD_MAX_DEFAULT },
+	{ "held_max_bytes", KT_UINT, C(held_bytes), .lo = 1, .hi = CONF_HELD_BYTES_LIMIT,
+	    .def = CONF_HELD_BYTES_DEFAULT },
+};
+
+/* What one peer or author may cost (limits.c applies them). */
+static const struct key limits_keys[] = {
+	{ "peer_frames_per_sec", KT_UINT, C(limits.peer.per_sec), .hi = 1000000,
+	    .def = CONF_PEER_FRAMES_PER_SEC },
+	{ "peer_frames_burst", KT_UINT, C(limits.peer.burst), .lo = 1, .hi = 10000000,
+	    .def = CONF_PEER_FRAMES_BURST },
+	{ "author_msgs_per_sec", KT_UINT, C(limits.author.per_sec), .hi = 1000000,
+	    .def = CONF_AUTHOR_PER_SEC },
+	{ "author_msgs_burst", KT_UINT, C(limits.author.burst), .lo = 1, .hi = 10000000,
+	    .def = CONF_AUTHOR_BURST },
+	{ "authors_tracked", KT_UINT, C(limits.authors_max), .lo = 1, .hi = LIM_TABLE_MAX,
+	    .def = CONF_AUTHORS_MAX },
+	{ "queue_items", KT_UINT, C(limits.queue_items), .lo = 16, .hi = 10000000,
+	    .def = PQ_MAX_ITEMS },
+	{ "queue_bytes", KT_UINT, C(limits.queue_bytes), .lo = 65536, .hi = (uint64_t)1 << 34,
+	    .def = PQ_MAX_BYTES },
+	{ "store_max_bytes", KT_UINT, C(limits.store_max_bytes), .hi = (uint64_t)1 << 50,
+	    .def = CONF_STORE_MAX_BYTES },
+};
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+#define NAMED(f, n)	.arr = offsetof(struct conf, f), .cnt = offsetof(struct conf, n), \
+			.size = sizeof(*((struct conf *)0)->f)
+
+static const struct sect sects[NSECT] = {
+	[S_NODE] = { "node", node_keys, NELEM(node_keys), .required = 1 },
+	[S_PEER] = { "peer", peer_keys, NELEM(peer_keys), NAMED(peers, npeers) },
+	[S_LINK] = { "link", link_keys, NELEM(link_keys), NAMED(links, nlinks),
+	    .max = CONF_LINKS_MAX },
+	[S_TRUST] = { "trust", trust_keys, NELEM(trust_keys) },
+	[S_LIMITS] = { "limits", limits_keys, NELEM(limits_keys) },
+};
+
+_Static_assert(NELEM(node_keys) <= KEYS_MAX && NELEM(link_keys) <= KEYS_MAX,
+    "struct inst holds KEYS_MAX keys");
+_Static_assert(offsetof(struct conf_peer, name) == 0 && offsetof(struct conf_link, name) == 0,
+    "a named section's element starts with its name");
 
 static void
 perr(struct parse *ps, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -86,61 +248,6 @@ trim(char *s)
 	return s;
 }
 
-/*
- * The fgets-style reader for ini_parse_stream: counts lines and checks that each one is
- * blank, a comment, a [section] or a name = value pair (or a continuation of one).
- */
-static char *
-reader(char *str, int num, void *stream)
-{
-	struct parse *ps = stream;
-	char buf[LINE_MAX_LEN + 2], scratch[LINE_MAX_LEN + 2], *s, *e;
-	size_t len;
-
-	for (;;) {
-		if (fgets(buf, sizeof(buf), ps->fp) == NULL)
-			return NULL;
-		ps->line = ps->next_line++;
-		len = strlen(buf);
-		if (len > 0 && buf[len - 1] != '\n' && !feof(ps->fp)) {
-			int c;
-
-			perr(ps, ps->line, "line too long (more than %d bytes)", LINE_MAX_LEN);
-			while ((c = fgetc(ps->fp)) != EOF && c != '\n')
-				;
-			continue;	/* skip it whole */
-		}
-		if ((int)len >= num) {
-			perr(ps, ps->line, "line too long for the parser");
-			continue;
-		}
-		memcpy(scratch, buf, len + 1);	/* inih gets buf untouched */
-		s = trim(scratch);
-		if (*s == '\0' || *s == ';' || *s == '#')
-			break;
-		if (*s == '[') {
-			e = strchr(s, ']');
-			if (e == NULL) {
-				perr(ps, ps->line, "syntax error: section header without ']'");
-				continue;
-			}
-			*e = '\0';
-			snprintf(ps->section, sizeof(ps->section), "%s", trim(s + 1));
-			ps->section_line = ps->line;
-			break;
-		}
-		if (strchr(s, '=') == NULL && strchr(s, ':') == NULL &&
-		    !isspace((unsigned char)buf[0])) {
-			perr(ps, ps->line, "syntax error: expected 'name = value'");
-			continue;
-		}
-		break;
-	}
-	/* Give inih the raw line (it trims itself). */
-	memcpy(str, buf, len + 1);
-	return str;
-}
-
 static int
 name_valid(const char *s)
 {
@@ -158,17 +265,29 @@ name_valid(const char *s)
 	return 1;
 }
 
+/* A decimal number from lo to hi into *out; -1 if it is not one. */
+static int
+number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int
 port_valid(const char *s)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
-	if (*s == '\0' || !isdigit((unsigned char)*s))
-		return 0;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return errno == 0 && *end == '\0' && v >= 1 && v <= 65535;
+	return number(s, 1, 65535, &v) == 0;
 }
 
 int
@@ -213,723 +332,564 @@ conf_endpoint_valid(const char *s, int bind)
 	return port_valid(colon + 1);
 }
 
-static int
-set_string(struct parse *ps, char **dst, const char *value, enum nkey k, const char *name)
+/* The pointer stored at p (of any object pointer type). */
+static char *
+ptr_at(const void *p)
 {
-	if (ps->nkey_line[k] != 0) {
-		perr(ps, ps->line, "duplicate key '%s' (first at line %d)", name,
-		    ps->nkey_line[k]);
-		return 1;
-	}
-	ps->nkey_line[k] = ps->line;
-	if (*value == '\0') {
-		perr(ps, ps->line, "'%s' is empty", name);
-		return 1;
-	}
-	free(*dst);
-	if ((*dst = strdup(value)) == NULL)
-		return 0;
-	return 1;
-}
+	char *v;
 
-static int
-add_listen(struct parse *ps, const char *value)
-{
-	struct conf *c = ps->conf;
-	char *copy, *tok, *save = NULL, **nl;
-	int n = 0;
-
-	if ((copy = strdup(value)) == NULL)
-		return 0;
-	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		char *ep = trim(tok);
-		size_t i;
-
-		n++;
-		if (!conf_endpoint_valid(ep, 1)) {
-			perr(ps, ps->line, "listen: bad endpoint '%s' (want tcp://HOST:PORT or "
-			    "ipc://PATH)", ep);
-			continue;
-		}
-		for (i = 0; i < c->nlisten; i++)
-			if (strcmp(c->listen[i], ep) == 0)
-				break;
-		if (i < c->nlisten) {
-			perr(ps, ps->line, "listen: endpoint '%s' given twice", ep);
-			continue;
-		}
-		nl = reallocarray(c->listen, c->nlisten + 1, sizeof(*nl));
-		if (nl == NULL)
-			goto err;
-		c->listen = nl;
-		if ((c->listen[c->nlisten] = strdup(ep)) == NULL)
-			goto err;
-		c->nlisten++;
-	}
-	if (n == 0)
-		perr(ps, ps->line, "listen: no endpoint given");
-	free(copy);
-	return 1;
-err:
-	free(copy);
-	return 0;
-}
-
-static int
-node_key(struct parse *ps, const char *name, const char *value)
-{
-	struct conf *c = ps->conf;
-	char *end;
-	long v;
-
-	if (strcmp(name, "name") == 0) {
-		if (!set_string(ps, &c->name, value, NK_NAME, name))
-			return 0;
-		if (*value != '\0' && !name_valid(value))
-			perr(ps, ps->line, "name: '%s' is not a valid name (1-%d printable "
-			    "characters, no blanks, quotes or brackets)", value, NODE_NAME_MAX);
-	} else if (strcmp(name, "region") == 0) {
-		if (!set_string(ps, &c->region, value, NK_REGION, name))
-			return 0;
-		if (*value != '\0' && (!fc_region_valid(value) || strlen(value) < 6))
-			perr(ps, ps->line, "region: '%s' is not a region code (6, 9 or 12 "
-			    "digits)", value);
-	} else if (strcmp(name, "key") == 0) {
-		if (!set_string(ps, &c->keypath, value, NK_KEY, name))
-			return 0;
-	} else if (strcmp(name, "state") == 0) {
-		if (!set_string(ps, &c->state, value, NK_STATE, name))
-			return 0;
-		/* The control socket's path must fit in sun_path. */
-		if (strlen(value) + sizeof("/fenghuod.sock") > 108)
-			perr(ps, ps->line, "state: path too long for the control socket "
-			    "(at most %zu bytes)", 108 - sizeof("/fenghuod.sock"));
-	} else if (strcmp(name, "listen") == 0) {
-		return add_listen(ps, value);
-	} else if (strcmp(name, "sync_interval") == 0) {
-		if (ps->nkey_line[NK_SYNC] != 0) {
-			perr(ps, ps->line, "duplicate key '%s' (first at line %d)", name,
-			    ps->nkey_line[NK_SYNC]);
-			return 1;
-		}
-		ps->nkey_line[NK_SYNC] = ps->line;
-		errno = 0;
-		v = strtol(value, &end, 10);
-		if (*value == '\0' || !isdigit((unsigned char)*value) || *end != '\0' ||
-		    errno != 0 || v < 1 || v > CONF_SYNC_MAX)
-			perr(ps, ps->line, "sync_interval: '%s' is not a number of seconds "
-			    "from 1 to %d", value, CONF_SYNC_MAX);
-		else
-			c->sync_interval = (unsigned)v;
-	} else if (strcmp(name, "push") == 0) {
-		if (ps->nkey_line[NK_PUSH] != 0) {
-			perr(ps, ps->line, "duplicate key '%s' (first at line %d)", name,
-			    ps->nkey_line[NK_PUSH]);
-			return 1;
-		}
-		ps->nkey_line[NK_PUSH] = ps->line;
-		if (strcmp(value, "eager") == 0)
-			c->plumtree = 0;
-		else if (strcmp(value, "plumtree") == 0)
-			c->plumtree = 1;
-		else
-			perr(ps, ps->line, "push: '%s' is not one of eager, plumtree", value);
-	} else if (strcmp(name, "confirm_warnings") == 0) {
-		if (ps->nkey_line[NK_CONFIRM] != 0) {
-			perr(ps, ps->line, "duplicate key '%s' (first at line %d)", name,
-			    ps->nkey_line[NK_CONFIRM]);
-			return 1;
-		}
-		ps->nkey_line[NK_CONFIRM] = ps->line;
-		if (strcmp(value, "yes") == 0)
-			c->confirm_warnings = 1;
-		else if (strcmp(value, "no") == 0)
-			c->confirm_warnings = 0;
-		else
-			perr(ps, ps->line, "confirm_warnings: '%s' is not one of yes, no", value);
-	} else if (strcmp(name, "announce") == 0 || strcmp(name, "max_discovered") == 0 ||
-	    strcmp(name, "reroute_after") == 0) {
-		char pxerr[320];	/* px.c checks these */
-
-		if (px_conf_node(c, name, value, pxerr, sizeof(pxerr)) != 0)
-			perr(ps, ps->line, "%s", pxerr);
-	} else if (strcmp(name, "log_level") == 0) {
-		if (ps->nkey_line[NK_LOG] != 0) {
-			perr(ps, ps->line, "duplicate key '%s' (first at line %d)", name,
-			    ps->nkey_line[NK_LOG]);
-			return 1;
-		}
-		ps->nkey_line[NK_LOG] = ps->line;
-		if ((v = log_level_parse(value)) < 0)
-			perr(ps, ps->line, "log_level: '%s' is not one of debug, info, warn, "
-			    "error", value);
-		else
-			c->log_level = (int)v;
-	} else {
-		/* transport_key, allow */
-		char err[160];
-		int r = curve_conf_node(c, name, value, err, sizeof(err));
-
-		if (r == CONF_KEY_ERROR)
-			perr(ps, ps->line, "%s", err);
-		else if (r == CONF_KEY_UNKNOWN)
-			perr(ps, ps->line, "unknown key '%s' in [node]", name);
-	}
-	return 1;
-}
-
-/* Keys of [trust] (trust.c applies them). */
-enum tkey { TK_ANCHORS, TK_OPEN, TK_HELD_MAX, TK_HELD_BYTES };
-
-/* An unsigned number from 1 to max, or 0 after reporting why not. */
-static uint64_t
-trust_number(struct parse *ps, const char *name, const char *value, uint64_t max)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(value, &end, 10);
-	if (!isdigit((unsigned char)*value) || *end != '\0' || errno != 0 || v < 1 ||
-	    v > max) {
-		perr(ps, ps->line, "%s: '%s' is not a number from 1 to %llu", name, value,
-		    (unsigned long long)max);
-		return 0;
-	}
+	memcpy(&v, p, sizeof(v));
 	return v;
 }
 
-/* anchors = HEX[,HEX...]: county root public keys (docs/TRUST.md). */
-static int
-trust_anchors(struct parse *ps, const char *value)
+/*
+ * One more element, zeroed, at the end of the array whose pointer is at ap and which holds
+ * n elements of size bytes; NULL if out of memory (the array is then as it was).
+ */
+static void *
+grow(void *ap, size_t n, size_t size)
 {
-	struct conf *c = ps->conf;
-	uint8_t (*a)[FC_PUBLICKEYBYTES];
-	char *copy, *tok, *save = NULL, *k;
-	size_t i;
+	char *a = ptr_at(ap);
 
-	if ((copy = strdup(value)) == NULL)
-		return 0;
-	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		k = trim(tok);
-		if ((a = reallocarray(c->anchors, c->nanchors + 1, sizeof(*a))) == NULL) {
-			free(copy);
-			return 0;
-		}
-		c->anchors = a;
-		if (strlen(k) != 2 * FC_PUBLICKEYBYTES ||
-		    fc_unhex(k, c->anchors[c->nanchors], FC_PUBLICKEYBYTES) != 0) {
-			perr(ps, ps->line, "anchors: '%s' is not a public key (64 hex digits)", k);
-			continue;
-		}
-		for (i = 0; i < c->nanchors; i++)
-			if (memcmp(c->anchors[i], c->anchors[c->nanchors], FC_PUBLICKEYBYTES) == 0)
-				break;
-		if (i == c->nanchors)
-			c->nanchors++;
-	}
-	if (c->nanchors == 0 && strspn(value, " \t,") == strlen(value))
-		perr(ps, ps->line, "anchors: no key given");
-	free(copy);
-	return 1;
+	if ((a = reallocarray(a, n + 1, size)) == NULL)
+		return NULL;
+	memcpy(ap, &a, sizeof(a));
+	memset(a + n * size, 0, size);
+	return a + n * size;
 }
 
-static int
-trust_key(struct parse *ps, const char *name, const char *value)
+/* Where the keys of instance i of section s go. */
+static char *
+sect_base(struct conf *c, const struct sect *s, size_t i)
 {
-	static const char *const names[] = { "anchors", "open", "held_max", "held_max_bytes" };
-	struct conf *c = ps->conf;
-	uint64_t v;
-	size_t k;
-
-	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-		if (strcmp(name, names[k]) == 0)
-			break;
-	if (k == sizeof(names) / sizeof(names[0])) {
-		perr(ps, ps->line, "unknown key '%s' in [trust]", name);
-		return 1;
-	}
-	if (ps->tkey_line[k] != 0) {
-		perr(ps, ps->line, "duplicate key '%s' (first at line %d)", name,
-		    ps->tkey_line[k]);
-		return 1;
-	}
-	ps->tkey_line[k] = ps->line;
-	switch (k) {
-	case TK_ANCHORS:
-		return trust_anchors(ps, value);
-	case TK_OPEN:
-		if (strcmp(value, "yes") == 0)
-			c->trust_open = 1;
-		else if (strcmp(value, "no") == 0)
-			c->trust_open = 0;
-		else
-			perr(ps, ps->line, "open: '%s' is not one of yes, no", value);
-		break;
-	case TK_HELD_MAX:
-		if ((v = trust_number(ps, name, value, CONF_HELD_MAX_LIMIT)) != 0)
-			c->held_max = (size_t)v;
-		break;
-	case TK_HELD_BYTES:
-		if ((v = trust_number(ps, name, value, CONF_HELD_BYTES_LIMIT)) != 0)
-			c->held_bytes = (size_t)v;
-		break;
-	}
-	return 1;
+	return s->size == 0 ? (char *)c : ptr_at((char *)c + s->arr) + i * s->size;
 }
 
-/* Start a new [peer NAME] section: NULL name means a bad header (already reported). */
-static int
-peer_section(struct parse *ps, const char *name)
-{
-	struct conf *c = ps->conf;
-	struct conf_peer *np;
-	int *al, *kl;
-	size_t i;
-
-	ps->peer_bad = 0;
-	for (i = 0; i < c->npeers; i++) {
-		if (strcmp(c->peers[i].name, name) == 0) {
-			perr(ps, ps->section_line, "duplicate peer '%s' (first at line %d)", name,
-			    c->peers[i].line);
-			ps->peer_bad = 1;
-			return 1;
-		}
-	}
-	if (!name_valid(name)) {
-		perr(ps, ps->section_line, "peer name '%s' is not a valid name", name);
-		ps->peer_bad = 1;
-		return 1;
-	}
-	if ((np = reallocarray(c->peers, c->npeers + 1, sizeof(*np))) == NULL)
-		return 0;
-	c->peers = np;
-	if ((al = reallocarray(ps->peer_addr_line, c->npeers + 1, sizeof(*al))) == NULL)
-		return 0;
-	ps->peer_addr_line = al;
-	if ((kl = reallocarray(ps->peer_key_line, c->npeers + 1, sizeof(*kl))) == NULL)
-		return 0;
-	ps->peer_key_line = kl;
-	memset(&c->peers[c->npeers], 0, sizeof(c->peers[0]));
-	al[c->npeers] = kl[c->npeers] = 0;
-	if ((c->peers[c->npeers].name = strdup(name)) == NULL)
-		return 0;
-	c->peers[c->npeers].line = ps->section_line;
-	c->npeers++;
-	return 1;
-}
-
-static int
-peer_key(struct parse *ps, const char *name, const char *value)
-{
-	struct conf *c = ps->conf;
-	struct conf_peer *p;
-	size_t i = c->npeers - 1;
-
-	if (ps->peer_bad)
-		return 1;
-	p = &c->peers[i];
-	if (strcmp(name, "address") == 0) {
-		if (ps->peer_addr_line[i] != 0) {
-			perr(ps, ps->line, "duplicate key 'address' (first at line %d)",
-			    ps->peer_addr_line[i]);
-			return 1;
-		}
-		ps->peer_addr_line[i] = ps->line;
-		if (!conf_endpoint_valid(value, 0)) {
-			perr(ps, ps->line, "address: bad endpoint '%s' (want tcp://HOST:PORT or "
-			    "ipc://PATH)", value);
-			return 1;
-		}
-		if ((p->address = strdup(value)) == NULL)
-			return 0;
-	} else if (strcmp(name, "key") == 0) {
-		if (ps->peer_key_line[i] != 0) {
-			perr(ps, ps->line, "duplicate key 'key' (first at line %d)",
-			    ps->peer_key_line[i]);
-			return 1;
-		}
-		ps->peer_key_line[i] = ps->line;
-		if (strlen(value) != 2 * FC_PUBLICKEYBYTES ||
-		    fc_unhex(value, p->key, sizeof(p->key)) != 0) {
-			perr(ps, ps->line, "key: not a public key (want %d hex digits)",
-			    2 * FC_PUBLICKEYBYTES);
-			ps->peer_key_line[i] = -ps->line;	/* seen, but invalid */
-		}
-	} else {
-		/* transport */
-		char err[160];
-		int r = curve_conf_peer(p, name, value, err, sizeof(err));
-
-		if (r == CONF_KEY_ERROR)
-			perr(ps, ps->line, "%s", err);
-		else if (r == CONF_KEY_UNKNOWN)
-			perr(ps, ps->line, "unknown key '%s' in [peer %s]", name, p->name);
-	}
-	return 1;
-}
-
-/* Start a new [link NAME] section (stream.c; docs/CONFIG.md). */
-static int
-link_section(struct parse *ps, const char *name)
-{
-	struct conf *c = ps->conf;
-	struct conf_link *nl;
-	int (*ll)[LK_MAX];
-	size_t i;
-
-	ps->link_bad = 0;
-	for (i = 0; i < c->nlinks; i++) {
-		if (strcmp(c->links[i].name, name) == 0) {
-			perr(ps, ps->section_line, "duplicate link '%s' (first at line %d)", name,
-			    c->links[i].line);
-			ps->link_bad = 1;
-			return 1;
-		}
-	}
-	if (!name_valid(name)) {
-		perr(ps, ps->section_line, "link name '%s' is not a valid name", name);
-		ps->link_bad = 1;
-		return 1;
-	}
-	if (c->nlinks >= CONF_LINKS_MAX) {
-		perr(ps, ps->section_line, "more than %d [link] sections", CONF_LINKS_MAX);
-		ps->link_bad = 1;
-		return 1;
-	}
-	if ((nl = reallocarray(c->links, c->nlinks + 1, sizeof(*nl))) == NULL)
-		return 0;
-	c->links = nl;
-	if ((ll = reallocarray(ps->link_line, c->nlinks + 1, sizeof(*ll))) == NULL)
-		return 0;
-	ps->link_line = ll;
-	memset(&c->links[c->nlinks], 0, sizeof(c->links[0]));
-	memset(ll[c->nlinks], 0, sizeof(ll[0]));
-	if ((c->links[c->nlinks].name = strdup(name)) == NULL)
-		return 0;
-	c->links[c->nlinks].line = ps->section_line;
-	c->nlinks++;
-	return 1;
-}
-
-/* An unsigned decimal from lo to hi into *out; 0 after reporting why not. */
-static int
-link_number(struct parse *ps, const char *name, const char *value, uint64_t lo, uint64_t hi,
-    uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(value, &end, 10);
-	if (!isdigit((unsigned char)*value) || *end != '\0' || errno != 0 || v < lo || v > hi) {
-		perr(ps, ps->line, "%s: '%s' is not a number from %llu to %llu", name, value,
-		    (unsigned long long)lo, (unsigned long long)hi);
-		return 0;
-	}
-	*out = v;
-	return 1;
-}
-
-static int
-link_key(struct parse *ps, const char *name, const char *value)
-{
-	struct conf *c = ps->conf;
-	struct conf_link *l;
-	uint64_t v;
-	size_t i = c->nlinks - 1;
-	int k;
-
-	if (ps->link_bad)
-		return 1;
-	l = &c->links[i];
-	for (k = 0; k < LK_MAX; k++)
-		if (strcmp(name, lkey_names[k]) == 0)
-			break;
-	if (k == LK_MAX) {
-		perr(ps, ps->line, "unknown key '%s' in [link %s]", name, l->name);
-		return 1;
-	}
-	if (ps->link_line[i][k] != 0) {
-		perr(ps, ps->line, "duplicate key '%s' (first at line %d)", name,
-		    ps->link_line[i][k] < 0 ? -ps->link_line[i][k] : ps->link_line[i][k]);
-		return 1;
-	}
-	ps->link_line[i][k] = ps->line;
-	switch (k) {
-	case LK_TYPE:
-		if (strcmp(value, "udp") == 0)
-			l->type = STREAM_UDP;
-		else if (strcmp(value, "serial") == 0)
-			l->type = STREAM_SERIAL;
-		else if (strcmp(value, "stdio") == 0)
-			l->type = STREAM_STDIO;
-		else {
-			perr(ps, ps->line, "type: '%s' is not one of udp, serial, stdio", value);
-			ps->link_line[i][k] = -ps->line;	/* seen, but invalid */
-		}
-		break;
-	case LK_KEY:
-		if (strlen(value) != 2 * FC_PUBLICKEYBYTES ||
-		    fc_unhex(value, l->key, sizeof(l->key)) != 0) {
-			perr(ps, ps->line, "key: not a public key (want %d hex digits)",
-			    2 * FC_PUBLICKEYBYTES);
-			ps->link_line[i][k] = -ps->line;
-		}
-		break;
-	case LK_MTU:
-		if (link_number(ps, name, value, STREAM_MTU_MIN, STREAM_MTU_MAX, &v))
-			l->mtu = (size_t)v;
-		break;
-	case LK_BITRATE:
-		if (link_number(ps, name, value, 0, 1000000000, &v)) {
-			l->bitrate = v;
-			l->bitrate_set = 1;
-		}
-		break;
-	case LK_LOCAL:
-	case LK_REMOTE:
-		if (!stream_hostport_valid(value, k == LK_LOCAL)) {
-			perr(ps, ps->line, "%s: '%s' is not HOST:PORT%s", name, value,
-			    k == LK_LOCAL ? " (HOST may be *)" : "");
-			break;
-		}
-		if ((*(k == LK_LOCAL ? &l->local : &l->remote) = strdup(value)) == NULL)
-			return 0;
-		break;
-	case LK_DEVICE:
-		if (value[0] != '/' || strlen(value) > NODE_ADDR_MAX) {
-			perr(ps, ps->line, "device: '%s' is not an absolute path", value);
-			break;
-		}
-		if ((l->device = strdup(value)) == NULL)
-			return 0;
-		break;
-	case LK_BAUD:
-		if (!link_number(ps, name, value, 1, 4000000, &v))
-			break;
-		if (!stream_baud_valid((unsigned)v))
-			perr(ps, ps->line, "baud: %s is not a standard rate (1200, 2400, 4800, "
-			    "9600, 19200, 38400, 57600, 115200, 230400)", value);
-		else
-			l->baud = (unsigned)v;
-		break;
-	}
-	return 1;
-}
-
-/* After the file: required keys, keys of another type, defaults, duplicate keys. */
 static void
-link_finish(struct parse *ps)
+store_uint(void *dst, size_t size, uint64_t v)
 {
-	static const int only[LK_MAX] = { 0, 0, 0, 0, STREAM_UDP, STREAM_UDP, STREAM_SERIAL,
-		STREAM_SERIAL };
-	struct conf *c = ps->conf;
-	struct conf_link *l;
-	int stdio_line = 0, k, *ln;
-	size_t i, j;
+	uint32_t v32 = (uint32_t)v;
 
-	for (i = 0; i < c->nlinks; i++) {
-		l = &c->links[i];
-		ln = ps->link_line[i];
-		if (ln[LK_TYPE] == 0)
-			perr(ps, l->line, "[link %s] is missing 'type' (udp, serial or stdio)",
-			    l->name);
-		if (ln[LK_KEY] == 0)
-			perr(ps, l->line, "[link %s] is missing 'key' (the node key of the other "
-			    "end)", l->name);
-		if (l->type == 0)
+	if (size == sizeof(v32))
+		memcpy(dst, &v32, size);
+	else if (size == sizeof(v))
+		memcpy(dst, &v, size);
+	else
+		abort();	/* a table entry of a type KT_UINT does not know */
+}
+
+static void
+defaults(const struct sect *s, char *base)
+{
+	const struct key *k;
+
+	for (k = s->keys; k < s->keys + s->nkeys; k++) {
+		if (k->def == 0)
 			continue;
-		for (k = 0; k < LK_MAX; k++)
-			if (only[k] != 0 && only[k] != l->type && ln[k] != 0)
-				perr(ps, ln[k] < 0 ? -ln[k] : ln[k], "'%s' is only for type = %s",
-				    lkey_names[k], stream_kind_name(only[k]));
-		if (l->type == STREAM_UDP) {
-			if (ln[LK_LOCAL] == 0)
-				perr(ps, l->line, "[link %s] is missing 'local' (HOST:PORT to bind)",
-				    l->name);
-			if (ln[LK_REMOTE] == 0)
-				perr(ps, l->line, "[link %s] is missing 'remote' (HOST:PORT of the "
-				    "other end)", l->name);
-		}
-		if (l->type == STREAM_SERIAL && ln[LK_DEVICE] == 0)
-			perr(ps, l->line, "[link %s] is missing 'device'", l->name);
-		if (l->type == STREAM_STDIO) {
-			if (stdio_line != 0)
-				perr(ps, l->line, "a second stdio link (the first at line %d)",
-				    stdio_line);
-			stdio_line = l->line;
-		}
-		/* Defaults: docs/CONFIG.md. */
-		if (l->baud == 0)
-			l->baud = CONF_LINK_BAUD;
-		if (l->mtu == 0)
-			l->mtu = l->type == STREAM_UDP ? CONF_LINK_MTU_UDP : CONF_LINK_MTU_SERIAL;
-		if (!l->bitrate_set && l->type == STREAM_SERIAL)
-			l->bitrate = (uint64_t)l->baud * 8 / 10;	/* 8N1: 10 bits a byte */
-		if (ln[LK_KEY] <= 0)
-			continue;
-		for (j = 0; j < i; j++)
-			if (ps->link_line[j][LK_KEY] > 0 &&
-			    memcmp(c->links[j].key, l->key, FC_PUBLICKEYBYTES) == 0)
-				perr(ps, ln[LK_KEY], "links '%s' and '%s' have the same key",
-				    c->links[j].name, l->name);
-		for (j = 0; j < c->npeers; j++)
-			if (ps->peer_key_line[j] > 0 &&
-			    memcmp(c->peers[j].key, l->key, FC_PUBLICKEYBYTES) == 0)
-				perr(ps, ln[LK_KEY], "link '%s' and peer '%s' have the same key "
-				    "(a node is reached by one kind of link)", l->name,
-				    c->peers[j].name);
+		if (k->type == KT_CHOICE)
+			*(int *)(void *)(base + k->off) = (int)k->def;
+		else
+			store_uint(base + k->off, k->size, k->def);
 	}
 }
 
-/* inih handler: returns 0 only when out of memory (inih then reports the line). */
+/* A section header: [node], or [peer NAME] for a section that repeats (trimmed). */
+static void
+section_begin(struct parse *ps, const char *hdr)
+{
+	struct conf *c = ps->conf;
+	const struct sect *s;
+	const char *name;
+	struct inst *in;
+	size_t len, n, i;
+	char *elem;
+
+	ps->sect = NULL;
+	ps->skip = 1;
+	for (s = sects; s < sects + NSECT; s++) {
+		len = strlen(s->name);
+		if (strncmp(hdr, s->name, len) == 0 && (hdr[len] == '\0' ||
+		    (s->size != 0 && (hdr[len] == ' ' || hdr[len] == '\t'))))
+			break;
+	}
+	if (s == sects + NSECT) {
+		perr(ps, ps->line, "unknown section [%s]", hdr);
+		return;
+	}
+	n = ps->ninst[s - sects];
+	if (s->size == 0) {
+		/* Once: a second header is refused, its keys count as the first one's. */
+		if (n > 0) {
+			perr(ps, ps->line, "duplicate section [%s] (first at line %d)", s->name,
+			    ps->inst[s - sects][0].line);
+		} else {
+			if ((in = grow(&ps->inst[s - sects], 0, sizeof(*in))) == NULL)
+				goto nomem;
+			in->line = ps->line;
+			ps->ninst[s - sects] = 1;
+		}
+		ps->sect = s;
+		ps->cur = 0;
+		ps->skip = 0;
+		return;
+	}
+	name = hdr + len + strspn(hdr + len, " \t");
+	if (*name == '\0') {
+		perr(ps, ps->line, "[%s] needs a name: [%s NAME]", s->name, s->name);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(ptr_at(sect_base(c, s, i)), name) == 0) {
+			perr(ps, ps->line, "duplicate %s '%s' (first at line %d)", s->name, name,
+			    ps->inst[s - sects][i].line);
+			return;
+		}
+	}
+	if (!name_valid(name)) {
+		perr(ps, ps->line, "%s name '%s' is not a valid name", s->name, name);
+		return;
+	}
+	if (s->max != 0 && n >= s->max) {
+		perr(ps, ps->line, "more than %zu [%s] sections", s->max, s->name);
+		return;
+	}
+	if ((elem = grow((char *)c + s->arr, n, s->size)) == NULL ||
+	    (in = grow(&ps->inst[s - sects], n, sizeof(*in))) == NULL)
+		goto nomem;
+	in->line = ps->line;
+	if ((name = strdup(name)) == NULL)
+		goto nomem;
+	memcpy(elem, &name, sizeof(name));
+	defaults(s, elem);
+	*(size_t *)(void *)((char *)c + s->cnt) = ps->ninst[s - sects] = n + 1;
+	ps->sect = s;
+	ps->cur = n;
+	ps->skip = 0;
+	return;
+nomem:
+	ps->nomem = 1;
+}
+
+/* Each item of a list: 0 and added, 1 refused (reported), -1 out of memory. */
+static int
+list_item(struct parse *ps, const struct key *k, char *base, const char *item)
+{
+	size_t *n = (size_t *)(void *)(base + k->cnt), i;
+	char *a = ptr_at(base + k->off), *copy;
+	uint8_t key[64], *slot;
+
+	if (k->type == KT_ENDPOINTS) {
+		if (check_endpoint(ps, k, item) != 0)
+			return 1;
+		for (i = 0; i < *n && strcmp(ptr_at(a + i * sizeof(char *)), item) != 0; i++)
+			;
+	} else {
+		if (k->size > sizeof(key) || strlen(item) != 2 * k->size ||
+		    fc_unhex(item, key, k->size) != 0) {
+			perr(ps, ps->line, "%s: '%s' is not a %s (want %zu hex digits)", k->name,
+			    item, k->text, 2 * k->size);
+			return 1;
+		}
+		for (i = 0; i < *n && memcmp(a + i * k->size, key, k->size) != 0; i++)
+			;
+	}
+	if (i < *n) {
+		perr(ps, ps->line, "%s: '%s' given twice", k->name, item);
+		return 1;
+	}
+	if (k->hi != 0 && *n >= k->hi) {
+		perr(ps, ps->line, "%s: more than %llu %ss", k->name, (unsigned long long)k->hi,
+		    k->type == KT_ENDPOINTS ? "endpoint" : "key");
+		return 1;
+	}
+	if (k->type == KT_KEYS) {
+		if ((slot = grow(base + k->off, *n, k->size)) == NULL)
+			return -1;
+		memcpy(slot, key, k->size);
+	} else {
+		if ((copy = strdup(item)) == NULL)
+			return -1;
+		if ((slot = grow(base + k->off, *n, sizeof(char *))) == NULL) {
+			free(copy);
+			return -1;
+		}
+		memcpy(slot, &copy, sizeof(copy));
+	}
+	(*n)++;
+	return 0;
+}
+
+/* A comma-separated list (KT_KEYS, KT_ENDPOINTS): 0, 1 (reported) or -1 (out of memory). */
+static int
+list_parse(struct parse *ps, const struct key *k, char *base, const char *value)
+{
+	char *copy, *tok, *save = NULL, *item;
+	int rc = 0, r, items = 0;
+
+	if ((k->flags & K_DIAL) && strcmp(value, "none") == 0)
+		return 0;
+	if ((copy = strdup(value)) == NULL)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL && rc >= 0;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (*(item = trim(tok)) == '\0')
+			continue;
+		items++;
+		if ((r = list_item(ps, k, base, item)) != 0)
+			rc = r;
+	}
+	free(copy);
+	if (rc == 0 && items == 0) {
+		perr(ps, ps->line, "%s: no %s given%s", k->name,
+		    k->type == KT_ENDPOINTS ? "endpoint" : "key",
+		    (k->flags & K_DIAL) ? " (or none)" : "");
+		rc = 1;
+	}
+	return rc;
+}
+
+/* One value into base + k->off: 0, 1 (refused, reported) or -1 (out of memory). */
+static int
+key_parse(struct parse *ps, const struct key *k, char *base, const char *value)
+{
+	const struct choice *ch;
+	char *dst = base + k->off, *copy, names[128];
+	uint64_t v;
+	size_t len;
+
+	switch (k->type) {
+	case KT_STR:
+		if (*value == '\0') {
+			perr(ps, ps->line, "'%s' is empty", k->name);
+			return 1;
+		}
+		if (k->check != NULL && k->check(ps, k, value) != 0)
+			return 1;
+		if ((copy = strdup(value)) == NULL)
+			return -1;
+		memcpy(dst, &copy, sizeof(copy));
+		return 0;
+	case KT_UINT:
+		if (number(value, k->lo, k->hi, &v) != 0) {
+			perr(ps, ps->line, "%s: '%s' is not a number%s from %llu to %llu", k->name,
+			    value, k->text != NULL ? k->text : "", (unsigned long long)k->lo,
+			    (unsigned long long)k->hi);
+			return 1;
+		}
+		if (k->check != NULL && k->check(ps, k, value) != 0)
+			return 1;
+		store_uint(dst, k->size, v);
+		return 0;
+	case KT_CHOICE:
+		for (ch = k->choices; ch->name != NULL; ch++) {
+			if (strcmp(ch->name, value) == 0) {
+				*(int *)(void *)dst = ch->value;
+				return 0;
+			}
+		}
+		for (ch = k->choices, len = 0; ch->name != NULL && len < sizeof(names); ch++)
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+			    ch == k->choices ? "" : ", ", ch->name);
+		perr(ps, ps->line, "%s: '%s' is not one of %s", k->name, value, names);
+		return 1;
+	case KT_KEY:
+		if (strlen(value) != 2 * k->size || fc_unhex(value, (uint8_t *)dst, k->size) != 0) {
+			perr(ps, ps->line, "%s: not a %s (want %zu hex digits)", k->name, k->text,
+			    2 * k->size);
+			return 1;
+		}
+		return 0;
+	case KT_KEYS:
+	case KT_ENDPOINTS:
+		return list_parse(ps, k, base, value);
+	}
+	abort();
+}
+
+/*
+ * inih handler, for each name = value line (the reader started its section). The one
+ * place that reports unknown keys and refuses duplicate ones. Returns 1: errors are
+ * counted in ps, and running out of memory is noted there.
+ */
 static int
 handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *ps = user;
+	const struct sect *s = ps->sect;
+	const struct key *k;
+	char *base;
+	int *seen, rc;
 
-	/*
-	 * A new section header shows up as a change of section name (inih calls us only for
-	 * key lines); ps->section_line tells whether this line's section is a new one.
-	 */
-	if (strcmp(section, "node") == 0) {
-		if (ps->node_line == 0)
-			ps->node_line = ps->section_line;
-		return node_key(ps, name, value);
-	}
-	if (strncmp(section, "peer", 4) == 0 && (section[4] == ' ' || section[4] == '\t' ||
-	    section[4] == '\0'))
-		return peer_key(ps, name, value);
-	if (strcmp(section, "trust") == 0)
-		return trust_key(ps, name, value);
-	if (strncmp(section, "link", 4) == 0 && (section[4] == ' ' || section[4] == '\t' ||
-	    section[4] == '\0'))
-		return link_key(ps, name, value);
-	if (strcmp(section, "limits") == 0) {
-		char err[160];
-
-		if (limits_conf(ps->conf, name, value, err, sizeof(err)) != CONF_KEY_OK)
-			perr(ps, ps->line, "%s", err);
+	(void)section;
+	if (s == NULL) {
+		if (!ps->skip)
+			perr(ps, ps->line, "'%s' outside any section", name);
 		return 1;
 	}
-	if (*section == '\0')
-		perr(ps, ps->line, "'%s' outside any section", name);
-	else
-		perr(ps, ps->line, "unknown section [%s]", section);
+	base = sect_base(ps->conf, s, ps->cur);
+	for (k = s->keys; k < s->keys + s->nkeys && strcmp(k->name, name) != 0; k++)
+		;
+	if (k == s->keys + s->nkeys) {
+		perr(ps, ps->line, "unknown key '%s' in [%s%s%s]", name, s->name,
+		    s->size != 0 ? " " : "", s->size != 0 ? ptr_at(base) : "");
+		return 1;
+	}
+	seen = &ps->inst[s - sects][ps->cur].seen[k - s->keys];
+	if (*seen != 0 && !(k->flags & K_REPEAT)) {
+		perr(ps, ps->line, "duplicate key '%s' (first at line %d)", name, abs(*seen));
+		return 1;
+	}
+	if ((rc = key_parse(ps, k, base, value)) < 0)
+		ps->nomem = 1;
+	if (*seen == 0)
+		*seen = rc == 0 ? ps->line : -ps->line;
+	if (rc == 0 && k->set != 0)
+		*(int *)(void *)(base + k->set) = 1;
+	return 1;
+}
+
+static int
+check_name(struct parse *ps, const struct key *k, const char *value)
+{
+	if (name_valid(value))
+		return 0;
+	perr(ps, ps->line, "%s: '%s' is not a valid name (1-%d printable characters, no "
+	    "blanks, quotes or brackets)", k->name, value, NODE_NAME_MAX);
+	return 1;
+}
+
+static int
+check_region(struct parse *ps, const struct key *k, const char *value)
+{
+	if (fc_region_valid(value) && strlen(value) >= 6)
+		return 0;
+	perr(ps, ps->line, "%s: '%s' is not a region code (6, 9 or 12 digits)", k->name, value);
+	return 1;
+}
+
+/* The control socket, <state>/fenghuod.sock, must fit in sun_path. */
+static int
+check_state(struct parse *ps, const struct key *k, const char *value)
+{
+	if (strlen(value) + sizeof("/fenghuod.sock") <= 108)
+		return 0;
+	perr(ps, ps->line, "%s: path too long for the control socket (at most %zu bytes)",
+	    k->name, 108 - sizeof("/fenghuod.sock"));
+	return 1;
+}
+
+static int
+check_endpoint(struct parse *ps, const struct key *k, const char *value)
+{
+	if (conf_endpoint_valid(value, (k->flags & K_BIND) != 0) &&
+	    !((k->flags & K_DIAL) && px_wildcard(value)))
+		return 0;
+	perr(ps, ps->line, "%s: bad endpoint '%s' (want tcp://HOST:PORT or ipc://PATH%s)",
+	    k->name, value, k->text != NULL ? k->text : "");
+	return 1;
+}
+
+static int
+check_hostport(struct parse *ps, const struct key *k, const char *value)
+{
+	int bind = (k->flags & K_BIND) != 0;
+
+	if (stream_hostport_valid(value, bind))
+		return 0;
+	perr(ps, ps->line, "%s: '%s' is not HOST:PORT%s", k->name, value,
+	    bind ? " (HOST may be *)" : "");
+	return 1;
+}
+
+static int
+check_device(struct parse *ps, const struct key *k, const char *value)
+{
+	if (value[0] == '/' && strlen(value) <= NODE_ADDR_MAX)
+		return 0;
+	perr(ps, ps->line, "%s: '%s' is not an absolute path", k->name, value);
+	return 1;
+}
+
+/* After KT_UINT took it: a rate a serial port can be set to. */
+static int
+check_baud(struct parse *ps, const struct key *k, const char *value)
+{
+	if (stream_baud_valid((unsigned)strtoul(value, NULL, 10)))
+		return 0;
+	perr(ps, ps->line, "%s: %s is not a standard rate (1200, 2400, 4800, 9600, 19200, "
+	    "38400, 57600, 115200, 230400)", k->name, value);
 	return 1;
 }
 
 /*
- * Sections are seen by the reader, not inih (which calls us only for keys), so the reader's
- * section header handling happens here: called after each reader line via a small wrapper.
+ * The fgets-style reader for ini_parse_stream: counts lines and checks that each one is
+ * blank, a comment, a [section] or a name = value pair (or a continuation of one). A section
+ * header starts its section here: inih calls the handler only for keys.
  */
-struct wrap {
-	struct parse	*ps;
-	char		 last[LINE_MAX_LEN];
-	int		 last_line;
-};
-
 static char *
-wrap_reader(char *str, int num, void *stream)
+reader(char *str, int num, void *stream)
 {
-	struct wrap *w = stream;
-	struct parse *ps = w->ps;
-	char *r;
+	struct parse *ps = stream;
+	char buf[LINE_MAX_LEN + 2], scratch[LINE_MAX_LEN + 2], *s, *e;
+	size_t len;
 
-	r = reader(str, num, ps);
-	if (r != NULL && ps->section_line != w->last_line) {
-		/* A new section header was just read. */
-		const char *sec = ps->section;
+	for (;;) {
+		if (fgets(buf, sizeof(buf), ps->fp) == NULL)
+			return NULL;
+		ps->line = ps->next_line++;
+		len = strlen(buf);
+		if (len > 0 && buf[len - 1] != '\n' && !feof(ps->fp)) {
+			int c;
 
-		w->last_line = ps->section_line;
-		if (strcmp(sec, "node") == 0) {
-			if (ps->node_line != 0)
-				perr(ps, ps->section_line, "duplicate section [node] (first at "
-				    "line %d)", ps->node_line);
-			else
-				ps->node_line = ps->section_line;
-		} else if (strncmp(sec, "peer", 4) == 0 &&
-		    (sec[4] == ' ' || sec[4] == '\t' || sec[4] == '\0')) {
-			char name[LINE_MAX_LEN];
-
-			snprintf(name, sizeof(name), "%s", sec + 4);
-			if (*trim(name) == '\0') {
-				perr(ps, ps->section_line, "[peer] needs a name: [peer NAME]");
-				ps->peer_bad = 1;
-			} else if (!peer_section(ps, trim(name))) {
-				return NULL;	/* out of memory */
-			}
-		} else if (strncmp(sec, "link", 4) == 0 &&
-		    (sec[4] == ' ' || sec[4] == '\t' || sec[4] == '\0')) {
-			char name[LINE_MAX_LEN];
-
-			snprintf(name, sizeof(name), "%s", sec + 4);
-			if (*trim(name) == '\0') {
-				perr(ps, ps->section_line, "[link] needs a name: [link NAME]");
-				ps->link_bad = 1;
-			} else if (!link_section(ps, trim(name))) {
-				return NULL;	/* out of memory */
-			}
-		} else if (strcmp(sec, "trust") == 0) {
-			if (ps->trust_line != 0)
-				perr(ps, ps->section_line, "duplicate section [trust] (first at "
-				    "line %d)", ps->trust_line);
-			else
-				ps->trust_line = ps->section_line;
-		} else if (strcmp(sec, "limits") == 0) {
-			/* keys may not repeat, so a second [limits] is harmless */
-		} else {
-			perr(ps, ps->section_line, "unknown section [%s]", sec);
+			perr(ps, ps->line, "line too long (more than %d bytes)", LINE_MAX_LEN);
+			while ((c = fgetc(ps->fp)) != EOF && c != '\n')
+				;
+			continue;	/* skip it whole */
 		}
+		if ((int)len >= num) {
+			perr(ps, ps->line, "line too long for the parser");
+			continue;
+		}
+		memcpy(scratch, buf, len + 1);	/* inih gets buf untouched */
+		s = trim(scratch);
+		if (*s == '\0' || *s == ';' || *s == '#')
+			break;
+		if (*s == '[') {
+			e = strchr(s, ']');
+			if (e == NULL) {
+				perr(ps, ps->line, "syntax error: section header without ']'");
+				continue;
+			}
+			*e = '\0';
+			section_begin(ps, trim(s + 1));
+			break;
+		}
+		if (strchr(s, '=') == NULL && strchr(s, ':') == NULL &&
+		    !isspace((unsigned char)buf[0])) {
+			perr(ps, ps->line, "syntax error: expected 'name = value'");
+			continue;
+		}
+		break;
 	}
-	return r;
+	/* Give inih the raw line (it trims itself). */
+	memcpy(str, buf, len + 1);
+	return str;
 }
 
-/* After the whole file: required keys and cross-checks. */
+/* The line of key of instance i of section si (negative: refused, 0: not given). */
+static int
+seen_line(const struct parse *ps, int si, size_t i, const char *key)
+{
+	const struct sect *s = &sects[si];
+	size_t j;
+
+	for (j = 0; j < s->nkeys && strcmp(s->keys[j].name, key) != 0; j++)
+		;
+	return ps->inst[si][i].seen[j];
+}
+
+/* Required sections and keys, and keys of another kind ([link] type), as the tables say. */
+static void
+finish_tables(struct parse *ps)
+{
+	const struct key *k, *kind;
+	const struct sect *s;
+	const struct choice *ch;
+	const struct inst *in;
+	char *base;
+	size_t i;
+	int kv, ln;
+
+	for (s = sects; s < sects + NSECT; s++) {
+		if (s->required && ps->ninst[s - sects] == 0)
+			perr(ps, ps->next_line > 1 ? ps->next_line - 1 : 1, "missing [%s] section",
+			    s->name);
+		for (kind = s->keys; kind < s->keys + s->nkeys && !(kind->flags & K_KIND); kind++)
+			;
+		for (i = 0; i < ps->ninst[s - sects]; i++) {
+			in = &ps->inst[s - sects][i];
+			base = sect_base(ps->conf, s, i);
+			kv = kind < s->keys + s->nkeys ? *(int *)(void *)(base + kind->off) : 0;
+			for (k = s->keys; k < s->keys + s->nkeys; k++) {
+				ln = in->seen[k - s->keys];
+				if (k->only != 0 && kv != 0 && k->only != kv && ln != 0) {
+					for (ch = kind->choices; ch->value != k->only; ch++)
+						;
+					perr(ps, abs(ln), "'%s' is only for %s = %s", k->name,
+					    kind->name, ch->name);
+				} else if ((k->flags & K_REQUIRED) && ln == 0 &&
+				    (k->only == 0 || k->only == kv)) {
+					perr(ps, in->line, "[%s%s%s] is missing '%s'%s", s->name,
+					    s->size != 0 ? " " : "", s->size != 0 ? ptr_at(base) : "",
+					    k->name, k->hint != NULL ? k->hint : "");
+				}
+			}
+		}
+	}
+}
+
+/*
+ * What the tables cannot say: node keys differ between peers and links, one stdio link,
+ * and a link's defaults that depend on its type.
+ */
 static void
 finish(struct parse *ps)
 {
 	struct conf *c = ps->conf;
+	struct conf_link *l;
+	int stdio_line = 0, ln;
 	size_t i, j;
 
-	if (ps->node_line == 0) {
-		perr(ps, ps->next_line > 1 ? ps->next_line - 1 : 1, "missing [node] section");
-	} else {
-		if (c->name == NULL && ps->nkey_line[NK_NAME] == 0)
-			perr(ps, ps->node_line, "[node] is missing 'name'");
-		if (c->region == NULL && ps->nkey_line[NK_REGION] == 0)
-			perr(ps, ps->node_line, "[node] is missing 'region'");
-		if (c->keypath == NULL && ps->nkey_line[NK_KEY] == 0)
-			perr(ps, ps->node_line, "[node] is missing 'key'");
-	}
+	finish_tables(ps);
 	for (i = 0; i < c->npeers; i++) {
-		if (ps->peer_addr_line[i] == 0)
-			perr(ps, c->peers[i].line, "[peer %s] is missing 'address'",
-			    c->peers[i].name);
-		if (ps->peer_key_line[i] == 0)
-			perr(ps, c->peers[i].line, "[peer %s] is missing 'key'",
-			    c->peers[i].name);
-		if (ps->peer_key_line[i] <= 0)
+		if ((ln = seen_line(ps, S_PEER, i, "key")) <= 0)
 			continue;
 		for (j = 0; j < i; j++) {
-			if (ps->peer_key_line[j] > 0 &&
+			if (seen_line(ps, S_PEER, j, "key") > 0 &&
 			    memcmp(c->peers[i].key, c->peers[j].key, FC_PUBLICKEYBYTES) == 0) {
-				perr(ps, ps->peer_key_line[i], "peers '%s' and '%s' have the same "
-				    "key", c->peers[j].name, c->peers[i].name);
+				perr(ps, ln, "peers '%s' and '%s' have the same key",
+				    c->peers[j].name, c->peers[i].name);
 				break;
 			}
 		}
 	}
-	link_finish(ps);
+	for (i = 0; i < c->nlinks; i++) {
+		l = &c->links[i];
+		if (l->type == 0)
+			continue;
+		if (l->type == STREAM_STDIO) {
+			if (stdio_line != 0)
+				perr(ps, ps->inst[S_LINK][i].line, "a second stdio link (the first "
+				    "at line %d)", stdio_line);
+			stdio_line = ps->inst[S_LINK][i].line;
+		}
+		/* Defaults: docs/CONFIG.md. */
+		if (l->mtu == 0)
+			l->mtu = l->type == STREAM_UDP ? CONF_LINK_MTU_UDP : CONF_LINK_MTU_SERIAL;
+		if (!l->bitrate_set && l->type == STREAM_SERIAL)
+			l->bitrate = (uint64_t)l->baud * 8 / 10;	/* 8N1: 10 bits a byte */
+		if ((ln = seen_line(ps, S_LINK, i, "key")) <= 0)
+			continue;
+		for (j = 0; j < i; j++)
+			if (seen_line(ps, S_LINK, j, "key") > 0 &&
+			    memcmp(c->links[j].key, l->key, FC_PUBLICKEYBYTES) == 0)
+				perr(ps, ln, "links '%s' and '%s' have the same key",
+				    c->links[j].name, l->name);
+		for (j = 0; j < c->npeers; j++)
+			if (seen_line(ps, S_PEER, j, "key") > 0 &&
+			    memcmp(c->peers[j].key, l->key, FC_PUBLICKEYBYTES) == 0)
+				perr(ps, ln, "link '%s' and peer '%s' have the same key "
+				    "(a node is reached by one kind of link)", l->name,
+				    c->peers[j].name);
+	}
 }
 
 int
 conf_load(const char *path, FILE *errf, struct conf **out)
 {
 	struct parse ps;
-	struct wrap w;
-	struct conf *c;
+	struct conf *c = NULL;
+	size_t i;
 	int rc;
 
 	*out = NULL;
@@ -941,22 +901,15 @@ conf_load(const char *path, FILE *errf, struct conf **out)
 		fprintf(errf, "%s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = calloc(1, sizeof(*c))) == NULL || (c->path = strdup(path)) == NULL)
 		goto nomem;
 	ps.conf = c;
-	c->sync_interval = CONF_SYNC_DEFAULT;
-	c->confirm_warnings = 1;
-	c->log_level = LOG_LEVEL_INFO;
-	c->held_max = CONF_HELD_MAX_DEFAULT;
-	c->held_bytes = CONF_HELD_BYTES_DEFAULT;
-	limits_conf_defaults(c);
-	if ((c->path = strdup(path)) == NULL)
-		goto nomem;
+	for (i = 0; i < NSECT; i++)
+		if (sects[i].size == 0)
+			defaults(&sects[i], (char *)c);
 
-	memset(&w, 0, sizeof(w));
-	w.ps = &ps;
-	rc = ini_parse_stream(wrap_reader, &w, handler, &ps);
-	if (rc == -2)
+	rc = ini_parse_stream(reader, &ps, handler, &ps);
+	if (rc == -2 || ps.nomem)
 		goto nomem;
 	if (ferror(ps.fp)) {
 		fprintf(errf, "%s: read error\n", path);
@@ -969,58 +922,76 @@ conf_load(const char *path, FILE *errf, struct conf **out)
 	finish(&ps);
 	if (c->state == NULL && (c->state = strdup(CONF_STATE_DEFAULT)) == NULL)
 		goto nomem;
-
-	fclose(ps.fp);
-	free(ps.peer_addr_line);
-	free(ps.peer_key_line);
-	free(ps.link_line);
-	if (ps.nerr > 0) {
+	if (ps.nerr > 0)
 		conf_free(&c);
-		return ps.nerr;
-	}
 	*out = c;
-	return 0;
+	rc = ps.nerr;
+	goto done;
 nomem:
 	fprintf(errf, "%s: out of memory\n", path);
-	fclose(ps.fp);
-	free(ps.peer_addr_line);
-	free(ps.peer_key_line);
-	free(ps.link_line);
 	conf_free(&c);
-	return ps.nerr + 1;
+	rc = ps.nerr + 1;
+done:
+	fclose(ps.fp);
+	for (i = 0; i < NSECT; i++)
+		free(ps.inst[i]);
+	return rc;
+}
+
+/* What the keys of one section (at base) own. */
+static void
+keys_free(const struct sect *s, char *base)
+{
+	const struct key *k;
+	size_t i, n;
+	char *a;
+
+	for (k = s->keys; k < s->keys + s->nkeys; k++) {
+		if (k->type == KT_STR) {
+			free(ptr_at(base + k->off));
+		} else if (k->type == KT_ENDPOINTS || k->type == KT_KEYS) {
+			a = ptr_at(base + k->off);
+			memcpy(&n, base + k->cnt, sizeof(n));
+			for (i = 0; k->type == KT_ENDPOINTS && i < n; i++)
+				free(ptr_at(a + i * sizeof(char *)));
+			free(a);
+		}
+	}
 }
 
 void
 conf_free(struct conf **cp)
 {
+	const struct sect *s;
 	struct conf *c;
-	size_t i;
+	size_t i, n;
 
 	if (cp == NULL || (c = *cp) == NULL)
 		return;
+	for (s = sects; s < sects + NSECT; s++) {
+		if (s->size == 0) {
+			keys_free(s, (char *)c);
+			continue;
+		}
+		memcpy(&n, (char *)c + s->cnt, sizeof(n));
+		for (i = 0; i < n; i++) {
+			keys_free(s, sect_base(c, s, i));
+			free(ptr_at(sect_base(c, s, i)));	/* its name */
+		}
+		free(ptr_at((char *)c + s->arr));
+	}
 	free(c->path);
-	free(c->name);
-	free(c->region);
-	free(c->keypath);
-	free(c->state);
-	for (i = 0; i < c->nlisten; i++)
-		free(c->listen[i]);
-	free(c->listen);
-	for (i = 0; i < c->npeers; i++) {
-		free(c->peers[i].name);
-		free(c->peers[i].address);
-	}
-	free(c->peers);
-	for (i = 0; i < c->nlinks; i++) {
-		free(c->links[i].name);
-		free(c->links[i].local);
-		free(c->links[i].remote);
-		free(c->links[i].device);
-	}
-	free(c->links);
-	px_conf_free(c);
-	free(c->anchors);
-	curve_conf_free(c);
 	free(c);
 	*cp = NULL;
+}
+
+void
+conf_keys(void (*fn)(void *arg, const char *section, const char *key), void *arg)
+{
+	const struct sect *s;
+	const struct key *k;
+
+	for (s = sects; s < sects + NSECT; s++)
+		for (k = s->keys; k < s->keys + s->nkeys; k++)
+			fn(arg, s->name, k->name);
 }

@@ -1,7 +1,7 @@
 /*
  * curve.c: the daemon's side of link security: CurveZMQ on every peer link, ZAP admission,
- * the peer identity bound to each inbound link, the revocation of live links, and the config
- * keys that set them ([node] transport_key and allow, [peer] transport).
+ * the peer identity bound to each inbound link, and the revocation of live links, as the
+ * config sets them ([node] transport_key and allow, [peer] transport; config.c parses them).
  *
  * The building blocks are in sec.c and zap.c (each tested alone); this file wires
  * them into struct node. Order at start-up matters (see the WARNING in sec.h): the transport
@@ -29,7 +29,6 @@
  * when it is stored: every link whose peer's node key it withdrew, or whose transport key a
  * revoked node's grant carries (curve_withdrawn(), curve_revoke_links(), peer_withdraw()).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,104 +42,6 @@
 #define CURVE_LOGGED_MAX	1024	/* refused transport keys remembered for logging */
 #define CURVE_REDIAL_MIN_MS	1000	/* dial again this long after a failed handshake, */
 #define CURVE_REDIAL_MAX_MS	60000	/*   doubling up to this */
-
-/* ---- config -------------------------------------------------------------------------- */
-
-void
-curve_conf_free(struct conf *c)
-{
-	free(c->tkeypath);
-	free(c->allow);
-	c->tkeypath = NULL;
-	c->allow = NULL;
-	c->nallow = 0;
-}
-
-static int
-parse_tkey(const char *s, uint8_t out[FC_TKEYBYTES])
-{
-	return strlen(s) == 2 * FC_TKEYBYTES && fc_unhex(s, out, FC_TKEYBYTES) == 0 ? 0 : -1;
-}
-
-int
-curve_conf_node(struct conf *c, const char *name, const char *value, char *err, size_t errlen)
-{
-	char *copy, *tok, *save = NULL;
-	uint8_t (*na)[FC_TKEYBYTES];
-	int n = 0;
-
-	if (strcmp(name, "transport_key") == 0) {
-		if (c->tkeypath != NULL) {
-			snprintf(err, errlen, "duplicate key 'transport_key'");
-			return CONF_KEY_ERROR;
-		}
-		if (*value == '\0') {
-			snprintf(err, errlen, "'transport_key' is empty");
-			return CONF_KEY_ERROR;
-		}
-		if ((c->tkeypath = strdup(value)) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return CONF_KEY_ERROR;
-		}
-		return CONF_KEY_OK;
-	}
-	if (strcmp(name, "allow") != 0)
-		return CONF_KEY_UNKNOWN;
-	/* allow = HEX[,HEX...]: may repeat; the keys add up. */
-	if ((copy = strdup(value)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return CONF_KEY_ERROR;
-	}
-	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		char *s = tok, *e;
-
-		while (isspace((unsigned char)*s))
-			s++;
-		e = s + strlen(s);
-		while (e > s && isspace((unsigned char)e[-1]))
-			*--e = '\0';
-		n++;
-		if ((na = reallocarray(c->allow, c->nallow + 1, sizeof(*na))) == NULL) {
-			free(copy);
-			snprintf(err, errlen, "out of memory");
-			return CONF_KEY_ERROR;
-		}
-		c->allow = na;
-		if (parse_tkey(s, c->allow[c->nallow]) != 0) {
-			snprintf(err, errlen, "allow: '%.80s' is not a transport public key (want "
-			    "%d hex digits)", s, 2 * FC_TKEYBYTES);
-			free(copy);
-			return CONF_KEY_ERROR;
-		}
-		c->nallow++;
-	}
-	free(copy);
-	if (n == 0) {
-		snprintf(err, errlen, "allow: no key given");
-		return CONF_KEY_ERROR;
-	}
-	return CONF_KEY_OK;
-}
-
-int
-curve_conf_peer(struct conf_peer *p, const char *name, const char *value, char *err,
-    size_t errlen)
-{
-	if (strcmp(name, "transport") != 0)
-		return CONF_KEY_UNKNOWN;
-	if (p->has_transport) {
-		snprintf(err, errlen, "duplicate key 'transport'");
-		return CONF_KEY_ERROR;
-	}
-	/* Seen, even if invalid: a second one is a duplicate (and the file is refused anyway). */
-	p->has_transport = 1;
-	if (parse_tkey(value, p->transport) != 0) {
-		snprintf(err, errlen, "transport: not a transport public key (want %d hex digits)",
-		    2 * FC_TKEYBYTES);
-		return CONF_KEY_ERROR;
-	}
-	return CONF_KEY_OK;
-}
 
 /* ---- keys ---------------------------------------------------------------------------- */
 

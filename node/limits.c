@@ -1,6 +1,6 @@
 /*
- * limits.c: the [limits] section at work (docs/CONFIG.md): its keys and their defaults, the
- * per-peer frame rate limit, the per-author message rate limit, and the store quota with
+ * limits.c: the [limits] section at work (docs/CONFIG.md; config.c parses it): the per-peer
+ * frame rate limit, the per-author message rate limit, and the store quota with
  * its eviction timer. The token buckets and the bounded table of them are limit.c's (pure,
  * tested alone); this file wires them into struct node.
  *
@@ -23,8 +23,6 @@
  * still taken, and so is what the operator submits. Evicted messages that peers offer again
  * are rejected as expired by validation, so eviction does not fight reconciliation.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,109 +32,6 @@
 
 #define LIMITS_QUOTA_MS		10000	/* check the store quota this often */
 #define LIMITS_EVICT_MAX	10000	/* messages removed in one write transaction */
-
-/* ---- config -------------------------------------------------------------------------- */
-
-void
-limits_conf_defaults(struct conf *c)
-{
-	struct conf_limits *l = &c->limits;
-
-	l->peer.per_sec = CONF_PEER_FRAMES_PER_SEC;
-	l->peer.burst = CONF_PEER_FRAMES_BURST;
-	l->author.per_sec = CONF_AUTHOR_PER_SEC;
-	l->author.burst = CONF_AUTHOR_BURST;
-	l->authors_max = CONF_AUTHORS_MAX;
-	l->queue_items = PQ_MAX_ITEMS;
-	l->queue_bytes = PQ_MAX_BYTES;
-	l->store_max_bytes = CONF_STORE_MAX_BYTES;
-}
-
-static int
-parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s == '\0' || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* The [limits] keys: name, where the value goes, its bounds. */
-enum { LK_U32, LK_SIZE, LK_U64 };
-struct limit_key {
-	const char	*name;
-	int		 type;
-	size_t		 off;
-	uint64_t	 min, max;
-	unsigned	 bit;
-};
-
-static const struct limit_key limit_keys[] = {
-	{ "peer_frames_per_sec", LK_U32, offsetof(struct conf_limits, peer.per_sec), 0,
-	    1000000, 1u << 0 },
-	{ "peer_frames_burst", LK_U32, offsetof(struct conf_limits, peer.burst), 1, 10000000,
-	    1u << 1 },
-	{ "author_msgs_per_sec", LK_U32, offsetof(struct conf_limits, author.per_sec), 0,
-	    1000000, 1u << 2 },
-	{ "author_msgs_burst", LK_U32, offsetof(struct conf_limits, author.burst), 1,
-	    10000000, 1u << 3 },
-	{ "authors_tracked", LK_SIZE, offsetof(struct conf_limits, authors_max), 1,
-	    LIM_TABLE_MAX, 1u << 4 },
-	{ "queue_items", LK_SIZE, offsetof(struct conf_limits, queue_items), 16, 10000000,
-	    1u << 5 },
-	{ "queue_bytes", LK_SIZE, offsetof(struct conf_limits, queue_bytes), 65536,
-	    (uint64_t)1 << 34, 1u << 6 },
-	{ "store_max_bytes", LK_U64, offsetof(struct conf_limits, store_max_bytes), 0,
-	    (uint64_t)1 << 50, 1u << 7 },
-};
-
-int
-limits_conf(struct conf *c, const char *name, const char *value, char *err,
-    size_t errlen)
-{
-	const struct limit_key *k;
-	uint8_t *base = (uint8_t *)&c->limits;
-	uint64_t v;
-	size_t i;
-
-	for (i = 0; i < sizeof(limit_keys) / sizeof(limit_keys[0]); i++)
-		if (strcmp(limit_keys[i].name, name) == 0)
-			break;
-	if (i == sizeof(limit_keys) / sizeof(limit_keys[0])) {
-		snprintf(err, errlen, "unknown key '%s' in [limits]", name);
-		return CONF_KEY_ERROR;
-	}
-	k = &limit_keys[i];
-	if (c->limits_seen & k->bit) {
-		snprintf(err, errlen, "duplicate key '%s'", name);
-		return CONF_KEY_ERROR;
-	}
-	c->limits_seen |= k->bit;
-	if (parse_u64(value, k->min, k->max, &v) != 0) {
-		snprintf(err, errlen, "%s: '%.40s' is not a number from %llu to %llu", name,
-		    value, (unsigned long long)k->min, (unsigned long long)k->max);
-		return CONF_KEY_ERROR;
-	}
-	switch (k->type) {
-	case LK_U32:
-		*(uint32_t *)(void *)(base + k->off) = (uint32_t)v;
-		break;
-	case LK_SIZE:
-		*(size_t *)(void *)(base + k->off) = (size_t)v;
-		break;
-	default:
-		*(uint64_t *)(void *)(base + k->off) = v;
-		break;
-	}
-	return CONF_KEY_OK;
-}
 
 /* ---- the author table ---------------------------------------------------------------- */
 

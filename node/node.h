@@ -101,10 +101,9 @@ int		 log_limit_ok(struct log_limit *l, uint64_t now_ms, uint64_t *suppressed);
 /* ---- config.c ------------------------------------------------------------------------ */
 
 struct conf_peer {
-	char		*name;
+	char		*name;		/* first, in both [peer] and [link] (config.c) */
 	char		*address;	/* one endpoint */
 	uint8_t		 key[FC_PUBLICKEYBYTES];
-	int		 line;		/* of its [peer NAME] header */
 	/* transport = HEX, its CurveZMQ server key and a bootstrap admission */
 	uint8_t		 transport[FC_TKEYBYTES];
 	int		 has_transport;
@@ -112,7 +111,7 @@ struct conf_peer {
 
 /* A [link NAME] section: a framed stream link (stream.c; docs/CONFIG.md). */
 struct conf_link {
-	char		*name;
+	char		*name;		/* first, as in conf_peer */
 	int		 type;		/* enum stream_kind; 0 until given */
 	uint8_t		 key[FC_PUBLICKEYBYTES];	/* the node at the other end */
 	size_t		 mtu;		/* 0: the type's default */
@@ -122,14 +121,13 @@ struct conf_link {
 	char		*remote;	/* udp: HOST:PORT of the other end */
 	char		*device;	/* serial */
 	unsigned	 baud;		/* serial */
-	int		 line;		/* of its [link NAME] header */
 };
 #define CONF_LINK_MTU_UDP	1200
 #define CONF_LINK_MTU_SERIAL	256
 #define CONF_LINK_BAUD		9600
 #define CONF_LINKS_MAX		16
 
-/* the [limits] section (limits.c parses it; docs/CONFIG.md). */
+/* the [limits] section (limits.c applies it; docs/CONFIG.md). */
 struct conf_limits {
 	struct lim_rate	 peer;		/* frames from one peer */
 	struct lim_rate	 author;	/* new messages by one author (not warnings) */
@@ -179,7 +177,6 @@ struct conf {
 	uint8_t		(*allow)[FC_TKEYBYTES];	/* allow = HEX,HEX */
 	size_t		 nallow;
 	struct conf_limits limits;
-	unsigned	 limits_seen;	/* [limits] keys given, to refuse duplicates */
 };
 
 #define CONF_STATE_DEFAULT	"/var/lib/fenghuo"
@@ -200,6 +197,9 @@ int		 conf_load(const char *path, FILE *errf, struct conf **out);
 void		 conf_free(struct conf **conf);
 /* 1 if s is tcp://HOST:PORT or ipc://PATH (for bind, HOST may be "*"), else 0. */
 int		 conf_endpoint_valid(const char *s, int bind);
+/* Every key the file may hold, in the parser's table order: fn(arg, section, key). */
+void		 conf_keys(void (*fn)(void *arg, const char *section, const char *key),
+		    void *arg);
 
 /* ---- stream.c: framed stream links (DESIGN decision 11; docs/PROTOCOL.md "Stream links") - */
 
@@ -720,15 +720,6 @@ void		 ctl_cron(struct node *n, uint64_t now);
 /* ---- curve.c: CurveZMQ, ZAP admission, identity binding, revocation of links ---------- */
 
 struct json_t;
-/* curve_conf_*(), limits_conf(): CONF_KEY_UNKNOWN (not ours), _OK, or _ERROR with err filled in. */
-#define CONF_KEY_UNKNOWN	0
-#define CONF_KEY_OK		1
-#define CONF_KEY_ERROR		(-1)
-void		 curve_conf_free(struct conf *c);
-int		 curve_conf_node(struct conf *c, const char *name, const char *value, char *err,
-		    size_t errlen);
-int		 curve_conf_peer(struct conf_peer *p, const char *name, const char *value,
-		    char *err, size_t errlen);
 /* fenghuod --show-keys: print the node and transport public keys (creating missing keys). */
 int		 curve_show_keys(struct conf *c, FILE *out);
 /* Load the transport key and bind the ZAP handler: before any socket binds. -1: do not run. */
@@ -771,11 +762,6 @@ void		 curve_status_json(struct node *n, struct json_t *o);
 
 /* ---- limits.c: [limits], per-peer and per-author rate limits, the store quota -------- */
 
-/* Set every [limits] value of c to its default. */
-void		 limits_conf_defaults(struct conf *c);
-/* One key of [limits]: CONF_KEY_OK, or CONF_KEY_ERROR with err filled in. */
-int		 limits_conf(struct conf *c, const char *name, const char *value, char *err,
-		    size_t errlen);
 /* Make the per-author bucket table from n->conf. -1 (logged) if out of memory. */
 int		 limits_open(struct node *n);
 /*
@@ -923,10 +909,8 @@ size_t		 px_common_prefix(const char *a, const char *b);
 size_t		 px_order(const struct px_table *t, const char *region, size_t *idx, size_t max);
 /* A table entry from a decoded ANNOUNCE body (only dialable endpoints kept). 0 or -1. */
 int		 px_known_from_body(const Fenghuo__Body *b, struct px_known *out);
-/* [node] announce / max_discovered / reroute_after: 0, or -1 with err filled in. */
-int		 px_conf_node(struct conf *c, const char *name, const char *value, char *err,
-		    size_t errlen);
-void		 px_conf_free(struct conf *c);
+/* 1 if ep is a tcp:// endpoint on a wildcard address (*, 0.0.0.0, [::]), else 0. */
+int		 px_wildcard(const char *ep);
 /* At start: the table from the store, and this node's ANNOUNCE when due. 0 or -1. */
 int		 px_start(struct node *n);
 void		 px_stop(struct node *n);

@@ -164,8 +164,8 @@ px_order(const struct px_table *t, const char *region, size_t *idx, size_t max)
 	return n;
 }
 
-/* 1 if ep binds a wildcard address: nobody can dial it. */
-static int
+/* A wildcard address binds every interface: nobody can dial it. */
+int
 px_wildcard(const char *ep)
 {
 	return strncmp(ep, "tcp://", 6) == 0 && (strncmp(ep + 6, "*:", 2) == 0 ||
@@ -210,109 +210,6 @@ px_known_from_body(const Fenghuo__Body *b, struct px_known *out)
 		out->has_tkey = 1;
 	}
 	return out->nendpoints > 0 ? 0 : -1;
-}
-
-/* ---- config -------------------------------------------------------------------------- */
-
-static int
-px_conf_number(const char *name, const char *value, unsigned max, unsigned *out, char *err,
-    size_t errlen)
-{
-	char *end;
-	unsigned long v;
-
-	v = strtoul(value, &end, 10);
-	if (*value < '0' || *value > '9' || *end != '\0' || v > max) {
-		snprintf(err, errlen, "%s: '%s' is not a number from 0 to %u", name, value, max);
-		return -1;
-	}
-	*out = (unsigned)v;
-	return 0;
-}
-
-int
-px_conf_node(struct conf *c, const char *name, const char *value, char *err, size_t errlen)
-{
-	char *copy, *tok, *save = NULL, *ep, **na;
-	size_t i;
-
-	if (strcmp(name, "max_discovered") == 0) {
-		if (c->max_discovered_set) {
-			snprintf(err, errlen, "duplicate key '%s'", name);
-			return -1;
-		}
-		c->max_discovered_set = 1;
-		return px_conf_number(name, value, PX_MAX_DISCOVERED_LIMIT, &c->max_discovered,
-		    err, errlen);
-	}
-	if (strcmp(name, "reroute_after") == 0) {
-		if (c->reroute_after != 0) {
-			snprintf(err, errlen, "duplicate key '%s'", name);
-			return -1;
-		}
-		if (px_conf_number(name, value, PX_REROUTE_AFTER_LIMIT, &c->reroute_after, err,
-		    errlen) != 0)
-			return -1;
-		if (c->reroute_after == 0) {
-			snprintf(err, errlen, "%s: '%s' is not a number from 1 to %u", name, value,
-			    PX_REROUTE_AFTER_LIMIT);
-			return -1;
-		}
-		return 0;
-	}
-	/* announce = none | ENDPOINT[,ENDPOINT...] */
-	if (c->announce_set) {
-		snprintf(err, errlen, "duplicate key '%s'", name);
-		return -1;
-	}
-	c->announce_set = 1;
-	if (strcmp(value, "none") == 0)
-		return 0;
-	if ((copy = strdup(value)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		ep = tok + strspn(tok, " \t");
-		for (i = strlen(ep); i > 0 && (ep[i - 1] == ' ' || ep[i - 1] == '\t'); i--)
-			ep[i - 1] = '\0';
-		if (!conf_endpoint_valid(ep, 0) || px_wildcard(ep)) {
-			snprintf(err, errlen, "announce: bad endpoint '%s' (want tcp://HOST:PORT "
-			    "or ipc://PATH that other nodes can dial; or none)", ep);
-			goto bad;
-		}
-		if (c->nannounce == PX_EP_MAX) {
-			snprintf(err, errlen, "announce: more than %d endpoints", PX_EP_MAX);
-			goto bad;
-		}
-		if ((na = reallocarray(c->announce, c->nannounce + 1, sizeof(*na))) == NULL ||
-		    (c->announce = na, (na[c->nannounce] = strdup(ep)) == NULL)) {
-			snprintf(err, errlen, "out of memory");
-			goto bad;
-		}
-		c->nannounce++;
-	}
-	free(copy);
-	if (c->nannounce == 0) {
-		snprintf(err, errlen, "announce: no endpoint given (or none)");
-		return -1;
-	}
-	return 0;
-bad:
-	free(copy);
-	return -1;
-}
-
-void
-px_conf_free(struct conf *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->nannounce; i++)
-		free(c->announce[i]);
-	free(c->announce);
-	c->announce = NULL;
-	c->nannounce = 0;
 }
 
 /* ---- the node's side ------------------------------------------------------------------- */

@@ -46,7 +46,7 @@ check_conf(const struct conf *c)
 			FUZZ_CHECK(memcmp(c->peers[i].key, c->peers[j].key,
 			    FC_PUBLICKEYBYTES) != 0);
 	}
-	/* Anchors are kept once each (a repeated key is dropped). */
+	/* Anchors are kept once each (a repeated key is refused). */
 	FUZZ_CHECK(c->nanchors == 0 || c->anchors != NULL);
 	for (i = 0; i < c->nanchors; i++)
 		for (j = 0; j < i; j++)
