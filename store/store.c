@@ -378,7 +378,7 @@ ref_entry_make(const uint8_t *ref, int kind, const uint8_t *author, const uint8_
  * then replaced, and the next step seeks past the last one replaced.
  */
 static int
-upgrade_refs(struct store *st, MDB_txn *txn)
+upgrade_refs(struct store *st, MDB_txn *txn, uint64_t *count)
 {
 	struct old_ref {
 		uint8_t	 key[REFS_OLD_KEYBYTES];
@@ -445,7 +445,8 @@ upgrade_refs(struct store *st, MDB_txn *txn)
 			k.mv_size = sizeof(key);
 			v.mv_data = val;
 			v.mv_size = sizeof(val);
-			rc = mdb_put(txn, st->refs, &k, &v, 0);
+			if ((rc = mdb_put(txn, st->refs, &k, &v, 0)) == 0)
+				(*count)++;
 		}
 		if (rc != 0)
 			break;
@@ -468,11 +469,16 @@ upgrade_txn(struct store *st, MDB_txn *txn, uint64_t *count)
 	MDB_cursor		*cur = NULL;
 	MDB_val			 k, v;
 	uint8_t			 tkey[STORE_KEYBYTES];
+	uint64_t		 nrefs = 0;
 	int			 rc;
 
 	*count = 0;
-	if (st->version != STORE_SCHEMA_NOKINDS)
-		goto refs;
+	if (st->version != STORE_SCHEMA_NOKINDS) {
+		/* Schema 2: the refs entries only; *count says how many were rebuilt. */
+		if ((rc = upgrade_refs(st, txn, count)) != 0)
+			return rc;
+		return put_schema(st, txn, STORE_SCHEMA_VERSION);
+	}
 	if ((rc = mdb_drop(txn, st->kinds, 0)) != 0)
 		return rc;
 	if ((rc = mdb_cursor_open(txn, st->msgs, &cur)) != 0)
@@ -492,8 +498,7 @@ upgrade_txn(struct store *st, MDB_txn *txn, uint64_t *count)
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
 		return rc;
-refs:
-	if ((rc = upgrade_refs(st, txn)) != 0)
+	if ((rc = upgrade_refs(st, txn, &nrefs)) != 0)
 		return rc;
 	return put_schema(st, txn, STORE_SCHEMA_VERSION);
 }

@@ -91,8 +91,9 @@ int		 store_map_size(struct store *st, size_t *out);
 int		 store_schema_version(const char *dir, uint32_t *version);
 /*
  * The schema version this open upgraded the store from (and, in *indexed if not NULL, how
- * many messages it indexed then), or 0 if it found the current version: for the log line
- * that says so.
+ * many messages it indexed then: from schema 1 every message, from schema 2 the refs entries,
+ * one per message referring to another), or 0 if it found the current version: for the log
+ * line that says so.
  */
 uint32_t	 store_upgraded_from(const struct store *st, uint64_t *indexed);
 /*

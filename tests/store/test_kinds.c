@@ -490,6 +490,7 @@ static void
 test_upgrade_from2(void **state)
 {
 	struct env *e = *state;
+	uint64_t indexed = 0;
 	uint32_t version = 0;
 
 	fill(e);
@@ -508,7 +509,8 @@ test_upgrade_from2(void **state)
 	assert_int_equal(version, 2);
 
 	assert_int_equal(store_open(e->dir, 0, &e->st), 0);
-	assert_int_equal(store_upgraded_from(e->st, NULL), 2);
+	assert_int_equal(store_upgraded_from(e->st, &indexed), 2);
+	assert_int_equal(indexed, NRCPT);
 	check_all(e->st, NREP + 1, 1);
 	check_pick(e, 1);
 	check_refs_of(e, 1);
