@@ -291,6 +291,14 @@ node_new(struct conf *conf)
 	held_load(n);	/* imported messages that were waiting for a certificate */
 	if (deliver_start(n) != 0)
 		goto err;
+	/*
+	 * Start-up read records scattered over the store (trust state, known nodes, the warnings
+	 * of the last 30 days). On each page fault the kernel mapped neighbouring cached pages
+	 * too, far more than those records hold, and the node will not read them again soon:
+	 * they leave its resident set and stay in the page cache (docs/BENCHMARKS.md).
+	 */
+	if ((rc = store_release_pages(n->store)) != 0)
+		log_debug("cannot release the store's pages: %s", store_strerror(rc));
 	log_info("node %s (%.16s...) region %s started: %zu listen endpoint(s), %zu peer(s), "
 	    "%zu stream link(s)", conf->name, n->keyhex, conf->region, conf->nlisten,
 	    conf->npeers, conf->nlinks);

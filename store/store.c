@@ -34,6 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <lmdb.h>
 #include <sodium.h>
@@ -1525,6 +1528,53 @@ store_cost(const struct store *st, struct store_costs *out)
 	out->records = st->reads;
 	out->id_lookups = st->id_lookups;
 	out->ref_entries = st->ref_entries;
+}
+
+/*
+ * LMDB does not say where it mapped the data file (MDB_envinfo's me_mapaddr is set only for
+ * MDB_FIXEDMAP), so the mapping is found in /proc/self/maps by the file's device and inode,
+ * and only a read-only shared one is touched: what MADV_DONTNEED drops from it is a view of
+ * the page cache, and the next access maps the same bytes again. A writable map
+ * (MDB_WRITEMAP, which store_open never sets) is left alone.
+ */
+int
+store_release_pages(struct store *st)
+{
+	struct stat	 sb;
+	unsigned long	 lo, hi, maj, mnt;
+	unsigned long long ino;
+	char		 line[512], perms[8];
+	unsigned	 envflags;
+	FILE		*f;
+	int		 fd, rc = 0;
+
+	if (st == NULL || st->in_callback > 0)
+		return STORE_EINVAL;
+	if ((rc = mdb_env_get_flags(st->env, &envflags)) != 0)
+		return rc;
+	if (envflags & MDB_WRITEMAP)
+		return 0;
+	if ((rc = mdb_env_get_fd(st->env, &fd)) != 0)
+		return rc;
+	if (fstat(fd, &sb) != 0)
+		return errno;
+	if ((f = fopen("/proc/self/maps", "r")) == NULL)
+		return errno;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* start-end perms offset major:minor inode path */
+		if (sscanf(line, "%lx-%lx %7s %*x %lx:%lx %llu", &lo, &hi, perms, &maj, &mnt,
+		    &ino) != 6)
+			continue;
+		if (ino != (unsigned long long)sb.st_ino || maj != major(sb.st_dev) ||
+		    mnt != minor(sb.st_dev) || strcmp(perms, "r--s") != 0 || hi <= lo)
+			continue;
+		if (madvise((void *)(uintptr_t)lo, hi - lo, MADV_DONTNEED) != 0) {
+			rc = errno;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
 }
 
 uint64_t

@@ -113,6 +113,18 @@ struct store_costs {
 	uint64_t	 ref_entries;	/* refs entries read */
 };
 void		 store_cost(const struct store *st, struct store_costs *out);
+/*
+ * Tell the kernel that this process no longer needs the pages of the store it has read: they
+ * leave its resident set (RSS) and stay in the page cache, clean and shared, where they were
+ * all along; the next read maps them again (a minor fault, no I/O while they stay cached).
+ * For a daemon after start-up: reading a few hundred scattered records maps far more than
+ * they hold (the kernel maps neighbouring cached pages on each fault), all of it counted in
+ * the RSS that ps and top show. It frees no memory: the pages stay cached (and charged to
+ * the same cgroup) until the kernel needs the room, as they would anyway; it changes no data.
+ * 0, or an errno; STORE_EINVAL during an iteration (harmless, but a sign of a caller's
+ * mistake). Linux: the mapping is found through /proc/self/maps.
+ */
+int		 store_release_pages(struct store *st);
 /* Close the environment and free; sets *st to NULL. NULL is fine. */
 void		 store_close(struct store **st);
 const char	*store_strerror(int err);
