@@ -13,8 +13,15 @@
  * an MDB_DUPSORT | MDB_DUPFIXED tree with one key per kind and the time keys of its messages
  * as fixed-size duplicates, packed without per-entry headers (40 to 50 bytes a message). A
  * schema 1 store has no such tree; a writer opening one builds it from msgs in one
- * transaction and records schema 2 in the same commit (store_open_ex), a reader falls back to
- * walking the time index.
+ * transaction and records the current schema in the same commit (store_open_ex), a reader
+ * falls back to walking the time index.
+ *
+ * The refs index (schema 3) serves the same purpose for the messages that refer to one: its
+ * keys sort a message's referrers by kind and author, so a node finds its own receipt of a
+ * warning with one seek among hundreds of others'. And every index entry that leads to a
+ * record carries the record's time, so the record is read from msgs without a lookup in ids:
+ * ids is keyed by random ids, and each lookup there touches a page anywhere in the file,
+ * which the kernel maps together with its cached neighbours (docs/BENCHMARKS.md, start-up).
  *
  * Layout and why: ids are random, so each insert into an id-keyed B-tree dirties a leaf page
  * of its own once the tree is larger than a batch, and every dirty page is written and
