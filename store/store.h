@@ -122,7 +122,9 @@ void		 store_cost(const struct store *st, struct store_costs *out);
  * the RSS that ps and top show. It frees no memory: the pages stay cached (and charged to
  * the same cgroup) until the kernel needs the room, as they would anyway; it changes no data.
  * 0, or an errno; STORE_EINVAL during an iteration (harmless, but a sign of a caller's
- * mistake). Linux: the mapping is found through /proc/self/maps.
+ * mistake). Linux: the mapping is found through /proc/self/maps by the data file's device
+ * and inode; where stat() reports another device than the mapping shows (btrfs subvolumes),
+ * it is not found, nothing is released, and the call returns 0.
  */
 int		 store_release_pages(struct store *st);
 /* Close the environment and free; sets *st to NULL. NULL is fine. */
