@@ -170,8 +170,9 @@ struct deliver_refs {
 };
 
 /*
- * store_iter_refs callback: stop (1) at a DELIVERED receipt by this node, or at a CANCEL of
- * the warning by someone who may cancel it (nothing left to confirm).
+ * store_iter_refs_of callback, over this node's receipts of the warning and the warnings
+ * that refer to it: stop (1) at a DELIVERED receipt by this node, or at a CANCEL of the
+ * warning by someone who may cancel it (nothing left to confirm).
  */
 static int
 confirmed_or_cancelled(void *arg, const struct store_view *v)
@@ -190,20 +191,6 @@ confirmed_or_cancelled(void *arg, const struct store_view *v)
 	    fc_policy_may_change(dr->trust, b, dr->target));
 	fenghuo__body__free_unpacked(b, NULL);
 	return stop;
-}
-
-/*
- * store_iter_refs_pick: which referring messages confirmed_or_cancelled needs to read. Of a
- * warning's receipts (one from every node it reached) only this node's own; every warning
- * (a cancel, or an update). The others are not read at all.
- */
-static int
-own_receipt_or_warning(void *arg, const struct store_ref *ref)
-{
-	const struct deliver_refs *dr = arg;
-
-	return ref->kind == FENGHUO__KIND__WARNING || (ref->kind == FENGHUO__KIND__RECEIPT &&
-	    memcmp(ref->author, dr->self, FC_PUBLICKEYBYTES) == 0);
 }
 
 /*
@@ -235,8 +222,16 @@ consider_body(struct node *n, const uint8_t *id, const Fenghuo__Body *b, uint64_
 			return 0;
 	}
 	dr.target = b;
-	rc = store_iter_refs_pick(n->store, id, own_receipt_or_warning, confirmed_or_cancelled,
-	    &dr);
+	/*
+	 * Of a warning's receipts (one from every node it reached) only this node's own, and
+	 * every warning that refers to it (a cancel, or an update): the store seeks to each
+	 * range and reads nothing else, neither the other receipts nor their index entries.
+	 */
+	rc = store_iter_refs_of(n->store, id, FENGHUO__KIND__RECEIPT, dr.self,
+	    confirmed_or_cancelled, &dr);
+	if (rc == 0)
+		rc = store_iter_refs_of(n->store, id, FENGHUO__KIND__WARNING, NULL,
+		    confirmed_or_cancelled, &dr);
 	if (rc == 1)
 		return 0;	/* confirmed already, or cancelled */
 	if (rc == 0)

@@ -250,8 +250,8 @@ node_new(struct conf *conf)
 	}
 	if ((from = store_upgraded_from(n->store, &indexed)) != 0)
 		log_info("store in %s upgraded from schema %u to %d: indexes built over %llu "
-		    "messages", conf->state, (unsigned)from, STORE_SCHEMA_VERSION,
-		    (unsigned long long)indexed);
+		    "%s", conf->state, (unsigned)from, STORE_SCHEMA_VERSION,
+		    (unsigned long long)indexed, from == 1 ? "messages" : "references");
 	if (trust_start(n) != 0)
 		goto err;
 	if ((n->zctx = zmq_ctx_new()) == NULL) {
@@ -290,6 +290,14 @@ node_new(struct conf *conf)
 		goto err;
 	if (deliver_start(n) != 0)
 		goto err;
+	/*
+	 * Start-up read records scattered over the store (trust state, known nodes, the warnings
+	 * of the last 30 days). On each page fault the kernel mapped neighbouring cached pages
+	 * too, far more than those records hold, and the node will not read them again soon:
+	 * they leave its resident set and stay in the page cache (docs/BENCHMARKS.md).
+	 */
+	if ((rc = store_release_pages(n->store)) != 0)
+		log_debug("cannot release the store's pages: %s", store_strerror(rc));
 	log_info("node %s (%.16s...) region %s started: %zu listen endpoint(s), %zu peer(s), "
 	    "%zu stream link(s)", conf->name, n->keyhex, conf->region, conf->nlisten,
 	    conf->npeers, conf->nlinks);

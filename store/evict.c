@@ -131,7 +131,7 @@ static int
 remove_one(const struct store_int *si, MDB_txn *txn, MDB_cursor *cur, const uint8_t *okey,
     const struct store_seen *seen, const Fenghuo__Body *b)
 {
-	uint8_t key[STORE_KEYBYTES], rkey[2 * FC_IDBYTES], id[FC_IDBYTES];
+	uint8_t key[STORE_KEYBYTES], rkey[STORE_INT_REFS_KEYBYTES], id[FC_IDBYTES];
 	size_t i;
 	int rc;
 
@@ -139,8 +139,10 @@ remove_one(const struct store_int *si, MDB_txn *txn, MDB_cursor *cur, const uint
 	for (i = 0; i < b->n_refs; i++) {
 		if (b->refs[i].len != FC_IDBYTES)
 			continue;
-		memcpy(rkey, b->refs[i].data, FC_IDBYTES);
-		memcpy(rkey + FC_IDBYTES, id, FC_IDBYTES);
+		/* Validated when stored: a message with refs has a 32-byte author. */
+		if (!b->has_author || b->author.len != FC_PUBLICKEYBYTES)
+			return STORE_ECORRUPT;
+		store_int_ref_key(b->refs[i].data, seen->kind, b->author.data, id, rkey);
 		if ((rc = del_key(txn, si->refs, rkey, sizeof(rkey))) != 0)
 			return rc;
 	}

@@ -13,8 +13,15 @@
  * an MDB_DUPSORT | MDB_DUPFIXED tree with one key per kind and the time keys of its messages
  * as fixed-size duplicates, packed without per-entry headers (40 to 50 bytes a message). A
  * schema 1 store has no such tree; a writer opening one builds it from msgs in one
- * transaction and records schema 2 in the same commit (store_open_ex), a reader falls back to
- * walking the time index.
+ * transaction and records the current schema in the same commit (store_open_ex), a reader
+ * falls back to walking the time index.
+ *
+ * The refs index (schema 3) serves the same purpose for the messages that refer to one: its
+ * keys sort a message's referrers by kind and author, so a node finds its own receipt of a
+ * warning with one seek among hundreds of others'. And every index entry that leads to a
+ * record carries the record's time, so the record is read from msgs without a lookup in ids:
+ * ids is keyed by random ids, and each lookup there touches a page anywhere in the file,
+ * which the kernel maps together with its cached neighbours (docs/BENCHMARKS.md, start-up).
  *
  * Layout and why: ids are random, so each insert into an id-keyed B-tree dirties a leaf page
  * of its own once the tree is larger than a batch, and every dirty page is written and
@@ -34,6 +41,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <lmdb.h>
 #include <sodium.h>
@@ -63,13 +73,32 @@
 #define SEEN_OFF_FROM		38
 #define SEEN_BYTES		(SEEN_OFF_FROM + FC_PUBLICKEYBYTES)
 
-#define REFS_KEYBYTES		(2 * FC_IDBYTES)
-/* refs value since schema 2: the referring message's kind (4 bytes BE) and author; empty in 1 */
-#define REFS_VALBYTES		(4 + FC_PUBLICKEYBYTES)
+/*
+ * refs key since schema 3: referred id || kind (4 bytes BE) || author || referring id, so
+ * that the messages of one kind, or of one kind and author, that refer to a message are one
+ * range found by a seek; value: the referring message's created time (8 bytes BE), which
+ * names its msgs record without a lookup in ids.
+ */
+#define REFS_OFF_KIND		FC_IDBYTES
+#define REFS_OFF_AUTHOR		(REFS_OFF_KIND + 4)
+#define REFS_OFF_ID		(REFS_OFF_AUTHOR + FC_PUBLICKEYBYTES)
+#define REFS_KEYBYTES		(REFS_OFF_ID + FC_IDBYTES)
+#if REFS_KEYBYTES != STORE_INT_REFS_KEYBYTES
+#error "store_int.h disagrees on the refs key"
+#endif
+#define REFS_VALBYTES		8
+/*
+ * Schemas 1 and 2: key referred id || referring id; value empty (1) or the referring
+ * message's kind (4 bytes BE) and author (2). Read as they are by a reader, converted by the
+ * upgrade.
+ */
+#define REFS_OLD_KEYBYTES	(2 * FC_IDBYTES)
+#define REFS_OLD_VALBYTES	(4 + FC_PUBLICKEYBYTES)
 #define KIND_KEYBYTES		4	/* kinds key: Body.kind, 4 bytes big-endian */
 #define KINDS_DBFLAGS		(MDB_DUPSORT | MDB_DUPFIXED)
-/* The schema version before the kind index: upgraded on a writable open. */
-#define STORE_SCHEMA_NOKINDS	1
+/* The schema versions before this one, upgraded on a writable open, read as they are. */
+#define STORE_SCHEMA_NOKINDS	1	/* no kind index, old refs layout, empty values */
+#define STORE_SCHEMA_OLDREFS	2	/* old refs layout: referring kind and author as value */
 
 #define STORE_STR2(x)		#x
 #define STORE_STR(x)		STORE_STR2(x)
@@ -85,16 +114,29 @@ struct store {
 	MDB_dbi		 refs;
 	MDB_dbi		 meta;
 	MDB_dbi		 kinds;
-	int		 has_kinds;	/* schema 2: kinds is complete and kept up to date */
+	int		 has_kinds;	/* schema 2 on: kinds is complete and kept up to date */
+	uint32_t	 version;	/* the schema version of the open store */
 	uint32_t	 upgraded_from;	/* store_upgraded_from() */
 	uint64_t	 upgrade_msgs;	/* messages indexed by that upgrade */
 	uint64_t	 reads;		/* store_records_read() */
+	uint64_t	 id_lookups;	/* store_cost() */
+	uint64_t	 ref_entries;	/* store_cost() */
 	unsigned	 flags;
 	int		 in_callback;	/* iteration callbacks running (nested reads allowed) */
 };
 
-static int	ref_brief(struct store *, MDB_txn *, const MDB_val *, const MDB_val *, int *,
-		    uint8_t [FC_PUBLICKEYBYTES]);
+/* What a refs entry says of the message that refers (ref_parse). */
+struct ref_entry {
+	const uint8_t	*id;		/* into the entry's key */
+	int		 kind;
+	uint8_t		 author[FC_PUBLICKEYBYTES];
+	uint64_t	 created_ms;	/* 0: not in the entry (schemas 1 and 2) */
+};
+
+static int	ref_parse(struct store *, MDB_txn *, const MDB_val *, const MDB_val *,
+		    struct ref_entry *);
+static int	load(struct store *, MDB_txn *, const uint8_t *, MDB_val *,
+		    struct store_seen *);
 
 void
 store_order_key(uint64_t created_ms, const uint8_t id[FC_IDBYTES], uint8_t key[STORE_KEYBYTES])
@@ -163,8 +205,9 @@ store_strerror(int err)
 	case STORE_ESCHEMA:
 		/* The version found is not known here: store_schema_version() tells it. */
 		return "store was written by another schema version; this fenghuo reads schema "
-		       "version " STORE_STR(STORE_SCHEMA_VERSION) " (and upgrades version "
-		       STORE_STR(STORE_SCHEMA_NOKINDS) ") only";
+		       "version " STORE_STR(STORE_SCHEMA_VERSION) " (and upgrades versions "
+		       STORE_STR(STORE_SCHEMA_NOKINDS) " and " STORE_STR(STORE_SCHEMA_OLDREFS)
+		       ") only";
 	case STORE_ECORRUPT:
 		return "store record does not validate (corrupt store?)";
 	case STORE_EINVAL:
@@ -249,8 +292,8 @@ put_schema(struct store *st, MDB_txn *txn, uint32_t version)
 /*
  * Check (and, in a new writable store, record) the schema version; *version is the one
  * found (STORE_SCHEMA_VERSION for a new store). A store without a schema record and without
- * messages is new; with messages it is not ours. Schema 1 (no kind index) is accepted: the
- * caller upgrades it or reads it without the index.
+ * messages is new; with messages it is not ours. Schemas 1 (no kind index) and 2 (the old
+ * refs layout) are accepted: the caller upgrades them or reads them as they are.
  */
 static int
 check_schema(struct store *st, MDB_txn *txn, int rdonly, uint32_t *version)
@@ -266,7 +309,8 @@ check_schema(struct store *st, MDB_txn *txn, int rdonly, uint32_t *version)
 		if (v.mv_size != 4)
 			return STORE_ECORRUPT;
 		*version = wire_get_be32(v.mv_data);
-		if (*version != STORE_SCHEMA_VERSION && *version != STORE_SCHEMA_NOKINDS)
+		if (*version != STORE_SCHEMA_VERSION && *version != STORE_SCHEMA_NOKINDS &&
+		    *version != STORE_SCHEMA_OLDREFS)
 			return STORE_ESCHEMA;
 		return 0;
 	}
@@ -311,54 +355,120 @@ put_kind(struct store *st, MDB_txn *txn, int kind, const uint8_t tkey[STORE_KEYB
 	return rc;
 }
 
+void
+store_int_ref_key(const uint8_t *ref, int kind, const uint8_t *author, const uint8_t *id,
+    uint8_t key[STORE_INT_REFS_KEYBYTES])
+{
+	memcpy(key, ref, FC_IDBYTES);
+	wire_put_be32(key + REFS_OFF_KIND, (uint32_t)kind);
+	memcpy(key + REFS_OFF_AUTHOR, author, FC_PUBLICKEYBYTES);
+	memcpy(key + REFS_OFF_ID, id, FC_IDBYTES);
+}
+
+/* The refs entry (schema 3) of a message referring to ref: key and value. */
+static void
+ref_entry_make(const uint8_t *ref, int kind, const uint8_t *author, const uint8_t *id,
+    uint64_t created_ms, uint8_t key[REFS_KEYBYTES], uint8_t val[REFS_VALBYTES])
+{
+	store_int_ref_key(ref, kind, author, id, key);
+	wire_put_be64(val, created_ms);
+}
+
+/* Old refs entries converted per step of the upgrade (two keys and a value each). */
+#define UPGRADE_REFS_STEP	256
+
 /*
- * Schema 1 to 2, the refs values: each empty one (schema 1) gets the kind and author of its
- * referring message, read from the record. An entry whose referring message is gone refers
- * to nothing and is removed.
+ * Schemas 1 and 2 to 3, the refs entries: each old one (referred id || id) is replaced by
+ * the new key, with the kind and author from the old value (schema 2) or from the record
+ * (schema 1), and the created time from ids. An entry whose referring message is gone
+ * refers to nothing and is removed. Old and new keys differ in length, so a new one is never
+ * taken for an old one; the old entries are collected a step at a time with no cursor open,
+ * then replaced, and the next step seeks past the last one replaced.
  */
 static int
-upgrade_refs(struct store *st, MDB_txn *txn)
+upgrade_refs(struct store *st, MDB_txn *txn, uint64_t *count)
 {
-	MDB_cursor	*cur = NULL;
-	MDB_val		 k, v, nv;
-	uint8_t		 key[REFS_KEYBYTES], val[REFS_VALBYTES];
-	int		 rc, kind;
+	struct old_ref {
+		uint8_t	 key[REFS_OLD_KEYBYTES];
+		uint8_t	 val[REFS_OLD_VALBYTES];
+		size_t	 vlen;
+	}		*old;
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	struct ref_entry re;
+	uint8_t		 resume[REFS_OLD_KEYBYTES], key[REFS_KEYBYTES], val[REFS_VALBYTES];
+	size_t		 n, i;
+	int		 rc = 0, more = 1, first = 1;
 
-	if ((rc = mdb_cursor_open(txn, st->refs, &cur)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != REFS_KEYBYTES) {
-			rc = STORE_ECORRUPT;
+	if ((old = calloc(UPGRADE_REFS_STEP, sizeof(*old))) == NULL)
+		return ENOMEM;
+	while (more) {
+		if ((rc = mdb_cursor_open(txn, st->refs, &cur)) != 0)
 			break;
-		}
-		if (v.mv_size == REFS_VALBYTES)
-			continue;
-		rc = ref_brief(st, txn, &k, &v, &kind, val + 4);
-		if (rc == STORE_NOTFOUND) {
-			/* The next MDB_NEXT yields the entry after the deleted one. */
-			if ((rc = mdb_cursor_del(cur, 0)) != 0)
+		k.mv_data = resume;
+		k.mv_size = sizeof(resume);
+		rc = mdb_cursor_get(cur, &k, &v, first ? MDB_FIRST : MDB_SET_RANGE);
+		for (n = 0; rc == 0 && n < UPGRADE_REFS_STEP;
+		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			if (k.mv_size == REFS_KEYBYTES)
+				continue;	/* converted in an earlier step */
+			if (k.mv_size != REFS_OLD_KEYBYTES || (v.mv_size != 0 &&
+			    v.mv_size != REFS_OLD_VALBYTES)) {
+				rc = STORE_ECORRUPT;
 				break;
-			continue;
+			}
+			memcpy(old[n].key, k.mv_data, REFS_OLD_KEYBYTES);
+			memcpy(old[n].val, v.mv_data, v.mv_size);
+			old[n++].vlen = v.mv_size;
+		}
+		mdb_cursor_close(cur);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			break;
+		more = rc == 0;
+		first = 0;
+		rc = 0;
+		for (i = 0; rc == 0 && i < n; i++) {
+			k.mv_data = old[i].key;
+			k.mv_size = REFS_OLD_KEYBYTES;
+			v.mv_data = old[i].val;
+			v.mv_size = old[i].vlen;
+			rc = ref_parse(st, txn, &k, &v, &re);
+			if (rc == 0 && re.created_ms == 0) {
+				/* The created time, from ids (load counts it). */
+				struct store_seen seen;
+				MDB_val env;
+
+				if ((rc = load(st, txn, re.id, &env, &seen)) == 0)
+					re.created_ms = seen.created_ms;
+			}
+			if (rc != 0 && rc != STORE_NOTFOUND)
+				break;
+			if ((rc = mdb_del(txn, st->refs, &k, NULL)) != 0)
+				break;
+			if (re.created_ms == 0)
+				continue;	/* the referring message is gone */
+			ref_entry_make(old[i].key, re.kind, re.author, old[i].key + FC_IDBYTES,
+			    re.created_ms, key, val);
+			k.mv_data = key;
+			k.mv_size = sizeof(key);
+			v.mv_data = val;
+			v.mv_size = sizeof(val);
+			if ((rc = mdb_put(txn, st->refs, &k, &v, 0)) == 0)
+				(*count)++;
 		}
 		if (rc != 0)
 			break;
-		memcpy(key, k.mv_data, REFS_KEYBYTES);
-		k.mv_data = key;
-		wire_put_be32(val, (uint32_t)kind);
-		nv.mv_data = val;
-		nv.mv_size = sizeof(val);
-		if ((rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT)) != 0)
-			break;
+		if (n > 0)
+			memcpy(resume, old[n - 1].key, sizeof(resume));
 	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	free(old);
+	return rc;
 }
 
 /*
- * Schema 1 to 2, inside txn: rebuild the kind index from every record in msgs (a crash
- * before the commit leaves schema 1, and the next open starts again from an empty tree),
- * fill the refs values, then record schema 2.
+ * Schema 1 or 2 to 3, inside txn (a crash before the commit leaves the old version, and the
+ * next open starts again): from schema 1, rebuild the kind index from every record in msgs;
+ * from both, convert the refs entries; then record schema 3.
  */
 static int
 upgrade_txn(struct store *st, MDB_txn *txn, uint64_t *count)
@@ -367,9 +477,16 @@ upgrade_txn(struct store *st, MDB_txn *txn, uint64_t *count)
 	MDB_cursor		*cur = NULL;
 	MDB_val			 k, v;
 	uint8_t			 tkey[STORE_KEYBYTES];
+	uint64_t		 nrefs = 0;
 	int			 rc;
 
 	*count = 0;
+	if (st->version != STORE_SCHEMA_NOKINDS) {
+		/* Schema 2: the refs entries only; *count says how many were rebuilt. */
+		if ((rc = upgrade_refs(st, txn, count)) != 0)
+			return rc;
+		return put_schema(st, txn, STORE_SCHEMA_VERSION);
+	}
 	if ((rc = mdb_drop(txn, st->kinds, 0)) != 0)
 		return rc;
 	if ((rc = mdb_cursor_open(txn, st->msgs, &cur)) != 0)
@@ -389,12 +506,12 @@ upgrade_txn(struct store *st, MDB_txn *txn, uint64_t *count)
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
 		return rc;
-	if ((rc = upgrade_refs(st, txn)) != 0)
+	if ((rc = upgrade_refs(st, txn, &nrefs)) != 0)
 		return rc;
 	return put_schema(st, txn, STORE_SCHEMA_VERSION);
 }
 
-/* Upgrade an open schema 1 store, in its own write transaction, growing the map as needed. */
+/* Upgrade an open schema 1 or 2 store, in its own write transaction, growing the map as needed. */
 static int
 upgrade(struct store *st)
 {
@@ -416,7 +533,8 @@ upgrade(struct store *st)
 	}
 	if (rc == 0) {
 		st->has_kinds = 1;
-		st->upgraded_from = STORE_SCHEMA_NOKINDS;
+		st->upgraded_from = st->version;
+		st->version = STORE_SCHEMA_VERSION;
 	}
 	return rc;
 }
@@ -533,12 +651,13 @@ store_open_ex(const char *dir, unsigned flags, size_t mapsize, struct store **ou
 	}
 	if (rc != 0 || (rc = check_schema(st, txn, rdonly, &version)) != 0)
 		goto err;
+	st->version = version;
 	/* A schema 1 store read by a reader may have no kinds tree at all. */
 	rc = mdb_dbi_open(txn, "kinds", dbflags | KINDS_DBFLAGS, &st->kinds);
 	if (rc == 0)
-		st->has_kinds = version == STORE_SCHEMA_VERSION;
-	else if (rc == MDB_NOTFOUND && version == STORE_SCHEMA_VERSION) {
-		rc = STORE_ECORRUPT;	/* schema 2 without its kind index */
+		st->has_kinds = version != STORE_SCHEMA_NOKINDS;
+	else if (rc == MDB_NOTFOUND && version != STORE_SCHEMA_NOKINDS) {
+		rc = STORE_ECORRUPT;	/* schema 2 or 3 without its kind index */
 		goto err;
 	} else if (rc != MDB_NOTFOUND || !rdonly)
 		goto err;
@@ -546,7 +665,7 @@ store_open_ex(const char *dir, unsigned flags, size_t mapsize, struct store **ou
 	txn = NULL;
 	if (rc != 0)
 		goto err;
-	if (!rdonly && !st->has_kinds && (rc = upgrade(st)) != 0)
+	if (!rdonly && version != STORE_SCHEMA_VERSION && (rc = upgrade(st)) != 0)
 		goto err;
 	*out = st;
 	return 0;
@@ -674,13 +793,11 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 	/* fc_validate() guarantees every ref is FC_IDBYTES long, and the author's length. */
 	if (body->n_refs > 0 && body->author.len != FC_PUBLICKEYBYTES)
 		return STORE_EINVAL;
-	wire_put_be32(refval, (uint32_t)body->kind);
-	memcpy(refval + 4, body->author.data, FC_PUBLICKEYBYTES);
 	for (i = 0; i < body->n_refs; i++) {
 		if (body->refs[i].len != FC_IDBYTES)
 			return STORE_EINVAL;
-		memcpy(key, body->refs[i].data, FC_IDBYTES);
-		memcpy(key + FC_IDBYTES, msg->id, FC_IDBYTES);
+		ref_entry_make(body->refs[i].data, seen.kind, body->author.data, msg->id,
+		    seen.created_ms, key, refval);
 		k.mv_data = key;
 		k.mv_size = REFS_KEYBYTES;
 		v.mv_data = refval;
@@ -797,32 +914,51 @@ store_put_batch(struct store *st, struct store_put *items, size_t n, uint64_t no
  * STORE_NOTFOUND, STORE_ECORRUPT or an LMDB error; env points into the transaction.
  */
 static int
-load(struct store *st, MDB_txn *txn, const uint8_t *id, MDB_val *env, struct store_seen *seen)
+load_at(struct store *st, MDB_txn *txn, const uint8_t *id, uint64_t hint_ms, MDB_val *env,
+    struct store_seen *seen)
 {
 	MDB_val		 k, v;
 	uint8_t		 key[STORE_KEYBYTES], check[FC_IDBYTES];
 	uint64_t	 created;
-	int		 rc;
+	int		 rc = MDB_NOTFOUND;
 
-	k.mv_data = (void *)(uintptr_t)id;
-	k.mv_size = FC_IDBYTES;
-	rc = mdb_get(txn, st->ids, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return STORE_NOTFOUND;
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != 8)
-		return STORE_ECORRUPT;
-	created = wire_get_be64(v.mv_data);
+	/*
+	 * The msgs key is created_ms || id. An index entry that holds a time (the kind and time
+	 * indexes: the display time, which is the created time unless the message was clock-
+	 * skewed; the refs index: the created time) names the record directly, and the lookup
+	 * in ids, an id-keyed tree whose leaves lie anywhere in the file, is saved: one page
+	 * fewer touched per record. No entry under that key means the times differ: ids says.
+	 */
+	if (hint_ms != 0) {
+		store_order_key(hint_ms, id, key);
+		k.mv_data = key;
+		k.mv_size = sizeof(key);
+		if ((rc = mdb_get(txn, st->msgs, &k, &v)) != 0 && rc != MDB_NOTFOUND)
+			return rc;
+		created = hint_ms;
+	}
+	if (rc == MDB_NOTFOUND) {
+		k.mv_data = (void *)(uintptr_t)id;
+		k.mv_size = FC_IDBYTES;
+		st->id_lookups++;
+		rc = mdb_get(txn, st->ids, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			return STORE_NOTFOUND;
+		if (rc != 0)
+			return rc;
+		if (v.mv_size != 8)
+			return STORE_ECORRUPT;
+		created = wire_get_be64(v.mv_data);
+		store_order_key(created, id, key);
+		k.mv_data = key;
+		k.mv_size = sizeof(key);
+		rc = mdb_get(txn, st->msgs, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			return STORE_ECORRUPT;	/* an id without its message */
+		if (rc != 0)
+			return rc;
+	}
 	st->reads++;
-	store_order_key(created, id, key);
-	k.mv_data = key;
-	k.mv_size = sizeof(key);
-	rc = mdb_get(txn, st->msgs, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return STORE_ECORRUPT;	/* an id without its message */
-	if (rc != 0)
-		return rc;
 	if ((rc = seen_decode(v.mv_data, v.mv_size, seen)) != 0)
 		return rc;
 	if (seen->created_ms != created)
@@ -833,6 +969,13 @@ load(struct store *st, MDB_txn *txn, const uint8_t *id, MDB_val *env, struct sto
 	    memcmp(check, id, FC_IDBYTES) != 0)
 		return STORE_ECORRUPT;
 	return 0;
+}
+
+/* load_at without a time: through ids. */
+static int
+load(struct store *st, MDB_txn *txn, const uint8_t *id, MDB_val *env, struct store_seen *seen)
+{
+	return load_at(st, txn, id, 0, env, seen);
 }
 
 static int
@@ -984,14 +1127,15 @@ out:
 
 /* Load the message of an index entry and hand it to fn. */
 static int
-visit(struct store *st, MDB_txn *txn, const uint8_t *id, int kind, store_iter_fn fn, void *ctx)
+visit(struct store *st, MDB_txn *txn, const uint8_t *id, uint64_t hint_ms, int kind,
+    store_iter_fn fn, void *ctx)
 {
 	struct store_view	 view;
 	struct store_seen	 seen;
 	MDB_val			 env;
 	int			 rc;
 
-	if ((rc = load(st, txn, id, &env, &seen)) != 0)
+	if ((rc = load_at(st, txn, id, hint_ms, &env, &seen)) != 0)
 		return rc == STORE_NOTFOUND ? STORE_ECORRUPT : rc;	/* index without message */
 	if (kind != 0 && seen.kind != kind)
 		return 0;
@@ -1023,7 +1167,7 @@ walk_entry(struct store *st, MDB_txn *txn, const MDB_val *tk, uint64_t since_ms,
 		*past = 1;
 		return 0;
 	}
-	return visit(st, txn, (const uint8_t *)tk->mv_data + 8, kind, fn, ctx);
+	return visit(st, txn, (const uint8_t *)tk->mv_data + 8, ms, kind, fn, ctx);
 }
 
 /*
@@ -1138,8 +1282,10 @@ out:
 
 /* A receipt/update found by store_iter_refs, sorted by display time before the callbacks. */
 struct ref_hit {
-	uint64_t	 time_ms;
-	const uint8_t	*id;	/* into the read transaction */
+	uint64_t		 time_ms;
+	const uint8_t		*id;	/* into the read transaction, as env */
+	MDB_val			 env;
+	struct store_seen	 seen;
 };
 
 static int
@@ -1153,92 +1299,133 @@ ref_hit_cmp(const void *a, const void *b)
 }
 
 /*
- * The kind and author of the message that refers through the refs entry k/v: from the value,
- * or, for an entry written by schema 1 (empty value), from the record itself. 0,
- * STORE_NOTFOUND if that message is not stored, STORE_ECORRUPT, or an LMDB error.
+ * What the refs entry k/v says of the message that refers: from the key and value (schema
+ * 3), from the value (schema 2), or, for an entry of schema 1 (empty value), from the record
+ * itself. 0, STORE_NOTFOUND if that message is not stored (schema 1 only), STORE_ECORRUPT,
+ * or an LMDB error. re->id points into k.
  */
 static int
-ref_brief(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v, int *kind,
-    uint8_t author[FC_PUBLICKEYBYTES])
+ref_parse(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+    struct ref_entry *re)
 {
 	struct store_seen	 seen;
 	Fenghuo__Body		*b;
-	const uint8_t		*body, *sig;
+	const uint8_t		*key = k->mv_data, *body, *sig;
 	size_t			 bodylen, siglen;
 	MDB_val			 env;
 	uint32_t		 kv;
 	int			 rc;
 
-	if (v->mv_size == REFS_VALBYTES) {
+	st->ref_entries++;
+	re->created_ms = 0;
+	if (k->mv_size == REFS_KEYBYTES) {
+		if (v->mv_size != REFS_VALBYTES ||
+		    (kv = wire_get_be32(key + REFS_OFF_KIND)) > INT_MAX)
+			return STORE_ECORRUPT;
+		re->id = key + REFS_OFF_ID;
+		re->kind = (int)kv;
+		memcpy(re->author, key + REFS_OFF_AUTHOR, FC_PUBLICKEYBYTES);
+		re->created_ms = wire_get_be64(v->mv_data);
+		return 0;
+	}
+	if (k->mv_size != REFS_OLD_KEYBYTES)
+		return STORE_ECORRUPT;
+	re->id = key + FC_IDBYTES;
+	if (v->mv_size == REFS_OLD_VALBYTES) {
 		if ((kv = wire_get_be32(v->mv_data)) > INT_MAX)
 			return STORE_ECORRUPT;
-		*kind = (int)kv;
-		memcpy(author, (const uint8_t *)v->mv_data + 4, FC_PUBLICKEYBYTES);
+		re->kind = (int)kv;
+		memcpy(re->author, (const uint8_t *)v->mv_data + 4, FC_PUBLICKEYBYTES);
 		return 0;
 	}
 	if (v->mv_size != 0)
 		return STORE_ECORRUPT;
-	if ((rc = load(st, txn, (const uint8_t *)k->mv_data + FC_IDBYTES, &env, &seen)) != 0)
+	if ((rc = load(st, txn, re->id, &env, &seen)) != 0)
 		return rc;
 	if (fc_envelope_split(env.mv_data, env.mv_size, &body, &bodylen, &sig, &siglen) != 0 ||
 	    (b = wire_body_unpack(body, bodylen)) == NULL)
 		return STORE_ECORRUPT;	/* it validated when it was stored */
 	rc = b->has_author && b->author.len == FC_PUBLICKEYBYTES ? 0 : STORE_ECORRUPT;
 	if (rc == 0)
-		memcpy(author, b->author.data, FC_PUBLICKEYBYTES);
+		memcpy(re->author, b->author.data, FC_PUBLICKEYBYTES);
 	fenghuo__body__free_unpacked(b, NULL);
-	*kind = seen.kind;
+	re->kind = seen.kind;
+	re->created_ms = seen.created_ms;
 	return rc;
 }
 
-/* store_iter_refs and store_iter_refs_pick: pick NULL visits every referring message. */
+/*
+ * What a refs walk visits: with kind 0 every referring message that pick (NULL: all) chooses;
+ * with a kind, those of that kind, and by author if not NULL.
+ */
+struct refs_sel {
+	int			 kind;
+	const uint8_t		*author;
+	store_ref_pick_fn	 pick;
+};
+
+/*
+ * store_iter_refs, _pick and _of. On schema 3 a kind (and author) is a prefix of the key:
+ * one seek, and only the matching entries are read. The older layouts keep the referring
+ * messages in id order: every entry of id is read and judged.
+ */
 static int
-refs_walk(struct store *st, const uint8_t id[FC_IDBYTES], store_ref_pick_fn pick,
+refs_walk(struct store *st, const uint8_t id[FC_IDBYTES], const struct refs_sel *sel,
     store_iter_fn fn, void *ctx)
 {
 	MDB_txn			*txn;
 	MDB_cursor		*cur = NULL;
-	MDB_val			 k, v, env;
+	MDB_val			 k, v;
 	struct ref_hit		*hits = NULL, *p;
-	struct store_seen	 seen;
+	struct ref_entry	 re;
 	struct store_ref	 ref;
-	uint8_t			 author[FC_PUBLICKEYBYTES];
-	size_t			 n = 0, cap = 0, i;
-	int			 rc, picked;
+	struct store_view	 view;
+	uint8_t			 seek[REFS_OFF_ID];
+	size_t			 n = 0, cap = 0, i, plen = FC_IDBYTES;
+	int			 rc;
 
 	if (st == NULL || id == NULL || fn == NULL)
 		return STORE_EINVAL;
+	memcpy(seek, id, FC_IDBYTES);
+	if (sel->kind != 0 && st->version == STORE_SCHEMA_VERSION) {
+		wire_put_be32(seek + REFS_OFF_KIND, (uint32_t)sel->kind);
+		plen = REFS_OFF_AUTHOR;
+		if (sel->author != NULL) {
+			memcpy(seek + REFS_OFF_AUTHOR, sel->author, FC_PUBLICKEYBYTES);
+			plen = REFS_OFF_ID;
+		}
+	}
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
 		return rc;
 	if ((rc = mdb_cursor_open(txn, st->refs, &cur)) != 0)
 		goto out;
 	/*
-	 * The refs keys sort by the referring id, not by time; a message has few receipts and
-	 * updates, so collect them and sort by display time.
+	 * The refs keys sort by kind, author and referring id, not by time; a message has few
+	 * receipts and updates of one kind and author, so collect them and sort by display time.
 	 */
-	k.mv_data = (void *)(uintptr_t)id;
-	k.mv_size = FC_IDBYTES;
+	k.mv_data = seek;
+	k.mv_size = plen;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < FC_IDBYTES || memcmp(k.mv_data, id, FC_IDBYTES) != 0)
+		if (k.mv_size < plen || memcmp(k.mv_data, seek, plen) != 0)
 			break;
-		if (k.mv_size != REFS_KEYBYTES) {
-			rc = STORE_ECORRUPT;
+		/* Judged on the entry alone: a record is read only if chosen. */
+		if ((rc = ref_parse(st, txn, &k, &v, &re)) != 0) {
+			if (rc == STORE_NOTFOUND)
+				rc = STORE_ECORRUPT;	/* a ref without its message */
 			goto out;
 		}
-		if (pick != NULL) {
-			/* Judged on the entry alone: a record is read only if picked. */
-			if ((rc = ref_brief(st, txn, &k, &v, &ref.kind, author)) != 0) {
-				if (rc == STORE_NOTFOUND)
-					rc = STORE_ECORRUPT;	/* a ref without its message */
-				goto out;
-			}
-			ref.id = (const uint8_t *)k.mv_data + FC_IDBYTES;
-			ref.author = author;
+		if (sel->kind != 0 && (re.kind != sel->kind || (sel->author != NULL &&
+		    memcmp(re.author, sel->author, FC_PUBLICKEYBYTES) != 0)))
+			continue;
+		if (sel->pick != NULL) {
+			ref.id = re.id;
+			ref.kind = re.kind;
+			ref.author = re.author;
 			st->in_callback++;
-			picked = pick(ctx, &ref);
+			rc = sel->pick(ctx, &ref);
 			st->in_callback--;
-			if (!picked)
+			if (!rc)
 				continue;
 		}
 		if (n == cap) {
@@ -1249,13 +1436,14 @@ refs_walk(struct store *st, const uint8_t id[FC_IDBYTES], store_ref_pick_fn pick
 			}
 			hits = p;
 		}
-		hits[n].id = (const uint8_t *)k.mv_data + FC_IDBYTES;
-		if ((rc = load(st, txn, hits[n].id, &env, &seen)) != 0) {
+		hits[n].id = re.id;
+		rc = load_at(st, txn, re.id, re.created_ms, &hits[n].env, &hits[n].seen);
+		if (rc != 0) {
 			if (rc == STORE_NOTFOUND)
 				rc = STORE_ECORRUPT;	/* a ref without its message */
 			goto out;
 		}
-		hits[n].time_ms = seen.time_ms;
+		hits[n].time_ms = hits[n].seen.time_ms;
 		n++;
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND)
@@ -1264,9 +1452,17 @@ refs_walk(struct store *st, const uint8_t id[FC_IDBYTES], store_ref_pick_fn pick
 	if (n == 0)
 		goto out;
 	qsort(hits, n, sizeof(*hits), ref_hit_cmp);
-	for (i = 0; i < n; i++)
-		if ((rc = visit(st, txn, hits[i].id, 0, fn, ctx)) != 0)
+	for (i = 0; i < n; i++) {
+		view.id = hits[i].id;
+		view.env = hits[i].env.mv_data;
+		view.len = hits[i].env.mv_size;
+		view.seen = &hits[i].seen;
+		st->in_callback++;
+		rc = fn(ctx, &view);
+		st->in_callback--;
+		if (rc != 0)
 			goto out;
+	}
 out:
 	free(hits);
 	if (cur != NULL)
@@ -1278,16 +1474,86 @@ out:
 int
 store_iter_refs(struct store *st, const uint8_t id[FC_IDBYTES], store_iter_fn fn, void *ctx)
 {
-	return refs_walk(st, id, NULL, fn, ctx);
+	struct refs_sel	 sel = { 0, NULL, NULL };
+
+	return refs_walk(st, id, &sel, fn, ctx);
 }
 
 int
 store_iter_refs_pick(struct store *st, const uint8_t id[FC_IDBYTES], store_ref_pick_fn pick,
     store_iter_fn fn, void *ctx)
 {
+	struct refs_sel	 sel = { 0, NULL, pick };
+
 	if (pick == NULL)
 		return STORE_EINVAL;
-	return refs_walk(st, id, pick, fn, ctx);
+	return refs_walk(st, id, &sel, fn, ctx);
+}
+
+int
+store_iter_refs_of(struct store *st, const uint8_t id[FC_IDBYTES], int kind,
+    const uint8_t *author, store_iter_fn fn, void *ctx)
+{
+	struct refs_sel	 sel = { kind, author, NULL };
+
+	if (kind <= 0)
+		return STORE_EINVAL;
+	return refs_walk(st, id, &sel, fn, ctx);
+}
+
+void
+store_cost(const struct store *st, struct store_costs *out)
+{
+	out->records = st->reads;
+	out->id_lookups = st->id_lookups;
+	out->ref_entries = st->ref_entries;
+}
+
+/*
+ * LMDB does not say where it mapped the data file (MDB_envinfo's me_mapaddr is set only for
+ * MDB_FIXEDMAP), so the mapping is found in /proc/self/maps by the file's device and inode,
+ * and only a read-only shared one is touched: what MADV_DONTNEED drops from it is a view of
+ * the page cache, and the next access maps the same bytes again. A writable map
+ * (MDB_WRITEMAP, which store_open never sets) is left alone.
+ */
+int
+store_release_pages(struct store *st)
+{
+	struct stat	 sb;
+	unsigned long	 lo, hi, maj, mnt;
+	unsigned long long ino;
+	char		 line[512], perms[8];
+	unsigned	 envflags;
+	FILE		*f;
+	int		 fd, rc = 0;
+
+	if (st == NULL || st->in_callback > 0)
+		return STORE_EINVAL;
+	if ((rc = mdb_env_get_flags(st->env, &envflags)) != 0)
+		return rc;
+	if (envflags & MDB_WRITEMAP)
+		return 0;
+	if ((rc = mdb_env_get_fd(st->env, &fd)) != 0)
+		return rc;
+	if (fstat(fd, &sb) != 0)
+		return errno;
+	if ((f = fopen("/proc/self/maps", "r")) == NULL)
+		return errno;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* start-end perms offset major:minor inode path */
+		if (sscanf(line, "%lx-%lx %7s %*x %lx:%lx %llu", &lo, &hi, perms, &maj, &mnt,
+		    &ino) != 6)
+			continue;
+		if (ino != (unsigned long long)sb.st_ino || maj != major(sb.st_dev) ||
+		    mnt != minor(sb.st_dev) || strcmp(perms, "r--s") != 0 || hi <= lo)
+			continue;
+		if (madvise((void *)(uintptr_t)lo, hi - lo, MADV_DONTNEED) != 0) {
+			rc = errno;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
 }
 
 uint64_t

@@ -9,20 +9,24 @@
  *          kind, flags) is a fixed 70-byte header
  *   order  created_ms (8 bytes BE) || id -> ""     (DESIGN decision 5; reconciliation)
  *   time   display_ms (8 bytes BE) || id -> ""     (listing; = created_ms unless clock-skewed)
- *   refs   ref id || id -> kind (4 bytes BE) || author (32)  (receipts/updates of a message:
- *          one range; the value, since schema 2, lets a reader pick among them unread)
+ *   refs   ref id || kind (4 bytes BE) || author (32) || id -> created_ms (8 bytes BE)
+ *          (receipts/updates of a message: one range, and those of one kind, or of one kind
+ *          and author, a range within it found by a seek; the created time names the
+ *          referring record in msgs without a lookup in ids; since schema 3)
  *   kinds  kind (4 bytes BE) -> display_ms || id   (MDB_DUPSORT | MDB_DUPFIXED: the time
  *          keys of each kind's messages, so that the few CERT, REVOKE, ANNOUNCE and WARNING
  *          messages are found without reading every record; since schema 2)
  *   meta   "schema" -> version, ...
  *
- * Schema versions: 1 had no kinds tree and empty refs values. A writer (the daemon, or the
- * CLI writing with no daemon running) that opens a schema 1 store builds the kind index and
- * fills the refs values from the stored records once, in one write transaction that also
- * records version 2 (store_upgraded_from() says it happened); a reader of a schema 1 store
- * walks the time index instead, and reads the records behind empty refs values. Older
- * fenghuo versions refuse a schema 2 store with STORE_ESCHEMA, so none of them can write a
- * message the kind index would miss.
+ * Schema versions: 1 had no kinds tree and refs keys ref id || id with empty values; 2 added
+ * the kind index and the refs values kind || author. A writer (the daemon, or the CLI
+ * writing with no daemon running) that opens a schema 1 or 2 store builds what is missing
+ * (the kind index from the stored records; the refs entries of schema 3 from the old ones)
+ * once, in one write transaction that also records version 3 (store_upgraded_from() says it
+ * happened); a reader of an older store reads it as it is (a schema 1 store: walking the time
+ * index instead of the kind index, and reading the records behind empty refs values). Older
+ * fenghuo versions refuse a store of a later schema with STORE_ESCHEMA, so none of them can
+ * write a message an index would miss.
  *
  * Every write goes through store_put_batch(): one write transaction per batch (group
  * commit), dedupe before verify (DESIGN decision 6), and fc_validate() for every new id.
@@ -45,7 +49,7 @@
 
 #include "crypto.h"
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 #define STORE_NOTFOUND	(-40001)	/* no such id / prefix */
 #define STORE_AMBIGUOUS	(-40002)	/* prefix matches more than one id */
@@ -63,9 +67,9 @@ struct store;
 
 /*
  * Open (creating unless STORE_RDONLY) the store in directory dir, which must exist.
- * A store of another schema version is refused with STORE_ESCHEMA, except schema 1, which a
- * writable open upgrades (see above; it reads every record once) and a read-only open reads
- * as it is.
+ * A store of another schema version is refused with STORE_ESCHEMA, except schemas 1 and 2,
+ * which a writable open upgrades (see above; from 1 it reads every record once, from 2 every
+ * refs entry) and a read-only open reads as it is.
  */
 int		 store_open(const char *dir, unsigned flags, struct store **out);
 /*
@@ -92,8 +96,9 @@ int		 store_map_size(struct store *st, size_t *out);
 int		 store_schema_version(const char *dir, uint32_t *version);
 /*
  * The schema version this open upgraded the store from (and, in *indexed if not NULL, how
- * many messages it indexed then), or 0 if it found the current version: for the log line
- * that says so.
+ * many messages it indexed then: from schema 1 every message, from schema 2 the refs entries,
+ * one per message referring to another), or 0 if it found the current version: for the log
+ * line that says so.
  */
 uint32_t	 store_upgraded_from(const struct store *st, uint64_t *indexed);
 /*
@@ -101,6 +106,32 @@ uint32_t	 store_upgraded_from(const struct store *st, uint64_t *indexed);
  * a record: store_get, iterations, ...): a cost counter for tests and benchmarks.
  */
 uint64_t	 store_records_read(const struct store *st);
+/*
+ * What the reads of this struct store since it was opened cost, counted in what touches
+ * pages of the file: a cost counter for tests and benchmarks. A lookup in ids (keyed by the
+ * random message ids) lands on a page anywhere in the file; a record found through an index
+ * entry that holds its time needs none.
+ */
+struct store_costs {
+	uint64_t	 records;	/* message records read (store_records_read()) */
+	uint64_t	 id_lookups;	/* lookups in the ids tree */
+	uint64_t	 ref_entries;	/* refs entries read */
+};
+void		 store_cost(const struct store *st, struct store_costs *out);
+/*
+ * Tell the kernel that this process no longer needs the pages of the store it has read: they
+ * leave its resident set (RSS) and stay in the page cache, clean and shared, where they were
+ * all along; the next read maps them again (a minor fault, no I/O while they stay cached).
+ * For a daemon after start-up: reading a few hundred scattered records maps far more than
+ * they hold (the kernel maps neighbouring cached pages on each fault), all of it counted in
+ * the RSS that ps and top show. It frees no memory: the pages stay cached (and charged to
+ * the same cgroup) until the kernel needs the room, as they would anyway; it changes no data.
+ * 0, or an errno; STORE_EINVAL during an iteration (harmless, but a sign of a caller's
+ * mistake). Linux: the mapping is found through /proc/self/maps by the data file's device
+ * and inode; where stat() reports another device than the mapping shows (btrfs subvolumes),
+ * it is not found, nothing is released, and the call returns 0.
+ */
+int		 store_release_pages(struct store *st);
 /* Close the environment and free; sets *st to NULL. NULL is fine. */
 void		 store_close(struct store **st);
 const char	*store_strerror(int err);
@@ -218,6 +249,14 @@ typedef int	(*store_ref_pick_fn)(void *ctx, const struct store_ref *ref);
  */
 int		 store_iter_refs_pick(struct store *st, const uint8_t id[FC_IDBYTES],
 		    store_ref_pick_fn pick, store_iter_fn fn, void *ctx);
+/*
+ * store_iter_refs, visiting only the messages of kind (> 0, else STORE_EINVAL) and, if author
+ * is not NULL, by that author (FC_PUBLICKEYBYTES): e.g. a node's own receipt of a warning
+ * among hundreds of others'. On a schema 3 store they are one range of the refs index, found
+ * by a seek: neither the other entries nor their records are read.
+ */
+int		 store_iter_refs_of(struct store *st, const uint8_t id[FC_IDBYTES], int kind,
+		    const uint8_t *author, store_iter_fn fn, void *ctx);
 
 /* Number of stored messages. */
 int		 store_count(struct store *st, uint64_t *count);

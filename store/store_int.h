@@ -22,6 +22,13 @@ void		 store_int_get(struct store *st, struct store_int *out);
 int		 store_int_txn_begin(struct store *st, unsigned flags, MDB_txn **txn);
 /* map_grow() of store.c: double the map; only with no transaction open. */
 int		 store_int_map_grow(struct store *st);
+/*
+ * The refs key of a message (id, of kind and author) referring to ref: ref || kind (4 bytes
+ * BE) || author || id (store.c, schema 3).
+ */
+#define STORE_INT_REFS_KEYBYTES	(2 * FC_IDBYTES + 4 + FC_PUBLICKEYBYTES)
+void		 store_int_ref_key(const uint8_t *ref, int kind, const uint8_t *author,
+		    const uint8_t *id, uint8_t key[STORE_INT_REFS_KEYBYTES]);
 /* Remove a message's entry from the kind index (tkey: its time key). A missing one is fine. */
 int		 store_int_del_kind(const struct store_int *si, MDB_txn *txn, int kind,
 		    const uint8_t tkey[STORE_KEYBYTES]);

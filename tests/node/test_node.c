@@ -375,11 +375,34 @@ receipt_of(struct env *e, const uint8_t ref[FC_IDBYTES], uint64_t created_ms, ui
 	free(buf);
 }
 
+/* store_iter_refs_of callback: count. */
+static int
+count_view(void *ctx, const struct store_view *v)
+{
+	(void)v;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* run_until condition: node a has stored its own receipt of both warnings in arg. */
+static int
+confirmed_both(struct env *e, void *arg)
+{
+	uint8_t (*w)[FC_IDBYTES] = arg;
+	size_t n = 0, i;
+
+	for (i = 0; i < 2; i++)
+		assert_int_equal(store_iter_refs_of(e->a->store, w[i], FENGHUO__KIND__RECEIPT,
+		    fc_key_public(e->a->key), count_view, &n), 0);
+	return n == 2;
+}
+
 /*
  * Start-up on a store of many messages reads only what it needs: the warnings (the kind
- * index), not every record, and of each warning's receipts only its own (the refs values),
- * of which it has none yet. Two warnings, each with five receipts of other nodes, among
- * reports: two records read.
+ * index), not every record, and of each warning's receipts only its own (a seek in the refs
+ * index), of which it has none yet. Two warnings, each with five receipts of other nodes,
+ * among reports: two records read, no refs entry, no lookup in ids. After the node has
+ * confirmed both, the next start reads its two receipts as well, and nothing else.
  */
 #define STARTUP_REPORTS	500
 static void
@@ -388,7 +411,8 @@ test_startup_reads(void **state)
 	struct env *e = *state;
 	struct ingest_put *puts;
 	struct store *st;
-	uint8_t id[FC_IDBYTES], warning[FC_IDBYTES], **env;
+	struct store_costs cost;
+	uint8_t id[FC_IDBYTES], warning[2][FC_IDBYTES], **env;
 	char dir[128], title[32];
 	uint64_t base = now_wall();
 	size_t i;
@@ -403,12 +427,12 @@ test_startup_reads(void **state)
 	for (i = 0; i < STARTUP_REPORTS + 2; i++) {
 		snprintf(title, sizeof(title), "report %zu", i);
 		if (i % 250 > 100 && i % 250 <= 105)
-			receipt_of(e, warning, base - i, &env[i], &puts[i].len);	/* distinct */
+			receipt_of(e, warning[i / 250], base - i, &env[i], &puts[i].len);
 		else
 			report(e, title, i % 250 == 100 ? FENGHUO__KIND__WARNING :
 			    FENGHUO__KIND__REPORT, FENGHUO__LEVEL__RED, &env[i], &puts[i].len, id);
 		if (i % 250 == 100)
-			memcpy(warning, id, FC_IDBYTES);
+			memcpy(warning[i / 250], id, FC_IDBYTES);
 		puts[i].env = env[i];
 	}
 	assert_int_equal(ingest_put_open(st, puts, STARTUP_REPORTS + 2, now_wall()), 0);
@@ -422,7 +446,20 @@ test_startup_reads(void **state)
 
 	e->a = make_node(e, "a", NULL, NULL, NULL);
 	assert_non_null(e->a);
-	assert_int_equal(store_records_read(e->a->store), 2);
+	store_cost(e->a->store, &cost);
+	assert_int_equal(cost.records, 2);
+	assert_int_equal(cost.ref_entries, 0);
+	assert_int_equal(cost.id_lookups, 0);
+
+	assert_true(run_until(e, confirmed_both, warning));
+	node_free(&e->a);
+	e->a = make_node(e, "a", NULL, NULL, NULL);
+	assert_non_null(e->a);
+	store_cost(e->a->store, &cost);
+	assert_int_equal(cost.records, 4);
+	assert_int_equal(cost.ref_entries, 2);
+	assert_int_equal(cost.id_lookups, 0);
+	assert_int_equal(e->a->ndeliver, 0);
 }
 
 /* Rewrite NAME's config file: region replaced by region, extra appended; peer kept or not. */

@@ -2,10 +2,13 @@
  * test_kinds.c: the kind index (store.h, kinds). store_iter_time() with a kind must list
  * exactly what a walk of the whole time index filtered by kind lists, in the same order, for
  * every range and direction, and must read only that kind's records (store_records_read);
- * the index must follow every put, every eviction, and a reopen; store_iter_refs_pick must
- * visit exactly the referring messages it picks and read only their records; and a schema 1
- * store (no kind index, empty refs values, as the previous fenghuo wrote it) must still be
- * read, and be upgraded once by a writable open. Real LMDB in a temporary directory.
+ * and no lookup in ids (the index entry names the record); the index must follow every put,
+ * every eviction, and a reopen; store_iter_refs_pick must visit exactly the referring
+ * messages it picks and read only their records; store_iter_refs_of must read only the refs
+ * entries and records of one kind and author (a seek, schema 3); and a schema 1 store (no
+ * kind index, old refs keys with empty values) or 2 (old refs keys, kind and author as
+ * values), as earlier fenghuo versions wrote them, must still be read, and be upgraded once
+ * by a writable open. Real LMDB in a temporary directory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -160,17 +163,21 @@ static size_t
 check_range(struct store *st, uint64_t since, uint64_t until, int kind, int newest, int indexed)
 {
 	struct list *full = calloc(1, sizeof(*full)), *byk = calloc(1, sizeof(*byk));
-	uint64_t before;
+	struct store_costs c0, c1;
 	size_t n, i;
 
 	assert_non_null(full);
 	assert_non_null(byk);
 	full->kind = kind;
 	assert_int_equal(store_iter_time(st, since, until, 0, newest, collect, full), 0);
-	before = store_records_read(st);
+	store_cost(st, &c0);
 	assert_int_equal(store_iter_time(st, since, until, kind, newest, collect, byk), 0);
-	if (indexed)
-		assert_int_equal(store_records_read(st) - before, byk->n);
+	store_cost(st, &c1);
+	if (indexed) {
+		assert_int_equal(c1.records - c0.records, byk->n);
+		/* No message here is clock-skewed: every time key names its record. */
+		assert_int_equal(c1.id_lookups - c0.id_lookups, 0);
+	}
 	assert_int_equal(byk->n, full->n);
 	for (i = 0; i < full->n; i++)
 		assert_memory_equal(byk->ids[i], full->ids[i], FC_IDBYTES);
@@ -271,8 +278,8 @@ count_key2(void *ctx, const struct store_view *v)
 }
 
 /*
- * Of the NRCPT receipts, the NRCPT / 2 by key2 are visited, oldest first, and only their
- * records are read (indexed) or every receipt's record is (a schema 1 store).
+ * Of the NRCPT receipts, the NRCPT / 2 by key2 are visited, and only their records are read
+ * (indexed), or every receipt's record is (a schema 1 store: the author is in the record).
  */
 static void
 check_pick(struct env *e, int indexed)
@@ -284,12 +291,50 @@ check_pick(struct env *e, int indexed)
 	assert_int_equal(store_iter_refs_pick(e->st, e->referred, pick_key2, count_key2, e), 0);
 	assert_int_equal(e->nmsgs, NRCPT / 2);
 	if (indexed)
-		assert_int_equal(store_records_read(e->st) - before, NRCPT / 2 + NRCPT / 2);
+		assert_int_equal(store_records_read(e->st) - before, NRCPT / 2);
 	else
 		assert_true(store_records_read(e->st) - before >= NRCPT + NRCPT / 2);
 	e->nmsgs = saved;
 	assert_int_equal(store_iter_refs_pick(e->st, e->referred, NULL, count_key2, e),
 	    STORE_EINVAL);
+}
+
+/*
+ * store_iter_refs_of: the receipts of e->referred by key2 are visited, and only their records
+ * read. On schema 3 (layout3) the store seeks to them: only their refs entries are read, and
+ * no lookup in ids; on older layouts every entry of e->referred is read.
+ */
+static void
+check_refs_of(struct env *e, int layout3)
+{
+	struct store_costs c0, c1;
+	size_t saved = e->nmsgs;
+
+	store_cost(e->st, &c0);
+	e->nmsgs = 0;
+	assert_int_equal(store_iter_refs_of(e->st, e->referred, FENGHUO__KIND__RECEIPT,
+	    fc_key_public(e->key2), count_key2, e), 0);
+	assert_int_equal(e->nmsgs, NRCPT / 2);
+	store_cost(e->st, &c1);
+	if (layout3) {
+		assert_int_equal(c1.records - c0.records, NRCPT / 2);
+		assert_int_equal(c1.ref_entries - c0.ref_entries, NRCPT / 2);
+		assert_int_equal(c1.id_lookups - c0.id_lookups, 0);
+	} else
+		assert_int_equal(c1.ref_entries - c0.ref_entries, NRCPT);
+	/* Every receipt, whoever signed it; no warning refers to it; a kind is needed. */
+	e->nmsgs = 0;
+	assert_int_equal(store_iter_refs_of(e->st, e->referred, FENGHUO__KIND__RECEIPT, NULL,
+	    count_key2, e), 0);
+	assert_int_equal(e->nmsgs, NRCPT);
+	assert_int_equal(store_iter_refs_of(e->st, e->referred, FENGHUO__KIND__WARNING, NULL,
+	    count_key2, e), 0);
+	assert_int_equal(store_iter_refs_of(e->st, e->referred, FENGHUO__KIND__RECEIPT,
+	    fc_key_public(e->key), count_key2, e), 0);
+	assert_int_equal(e->nmsgs, NRCPT + NRCPT / 2);
+	assert_int_equal(store_iter_refs_of(e->st, e->referred, 0, NULL, count_key2, e),
+	    STORE_EINVAL);
+	e->nmsgs = saved;
 }
 
 static void
@@ -299,48 +344,68 @@ test_refs_pick(void **state)
 
 	fill(e);
 	check_pick(e, 1);
+	check_refs_of(e, 1);
 	store_close(&e->st);
 	assert_int_equal(store_open(e->dir, STORE_RDONLY, &e->st), 0);
 	check_pick(e, 1);
+	check_refs_of(e, 1);
 }
 
+/* A refs entry as schema 3 writes it (the length of its key and value checked). */
+#define REFS3_KEYBYTES	(2 * FC_IDBYTES + 4 + FC_PUBLICKEYBYTES)
+
 /*
- * Make the store in dir look as the previous fenghuo left it: schema 1, no kinds tree, empty
- * refs values.
+ * Make the store in dir look as an earlier fenghuo left it. Schema 2: refs keys referred id
+ * || referring id, with kind || author as values. Schema 1: the same keys with empty values,
+ * and no kinds tree.
  */
 static void
-downgrade(const char *dir)
+downgrade(const char *dir, uint8_t version)
 {
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi meta, kinds, refs;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	uint8_t ver[4] = { 0, 0, 0, 1 }, key[2 * FC_IDBYTES];
-	size_t n = 0;
+	uint8_t ver[4] = { 0, 0, 0, version }, key[NRCPT][2 * FC_IDBYTES];
+	uint8_t val[NRCPT][4 + FC_PUBLICKEYBYTES];
+	size_t n = 0, i;
 	int rc;
 
 	assert_int_equal(mdb_env_create(&env), 0);
 	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
 	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "kinds", MDB_DUPSORT | MDB_DUPFIXED, &kinds), 0);
-	assert_int_equal(mdb_drop(txn, kinds, 1), 0);
-	/* Every refs value empty, as schema 1 wrote them. */
+	if (version == 1) {
+		assert_int_equal(mdb_dbi_open(txn, "kinds", MDB_DUPSORT | MDB_DUPFIXED, &kinds),
+		    0);
+		assert_int_equal(mdb_drop(txn, kinds, 1), 0);
+	}
+	/* ref || kind || author || id -> created, rewritten as ref || id -> kind || author. */
 	assert_int_equal(mdb_dbi_open(txn, "refs", 0, &refs), 0);
 	assert_int_equal(mdb_cursor_open(txn, refs, &cur), 0);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		memcpy(key, k.mv_data, sizeof(key));
-		k.mv_data = key;
-		v.mv_data = NULL;
-		v.mv_size = 0;
-		assert_int_equal(mdb_cursor_put(cur, &k, &v, MDB_CURRENT), 0);
+		assert_int_equal(k.mv_size, REFS3_KEYBYTES);
+		assert_int_equal(v.mv_size, 8);
+		assert_true(n < NRCPT);
+		memcpy(key[n], k.mv_data, FC_IDBYTES);
+		memcpy(key[n] + FC_IDBYTES, (const uint8_t *)k.mv_data + REFS3_KEYBYTES -
+		    FC_IDBYTES, FC_IDBYTES);
+		memcpy(val[n], (const uint8_t *)k.mv_data + FC_IDBYTES, sizeof(val[n]));
 		n++;
 	}
 	assert_int_equal(rc, MDB_NOTFOUND);
 	assert_int_equal(n, NRCPT);
 	mdb_cursor_close(cur);
+	assert_int_equal(mdb_drop(txn, refs, 0), 0);
+	for (i = 0; i < n; i++) {
+		k.mv_data = key[i];
+		k.mv_size = sizeof(key[i]);
+		v.mv_data = val[i];
+		v.mv_size = version == 1 ? 0 : sizeof(val[i]);
+		assert_int_equal(mdb_put(txn, refs, &k, &v, 0), 0);
+	}
 	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
 	k.mv_data = (void *)(uintptr_t)"schema";
 	k.mv_size = 6;
@@ -349,6 +414,39 @@ downgrade(const char *dir)
 	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
+}
+
+/*
+ * After an upgrade: once only; and the upgraded indexes follow puts and evictions like new
+ * ones.
+ */
+static void
+check_upgraded(struct env *e)
+{
+	struct th_msg m;
+	struct store_evict_stats s;
+	uint32_t version = 0;
+
+	store_close(&e->st);
+	assert_int_equal(store_schema_version(e->dir, &version), 0);
+	assert_int_equal(version, STORE_SCHEMA_VERSION);
+	assert_int_equal(store_open(e->dir, 0, &e->st), 0);
+	assert_int_equal(store_upgraded_from(e->st, NULL), 0);
+	assert_int_equal(th_warning(e->key, T0 + 3, T0 + 100 * HOUR, &m), 0);
+	put(e->st, &m);
+	th_msg_clear(&m);
+	assert_int_equal(check_range(e->st, 0, 0, FENGHUO__KIND__WARNING, 0, 1), NWARN + 1);
+	assert_int_equal(th_receipt(e->key2, T0 + 80 * MIN, e->referred, &m), 0);
+	put(e->st, &m);
+	th_msg_clear(&m);
+	e->nmsgs = 0;
+	assert_int_equal(store_iter_refs_of(e->st, e->referred, FENGHUO__KIND__RECEIPT,
+	    fc_key_public(e->key2), count_key2, e), 0);
+	assert_int_equal(e->nmsgs, NRCPT / 2 + 1);
+	assert_int_equal(store_evict(e->st, T0 + 3 * HOUR, 0, 100000, &s), 0);
+	assert_int_equal(s.evicted, NREP / 3);
+	assert_int_equal(check_range(e->st, 0, 0, FENGHUO__KIND__REPORT, 1, 1),
+	    NREP + 1 - NREP / 3);
 }
 
 static void
@@ -360,7 +458,7 @@ test_upgrade(void **state)
 
 	fill(e);
 	store_close(&e->st);
-	downgrade(e->dir);
+	downgrade(e->dir, 1);
 	assert_int_equal(store_schema_version(e->dir, &version), 0);
 	assert_int_equal(version, 1);
 
@@ -369,6 +467,7 @@ test_upgrade(void **state)
 	assert_int_equal(store_upgraded_from(e->st, NULL), 0);
 	check_all(e->st, NREP + 1, 0);
 	check_pick(e, 0);
+	check_refs_of(e, 0);
 	before = store_records_read(e->st);
 	assert_int_equal(store_iter_time(e->st, 0, 0, FENGHUO__KIND__WARNING, 0, collect,
 	    &(struct list){ .n = 0 }), 0);
@@ -377,33 +476,46 @@ test_upgrade(void **state)
 	assert_int_equal(store_schema_version(e->dir, &version), 0);
 	assert_int_equal(version, 1);
 
-	/* A writer builds the index once and records schema 2. */
+	/* A writer builds the indexes once and records schema 3. */
 	assert_int_equal(store_open(e->dir, 0, &e->st), 0);
 	assert_int_equal(store_upgraded_from(e->st, &indexed), 1);
 	assert_int_equal(indexed, e->nmsgs);
 	check_all(e->st, NREP + 1, 1);
 	check_pick(e, 1);
+	check_refs_of(e, 1);
+	check_upgraded(e);
+}
+
+/* A schema 2 store: read as it is (kind index, old refs keys), upgraded once by a writer. */
+static void
+test_upgrade_from2(void **state)
+{
+	struct env *e = *state;
+	uint64_t indexed = 0;
+	uint32_t version = 0;
+
+	fill(e);
+	store_close(&e->st);
+	downgrade(e->dir, 2);
+	assert_int_equal(store_schema_version(e->dir, &version), 0);
+	assert_int_equal(version, 2);
+
+	assert_int_equal(store_open(e->dir, STORE_RDONLY, &e->st), 0);
+	assert_int_equal(store_upgraded_from(e->st, NULL), 0);
+	check_all(e->st, NREP + 1, 1);
+	check_pick(e, 1);
+	check_refs_of(e, 0);
 	store_close(&e->st);
 	assert_int_equal(store_schema_version(e->dir, &version), 0);
-	assert_int_equal(version, STORE_SCHEMA_VERSION);
+	assert_int_equal(version, 2);
 
-	/* Once only; and the upgraded index follows puts and evictions like a new one. */
 	assert_int_equal(store_open(e->dir, 0, &e->st), 0);
-	assert_int_equal(store_upgraded_from(e->st, NULL), 0);
-	{
-		struct th_msg m;
-		struct store_evict_stats s;
-
-		assert_int_equal(th_warning(e->key, T0 + 3, T0 + 100 * HOUR, &m), 0);
-		put(e->st, &m);
-		th_msg_clear(&m);
-		assert_int_equal(check_range(e->st, 0, 0, FENGHUO__KIND__WARNING, 0, 1),
-		    NWARN + 1);
-		assert_int_equal(store_evict(e->st, T0 + 3 * HOUR, 0, 100000, &s), 0);
-		assert_int_equal(s.evicted, NREP / 3);
-		assert_int_equal(check_range(e->st, 0, 0, FENGHUO__KIND__REPORT, 1, 1),
-		    NREP + 1 - NREP / 3);
-	}
+	assert_int_equal(store_upgraded_from(e->st, &indexed), 2);
+	assert_int_equal(indexed, NRCPT);
+	check_all(e->st, NREP + 1, 1);
+	check_pick(e, 1);
+	check_refs_of(e, 1);
+	check_upgraded(e);
 }
 
 int
@@ -415,6 +527,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_after_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refs_pick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from2, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

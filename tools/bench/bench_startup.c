@@ -311,7 +311,7 @@ startup_run(int argc, char **argv)
 const struct bench_cmd bench_startup = {
 	"startup",
 	"fenghuod start-up time and RSS on a store of N messages against an empty store "
-	    "[-n messages] [-w one-warning-in] [-R receipts-each] [-r runs]",
+	    "[-n messages] [-w one-warning-in] [-R receipts-each] [-r runs] [-s store-dir]",
 	startup_run,
 };
 

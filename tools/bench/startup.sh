@@ -14,20 +14,28 @@
 # is among them.
 #
 #   fenghuo-bench startup [-n messages] [-w one-warning-in] [-R receipts-each] [-r runs]
+#                         [-s store-dir]
+#
+# -s copies data.mdb from store-dir instead of signing the messages again: a store filled
+# before with `fenghuo-bench _startup-fill store-dir N W RC` (give the same -n, -w and -R),
+# within the day its warnings are in force. It may be of an earlier schema: the first start
+# upgrades the copy, and the median leaves that start out when R >= 3.
 set -euo pipefail
 
 N=1000000
 W=10000
 RC=0
 R=3
+SRC=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) N=$2; shift 2 ;;
 	-w) W=$2; shift 2 ;;
 	-R) RC=$2; shift 2 ;;
 	-r) R=$2; shift 2 ;;
+	-s) SRC=$2; shift 2 ;;
 	*) echo "usage: fenghuo-bench startup [-n messages] [-w one-warning-in]" \
-		"[-R receipts-each] [-r runs]" >&2
+		"[-R receipts-each] [-r runs] [-s store-dir]" >&2
 	   exit 64 ;;
 	esac
 done
@@ -78,7 +86,11 @@ B_MS=$MS B_RSS=$RSS B_ANON=$ANON
 log "empty store: start-up ${B_MS} ms, RSS ${B_RSS} kB (peak ${HWM} kB; anon ${ANON}, file ${FILE}), median of $R"
 
 t=$SECONDS
-"$FH_BENCH" _startup-fill "$(node_state A)" "$N" "$W" "$RC"
+if [ -n "$SRC" ]; then
+	cp "$SRC/data.mdb" "$(node_state A)/data.mdb"
+else
+	"$FH_BENCH" _startup-fill "$(node_state A)" "$N" "$W" "$RC"
+fi
 du_kb=$(du -k "$(node_state A)/data.mdb" | awk '{ print $1 }')
 nwarn=$([ "$W" -gt 0 ] && echo $(((N + W - W / 2 - 1) / W)) || echo 0)
 log "$N messages ($nwarn warnings, $RC receipts each) signed and stored in $((SECONDS - t)) s; data.mdb ${du_kb} kB"
