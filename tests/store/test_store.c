@@ -1470,7 +1470,7 @@ test_release_pages(void **state)
 	enum { N = 2000, BATCH = 250 };
 	struct fx		*fx = *state;
 	struct th_msg		*m;
-	struct store_put	 p[BATCH];
+	struct ingest_put	 p[BATCH];
 	struct store_msg	 out;
 	char			 text[1200];
 	long			 before, after;
@@ -1491,7 +1491,7 @@ test_release_pages(void **state)
 			p[j].env = m[i + j].env;
 			p[j].len = m[i + j].len;
 		}
-		assert_int_equal(store_put_batch(fx->st, p, BATCH, NOW), 0);
+		assert_int_equal(ingest_put_open(fx->st, p, BATCH, NOW), 0);
 	}
 	store_close(&fx->st);
 	assert_int_equal(store_open(fx->dir, 0, &fx->st), 0);
