@@ -14,6 +14,7 @@
  * holds a certificate the store does not.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,27 +487,31 @@ warning_level(const Fenghuo__Body *b)
 }
 
 static int
-receipt_level(struct ingest *ig, const struct item *it)
+receipt_level(struct ingest *ig, const struct idset *taken, const struct item *it)
 {
 	const Fenghuo__Body *b = it->msg.body;
+	const struct item *w;
 	struct store_msg m;
-	struct fc_msg w;
-	size_t i;
+	struct fc_msg dm;
+	size_t slot;
 	int level = 0;
 
 	if (b->n_refs < 1 || b->refs[0].len != FC_IDBYTES)
 		return 0;
-	for (i = 0; i < ig->nitems; i++)
-		if (ig->items[i].msg.body != NULL &&
-		    memcmp(ig->items[i].id, b->refs[0].data, FC_IDBYTES) == 0)
-			return warning_level(ig->items[i].msg.body);
+	/* Its warning earlier in this batch: the set of taken ids points into the items. */
+	slot = idset_slot(taken, b->refs[0].data);
+	if (taken->slot[slot] != NULL) {
+		w = (const struct item *)(const void *)(taken->slot[slot] -
+		    offsetof(struct item, id));
+		return w->msg.body != NULL ? warning_level(w->msg.body) : 0;
+	}
 	memset(&m, 0, sizeof(m));
 	if (store_get(ig->st, b->refs[0].data, &m) != 0)
 		return 0;
 	if (m.seen.kind == FENGHUO__KIND__WARNING &&
-	    fc_msg_decode(m.env, m.len, b->refs[0].data, &w) == FC_R_OK) {
-		level = warning_level(w.body);
-		fc_msg_clear(&w);
+	    fc_msg_decode(m.env, m.len, b->refs[0].data, &dm) == FC_R_OK) {
+		level = warning_level(dm.body);
+		fc_msg_clear(&dm);
 	}
 	store_msg_clear(&m);
 	return level;
@@ -637,7 +642,7 @@ ingest_commit(struct ingest *ig, uint64_t now_ms, ingest_result_fn fn, void *arg
 		it->r.status = sp[nput++].status == STORE_NEW ? INGEST_NEW : INGEST_DUP;
 		if (it->r.status == INGEST_NEW)
 			it->r.level = it->r.kind == FENGHUO__KIND__RECEIPT ?
-			    receipt_level(ig, it) : warning_level(it->msg.body);
+			    receipt_level(ig, &taken, it) : warning_level(it->msg.body);
 	}
 	goto done;
 fail:

@@ -459,6 +459,17 @@ test_receipt_level(void **state)
 	assert_int_equal(fx->r[0].level, FENGHUO__LEVEL__RED);
 	th_msg_clear(&w);
 	th_msg_clear(&rc);
+
+	/* Warning and receipt in one batch: the receipt finds it in the batch. */
+	assert_int_equal(th_warning(fx->issuer, fx->now - 400, fx->now + DAY_MS, &w), 0);
+	assert_int_equal(th_receipt(fx->author, fx->now, w.id, &rc), 0);
+	add(fx, &w, INGEST_PEER);
+	add(fx, &rc, INGEST_PEER);
+	assert_int_equal(commit(fx), 0);
+	assert_int_equal(fx->r[1].status, INGEST_NEW);
+	assert_int_equal(fx->r[1].level, FENGHUO__LEVEL__RED);
+	th_msg_clear(&w);
+	th_msg_clear(&rc);
 }
 
 /* No anchor and not open: refused, with a sentence. */
