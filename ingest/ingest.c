@@ -628,7 +628,8 @@ ingest_commit(struct ingest *ig, uint64_t now_ms, ingest_result_fn fn, void *arg
 		sp[nput].hops = it->src.hops;
 		nput++;
 	}
-	if ((rc = store_put_batch(ig->st, sp, nput, now_ms)) != 0) {
+	/* Nothing new (a batch of duplicates, say): no write transaction at all. */
+	if (nput > 0 && (rc = store_put_batch(ig->st, sp, nput, now_ms)) != 0) {
 		/* The policy may have recorded CERTs that are not stored after all. */
 		(void)trust_load(ig);
 		ig->ncertified = 0;

@@ -769,7 +769,8 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 	wire_put_be64(created, seen.created_ms);
 	v.mv_data = created;
 	v.mv_size = sizeof(created);
-	if ((rc = mdb_put(txn, st->ids, &k, &v, 0)) != 0)
+	/* The id first: stored meanwhile (another writer), nothing else is written. */
+	if ((rc = mdb_put(txn, st->ids, &k, &v, MDB_NOOVERWRITE)) != 0)
 		return rc;
 
 	/* MDB_RESERVE: build the value in place in the page, no staging copy. */
@@ -814,23 +815,21 @@ put_batch_txn(struct store *st, MDB_txn *txn, struct store_put *items, size_t n,
     uint64_t now_ms)
 {
 	struct store_put	*it;
-	MDB_val			 k, v;
 	size_t			 i;
 	int			 rc;
 
 	for (i = 0; i < n; i++) {
 		it = &items[i];
-		/* The write transaction sees its own puts: this also catches in-batch copies. */
-		k.mv_data = (void *)(uintptr_t)it->msg->id;
-		k.mv_size = FC_IDBYTES;
-		rc = mdb_get(txn, st->ids, &k, &v);
-		if (rc == 0) {
+		/*
+		 * An id stored already (the write transaction sees its own puts, so this also
+		 * catches in-batch copies) is refused by the first put, before anything else.
+		 */
+		rc = put_one(st, txn, it, it->msg, now_ms);
+		if (rc == MDB_KEYEXIST) {
 			it->status = STORE_DUP;
 			continue;
 		}
-		if (rc != MDB_NOTFOUND)
-			return rc;
-		if ((rc = put_one(st, txn, it, it->msg, now_ms)) != 0)
+		if (rc != 0)
 			return rc;
 		it->status = STORE_NEW;
 	}
