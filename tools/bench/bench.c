@@ -38,6 +38,15 @@ bench_mono_ns(void)
 }
 
 uint64_t
+bench_cpu_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
 bench_wall_ms(void)
 {
 	struct timespec	 ts;

@@ -63,6 +63,8 @@ int		 bench_run_script(const char *script, int argc, char **argv);
 
 /* bench.c: helpers for every subcommand */
 uint64_t	 bench_mono_ns(void);	/* CLOCK_MONOTONIC, for measuring */
+/* CPU time of the calling thread: what a step cost, whatever else the machine runs. */
+uint64_t	 bench_cpu_ns(void);
 uint64_t	 bench_wall_ms(void);	/* CLOCK_REALTIME in ms, for message times */
 /* A fresh temporary directory (mkdtemp) or NULL; caller frees, and removes it with bench_rmdir. */
 char		*bench_tmpdir(const char *tag);
