@@ -544,7 +544,7 @@ release(struct ingest *ig)
 }
 
 static void
-deliver(struct ingest *ig, struct item *items, size_t n, ingest_result_fn fn, void *arg)
+hand_back(struct ingest *ig, struct item *items, size_t n, ingest_result_fn fn, void *arg)
 {
 	struct item *it;
 	size_t i;
@@ -663,7 +663,7 @@ done:
 	ig->items = NULL;
 	ig->nitems = ig->cap = ig->bytes = 0;
 	release(ig);
-	deliver(ig, items, n, fn, arg);
+	hand_back(ig, items, n, fn, arg);
 	for (i = 0; i < n; i++) {
 		free(items[i].env);
 		fc_msg_clear(&items[i].msg);
