@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -413,6 +414,24 @@ cli_fmt_time(uint64_t ms, char *buf, size_t size)
 
 	if (localtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M", &tm) == 0)
 		snprintf(buf, size, "%llu", (unsigned long long)ms);
+	return buf;
+}
+
+char *
+cli_fmt_age(uint64_t ms, int seconds, char *buf, size_t size)
+{
+	uint64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
+
+	if (d > 0)
+		snprintf(buf, size, "%" PRIu64 "d%02" PRIu64 "h", d, h % 24);
+	else if (h > 0)
+		snprintf(buf, size, "%" PRIu64 "h%02" PRIu64 "m", h, m % 60);
+	else if (m > 0 && seconds)
+		snprintf(buf, size, "%" PRIu64 "m%02" PRIu64 "s", m, s % 60);
+	else if (m > 0)
+		snprintf(buf, size, "%" PRIu64 "m", m);
+	else
+		snprintf(buf, size, "%" PRIu64 "s", s);
 	return buf;
 }
 

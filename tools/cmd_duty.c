@@ -136,17 +136,7 @@ duty_ref(void *arg, const struct store_view *v)
 static char *
 fmt_age(uint64_t ms, char *buf, size_t size)
 {
-	uint64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
-
-	if (d > 0)
-		snprintf(buf, size, "%" PRIu64 "d%02" PRIu64 "h", d, h % 24);
-	else if (h > 0)
-		snprintf(buf, size, "%" PRIu64 "h%02" PRIu64 "m", h, m % 60);
-	else if (m > 0)
-		snprintf(buf, size, "%" PRIu64 "m", m);
-	else
-		snprintf(buf, size, "%" PRIu64 "s", s);
-	return buf;
+	return cli_fmt_age(ms, 0, buf, size);
 }
 
 struct duty_ctx {
