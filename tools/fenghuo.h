@@ -207,6 +207,13 @@ void		 cli_copies_free(struct cli_copies *c);
 /* One line: short id, time, kind, level/stage, region, title, [flags]. */
 void		 cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 		    uint64_t now_ms, int stage);
+/*
+ * When a region table is installed: the name of code's place (cli_region_deepest, "-" when
+ * none) as a cell of CLI_REGION_CELL_COLS display columns and a space; else nothing, so
+ * that tables keep their columns either way within one run.
+ */
+#define CLI_REGION_CELL_COLS	10
+void		 cli_region_cell(FILE *fp, const char *code);
 /* Every field, one per line, for `fenghuo show`. */
 void		 cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 		    uint64_t now_ms);
@@ -594,6 +601,8 @@ void		 cli_coverage_clear(struct cli_coverage *cov);
 int		 cli_regions_available(void);
 /* The name of a province (2 digits), city (4), county (6) or township (9), or NULL. */
 const char	*cli_region_name(const char *code);
+/* The name of the deepest level of the table that contains code ("径山镇"), or NULL. */
+const char	*cli_region_deepest(const char *code);
 /*
  * The names of the two deepest levels of the table that contain code, "余杭区 径山镇" for a
  * township or one of its villages, "杭州市 余杭区" for a county, into buf; "" when none is

@@ -230,6 +230,26 @@ cli_region_name(const char *code)
 	return hit != NULL ? hit->name : NULL;
 }
 
+const char *
+cli_region_deepest(const char *code)
+{
+	const char *s;
+	char prefix[16];
+	size_t i, len;
+
+	if (code == NULL || (len = strlen(code)) < 2 || len > 12)
+		return NULL;
+	for (i = RG_NLEVELS; i-- > 0;) {
+		if (levels[i].digits > len)
+			continue;
+		memcpy(prefix, code, levels[i].digits);
+		prefix[levels[i].digits] = '\0';
+		if ((s = cli_region_name(prefix)) != NULL)
+			return s;
+	}
+	return NULL;
+}
+
 /*
  * The table's names for cities that are not places: the municipal districts' and counties'
  * groupings of a province-level city, and a province's directly administered counties.

@@ -641,7 +641,7 @@ cli_grant_json(const struct cli_trust *ct, const struct fc_grant *g, uint64_t no
 {
 	const struct cli_trust_note *n;
 	struct cli_grant_state gs;
-	char hex[FC_IDHEX];
+	char hex[FC_IDHEX], place[CLI_REGION_PLACE_MAX];
 	json_t *o;
 
 	cli_grant_eval(ct, g, now_ms, &gs);
@@ -651,6 +651,8 @@ cli_grant_json(const struct cli_trust *ct, const struct fc_grant *g, uint64_t no
 	    hex)));
 	json_object_set_new(o, "roles", cli_roles_json(g->roles));
 	json_object_set_new(o, "scope", json_string(g->scope));
+	if (cli_region_place(g->scope, place, sizeof(place))[0] != '\0')
+		json_object_set_new(o, "scope_name", json_string(place));
 	json_object_set_new(o, "created_ms", json_integer((json_int_t)g->created_ms));
 	json_object_set_new(o, "not_before_ms", json_integer((json_int_t)g->not_before_ms));
 	json_object_set_new(o, "not_after_ms", json_integer((json_int_t)g->not_after_ms));
