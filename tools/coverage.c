@@ -31,6 +31,8 @@ cov_node_cmp_key(const void *k, const void *e)
 static struct cli_cov_node *
 cov_find(struct cli_coverage *cov, const uint8_t *key)
 {
+	if (cov->n == 0)
+		return NULL;
 	return bsearch(key, cov->nodes, cov->n, sizeof(*cov->nodes), cov_node_cmp_key);
 }
 
@@ -135,7 +137,8 @@ cli_coverage_read(struct cli *cli, struct store *st, const struct fc_msg *msg,
 		cov->nodes[i].r = r[i];
 	cov->n = n;
 	free(r);
-	qsort(cov->nodes, cov->n, sizeof(*cov->nodes), cov_key_cmp);
+	if (cov->n > 0)
+		qsort(cov->nodes, cov->n, sizeof(*cov->nodes), cov_key_cmp);
 	rc = store_iter_refs(st, msg->id, cov_receipt, cov);
 	if (cov->nomem) {
 		cli_warnx(cli, "out of memory");
