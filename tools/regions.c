@@ -11,8 +11,9 @@
  * searched by bisection.
  *
  * The files are data from outside: a line longer than RG_LINE_MAX, a code of the wrong
- * length, a name that is empty, too long, not on one line or not closed by its quote is
- * skipped; whatever names remain are printed through cli_cell() like any foreign text.
+ * length, a name that is empty, too long, not UTF-8, not on one line or not closed by its
+ * quote is skipped; whatever names remain are printed through cli_cell() like any foreign
+ * text.
  *
  * The loaded levels are a read-only cache of installation data kept for the run of the
  * CLI (one short process), as the locale is: not state, so not hung off struct cli, which
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "fenghuo.h"
 
 #define RG_LINE_MAX	512	/* the longest line read; real ones are under 100 bytes */
@@ -131,7 +133,7 @@ parse_line(const char *line, size_t digits, uint64_t *code, char *name)
 		}
 	}
 	name[len] = '\0';
-	return len > 0 ? 0 : -1;
+	return len > 0 && fc_utf8_valid(name, len) ? 0 : -1;
 }
 
 static int

@@ -233,6 +233,7 @@ printf 'code,name,provinceCode\n3301,"杭州市",33\n' >"$T/cities.csv"
 	printf '33011011x,"坏",330110,33,3301\n'		# not a code
 	printf '330110110,"瓶\001窑镇",330110,33,3301\n'	# a control character
 	printf '3301101100,"太长",330110,33,3301\n'		# ten digits
+	printf '330110112,"\377\376镇",330110,33,3301\n'		# not UTF-8
 	printf '330110111,鸬鸟镇,330110,33,3301\n'		# unquoted: fine
 } >"$T/streets.csv"
 export FENGHUO_REGIONS=$T
@@ -248,6 +249,17 @@ import json, sys
 o = json.load(open(sys.argv[1]))
 assert all(t["name"] is None for t in o["townships"]), o["townships"]' "$TMP/out" ||
 	fail "hostile township names used"
+for t in 330110111 330110112; do
+	fh "$S" --key "$K/admin.key" report --region ${t}001 --category test --title "$t"
+	expect_rc $EX_OK
+	fh "$S" show "$(cat "$TMP/out")"
+	expect_rc $EX_OK
+	cp "$TMP/out" "$TMP/show.$t"
+done
+grep -q '^region         330110111001 余杭"区, 北 鸬鸟镇$' "$TMP/show.330110111" ||
+	fail "an unquoted name was not read: $(cat "$TMP/show.330110111")"
+grep -q '^region         330110112001 杭州市 余杭"区, 北$' "$TMP/show.330110112" ||
+	fail "a name that is not UTF-8 was used: $(cat "$TMP/show.330110112")"
 unset FENGHUO_REGIONS
 
 # ---- errors: unknown id as show, a report is not a warning, bad arguments ----
