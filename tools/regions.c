@@ -232,26 +232,6 @@ cli_region_name(const char *code)
 	return hit != NULL ? hit->name : NULL;
 }
 
-const char *
-cli_region_deepest(const char *code)
-{
-	const char *s;
-	char prefix[16];
-	size_t i, len;
-
-	if (code == NULL || (len = strlen(code)) < 2 || len > 12)
-		return NULL;
-	for (i = RG_NLEVELS; i-- > 0;) {
-		if (levels[i].digits > len)
-			continue;
-		memcpy(prefix, code, levels[i].digits);
-		prefix[levels[i].digits] = '\0';
-		if ((s = cli_region_name(prefix)) != NULL)
-			return s;
-	}
-	return NULL;
-}
-
 /*
  * The table's names for cities that are not places: the municipal districts' and counties'
  * groupings of a province-level city, and a province's directly administered counties.
@@ -263,18 +243,20 @@ placeholder(const char *name)
 	    strstr(name, "直辖县级行政区划") != NULL;
 }
 
-const char *
-cli_region_place(const char *code, char *buf, size_t size)
+/*
+ * The names of up to max levels that contain code, deepest first, into names (a city
+ * level that is a placeholder skipped); their number.
+ */
+static size_t
+region_names(const char *code, const char **names, size_t max)
 {
-	const char *names[2] = { NULL, NULL }, *s;
+	const char *s;
 	char prefix[16];
 	size_t i, len, found = 0;
 
-	buf[0] = '\0';
 	if (code == NULL || (len = strlen(code)) < 2 || len > 12)
-		return buf;
-	/* From the deepest level that fits the code up, until two names are found. */
-	for (i = RG_NLEVELS; i-- > 0 && found < 2;) {
+		return 0;
+	for (i = RG_NLEVELS; i-- > 0 && found < max;) {
 		if (levels[i].digits > len)
 			continue;
 		memcpy(prefix, code, levels[i].digits);
@@ -284,9 +266,32 @@ cli_region_place(const char *code, char *buf, size_t size)
 			continue;
 		names[found++] = s;
 	}
-	if (found == 2)
+	return found;
+}
+
+const char *
+cli_region_deepest(const char *code)
+{
+	const char *name;
+
+	return region_names(code, &name, 1) == 1 ? name : NULL;
+}
+
+const char *
+cli_region_place(const char *code, char *buf, size_t size)
+{
+	const char *names[2];
+
+	switch (region_names(code, names, 2)) {
+	case 2:
 		snprintf(buf, size, "%s %s", names[1], names[0]);
-	else if (found == 1)
+		break;
+	case 1:
 		snprintf(buf, size, "%s", names[0]);
+		break;
+	default:
+		buf[0] = '\0';
+		break;
+	}
 	return buf;
 }
