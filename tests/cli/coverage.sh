@@ -289,4 +289,10 @@ W2=$(cat "$TMP/out")
 fh "$O" coverage "$W2"
 expect_rc $EX_OK
 expect_out "no roster: no trust anchors here"
+# A province-level city's "市辖区" is a grouping, not a place: the province names it.
+fh "$O" report --region 110101 --category test --title "东城区的报告"
+fh "$O" show "$(cat "$TMP/out")"
+grep -q "^region         110101 北京市 东城区$" "$TMP/out" || fail "placeholder city: $(cat "$TMP/out")"
+fh "$O" list --kind report
+grep -q "110101       东城区     东城区的报告" "$TMP/out" || fail "list: $(cat "$TMP/out")"
 echo "coverage: ok"
