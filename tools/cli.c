@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -416,6 +417,24 @@ cli_fmt_time(uint64_t ms, char *buf, size_t size)
 	return buf;
 }
 
+char *
+cli_fmt_age(uint64_t ms, int seconds, char *buf, size_t size)
+{
+	uint64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
+
+	if (d > 0)
+		snprintf(buf, size, "%" PRIu64 "d%02" PRIu64 "h", d, h % 24);
+	else if (h > 0)
+		snprintf(buf, size, "%" PRIu64 "h%02" PRIu64 "m", h, m % 60);
+	else if (m > 0 && seconds)
+		snprintf(buf, size, "%" PRIu64 "m%02" PRIu64 "s", m, s % 60);
+	else if (m > 0)
+		snprintf(buf, size, "%" PRIu64 "m", m);
+	else
+		snprintf(buf, size, "%" PRIu64 "s", s);
+	return buf;
+}
+
 /* "YYYY-MM-DD HH:MM:SS +ZZZZ" for show. */
 static char *
 fmt_time_full(uint64_t ms, char *buf, size_t size)
@@ -462,6 +481,16 @@ json_set_str(json_t *obj, const char *key, const char *s)
 {
 	s = str_or_empty(s);
 	json_object_set_new(obj, key, json_stringn(s, strlen(s)));
+}
+
+/* key: the names of code's place (cli_region_place), only when the region table knows it. */
+static void
+json_set_place(json_t *obj, const char *key, const char *code)
+{
+	char place[CLI_REGION_PLACE_MAX];
+
+	if (code != NULL && cli_region_place(code, place, sizeof(place))[0] != '\0')
+		json_set_str(obj, key, place);
 }
 
 static void
@@ -533,6 +562,7 @@ cli_msg_json(const struct fc_msg *msg, const struct store_seen *seen, uint64_t n
 		json_object_set_new(o, "expired", json_boolean(is_expired(msg, seen, now_ms)));
 	}
 	json_set_str(o, "region", b->region);
+	json_set_place(o, "region_name", b->region);
 	if (b->has_lat_e7 && b->has_lon_e7) {
 		json_object_set_new(o, "lat", json_real(b->lat_e7 / 1e7));
 		json_object_set_new(o, "lon", json_real(b->lon_e7 / 1e7));
@@ -596,6 +626,7 @@ cli_msg_json(const struct fc_msg *msg, const struct store_seen *seen, uint64_t n
 			json_array_append_new(a, json_enum(wire_role_name(c->roles[i]), c->roles[i]));
 		json_object_set_new(o, "roles", a);
 		json_set_str(o, "scope", c->scope);
+		json_set_place(o, "scope_name", c->scope);
 		json_set_u64(o, "not_before_ms", c->has_not_before_ms ? c->not_before_ms : 0);
 		json_set_u64(o, "not_after_ms", c->has_not_after_ms ? c->not_after_ms : 0);
 		json_set_hex(o, "transport_key", &c->transport_key, c->has_transport_key);
@@ -696,6 +727,18 @@ msg_class(const Fenghuo__Body *b)
 }
 
 void
+cli_region_cell(FILE *fp, const char *code)
+{
+	const char *name;
+
+	if (!cli_regions_available())
+		return;
+	name = code != NULL && code[0] != '\0' ? cli_region_deepest(code) : NULL;
+	cli_cell(fp, name != NULL ? name : "-", CLI_REGION_CELL_COLS, 1);
+	fputc(' ', fp);
+}
+
+void
 cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen, uint64_t now_ms,
     int stage)
 {
@@ -712,6 +755,7 @@ cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen, 
 	fputc(' ', fp);
 	cli_cell(fp, b->region != NULL && b->region[0] != '\0' ? b->region : "-", 12, 0);
 	fputc(' ', fp);
+	cli_region_cell(fp, b->region);
 	if (b->receipt != NULL) {
 		fputs("re ", fp);
 		fputs(b->n_refs > 0 && b->refs[0].len == FC_IDBYTES ?
@@ -744,6 +788,21 @@ print_field(FILE *fp, const char *label, const char *value)
 {
 	fprintf(fp, "%-14s ", label);
 	cli_cell(fp, value, 0, 0);
+	fputc('\n', fp);
+}
+
+/* A region code and, when the region table knows it, the names of its place. */
+static void
+print_region_field(FILE *fp, const char *label, const char *code)
+{
+	char place[CLI_REGION_PLACE_MAX];
+
+	fprintf(fp, "%-14s ", label);
+	cli_cell(fp, code, 0, 0);
+	if (cli_region_place(code, place, sizeof(place))[0] != '\0') {
+		fputc(' ', fp);
+		cli_cell(fp, place, 0, 0);
+	}
 	fputc('\n', fp);
 }
 
@@ -807,7 +866,7 @@ cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 		print_time_field(fp, exp <= now_ms ? "expired" : "expires", exp);
 	}
 	if (b->region != NULL && b->region[0] != '\0')
-		print_field(fp, "region", b->region);
+		print_region_field(fp, "region", b->region);
 	if (b->has_lat_e7 && b->has_lon_e7) {
 		snprintf(buf, sizeof(buf), "%.7f, %.7f", b->lat_e7 / 1e7, b->lon_e7 / 1e7);
 		print_field(fp, "lat, lon", buf);
@@ -824,10 +883,10 @@ cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 		print_field(fp, "urgency", name_or(wire_urgency_name(w->urgency), "?"));
 		print_field(fp, "severity", name_or(wire_severity_name(w->severity), "?"));
 		print_field(fp, "certainty", name_or(wire_certainty_name(w->certainty), "?"));
-		fprintf(fp, "%-14s", "area");
 		for (i = 0; i < w->n_area; i++)
-			fprintf(fp, " %s", str_or_empty(w->area[i]));
-		fputc('\n', fp);
+			print_region_field(fp, i == 0 ? "area" : "", str_or_empty(w->area[i]));
+		if (w->n_area == 0)
+			fprintf(fp, "%-14s\n", "area");
 		if (w->has_onset_ms && w->onset_ms != 0)
 			print_time_field(fp, "onset", w->onset_ms);
 		if (w->n_response_type > 0) {
@@ -853,8 +912,10 @@ cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 		for (i = 0; i < c->n_roles; i++)
 			fprintf(fp, " %s", name_or(wire_role_name(c->roles[i]), "?"));
 		fputc('\n', fp);
-		print_field(fp, "scope", c->scope != NULL && c->scope[0] != '\0' ? c->scope :
-		    "(everything)");
+		if (c->scope != NULL && c->scope[0] != '\0')
+			print_region_field(fp, "scope", c->scope);
+		else
+			print_field(fp, "scope", "(everything)");
 		if (c->has_not_before_ms)
 			print_time_field(fp, "not before", c->not_before_ms);
 		if (c->has_not_after_ms)

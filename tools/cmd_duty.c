@@ -2,8 +2,9 @@
  * cmd_duty.c: `fenghuo duty`: what the duty officer has to act on. Every report whose closed
  * loop is still open (not yet closed), oldest first, with where it stands and since when;
  * a report nobody has registered within the --overdue limit is marked OVERDUE. Then every
- * warning in force (not expired, cancelled or superseded) with the nodes that confirmed
- * its delivery.
+ * warning in force (not expired, cancelled or superseded) with its coverage: how many of
+ * the nodes certified in its areas confirmed its delivery; those not at 100 % after the
+ * --coverage-after limit are listed again under a heading of their own.
  *
  * The store is read in one pass per kind and the messages copied out first, so that the
  * per-message lookups (receipts, updates) run on short read transactions of their own.
@@ -25,18 +26,23 @@ static int	cmd_duty_exec(struct cli *, int, char **);
 
 #define DUTY_SINCE_DEFAULT_MS	(7ULL * 24 * 3600 * 1000)
 #define DUTY_OVERDUE_DEFAULT_MS	(30ULL * 60 * 1000)
+#define DUTY_COVERAGE_DEFAULT_MS (30ULL * 60 * 1000)
 #define DUTY_TRANSIT_LATE_MS	(30ULL * 60 * 1000)	/* the mesh's own 30-minute target */
 #define DUTY_CONFIRM_MAX	4096	/* distinct confirming nodes tracked per warning */
 #define STORE_ENOMEM_STOP	1	/* duty_collect's "stop": out of memory */
 
 const struct cmd_entry cmd_duty_entry = {
 	"duty",
-	"duty [--region PREFIX] [--since WHEN] [--overdue DURATION] [--json]",
+	"duty [--region PREFIX] [--since WHEN] [--overdue DURATION] "
+	"[--coverage-after DURATION] [--json]",
 	"What needs acting on. First every report whose closed loop is still open (no\n"
 	"`closed` receipt yet), oldest first: short id, time, age, stage reached (and how long\n"
 	"ago), region, title; OVERDUE marks one nobody has registered within --overdue of its\n"
 	"time. Then every warning in force (not expired, cancelled or superseded by an update)\n"
-	"with how many nodes confirmed its delivery. A warning is in force only when its\n"
+	"with its coverage: `confirmed N/M` of the nodes certified in its areas and how many\n"
+	"are missing (`fenghuo coverage ID` names them; without trust anchors, how many\n"
+	"nodes confirmed). Warnings not at 100 % --coverage-after their time are listed\n"
+	"again under a heading of their own. A warning is in force only when its\n"
 	"author's certificate chain is valid here: those whose chain is not known yet\n"
 	"(written here before the certificate came, [no-chain], or imported and held, [held])\n"
 	"are listed apart as NOT in force.\n"
@@ -46,6 +52,9 @@ const struct cmd_entry cmd_duty_entry = {
 	"                       every warning): a duration ago, a date or time, or epoch ms\n"
 	"  --overdue DURATION   a report still unregistered this long after its time is\n"
 	"                       overdue (default 30m)\n"
+	"  --coverage-after DURATION\n"
+	"                       a warning in force not confirmed by its whole roster this\n"
+	"                       long after its time is listed as incomplete (default 30m)\n"
 	"  --json               JSON Lines: one object per report or warning (docs/CLI.md)\n"
 	"\n"
 	"Exit status: 0; 64 bad arguments; 66 no store yet.\n",
@@ -136,26 +145,29 @@ duty_ref(void *arg, const struct store_view *v)
 static char *
 fmt_age(uint64_t ms, char *buf, size_t size)
 {
-	uint64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
-
-	if (d > 0)
-		snprintf(buf, size, "%" PRIu64 "d%02" PRIu64 "h", d, h % 24);
-	else if (h > 0)
-		snprintf(buf, size, "%" PRIu64 "h%02" PRIu64 "m", h, m % 60);
-	else if (m > 0)
-		snprintf(buf, size, "%" PRIu64 "m", m);
-	else
-		snprintf(buf, size, "%" PRIu64 "s", s);
-	return buf;
+	return cli_fmt_age(ms, 0, buf, size);
 }
+
+/* A warning in force that its roster has not all confirmed after --coverage-after. */
+struct duty_late {
+	uint8_t		 id[FC_IDBYTES];
+	int		 level;
+	char		*title;
+	size_t		 confirmed, roster;
+	uint64_t	 age;
+};
 
 struct duty_ctx {
 	struct cli	*cli;
 	struct store	*st;
 	const char	*region;
 	uint64_t	 now, overdue_ms;
+	uint64_t	 coverage_after_ms;
+	struct duty_late *late;		/* listed under their own heading */
+	size_t		 nlate, caplate;
 	size_t		 open, overdue, inforce, waiting;
 	int		 ioerr;
+	int		 err;		/* an error (printed) that ends the run, EX_* */
 	int		 waiting_pass;	/* list the warnings waiting for a chain, not in force */
 };
 
@@ -243,11 +255,134 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 	/* Padded by display width; the title on one line whatever it holds. */
 	cli_cell(stdout, b->region != NULL && b->region[0] != '\0' ? b->region : "-", 12, 0);
 	putchar(' ');
+	cli_region_cell(stdout, b->region);
 	cli_cell(stdout, b->title, 0, 0);
 	if (printf("%s%s%s\n", (msg->flags & FC_MSG_CLOCK_SKEW) ? " [clock-skew]" : "",
 	    cli_marks(msg, mk, sizeof(mk)), tr) < 0)
 		ctx->ioerr = 1;
 	return ctx->ioerr ? -1 : 0;
+}
+
+/*
+ * The coverage of a warning in force (cli_coverage_read); a warning whose roster has not
+ * all confirmed --coverage-after its time is noted for the heading of its own.
+ */
+static int
+duty_coverage(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
+    struct cli_coverage *cov)
+{
+	struct duty_late *l;
+	uint64_t age;
+	size_t cap;
+	int rc;
+
+	if ((rc = cli_coverage_read(ctx->cli, ctx->st, msg, &it->seen, ctx->now, cov)) != EX_OK)
+		return rc;
+	age = ctx->now > cov->t0 ? ctx->now - cov->t0 : 0;
+	if (ctx->waiting_pass || cov->confirmed >= cov->n || age < ctx->coverage_after_ms)
+		return EX_OK;
+	if (ctx->nlate == ctx->caplate) {
+		cap = ctx->caplate == 0 ? 8 : ctx->caplate * 2;
+		if ((l = reallocarray(ctx->late, cap, sizeof(*l))) == NULL)
+			goto nomem;
+		ctx->late = l;
+		ctx->caplate = cap;
+	}
+	l = &ctx->late[ctx->nlate];
+	memcpy(l->id, msg->id, FC_IDBYTES);
+	l->level = msg->body->warning->level;
+	if ((l->title = strdup(msg->body->title != NULL ? msg->body->title : "")) == NULL)
+		goto nomem;
+	l->confirmed = cov->confirmed;
+	l->roster = cov->n;
+	l->age = age;
+	ctx->nlate++;
+	return EX_OK;
+nomem:
+	cli_coverage_clear(cov);
+	cli_warnx(ctx->cli, "out of memory");
+	return EX_OSERR;
+}
+
+/* The areas of a warning, each with the name of its place when the region table knows it. */
+static void
+duty_areas(const Fenghuo__Warning *w)
+{
+	char place[CLI_REGION_PLACE_MAX];
+	size_t i;
+
+	for (i = 0; i < w->n_area; i++) {
+		printf("%s%s", i > 0 ? "," : "", w->area[i] != NULL ? w->area[i] : "");
+		if (cli_region_place(w->area[i], place, sizeof(place))[0] != '\0') {
+			putchar(' ');
+			cli_cell(stdout, place, 0, 0);
+		}
+	}
+}
+
+/* "confirmed 87/100, 13 missing", or without a roster (no anchors) "confirmed by 5 nodes". */
+static void
+duty_coverage_text(const struct cli_coverage *cov, const struct duty_refs *r)
+{
+	if (cov->anchors)
+		printf("  confirmed %zu/%zu, %zu missing", cov->confirmed, cov->n,
+		    cov->n - cov->confirmed);
+	else
+		printf("  confirmed by %zu node%s", r->nconfirmed, r->nconfirmed == 1 ? "" : "s");
+}
+
+static json_t *
+duty_coverage_json(const struct duty_ctx *ctx, const struct cli_coverage *cov)
+{
+	uint64_t age = ctx->now > cov->t0 ? ctx->now - cov->t0 : 0;
+	json_t *o;
+
+	if (!cov->anchors)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "roster", json_integer((json_int_t)cov->n));
+	json_object_set_new(o, "confirmed", json_integer((json_int_t)cov->confirmed));
+	json_object_set_new(o, "missing", json_integer((json_int_t)(cov->n - cov->confirmed)));
+	json_object_set_new(o, "incomplete", json_boolean(!ctx->waiting_pass &&
+	    cov->confirmed < cov->n && age >= ctx->coverage_after_ms));
+	return o;
+}
+
+/* The heading of the warnings not at 100 % after --coverage-after, and their lines. */
+static void
+duty_late_print(struct duty_ctx *ctx)
+{
+	const struct duty_late *l;
+	char sid[13], a[32];
+	size_t i;
+
+	if (ctx->cli->json || ctx->ioerr)
+		return;
+	printf("\nWarnings not confirmed by every node %s after their time (see 'fenghuo "
+	    "coverage ID')\n", fmt_age(ctx->coverage_after_ms, a, sizeof(a)));
+	for (i = 0; i < ctx->nlate; i++) {
+		l = &ctx->late[i];
+		printf("%-8s %s  %-6s ", wire_level_name(l->level) != NULL ?
+		    wire_level_name(l->level) : "?", cli_short_id(l->id, sid),
+		    fmt_age(l->age, a, sizeof(a)));
+		cli_cell(stdout, l->title, 0, 0);
+		printf("  confirmed %zu/%zu, %zu missing\n", l->confirmed, l->roster,
+		    l->roster - l->confirmed);
+	}
+	if (printf("%zu incomplete\n", ctx->nlate) < 0)
+		ctx->ioerr = 1;
+}
+
+static void
+duty_late_free(struct duty_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nlate; i++)
+		free(ctx->late[i].title);
+	free(ctx->late);
+	ctx->late = NULL;
+	ctx->nlate = ctx->caplate = 0;
 }
 
 /*
@@ -260,10 +395,12 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 {
 	const Fenghuo__Body *b = msg->body;
 	const Fenghuo__Warning *w = b->warning;
+	struct cli_coverage cov;
 	uint64_t exp;
 	char sid[13], when[32], hex[2 * FC_PUBLICKEYBYTES + 1], mk[64];
 	json_t *o, *a;
 	size_t i;
+	int rc;
 
 	/*
 	 * A warning the policy here rejects is in force nowhere. One whose author's chain is not
@@ -284,9 +421,15 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 			    "known here for their author yet\n");
 	} else
 		ctx->inforce++;
+	if ((rc = duty_coverage(ctx, it, msg, &cov)) != EX_OK) {
+		ctx->err = rc;
+		return -1;
+	}
 	if (ctx->cli->json) {
-		if ((o = cli_msg_json(msg, &it->seen, ctx->now)) == NULL)
+		if ((o = cli_msg_json(msg, &it->seen, ctx->now)) == NULL) {
+			cli_coverage_clear(&cov);
 			return duty_print_json(ctx, NULL);
+		}
 		json_object_set_new(o, "duty", json_string(ctx->waiting_pass ?
 		    "waiting-warning" : "warning"));
 		a = json_array();
@@ -294,6 +437,8 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 			json_array_append_new(a, json_string(fc_hex(r->confirmed[i],
 			    FC_PUBLICKEYBYTES, hex)));
 		json_object_set_new(o, "confirmed_by", a);
+		json_object_set_new(o, "coverage", duty_coverage_json(ctx, &cov));
+		cli_coverage_clear(&cov);
 		return duty_print_json(ctx, o);
 	}
 	if (printf("%-8s %s  %s  %-6s ", wire_level_name(w->level) != NULL ?
@@ -301,12 +446,12 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 	    cli_fmt_time(it->seen.time_ms, when, sizeof(when)),
 	    w->msg_type == FENGHUO__MSG_TYPE__UPDATE ? "update" : "alert") < 0)
 		ctx->ioerr = 1;
-	for (i = 0; i < w->n_area; i++)
-		printf("%s%s", i > 0 ? "," : "", w->area[i] != NULL ? w->area[i] : "");
+	duty_areas(w);
 	fputs("  ", stdout);
 	cli_cell(stdout, b->title, 0, 0);
-	if (printf("  confirmed by %zu node%s%s\n",
-	    r->nconfirmed, r->nconfirmed == 1 ? "" : "s", cli_marks(msg, mk, sizeof(mk))) < 0)
+	duty_coverage_text(&cov, r);
+	cli_coverage_clear(&cov);
+	if (printf("%s\n", cli_marks(msg, mk, sizeof(mk))) < 0)
 		ctx->ioerr = 1;
 	return ctx->ioerr ? -1 : 0;
 }
@@ -343,7 +488,7 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind, int held)
 		return EX_IOERR;
 	}
 	rc = EX_OK;
-	for (i = 0; i < l.n && rc == EX_OK && !ctx->ioerr; i++) {
+	for (i = 0; i < l.n && rc == EX_OK && !ctx->ioerr && !ctx->err; i++) {
 		const struct cli_copy *it = &l.items[i];
 
 		if (held && (it->seen.kind != kind || it->seen.time_ms < since))
@@ -368,7 +513,7 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind, int held)
 		fc_msg_clear(&msg);
 	}
 	cli_copies_free(&l);
-	return rc;
+	return rc != EX_OK ? rc : ctx->err;
 }
 
 static int
@@ -378,6 +523,7 @@ cmd_duty_exec(struct cli *cli, int argc, char **argv)
 		{ "region", required_argument, NULL, 'r' },
 		{ "since", required_argument, NULL, 's' },
 		{ "overdue", required_argument, NULL, 'o' },
+		{ "coverage-after", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -390,6 +536,7 @@ cmd_duty_exec(struct cli *cli, int argc, char **argv)
 	ctx.cli = cli;
 	ctx.now = cli_now_ms();
 	ctx.overdue_ms = DUTY_OVERDUE_DEFAULT_MS;
+	ctx.coverage_after_ms = DUTY_COVERAGE_DEFAULT_MS;
 	since = ctx.now > DUTY_SINCE_DEFAULT_MS ? ctx.now - DUTY_SINCE_DEFAULT_MS : 0;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -406,6 +553,13 @@ cmd_duty_exec(struct cli *cli, int argc, char **argv)
 		case 'o':
 			if (cli_parse_duration(optarg, &ctx.overdue_ms) == -1) {
 				cli_warnx(cli, "--overdue %s: not a duration (30m, 2h, ...)", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'c':
+			if (cli_parse_duration(optarg, &ctx.coverage_after_ms) == -1) {
+				cli_warnx(cli, "--coverage-after %s: not a duration (30m, 2h, ...)",
+				    optarg);
 				return EX_USAGE;
 			}
 			break;
@@ -428,10 +582,15 @@ cmd_duty_exec(struct cli *cli, int argc, char **argv)
 	if (!cli->json && !ctx.ioerr)
 		printf("%zu open, %zu overdue\n\nWarnings in force\n", ctx.open, ctx.overdue);
 	/* A long-lived warning is in force however old: all of them unless --since says. */
-	if ((rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK)
+	if ((rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK) {
+		duty_late_free(&ctx);
 		return rc;
+	}
 	if (!cli->json && !ctx.ioerr)
 		printf("%zu in force\n", ctx.inforce);
+	if (ctx.nlate > 0)
+		duty_late_print(&ctx);
+	duty_late_free(&ctx);
 	/* Not in force until their author's chain is known here: shown, never counted. */
 	ctx.waiting_pass = 1;
 	if ((rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK ||

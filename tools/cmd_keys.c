@@ -244,6 +244,7 @@ key_print(const struct cli_trust *ct, const struct known *k, uint64_t now)
 	struct fc_grant_status gs;
 	const char *name, *status;
 	char sk[2 * CLI_SHORT_KEY_BYTES + 1], sid[13], rs[64], a[32], b[32];
+	char place[CLI_REGION_PLACE_MAX];
 	uint32_t roles;
 	size_t i, n;
 
@@ -264,9 +265,14 @@ key_print(const struct cli_trust *ct, const struct known *k, uint64_t now)
 			continue;
 		fc_grant_state(ct->trust, g, now, &gs);
 		cli_roles_str(g->roles, rs, sizeof(rs));
-		printf("    cert %s  %-13s %s in %s, %s .. %s, by ", cli_short_id(g->id, sid),
+		printf("    cert %s  %-13s %s in %s", cli_short_id(g->id, sid),
 		    fc_grant_state_name(gs.state), rs,
-		    g->scope[0] != '\0' ? g->scope : "(everywhere)",
+		    g->scope[0] != '\0' ? g->scope : "(everywhere)");
+		if (cli_region_place(g->scope, place, sizeof(place))[0] != '\0') {
+			putchar(' ');
+			cli_cell(stdout, place, 0, 0);
+		}
+		printf(", %s .. %s, by ",
 		    cli_fmt_time(g->not_before_ms, a, sizeof(a)),
 		    g->not_after_ms != 0 ? cli_fmt_time(g->not_after_ms, b, sizeof(b)) :
 		    "never");

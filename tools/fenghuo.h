@@ -145,6 +145,11 @@ int		 cli_check_title(const struct cli *cli, const char *title);
 int		 cli_parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* "YYYY-MM-DD HH:MM" (local time) of ms into buf (at least 17 bytes). Returns buf. */
 char		*cli_fmt_time(uint64_t ms, char *buf, size_t size);
+/*
+ * A span of ms as "3d02h", "1h05m", "14m" (with seconds set: "14m05s") or "45s", into buf.
+ * Returns buf.
+ */
+char		*cli_fmt_age(uint64_t ms, int seconds, char *buf, size_t size);
 /* The first 12 hex digits of id, NUL-terminated, in buf (13 bytes). Returns buf. */
 char		*cli_short_id(const uint8_t *id, char *buf);
 /*
@@ -202,6 +207,13 @@ void		 cli_copies_free(struct cli_copies *c);
 /* One line: short id, time, kind, level/stage, region, title, [flags]. */
 void		 cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 		    uint64_t now_ms, int stage);
+/*
+ * When a region table is installed: the name of code's place (cli_region_deepest, "-" when
+ * none) as a cell of CLI_REGION_CELL_COLS display columns and a space; else nothing, so
+ * that tables keep their columns either way within one run.
+ */
+#define CLI_REGION_CELL_COLS	10
+void		 cli_region_cell(FILE *fp, const char *code);
 /* Every field, one per line, for `fenghuo show`. */
 void		 cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 		    uint64_t now_ms);
@@ -485,6 +497,29 @@ const char	*cli_trust_anchor_name(const struct cli_trust *ct, const uint8_t *key
 /* The anchor comment of key, else the name in its newest certificate, else NULL. */
 const char	*cli_trust_key_name(const struct cli_trust *ct, const uint8_t *key);
 
+/*
+ * The roster of an area: the nodes expected to hold a warning for areas (region prefixes).
+ * A node is on it when it holds a valid node certificate now (role node, in its validity,
+ * its chain valid, not revoked: fc_grant_state()) whose region (scope) lies inside one of
+ * the areas; its name and region are those of that certificate (the newest valid one when
+ * it has several). A scope of "" (everywhere) names no place and is on no roster. exclude
+ * (may be NULL) is left out: a warning's author does not confirm its own warning.
+ */
+struct cli_roster_node {
+	uint8_t		 key[32];	/* FC_PUBLICKEYBYTES */
+	const char	*region;	/* the certificate's scope, owned by ct */
+	const char	*name;		/* the certificate's name (owned by ct), or NULL */
+	const struct fc_grant *grant;
+};
+/* *out (caller frees) sorted by region, then key. EX_OK or EX_OSERR (printed). */
+int		 cli_roster(struct cli *cli, const struct cli_trust *ct, char *const *areas,
+		    size_t nareas, const uint8_t *exclude, uint64_t now_ms,
+		    struct cli_roster_node **out, size_t *n);
+/*
+ * The trust state kept in cli for the run (loaded on first use, as cli_trust_mark() uses
+ * it), or NULL when it cannot be loaded (said once). Owned by cli.
+ */
+struct cli_trust *cli_trust_get(struct cli *cli);
 /* "admin,issuer,node" of FC_ROLE_BIT()s, or "-"; JSON array of the same. */
 void		 cli_roles_str(uint32_t roles, char *buf, size_t size);
 struct json_t	*cli_roles_json(uint32_t roles);
@@ -496,6 +531,66 @@ struct json_t	*cli_grant_json(const struct cli_trust *ct, const struct fc_grant 
 		    uint64_t now_ms);
 /* The first CLI_SHORT_KEY_BYTES of key in hex into buf (2*CLI_SHORT_KEY_BYTES+1). */
 char		*cli_short_key(const uint8_t *key, char *buf);
+
+#ifdef FH_STORE_H
+/*
+ * coverage.c: the coverage of a warning (or of an update or cancel: of that message): its
+ * roster (cli_roster over its areas, less its author) and which of them confirmed it.
+ */
+struct cli_cov_node {
+	struct cli_roster_node r;
+	uint64_t	 confirmed_ms;	/* first seen here, of its first DELIVERED receipt; 0: none */
+	uint8_t		 receipt[32];	/* that receipt's id */
+	/* cli_coverage_heard(), for a node that has not confirmed: heard_ms 0 = never */
+	uint64_t	 heard_ms;	/* first seen here, of the newest message by or from it */
+	int		 heard_kind;	/* that message's kind */
+	uint8_t		 heard_id[32];
+	int		 heard_has_from;	/* it came from a peer (heard_from), else local */
+	uint8_t		 heard_from[32];
+	uint32_t	 heard_hops;
+};
+struct cli_coverage {
+	struct cli_cov_node *nodes;	/* the roster, by region then key */
+	size_t		 n, confirmed;
+	uint8_t		(*others)[32];	/* DELIVERED receipt authors off the roster */
+	size_t		 nothers, capothers;
+	uint64_t	 t0;		/* the message's display time (created, or first seen) */
+	int		 anchors;	/* a trust state with anchors: a roster can exist */
+	int		 nomem;
+};
+/*
+ * Read the roster and the receipts of msg (seen: its seen record) into *cov (release with
+ * cli_coverage_clear). EX_OK, or an error (printed). A message that is not a warning has
+ * an empty roster.
+ */
+int		 cli_coverage_read(struct cli *cli, struct store *st, const struct fc_msg *msg,
+		    const struct store_seen *seen, uint64_t now_ms, struct cli_coverage *cov);
+/* Fill in the heard_* fields of the missing nodes: one newest-first pass over the store. */
+int		 cli_coverage_heard(struct cli *cli, struct store *st, struct cli_coverage *cov);
+/* ms from t0 until percent of the roster had confirmed; UINT64_MAX if not (yet). */
+uint64_t	 cli_coverage_time_to(const struct cli_coverage *cov, unsigned percent);
+void		 cli_coverage_clear(struct cli_coverage *cov);
+#endif
+
+/*
+ * regions.c: names of region codes from China's code table (data/regions/, installed in
+ * share/fenghuo/regions; $FENGHUO_REGIONS overrides where it is looked for). A table that
+ * is missing gives no names: callers then show codes only. The names are owned by the
+ * module and live as long as the process.
+ */
+#define CLI_REGION_PLACE_MAX	200	/* bytes of cli_region_place()'s result */
+/* 1 if a region table was found. */
+int		 cli_regions_available(void);
+/* The name of a province (2 digits), city (4), county (6) or township (9), or NULL. */
+const char	*cli_region_name(const char *code);
+/* The name of the deepest level of the table that contains code ("径山镇"), or NULL. */
+const char	*cli_region_deepest(const char *code);
+/*
+ * The names of the two deepest levels of the table that contain code, "余杭区 径山镇" for a
+ * township or one of its villages, "杭州市 余杭区" for a county, into buf; "" when none is
+ * known. Returns buf.
+ */
+const char	*cli_region_place(const char *code, char *buf, size_t size);
 
 /* The verbs (cmd_*.c), listed in fenghuo.c. */
 extern const struct cmd_entry cmd_keygen_entry;
@@ -510,6 +605,7 @@ extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_peers_entry;
 extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_duty_entry;
+extern const struct cmd_entry cmd_coverage_entry;
 extern const struct cmd_entry cmd_cert_entry;
 extern const struct cmd_entry cmd_revoke_entry;
 extern const struct cmd_entry cmd_keys_entry;

@@ -279,6 +279,85 @@ cli_trust_anchor_name(const struct cli_trust *ct, const uint8_t *key)
 	return NULL;
 }
 
+/* ---- the roster ------------------------------------------------------------------------ */
+
+static int
+roster_cmp(const void *a, const void *b)
+{
+	const struct cli_roster_node *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->region, y->region)) != 0)
+		return c;
+	return memcmp(x->key, y->key, FC_PUBLICKEYBYTES);
+}
+
+/* 1 if scope (a certificate's region) lies inside one of the areas. */
+static int
+scope_inside(const char *scope, char *const *areas, size_t nareas)
+{
+	size_t i, alen;
+
+	if (scope[0] == '\0')
+		return 0;
+	for (i = 0; i < nareas; i++) {
+		if (areas[i] == NULL || (alen = strlen(areas[i])) == 0)
+			continue;
+		if (strncmp(scope, areas[i], alen) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+cli_roster(struct cli *cli, const struct cli_trust *ct, char *const *areas, size_t nareas,
+    const uint8_t *exclude, uint64_t now_ms, struct cli_roster_node **out, size_t *nout)
+{
+	const struct cli_trust_note *note;
+	const struct fc_grant *g;
+	struct fc_grant_status gs;
+	struct cli_roster_node *r = NULL, *t;
+	size_t i, j, n = 0, cap = 0, count = fc_trust_grant_count(ct->trust);
+
+	for (i = 0; i < count; i++) {
+		g = fc_trust_grant(ct->trust, i);
+		if (!(g->roles & FC_ROLE_BIT(FENGHUO__ROLE__NODE)) ||
+		    !scope_inside(g->scope, areas, nareas) ||
+		    (exclude != NULL && memcmp(g->subject, exclude, FC_PUBLICKEYBYTES) == 0))
+			continue;
+		if (fc_grant_state(ct->trust, g, now_ms, &gs) != FC_GRANT_VALID)
+			continue;
+		/* One entry per key: its newest valid certificate says where it is. */
+		for (j = 0; j < n; j++)
+			if (memcmp(r[j].key, g->subject, FC_PUBLICKEYBYTES) == 0)
+				break;
+		if (j < n && r[j].grant->created_ms >= g->created_ms)
+			continue;
+		if (j == n) {
+			if (n == cap) {
+				cap = cap == 0 ? 32 : cap * 2;
+				if ((t = reallocarray(r, cap, sizeof(*r))) == NULL) {
+					free(r);
+					cli_warnx(cli, "out of memory");
+					return EX_OSERR;
+				}
+				r = t;
+			}
+			n++;
+		}
+		memcpy(r[j].key, g->subject, FC_PUBLICKEYBYTES);
+		r[j].region = g->scope;
+		note = cli_trust_note_find(ct, g->id);
+		r[j].name = note != NULL ? note->text : NULL;
+		r[j].grant = g;
+	}
+	if (n > 0)
+		qsort(r, n, sizeof(*r), roster_cmp);
+	*out = r;
+	*nout = n;
+	return EX_OK;
+}
+
 void
 cli_roles_str(uint32_t roles, char *buf, size_t size)
 {
@@ -401,7 +480,7 @@ cli_grant_json(const struct cli_trust *ct, const struct fc_grant *g, uint64_t no
 {
 	const struct cli_trust_note *n;
 	struct fc_grant_status gs;
-	char hex[FC_IDHEX];
+	char hex[FC_IDHEX], place[CLI_REGION_PLACE_MAX];
 	json_t *o;
 
 	fc_grant_state(ct->trust, g, now_ms, &gs);
@@ -411,6 +490,8 @@ cli_grant_json(const struct cli_trust *ct, const struct fc_grant *g, uint64_t no
 	    hex)));
 	json_object_set_new(o, "roles", cli_roles_json(g->roles));
 	json_object_set_new(o, "scope", json_string(g->scope));
+	if (cli_region_place(g->scope, place, sizeof(place))[0] != '\0')
+		json_object_set_new(o, "scope_name", json_string(place));
 	json_object_set_new(o, "created_ms", json_integer((json_int_t)g->created_ms));
 	json_object_set_new(o, "not_before_ms", json_integer((json_int_t)g->not_before_ms));
 	json_object_set_new(o, "not_after_ms", json_integer((json_int_t)g->not_after_ms));
@@ -550,6 +631,12 @@ trust_cached(struct cli *cli)
 		}
 	}
 	return cli->trust;
+}
+
+struct cli_trust *
+cli_trust_get(struct cli *cli)
+{
+	return trust_cached(cli);
 }
 
 int

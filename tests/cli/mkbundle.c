@@ -21,6 +21,10 @@
  *                              a receipt (stage 1..5) by the key in file KEY for message
  *                              ID (64 hex digits) that names REGION, whatever the message's
  *                              own region is (the CLI's `receipt` always copies it)
+ *   fh_mkbundle cert KEY SUBJECT REGION NAME FILE
+ *                              a node certificate by the key in file KEY for SUBJECT (64
+ *                              hex digits) in REGION, made three days ago and valid for
+ *                              two: expired a day ago (the CLI certifies from now on)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +198,38 @@ make_receipt(char **argv, uint64_t now)
 	return seal_one(argv[1], &body, now, argv[5]);
 }
 
+/* argv = cert KEY SUBJECT REGION NAME FILE: a node certificate that expired a day ago. */
+static int
+make_cert(char **argv, uint64_t now)
+{
+	Fenghuo__Body body = FENGHUO__BODY__INIT;
+	Fenghuo__Cert c = FENGHUO__CERT__INIT;
+	Fenghuo__Role role = FENGHUO__ROLE__NODE;
+	uint8_t subj[FC_PUBLICKEYBYTES];
+	uint64_t day = 24ULL * 3600 * 1000, created = now - 3 * day;
+
+	if (fc_unhex(argv[2], subj, sizeof(subj)) != 0) {
+		fprintf(stderr, "fh_mkbundle: bad key %s\n", argv[2]);
+		return 64;
+	}
+	c.has_subject = 1;
+	c.subject.data = subj;
+	c.subject.len = sizeof(subj);
+	c.n_roles = 1;
+	c.roles = &role;
+	c.scope = argv[3];
+	c.has_not_before_ms = 1;
+	c.not_before_ms = created;
+	c.has_not_after_ms = 1;
+	c.not_after_ms = created + 2 * day;
+	c.name = argv[4];
+	body.has_kind = 1;
+	body.kind = FENGHUO__KIND__CERT;
+	body.region = argv[3];
+	body.cert = &c;
+	return seal_one(argv[1], &body, created, argv[5]);
+}
+
 /* argv = report KEY REGION AGE FILE. */
 static int
 make_report(char **argv, uint64_t now)
@@ -244,11 +280,12 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "late") == 0)) &&
 	    !(argc == 4 && strcmp(argv[1], "many") == 0) &&
 	    !(argc == 7 && strcmp(argv[1], "receipt") == 0) &&
+	    !(argc == 7 && strcmp(argv[1], "cert") == 0) &&
 	    !(argc == 7 && strcmp(argv[1], "titled") == 0) &&
 	    !(argc == 6 && strcmp(argv[1], "report") == 0)) {
 		fprintf(stderr, "usage: fh_mkbundle collide|skew|late FILE | many N FILE | "
 		    "receipt KEY ID REGION STAGE FILE | report KEY REGION AGE FILE | "
-		    "titled KEY REGION TITLE TEXT FILE\n");
+		    "titled KEY REGION TITLE TEXT FILE | cert KEY SUBJECT REGION NAME FILE\n");
 		return 64;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -259,6 +296,8 @@ main(int argc, char **argv)
 		return make_receipt(argv + 1, now);
 	if (strcmp(argv[1], "report") == 0)
 		return make_report(argv + 1, now);
+	if (strcmp(argv[1], "cert") == 0)
+		return make_cert(argv + 1, now);
 	if (strcmp(argv[1], "titled") == 0)
 		return make_titled(argv + 1, now);
 	if (fc_key_generate(&key) != 0)

@@ -1,0 +1,349 @@
+/*
+ * cmd_coverage.c: `fenghuo coverage ID`: how far a warning has got. Of the nodes expected
+ * in its areas (the roster: valid node certificates for regions inside them), how many
+ * confirmed it with a DELIVERED receipt, by township; every missing node by name, region
+ * and when this node last heard from or of it; and how long it took to reach 50, 90 and
+ * 100 % of the roster. An update or cancel is a message of its own: its coverage is its
+ * own receipts'.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <jansson.h>
+
+#include "crypto.h"
+#include "store.h"
+#include "fenghuo.h"
+
+static int	cmd_coverage_exec(struct cli *, int, char **);
+
+const struct cmd_entry cmd_coverage_entry = {
+	"coverage",
+	"coverage ID [--json]",
+	"How far the warning ID (an id prefix of 8+ hex digits) has got: of the nodes\n"
+	"expected in its areas (the roster: every key holding a valid node certificate for a\n"
+	"region inside them, the warning's author excepted), how many confirmed its delivery\n"
+	"(a DELIVERED receipt stored here), grouped by township; every node that has not,\n"
+	"with its name and region and when this node last heard from or of it; and the time\n"
+	"from the warning to the first receipts of 50, 90 and 100 % of the roster. For an\n"
+	"update or cancel, the coverage of that message itself. Names of counties and\n"
+	"townships come from the region table, those of villages from the certificates.\n"
+	"\n"
+	"  --json   one JSON object (fields in docs/CLI.md)\n"
+	"\n"
+	"Exit status: 0; 64 bad arguments; 65 unknown or ambiguous id, or not a warning;\n"
+	"66 no store yet.\n",
+	cmd_coverage_exec,
+};
+
+#define COV_GROUP_DIGITS	9	/* a township's code: the group of a village */
+#define COV_NAME_COLS		20	/* display columns of a node's name */
+#define COV_PLACE_COLS		20	/* ... and of its place ("余杭区 径山镇") */
+
+static const unsigned cov_marks[] = { 50, 90, 100 };
+
+/* The township (or, above it, the region itself) that groups a node of region. */
+static void
+cov_group(const char *region, char *buf, size_t size)
+{
+	size_t len = strlen(region);
+
+	if (len > COV_GROUP_DIGITS)
+		len = COV_GROUP_DIGITS;
+	snprintf(buf, size, "%.*s", (int)len, region);
+}
+
+static const char *
+cov_key_label(const struct cli_trust *ct, const uint8_t *key, char *buf)
+{
+	const char *name = ct != NULL ? cli_trust_key_name(ct, key) : NULL;
+
+	return name != NULL ? name : cli_short_key(key, buf);
+}
+
+static void
+cov_heard_text(const struct cli_trust *ct, const struct cli_cov_node *n)
+{
+	const char *kind = wire_kind_name(n->heard_kind);
+	char when[32], sid[13], sk[2 * CLI_SHORT_KEY_BYTES + 1];
+
+	if (n->heard_ms == 0) {
+		fputs("never heard from", stdout);
+		return;
+	}
+	printf("last heard %s (%s %s, ", cli_fmt_time(n->heard_ms, when, sizeof(when)),
+	    kind != NULL ? kind : "?", cli_short_id(n->heard_id, sid));
+	if (!n->heard_has_from) {
+		fputs("written here)", stdout);
+		return;
+	}
+	fputs("from ", stdout);
+	cli_cell(stdout, cov_key_label(ct, n->heard_from, sk), 0, 0);
+	printf(", %u hop%s)", (unsigned)n->heard_hops, n->heard_hops == 1 ? "" : "s");
+}
+
+static void
+cov_print(const struct fc_msg *msg, const struct cli_coverage *cov,
+    const struct cli_trust *ct)
+{
+	const Fenghuo__Body *b = msg->body;
+	const Fenghuo__Warning *w = b->warning;
+	const struct cli_cov_node *n;
+	char sid[13], when[32], place[CLI_REGION_PLACE_MAX], grp[16], age[32];
+	size_t i, j, k, gn, gc;
+	uint64_t t;
+
+	printf("%s %s %s  %s  ", wire_level_name(w->level) != NULL ?
+	    wire_level_name(w->level) : "?", w->msg_type == FENGHUO__MSG_TYPE__ALERT ?
+	    "warning" : wire_msgtype_name(w->msg_type), cli_short_id(msg->id, sid),
+	    cli_fmt_time(cov->t0, when, sizeof(when)));
+	cli_cell(stdout, b->title, 0, 0);
+	putchar('\n');
+	for (i = 0; i < w->n_area; i++) {
+		printf("%-14s %s", i == 0 ? "area" : "", w->area[i]);
+		if (cli_region_place(w->area[i], place, sizeof(place))[0] != '\0') {
+			putchar(' ');
+			cli_cell(stdout, place, 0, 0);
+		}
+		putchar('\n');
+	}
+	if (!cov->anchors) {
+		printf("no roster: no trust anchors here, so no node certificates to count (see "
+		    "'fenghuo init-county')\n");
+	} else {
+		printf("confirmed %zu/%zu", cov->confirmed, cov->n);
+		if (cov->n > 0)
+			printf(" (%zu%%)", cov->confirmed * 100 / cov->n);
+		printf(", %zu missing\n", cov->n - cov->confirmed);
+	}
+	if (w->msg_type == FENGHUO__MSG_TYPE__CANCEL)
+		printf("note: nodes do not send delivery receipts for a cancel\n");
+	for (i = 0; i < sizeof(cov_marks) / sizeof(cov_marks[0]); i++) {
+		t = cli_coverage_time_to(cov, cov_marks[i]);
+		printf("%s%u%%: %s", i == 0 ? "time to " : "   ", cov_marks[i],
+		    t == UINT64_MAX ? "-" : cli_fmt_age(t, 1, age, sizeof(age)));
+	}
+	putchar('\n');
+	/* Township by township: nodes are sorted by region, so a group is a run. */
+	for (i = 0; i < cov->n; i = j) {
+		cov_group(cov->nodes[i].r.region, grp, sizeof(grp));
+		gn = gc = 0;
+		for (j = i; j < cov->n; j++) {
+			cov_group(cov->nodes[j].r.region, place, sizeof(place));
+			if (strcmp(place, grp) != 0)
+				break;
+			gn++;
+			gc += cov->nodes[j].confirmed_ms != 0;
+		}
+		putchar('\n');
+		cli_cell(stdout, grp, COV_GROUP_DIGITS + 3, 0);
+		cli_cell(stdout, cli_region_place(grp, place, sizeof(place)), COV_PLACE_COLS + 2,
+		    1);
+		printf("confirmed %zu/%zu\n", gc, gn);
+		for (k = i; k < j; k++) {
+			n = &cov->nodes[k];
+			if (n->confirmed_ms != 0)
+				continue;
+			fputs("  MISSING  ", stdout);
+			cli_cell(stdout, n->r.name != NULL ? n->r.name : "(no name)",
+			    COV_NAME_COLS, 1);
+			putchar(' ');
+			cli_cell(stdout, n->r.region, 12, 0);
+			putchar(' ');
+			cli_cell(stdout, cli_region_place(n->r.region, place, sizeof(place)),
+			    COV_PLACE_COLS, 1);
+			putchar(' ');
+			cov_heard_text(ct, n);
+			putchar('\n');
+		}
+	}
+	if (cov->nothers > 0)
+		printf("\nalso confirmed by %zu key%s not on the roster\n", cov->nothers,
+		    cov->nothers == 1 ? "" : "s");
+}
+
+static json_t *
+json_ms_or_null(uint64_t t)
+{
+	return t == UINT64_MAX ? json_null() : json_integer((json_int_t)t);
+}
+
+static json_t *
+cov_json(const struct fc_msg *msg, const struct cli_coverage *cov)
+{
+	const Fenghuo__Body *b = msg->body;
+	const Fenghuo__Warning *w = b->warning;
+	const struct cli_cov_node *n;
+	char hex[FC_IDHEX], place[CLI_REGION_PLACE_MAX], grp[16], prev[16] = "", pct[8];
+	json_t *o, *a, *nodes, *groups, *g = NULL, *h, *t, *miss = NULL;
+	const char *name;
+	size_t i;
+
+	o = json_object();
+	json_object_set_new(o, "id", json_string(fc_hex(msg->id, FC_IDBYTES, hex)));
+	json_object_set_new(o, "msg_type", json_string(wire_msgtype_name(w->msg_type)));
+	json_object_set_new(o, "level", wire_level_name(w->level) != NULL ?
+	    json_string(wire_level_name(w->level)) : json_null());
+	json_object_set_new(o, "title", json_string(b->title != NULL ? b->title : ""));
+	json_object_set_new(o, "time_ms", json_integer((json_int_t)cov->t0));
+	a = json_array();
+	for (i = 0; i < w->n_area; i++) {
+		h = json_object();
+		json_object_set_new(h, "code", json_string(w->area[i]));
+		cli_region_place(w->area[i], place, sizeof(place));
+		json_object_set_new(h, "name", place[0] != '\0' ? json_string(place) :
+		    json_null());
+		json_array_append_new(a, h);
+	}
+	json_object_set_new(o, "area", a);
+	json_object_set_new(o, "roster_known", json_boolean(cov->anchors));
+	json_object_set_new(o, "roster", json_integer((json_int_t)cov->n));
+	json_object_set_new(o, "confirmed", json_integer((json_int_t)cov->confirmed));
+	json_object_set_new(o, "missing", json_integer((json_int_t)(cov->n - cov->confirmed)));
+	t = json_object();
+	for (i = 0; i < sizeof(cov_marks) / sizeof(cov_marks[0]); i++) {
+		snprintf(pct, sizeof(pct), "%u", cov_marks[i]);
+		json_object_set_new(t, pct, json_ms_or_null(cli_coverage_time_to(cov,
+		    cov_marks[i])));
+	}
+	json_object_set_new(o, "time_to_ms", t);
+	groups = json_array();
+	nodes = json_array();
+	for (i = 0; i < cov->n; i++) {
+		n = &cov->nodes[i];
+		cov_group(n->r.region, grp, sizeof(grp));
+		if (g == NULL || strcmp(grp, prev) != 0) {
+			g = json_object();
+			json_object_set_new(g, "code", json_string(grp));
+			name = cli_region_name(grp);
+			json_object_set_new(g, "name", name != NULL ? json_string(name) :
+			    json_null());
+			json_object_set_new(g, "roster", json_integer(0));
+			json_object_set_new(g, "confirmed", json_integer(0));
+			miss = json_array();
+			json_object_set_new(g, "missing", miss);
+			json_array_append_new(groups, g);
+			snprintf(prev, sizeof(prev), "%s", grp);
+		}
+		json_object_set_new(g, "roster", json_integer(
+		    json_integer_value(json_object_get(g, "roster")) + 1));
+		if (n->confirmed_ms != 0)
+			json_object_set_new(g, "confirmed", json_integer(
+			    json_integer_value(json_object_get(g, "confirmed")) + 1));
+		else
+			json_array_append_new(miss, json_string(fc_hex(n->r.key,
+			    FC_PUBLICKEYBYTES, hex)));
+		h = json_object();
+		json_object_set_new(h, "key", json_string(fc_hex(n->r.key, FC_PUBLICKEYBYTES,
+		    hex)));
+		json_object_set_new(h, "name", n->r.name != NULL ? json_string(n->r.name) :
+		    json_null());
+		json_object_set_new(h, "region", json_string(n->r.region));
+		cli_region_place(n->r.region, place, sizeof(place));
+		json_object_set_new(h, "region_name", place[0] != '\0' ? json_string(place) :
+		    json_null());
+		json_object_set_new(h, "township", json_string(grp));
+		json_object_set_new(h, "certificate", json_string(fc_hex(n->r.grant->id,
+		    FC_IDBYTES, hex)));
+		json_object_set_new(h, "confirmed", json_boolean(n->confirmed_ms != 0));
+		if (n->confirmed_ms != 0) {
+			json_object_set_new(h, "confirmed_ms",
+			    json_integer((json_int_t)n->confirmed_ms));
+			json_object_set_new(h, "receipt", json_string(fc_hex(n->receipt,
+			    FC_IDBYTES, hex)));
+		} else if (n->heard_ms != 0) {
+			t = json_object();
+			json_object_set_new(t, "ms", json_integer((json_int_t)n->heard_ms));
+			json_object_set_new(t, "id", json_string(fc_hex(n->heard_id, FC_IDBYTES,
+			    hex)));
+			json_object_set_new(t, "kind", wire_kind_name(n->heard_kind) != NULL ?
+			    json_string(wire_kind_name(n->heard_kind)) : json_null());
+			json_object_set_new(t, "from", n->heard_has_from ?
+			    json_string(fc_hex(n->heard_from, FC_PUBLICKEYBYTES, hex)) :
+			    json_null());
+			json_object_set_new(t, "hops", json_integer(n->heard_hops));
+			json_object_set_new(h, "last_heard", t);
+		} else {
+			json_object_set_new(h, "last_heard", json_null());
+		}
+		json_array_append_new(nodes, h);
+	}
+	json_object_set_new(o, "townships", groups);
+	json_object_set_new(o, "nodes", nodes);
+	a = json_array();
+	for (i = 0; i < cov->nothers; i++)
+		json_array_append_new(a, json_string(fc_hex(cov->others[i], FC_PUBLICKEYBYTES,
+		    hex)));
+	json_object_set_new(o, "others", a);
+	return o;
+}
+
+static int
+cmd_coverage_exec(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_coverage cov;
+	struct store_msg m;
+	struct fc_msg msg;
+	struct store *st;
+	uint64_t now = cli_now_ms();
+	char hex[FC_IDHEX];
+	json_t *o;
+	int ch, rc, ioerr = 0;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			cli->json = 1;
+			break;
+		default:
+			return cli_usage(&cmd_coverage_entry);
+		}
+	}
+	if (optind + 1 != argc) {
+		cli_warnx(cli, "one message ID is required");
+		return cli_usage(&cmd_coverage_entry);
+	}
+	if ((rc = cli_resolve(cli, argv[optind], &m)) != EX_OK)
+		return rc;
+	if (cli_validate_stored(m.env, m.len, &m.seen, &msg) != FC_R_OK) {
+		cli_warnx(cli, "stored message %s does not validate (see 'fenghuo show')",
+		    fc_hex(m.id, FC_IDBYTES, hex));
+		store_msg_clear(&m);
+		return EX_DATAERR;
+	}
+	if (msg.body->warning == NULL) {
+		cli_warnx(cli, "%s is a %s, not a warning: coverage is of warnings",
+		    argv[optind], wire_kind_name(msg.body->kind) != NULL ?
+		    wire_kind_name(msg.body->kind) : "message");
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if ((rc = cli_store(cli, 0, &st)) != EX_OK ||
+	    (rc = cli_coverage_read(cli, st, &msg, &m.seen, now, &cov)) != EX_OK)
+		goto out;
+	if ((rc = cli_coverage_heard(cli, st, &cov)) == EX_OK) {
+		if (cli->json) {
+			o = cov_json(&msg, &cov);
+			if (o == NULL || cli_json_print(stdout, o) == -1)
+				ioerr = 1;
+			json_decref(o);
+		} else
+			cov_print(&msg, &cov, cli_trust_get(cli));
+		if (ioerr || fflush(stdout) == EOF || ferror(stdout)) {
+			cli_warn(cli, "standard output");
+			rc = EX_IOERR;
+		}
+	}
+	cli_coverage_clear(&cov);
+out:
+	fc_msg_clear(&msg);
+	store_msg_clear(&m);
+	return rc;
+}
