@@ -127,6 +127,7 @@ list_show(struct list_ctx *ctx, const struct cli_copy *it)
 {
 	struct fc_msg msg;
 	char hex[FC_IDHEX];
+	uint8_t by[FC_IDBYTES];
 	json_t *o;
 	int reason, stage;
 
@@ -144,11 +145,14 @@ list_show(struct list_ctx *ctx, const struct cli_copy *it)
 	cli_trust_mark(ctx->cli, &msg, ctx->now);
 	if (ctx->held)
 		msg.flags |= CLI_MSG_HELD;
+	/* A warning cancelled or superseded must not read as one in force. */
+	else
+		(void)cli_mark_changes(ctx->cli, ctx->st, &msg, by);
 	/* Where each report stands in its closed loop: what a duty officer looks for. */
 	if (ctx->cli->json) {
 		o = cli_msg_json(&msg, &it->seen, ctx->now);
 		if (o == NULL || cli_json_loop_stage(ctx->cli, o, ctx->st, &msg) == -1 ||
-		    cli_json_print(stdout, o) == -1)
+		    cli_json_changes(o, &msg, by) == -1 || cli_json_print(stdout, o) == -1)
 			ctx->ioerr = 1;
 		json_decref(o);
 	} else {

@@ -64,7 +64,7 @@ watch_print(struct cli *cli, const char *idhex, const uint8_t *env, size_t len)
 	struct store_msg sm;
 	struct fc_msg msg;
 	const struct store_seen *seen = NULL;
-	uint8_t id[FC_IDBYTES];
+	uint8_t id[FC_IDBYTES], by[FC_IDBYTES];
 	uint64_t now = cli_now_ms();
 	int r = FC_R_MAX, rc = 0;
 
@@ -89,12 +89,13 @@ watch_print(struct cli *cli, const char *idhex, const uint8_t *env, size_t len)
 	if (msg.body->kind == FENGHUO__KIND__CERT || msg.body->kind == FENGHUO__KIND__REVOKE)
 		cli_trust_forget(cli);
 	cli_trust_mark(cli, &msg, now);
+	(void)cli_mark_changes(cli, seen != NULL ? st : NULL, &msg, by);
 	if (cli->json) {
 		json_t *o = cli_msg_json(&msg, seen, now);
 
 		/* The same object as `list --json`, the report's closed-loop stage included. */
 		if (o == NULL || cli_json_loop_stage(cli, o, seen != NULL ? st : NULL, &msg) == -1 ||
-		    cli_json_print(stdout, o) == -1)
+		    cli_json_changes(o, &msg, by) == -1 || cli_json_print(stdout, o) == -1)
 			rc = -1;
 		json_decref(o);
 	} else

@@ -217,6 +217,16 @@ int		 cli_report_stage(struct cli *cli, struct store *st, const struct fc_msg *r
  */
 int		 cli_json_loop_stage(struct cli *cli, struct json_t *o, struct store *st,
 		    const struct fc_msg *msg);
+/*
+ * For a warning (alert or update): set CLI_MSG_CANCELLED when a stored CANCEL that counts
+ * (cli_change_counts) refers to it, else CLI_MSG_SUPERSEDED when such an UPDATE does, and
+ * put that message's id in by (32 bytes; may be NULL). Every referring message is validated
+ * first. 1 when marked, 0 when not (or not a warning), -1 when the store cannot be read.
+ */
+int		 cli_mark_changes(struct cli *cli, struct store *st, struct fc_msg *msg,
+		    uint8_t by[32]);
+/* Set o's "cancelled_by" or "superseded_by" to by as cli_mark_changes marked msg. 0, or -1. */
+int		 cli_json_changes(struct json_t *o, const struct fc_msg *msg, const uint8_t by[32]);
 /* 1 if the message concerns region prefix (see `fenghuo list --region`), else 0. */
 int		 cli_msg_in_region(const struct fc_msg *msg, const char *prefix);
 /*
@@ -450,6 +460,10 @@ void		 cli_trust_show(struct cli *cli, const struct fc_msg *msg, uint64_t now_ms
 /*   HELD            in the held area, not in the store (imported, waiting for its author's
  *                   certificate); never in force, never confirmed */
 #define CLI_MSG_HELD		0x10000000u
+/*   CANCELLED       a warning a CANCEL that counts refers to (cli_mark_changes)
+ *   SUPERSEDED      a warning an UPDATE that counts refers to, and no such CANCEL */
+#define CLI_MSG_CANCELLED	0x08000000u
+#define CLI_MSG_SUPERSEDED	0x04000000u
 /* The names of the CLI_MSG_* flags set on msg, each as " [name]", into buf ("" if none). */
 const char	*cli_marks(const struct fc_msg *msg, char *buf, size_t size);
 /* Append the names of the CLI_MSG_* flags set on msg to the JSON array a. */
