@@ -1142,3 +1142,18 @@ cli_json_changes(json_t *o, const struct fc_msg *msg, const uint8_t by[32])
 	return json_object_set_new(o, (msg->flags & CLI_MSG_CANCELLED) ? "cancelled_by" :
 	    "superseded_by", json_string(fc_hex(by, FC_IDBYTES, hex)));
 }
+
+int
+cli_check_region_prefix(const struct cli *cli, const char *s)
+{
+	size_t i, n = strlen(s);
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			break;
+	if (n == 0 || i < n || n > 12) {
+		cli_warnx(cli, "--region %s: not a region code prefix", s);
+		return EX_USAGE;
+	}
+	return EX_OK;
+}

@@ -39,17 +39,6 @@ const struct cmd_entry cmd_list_entry = {
 	cmd_list_exec,
 };
 
-static int
-all_digits(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
-
 /*
  * Messages are copied out of the store in chunks and shown after each read transaction has
  * ended: `fenghuo list | less` must not pin an LMDB snapshot (and the daemon's free pages)
@@ -276,10 +265,8 @@ cmd_list_exec(struct cli *cli, int argc, char **argv)
 			}
 			break;
 		case 'r':
-			if (!all_digits(optarg) || strlen(optarg) > 12) {
-				cli_warnx(cli, "--region %s: not a region code prefix", optarg);
+			if (cli_check_region_prefix(cli, optarg) != EX_OK)
 				return EX_USAGE;
-			}
 			ctx.region = optarg;
 			break;
 		case 'n':
