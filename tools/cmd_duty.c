@@ -8,12 +8,16 @@
  * The store is read in one pass per kind and the messages copied out first, so that the
  * per-message lookups (receipts, updates) run on short read transactions of their own.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -157,7 +161,16 @@ struct duty_ctx {
 	size_t		 open, overdue, inforce, waiting;
 	int		 ioerr;
 	int		 waiting_pass;	/* list the warnings waiting for a chain, not in force */
+	struct duty_follow *follow;	/* --follow: the screen's memory, else NULL */
 };
+
+/* --follow and --handover, at the end of this file. */
+static int	duty_show(struct duty_ctx, uint64_t, uint64_t);
+static int	duty_modes_check(struct cli *, int, int, const char *);
+static void	duty_follow_item(struct duty_ctx *, const struct cli_copy *,
+		    const struct fc_msg *, const struct duty_refs *);
+static int	duty_follow(struct duty_ctx *, uint64_t, uint64_t, int);
+static int	duty_handover(struct duty_ctx *, uint64_t, const char *);
 
 /* Read the refs of msg into r (caller frees r->confirmed). EX_OK or an error (printed). */
 static int
@@ -191,6 +204,15 @@ duty_print_json(struct duty_ctx *ctx, json_t *o)
 	return ctx->ioerr ? -1 : 0;
 }
 
+/* Whether an open report is overdue: nobody has registered it within the limit. */
+static int
+duty_late(const struct duty_ctx *ctx, const struct cli_copy *it, const struct duty_refs *r)
+{
+	uint64_t t = it->seen.time_ms;
+
+	return r->stage == 0 && (ctx->now > t ? ctx->now - t : 0) >= ctx->overdue_ms;
+}
+
 /* One open report; 0 when it is closed (nothing shown). */
 static int
 duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
@@ -198,7 +220,7 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 {
 	const Fenghuo__Body *b = msg->body;
 	uint64_t t = it->seen.time_ms, age = ctx->now > t ? ctx->now - t : 0;
-	int late = r->stage == 0 && age >= ctx->overdue_ms;
+	int late = duty_late(ctx, it, r);
 	/*
 	 * How long it took to get here from its author (DESIGN: reports must reach the township
 	 * and the county within 30 minutes). Unknown for a skewed clock.
@@ -358,7 +380,9 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind, int held)
 			if (held)
 				msg.flags |= CLI_MSG_HELD;
 			if ((rc = duty_refs_read(ctx, &msg, &r)) == EX_OK) {
-				if (kind == FENGHUO__KIND__REPORT)
+				if (ctx->follow != NULL)
+					duty_follow_item(ctx, it, &msg, &r);
+				else if (kind == FENGHUO__KIND__REPORT)
 					(void)duty_report(ctx, it, &msg, &r);
 				else
 					(void)duty_warning(ctx, it, &msg, &r);
@@ -379,12 +403,16 @@ cmd_duty_exec(struct cli *cli, int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },
 		{ "overdue", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "no-bell", no_argument, NULL, 'B' },
+		{ "handover", no_argument, NULL, 'H' },
+		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct duty_ctx ctx;
 	uint64_t since, wsince = 0;
-	char od[32];
-	int ch, rc;
+	const char *format = NULL;
+	int ch, rc, follow = 0, bell = 1, handover = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cli = cli;
@@ -412,14 +440,46 @@ cmd_duty_exec(struct cli *cli, int argc, char **argv)
 		case 'j':
 			cli->json = 1;
 			break;
+		case 'f':
+			follow = 1;
+			break;
+		case 'B':
+			bell = 0;
+			break;
+		case 'H':
+			handover = 1;
+			break;
+		case 'F':
+			format = optarg;
+			break;
 		default:
 			return cli_usage(&cmd_duty_entry);
 		}
 	}
 	if (optind != argc)
 		return cli_usage(&cmd_duty_entry);
+	if ((rc = duty_modes_check(cli, follow, handover, format)) != EX_OK)
+		return rc;
 	if ((rc = cli_store(cli, 0, &ctx.st)) != EX_OK)
 		return rc;
+	if (handover)
+		return duty_handover(&ctx, since, format);
+	if (follow)
+		return duty_follow(&ctx, since, wsince, bell);
+	return duty_show(ctx, since, wsince);
+}
+
+/*
+ * The duty list once, as of ctx.now. ctx comes by value: each drawing of --follow counts its
+ * reports and warnings afresh.
+ */
+static int
+duty_show(struct duty_ctx ctx, uint64_t since, uint64_t wsince)
+{
+	struct cli *cli = ctx.cli;
+	char od[32];
+	int rc;
+
 	if (!cli->json)
 		printf("Open reports (oldest first; OVERDUE: unregistered after %s)\n",
 		    fmt_age(ctx.overdue_ms, od, sizeof(od)));
@@ -444,4 +504,314 @@ cmd_duty_exec(struct cli *cli, int argc, char **argv)
 		return EX_IOERR;
 	}
 	return EX_OK;
+}
+
+/* --follow, --handover and --json go one at a time; --format and --no-bell with their mode. */
+static int
+duty_modes_check(struct cli *cli, int follow, int handover, const char *format)
+{
+	if (follow + handover + cli->json > 1) {
+		cli_warnx(cli, "--follow, --handover and --json do not go together");
+		return EX_USAGE;
+	}
+	if (format != NULL && !handover) {
+		cli_warnx(cli, "--format is for --handover");
+		return EX_USAGE;
+	}
+	if (format != NULL && strcmp(format, "text") != 0 && strcmp(format, "markdown") != 0) {
+		cli_warnx(cli, "--format %s: text or markdown", format);
+		return EX_USAGE;
+	}
+	return EX_OK;
+}
+
+/* ---- duty --follow: the duty officer's live screen ------------------------------------- */
+
+#define FOLLOW_REDRAW_MS	(30 * 1000)	/* ages advance, reports fall overdue */
+#define FOLLOW_BURST_MAX	1000		/* events taken before one redraw */
+#define SGR_RED		"\033[1;37;41m"	/* a new red warning: white on red */
+#define SGR_ORANGE	"\033[1;30;43m"	/* orange: black on yellow, the nearest of the eight */
+#define SGR_OVERDUE	"\033[1;31m"	/* a newly overdue report: bold red */
+#define SGR_RESET	"\033[0m"
+
+/*
+ * What the screen remembers between drawings: every red or orange warning in force and every
+ * overdue report it has shown, and which of them came (or fell overdue) while it was up. Those
+ * stay highlighted, with NEW, for as long as they are listed; the first drawing only learns.
+ */
+struct follow_seen {
+	uint8_t		 id[FC_IDBYTES];
+	int		 hot;
+};
+struct duty_follow {
+	int		 tty;		/* stdout is a terminal: clear and redraw */
+	int		 colour;	/* ... and NO_COLOR is not set */
+	int		 bell;		/* ... and no --no-bell */
+	int		 first;		/* the first drawing */
+	int		 away;		/* fenghuod went away; waiting for it */
+	struct follow_seen *seen;
+	size_t		 n, cap;
+	size_t		 fresh;		/* new ones in this drawing: ring once */
+	uint64_t	 next_ms;	/* when a report falls overdue or a warning expires */
+	int		 nomem;
+};
+
+static volatile sig_atomic_t follow_stop, follow_winch;
+
+static void
+follow_sighandler(int sig)
+{
+	if (sig == SIGWINCH)
+		follow_winch = 1;
+	else
+		follow_stop = 1;
+}
+
+/*
+ * Terminal control goes straight to the terminal: stdout itself shows control characters as
+ * '?' (tty.c), so that titles from other keys cannot drive the screen; ours are the only ones.
+ */
+static void
+follow_ctl(const char *seq)
+{
+	size_t len = strlen(seq);
+	ssize_t n;
+
+	fflush(stdout);
+	while (len > 0) {
+		if ((n = write(STDOUT_FILENO, seq, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		seq += n;
+		len -= (size_t)n;
+	}
+}
+
+static struct follow_seen *
+follow_find(struct duty_follow *f, const uint8_t *id)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (memcmp(f->seen[i].id, id, FC_IDBYTES) == 0)
+			return &f->seen[i];
+	return NULL;
+}
+
+static void
+follow_add(struct duty_follow *f, const uint8_t *id, int hot)
+{
+	struct follow_seen *s;
+	size_t cap;
+
+	if (f->n == f->cap) {
+		cap = f->cap == 0 ? 64 : f->cap * 2;
+		if ((s = reallocarray(f->seen, cap, sizeof(*s))) == NULL) {
+			f->nomem = 1;
+			return;
+		}
+		f->seen = s;
+		f->cap = cap;
+	}
+	memcpy(f->seen[f->n].id, id, FC_IDBYTES);
+	f->seen[f->n++].hot = hot;
+}
+
+static void
+follow_next(struct duty_follow *f, uint64_t at)
+{
+	if (f->next_ms == 0 || at < f->next_ms)
+		f->next_ms = at;
+}
+
+/*
+ * One report or warning on the screen: duty's own line, highlighted when it is new, then for
+ * a warning in force when it expires. Also notes when the screen must next change by itself.
+ */
+static void
+duty_follow_item(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
+    const struct duty_refs *r)
+{
+	struct duty_follow *f = ctx->follow;
+	const Fenghuo__Warning *w = msg->body->warning;
+	const struct follow_seen *known;
+	const char *sgr = NULL;
+	size_t before;
+	uint64_t exp;
+	char when[32], in[32];
+	int candidate, hot, shown;
+
+	if (w == NULL) {
+		candidate = duty_late(ctx, it, r);
+		if (r->stage == 0 && !candidate)
+			follow_next(f, it->seen.time_ms + ctx->overdue_ms);
+		sgr = SGR_OVERDUE;
+		before = ctx->open;
+	} else {
+		candidate = !ctx->waiting_pass && (w->level == FENGHUO__LEVEL__RED ||
+		    w->level == FENGHUO__LEVEL__ORANGE);
+		sgr = w->level == FENGHUO__LEVEL__RED ? SGR_RED : SGR_ORANGE;
+		before = ctx->inforce + ctx->waiting;
+	}
+	known = candidate ? follow_find(f, msg->id) : NULL;
+	hot = candidate && (known != NULL ? known->hot : !f->first);
+	if (hot && f->colour)
+		follow_ctl(sgr);
+	if (w == NULL)
+		(void)duty_report(ctx, it, msg, r);
+	else
+		(void)duty_warning(ctx, it, msg, r);
+	if (hot && f->colour)
+		follow_ctl(SGR_RESET);
+	shown = (w == NULL ? ctx->open : ctx->inforce + ctx->waiting) > before;
+	if (!shown)
+		return;
+	if (candidate && known == NULL) {
+		follow_add(f, msg->id, hot);
+		f->fresh += hot;
+	}
+	if (w == NULL) {
+		if (hot)
+			printf("         NEW: overdue since %s\n", cli_fmt_time(it->seen.time_ms +
+			    ctx->overdue_ms, when, sizeof(when)));
+		return;
+	}
+	exp = fc_msg_expiry(msg, it->seen.first_seen_ms);
+	if (exp != 0) {
+		follow_next(f, exp);
+		printf("         %sexpires %s (in %s)\n", hot ? "NEW, " : "",
+		    cli_fmt_time(exp, when, sizeof(when)),
+		    fmt_age(exp > ctx->now ? exp - ctx->now : 0, in, sizeof(in)));
+	} else
+		printf("         %sno expiry\n", hot ? "NEW, " : "");
+}
+
+static int64_t
+follow_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Draw the screen once; the bell for what is new. EX_OK or an error (printed). */
+static int
+follow_draw(struct duty_ctx *ctx, uint64_t since, uint64_t wsince)
+{
+	struct duty_follow *f = ctx->follow;
+	char when[32];
+	int rc;
+
+	ctx->now = cli_now_ms();
+	f->fresh = 0;
+	f->next_ms = 0;
+	/* A certificate or revocation may have come: judge with the trust state of now. */
+	cli_trust_forget(ctx->cli);
+	if (f->tty)
+		follow_ctl("\033[H\033[2J");
+	else
+		printf("==== ");
+	printf("fenghuo duty --follow  %s  %s\n", cli_fmt_time(ctx->now, when, sizeof(when)),
+	    f->away ? "fenghuod has gone away: waiting for it to come back" :
+	    "live (Ctrl-C to leave)");
+	rc = duty_show(*ctx, since, wsince);
+	if (f->nomem) {
+		cli_warnx(ctx->cli, "out of memory");
+		return EX_OSERR;
+	}
+	if (rc == EX_OK && f->fresh > 0 && f->bell)
+		follow_ctl("\a");
+	f->first = 0;
+	return rc;
+}
+
+/*
+ * duty --follow: draw, then draw again on every message the daemon reports as new (a burst
+ * drawn once), when it goes away or comes back, when a report falls overdue or a warning
+ * expires, and every FOLLOW_REDRAW_MS so that ages advance. Never more often than that.
+ */
+static int
+duty_follow(struct duty_ctx *ctx, uint64_t since, uint64_t wsince, int bell)
+{
+	struct duty_follow f;
+	struct cli_sub *sub = NULL;
+	struct cli_sub_event ev;
+	struct sigaction sa, oint, oterm, owinch;
+	const char *nc = getenv("NO_COLOR");
+	int64_t redraw_at, now;
+	uint64_t wall;
+	int rc, dirty, burst;
+
+	memset(&f, 0, sizeof(f));
+	f.tty = isatty(STDOUT_FILENO);
+	f.colour = f.tty && (nc == NULL || nc[0] == '\0');
+	f.bell = f.tty && bell;
+	f.first = 1;
+	ctx->follow = &f;
+	if ((rc = cli_sub_open(ctx->cli, &sub)) != EX_OK) {
+		if (rc == EX_UNAVAILABLE)
+			cli_warnx(ctx->cli, "duty --follow shows what fenghuod reports as it comes");
+		return rc;
+	}
+	/* No SA_RESTART: a signal must end the wait at once. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = follow_sighandler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &oint);
+	sigaction(SIGTERM, &sa, &oterm);
+	sigaction(SIGWINCH, &sa, &owinch);
+	/* The alternate screen, cursor hidden: the shell's screen comes back on exit. */
+	if (f.tty)
+		follow_ctl("\033[?1049h\033[?25l");
+	dirty = 1;
+	redraw_at = 0;
+	while (!follow_stop) {
+		now = follow_mono_ms();
+		if (dirty || follow_winch || now >= redraw_at) {
+			follow_winch = 0;
+			if ((rc = follow_draw(ctx, since, wsince)) != EX_OK)
+				break;
+			fflush(stdout);
+			dirty = 0;
+			now = follow_mono_ms();
+			redraw_at = now + FOLLOW_REDRAW_MS;
+			/* Sooner when a report falls overdue or a warning expires before that. */
+			wall = cli_now_ms();
+			if (f.next_ms != 0 && f.next_ms > wall &&
+			    f.next_ms - wall + 1000 < FOLLOW_REDRAW_MS)
+				redraw_at = now + (int64_t)(f.next_ms - wall) + 1000;
+		}
+		if ((rc = cli_sub_next(sub, redraw_at, &ev)) != EX_OK)
+			break;
+		/* A burst of messages (a hundred receipts) is drawn once. */
+		for (burst = 0; ev.type == CLI_SUB_MESSAGE && burst < FOLLOW_BURST_MAX; burst++) {
+			dirty = 1;
+			if ((rc = cli_sub_next(sub, follow_mono_ms(), &ev)) != EX_OK)
+				goto done;
+		}
+		if (ev.type == CLI_SUB_LOST || ev.type == CLI_SUB_BACK) {
+			f.away = ev.type == CLI_SUB_LOST;
+			dirty = 1;
+		}
+	}
+done:
+	if (f.tty)
+		follow_ctl(SGR_RESET "\033[?25h\033[?1049l");
+	sigaction(SIGINT, &oint, NULL);
+	sigaction(SIGTERM, &oterm, NULL);
+	sigaction(SIGWINCH, &owinch, NULL);
+	cli_sub_close(&sub);
+	free(f.seen);
+	ctx->follow = NULL;
+	return follow_stop ? EX_OK : rc;
+}
+
+static int
+duty_handover(struct duty_ctx *ctx, uint64_t since, const char *format)
+{
+	(void)ctx; (void)since; (void)format;
+	return EX_SOFTWARE;
 }
