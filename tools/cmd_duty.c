@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ static int	cmd_duty_exec(struct cli *, int, char **);
 
 #define DUTY_SINCE_DEFAULT_MS	(7ULL * 24 * 3600 * 1000)
 #define DUTY_OVERDUE_DEFAULT_MS	(30ULL * 60 * 1000)
+#define DUTY_SHIFT_MS		(8ULL * 3600 * 1000)	/* --handover without --since */
 #define DUTY_TRANSIT_LATE_MS	(30ULL * 60 * 1000)	/* the mesh's own 30-minute target */
 #define DUTY_CONFIRM_MAX	4096	/* distinct confirming nodes tracked per warning */
 #define STORE_ENOMEM_STOP	1	/* duty_collect's "stop": out of memory */
@@ -272,6 +274,15 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 	return ctx->ioerr ? -1 : 0;
 }
 
+/* How a warning's delivery confirmations read, in duty's list and the handover. */
+static const char *
+duty_confirmations(const struct duty_refs *r, char *buf, size_t size)
+{
+	snprintf(buf, size, "confirmed by %zu node%s", r->nconfirmed,
+	    r->nconfirmed == 1 ? "" : "s");
+	return buf;
+}
+
 /*
  * One warning in force; 0 when it is not (expired, cancelled, superseded, a cancel, rejected
  * by the trust policy here).
@@ -283,7 +294,7 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 	const Fenghuo__Body *b = msg->body;
 	const Fenghuo__Warning *w = b->warning;
 	uint64_t exp;
-	char sid[13], when[32], hex[2 * FC_PUBLICKEYBYTES + 1], mk[64];
+	char sid[13], when[32], hex[2 * FC_PUBLICKEYBYTES + 1], mk[64], cf[64];
 	json_t *o, *a;
 	size_t i;
 
@@ -327,8 +338,8 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 		printf("%s%s", i > 0 ? "," : "", w->area[i] != NULL ? w->area[i] : "");
 	fputs("  ", stdout);
 	cli_cell(stdout, b->title, 0, 0);
-	if (printf("  confirmed by %zu node%s%s\n",
-	    r->nconfirmed, r->nconfirmed == 1 ? "" : "s", cli_marks(msg, mk, sizeof(mk))) < 0)
+	if (printf("  %s%s\n", duty_confirmations(r, cf, sizeof(cf)),
+	    cli_marks(msg, mk, sizeof(mk))) < 0)
 		ctx->ioerr = 1;
 	return ctx->ioerr ? -1 : 0;
 }
@@ -462,8 +473,10 @@ cmd_duty_exec(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = cli_store(cli, 0, &ctx.st)) != EX_OK)
 		return rc;
+	/* A shift is 8 hours unless --since says otherwise. */
 	if (handover)
-		return duty_handover(&ctx, since, format);
+		return duty_handover(&ctx, wsince != 0 ? since : ctx.now > DUTY_SHIFT_MS ?
+		    ctx.now - DUTY_SHIFT_MS : 0, format);
 	if (follow)
 		return duty_follow(&ctx, since, wsince, bell);
 	return duty_show(ctx, since, wsince);
@@ -809,9 +822,519 @@ done:
 	return follow_stop ? EX_OK : rc;
 }
 
+/* ---- duty --handover: the record of a shift -------------------------------------------- */
+
+#define HO_COLS_MAX	8
+#define HO_TIME_SLACK_MS (7ULL * 24 * 3600 * 1000)	/* open reports older than the shift */
+
+/* A table of text cells, printed with its columns aligned by display width. */
+struct ho_table {
+	int		 ncol;
+	const char	*head[HO_COLS_MAX];	/* "时间 Time": Chinese, then English */
+	char		**cells;		/* nrows * ncol, owned */
+	size_t		 nrows, cap;
+};
+
+struct ho_ctx {
+	struct duty_ctx	*duty;
+	int		 md;		/* --format markdown */
+	uint64_t	 since;
+	int		 nomem;
+	size_t		 received, registered, closed, open, overdue;
+	size_t		 issued, updated, cancelled;
+	struct ho_table	 t_received, t_loop, t_open, t_issued, t_updated, t_cancelled;
+	uint8_t		(*loop_seen)[FC_IDBYTES + 1];	/* report id + stage, counted once */
+	size_t		 nloop, caploop;
+};
+
+static void
+ho_table_init(struct ho_table *t, const char *h0, const char *h1, const char *h2,
+    const char *h3, const char *h4, const char *h5, const char *h6)
+{
+	const char *h[] = { h0, h1, h2, h3, h4, h5, h6 };
+	int i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < (int)(sizeof(h) / sizeof(h[0])) && h[i] != NULL; i++)
+		t->head[t->ncol++] = h[i];
+}
+
+static void
+ho_table_free(struct ho_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrows * (size_t)t->ncol; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	memset(t, 0, sizeof(*t));
+}
+
+/* A copy of s for a cell: '|' escaped in Markdown, where it would end the cell. */
+static char *
+ho_cell_dup(const struct ho_ctx *h, const char *s)
+{
+	size_t i, n = 0, len;
+	char *d;
+
+	if (s == NULL)
+		s = "";
+	len = strlen(s);
+	if (h->md)
+		for (i = 0; i < len; i++)
+			n += s[i] == '|';
+	if ((d = malloc(len + n + 1)) == NULL)
+		return NULL;
+	for (i = n = 0; i < len; i++) {
+		if (h->md && s[i] == '|')
+			d[n++] = '\\';
+		d[n++] = s[i];
+	}
+	d[n] = '\0';
+	return d;
+}
+
+/* Append a row of t->ncol cells (the arguments after t). */
+static void
+ho_row(struct ho_ctx *h, struct ho_table *t, ...)
+{
+	va_list ap;
+	char **c;
+	size_t cap;
+	int i;
+
+	if (h->nomem)
+		return;
+	if (t->nrows == t->cap) {
+		cap = t->cap == 0 ? 16 : t->cap * 2;
+		if ((c = reallocarray(t->cells, cap * (size_t)t->ncol, sizeof(*c))) == NULL) {
+			h->nomem = 1;
+			return;
+		}
+		t->cells = c;
+		t->cap = cap;
+	}
+	c = &t->cells[t->nrows * (size_t)t->ncol];
+	va_start(ap, t);
+	for (i = 0; i < t->ncol; i++)
+		if ((c[i] = ho_cell_dup(h, va_arg(ap, const char *))) == NULL)
+			h->nomem = 1;
+	va_end(ap);
+	t->nrows++;
+	if (h->nomem) {
+		for (i = 0; i < t->ncol; i++)
+			free(c[i]);
+		t->nrows--;
+	}
+}
+
+static void
+ho_rule(int width, char c)
+{
+	for (; width > 0; width--)
+		putchar(c);
+}
+
+/*
+ * The table: in text, indented columns two spaces apart; in Markdown, a pipe table. Columns
+ * are padded by display width (a Chinese title is twice as wide as its characters are many).
+ */
+static void
+ho_table_print(const struct ho_ctx *h, const struct ho_table *t)
+{
+	size_t w[HO_COLS_MAX], r, x;
+	int i, total = 0;
+
+	if (h->md)
+		putchar('\n');	/* a Markdown table or paragraph starts after a blank line */
+	if (t->nrows == 0) {
+		printf("%s（无）none\n", h->md ? "" : "  ");
+		return;
+	}
+	for (i = 0; i < t->ncol; i++) {
+		w[i] = cli_text_width(t->head[i]);
+		for (r = 0; r < t->nrows; r++)
+			if ((x = cli_text_width(t->cells[r * (size_t)t->ncol + i])) > w[i])
+				w[i] = x;
+		total += (int)w[i] + 2;
+	}
+	for (r = 0; r <= t->nrows; r++) {
+		fputs(h->md ? "|" : " ", stdout);
+		for (i = 0; i < t->ncol; i++) {
+			const char *cell = r == 0 ? t->head[i] :
+			    t->cells[(r - 1) * (size_t)t->ncol + i];
+			int last = i == t->ncol - 1;
+
+			putchar(' ');
+			cli_cell(stdout, cell, last && !h->md ? 0 : (int)w[i], 0);
+			fputs(h->md ? " |" : last ? "" : " ", stdout);
+		}
+		putchar('\n');
+		if (r == 0 && h->md) {
+			putchar('|');
+			for (i = 0; i < t->ncol; i++) {
+				ho_rule((int)w[i] + 2, '-');
+				putchar('|');
+			}
+			putchar('\n');
+		} else if (r == 0) {
+			fputs("  ", stdout);
+			ho_rule(total - 2, '-');
+			putchar('\n');
+		}
+	}
+}
+
+static void
+ho_heading(const struct ho_ctx *h, int level, const char *title)
+{
+	if (h->md)
+		printf("\n%s %s\n", level == 1 ? "##" : "###", title);
+	else if (level == 1) {
+		printf("\n%s\n", title);
+		ho_rule((int)cli_text_width(title), '=');
+		putchar('\n');
+	} else
+		printf("\n%s\n", title);
+}
+
+/* Each (report, stage) once: a second "registered" receipt is not a second registration. */
+static int
+ho_loop_first(struct ho_ctx *h, const uint8_t *report, int stage)
+{
+	uint8_t (*a)[FC_IDBYTES + 1];
+	size_t i, cap;
+
+	for (i = 0; i < h->nloop; i++)
+		if (memcmp(h->loop_seen[i], report, FC_IDBYTES) == 0 &&
+		    h->loop_seen[i][FC_IDBYTES] == stage)
+			return 0;
+	if (h->nloop == h->caploop) {
+		cap = h->caploop == 0 ? 16 : h->caploop * 2;
+		if ((a = reallocarray(h->loop_seen, cap, sizeof(*a))) == NULL) {
+			h->nomem = 1;
+			return 0;
+		}
+		h->loop_seen = a;
+		h->caploop = cap;
+	}
+	memcpy(h->loop_seen[h->nloop], report, FC_IDBYTES);
+	h->loop_seen[h->nloop++][FC_IDBYTES] = (uint8_t)stage;
+	return 1;
+}
+
+/* Read every message of kind from since on (oldest first). EX_OK or an error (printed). */
+static int
+ho_load(struct ho_ctx *h, uint64_t since, int kind, struct cli_copies *l)
+{
+	struct duty_ctx *ctx = h->duty;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	rc = store_iter_time(ctx->st, since, 0, kind, 0, duty_collect, l);
+	if (rc == STORE_ENOMEM_STOP) {
+		cli_warnx(ctx->cli, "out of memory");
+		return EX_OSERR;
+	}
+	if (rc != 0) {
+		cli_warnx(ctx->cli, "cannot read the store in %s: %s", ctx->cli->state,
+		    store_strerror(rc));
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
+
+/* Validate one copy into msg, judged by the region filter and the trust state. 1 to use. */
+static int
+ho_msg(struct ho_ctx *h, const struct cli_copy *it, struct fc_msg *msg)
+{
+	struct duty_ctx *ctx = h->duty;
+	char hex[FC_IDHEX];
+
+	if (cli_validate_stored(it->env, it->len, &it->seen, msg) != FC_R_OK) {
+		cli_warnx(ctx->cli, "stored message %s does not validate; skipped",
+		    fc_hex(it->id, FC_IDBYTES, hex));
+		return 0;
+	}
+	if (ctx->region != NULL && !cli_msg_in_region(msg, ctx->region)) {
+		fc_msg_clear(msg);
+		return 0;
+	}
+	cli_trust_mark(ctx->cli, msg, ctx->now);
+	return 1;
+}
+
+/* Reports: received during the shift, and every one still open (older ones too). */
+static int
+ho_reports(struct ho_ctx *h)
+{
+	struct duty_ctx *ctx = h->duty;
+	struct cli_copies l;
+	struct duty_refs r;
+	struct fc_msg msg;
+	uint64_t from, age;
+	char sid[13], when[32], a1[32], a2[128], now[32];
+	const char *region;
+	size_t i;
+	int rc, late;
+
+	from = ctx->now > HO_TIME_SLACK_MS ? ctx->now - HO_TIME_SLACK_MS : 0;
+	if (h->since < from)
+		from = h->since;
+	if ((rc = ho_load(h, from, FENGHUO__KIND__REPORT, &l)) != EX_OK)
+		return rc;
+	for (i = 0; i < l.n && rc == EX_OK; i++) {
+		const struct cli_copy *it = &l.items[i];
+
+		if (!ho_msg(h, it, &msg))
+			continue;
+		if ((rc = duty_refs_read(ctx, &msg, &r)) == EX_OK) {
+			late = duty_late(ctx, it, &r);
+			age = ctx->now > it->seen.time_ms ? ctx->now - it->seen.time_ms : 0;
+			region = msg.body->region != NULL && msg.body->region[0] != '\0' ?
+			    msg.body->region : "-";
+			if (r.stage > 0)
+				snprintf(now, sizeof(now), "%s", wire_stage_name(r.stage));
+			else
+				snprintf(now, sizeof(now), "%s", late ? "OVERDUE" : "unregistered");
+			if (it->seen.first_seen_ms >= h->since) {
+				h->received++;
+				ho_row(h, &h->t_received, cli_short_id(msg.id, sid),
+				    cli_fmt_time(it->seen.time_ms, when, sizeof(when)), region,
+				    msg.body->category, now, msg.body->title);
+			}
+			if (r.stage != FENGHUO__STAGE__CLOSED) {
+				h->open++;
+				h->overdue += late;
+				if (r.stage > 0)
+					snprintf(a2, sizeof(a2), "%s %s ago", now,
+					    fmt_age(ctx->now > r.stage_ms ? ctx->now - r.stage_ms :
+					    0, a1, sizeof(a1)));
+				else
+					snprintf(a2, sizeof(a2), "%s", now);
+				ho_row(h, &h->t_open, cli_short_id(msg.id, sid),
+				    cli_fmt_time(it->seen.time_ms, when, sizeof(when)),
+				    fmt_age(age, a1, sizeof(a1)), a2, region, msg.body->title);
+			}
+		}
+		free(r.confirmed);
+		fc_msg_clear(&msg);
+	}
+	cli_copies_free(&l);
+	return rc;
+}
+
+/* Registered and closed during the shift: the receipts that moved a report's loop. */
+static int
+ho_receipts(struct ho_ctx *h)
+{
+	struct duty_ctx *ctx = h->duty;
+	struct cli_copies l;
+	struct store_msg sm;
+	struct fc_msg msg, rep;
+	const Fenghuo__Body *b;
+	char sid[13], when[32];
+	size_t i;
+	int rc, st;
+
+	if ((rc = ho_load(h, h->since, FENGHUO__KIND__RECEIPT, &l)) != EX_OK)
+		return rc;
+	for (i = 0; i < l.n; i++) {
+		const struct cli_copy *it = &l.items[i];
+
+		if (cli_validate_stored(it->env, it->len, &it->seen, &msg) != FC_R_OK)
+			continue;
+		b = msg.body;
+		st = b->receipt != NULL ? (int)b->receipt->stage : 0;
+		memset(&sm, 0, sizeof(sm));
+		/* Its report, validated, in the region asked, and the receipt's author its verifier. */
+		if ((st == FENGHUO__STAGE__REGISTERED || st == FENGHUO__STAGE__CLOSED) &&
+		    b->n_refs > 0 && b->refs[0].len == FC_IDBYTES &&
+		    store_get(ctx->st, b->refs[0].data, &sm) == 0 &&
+		    cli_validate_stored(sm.env, sm.len, &sm.seen, &rep) == FC_R_OK) {
+			if (rep.body->kind == FENGHUO__KIND__REPORT &&
+			    (ctx->region == NULL || cli_msg_in_region(&rep, ctx->region)) &&
+			    cli_receipt_counts(ctx->cli, b, rep.body->region) &&
+			    ho_loop_first(h, rep.id, st)) {
+				if (st == FENGHUO__STAGE__REGISTERED)
+					h->registered++;
+				else
+					h->closed++;
+				ho_row(h, &h->t_loop, cli_fmt_time(it->seen.time_ms, when,
+				    sizeof(when)), wire_stage_name(st), cli_short_id(rep.id, sid),
+				    rep.body->region, rep.body->title);
+			}
+			fc_msg_clear(&rep);
+		}
+		store_msg_clear(&sm);
+		fc_msg_clear(&msg);
+	}
+	cli_copies_free(&l);
+	return EX_OK;
+}
+
+/* Warnings issued, updated and cancelled during the shift, with their confirmations. */
+static int
+ho_warnings(struct ho_ctx *h)
+{
+	struct duty_ctx *ctx = h->duty;
+	struct cli_copies l;
+	struct duty_refs r;
+	struct fc_msg msg;
+	const Fenghuo__Warning *w;
+	uint64_t exp;
+	char sid[13], rid[13], when[32], area[128], cf[64], mk[96], now[128];
+	const char *lvl, *ref;
+	size_t i, k, off;
+	int rc;
+
+	if ((rc = ho_load(h, h->since, FENGHUO__KIND__WARNING, &l)) != EX_OK)
+		return rc;
+	for (i = 0; i < l.n && rc == EX_OK; i++) {
+		const struct cli_copy *it = &l.items[i];
+
+		if (!ho_msg(h, it, &msg))
+			continue;
+		w = msg.body->warning;
+		if (w != NULL && (rc = duty_refs_read(ctx, &msg, &r)) == EX_OK) {
+			for (k = 0, off = 0, area[0] = '\0'; k < w->n_area && off < sizeof(area); k++)
+				off += (size_t)snprintf(area + off, sizeof(area) - off, "%s%s",
+				    k > 0 ? "," : "", w->area[k] != NULL ? w->area[k] : "");
+			exp = fc_msg_expiry(&msg, it->seen.first_seen_ms);
+			snprintf(now, sizeof(now), "%s%s", r.cancelled ? "cancelled" :
+			    r.superseded ? "superseded" : exp != 0 && exp <= ctx->now ?
+			    "expired" : (msg.flags & CLI_MSG_NOT_AUTHORISED) ? "not in force" :
+			    "in force", cli_marks(&msg, mk, sizeof(mk)));
+			lvl = wire_level_name(w->level) != NULL ? wire_level_name(w->level) : "?";
+			ref = msg.body->n_refs > 0 && msg.body->refs[0].len == FC_IDBYTES ?
+			    cli_short_id(msg.body->refs[0].data, rid) : "-";
+			duty_confirmations(&r, cf, sizeof(cf));
+			cli_short_id(msg.id, sid);
+			cli_fmt_time(it->seen.time_ms, when, sizeof(when));
+			if (w->msg_type == FENGHUO__MSG_TYPE__CANCEL) {
+				h->cancelled++;
+				ho_row(h, &h->t_cancelled, sid, when, ref, area, msg.body->title, cf);
+			} else if (w->msg_type == FENGHUO__MSG_TYPE__UPDATE) {
+				h->updated++;
+				ho_row(h, &h->t_updated, sid, when, lvl, ref, msg.body->title, cf,
+				    now);
+			} else {
+				h->issued++;
+				ho_row(h, &h->t_issued, sid, when, lvl, area, msg.body->title, cf,
+				    now);
+			}
+			free(r.confirmed);
+		}
+		fc_msg_clear(&msg);
+	}
+	cli_copies_free(&l);
+	return rc;
+}
+
+static void
+ho_count_row(struct ho_ctx *h, struct ho_table *t, const char *item, size_t n)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%zu", n);
+	ho_row(h, t, item, num);
+}
+
+/* The record, once everything is read. */
+static void
+ho_print(struct ho_ctx *h)
+{
+	struct duty_ctx *ctx = h->duty;
+	struct ho_table sum;
+	char from[32], to[32], len[32];
+
+	cli_fmt_time(h->since, from, sizeof(from));
+	cli_fmt_time(ctx->now, to, sizeof(to));
+	fmt_age(ctx->now > h->since ? ctx->now - h->since : 0, len, sizeof(len));
+	if (h->md)
+		printf("# 交接班记录 Shift handover\n\n"
+		    "- 值班时段 Shift: %s – %s (%s)\n", from, to, len);
+	else {
+		printf("交接班记录  Shift handover\n");
+		printf("值班时段 Shift   %s – %s (%s)\n", from, to, len);
+	}
+	if (ctx->region != NULL)
+		printf(h->md ? "- 地区 Region: %s\n" : "地区 Region      %s\n", ctx->region);
+
+	ho_table_init(&sum, "项目 Item", "数量 Count", NULL, NULL, NULL, NULL, NULL);
+	ho_count_row(h, &sum, "收到的报告 Reports received", h->received);
+	ho_count_row(h, &sum, "登记 Registered", h->registered);
+	ho_count_row(h, &sum, "办结 Closed", h->closed);
+	ho_count_row(h, &sum, "未办结 Still open", h->open);
+	ho_count_row(h, &sum, "其中超时 Overdue", h->overdue);
+	ho_count_row(h, &sum, "发布的预警 Warnings issued", h->issued);
+	ho_count_row(h, &sum, "更新 Updated", h->updated);
+	ho_count_row(h, &sum, "解除 Cancelled", h->cancelled);
+	ho_heading(h, 1, "概况 Summary");
+	ho_table_print(h, &sum);
+	ho_table_free(&sum);
+
+	ho_heading(h, 1, "一、报告 Reports");
+	ho_heading(h, 2, "收到 Received during the shift");
+	ho_table_print(h, &h->t_received);
+	ho_heading(h, 2, "登记与办结 Registered and closed during the shift");
+	ho_table_print(h, &h->t_loop);
+	ho_heading(h, 2, "未办结 Still open (OVERDUE: unregistered past the limit)");
+	ho_table_print(h, &h->t_open);
+
+	ho_heading(h, 1, "二、预警 Warnings");
+	ho_heading(h, 2, "发布 Issued");
+	ho_table_print(h, &h->t_issued);
+	ho_heading(h, 2, "更新 Updated");
+	ho_table_print(h, &h->t_updated);
+	ho_heading(h, 2, "解除 Cancelled");
+	ho_table_print(h, &h->t_cancelled);
+}
+
+/*
+ * duty --handover: what happened during the shift (--since, default the last 8 hours) and
+ * what the next shift takes over, as text or Markdown.
+ */
 static int
 duty_handover(struct duty_ctx *ctx, uint64_t since, const char *format)
 {
-	(void)ctx; (void)since; (void)format;
-	return EX_SOFTWARE;
+	struct ho_ctx h;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	h.duty = ctx;
+	h.md = format != NULL && strcmp(format, "markdown") == 0;
+	h.since = since;
+	ho_table_init(&h.t_received, "编号 ID", "时间 Time", "地区 Region", "类别 Category",
+	    "现状 Now", "标题 Title", NULL);
+	ho_table_init(&h.t_loop, "时间 Time", "环节 Stage", "报告 Report", "地区 Region",
+	    "标题 Title", NULL, NULL);
+	ho_table_init(&h.t_open, "编号 ID", "时间 Time", "已过 Age", "现状 Now",
+	    "地区 Region", "标题 Title", NULL);
+	ho_table_init(&h.t_issued, "编号 ID", "时间 Time", "级别 Level", "区域 Areas",
+	    "标题 Title", "确认 Confirmations", "现状 Now");
+	ho_table_init(&h.t_updated, "编号 ID", "时间 Time", "级别 Level", "更新 Updates",
+	    "标题 Title", "确认 Confirmations", "现状 Now");
+	ho_table_init(&h.t_cancelled, "编号 ID", "时间 Time", "解除 Cancels", "区域 Areas",
+	    "标题 Title", "确认 Confirmations", NULL);
+	if ((rc = ho_reports(&h)) == EX_OK && (rc = ho_receipts(&h)) == EX_OK &&
+	    (rc = ho_warnings(&h)) == EX_OK) {
+		if (h.nomem) {
+			cli_warnx(ctx->cli, "out of memory");
+			rc = EX_OSERR;
+		} else
+			ho_print(&h);
+	}
+	ho_table_free(&h.t_received);
+	ho_table_free(&h.t_loop);
+	ho_table_free(&h.t_open);
+	ho_table_free(&h.t_issued);
+	ho_table_free(&h.t_updated);
+	ho_table_free(&h.t_cancelled);
+	free(h.loop_seen);
+	if (rc == EX_OK && (ferror(stdout) || fflush(stdout) == EOF)) {
+		cli_warn(ctx->cli, "standard output");
+		return EX_IOERR;
+	}
+	return rc;
 }
