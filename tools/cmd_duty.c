@@ -37,7 +37,8 @@ static int	cmd_duty_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_duty_entry = {
 	"duty",
-	"duty [--region PREFIX] [--since WHEN] [--overdue DURATION] [--json]",
+	"duty [--region PREFIX] [--since WHEN] [--overdue DURATION]\n"
+	"       [--json | --follow [--no-bell] | --handover [--format text|markdown]]",
 	"What needs acting on. First every report whose closed loop is still open (no\n"
 	"`closed` receipt yet), oldest first: short id, time, age, stage reached (and how long\n"
 	"ago), region, title; OVERDUE marks one nobody has registered within --overdue of its\n"
@@ -53,8 +54,16 @@ const struct cmd_entry cmd_duty_entry = {
 	"  --overdue DURATION   a report still unregistered this long after its time is\n"
 	"                       overdue (default 30m)\n"
 	"  --json               JSON Lines: one object per report or warning (docs/CLI.md)\n"
+	"  --follow             a live screen (needs fenghuod): redrawn on every new message;\n"
+	"                       new red/orange warnings and reports falling overdue are\n"
+	"                       highlighted with NEW and the bell; each warning's expiry\n"
+	"  --no-bell            no bell with --follow\n"
+	"  --handover           the record of a shift (交接班记录) since --since (default 8h):\n"
+	"                       reports received, registered, closed, still open; warnings\n"
+	"                       issued, updated, cancelled with their confirmations\n"
+	"  --format F           of --handover: text (default) or markdown\n"
 	"\n"
-	"Exit status: 0; 64 bad arguments; 66 no store yet.\n",
+	"Exit status: 0; 64 bad arguments; 66 no store yet; 69 --follow without fenghuod.\n",
 	cmd_duty_exec,
 };
 

@@ -22,6 +22,7 @@ const struct cmd_entry cmd_list_entry = {
 	"List stored messages, newest first: short id, local time, kind, level (warning),\n"
 	"stage (receipt) or category (report), region, title. [clock-skew] marks a message\n"
 	"whose author's clock was implausible (its time is when this node first saw it);\n"
+	"[cancelled] / [superseded] a warning a cancel / update that counts refers to;\n"
 	"[expired] one that no longer applies.\n"
 	"\n"
 	"  --held            list the held messages instead: imported, valid, but their\n"
