@@ -834,7 +834,6 @@ done:
 /* ---- duty --handover: the record of a shift -------------------------------------------- */
 
 #define HO_COLS_MAX	8
-#define HO_TIME_SLACK_MS (7ULL * 24 * 3600 * 1000)	/* open reports older than the shift */
 
 /* A table of text cells, printed with its columns aligned by display width. */
 struct ho_table {
@@ -1087,7 +1086,8 @@ ho_reports(struct ho_ctx *h)
 	size_t i;
 	int rc, late;
 
-	from = ctx->now > HO_TIME_SLACK_MS ? ctx->now - HO_TIME_SLACK_MS : 0;
+	/* Still open: as far back as duty looks, however short the shift. */
+	from = ctx->now > DUTY_SINCE_DEFAULT_MS ? ctx->now - DUTY_SINCE_DEFAULT_MS : 0;
 	if (h->since < from)
 		from = h->since;
 	if ((rc = ho_load(h, from, FENGHUO__KIND__REPORT, &l)) != EX_OK)
