@@ -3,7 +3,8 @@
 # daemon it says so and exits 69. With one: a red warning written after the first screen
 # appears highlighted with NEW and its expiry, a report that falls overdue is highlighted
 # when it does (the screen redraws by itself), a bell rings; with --no-bell none does. On
-# SIGINT it restores the terminal and exits 0. In a pipe: no terminal control at all.
+# SIGINT it restores the terminal and exits 0. In a pipe: no terminal control at all; when the
+# daemon restarts the screen says it went away and then is live again.
 set -euo pipefail
 FH_DEADLINE=90
 . "$(dirname "$0")/lib.sh"
@@ -37,6 +38,14 @@ drawn_again() {
 	return 1
 }
 wait_for 30 "duty --follow in a pipe drew a new warning" drawn_again
+# The daemon restarts: the screen says it went away, then is live again.
+stop_node s
+last_header() { grep '^==== fenghuo duty --follow' "$FH_TMP/pipe.out" | tail -1; }
+gone() { last_header | grep -q "fenghuod has gone away: waiting for it to come back"; }
+wait_for 20 "duty --follow said fenghuod went away" gone
+start_node s
+live() { last_header | grep -q "live (Ctrl-C to leave)"; }
+wait_for 30 "duty --follow is live again after the restart" live
 kill -TERM "$pipe_pid"
 rc=0
 wait "$pipe_pid" || rc=$?
