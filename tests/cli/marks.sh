@@ -23,6 +23,7 @@ C1=$(new warn --area 330110101 --level yellow --event 大风 --title "解除" --
 W2=$(new warn --area 330110102 --level orange --event 暴雨 --title "暴雨橙色预警")
 U2=$(new warn --area 330110102 --level red --event 暴雨 --title "升级为红色" \
     --msg-type update --ref "$W2")
+new receipt "$W2" --stage delivered >/dev/null	# a receipt changes nothing
 W3=$(new warn --area 330110103 --level blue --event 高温 --title "高温蓝色预警")
 fh "$S" --key "$K2" warn --area 330110103001 --level blue --event 高温 --title "冒名解除" \
     --msg-type cancel --ref "$W3"
