@@ -744,7 +744,7 @@ cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen, 
 {
 	const Fenghuo__Body *b = msg->body;
 	const char *kind = wire_kind_name(b->kind);
-	char sid[13], rid[13], when[32], marks[64];
+	char sid[13], rid[13], when[32], marks[96];
 	uint64_t t;
 
 	t = seen != NULL ? seen->time_ms : fc_msg_time(msg, now_ms);
@@ -1140,4 +1140,88 @@ cli_json_loop_stage(struct cli *cli, json_t *o, struct store *st, const struct f
 	stage = st != NULL ? cli_report_stage(cli, st, msg) : 0;
 	return json_object_set_new(o, "stage", stage > 0 ?
 	    json_string(wire_stage_name(stage)) : json_null());
+}
+
+struct changes_ctx {
+	struct cli		*cli;
+	const Fenghuo__Body	*target;	/* the warning */
+	uint32_t		 flags;		/* CLI_MSG_CANCELLED, CLI_MSG_SUPERSEDED */
+	uint8_t			*by;
+};
+
+/*
+ * store_iter_refs callback of cli_mark_changes. Refs come oldest first: the last change
+ * that counts names the message, a cancel before an update.
+ */
+static int
+change_of_ref(void *arg, const struct store_view *v)
+{
+	struct changes_ctx *ctx = arg;
+	struct fc_msg m;
+	uint32_t f = 0;
+
+	/* Validated in full: a forged cancel must not mark a warning in force as cancelled. */
+	if (cli_validate_stored(v->env, v->len, v->seen, &m) != FC_R_OK)
+		return 0;
+	if (m.body->warning != NULL && cli_change_counts(ctx->cli, m.body, ctx->target)) {
+		if (m.body->warning->msg_type == FENGHUO__MSG_TYPE__CANCEL)
+			f = CLI_MSG_CANCELLED;
+		else if (m.body->warning->msg_type == FENGHUO__MSG_TYPE__UPDATE)
+			f = CLI_MSG_SUPERSEDED;
+	}
+	if (f != 0 && (f == CLI_MSG_CANCELLED || !(ctx->flags & CLI_MSG_CANCELLED))) {
+		ctx->flags |= f;
+		if (ctx->by != NULL)
+			memcpy(ctx->by, m.id, FC_IDBYTES);
+	}
+	fc_msg_clear(&m);
+	return 0;
+}
+
+/* Only warnings can change a warning: a hundred delivery receipts are not even read. */
+static int
+change_pick(void *arg, const struct store_ref *ref)
+{
+	(void)arg;
+	return ref->kind == FENGHUO__KIND__WARNING;
+}
+
+int
+cli_mark_changes(struct cli *cli, struct store *st, struct fc_msg *msg, uint8_t by[32])
+{
+	struct changes_ctx ctx = { cli, msg->body, 0, by };
+
+	if (st == NULL || msg->body->warning == NULL ||
+	    msg->body->warning->msg_type == FENGHUO__MSG_TYPE__CANCEL)
+		return 0;
+	if (store_iter_refs_pick(st, msg->id, change_pick, change_of_ref, &ctx) != 0)
+		return -1;
+	msg->flags |= ctx.flags;
+	return ctx.flags != 0;
+}
+
+int
+cli_json_changes(json_t *o, const struct fc_msg *msg, const uint8_t by[32])
+{
+	char hex[FC_IDHEX];
+
+	if (!(msg->flags & (CLI_MSG_CANCELLED | CLI_MSG_SUPERSEDED)))
+		return 0;
+	return json_object_set_new(o, (msg->flags & CLI_MSG_CANCELLED) ? "cancelled_by" :
+	    "superseded_by", json_string(fc_hex(by, FC_IDBYTES, hex)));
+}
+
+int
+cli_check_region_prefix(const struct cli *cli, const char *s)
+{
+	size_t i, n = strlen(s);
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			break;
+	if (n == 0 || i < n || n > 12) {
+		cli_warnx(cli, "--region %s: not a region code prefix", s);
+		return EX_USAGE;
+	}
+	return EX_OK;
 }

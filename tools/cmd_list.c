@@ -22,6 +22,7 @@ const struct cmd_entry cmd_list_entry = {
 	"List stored messages, newest first: short id, local time, kind, level (warning),\n"
 	"stage (receipt) or category (report), region, title. [clock-skew] marks a message\n"
 	"whose author's clock was implausible (its time is when this node first saw it);\n"
+	"[cancelled] / [superseded] a warning a cancel / update that counts refers to;\n"
 	"[expired] one that no longer applies.\n"
 	"\n"
 	"  --held            list the held messages instead: imported, valid, but their\n"
@@ -38,17 +39,6 @@ const struct cmd_entry cmd_list_entry = {
 	"Exit status: 0; 64 bad arguments; 66 no store yet.\n",
 	cmd_list_exec,
 };
-
-static int
-all_digits(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
 
 /*
  * Messages are copied out of the store in chunks and shown after each read transaction has
@@ -127,6 +117,7 @@ list_show(struct list_ctx *ctx, const struct cli_copy *it)
 {
 	struct fc_msg msg;
 	char hex[FC_IDHEX];
+	uint8_t by[FC_IDBYTES];
 	json_t *o;
 	int reason, stage;
 
@@ -144,11 +135,14 @@ list_show(struct list_ctx *ctx, const struct cli_copy *it)
 	cli_trust_mark(ctx->cli, &msg, ctx->now);
 	if (ctx->held)
 		msg.flags |= CLI_MSG_HELD;
+	/* A warning cancelled or superseded must not read as one in force. */
+	else
+		(void)cli_mark_changes(ctx->cli, ctx->st, &msg, by);
 	/* Where each report stands in its closed loop: what a duty officer looks for. */
 	if (ctx->cli->json) {
 		o = cli_msg_json(&msg, &it->seen, ctx->now);
 		if (o == NULL || cli_json_loop_stage(ctx->cli, o, ctx->st, &msg) == -1 ||
-		    cli_json_print(stdout, o) == -1)
+		    cli_json_changes(o, &msg, by) == -1 || cli_json_print(stdout, o) == -1)
 			ctx->ioerr = 1;
 		json_decref(o);
 	} else {
@@ -272,10 +266,8 @@ cmd_list_exec(struct cli *cli, int argc, char **argv)
 			}
 			break;
 		case 'r':
-			if (!all_digits(optarg) || strlen(optarg) > 12) {
-				cli_warnx(cli, "--region %s: not a region code prefix", optarg);
+			if (cli_check_region_prefix(cli, optarg) != EX_OK)
 				return EX_USAGE;
-			}
 			ctx.region = optarg;
 			break;
 		case 'n':

@@ -217,6 +217,8 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 	struct store_msg m;
 	struct fc_msg msg;
 	struct store *st;
+	uint8_t by[FC_IDBYTES];
+	char hex[FC_IDHEX];
 	json_t *o;
 	int ch, rc, reason, held = 0;
 
@@ -251,12 +253,15 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 	cli_trust_mark(cli, &msg, ctx.now);
 	if (held)
 		msg.flags |= CLI_MSG_HELD;
+	else if (cli_store(cli, 0, &st) == EX_OK)
+		(void)cli_mark_changes(cli, st, &msg, by);
 	if (cli->json) {
 		o = cli_msg_json(&msg, &m.seen, ctx.now);
 		if (o != NULL) {
 			cli_trust_show(cli, &msg, ctx.now, o);	/* "trust": the chain */
 			if (cli_store(cli, 0, &st) != EX_OK ||
-			    cli_json_loop_stage(cli, o, st, &msg) == -1)
+			    cli_json_loop_stage(cli, o, st, &msg) == -1 ||
+			    cli_json_changes(o, &msg, by) == -1)
 				ctx.ioerr = 1;
 		}
 		if (o == NULL || ctx.ioerr || json_object_set_new(o, "verified", json_true()) == -1 ||
@@ -265,6 +270,9 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 		json_decref(o);
 	} else {
 		cli_msg_print(stdout, &msg, &m.seen, ctx.now);
+		if (msg.flags & (CLI_MSG_CANCELLED | CLI_MSG_SUPERSEDED))
+			printf("%-14s %s by %s\n", "status", (msg.flags & CLI_MSG_CANCELLED) ?
+			    "[cancelled]" : "[superseded]", fc_hex(by, FC_IDBYTES, hex));
 		printf("%-14s ok (signature and fields checked)\n", "verification");
 		cli_trust_show(cli, &msg, ctx.now, NULL);	/* the author's chain */
 	}

@@ -16,6 +16,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -488,4 +489,196 @@ bad:
 	cli_warnx(cli, "control socket %s: malformed import reply", c->path);
 	json_decref(r);
 	return EX_PROTOCOL;
+}
+
+/* ---- a watch subscription that outlives the daemon ------------------------------------ */
+
+#define SUB_RENEW_MS	(20 * 1000)	/* the daemon keeps a subscription for 60 s */
+/*
+ * While no event comes, whether the daemon is still there is asked of its socket file
+ * (a connect(2), which the daemon's ZeroMQ drops unseen) this often: a restart is noticed
+ * within a second, not at the next renewal.
+ */
+#define SUB_ALIVE_MS	1000
+#define SUB_RETRY_MIN_MS 1000		/* reconnect backoff: 1 s, 2 s, 4 s, then every 5 s */
+#define SUB_RETRY_MAX_MS 5000
+
+struct cli_sub {
+	struct cli	*cli;
+	struct cli_ctl	*c;		/* NULL while the daemon is away */
+	int64_t		 renew;		/* when to renew the subscription */
+	int64_t		 answer_by;	/* a renewal is unanswered until then (0: none) */
+	int64_t		 retry;		/* away: when to try again */
+	int		 backoff;
+	json_t		*last;		/* the event handed out last */
+	uint8_t		*env;		/* ... and its envelope */
+};
+
+/*
+ * Connect and subscribe. EX_OK, or an error: EX_UNAVAILABLE silently when nothing listens,
+ * others printed.
+ */
+static int
+sub_connect(struct cli_sub *s)
+{
+	json_t *o;
+	int rc;
+
+	if ((rc = cli_ctl_open(s->cli, &s->c)) != EX_OK)
+		return rc;
+	if ((rc = cli_ctl_call(s->cli, s->c, "watch", NULL, 0, &o)) != EX_OK) {
+		cli_ctl_close(&s->c);
+		return rc;
+	}
+	json_decref(o);
+	s->renew = ctl_mono_ms() + SUB_RENEW_MS;
+	s->answer_by = 0;
+	return EX_OK;
+}
+
+int
+cli_sub_open(struct cli *cli, struct cli_sub **out)
+{
+	struct cli_sub *s;
+	int rc;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		cli_warn(cli, "calloc");
+		return EX_OSERR;
+	}
+	s->cli = cli;
+	if ((rc = sub_connect(s)) != EX_OK) {
+		if (rc == EX_UNAVAILABLE)
+			cli_warnx(cli, "fenghuod is not running (state %s); start it first",
+			    cli->state);
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return EX_OK;
+}
+
+void
+cli_sub_close(struct cli_sub **sp)
+{
+	struct cli_sub *s = *sp;
+
+	if (s == NULL)
+		return;
+	cli_ctl_close(&s->c);
+	json_decref(s->last);
+	free(s->env);
+	free(s);
+	*sp = NULL;
+}
+
+/* The daemon went away: drop the connection, try again after the first backoff. */
+static int
+sub_lost(struct cli_sub *s, struct cli_sub_event *ev)
+{
+	cli_ctl_close(&s->c);
+	s->backoff = SUB_RETRY_MIN_MS;
+	s->retry = ctl_mono_ms() + s->backoff;
+	ev->type = CLI_SUB_LOST;
+	return EX_OK;
+}
+
+/* Away: wait for the next try (or the deadline), then try. */
+static int
+sub_away(struct cli_sub *s, int64_t deadline, struct cli_sub_event *ev)
+{
+	int64_t now = ctl_mono_ms(), until = s->retry;
+	int rc;
+
+	if (deadline != 0 && deadline < until)
+		until = deadline;
+	if (until > now && poll(NULL, 0, (int)(until - now)) == -1 && errno == EINTR) {
+		ev->type = CLI_SUB_INTR;
+		return EX_OK;
+	}
+	if (ctl_mono_ms() < s->retry) {
+		ev->type = CLI_SUB_TIMEOUT;
+		return EX_OK;
+	}
+	if ((rc = sub_connect(s)) == EX_OK) {
+		ev->type = CLI_SUB_BACK;
+		return EX_OK;
+	}
+	/* Not there yet, or going down again as we came: try later. */
+	if (rc != EX_UNAVAILABLE && rc != EX_TEMPFAIL)
+		return rc;
+	s->backoff = s->backoff * 2 > SUB_RETRY_MAX_MS ? SUB_RETRY_MAX_MS : s->backoff * 2;
+	s->retry = ctl_mono_ms() + s->backoff;
+	ev->type = CLI_SUB_TIMEOUT;
+	return EX_OK;
+}
+
+int
+cli_sub_next(struct cli_sub *s, int64_t deadline, struct cli_sub_event *ev)
+{
+	json_t *o;
+	const char *e;
+	size_t len;
+	int64_t now;
+	int rc, wait;
+
+	json_decref(s->last);
+	s->last = NULL;
+	free(s->env);
+	s->env = NULL;
+	memset(ev, 0, sizeof(*ev));
+	if (s->c == NULL)
+		return sub_away(s, deadline, ev);
+	now = ctl_mono_ms();
+	if (s->answer_by != 0 && now >= s->answer_by)
+		return sub_lost(s, ev);	/* alive, but not answering: start afresh */
+	if (now >= s->renew) {
+		if (cli_ctl_send(s->c, "watch", NULL, 0) == -1)
+			return sub_lost(s, ev);
+		s->renew = now + SUB_RENEW_MS;
+		s->answer_by = now + CLI_CTL_TIMEOUT_MS;
+	}
+	wait = (int)(s->renew - now);
+	if (s->answer_by != 0 && s->answer_by - now < wait)
+		wait = (int)(s->answer_by - now);
+	if (deadline != 0 && deadline - now < wait)
+		wait = deadline > now ? (int)(deadline - now) : 0;
+	if (wait > SUB_ALIVE_MS)
+		wait = SUB_ALIVE_MS;
+	rc = cli_ctl_recv(s->c, wait, &o, &s->env, &len);
+	if (rc == 1) {
+		if (ctl_listening(s->c->path) == 0)
+			return sub_lost(s, ev);
+		ev->type = CLI_SUB_TIMEOUT;
+		return EX_OK;
+	}
+	if (rc == -1) {
+		if (errno == EINTR) {
+			ev->type = CLI_SUB_INTR;
+			return EX_OK;
+		}
+		cli_warnx(s->cli, "malformed message on the control socket");
+		return EX_PROTOCOL;
+	}
+	s->last = o;
+	if (json_object_get(o, "event") == NULL) {
+		/* The answer to a renewal. */
+		if (!json_is_true(json_object_get(o, "ok"))) {
+			e = json_string_value(json_object_get(o, "error"));
+			cli_warnx(s->cli, "fenghuod refused the subscription: %s",
+			    e != NULL ? e : "no reason given");
+			return EX_SOFTWARE;
+		}
+		s->answer_by = 0;
+		ev->type = CLI_SUB_TIMEOUT;
+		return EX_OK;
+	}
+	e = json_string_value(json_object_get(o, "event"));
+	/* Other events are for newer clients; skip them. */
+	ev->type = e != NULL && strcmp(e, "message") == 0 ? CLI_SUB_MESSAGE : CLI_SUB_TIMEOUT;
+	ev->id = json_string_value(json_object_get(o, "id"));
+	ev->env = s->env;
+	ev->len = s->env != NULL ? len : 0;
+	return EX_OK;
 }

@@ -229,6 +229,18 @@ int		 cli_report_stage(struct cli *cli, struct store *st, const struct fc_msg *r
  */
 int		 cli_json_loop_stage(struct cli *cli, struct json_t *o, struct store *st,
 		    const struct fc_msg *msg);
+/*
+ * For a warning (alert or update): set CLI_MSG_CANCELLED when a stored CANCEL that counts
+ * (cli_change_counts) refers to it, else CLI_MSG_SUPERSEDED when such an UPDATE does, and
+ * put that message's id in by (32 bytes; may be NULL). Every referring message is validated
+ * first. 1 when marked, 0 when not (or not a warning), -1 when the store cannot be read.
+ */
+int		 cli_mark_changes(struct cli *cli, struct store *st, struct fc_msg *msg,
+		    uint8_t by[32]);
+/* Set o's "cancelled_by" or "superseded_by" to by as cli_mark_changes marked msg. 0, or -1. */
+int		 cli_json_changes(struct json_t *o, const struct fc_msg *msg, const uint8_t by[32]);
+/* A --region PREFIX: 1 to 12 digits. EX_OK, or EX_USAGE after saying what is wrong. */
+int		 cli_check_region_prefix(const struct cli *cli, const char *s);
 /* 1 if the message concerns region prefix (see `fenghuo list --region`), else 0. */
 int		 cli_msg_in_region(const struct fc_msg *msg, const char *prefix);
 /*
@@ -336,6 +348,40 @@ int		 cli_ctl_import(struct cli *cli, struct cli_ctl *c, struct cli_put *items,
 int		 cli_daemon_status(struct cli *cli, struct cli_ctl **c, struct json_t **status);
 /* 1 if a daemon owns cli->state and answers, else 0. */
 int		 cli_daemon_running(struct cli *cli);
+/*
+ * A subscription to the daemon's "watch" events (docs/PROTOCOL.md, the control socket) that
+ * survives a restart of the daemon: it renews itself, notices within a second that the
+ * daemon went away (its socket no longer listens, or a renewal goes unanswered), and then
+ * connects and subscribes again with a backoff of 1, 2, 4 and then 5 s. Messages that became
+ * new while it was away are not replayed.
+ */
+struct cli_sub;
+enum cli_sub_type {
+	CLI_SUB_TIMEOUT,	/* nothing to report yet: call again (deadline reached?) */
+	CLI_SUB_MESSAGE,	/* a message became new: id (hex) and its envelope */
+	CLI_SUB_LOST,		/* the daemon went away; reconnecting */
+	CLI_SUB_BACK,		/* subscribed again to a daemon that came back */
+	CLI_SUB_INTR,		/* a signal interrupted the wait */
+};
+struct cli_sub_event {
+	int		 type;		/* enum cli_sub_type */
+	const char	*id;		/* MESSAGE: 64 hex digits, or NULL if the event had none */
+	const uint8_t	*env;		/* MESSAGE: its envelope, or NULL */
+	size_t		 len;
+};
+/*
+ * Subscribe. EX_OK; EX_UNAVAILABLE with "fenghuod is not running" printed when no daemon
+ * runs; other errors as cli_ctl_call. Owned by the caller, closed with cli_sub_close().
+ */
+int		 cli_sub_open(struct cli *cli, struct cli_sub **out);
+void		 cli_sub_close(struct cli_sub **s);
+/*
+ * Wait for the next event until deadline (CLOCK_MONOTONIC ms; 0: none) or for at most a few
+ * seconds, whichever is sooner; a TIMEOUT says only that the caller may look at its clocks
+ * and signals. *ev stays valid until the next call. EX_OK, or an error already printed (the
+ * daemon refused the subscription, a malformed message): the caller gives up.
+ */
+int		 cli_sub_next(struct cli_sub *s, int64_t deadline, struct cli_sub_event *ev);
 
 /* bundle.c: the bundle file format of docs/BUNDLE.md */
 #define BUNDLE_MAGIC		"FHBUNDLE"
@@ -462,6 +508,10 @@ void		 cli_trust_show(struct cli *cli, const struct fc_msg *msg, uint64_t now_ms
 /*   HELD            in the held area, not in the store (imported, waiting for its author's
  *                   certificate); never in force, never confirmed */
 #define CLI_MSG_HELD		0x10000000u
+/*   CANCELLED       a warning a CANCEL that counts refers to (cli_mark_changes)
+ *   SUPERSEDED      a warning an UPDATE that counts refers to, and no such CANCEL */
+#define CLI_MSG_CANCELLED	0x08000000u
+#define CLI_MSG_SUPERSEDED	0x04000000u
 /* The names of the CLI_MSG_* flags set on msg, each as " [name]", into buf ("" if none). */
 const char	*cli_marks(const struct fc_msg *msg, char *buf, size_t size);
 /* Append the names of the CLI_MSG_* flags set on msg to the JSON array a. */

@@ -684,6 +684,8 @@ static const struct {
 	{ CLI_MSG_NO_CHAIN, "no-chain" },
 	{ CLI_MSG_NOT_AUTHORISED, "not-authorised" },
 	{ CLI_MSG_HELD, "held" },
+	{ CLI_MSG_CANCELLED, "cancelled" },
+	{ CLI_MSG_SUPERSEDED, "superseded" },
 };
 
 const char *
