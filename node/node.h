@@ -57,6 +57,10 @@
 /* Hello.capabilities bits. */
 #define CAP_EAGER		0x1u	/* send me full messages */
 #define CAP_LAZY		0x2u	/* send me ids (HAVE) only */
+#define CAP_SHORT_IDS		0x4u	/* I read HAVE/WANT short_ids (stream links) */
+
+/* HAVE/WANT short_ids: this many leading bytes of each id (PROTOCOL.md §5). */
+#define SHORTID_BYTES		8
 
 #define PQ_MAX_ITEMS		32768	/* default bound of one peer's send queue */
 #define PQ_MAX_BYTES		(32u * 1024 * 1024)
@@ -556,6 +560,8 @@ struct peer {
 	int		 refused_logged;
 	int		 lazy_out;	/* it asked us for ids only (we send it HAVE) */
 	int		 lazy_in;	/* we asked it for ids only (we pruned it) */
+	int		 short_ids;	/* both HELLOs say CAP_SHORT_IDS: HAVE/WANT carry prefixes */
+	uint64_t	 short_ids_in;	/* id prefixes received in HAVE and WANT */
 	uint64_t	 prunes, grafts;
 	uint64_t	 first_at;	/* n->stored when it last brought us a message first, 0 never */
 	uint64_t	 caps_tx;	/* monotonic ms our last PRUNE/GRAFT HELLO went out */
@@ -685,6 +691,19 @@ void		 gossip_want(struct node *n, struct peer *p, const uint8_t (*ids)[FC_IDBYT
 int		 gossip_pending_full(const struct node *n);
 /* Lazy push: WANT (and GRAFT) ids announced by HAVE that no eager copy brought in time. */
 uint64_t	 gossip_cron(struct node *n, uint64_t now);
+
+/* ---- shortid.c ----------------------------------------------------------------------- */
+
+/* Whether HAVE and WANT to p carry id prefixes (short_ids) instead of whole ids. */
+int		 shortid_use(const struct peer *p);
+/* Id prefixes per HAVE/WANT on a link of this mtu: what one sealed link frame holds. */
+size_t		 shortid_max(size_t mtu);
+/* Queue WANT frames for ids to p in the short form. */
+void		 shortid_want(struct node *n, struct peer *p, const uint8_t (*ids)[FC_IDBYTES],
+		    size_t nids);
+/* A HAVE's / WANT's short_ids. -1 (nothing done) when len is not a multiple of SHORTID_BYTES. */
+int		 shortid_have_recv(struct node *n, struct peer *p, const uint8_t *s, size_t len);
+int		 shortid_want_recv(struct node *n, struct peer *p, const uint8_t *s, size_t len);
 
 /* An id announced by a lazy peer, not received yet. */
 struct missing {
@@ -993,6 +1012,8 @@ struct node {
 	volatile sig_atomic_t *hupflag;	/* SIGHUP: reload the configuration; NULL in tests */
 	int		 sigfd;		/* self-pipe's read end (main.c), -1 if none */
 	int		 stop;		/* set by the control "stop" command */
+	/* Announce CAP_SHORT_IDS on stream links (off with FENGHUOD_SHORT_IDS=no). */
+	int		 short_ids;
 
 	/* counters (status) */
 	uint64_t	 stored, duplicates, rejected[FC_R_MAX], submitted;

@@ -615,6 +615,7 @@ link_down(struct node *n, struct peer *p, struct link *l, const char *why)
 		p->next_sync = 0;
 		/* A new link starts eager both ways (our next HELLO says so). */
 		p->lazy_in = p->lazy_out = 0;
+		p->short_ids = 0;	/* until its next HELLO says so again */
 	}
 }
 
@@ -677,8 +678,8 @@ send_hello(struct node *n, struct peer *p, struct link *l)
 
 	if (l->st != NULL) {
 		/* A stream link: signed for its session (slink.c). */
-		if (node_hello_link(n, p->lazy_in ? CAP_LAZY : CAP_EAGER, l->sl, l == &p->out,
-		    &buf, &len) != 0)
+		if (node_hello_link(n, (p->lazy_in ? CAP_LAZY : CAP_EAGER) |
+		    (n->short_ids ? CAP_SHORT_IDS : 0), l->sl, l == &p->out, &buf, &len) != 0)
 			return -1;
 		rc = stream_link_send(p, l, buf, len, 1, PRIO_CONTROL);
 	} else {
@@ -838,11 +839,21 @@ peer_withdraw(struct node *n, struct peer *p, const char *why)
 	pq_clear(&p->q);
 }
 
-/* What the peer wants from us: ids only when it says lazy and not eager. */
+/*
+ * What the peer wants from us: ids only when it says lazy and not eager; on a stream link,
+ * id prefixes in HAVE and WANT when it reads them and we announced them too.
+ */
 static void
-hello_caps(struct peer *p, const Fenghuo__Hello *h)
+hello_caps(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 {
 	int lazy = h->has_capabilities && (h->capabilities & (CAP_EAGER | CAP_LAZY)) == CAP_LAZY;
+	int short_ids = n->short_ids && peer_stream(p) != NULL && h->has_capabilities &&
+	    (h->capabilities & CAP_SHORT_IDS) != 0;
+
+	if (short_ids != p->short_ids)
+		log_debug("peer %s: %s ids in HAVE and WANT", peer_label(p),
+		    short_ids ? "short" : "whole");
+	p->short_ids = short_ids;
 
 	if (lazy != p->lazy_out)
 		log_debug("peer %s: it wants %s", peer_label(p), lazy ? "ids only (prune)" :
@@ -936,7 +947,7 @@ hello_out(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 		return;
 	if (p->out.state != LINK_UP)
 		link_up(n, p, &p->out);
-	hello_caps(p, h);
+	hello_caps(n, p, h);
 }
 
 /* HELLO on a listen ROUTER from a routing id; p is its peer if already known. */
@@ -1002,7 +1013,7 @@ hello_in(struct node *n, void *router, const uint8_t *rid, size_t ridlen, struct
 	}
 	if (q->in.state != LINK_UP)
 		link_up(n, q, &q->in);
-	hello_caps(q, h);
+	hello_caps(n, q, h);
 }
 
 /*
@@ -1040,7 +1051,7 @@ hello_stream_in(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 	}
 	if (p->in.state != LINK_UP)
 		link_up(n, p, &p->in);
-	hello_caps(p, h);
+	hello_caps(n, p, h);
 }
 
 static void
@@ -1095,9 +1106,15 @@ frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Fr
 		break;
 	case FENGHUO__FRAME__MSG_HAVE:
 		gossip_have_recv(n, p, f->have);
+		if (f->have->has_short_ids && shortid_have_recv(n, p, f->have->short_ids.data,
+		    f->have->short_ids.len) != 0)
+			peer_garbage(p, "a HAVE with a partial short id");
 		break;
 	case FENGHUO__FRAME__MSG_WANT:
 		gossip_want_recv(n, p, f->want);
+		if (f->want->has_short_ids && shortid_want_recv(n, p, f->want->short_ids.data,
+		    f->want->short_ids.len) != 0)
+			peer_garbage(p, "a WANT with a partial short id");
 		break;
 	case FENGHUO__FRAME__MSG_SYNC:
 		gossip_sync_recv(n, p, f->sync);
@@ -1261,26 +1278,24 @@ peer_flush(struct node *n, struct peer *p)
 	struct pq_item *batch[NODE_PUSH_MAX], *it;
 	ProtobufCBinaryData envs[NODE_PUSH_MAX];
 	uint32_t hops[NODE_PUSH_MAX];
+	uint8_t shorts[NODE_PUSH_MAX * SHORTID_BYTES];
 	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
 	Fenghuo__Push push = FENGHUO__PUSH__INIT;
 	Fenghuo__Have have = FENGHUO__HAVE__INIT;
 	struct link *l;
 	uint8_t *buf;
 	size_t nb, bytes, len, i, max_items = NODE_PUSH_MAX, max_bytes = NODE_PUSH_BYTES;
-	int rc, type;
+	int rc, type, short_have;
 
 	if ((l = peer_link(p)) == NULL)
 		return 0;
 	l->blocked = 0;
-	if (l->st != NULL) {
-		/*
-		 * A slow link: small PUSH frames of one class each, and a lane of the link's
-		 * scheduler gets a new frame only once its last one has left, so that the
-		 * backlog waits here, where the priority classes and the memory bound apply.
-		 */
-		max_items = NODE_STREAM_PUSH_MAX;
-		max_bytes = NODE_STREAM_PUSH_MTUS * (stream_mtu(l->st) - STREAM_OVERHEAD);
-	}
+	/*
+	 * A slow link: small PUSH frames of one class each (the bounds are set per frame
+	 * below), and a lane of the link's scheduler gets a new frame only once its last one
+	 * has left, so that the backlog waits here, where the priority classes and the memory
+	 * bound apply.
+	 */
 	while ((it = pq_pop(&p->q)) != NULL) {
 		if (l->st != NULL && stream_queued(l->st, it->prio) > 0) {
 			/* Its lane is busy, and every lane above it: the link is sending. */
@@ -1308,6 +1323,15 @@ peer_flush(struct node *n, struct peer *p)
 		type = it->type;
 		batch[nb++] = it;
 		bytes += it->len;
+		short_have = type == PQ_HAVE && shortid_use(p);
+		if (short_have) {
+			/* Prefixes: as many as one link frame holds, whatever their ids' size. */
+			max_items = shortid_max(stream_mtu(l->st));
+			max_bytes = SIZE_MAX;
+		} else if (l->st != NULL) {
+			max_items = NODE_STREAM_PUSH_MAX;
+			max_bytes = NODE_STREAM_PUSH_MTUS * (stream_mtu(l->st) - STREAM_OVERHEAD);
+		}
 		while (nb < max_items && bytes < max_bytes && (it = pq_pop(&p->q)) != NULL) {
 			/* One priority class per frame on stream links: a warning never rides
 			 * at the back of a frame of reports. */
@@ -1324,9 +1348,19 @@ peer_flush(struct node *n, struct peer *p)
 			envs[i].len = batch[i]->len;
 			hops[i] = batch[i]->hops;
 		}
-		if (type == PQ_HAVE) {
+		if (short_have) {
+			for (i = 0; i < nb; i++)
+				memcpy(shorts + i * SHORTID_BYTES, batch[i]->data, SHORTID_BYTES);
+			have.n_ids = 0;
+			have.has_short_ids = 1;
+			have.short_ids.data = shorts;
+			have.short_ids.len = nb * SHORTID_BYTES;
+			f.msg_case = FENGHUO__FRAME__MSG_HAVE;
+			f.have = &have;
+		} else if (type == PQ_HAVE) {
 			have.n_ids = nb;
 			have.ids = envs;
+			have.has_short_ids = 0;
 			f.msg_case = FENGHUO__FRAME__MSG_HAVE;
 			f.have = &have;
 		} else {
