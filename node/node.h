@@ -44,8 +44,8 @@
 #define NODE_PUSH_MAX		64	/* envelopes per PUSH frame */
 #define NODE_PUSH_BYTES		(256u * 1024)	/* bytes of envelopes per PUSH frame */
 #define NODE_WANT_MAX		1024	/* ids per WANT/HAVE frame */
-#define NODE_STREAM_PUSH_MAX	8	/* envelopes or ids per PUSH/HAVE on a stream link */
-#define NODE_STREAM_PUSH_MTUS	2	/* ... and at most this many MTUs of them */
+#define NODE_STREAM_PUSH_MAX	16	/* envelopes or ids per PUSH/HAVE on a stream link */
+#define NODE_STREAM_PUSH_MTUS	4	/* ... and at most this many MTUs of them */
 #define NODE_STREAM_WANT_MAX	32	/* ids per WANT frame on a stream link */
 #define NODE_STREAM_SYNC_MAX	4096	/* Sync payload on a stream link, at most */
 #define NODE_SYNC_IDLE_MS	30000	/* a round with no Sync frame this long is over */
@@ -562,6 +562,7 @@ struct peer {
 	int		 lazy_in;	/* we asked it for ids only (we pruned it) */
 	int		 short_ids;	/* both HELLOs say CAP_SHORT_IDS: HAVE/WANT carry prefixes */
 	uint64_t	 short_ids_in;	/* id prefixes received in HAVE and WANT */
+	uint64_t	 pongs_skipped;	/* PINGs not answered: data was on its way (stream) */
 	uint64_t	 prunes, grafts;
 	uint64_t	 first_at;	/* n->stored when it last brought us a message first, 0 never */
 	uint64_t	 caps_tx;	/* monotonic ms our last PRUNE/GRAFT HELLO went out */

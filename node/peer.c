@@ -1084,7 +1084,15 @@ frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Fr
 
 	switch (f->msg_case) {
 	case FENGHUO__FRAME__MSG_PING:
-		send_pong(n, p, l, f->ping->nonce, f->ping->has_nonce);
+		/*
+		 * On a stream link with data on its way to the peer, that data tells it we are
+		 * alive (any link frame does) and comes at once; a PONG would only take its air
+		 * (a quiet end PINGs every NODE_PING_MS while the other sends a backlog).
+		 */
+		if (l->st == NULL || (stream_backlog(l->st) == 0 && p->q.n == 0))
+			send_pong(n, p, l, f->ping->nonce, f->ping->has_nonce);
+		else
+			p->pongs_skipped++;
 		if (f->ping->has_time_ms)
 			clock_sample(p, f->ping->time_ms, 0);
 		break;
