@@ -111,8 +111,8 @@ r_county=$(first_seen county receipt max)
 t0=$(first_seen county report min)
 t1=$(first_seen village report max)
 log "warning at county $w_county, at village $w_village, receipt at county $r_county"
-log "county: $((wire1 - wire0)) link bytes out, $((sync1 - sync0)) of them Sync frames" \
-	"(before sealing and framing), $skipped PINGs not answered while sending"
+log "county: $((wire1 - wire0)) link bytes out; Sync frames both ways $((sync1 - sync0))" \
+	"bytes (before sealing and framing); $skipped PINGs not answered while sending"
 downs=$(cat "$(node_log county)" "$(node_log village)" | grep -c "link down" || true)
 dups=$(status_field village duplicates)
 
