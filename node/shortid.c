@@ -93,6 +93,16 @@ lookup(struct node *n, const uint8_t *pfx, struct store_msg *m)
 	return store_get_prefix(n->store, fc_hex(pfx, SHORTID_BYTES, hex), m);
 }
 
+/*
+ * The bytes of short_ids read: the first NODE_WANT_MAX prefixes (a prefix lookup reads the
+ * message, so a frame of a megabyte of prefixes must not cost a megabyte of lookups).
+ */
+static size_t
+read_max(size_t len)
+{
+	return len < NODE_WANT_MAX * SHORTID_BYTES ? len : NODE_WANT_MAX * SHORTID_BYTES;
+}
+
 int
 shortid_have_recv(struct node *n, struct peer *p, const uint8_t *s, size_t len)
 {
@@ -103,6 +113,7 @@ shortid_have_recv(struct node *n, struct peer *p, const uint8_t *s, size_t len)
 
 	if (len % SHORTID_BYTES != 0)
 		return -1;
+	len = read_max(len);
 	for (i = 0; i < len; i += SHORTID_BYTES) {
 		p->short_ids_in++;
 		/* Held already (one message or several with this prefix): nothing to ask. */
@@ -137,6 +148,7 @@ shortid_want_recv(struct node *n, struct peer *p, const uint8_t *s, size_t len)
 
 	if (len % SHORTID_BYTES != 0)
 		return -1;
+	len = read_max(len);
 	for (i = 0; i < len; i += SHORTID_BYTES) {
 		p->short_ids_in++;
 		/* Not held, or not one message: left to reconciliation. */

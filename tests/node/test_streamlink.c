@@ -652,6 +652,8 @@ test_short_ids(void **state)
 	struct peer *p0, *p1;
 	struct pq_item *it;
 	Fenghuo__Frame *f;
+	uint8_t *many;
+	uint64_t n0;
 	size_t q;
 
 	up_pair(e);
@@ -689,6 +691,13 @@ test_short_ids(void **state)
 	assert_int_equal(shortid_want_recv(e->n[0], p0, ids[5], SHORTID_BYTES), 0);
 	assert_int_equal(p0->q.n, q + 1);
 	assert_int_equal(shortid_want_recv(e->n[0], p0, ids[5], 2 * SHORTID_BYTES + 1), -1);
+	/* At most NODE_WANT_MAX prefixes of one frame are read. */
+	assert_non_null(many = calloc(NODE_WANT_MAX + 10, SHORTID_BYTES));
+	n0 = p0->short_ids_in;
+	assert_int_equal(shortid_want_recv(e->n[0], p0, many,
+	    (NODE_WANT_MAX + 10) * SHORTID_BYTES), 0);
+	assert_int_equal(p0->short_ids_in, n0 + NODE_WANT_MAX);
+	free(many);
 	tf_free(tf);
 }
 
