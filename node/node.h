@@ -27,6 +27,7 @@
 #define NODE_RID_MAX		255	/* ZeroMQ routing ids, bytes */
 
 #define NODE_PING_MS		10000	/* PING a link idle this long */
+#define NODE_PING_HEARD_MS	15000	/* ... a stream link we heard nothing from this long */
 #define NODE_DEAD_MS		30000	/* a link silent this long is down */
 #define NODE_HELLO_RETRY_MS	3000	/* re-send HELLO when unanswered this long */
 #define NODE_REFUSED_RETRY_MS	60000	/* try a refused link again after this long */

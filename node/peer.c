@@ -1411,21 +1411,29 @@ min_u64(uint64_t a, uint64_t b)
  * Liveness of an up stream link, at either end: PING when we have sent nothing for
  * NODE_PING_MS (the answering end too: while the other end is busy sending, it may have
  * nothing else to say, and the other end would take its silence for a dead link), and when
- * we have heard nothing for NODE_PING_MS (the answer, a PONG, goes ahead of the other
- * end's backlog), at most once per NODE_PING_MS. Returns the next deadline.
+ * we have heard nothing for NODE_PING_HEARD_MS (the answer, a PONG, goes ahead of the other
+ * end's backlog), again NODE_PING_MS after that PING while still unanswered. The longer wait
+ * when hearing nothing lets a quiet peer's own PING (due after NODE_PING_MS of its silence,
+ * then on the air) arrive first: a busy end used to PING every 10 s as well, 2% of a
+ * 2,400 bit/s link. Returns the next deadline.
  */
 static uint64_t
 stream_ping(struct node *n, struct peer *p, struct link *l, uint64_t now)
 {
-	uint64_t heard = l->last_rx > l->ping_tx ? l->last_rx : l->ping_tx;
 	uint64_t said = l->last_tx > l->ping_tx ? l->last_tx : l->ping_tx;
+	uint64_t heard = l->last_rx + NODE_PING_HEARD_MS;
 
-	if (now - said >= NODE_PING_MS || now - heard >= NODE_PING_MS) {
+	if (heard < l->ping_tx + NODE_PING_MS)
+		heard = l->ping_tx + NODE_PING_MS;
+	if (now - said >= NODE_PING_MS || now >= heard) {
 		send_ping(n, p, l);
 		l->ping_tx = now;
-		heard = said = now;
+		said = now;
+		heard = l->last_rx + NODE_PING_HEARD_MS;
+		if (heard < now + NODE_PING_MS)
+			heard = now + NODE_PING_MS;
 	}
-	return min_u64(said + NODE_PING_MS, heard + NODE_PING_MS);
+	return min_u64(said + NODE_PING_MS, heard);
 }
 
 /*
@@ -1434,7 +1442,7 @@ stream_ping(struct node *n, struct peer *p, struct link *l, uint64_t now)
  *  - a refused outbound link: try HELLO again after NODE_REFUSED_RETRY_MS (quietly);
  *  - an up link silent for NODE_DEAD_MS: down (the DEALER side keeps sending HELLO);
  *  - an up outbound link idle for NODE_PING_MS: PING; a stream link at either end also when
- *    it heard nothing for that long (stream_ping);
+ *    it heard nothing for NODE_PING_HEARD_MS (stream_ping);
  *  - reconciliation every sync_interval on up outbound links (one side per pair);
  *  - stream links: give up a partial frame stalled on a byte stream, expire reassembly.
  */

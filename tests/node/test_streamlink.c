@@ -728,7 +728,8 @@ test_short_ids_off(void **state)
  * Both ends of a stream link are heard at the liveness cadence: the answering end PINGs
  * when it has sent nothing for NODE_PING_MS (it never did: a busy speaking end then heard
  * nothing and took the link down), and the speaking end PINGs when it has heard nothing for
- * that long even while it sends, once per NODE_PING_MS. Injected clock.
+ * NODE_PING_HEARD_MS even while it sends, then every NODE_PING_MS while unanswered. Injected
+ * clock.
  */
 static void
 test_both_ends_ping(void **state)
@@ -736,7 +737,7 @@ test_both_ends_ping(void **state)
 	struct env *e = *state;
 	struct peer *pin, *pout;
 	struct node *nin, *nout;
-	uint64_t now, before, in_before, end;
+	uint64_t now, before, in_before, end, heard;
 
 	up_pair(e);
 	if (radio(e->n[0])->in.st != NULL) {
@@ -765,14 +766,31 @@ test_both_ends_ping(void **state)
 		step(e);
 	assert_true(pout->msgs_in > in_before);	/* it came across */
 
-	/* The speaking end, sending but hearing nothing: a PING anyway, once. */
-	now = now_mono() + NODE_PING_MS;
-	pout->out.last_tx = now;
+	/*
+	 * The speaking end, sending but hearing nothing: not after NODE_PING_MS (the quiet
+	 * end's own PING is due then), a PING after NODE_PING_HEARD_MS, once, and again
+	 * NODE_PING_MS later while unanswered.
+	 */
+	heard = pout->out.last_rx;
 	before = pout->msgs_out;
+	now = heard + NODE_PING_MS;
+	pout->out.last_tx = now;
+	(void)peer_cron(nout, pout, now);
+	assert_int_equal(pout->msgs_out, before);
+	now = heard + NODE_PING_HEARD_MS;
+	pout->out.last_tx = now;
 	(void)peer_cron(nout, pout, now);
 	assert_int_equal(pout->msgs_out, before + 1);
 	(void)peer_cron(nout, pout, now);
 	assert_int_equal(pout->msgs_out, before + 1);
+	now += NODE_PING_MS - 1;
+	pout->out.last_tx = now;
+	(void)peer_cron(nout, pout, now);
+	assert_int_equal(pout->msgs_out, before + 1);
+	now += 1;
+	pout->out.last_tx = now;
+	(void)peer_cron(nout, pout, now);
+	assert_int_equal(pout->msgs_out, before + 2);
 	pout->out.last_tx = now_mono();
 	pout->out.ping_tx = 0;
 	assert_true(peer_is_up(pout));
