@@ -469,6 +469,14 @@ struct pq_item {
 	uint8_t		 data[];
 };
 
+#define PQ_SENT_MAX		64	/* envelopes sent lately, remembered (dedupe) */
+#define PQ_SENT_MS		30000	/* ... for this long */
+
+struct pq_sent {
+	uint8_t		 id[FC_IDBYTES];
+	uint64_t	 at;		/* monotonic ms it went to the link */
+};
+
 struct pq {
 	struct pq_item	*head[PRIO_MAX];
 	struct pq_item	*tail[PRIO_MAX];
@@ -487,6 +495,14 @@ struct pq {
 	uint8_t		*idused;
 	size_t		 idcap, nids;
 	uint64_t	 deduped;	/* envelopes not queued again */
+	/*
+	 * ... nor one sent less than PQ_SENT_MS ago (the last PQ_SENT_MAX, a ring; NULL until
+	 * the first): it is on the air or just arrived, and a reconciliation round the peer
+	 * began before it arrived would have it sent twice. A lost one is given again by the
+	 * next round, sync_interval later.
+	 */
+	struct pq_sent	*sent;
+	size_t		 sent_next;
 };
 
 void		 pq_init(struct pq *q, size_t max_items, size_t max_bytes);
@@ -501,6 +517,8 @@ void		 pq_init(struct pq *q, size_t max_items, size_t max_bytes);
 int		 pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len,
 		    uint32_t hops);
 /* (With dedupe, an envelope already queued is not queued again: 0, counted in deduped.) */
+/* With dedupe: envelope id went to the link at now (monotonic ms). */
+void		 pq_sent(struct pq *q, const uint8_t id[FC_IDBYTES], uint64_t now);
 /* Remove and return the first item by priority (caller frees with free()), or NULL. */
 struct pq_item	*pq_pop(struct pq *q);
 /* Put an item taken with pq_pop back at the front of its class. */

@@ -172,6 +172,33 @@ pq_drop_last(struct pq *q, int p)
 	free(it);
 }
 
+void
+pq_sent(struct pq *q, const uint8_t id[FC_IDBYTES], uint64_t now)
+{
+	if (!q->dedupe)
+		return;
+	if (q->sent == NULL && (q->sent = calloc(PQ_SENT_MAX, sizeof(*q->sent))) == NULL)
+		return;	/* (then simply not remembered) */
+	memcpy(q->sent[q->sent_next].id, id, FC_IDBYTES);
+	q->sent[q->sent_next].at = now;
+	q->sent_next = (q->sent_next + 1) % PQ_SENT_MAX;
+}
+
+/* Whether id went to the link less than PQ_SENT_MS before now. */
+static int
+sent_lately(const struct pq *q, const uint8_t *id, uint64_t now)
+{
+	size_t i;
+
+	if (q->sent == NULL)
+		return 0;
+	for (i = 0; i < PQ_SENT_MAX; i++)
+		if (q->sent[i].at != 0 && now - q->sent[i].at < PQ_SENT_MS &&
+		    memcmp(q->sent[i].id, id, FC_IDBYTES) == 0)
+			return 1;
+	return 0;
+}
+
 int
 pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint32_t hops)
 {
@@ -183,7 +210,7 @@ pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint3
 	if (prio < 0 || prio >= PRIO_MAX)
 		prio = PRIO_BULK;
 	if (q->dedupe && type == PQ_ENVELOPE && fc_envelope_id(data, len, id) == 0) {
-		if (ids_find(q, id, &at)) {
+		if (ids_find(q, id, &at) || sent_lately(q, id, now_mono())) {
 			q->deduped++;
 			return 0;	/* on its way already */
 		}
@@ -270,6 +297,9 @@ pq_clear(struct pq *q)
 	q->ids = NULL;
 	q->idused = NULL;
 	q->idcap = q->nids = 0;
+	free(q->sent);	/* a new session starts afresh */
+	q->sent = NULL;
+	q->sent_next = 0;
 }
 
 int
@@ -1391,8 +1421,11 @@ peer_flush(struct node *n, struct peer *p)
 			l->blocked = 1;
 			return 1;
 		}
-		for (i = 0; i < nb; i++)
+		for (i = 0; i < nb; i++) {
+			if (rc == 0 && type == PQ_ENVELOPE && batch[i]->has_id)
+				pq_sent(&p->q, batch[i]->id, now_mono());
 			free(batch[i]);
+		}
 		if (rc != 0) {
 			link_down(n, p, l, zmq_strerror(rc));
 			return 0;
