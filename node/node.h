@@ -470,11 +470,11 @@ struct pq_item {
 };
 
 #define PQ_SENT_MAX		64	/* envelopes sent lately, remembered (dedupe) */
-#define PQ_SENT_MS		30000	/* ... for this long */
+#define PQ_SENT_MS		30000	/* ... for this long, at most half of sync_interval */
 
 struct pq_sent {
 	uint8_t		 id[FC_IDBYTES];
-	uint64_t	 at;		/* monotonic ms it went to the link */
+	uint64_t	 until;		/* monotonic ms: remembered until then */
 };
 
 struct pq {
@@ -496,10 +496,10 @@ struct pq {
 	size_t		 idcap, nids;
 	uint64_t	 deduped;	/* envelopes not queued again */
 	/*
-	 * ... nor one sent less than PQ_SENT_MS ago (the last PQ_SENT_MAX, a ring; NULL until
-	 * the first): it is on the air or just arrived, and a reconciliation round the peer
-	 * began before it arrived would have it sent twice. A lost one is given again by the
-	 * next round, sync_interval later.
+	 * ... nor one sent lately (the last PQ_SENT_MAX, a ring; NULL until the first): it is
+	 * on the air or just arrived, and a reconciliation round the peer began before it
+	 * arrived would have it sent twice. Remembered for less than the sync interval, so
+	 * that a lost one is given again by a later round.
 	 */
 	struct pq_sent	*sent;
 	size_t		 sent_next;
@@ -517,8 +517,8 @@ void		 pq_init(struct pq *q, size_t max_items, size_t max_bytes);
 int		 pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len,
 		    uint32_t hops);
 /* (With dedupe, an envelope already queued is not queued again: 0, counted in deduped.) */
-/* With dedupe: envelope id went to the link at now (monotonic ms). */
-void		 pq_sent(struct pq *q, const uint8_t id[FC_IDBYTES], uint64_t now);
+/* With dedupe: envelope id went to the link; not queued again before until (monotonic ms). */
+void		 pq_sent(struct pq *q, const uint8_t id[FC_IDBYTES], uint64_t until);
 /* Remove and return the first item by priority (caller frees with free()), or NULL. */
 struct pq_item	*pq_pop(struct pq *q);
 /* Put an item taken with pq_pop back at the front of its class. */

@@ -173,18 +173,18 @@ pq_drop_last(struct pq *q, int p)
 }
 
 void
-pq_sent(struct pq *q, const uint8_t id[FC_IDBYTES], uint64_t now)
+pq_sent(struct pq *q, const uint8_t id[FC_IDBYTES], uint64_t until)
 {
 	if (!q->dedupe)
 		return;
 	if (q->sent == NULL && (q->sent = calloc(PQ_SENT_MAX, sizeof(*q->sent))) == NULL)
 		return;	/* (then simply not remembered) */
 	memcpy(q->sent[q->sent_next].id, id, FC_IDBYTES);
-	q->sent[q->sent_next].at = now;
+	q->sent[q->sent_next].until = until;
 	q->sent_next = (q->sent_next + 1) % PQ_SENT_MAX;
 }
 
-/* Whether id went to the link less than PQ_SENT_MS before now. */
+/* Whether id went to the link lately (remembered until after now). */
 static int
 sent_lately(const struct pq *q, const uint8_t *id, uint64_t now)
 {
@@ -193,8 +193,7 @@ sent_lately(const struct pq *q, const uint8_t *id, uint64_t now)
 	if (q->sent == NULL)
 		return 0;
 	for (i = 0; i < PQ_SENT_MAX; i++)
-		if (q->sent[i].at != 0 && now - q->sent[i].at < PQ_SENT_MS &&
-		    memcmp(q->sent[i].id, id, FC_IDBYTES) == 0)
+		if (now < q->sent[i].until && memcmp(q->sent[i].id, id, FC_IDBYTES) == 0)
 			return 1;
 	return 0;
 }
@@ -1310,6 +1309,15 @@ peer_link(struct peer *p)
 	return NULL;
 }
 
+/* How long an envelope sent to a stream peer is not queued for it again (pq_sent). */
+static uint64_t
+sent_keep_ms(const struct node *n)
+{
+	uint64_t half = (uint64_t)n->conf->sync_interval * 1000 / 2;
+
+	return half < PQ_SENT_MS ? half : PQ_SENT_MS;
+}
+
 int
 peer_flush(struct node *n, struct peer *p)
 {
@@ -1423,7 +1431,7 @@ peer_flush(struct node *n, struct peer *p)
 		}
 		for (i = 0; i < nb; i++) {
 			if (rc == 0 && type == PQ_ENVELOPE && batch[i]->has_id)
-				pq_sent(&p->q, batch[i]->id, now_mono());
+				pq_sent(&p->q, batch[i]->id, now_mono() + sent_keep_ms(n));
 			free(batch[i]);
 		}
 		if (rc != 0) {

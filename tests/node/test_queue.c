@@ -283,8 +283,8 @@ test_dedupe(void **state)
 }
 
 /*
- * With dedupe, an envelope sent to the link less than PQ_SENT_MS ago is not queued again
- * either; one sent longer ago, or pushed out of the ring of the last PQ_SENT_MAX, is; the
+ * With dedupe, an envelope sent to the link lately (until the time given) is not queued
+ * again either; one remembered no longer, or pushed out of the ring of the last PQ_SENT_MAX, is; the
  * ring is forgotten with the queue (a new session). Without dedupe nothing is remembered.
  */
 static void
@@ -303,14 +303,14 @@ test_sent_lately(void **state)
 		assert_int_equal(fc_envelope_id(env[i], len[i], id[i]), 0);
 	}
 	pq_init(&q, 500, PQ_MAX_BYTES);
-	pq_sent(&q, id[0], now);	/* no dedupe: not remembered */
+	pq_sent(&q, id[0], now + PQ_SENT_MS);	/* no dedupe: not remembered */
 	assert_int_equal(pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[0], len[0], 0), 0);
 	assert_int_equal(q.n, 1);
 	pq_clear(&q);
 
 	q.dedupe = 1;
-	pq_sent(&q, id[0], now);
-	pq_sent(&q, id[1], now - PQ_SENT_MS - 1);
+	pq_sent(&q, id[0], now + PQ_SENT_MS);
+	pq_sent(&q, id[1], now);	/* (remembered until now: no longer) */
 	assert_int_equal(pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[0], len[0], 0), 0);
 	assert_int_equal(q.n, 0);
 	assert_int_equal(q.deduped, 1);
@@ -318,7 +318,7 @@ test_sent_lately(void **state)
 	assert_int_equal(q.n, 1);
 	/* The ring holds the last PQ_SENT_MAX: id[0] falls out. */
 	for (i = 2; i < PQ_SENT_MAX + 2; i++)
-		pq_sent(&q, id[i], now);
+		pq_sent(&q, id[i], now + PQ_SENT_MS);
 	assert_int_equal(pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[0], len[0], 0), 0);
 	assert_int_equal(q.n, 2);
 	assert_int_equal(pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[PQ_SENT_MAX + 1],
