@@ -374,6 +374,8 @@ const struct stream_stats *stream_stats(const struct stream *s);
 /* Raw bytes read and written on the link (link frames, headers included). */
 uint64_t	 stream_wire_in(const struct stream *s);
 uint64_t	 stream_wire_out(const struct stream *s);
+/* Monotonic ms bytes of a link frame last went out (0 never). */
+uint64_t	 stream_last_write(const struct stream *s);
 /* conf.c: 1 if s is HOST:PORT (numeric or a name); for local, HOST may be "*". */
 int		 stream_hostport_valid(const char *s, int local);
 /* 1 if baud is a rate termios knows. */

@@ -1464,6 +1464,13 @@ stream_ping(struct node *n, struct peer *p, struct link *l, uint64_t now)
 	uint64_t said = l->last_tx > l->ping_tx ? l->last_tx : l->ping_tx;
 	uint64_t heard = l->last_rx + NODE_PING_HEARD_MS;
 
+	/*
+	 * Sending is what goes on the air, not only a message handed to the link: one PUSH of
+	 * three MTUs takes 12 s at 2,400 bit/s, and the next is handed over only then.
+	 */
+	if (stream_last_write(l->st) > said)
+		said = stream_last_write(l->st);
+
 	if (heard < l->ping_tx + NODE_PING_MS)
 		heard = l->ping_tx + NODE_PING_MS;
 	if (now - said >= NODE_PING_MS || now >= heard) {

@@ -577,7 +577,8 @@ ping_across(struct env *e, int i, int j)
 /*
  * A PING on a stream link is answered when nothing is on its way to the pinging end; while
  * data is (a backlog on a paced link), that data is the sign of life and no PONG takes its
- * air. Either way the pinging end keeps the link up.
+ * air. Either way the pinging end keeps the link up. The sending end does not PING while its
+ * link frames go out.
  */
 static void
 test_pong_while_sending(void **state)
@@ -586,6 +587,7 @@ test_pong_while_sending(void **state)
 	struct tf_env *tf = tf_new("pong");
 	struct tf_msg m;
 	struct peer *p0;
+	uint64_t before;
 	int k;
 
 	e->link_extra = "bitrate = 96000\n";
@@ -601,6 +603,15 @@ test_pong_while_sending(void **state)
 		free(m.env);
 	}
 	step(e);
+	/*
+	 * The sending end does not PING for having handed the link no new message for
+	 * NODE_PING_MS: its link frames going out are what it says.
+	 */
+	p0->out.last_tx = p0->in.last_tx = 1;
+	p0->out.ping_tx = p0->in.ping_tx = 0;
+	before = p0->msgs_out;
+	(void)peer_cron(e->n[0], p0, now_mono() + 100);
+	assert_int_equal(p0->msgs_out, before);
 	ping_across(e, 1, 0);
 	assert_int_equal(p0->pongs_skipped, 1);
 	assert_true(p0->q.n > 0);	/* the backlog is still on its way */
