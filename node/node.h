@@ -45,7 +45,7 @@
 #define NODE_PUSH_MAX		64	/* envelopes per PUSH frame */
 #define NODE_PUSH_BYTES		(256u * 1024)	/* bytes of envelopes per PUSH frame */
 #define NODE_WANT_MAX		1024	/* ids per WANT/HAVE frame */
-#define NODE_STREAM_PUSH_MAX	16	/* envelopes or ids per PUSH/HAVE on a stream link */
+#define NODE_STREAM_PUSH_MAX	16	/* envelopes (whole ids) per PUSH (HAVE), stream link */
 #define NODE_STREAM_PUSH_MTUS	4	/* ... and at most this many MTUs of them */
 #define NODE_STREAM_WANT_MAX	32	/* ids per WANT frame on a stream link */
 #define NODE_STREAM_SYNC_MAX	4096	/* Sync payload on a stream link, at most */
