@@ -158,6 +158,10 @@ peer_json(const struct peer *p)
 	json_object_set_new(o, "push", json_string(p->lazy_out ? "lazy" : "eager"));
 	json_object_set_new(o, "recv", json_string(p->lazy_in ? "lazy" : "eager"));
 	json_object_set_new(o, "prunes", json_integer((json_int_t)p->prunes));
+	/* HAVE/WANT with id prefixes (stream links, both ends announce it). */
+	json_object_set_new(o, "short_ids", json_boolean(p->short_ids));
+	json_object_set_new(o, "short_ids_in", json_integer((json_int_t)p->short_ids_in));
+	json_object_set_new(o, "pongs_skipped", json_integer((json_int_t)p->pongs_skipped));
 	if (peer_stream(p) != NULL)
 		json_object_set_new(o, "stream", stream_json(p));
 	json_object_set_new(o, "link", json_string(peer_stream(p) != NULL ?

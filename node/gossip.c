@@ -231,9 +231,12 @@ gossip_want(struct node *n, struct peer *p, const uint8_t (*ids)[FC_IDBYTES], si
 	size_t len, i, off, cnt, max = peer_stream(p) != NULL ? NODE_STREAM_WANT_MAX :
 	    NODE_WANT_MAX;
 
-	(void)n;
 	if (nids == 0)
 		return;
+	if (shortid_use(p)) {
+		shortid_want(n, p, ids, nids);
+		return;
+	}
 	if ((v = calloc(nids < max ? nids : max, sizeof(*v))) == NULL)
 		return;
 	for (off = 0; off < nids; off += cnt) {

@@ -203,6 +203,14 @@ pidfile_open(struct node *n)
 	return 0;
 }
 
+/* Whether an environment switch says off: "no", "off" or "0" (unset or anything else: on). */
+static int
+node_env_off(const char *v)
+{
+	return v != NULL && (strcmp(v, "no") == 0 || strcmp(v, "off") == 0 ||
+	    strcmp(v, "0") == 0);
+}
+
 struct node *
 node_new(struct conf *conf)
 {
@@ -221,6 +229,8 @@ node_new(struct conf *conf)
 	n->pid_fd = -1;
 	n->sigfd = -1;
 	n->started = now_mono();
+	/* Short ids on stream links unless turned off (docs/CONFIG.md, Environment). */
+	n->short_ids = !node_env_off(getenv("FENGHUOD_SHORT_IDS"));
 
 	if (mkdir(conf->state, 0750) != 0 && errno != EEXIST) {
 		log_warn("state directory %s", conf->state);

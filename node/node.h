@@ -28,6 +28,7 @@
 #define NODE_RID_MAX		255	/* ZeroMQ routing ids, bytes */
 
 #define NODE_PING_MS		10000	/* PING a link idle this long */
+#define NODE_PING_HEARD_MS	15000	/* ... a stream link we heard nothing from this long */
 #define NODE_DEAD_MS		30000	/* a link silent this long is down */
 #define NODE_HELLO_RETRY_MS	3000	/* re-send HELLO when unanswered this long */
 #define NODE_REFUSED_RETRY_MS	60000	/* try a refused link again after this long */
@@ -45,8 +46,8 @@
 #define NODE_PUSH_MAX		64	/* envelopes per PUSH frame */
 #define NODE_PUSH_BYTES		(256u * 1024)	/* bytes of envelopes per PUSH frame */
 #define NODE_WANT_MAX		1024	/* ids per WANT/HAVE frame */
-#define NODE_STREAM_PUSH_MAX	8	/* envelopes or ids per PUSH/HAVE on a stream link */
-#define NODE_STREAM_PUSH_MTUS	2	/* ... and at most this many MTUs of them */
+#define NODE_STREAM_PUSH_MAX	16	/* envelopes (whole ids) per PUSH (HAVE), stream link */
+#define NODE_STREAM_PUSH_MTUS	4	/* ... and at most this many MTUs of them */
 #define NODE_STREAM_WANT_MAX	32	/* ids per WANT frame on a stream link */
 #define NODE_STREAM_SYNC_MAX	4096	/* Sync payload on a stream link, at most */
 #define NODE_SYNC_IDLE_MS	30000	/* a round with no Sync frame this long is over */
@@ -58,6 +59,10 @@
 /* Hello.capabilities bits. */
 #define CAP_EAGER		0x1u	/* send me full messages */
 #define CAP_LAZY		0x2u	/* send me ids (HAVE) only */
+#define CAP_SHORT_IDS		0x4u	/* I read HAVE/WANT short_ids (stream links) */
+
+/* HAVE/WANT short_ids: this many leading bytes of each id (PROTOCOL.md §5). */
+#define SHORTID_BYTES		8
 
 #define PQ_MAX_ITEMS		32768	/* default bound of one peer's send queue */
 #define PQ_MAX_BYTES		(32u * 1024 * 1024)
@@ -370,6 +375,8 @@ const struct stream_stats *stream_stats(const struct stream *s);
 /* Raw bytes read and written on the link (link frames, headers included). */
 uint64_t	 stream_wire_in(const struct stream *s);
 uint64_t	 stream_wire_out(const struct stream *s);
+/* Monotonic ms bytes of a link frame last went out (0 never). */
+uint64_t	 stream_last_write(const struct stream *s);
 /* conf.c: 1 if s is HOST:PORT (numeric or a name); for local, HOST may be "*". */
 int		 stream_hostport_valid(const char *s, int local);
 /* 1 if baud is a rate termios knows. */
@@ -465,6 +472,14 @@ struct pq_item {
 	uint8_t		 data[];
 };
 
+#define PQ_SENT_MAX		64	/* envelopes sent lately, remembered (dedupe) */
+#define PQ_SENT_MS		30000	/* ... for this long, at most half of sync_interval */
+
+struct pq_sent {
+	uint8_t		 id[FC_IDBYTES];
+	uint64_t	 until;		/* monotonic ms: remembered until then */
+};
+
 struct pq {
 	struct pq_item	*head[PRIO_MAX];
 	struct pq_item	*tail[PRIO_MAX];
@@ -483,6 +498,14 @@ struct pq {
 	uint8_t		*idused;
 	size_t		 idcap, nids;
 	uint64_t	 deduped;	/* envelopes not queued again */
+	/*
+	 * ... nor one sent lately (the last PQ_SENT_MAX, a ring; NULL until the first): it is
+	 * on the air or just arrived, and a reconciliation round the peer began before it
+	 * arrived would have it sent twice. Remembered for less than the sync interval, so
+	 * that a lost one is given again by a later round.
+	 */
+	struct pq_sent	*sent;
+	size_t		 sent_next;
 };
 
 void		 pq_init(struct pq *q, size_t max_items, size_t max_bytes);
@@ -497,6 +520,8 @@ void		 pq_init(struct pq *q, size_t max_items, size_t max_bytes);
 int		 pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len,
 		    uint32_t hops);
 /* (With dedupe, an envelope already queued is not queued again: 0, counted in deduped.) */
+/* With dedupe: envelope id went to the link; not queued again before until (monotonic ms). */
+void		 pq_sent(struct pq *q, const uint8_t id[FC_IDBYTES], uint64_t until);
 /* Remove and return the first item by priority (caller frees with free()), or NULL. */
 struct pq_item	*pq_pop(struct pq *q);
 /* Put an item taken with pq_pop back at the front of its class. */
@@ -557,6 +582,9 @@ struct peer {
 	int		 refused_logged;
 	int		 lazy_out;	/* it asked us for ids only (we send it HAVE) */
 	int		 lazy_in;	/* we asked it for ids only (we pruned it) */
+	int		 short_ids;	/* both HELLOs say CAP_SHORT_IDS: HAVE/WANT carry prefixes */
+	uint64_t	 short_ids_in;	/* id prefixes received in HAVE and WANT */
+	uint64_t	 pongs_skipped;	/* PINGs not answered: data was on its way (stream) */
 	uint64_t	 prunes, grafts;
 	uint64_t	 first_at;	/* n->stored when it last brought us a message first, 0 never */
 	uint64_t	 caps_tx;	/* monotonic ms our last PRUNE/GRAFT HELLO went out */
@@ -681,6 +709,19 @@ void		 gossip_want(struct node *n, struct peer *p, const uint8_t (*ids)[FC_IDBYT
 int		 gossip_pending_full(const struct node *n);
 /* Lazy push: WANT (and GRAFT) ids announced by HAVE that no eager copy brought in time. */
 uint64_t	 gossip_cron(struct node *n, uint64_t now);
+
+/* ---- shortid.c ----------------------------------------------------------------------- */
+
+/* Whether HAVE and WANT to p carry id prefixes (short_ids) instead of whole ids. */
+int		 shortid_use(const struct peer *p);
+/* Id prefixes per HAVE/WANT on a link of this mtu: what one sealed link frame holds. */
+size_t		 shortid_max(size_t mtu);
+/* Queue WANT frames for ids to p in the short form. */
+void		 shortid_want(struct node *n, struct peer *p, const uint8_t (*ids)[FC_IDBYTES],
+		    size_t nids);
+/* A HAVE's / WANT's short_ids. -1 (nothing done) when len is not a multiple of SHORTID_BYTES. */
+int		 shortid_have_recv(struct node *n, struct peer *p, const uint8_t *s, size_t len);
+int		 shortid_want_recv(struct node *n, struct peer *p, const uint8_t *s, size_t len);
 
 /* An id announced by a lazy peer, not received yet. */
 struct missing {
@@ -956,6 +997,8 @@ struct node {
 	volatile sig_atomic_t *hupflag;	/* SIGHUP: reload the configuration; NULL in tests */
 	int		 sigfd;		/* self-pipe's read end (main.c), -1 if none */
 	int		 stop;		/* set by the control "stop" command */
+	/* Announce CAP_SHORT_IDS on stream links (off with FENGHUOD_SHORT_IDS=no). */
+	int		 short_ids;
 
 	/* counters (status) */
 	uint64_t	 stored, duplicates, rejected[FC_R_MAX], submitted;

@@ -172,6 +172,32 @@ pq_drop_last(struct pq *q, int p)
 	free(it);
 }
 
+void
+pq_sent(struct pq *q, const uint8_t id[FC_IDBYTES], uint64_t until)
+{
+	if (!q->dedupe)
+		return;
+	if (q->sent == NULL && (q->sent = calloc(PQ_SENT_MAX, sizeof(*q->sent))) == NULL)
+		return;	/* (then simply not remembered) */
+	memcpy(q->sent[q->sent_next].id, id, FC_IDBYTES);
+	q->sent[q->sent_next].until = until;
+	q->sent_next = (q->sent_next + 1) % PQ_SENT_MAX;
+}
+
+/* Whether id went to the link lately (remembered until after now). */
+static int
+sent_lately(const struct pq *q, const uint8_t *id, uint64_t now)
+{
+	size_t i;
+
+	if (q->sent == NULL)
+		return 0;
+	for (i = 0; i < PQ_SENT_MAX; i++)
+		if (now < q->sent[i].until && memcmp(q->sent[i].id, id, FC_IDBYTES) == 0)
+			return 1;
+	return 0;
+}
+
 int
 pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint32_t hops)
 {
@@ -183,7 +209,7 @@ pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint3
 	if (prio < 0 || prio >= PRIO_MAX)
 		prio = PRIO_BULK;
 	if (q->dedupe && type == PQ_ENVELOPE && fc_envelope_id(data, len, id) == 0) {
-		if (ids_find(q, id, &at)) {
+		if (ids_find(q, id, &at) || sent_lately(q, id, now_mono())) {
 			q->deduped++;
 			return 0;	/* on its way already */
 		}
@@ -270,6 +296,9 @@ pq_clear(struct pq *q)
 	q->ids = NULL;
 	q->idused = NULL;
 	q->idcap = q->nids = 0;
+	free(q->sent);	/* a new session starts afresh */
+	q->sent = NULL;
+	q->sent_next = 0;
 }
 
 int
@@ -615,6 +644,7 @@ link_down(struct node *n, struct peer *p, struct link *l, const char *why)
 		p->next_sync = 0;
 		/* A new link starts eager both ways (our next HELLO says so). */
 		p->lazy_in = p->lazy_out = 0;
+		p->short_ids = 0;	/* until its next HELLO says so again */
 	}
 }
 
@@ -677,8 +707,8 @@ send_hello(struct node *n, struct peer *p, struct link *l)
 
 	if (l->st != NULL) {
 		/* A stream link: signed for its session (slink.c). */
-		if (node_hello_link(n, p->lazy_in ? CAP_LAZY : CAP_EAGER, l->sl, l == &p->out,
-		    &buf, &len) != 0)
+		if (node_hello_link(n, (p->lazy_in ? CAP_LAZY : CAP_EAGER) |
+		    (n->short_ids ? CAP_SHORT_IDS : 0), l->sl, l == &p->out, &buf, &len) != 0)
 			return -1;
 		rc = stream_link_send(p, l, buf, len, 1, PRIO_CONTROL);
 	} else {
@@ -838,11 +868,21 @@ peer_withdraw(struct node *n, struct peer *p, const char *why)
 	pq_clear(&p->q);
 }
 
-/* What the peer wants from us: ids only when it says lazy and not eager. */
+/*
+ * What the peer wants from us: ids only when it says lazy and not eager; on a stream link,
+ * id prefixes in HAVE and WANT when it reads them and we announced them too.
+ */
 static void
-hello_caps(struct peer *p, const Fenghuo__Hello *h)
+hello_caps(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 {
 	int lazy = h->has_capabilities && (h->capabilities & (CAP_EAGER | CAP_LAZY)) == CAP_LAZY;
+	int short_ids = n->short_ids && peer_stream(p) != NULL && h->has_capabilities &&
+	    (h->capabilities & CAP_SHORT_IDS) != 0;
+
+	if (short_ids != p->short_ids)
+		log_debug("peer %s: %s ids in HAVE and WANT", peer_label(p),
+		    short_ids ? "short" : "whole");
+	p->short_ids = short_ids;
 
 	if (lazy != p->lazy_out)
 		log_debug("peer %s: it wants %s", peer_label(p), lazy ? "ids only (prune)" :
@@ -936,7 +976,7 @@ hello_out(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 		return;
 	if (p->out.state != LINK_UP)
 		link_up(n, p, &p->out);
-	hello_caps(p, h);
+	hello_caps(n, p, h);
 }
 
 /* HELLO on a listen ROUTER from a routing id; p is its peer if already known. */
@@ -1002,7 +1042,7 @@ hello_in(struct node *n, void *router, const uint8_t *rid, size_t ridlen, struct
 	}
 	if (q->in.state != LINK_UP)
 		link_up(n, q, &q->in);
-	hello_caps(q, h);
+	hello_caps(n, q, h);
 }
 
 /*
@@ -1040,7 +1080,7 @@ hello_stream_in(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 	}
 	if (p->in.state != LINK_UP)
 		link_up(n, p, &p->in);
-	hello_caps(p, h);
+	hello_caps(n, p, h);
 }
 
 static void
@@ -1073,7 +1113,15 @@ frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Fr
 
 	switch (f->msg_case) {
 	case FENGHUO__FRAME__MSG_PING:
-		send_pong(n, p, l, f->ping->nonce, f->ping->has_nonce);
+		/*
+		 * On a stream link with data on its way to the peer, that data tells it we are
+		 * alive (any link frame does) and comes at once; a PONG would only take its air
+		 * (a quiet end PINGs every NODE_PING_MS while the other sends a backlog).
+		 */
+		if (l->st == NULL || (stream_backlog(l->st) == 0 && p->q.n == 0))
+			send_pong(n, p, l, f->ping->nonce, f->ping->has_nonce);
+		else
+			p->pongs_skipped++;
 		if (f->ping->has_time_ms)
 			clock_sample(p, f->ping->time_ms, 0);
 		break;
@@ -1096,9 +1144,15 @@ frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Fr
 		break;
 	case FENGHUO__FRAME__MSG_HAVE:
 		gossip_have_recv(n, p, f->have);
+		if (f->have->has_short_ids && shortid_have_recv(n, p, f->have->short_ids.data,
+		    f->have->short_ids.len) != 0)
+			peer_garbage(p, "a HAVE with a partial short id");
 		break;
 	case FENGHUO__FRAME__MSG_WANT:
 		gossip_want_recv(n, p, f->want);
+		if (f->want->has_short_ids && shortid_want_recv(n, p, f->want->short_ids.data,
+		    f->want->short_ids.len) != 0)
+			peer_garbage(p, "a WANT with a partial short id");
 		break;
 	case FENGHUO__FRAME__MSG_SYNC:
 		gossip_sync_recv(n, p, f->sync);
@@ -1256,32 +1310,39 @@ peer_link(struct peer *p)
 	return NULL;
 }
 
+/* How long an envelope sent to a stream peer is not queued for it again (pq_sent). */
+static uint64_t
+sent_keep_ms(const struct node *n)
+{
+	uint64_t half = (uint64_t)n->conf->sync_interval * 1000 / 2;
+
+	return half < PQ_SENT_MS ? half : PQ_SENT_MS;
+}
+
 int
 peer_flush(struct node *n, struct peer *p)
 {
 	struct pq_item *batch[NODE_PUSH_MAX], *it;
 	ProtobufCBinaryData envs[NODE_PUSH_MAX];
 	uint32_t hops[NODE_PUSH_MAX];
+	uint8_t shorts[NODE_PUSH_MAX * SHORTID_BYTES];
 	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
 	Fenghuo__Push push = FENGHUO__PUSH__INIT;
 	Fenghuo__Have have = FENGHUO__HAVE__INIT;
 	struct link *l;
 	uint8_t *buf;
 	size_t nb, bytes, len, i, max_items = NODE_PUSH_MAX, max_bytes = NODE_PUSH_BYTES;
-	int rc, type;
+	int rc, type, short_have;
 
 	if ((l = peer_link(p)) == NULL)
 		return 0;
 	l->blocked = 0;
-	if (l->st != NULL) {
-		/*
-		 * A slow link: small PUSH frames of one class each, and a lane of the link's
-		 * scheduler gets a new frame only once its last one has left, so that the
-		 * backlog waits here, where the priority classes and the memory bound apply.
-		 */
-		max_items = NODE_STREAM_PUSH_MAX;
-		max_bytes = NODE_STREAM_PUSH_MTUS * (stream_mtu(l->st) - STREAM_OVERHEAD);
-	}
+	/*
+	 * A slow link: small PUSH frames of one class each (the bounds are set per frame
+	 * below), and a lane of the link's scheduler gets a new frame only once its last one
+	 * has left, so that the backlog waits here, where the priority classes and the memory
+	 * bound apply.
+	 */
 	while ((it = pq_pop(&p->q)) != NULL) {
 		if (l->st != NULL && stream_queued(l->st, it->prio) > 0) {
 			/* Its lane is busy, and every lane above it: the link is sending. */
@@ -1309,6 +1370,15 @@ peer_flush(struct node *n, struct peer *p)
 		type = it->type;
 		batch[nb++] = it;
 		bytes += it->len;
+		short_have = type == PQ_HAVE && shortid_use(p);
+		if (short_have) {
+			/* Prefixes: as many as one link frame holds, whatever their ids' size. */
+			max_items = shortid_max(stream_mtu(l->st));
+			max_bytes = SIZE_MAX;
+		} else if (l->st != NULL) {
+			max_items = NODE_STREAM_PUSH_MAX;
+			max_bytes = NODE_STREAM_PUSH_MTUS * (stream_mtu(l->st) - STREAM_OVERHEAD);
+		}
 		while (nb < max_items && bytes < max_bytes && (it = pq_pop(&p->q)) != NULL) {
 			/* One priority class per frame on stream links: a warning never rides
 			 * at the back of a frame of reports. */
@@ -1325,9 +1395,19 @@ peer_flush(struct node *n, struct peer *p)
 			envs[i].len = batch[i]->len;
 			hops[i] = batch[i]->hops;
 		}
-		if (type == PQ_HAVE) {
+		if (short_have) {
+			for (i = 0; i < nb; i++)
+				memcpy(shorts + i * SHORTID_BYTES, batch[i]->data, SHORTID_BYTES);
+			have.n_ids = 0;
+			have.has_short_ids = 1;
+			have.short_ids.data = shorts;
+			have.short_ids.len = nb * SHORTID_BYTES;
+			f.msg_case = FENGHUO__FRAME__MSG_HAVE;
+			f.have = &have;
+		} else if (type == PQ_HAVE) {
 			have.n_ids = nb;
 			have.ids = envs;
+			have.has_short_ids = 0;
 			f.msg_case = FENGHUO__FRAME__MSG_HAVE;
 			f.have = &have;
 		} else {
@@ -1350,8 +1430,11 @@ peer_flush(struct node *n, struct peer *p)
 			l->blocked = 1;
 			return 1;
 		}
-		for (i = 0; i < nb; i++)
+		for (i = 0; i < nb; i++) {
+			if (rc == 0 && type == PQ_ENVELOPE && batch[i]->has_id)
+				pq_sent(&p->q, batch[i]->id, now_mono() + sent_keep_ms(n));
 			free(batch[i]);
+		}
 		if (rc != 0) {
 			link_down(n, p, l, zmq_strerror(rc));
 			return 0;
@@ -1370,21 +1453,36 @@ min_u64(uint64_t a, uint64_t b)
  * Liveness of an up stream link, at either end: PING when we have sent nothing for
  * NODE_PING_MS (the answering end too: while the other end is busy sending, it may have
  * nothing else to say, and the other end would take its silence for a dead link), and when
- * we have heard nothing for NODE_PING_MS (the answer, a PONG, goes ahead of the other
- * end's backlog), at most once per NODE_PING_MS. Returns the next deadline.
+ * we have heard nothing for NODE_PING_HEARD_MS (the answer, a PONG, goes ahead of the other
+ * end's backlog), again NODE_PING_MS after that PING while still unanswered. The longer wait
+ * when hearing nothing lets a quiet peer's own PING (due after NODE_PING_MS of its silence,
+ * then on the air) arrive first: a busy end used to PING every 10 s as well, 2% of a
+ * 2,400 bit/s link. Returns the next deadline.
  */
 static uint64_t
 stream_ping(struct node *n, struct peer *p, struct link *l, uint64_t now)
 {
-	uint64_t heard = l->last_rx > l->ping_tx ? l->last_rx : l->ping_tx;
 	uint64_t said = l->last_tx > l->ping_tx ? l->last_tx : l->ping_tx;
+	uint64_t heard = l->last_rx + NODE_PING_HEARD_MS;
 
-	if (now - said >= NODE_PING_MS || now - heard >= NODE_PING_MS) {
+	/*
+	 * Sending is what goes on the air, not only a message handed to the link: one PUSH of
+	 * three MTUs takes 12 s at 2,400 bit/s, and the next is handed over only then.
+	 */
+	if (stream_last_write(l->st) > said)
+		said = stream_last_write(l->st);
+
+	if (heard < l->ping_tx + NODE_PING_MS)
+		heard = l->ping_tx + NODE_PING_MS;
+	if (now - said >= NODE_PING_MS || now >= heard) {
 		send_ping(n, p, l);
 		l->ping_tx = now;
-		heard = said = now;
+		said = now;
+		heard = l->last_rx + NODE_PING_HEARD_MS;
+		if (heard < now + NODE_PING_MS)
+			heard = now + NODE_PING_MS;
 	}
-	return min_u64(said + NODE_PING_MS, heard + NODE_PING_MS);
+	return min_u64(said + NODE_PING_MS, heard);
 }
 
 /*
@@ -1393,7 +1491,7 @@ stream_ping(struct node *n, struct peer *p, struct link *l, uint64_t now)
  *  - a refused outbound link: try HELLO again after NODE_REFUSED_RETRY_MS (quietly);
  *  - an up link silent for NODE_DEAD_MS: down (the DEALER side keeps sending HELLO);
  *  - an up outbound link idle for NODE_PING_MS: PING; a stream link at either end also when
- *    it heard nothing for that long (stream_ping);
+ *    it heard nothing for NODE_PING_HEARD_MS (stream_ping);
  *  - reconciliation every sync_interval on up outbound links (one side per pair);
  *  - stream links: give up a partial frame stalled on a byte stream, expire reassembly.
  */

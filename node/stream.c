@@ -770,6 +770,7 @@ struct stream {
 	uint8_t		*cur;		/* the link frame being written (mtu bytes) */
 	size_t		 curoff, curlen;
 	uint64_t	 air_free_us;	/* monotonic us when the air is ours again (pacing) */
+	uint64_t	 last_write_ms;	/* monotonic ms bytes last went out, 0 never */
 	int		 wblocked;
 	uint64_t	 wire_in, wire_out;
 };
@@ -1051,6 +1052,12 @@ stream_sent_msgs(const struct stream *s)
 }
 
 uint64_t
+stream_last_write(const struct stream *s)
+{
+	return s->last_write_ms;
+}
+
+uint64_t
 stream_next_tx(const struct stream *s)
 {
 	if (stream_backlog(s) == 0 || s->bitrate == 0)
@@ -1123,6 +1130,8 @@ stream_write(struct stream *s)
 		}
 		s->curoff += (size_t)w;
 		s->wire_out += (uint64_t)w;
+		if (w > 0)
+			s->last_write_ms = now / 1000;
 		air_take(s, now, (size_t)w);
 	}
 	return 0;

@@ -419,7 +419,8 @@ expect_garbage(struct tf_env *e, const uint8_t *buf, size_t len)
 /*
  * Frames that are not what they claim: garbage, a truncated PUSH, a frame larger than
  * WIRE_FRAME_MAX, an empty frame and frames of a type this protocol does not have (a
- * field number outside the oneof): each is dropped and counted against x, which stays up.
+ * field number outside the oneof), a HAVE or WANT whose short ids end in a partial prefix:
+ * each is dropped and counted against x, which stays up.
  * Envelopes that are truncated or oversize inside a well-formed PUSH are refused as
  * "decode" and "too-big".
  */
@@ -431,6 +432,9 @@ test_bad_frames(void **state)
 	static const uint8_t unknown_len[] = { 0x4a, 0x00 };	/* field 9, empty bytes */
 	static const uint8_t unknown_varint[] = { 0x78, 0x01 };	/* field 15, varint 1 */
 	static const uint8_t empty_push[] = { 0x12, 0x00 };	/* a PUSH with nothing */
+	/* HAVE / WANT whose short_ids hold 7 bytes */
+	static const uint8_t partial_have[] = { 0x1a, 0x09, 0x12, 0x07, 1, 2, 3, 4, 5, 6, 7 };
+	static const uint8_t partial_want[] = { 0x22, 0x09, 0x12, 0x07, 1, 2, 3, 4, 5, 6, 7 };
 	uint8_t *buf, *big;
 	size_t blen, cut;
 	struct tf_msg w;
@@ -456,6 +460,9 @@ test_bad_frames(void **state)
 	expect_garbage(e, (const uint8_t *)"", 0);
 	expect_garbage(e, unknown_len, sizeof(unknown_len));
 	expect_garbage(e, unknown_varint, sizeof(unknown_varint));
+	/* Short ids (HAVE, WANT) that are not a whole number of 8-byte prefixes. */
+	expect_garbage(e, partial_have, sizeof(partial_have));
+	expect_garbage(e, partial_want, sizeof(partial_want));
 	/* An empty PUSH is a valid frame: nothing to do, nothing counted. */
 	rej = e->x->garbage;
 	recv_raw(e, e->x, empty_push, sizeof(empty_push));

@@ -282,6 +282,59 @@ test_dedupe(void **state)
 	fc_key_free(&key);
 }
 
+/*
+ * With dedupe, an envelope sent to the link lately (until the time given) is not queued
+ * again either; one remembered no longer, or pushed out of the ring of the last PQ_SENT_MAX, is; the
+ * ring is forgotten with the queue (a new session). Without dedupe nothing is remembered.
+ */
+static void
+test_sent_lately(void **state)
+{
+	struct fc_key *key;
+	struct pq q;
+	uint8_t *env[PQ_SENT_MAX + 2], id[PQ_SENT_MAX + 2][FC_IDBYTES];
+	size_t len[PQ_SENT_MAX + 2], i;
+	uint64_t now = now_mono();
+
+	(void)state;
+	assert_int_equal(fc_key_generate(&key), 0);
+	for (i = 0; i < PQ_SENT_MAX + 2; i++) {
+		env[i] = envelope(key, (unsigned)i, &len[i]);
+		assert_int_equal(fc_envelope_id(env[i], len[i], id[i]), 0);
+	}
+	pq_init(&q, 500, PQ_MAX_BYTES);
+	pq_sent(&q, id[0], now + PQ_SENT_MS);	/* no dedupe: not remembered */
+	assert_int_equal(pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[0], len[0], 0), 0);
+	assert_int_equal(q.n, 1);
+	pq_clear(&q);
+
+	q.dedupe = 1;
+	pq_sent(&q, id[0], now + PQ_SENT_MS);
+	pq_sent(&q, id[1], now);	/* (remembered until now: no longer) */
+	assert_int_equal(pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[0], len[0], 0), 0);
+	assert_int_equal(q.n, 0);
+	assert_int_equal(q.deduped, 1);
+	assert_int_equal(pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[1], len[1], 0), 0);
+	assert_int_equal(q.n, 1);
+	/* The ring holds the last PQ_SENT_MAX: id[0] falls out. */
+	for (i = 2; i < PQ_SENT_MAX + 2; i++)
+		pq_sent(&q, id[i], now + PQ_SENT_MS);
+	assert_int_equal(pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[0], len[0], 0), 0);
+	assert_int_equal(q.n, 2);
+	assert_int_equal(pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[PQ_SENT_MAX + 1],
+	    len[PQ_SENT_MAX + 1], 0), 0);
+	assert_int_equal(q.n, 2);
+	pq_clear(&q);
+	q.dedupe = 1;
+	assert_int_equal(pq_push(&q, PRIO_REPORT, PQ_ENVELOPE, env[PQ_SENT_MAX + 1],
+	    len[PQ_SENT_MAX + 1], 0), 0);
+	assert_int_equal(q.n, 1);
+	pq_clear(&q);
+	for (i = 0; i < PQ_SENT_MAX + 2; i++)
+		free(env[i]);
+	fc_key_free(&key);
+}
+
 int
 main(void)
 {
@@ -294,6 +347,7 @@ main(void)
 		cmocka_unit_test(test_unpop),
 		cmocka_unit_test(test_prio_kind),
 		cmocka_unit_test(test_dedupe),
+		cmocka_unit_test(test_sent_lately),
 	};
 
 	if (fc_init() != 0)

@@ -2,7 +2,8 @@
  * test_stream.c: the pure half of node/stream.c: link frames, fragmenting, the byte-stream
  * deframer (garbage, bit flips, truncation, resynchronisation) and the reassembler
  * (reordering, duplicates, timeout, caps), and the transmit scheduler (lanes, overtaking at
- * link frame boundaries, reassembly slots, sealing order). No descriptors, a simulated clock.
+ * link frame boundaries, reassembly slots, sealing order), and that a HAVE or WANT of short
+ * ids fits one link frame. No descriptors, a simulated clock.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -731,6 +732,64 @@ test_tx_wrap_order(void **state)
 	got_clear(&g);
 }
 
+/*
+ * A HAVE (and a WANT) of shortid_max(mtu) prefixes, sealed, fits one link frame at every
+ * mtu; the frame is laid out as PROTOCOL.md §5 shows (1a/22, length, 12, length, prefixes).
+ */
+static void
+test_shortid_fits(void **state)
+{
+	uint8_t pfx[NODE_PUSH_MAX * SHORTID_BYTES], *buf;
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	Fenghuo__Have h = FENGHUO__HAVE__INIT;
+	Fenghuo__Want w = FENGHUO__WANT__INIT;
+	size_t mtu, k, len, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(pfx); i++)
+		pfx[i] = (uint8_t)i;
+	for (mtu = 64; mtu <= 1500; mtu++) {
+		k = shortid_max(mtu);
+		assert_true(k >= 1 && k <= NODE_PUSH_MAX);
+		h.has_short_ids = w.has_short_ids = 1;
+		h.short_ids.data = w.short_ids.data = pfx;
+		h.short_ids.len = w.short_ids.len = k * SHORTID_BYTES;
+		f.msg_case = FENGHUO__FRAME__MSG_HAVE;
+		f.have = &h;
+		assert_int_equal(frame_pack(&f, &buf, &len), 0);
+		assert_true(len + SLINK_OVERHEAD + STREAM_OVERHEAD <= mtu);
+		free(buf);
+		f.msg_case = FENGHUO__FRAME__MSG_WANT;
+		f.want = &w;
+		assert_int_equal(frame_pack(&f, &buf, &len), 0);
+		assert_true(len + SLINK_OVERHEAD + STREAM_OVERHEAD <= mtu);
+		free(buf);
+	}
+	assert_int_equal(shortid_max(256), 26);
+	assert_int_equal(shortid_max(1200), NODE_PUSH_MAX);
+
+	/* Two prefixes: 1a 12 12 10 <16 bytes> (HAVE), 22 12 12 10 <16 bytes> (WANT). */
+	h.short_ids.len = 2 * SHORTID_BYTES;
+	f.msg_case = FENGHUO__FRAME__MSG_HAVE;
+	f.have = &h;
+	assert_int_equal(frame_pack(&f, &buf, &len), 0);
+	assert_int_equal(len, 20);
+	assert_int_equal(buf[0], 0x1a);
+	assert_int_equal(buf[1], 0x12);
+	assert_int_equal(buf[2], 0x12);
+	assert_int_equal(buf[3], 0x10);
+	assert_memory_equal(buf + 4, pfx, 16);
+	free(buf);
+	w.short_ids.len = 2 * SHORTID_BYTES;
+	f.msg_case = FENGHUO__FRAME__MSG_WANT;
+	f.want = &w;
+	assert_int_equal(frame_pack(&f, &buf, &len), 0);
+	assert_int_equal(len, 20);
+	assert_int_equal(buf[0], 0x22);
+	assert_int_equal(buf[2], 0x12);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -748,6 +807,7 @@ main(void)
 		cmocka_unit_test(test_tx_overtakes),
 		cmocka_unit_test(test_tx_slots),
 		cmocka_unit_test(test_tx_wrap_order),
+		cmocka_unit_test(test_shortid_fits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

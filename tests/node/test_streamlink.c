@@ -4,7 +4,9 @@
  * presents another key than the configured one is refused; what is shown for the link;
  * what a stranger on the line can send without the session keys is refused and counted;
  * on a paced link, a red warning's receipt overtakes a backlog, both ends are heard at the
- * liveness cadence, and a link that is down sets no deadline that spins the loop.
+ * liveness cadence, and a link that is down sets no deadline that spins the loop; HAVE and
+ * WANT with short ids when both ends announce them, whole ids when one does not; no PONG
+ * while data is on its way to the pinging end.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,6 +39,7 @@ struct env {
 	char		 key[3][2 * FC_PUBLICKEYBYTES + 1];
 	int		 port[3];
 	const char	*link_extra;	/* more lines for the [link] sections, or NULL */
+	unsigned	 short_off;	/* bit i: node i runs with FENGHUOD_SHORT_IDS=no */
 };
 
 /* A free UDP port on 127.0.0.1 (the kernel's pick, released again). */
@@ -107,6 +110,7 @@ make_node(struct env *e, int i, int local, int remote, int want)
 {
 	char path[256], state[128];
 	struct conf *conf;
+	struct node *n;
 	FILE *fp;
 
 	snprintf(state, sizeof(state), "%s/n%d", e->dir, i);
@@ -119,7 +123,11 @@ make_node(struct env *e, int i, int local, int remote, int want)
 	    e->link_extra != NULL ? e->link_extra : "");
 	fclose(fp);
 	assert_int_equal(conf_load(path, stderr, &conf), 0);
-	return node_new(conf);
+	if (e->short_off & (1u << i))
+		assert_int_equal(setenv("FENGHUOD_SHORT_IDS", "no", 1), 0);
+	n = node_new(conf);
+	assert_int_equal(unsetenv("FENGHUOD_SHORT_IDS"), 0);
+	return n;
 }
 
 static struct peer *
@@ -531,10 +539,218 @@ test_receipt_overtakes_backlog(void **state)
 }
 
 /*
+ * Stepped until nothing is on its way either way and no Sync frame passed for 500 ms (the
+ * round a link up starts is over), so that what a test sends next is all there is.
+ */
+static void
+quiet(struct env *e)
+{
+	uint64_t end = now_mono() + DEADLINE_MS, now;
+	struct peer *p;
+	int i, busy;
+
+	do {
+		step(e);
+		now = now_mono();
+		for (i = busy = 0; i < 2; i++) {
+			p = radio(e->n[i]);
+			busy |= p->q.n > 0 || stream_backlog(peer_stream(p)) > 0 ||
+			    (p->sync_last != 0 && now - p->sync_last < 500);
+		}
+	} while (busy && now < end);
+	assert_false(busy);
+}
+
+/* Node i's peer PINGs now (as after NODE_PING_MS of silence); stepped until node j got it. */
+static void
+ping_across(struct env *e, int i, int j)
+{
+	struct peer *pi = radio(e->n[i]), *pj = radio(e->n[j]);
+	uint64_t before = pi->msgs_out, in_before = pj->msgs_in, end;
+
+	(void)peer_cron(e->n[i], pi, now_mono() + NODE_PING_MS);
+	assert_true(pi->msgs_out > before);
+	pi->in.ping_tx = pi->out.ping_tx = 0;
+	end = now_mono() + DEADLINE_MS;
+	while (pj->msgs_in == in_before && now_mono() < end)
+		step(e);
+	assert_true(pj->msgs_in > in_before);
+}
+
+/*
+ * A PING on a stream link is answered when nothing is on its way to the pinging end; while
+ * data is (a backlog on a paced link), that data is the sign of life and no PONG takes its
+ * air. Either way the pinging end keeps the link up. The sending end does not PING while its
+ * link frames go out.
+ */
+static void
+test_pong_while_sending(void **state)
+{
+	struct env *e = *state;
+	struct tf_env *tf = tf_new("pong");
+	struct tf_msg m;
+	struct peer *p0;
+	uint64_t before;
+	int k;
+
+	e->link_extra = "bitrate = 96000\n";
+	up_pair(e);
+	p0 = radio(e->n[0]);
+	quiet(e);
+	ping_across(e, 1, 0);
+	assert_int_equal(p0->pongs_skipped, 0);
+
+	for (k = 0; k < BACKLOG; k++) {
+		make_report(tf, k, &m);
+		assert_int_equal(peer_queue_envelope(e->n[0], p0, m.env, m.len, 0), 0);
+		free(m.env);
+	}
+	step(e);
+	/*
+	 * The sending end does not PING for having handed the link no new message for
+	 * NODE_PING_MS: its link frames going out are what it says.
+	 */
+	p0->out.last_tx = p0->in.last_tx = 1;
+	p0->out.ping_tx = p0->in.ping_tx = 0;
+	before = p0->msgs_out;
+	(void)peer_cron(e->n[0], p0, now_mono() + 100);
+	assert_int_equal(p0->msgs_out, before);
+	ping_across(e, 1, 0);
+	assert_int_equal(p0->pongs_skipped, 1);
+	assert_true(p0->q.n > 0);	/* the backlog is still on its way */
+	assert_true(peer_is_up(radio(e->n[1])));
+	tf_free(tf);
+}
+
+#define SHORT_N		40
+
+/*
+ * Node 0 stores SHORT_N new reports: it announces them to node 1 by HAVE, node 1 asks for
+ * them by WANT, node 0 sends them. Returns when node 1 holds them all; ids[k] are theirs.
+ */
+static void
+announce_reports(struct env *e, struct tf_env *tf, uint8_t ids[SHORT_N][FC_IDBYTES])
+{
+	struct tf_msg m;
+	uint64_t end;
+	int k, have;
+
+	for (k = 0; k < SHORT_N; k++) {
+		make_report(tf, k, &m);
+		memcpy(ids[k], m.id, FC_IDBYTES);
+		assert_int_equal(gossip_add(e->n[0], m.env, m.len, &node_src), 0);
+		free(m.env);
+	}
+	gossip_commit(e->n[0]);
+	end = now_mono() + DEADLINE_MS;
+	do {
+		step(e);
+		for (k = have = 0; k < SHORT_N; k++)
+			have += store_has(e->n[1]->store, ids[k]) == 1;
+	} while (have < SHORT_N && now_mono() < end);
+	assert_int_equal(have, SHORT_N);
+}
+
+/*
+ * Two nodes that both announce CAP_SHORT_IDS use it: every report is announced (HAVE) and
+ * asked for (WANT) by its 8-byte prefix, and arrives. A short HAVE of a prefix held already
+ * asks for nothing, of an unknown one asks by WANT; a short WANT of a held prefix is answered
+ * with the envelope, of an unknown one with nothing; a partial prefix is refused.
+ */
+static void
+test_short_ids(void **state)
+{
+	struct env *e = *state;
+	struct tf_env *tf = tf_new("shortid");
+	uint8_t ids[SHORT_N][FC_IDBYTES], unknown[SHORTID_BYTES];
+	struct peer *p0, *p1;
+	struct pq_item *it;
+	Fenghuo__Frame *f;
+	uint8_t *many;
+	uint64_t n0;
+	size_t q;
+
+	up_pair(e);
+	p0 = radio(e->n[0]);
+	p1 = radio(e->n[1]);
+	assert_true(shortid_use(p0));
+	assert_true(shortid_use(p1));
+	quiet(e);
+	announce_reports(e, tf, ids);
+	assert_true(p1->short_ids_in >= SHORT_N);	/* the HAVEs */
+	assert_true(p0->short_ids_in >= SHORT_N);	/* the WANTs */
+	quiet(e);
+
+	memset(unknown, 0xa5, sizeof(unknown));
+	q = p1->q.n;
+	assert_int_equal(shortid_have_recv(e->n[1], p1, ids[3], SHORTID_BYTES), 0);
+	assert_int_equal(p1->q.n, q);
+	assert_int_equal(shortid_have_recv(e->n[1], p1, unknown, SHORTID_BYTES), 0);
+	assert_int_equal(p1->q.n, q + 1);
+	/* ... a WANT of that prefix alone, in the short form. */
+	assert_non_null(it = pq_pop(&p1->q));
+	assert_int_equal(it->type, PQ_FRAME);
+	assert_non_null(f = wire_frame_unpack(it->data, it->len));
+	assert_int_equal(f->msg_case, FENGHUO__FRAME__MSG_WANT);
+	assert_int_equal(f->want->n_ids, 0);
+	assert_true(f->want->has_short_ids);
+	assert_int_equal(f->want->short_ids.len, SHORTID_BYTES);
+	assert_memory_equal(f->want->short_ids.data, unknown, SHORTID_BYTES);
+	fenghuo__frame__free_unpacked(f, NULL);
+	free(it);
+	assert_int_equal(shortid_have_recv(e->n[1], p1, unknown, SHORTID_BYTES - 1), -1);
+	q = p0->q.n;
+	assert_int_equal(shortid_want_recv(e->n[0], p0, unknown, SHORTID_BYTES), 0);
+	assert_int_equal(p0->q.n, q);
+	/* ids[5] went out lately (as it did, but whatever the machine's speed): not again... */
+	pq_sent(&p0->q, ids[5], now_mono() + PQ_SENT_MS);
+	assert_int_equal(shortid_want_recv(e->n[0], p0, ids[5], SHORTID_BYTES), 0);
+	assert_int_equal(p0->q.n, q);
+	/* ... but once that is forgotten, the WANT is answered with the envelope. */
+	free(p0->q.sent);
+	p0->q.sent = NULL;
+	assert_int_equal(shortid_want_recv(e->n[0], p0, ids[5], SHORTID_BYTES), 0);
+	assert_int_equal(p0->q.n, q + 1);
+	assert_int_equal(shortid_want_recv(e->n[0], p0, ids[5], 2 * SHORTID_BYTES + 1), -1);
+	/* At most NODE_WANT_MAX prefixes of one frame are read. */
+	assert_non_null(many = calloc(NODE_WANT_MAX + 10, SHORTID_BYTES));
+	n0 = p0->short_ids_in;
+	assert_int_equal(shortid_want_recv(e->n[0], p0, many,
+	    (NODE_WANT_MAX + 10) * SHORTID_BYTES), 0);
+	assert_int_equal(p0->short_ids_in, n0 + NODE_WANT_MAX);
+	free(many);
+	tf_free(tf);
+}
+
+/*
+ * A node with short ids turned off (FENGHUOD_SHORT_IDS=no: it does not announce
+ * CAP_SHORT_IDS, as a peer without the feature) and a node with them: neither uses the short
+ * form to it, and the reports arrive by whole ids.
+ */
+static void
+test_short_ids_off(void **state)
+{
+	struct env *e = *state;
+	struct tf_env *tf = tf_new("shortoff");
+	uint8_t ids[SHORT_N][FC_IDBYTES];
+
+	e->short_off = 1u << 1;
+	up_pair(e);
+	assert_false(shortid_use(radio(e->n[0])));
+	assert_false(shortid_use(radio(e->n[1])));
+	quiet(e);
+	announce_reports(e, tf, ids);
+	assert_int_equal(radio(e->n[0])->short_ids_in, 0);
+	assert_int_equal(radio(e->n[1])->short_ids_in, 0);
+	tf_free(tf);
+}
+
+/*
  * Both ends of a stream link are heard at the liveness cadence: the answering end PINGs
  * when it has sent nothing for NODE_PING_MS (it never did: a busy speaking end then heard
  * nothing and took the link down), and the speaking end PINGs when it has heard nothing for
- * that long even while it sends, once per NODE_PING_MS. Injected clock.
+ * NODE_PING_HEARD_MS even while it sends, then every NODE_PING_MS while unanswered. Injected
+ * clock.
  */
 static void
 test_both_ends_ping(void **state)
@@ -542,7 +758,7 @@ test_both_ends_ping(void **state)
 	struct env *e = *state;
 	struct peer *pin, *pout;
 	struct node *nin, *nout;
-	uint64_t now, before, in_before, end;
+	uint64_t now, before, in_before, end, heard;
 
 	up_pair(e);
 	if (radio(e->n[0])->in.st != NULL) {
@@ -571,14 +787,31 @@ test_both_ends_ping(void **state)
 		step(e);
 	assert_true(pout->msgs_in > in_before);	/* it came across */
 
-	/* The speaking end, sending but hearing nothing: a PING anyway, once. */
-	now = now_mono() + NODE_PING_MS;
-	pout->out.last_tx = now;
+	/*
+	 * The speaking end, sending but hearing nothing: not after NODE_PING_MS (the quiet
+	 * end's own PING is due then), a PING after NODE_PING_HEARD_MS, once, and again
+	 * NODE_PING_MS later while unanswered.
+	 */
+	heard = pout->out.last_rx;
 	before = pout->msgs_out;
+	now = heard + NODE_PING_MS;
+	pout->out.last_tx = now;
+	(void)peer_cron(nout, pout, now);
+	assert_int_equal(pout->msgs_out, before);
+	now = heard + NODE_PING_HEARD_MS;
+	pout->out.last_tx = now;
 	(void)peer_cron(nout, pout, now);
 	assert_int_equal(pout->msgs_out, before + 1);
 	(void)peer_cron(nout, pout, now);
 	assert_int_equal(pout->msgs_out, before + 1);
+	now += NODE_PING_MS - 1;
+	pout->out.last_tx = now;
+	(void)peer_cron(nout, pout, now);
+	assert_int_equal(pout->msgs_out, before + 1);
+	now += 1;
+	pout->out.last_tx = now;
+	(void)peer_cron(nout, pout, now);
+	assert_int_equal(pout->msgs_out, before + 2);
 	pout->out.last_tx = now_mono();
 	pout->out.ping_tx = 0;
 	assert_true(peer_is_up(pout));
@@ -636,6 +869,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_live_session_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receipt_overtakes_backlog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_ends_ping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_ids_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pong_while_sending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_no_spin, setup, teardown),
 	};
 

@@ -86,6 +86,7 @@ wait_for 60 "the radio link is up at both ends" radio_up
 backlog_bundle county 0 "$N" "$FH_TMP/backlog.fhb"
 env_bytes=$(($(stat -c %s "$FH_TMP/backlog.fhb") - 52 - 4 * N))
 wire0=$(link_field county radio wire_out)
+sync0=$(link_field county radio sync_bytes)
 fh county import "$FH_TMP/backlog.fhb" >/dev/null
 log "$N reports ($((env_bytes / N)) bytes each) queued, mtu $MTU, $BITRATE bit/s"
 
@@ -101,6 +102,8 @@ wait_for "$FH_DEADLINE" "the receipt reaches the county" has_receipt
 all_there() { [ "$(count_kind village report)" -ge "$N" ]; }
 poll_until "$FH_DEADLINE" all_there || fail "the backlog did not reach the village"
 wire1=$(link_field county radio wire_out)
+sync1=$(link_field county radio sync_bytes)
+skipped=$(link_field county radio pongs_skipped)
 
 w_county=$(first_seen county warning "$warn")
 w_village=$(first_seen village warning "$warn")
@@ -108,6 +111,8 @@ r_county=$(first_seen county receipt max)
 t0=$(first_seen county report min)
 t1=$(first_seen village report max)
 log "warning at county $w_county, at village $w_village, receipt at county $r_county"
+log "county: $((wire1 - wire0)) link bytes out; Sync frames both ways $((sync1 - sync0))" \
+	"bytes (before sealing and framing); $skipped PINGs not answered while sending"
 downs=$(cat "$(node_log county)" "$(node_log village)" | grep -c "link down" || true)
 dups=$(status_field village duplicates)
 

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# shortids.sh: short ids on stream links (PROTOCOL.md §5, CAP_SHORT_IDS). A county with two
+# UDP stream links: to a village running the same daemon, and to a hamlet whose daemon runs
+# with FENGHUOD_SHORT_IDS=no, so that it does not announce the capability, as a peer without
+# the feature. A backlog of reports imported at the county is announced to both by id.
+# Checks that
+#   1. county and village use the short form both ways (HAVE prefixes at the village, WANT
+#      prefixes at the county) and the village gets every report;
+#   2. county and hamlet use whole ids (no prefix reaches the hamlet, none comes from it)
+#      and the hamlet gets every report too.
+set -euo pipefail
+FH_DEADLINE=${FH_DEADLINE:-50}
+. "$(dirname "$0")/lib.sh"
+N=${N:-60}
+
+make_node county 330110
+make_node village 330110101201
+make_node hamlet 330110101202
+for v in c_v v_c c_h h_c; do
+	_fh_alloc_port >"$FH_TMP/.port"
+	printf -v "$v" '%s' "$(cat "$FH_TMP/.port")"
+done
+# stream_link NAME PEER LOCAL REMOTE: a [link NAME] section to PEER over UDP.
+stream_link() {
+	printf '\n[link %s]\ntype = udp\nkey = %s\nlocal = 127.0.0.1:%s\nremote = 127.0.0.1:%s\nmtu = 256\n' \
+		"$1" "${FH_KEY[$2]}" "$3" "$4"
+}
+FH_EXTRA[county]="$(stream_link tovillage village "$c_v" "$v_c")
+$(stream_link tohamlet hamlet "$c_h" "$h_c")"
+FH_EXTRA[village]=$(stream_link tocounty county "$v_c" "$c_v")
+FH_EXTRA[hamlet]=$(stream_link tocounty county "$h_c" "$c_h")
+
+start_node county
+start_node village
+FENGHUOD_SHORT_IDS=no start_node hamlet
+
+links_up() {
+	[ "$(link_field county tovillage state)" = up ] &&
+		[ "$(link_field county tohamlet state)" = up ] &&
+		[ "$(link_field village tocounty state)" = up ] &&
+		[ "$(link_field hamlet tocounty state)" = up ]
+}
+wait_for 30 "the three stream links are up" links_up
+[ "$(link_field county tovillage short_ids)" = True ] || fail "county -> village: no short ids"
+[ "$(link_field village tocounty short_ids)" = True ] || fail "village -> county: no short ids"
+[ "$(link_field county tohamlet short_ids)" = False ] || fail "county -> hamlet: short ids"
+[ "$(link_field hamlet tocounty short_ids)" = False ] || fail "hamlet -> county: short ids"
+
+backlog_bundle county 0 "$N" "$FH_TMP/backlog.fhb"
+fh county import "$FH_TMP/backlog.fhb" >/dev/null
+log "$N reports imported at the county"
+all_at() { [ "$(count_kind "$1" report)" -ge "$N" ]; }
+wait_for 40 "the village has every report" all_at village
+wait_for 40 "the hamlet has every report" all_at hamlet
+
+# 1. Every report was announced to the village by its prefix; the village asked by prefix.
+got=$(link_field village tocounty short_ids_in)
+[ "$got" -ge "$N" ] || fail "the village received $got id prefixes, expected at least $N"
+asked=$(link_field county tovillage short_ids_in)
+[ "$asked" -ge 1 ] || fail "the county received no WANT prefix from the village"
+# 2. None to or from the hamlet.
+[ "$(link_field hamlet tocounty short_ids_in)" -eq 0 ] || fail "the hamlet received prefixes"
+[ "$(link_field county tohamlet short_ids_in)" -eq 0 ] || fail "the hamlet sent prefixes"
+log "ok: village $got prefixes in, county $asked from it; hamlet by whole ids"
