@@ -33,6 +33,7 @@ extern const struct bench_cmd bench_tput_prefill;
 extern const struct bench_cmd bench_tput_probe;
 /* bench_slowlink.c */
 extern const struct bench_cmd bench_slowlink;
+extern const struct bench_cmd bench_county;
 
 /* bench_startup.c */
 extern const struct bench_cmd bench_startup;
