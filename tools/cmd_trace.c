@@ -171,7 +171,9 @@ tv_known(struct tview *tv, uint64_t now)
 {
 	const json_t *arrs[2] = { tv->peers, tv->known }, *e;
 	static const uint8_t zero[32];
-	char *const areas[] = { (char *)(uintptr_t)"" };
+	/* Every region code starts with a digit: these ten areas are all of them. */
+	static char d[10][2] = { "0", "1", "2", "3", "4", "5", "6", "7", "8", "9" };
+	char *const areas[] = { d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9] };
 	struct cli_roster_node *ro = NULL;
 	size_t i, j, nro = 0;
 	uint8_t k[32];
@@ -181,10 +183,15 @@ tv_known(struct tview *tv, uint64_t now)
 			if (key_parse(json_object_get(e, "key"), k) == 0 &&
 			    memcmp(k, zero, 32) != 0 && tv_add(tv, k) == NULL)
 				return -1;
-	if (tv->ct != NULL && cli_roster(tv->cli, tv->ct, areas, 1, NULL, now, &ro, &nro) ==
+	if (tv->ct != NULL && cli_roster(tv->cli, tv->ct, areas, 10, NULL, now, &ro, &nro) ==
 	    EX_OK) {
+		/*
+		 * A key that runs a node has its transport key in its certificate; a person's
+		 * key (an admin's, with the node role too) answers no query.
+		 */
 		for (i = 0; i < nro; i++)
-			if (tv_add(tv, ro[i].key) == NULL) {
+			if (ro[i].grant != NULL && ro[i].grant->has_transport_key &&
+			    tv_add(tv, ro[i].key) == NULL) {
 				free(ro);
 				return -1;
 			}
@@ -198,12 +205,15 @@ tv_print_node(struct tview *tv, struct tnode *t, int depth)
 {
 	char label[160], from[160], when[32];
 	const json_t *r = t->r;
+	uint64_t ms;
 	size_t i;
 
 	t->printed = 1;
 	printf("%*s%s", 2 + 2 * depth, "", tv_label(tv, t->key, label, sizeof(label)));
-	printf("  stored %s", cli_fmt_time((uint64_t)json_integer_value(json_object_get(r,
-	    "first_seen_ms")), when, sizeof(when)));
+	ms = (uint64_t)json_integer_value(json_object_get(r, "first_seen_ms"));
+	/* Seconds and milliseconds: along a path on fast links they differ by that much. */
+	printf("  stored %s:%02u.%03u", cli_fmt_time(ms, when, sizeof(when)),
+	    (unsigned)(ms / 1000 % 60), (unsigned)(ms % 1000));
 	if (t->has_from)
 		printf(", from %s over %s", tv_label(tv, t->from, from, sizeof(from)),
 		    json_string_value(json_object_get(r, "link")) != NULL ?
