@@ -87,7 +87,8 @@ test_sizes(void **state)
 	assert_null(trace_reply_check(&r));
 	f.msg_case = FENGHUO__FRAME__MSG_TRACE_REPLY;
 	f.trace_reply = &r;
-	assert_true(frame_size(&f) <= 120);
+	/* PROTOCOL.md §5, Trace rule 9: at most 105 bytes; 48 for "do not have it". */
+	assert_int_equal(frame_size(&f), 105);
 	assert_true(frame_size(&f) <= ROOM_256);
 	/* It decodes back the same. */
 	len = fenghuo__frame__pack(&f, buf);
@@ -97,12 +98,15 @@ test_sizes(void **state)
 	assert_memory_equal(back->trace_reply->from.data, k32b, 32);
 	assert_int_equal(back->trace_reply->hops, UINT32_MAX);
 	fenghuo__frame__free_unpacked(back, NULL);
+	r.has_msg = 0;
+	r.has_first_seen_ms = r.has_from = r.has_hops = r.has_link = 0;
+	assert_int_equal(frame_size(&f), 48);
 
 	full_query(&q);
 	assert_null(trace_query_check(&q));
 	f.msg_case = FENGHUO__FRAME__MSG_TRACE_QUERY;
 	f.trace_query = &q;
-	assert_true(frame_size(&f) <= 100);
+	assert_int_equal(frame_size(&f), 82);
 	assert_true(frame_size(&f) <= ROOM_256);
 }
 
