@@ -907,6 +907,7 @@ void		 trust_cron(struct node *n, uint64_t now_wall_ms);
 #define TRACE_HOPS_MAX		16	/* a query with more hops_left is ignored */
 #define TRACE_TABLE_MAX		256	/* traces remembered (dedupe and reverse path) */
 #define TRACE_KEEP_MS		60000	/* ... for this long */
+#define TRACE_PEER_MAX		64	/* ... of them from any one peer */
 #define TRACE_TIMEOUT_MAX_MS	TRACE_KEEP_MS	/* a control client waits at most this long */
 #define TRACE_REPLIES_MAX	1024	/* replies one trace passes on or collects */
 #define TRACE_LINK_LOCAL	0	/* TraceReply.link */
@@ -941,6 +942,9 @@ struct trace_entry *trace_table_find(struct trace_table *t, const uint8_t *tid, 
  * there already.
  */
 struct trace_entry *trace_table_add(struct trace_table *t, const uint8_t *tid, uint64_t now);
+/* Live entries whose query came from the peer with key. Pure: unit-tested. */
+size_t		 trace_table_count_from(const struct trace_table *t, const uint8_t *key,
+		    uint64_t now);
 /* Forget expired entries (a local one must have been answered: its replies are freed). */
 void		 trace_table_expire(struct trace_table *t, uint64_t now);
 /* Check a decoded query / reply against the bounds of PROTOCOL.md §5a: NULL, or why not. */

@@ -11,7 +11,8 @@
  *
  * Everything a peer can make this node do is bounded: one answer and one round of
  * forwarding per trace_id (a table of TRACE_TABLE_MAX entries, each kept TRACE_KEEP_MS;
- * when it is full of live traces new queries are ignored), hops_left at most
+ * when it is full of live traces new queries are ignored, and no peer holds more than
+ * TRACE_PEER_MAX of them, so that one peer cannot shut the others out), hops_left at most
  * TRACE_HOPS_MAX, at most TRACE_REPLIES_MAX replies passed on per trace, and every frame
  * counts against the peer's frame rate (limits.c) before it gets here.
  */
@@ -61,6 +62,18 @@ trace_table_add(struct trace_table *t, const uint8_t *tid, uint64_t now)
 	memcpy(e->tid, tid, TRACE_ID_BYTES);
 	e->expires = now + TRACE_KEEP_MS;
 	return e;
+}
+
+size_t
+trace_table_count_from(const struct trace_table *t, const uint8_t *key, uint64_t now)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < TRACE_TABLE_MAX; i++)
+		if (t->e[i].used && !t->e[i].local && t->e[i].expires > now &&
+		    memcmp(t->e[i].from, key, FC_PUBLICKEYBYTES) == 0)
+			c++;
+	return c;
 }
 
 void
@@ -260,8 +273,12 @@ trace_query_recv(struct node *n, struct peer *p, const Fenghuo__TraceQuery *q)
 	}
 	if (!p->has_key || (t = trace_table(n)) == NULL)
 		return;
-	/* Seen before (another path, or our own query coming back): answered already. */
-	if ((e = trace_table_add(t, q->trace_id.data, now)) == NULL) {
+	/*
+	 * Seen before (another path, or our own query coming back): answered already. Or the
+	 * peer has its share of the table.
+	 */
+	if (trace_table_count_from(t, p->key, now) >= TRACE_PEER_MAX ||
+	    (e = trace_table_add(t, q->trace_id.data, now)) == NULL) {
 		n->trace_ignored++;
 		return;
 	}

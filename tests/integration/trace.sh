@@ -79,6 +79,9 @@ grep -q "^      node c .*from node t1 .* over zeromq, hops 2  \[this node\]$" <<
 	fail "c under t1: $out"
 grep -q "^        node t2 .*from node c .* hops 3$" <<<"$out" || fail "t2 under c: $out"
 
+# Each of the three queries was answered once at t2 (it came by one path only).
+[ "$(status_field t2 trace_queries)" = 3 ] || fail "t2 answered $(status_field t2 trace_queries) queries"
+
 # A message nobody has: every node answers that it does not.
 out=$(cat "$FH_TMP/trace0.txt")
 grep -q "0 nodes have it, 4 do not, 0 unanswered" <<<"$out" || fail "unknown message: $out"

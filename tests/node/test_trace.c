@@ -225,6 +225,32 @@ test_table_bound(void **state)
 	free(t);
 }
 
+static void
+test_table_per_peer(void **state)
+{
+	struct trace_table *t;
+	struct trace_entry *e;
+	uint8_t x[TRACE_ID_BYTES];
+	uint64_t now = 7000;
+	unsigned i;
+
+	(void)state;
+	assert_non_null(t = calloc(1, sizeof(*t)));
+	for (i = 0; i < TRACE_PEER_MAX; i++) {
+		tid(x, i);
+		assert_non_null(e = trace_table_add(t, x, now));
+		memcpy(e->from, k32a, 32);
+	}
+	tid(x, 1000);
+	assert_non_null(e = trace_table_add(t, x, now));
+	memcpy(e->from, k32b, 32);
+	assert_int_equal(trace_table_count_from(t, k32a, now), TRACE_PEER_MAX);
+	assert_int_equal(trace_table_count_from(t, k32b, now), 1);
+	/* Expired ones no longer count. */
+	assert_int_equal(trace_table_count_from(t, k32a, now + TRACE_KEEP_MS), 0);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -233,6 +259,7 @@ main(void)
 		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_table_dedupe),
 		cmocka_unit_test(test_table_bound),
+		cmocka_unit_test(test_table_per_peer),
 	};
 
 	memset(k32a, 0xaa, sizeof(k32a));
