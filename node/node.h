@@ -901,7 +901,7 @@ int		 deliver_start(struct node *n);
 /* Timer duty: expire held messages. */
 void		 trust_cron(struct node *n, uint64_t now_wall_ms);
 
-/* ---- trace.c: TRACE queries and replies (PROTOCOL.md §5a) ----------------------------- */
+/* ---- trace.c: TRACE queries and replies (PROTOCOL.md §5, Trace) ------------------------- */
 
 #define TRACE_ID_BYTES		8	/* TraceQuery.trace_id */
 #define TRACE_HOPS_MAX		16	/* a query with more hops_left is ignored */
@@ -947,7 +947,7 @@ size_t		 trace_table_count_from(const struct trace_table *t, const uint8_t *key,
 		    uint64_t now);
 /* Forget expired entries (a local one must have been answered: its replies are freed). */
 void		 trace_table_expire(struct trace_table *t, uint64_t now);
-/* Check a decoded query / reply against the bounds of PROTOCOL.md §5a: NULL, or why not. */
+/* Check a decoded query / reply against PROTOCOL.md §5, Trace: NULL, or why not. */
 const char	*trace_query_check(const Fenghuo__TraceQuery *q);
 const char	*trace_reply_check(const Fenghuo__TraceReply *r);
 /* Frames from an up peer (peer.c's dispatch). */

@@ -1,5 +1,5 @@
 /*
- * trace.c: TRACE, where one message went (PROTOCOL.md §5a).
+ * trace.c: TRACE, where one message went (PROTOCOL.md §5, Trace).
  *
  * A control client asks; this node sends a TraceQuery to every peer that is up. Each node
  * the query reaches answers once per trace_id with its seen record of the message (when it

@@ -1,7 +1,7 @@
 /*
  * cmd_trace.c: `fenghuo trace ID`: which way a message went. The running fenghuod sends a
- * TRACE query through the mesh (PROTOCOL.md §5a); every node it reaches answers with when
- * it first stored the message, from which neighbour, over which link and after how many
+ * TRACE query through the mesh (PROTOCOL.md §5, Trace); every node it reaches answers with
+ * when it first stored the message, from which neighbour, over which link and after how many
  * hops. The answers draw the delivery tree: each node under the neighbour it got the
  * message from. Nodes this node knows of (its peers, the known-node table, node
  * certificates) that did not answer within the timeout are listed as unanswered: down,
