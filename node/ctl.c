@@ -58,7 +58,7 @@ ctl_close(struct node *n)
 }
 
 /* Send a reply (and optionally a second part) to a client; consumes obj. */
-static void
+void
 ctl_send(struct node *n, const uint8_t *rid, size_t ridlen, json_t *obj, const uint8_t *part2,
     size_t len2)
 {
@@ -75,7 +75,7 @@ ctl_send(struct node *n, const uint8_t *rid, size_t ridlen, json_t *obj, const u
 	free(s);
 }
 
-static void
+void
 ctl_error(struct node *n, const uint8_t *rid, size_t ridlen, const char *error)
 {
 	ctl_send(n, rid, ridlen, json_pack("{s:b, s:s}", "ok", 0, "error", error), NULL, 0);
@@ -242,6 +242,8 @@ status_json(struct node *n)
 	json_object_set_new(o, "delivery_receipts_dropped",
 	    json_integer((json_int_t)n->deliver_dropped));
 	json_object_set_new(o, "submitted", json_integer((json_int_t)n->submitted));
+	json_object_set_new(o, "trace_queries", json_integer((json_int_t)n->trace_queries));
+	json_object_set_new(o, "trace_ignored", json_integer((json_int_t)n->trace_ignored));
 	rej = json_object();
 	for (i = 1; i < FC_R_MAX; i++)
 		if (n->rejected[i] > 0)
@@ -547,6 +549,8 @@ ctl_request(struct node *n, const uint8_t *rid, size_t ridlen, zmq_msg_t *parts,
 			    zmq_msg_size(&parts[1]));
 	} else if (strcmp(cmd, "watch") == 0) {
 		watch_add(n, rid, ridlen);
+	} else if (strcmp(cmd, "trace") == 0) {
+		trace_ctl(n, rid, ridlen, req);
 	} else if (strcmp(cmd, "stop") == 0) {
 		ctl_send(n, rid, ridlen, json_pack("{s:b}", "ok", 1), NULL, 0);
 		log_info("stop requested on the control socket");

@@ -329,6 +329,7 @@ node_free(struct node **np)
 	for (i = 0; i < n->npeers; i++)
 		peer_free(n, &n->peers[i]);
 	free(n->peers);
+	trace_free(n);
 	ctl_close(n);
 	for (i = 0; i < n->nlisten; i++)
 		zmq_close(n->listen[i]);
@@ -494,6 +495,9 @@ node_cron(struct node *n, uint64_t now)
 	curve_cron(n, now);
 	clock_cron(n);
 	t = gossip_cron(n, now);
+	if (t < next)
+		next = t;
+	t = trace_cron(n, now);
 	if (t < next)
 		next = t;
 	return next;

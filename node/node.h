@@ -757,6 +757,12 @@ void		 ctl_waits_clear(struct node *n);
 void		 ctl_notify(struct node *n, const uint8_t id[FC_IDBYTES], const uint8_t *env,
 		    size_t len, const uint8_t *from, uint32_t hops);
 void		 ctl_cron(struct node *n, uint64_t now);
+struct json_t;
+/* Send obj (consumed) to control client rid, with a second part unless part2 is NULL. */
+void		 ctl_send(struct node *n, const uint8_t *rid, size_t ridlen, struct json_t *obj,
+		    const uint8_t *part2, size_t len2);
+/* Answer {"ok": false, "error": error}. */
+void		 ctl_error(struct node *n, const uint8_t *rid, size_t ridlen, const char *error);
 
 /* ---- curve.c: CurveZMQ, ZAP admission, identity binding, revocation of links ---------- */
 
@@ -894,6 +900,65 @@ int		 deliver_start(struct node *n);
 #define DELIVER_SCAN_MS		(30ULL * 24 * 3600 * 1000)
 /* Timer duty: expire held messages. */
 void		 trust_cron(struct node *n, uint64_t now_wall_ms);
+
+/* ---- trace.c: TRACE queries and replies (PROTOCOL.md §5, Trace) ------------------------- */
+
+#define TRACE_ID_BYTES		8	/* TraceQuery.trace_id */
+#define TRACE_HOPS_MAX		16	/* a query with more hops_left is ignored */
+#define TRACE_TABLE_MAX		256	/* traces remembered (dedupe and reverse path) */
+#define TRACE_KEEP_MS		60000	/* ... for this long */
+#define TRACE_PEER_MAX		64	/* ... of them from any one peer */
+#define TRACE_TIMEOUT_MAX_MS	TRACE_KEEP_MS	/* a control client waits at most this long */
+#define TRACE_REPLIES_MAX	1024	/* replies one trace passes on or collects */
+#define TRACE_LINK_LOCAL	0	/* TraceReply.link */
+#define TRACE_LINK_ZMQ		1
+#define TRACE_LINK_STREAM	2
+
+/* One trace this node has seen: where its replies go. */
+struct trace_entry {
+	uint8_t		 tid[TRACE_ID_BYTES];
+	int		 used;
+	int		 local;		/* asked by a control client here: rid, replies */
+	uint8_t		 from[FC_PUBLICKEYBYTES];	/* !local: the peer the query came from */
+	uint64_t	 expires;	/* monotonic ms: forgotten then */
+	uint64_t	 deadline;	/* local: answer the client then */
+	uint32_t	 nreplies;	/* replies passed on or collected */
+	uint8_t		 rid[NODE_RID_MAX];	/* local: the control client */
+	size_t		 ridlen;
+	struct json_t	*replies;	/* local: a JSON array (owned) */
+};
+
+struct trace_table {
+	struct trace_entry e[TRACE_TABLE_MAX];
+};
+
+/*
+ * The live entry of tid, or NULL (an expired one counts as absent). Pure: unit-tested.
+ */
+struct trace_entry *trace_table_find(struct trace_table *t, const uint8_t *tid, uint64_t now);
+/*
+ * A new entry for tid (cleared, expiring at now + TRACE_KEEP_MS), in a free or expired
+ * slot; NULL when the table is full of live traces (the query is then ignored) or tid is
+ * there already.
+ */
+struct trace_entry *trace_table_add(struct trace_table *t, const uint8_t *tid, uint64_t now);
+/* Live entries whose query came from the peer with key. Pure: unit-tested. */
+size_t		 trace_table_count_from(const struct trace_table *t, const uint8_t *key,
+		    uint64_t now);
+/* Forget expired entries (a local one must have been answered: its replies are freed). */
+void		 trace_table_expire(struct trace_table *t, uint64_t now);
+/* Check a decoded query / reply against PROTOCOL.md §5, Trace: NULL, or why not. */
+const char	*trace_query_check(const Fenghuo__TraceQuery *q);
+const char	*trace_reply_check(const Fenghuo__TraceReply *r);
+/* Frames from an up peer (peer.c's dispatch). */
+void		 trace_query_recv(struct node *n, struct peer *p, const Fenghuo__TraceQuery *q);
+void		 trace_reply_recv(struct node *n, struct peer *p, const Fenghuo__TraceReply *r);
+/* The control request {"cmd":"trace","id":HEX,"timeout_ms":N} (answered by trace_cron). */
+void		 trace_ctl(struct node *n, const uint8_t *rid, size_t ridlen,
+		    const struct json_t *req);
+/* Timer duty: answer local traces whose time is up, forget old ones. Next deadline. */
+uint64_t	 trace_cron(struct node *n, uint64_t now);
+void		 trace_free(struct node *n);
 
 /* ---- px.c: peer exchange ------------------------------------------------------------- */
 
@@ -1042,6 +1107,10 @@ struct node {
 	uint64_t	 drop_peer_rate, drop_author_rate;
 	int		 store_over;	/* above [limits] store_max_bytes, nothing expired */
 	uint64_t	 quota_next, store_evicted, drop_store_quota;
+
+	/* trace.c: NULL until the first trace */
+	struct trace_table *trace;
+	uint64_t	 trace_queries, trace_ignored;
 };
 
 /* Monotonic and wall-clock milliseconds. */

@@ -1157,6 +1157,12 @@ frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Fr
 	case FENGHUO__FRAME__MSG_SYNC:
 		gossip_sync_recv(n, p, f->sync);
 		break;
+	case FENGHUO__FRAME__MSG_TRACE_QUERY:
+		trace_query_recv(n, p, f->trace_query);
+		break;
+	case FENGHUO__FRAME__MSG_TRACE_REPLY:
+		trace_reply_recv(n, p, f->trace_reply);
+		break;
 	default:
 		peer_garbage(p, "a frame of unknown type");
 		break;

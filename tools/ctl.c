@@ -145,18 +145,14 @@ cli_ctl_close(struct cli_ctl **cp)
 	*cp = NULL;
 }
 
-int
-cli_ctl_send(struct cli_ctl *c, const char *cmd, const uint8_t *data, size_t len)
+/* Send the request object req (not consumed), plus data as a second part unless NULL. */
+static int
+ctl_send_req(struct cli_ctl *c, const json_t *req, const uint8_t *data, size_t len)
 {
-	json_t *req;
 	char *s;
 	int rc;
 
-	if ((req = json_pack("{s:s}", "cmd", cmd)) == NULL)
-		return -1;
-	s = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	if (s == NULL)
+	if ((s = json_dumps(req, JSON_COMPACT)) == NULL)
 		return -1;
 	rc = zmq_send(c->sock, s, strlen(s), data != NULL ? ZMQ_SNDMORE : 0);
 	free(s);
@@ -165,6 +161,19 @@ cli_ctl_send(struct cli_ctl *c, const char *cmd, const uint8_t *data, size_t len
 	if (data != NULL && zmq_send(c->sock, data, len, 0) == -1)
 		return -1;
 	return 0;
+}
+
+int
+cli_ctl_send(struct cli_ctl *c, const char *cmd, const uint8_t *data, size_t len)
+{
+	json_t *req;
+	int rc;
+
+	if ((req = json_pack("{s:s}", "cmd", cmd)) == NULL)
+		return -1;
+	rc = ctl_send_req(c, req, data, len);
+	json_decref(req);
+	return rc;
 }
 
 /* Milliseconds on CLOCK_MONOTONIC, for deadlines. */
@@ -248,15 +257,16 @@ bad:
  * a long request learns of a stopped daemon at once.
  */
 static int
-ctl_call_ms(struct cli *cli, struct cli_ctl *c, const char *cmd, const uint8_t *data,
+ctl_call_ms(struct cli *cli, struct cli_ctl *c, const json_t *req, const uint8_t *data,
     size_t len, int timeout_ms, json_t **reply)
 {
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	json_t *o = NULL, *ok;
 	int64_t deadline;
 	int rc, left;
 
 	*reply = NULL;
-	if (cli_ctl_send(c, cmd, data, len) == -1) {
+	if (ctl_send_req(c, req, data, len) == -1) {
 		cli_warnx(cli, "control socket %s: send: %s", c->path, zmq_strerror(zmq_errno()));
 		return EX_UNAVAILABLE;
 	}
@@ -309,7 +319,23 @@ int
 cli_ctl_call(struct cli *cli, struct cli_ctl *c, const char *cmd, const uint8_t *data,
     size_t len, json_t **reply)
 {
-	return ctl_call_ms(cli, c, cmd, data, len, CLI_CTL_TIMEOUT_MS, reply);
+	json_t *req;
+	int rc;
+
+	if ((req = json_pack("{s:s}", "cmd", cmd)) == NULL) {
+		cli_warnx(cli, "out of memory");
+		return EX_OSERR;
+	}
+	rc = ctl_call_ms(cli, c, req, data, len, CLI_CTL_TIMEOUT_MS, reply);
+	json_decref(req);
+	return rc;
+}
+
+int
+cli_ctl_call_req(struct cli *cli, struct cli_ctl *c, const json_t *req, int timeout_ms,
+    json_t **reply)
+{
+	return ctl_call_ms(cli, c, req, NULL, 0, timeout_ms, reply);
 }
 
 int
@@ -434,7 +460,7 @@ int
 cli_ctl_import(struct cli *cli, struct cli_ctl *c, struct cli_put *items, size_t n,
     int *sent)
 {
-	json_t *r, *res;
+	json_t *r, *res, *req;
 	uint8_t *buf;
 	size_t i, len = 0, off = 0;
 	int rc;
@@ -459,8 +485,14 @@ cli_ctl_import(struct cli *cli, struct cli_ctl *c, struct cli_put *items, size_t
 		cli_warnx(cli, "fenghuod has stopped");
 		return EX_TEMPFAIL;
 	}
+	if ((req = json_pack("{s:s}", "cmd", "import")) == NULL) {
+		free(buf);
+		cli_warnx(cli, "out of memory");
+		return EX_OSERR;
+	}
 	*sent = 1;
-	rc = ctl_call_ms(cli, c, "import", buf, len, CLI_CTL_IMPORT_TIMEOUT_MS, &r);
+	rc = ctl_call_ms(cli, c, req, buf, len, CLI_CTL_IMPORT_TIMEOUT_MS, &r);
+	json_decref(req);
 	free(buf);
 	if (rc != EX_OK)
 		return rc;

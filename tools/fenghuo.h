@@ -325,6 +325,12 @@ int		 cli_ctl_recv(struct cli_ctl *c, int timeout_ms, struct json_t **obj,
  */
 int		 cli_ctl_call(struct cli *cli, struct cli_ctl *c, const char *cmd,
 		    const uint8_t *data, size_t len, struct json_t **reply);
+/*
+ * The same for a request object with more than "cmd" (req is not consumed), waiting up to
+ * timeout_ms.
+ */
+int		 cli_ctl_call_req(struct cli *cli, struct cli_ctl *c, const struct json_t *req,
+		    int timeout_ms, struct json_t **reply);
 /* Submit item->env to the daemon; fills status, reason and id as a direct write would. */
 int		 cli_ctl_submit(struct cli *cli, struct cli_ctl *c, struct cli_put *item);
 #define CLI_CTL_IMPORT_MAX	1024	/* envelopes per "import" request (node/ctl.c) */
@@ -656,6 +662,7 @@ extern const struct cmd_entry cmd_peers_entry;
 extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_duty_entry;
 extern const struct cmd_entry cmd_coverage_entry;
+extern const struct cmd_entry cmd_trace_entry;
 extern const struct cmd_entry cmd_cert_entry;
 extern const struct cmd_entry cmd_revoke_entry;
 extern const struct cmd_entry cmd_keys_entry;

@@ -567,6 +567,63 @@ frame_ping(int pong, uint64_t nonce)
 	return pack_frame(&f);
 }
 
+/* A TRACE query for the message which (-1: one nobody has) with hops_left. */
+static struct blob
+frame_trace_query(int which, uint32_t hops_left, uint8_t tid)
+{
+	static uint8_t unknown[FC_IDBYTES] = { 0xde, 0xad };
+	uint8_t trace_id[8];
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	Fenghuo__TraceQuery q = FENGHUO__TRACE_QUERY__INIT;
+
+	memset(trace_id, tid, sizeof(trace_id));
+	q.has_trace_id = 1;
+	q.trace_id.data = trace_id;
+	q.trace_id.len = sizeof(trace_id);
+	q.has_msg_id = 1;
+	q.msg_id.data = which >= 0 ? msgs[which].id : unknown;
+	q.msg_id.len = FC_IDBYTES;
+	q.has_hops_left = 1;
+	q.hops_left = hops_left;
+	q.has_origin = 1;
+	q.origin.data = (uint8_t *)(uintptr_t)fc_key_public(fuzz_peer_key());
+	q.origin.len = FC_PUBLICKEYBYTES;
+	f.msg_case = FENGHUO__FRAME__MSG_TRACE_QUERY;
+	f.trace_query = &q;
+	return pack_frame(&f);
+}
+
+/* A TRACE reply for trace id tid from node key (has_msg, from the peer). */
+static struct blob
+frame_trace_reply(uint8_t tid, const uint8_t *key)
+{
+	uint8_t trace_id[8];
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	Fenghuo__TraceReply r = FENGHUO__TRACE_REPLY__INIT;
+
+	memset(trace_id, tid, sizeof(trace_id));
+	r.has_trace_id = 1;
+	r.trace_id.data = trace_id;
+	r.trace_id.len = sizeof(trace_id);
+	r.has_node = 1;
+	r.node.data = (uint8_t *)(uintptr_t)key;
+	r.node.len = FC_PUBLICKEYBYTES;
+	r.has_has_msg = 1;
+	r.has_msg = 1;
+	r.has_first_seen_ms = 1;
+	r.first_seen_ms = 1700000000000ULL;
+	r.has_from = 1;
+	r.from.data = (uint8_t *)(uintptr_t)fc_key_public(fuzz_peer_key());
+	r.from.len = FC_PUBLICKEYBYTES;
+	r.has_hops = 1;
+	r.hops = 2;
+	r.has_link = 1;
+	r.link = 2;
+	f.msg_case = FENGHUO__FRAME__MSG_TRACE_REPLY;
+	f.trace_reply = &r;
+	return pack_frame(&f);
+}
+
 /* A Frame{sync} around a serialized Sync (as sync_begin/sync_handle make them). */
 static struct blob
 frame_sync(const uint8_t *payload, size_t len)
@@ -646,6 +703,22 @@ make_frame(void)
 	rec_add(&bt, R_IN, junk);
 	rec_add(&bt, R_IN, pack_frame(&empty));
 	write_file("frame", "garbage", bt.buf, bt.len);
+
+	/*
+	 * TRACE: a query for a stored message and one for a message nobody has, the same query
+	 * again (deduped), one over the hop limit; replies for a trace we passed on and for one
+	 * we never saw.
+	 */
+	bt.len = 0;
+	rec_add(&bt, R_IN, frame_hello(peer, WIRE_PROTOCOL_VERSION, "up"));
+	rec_add(&bt, R_IN | R_STEP, frame_push(push, 4));
+	rec_add(&bt, R_IN, frame_trace_query(M_REPORT, 3, 0x31));
+	rec_add(&bt, R_IN, frame_trace_query(-1, 0, 0x32));
+	rec_add(&bt, R_IN, frame_trace_query(M_REPORT, 3, 0x31));
+	rec_add(&bt, R_IN, frame_trace_query(M_WARNING, 17, 0x33));
+	rec_add(&bt, R_IN, frame_trace_reply(0x31, fc_key_public(fuzz_key())));
+	rec_add(&bt, R_IN, frame_trace_reply(0x34, fc_key_public(fuzz_key())));
+	write_file("frame", "trace", bt.buf, bt.len);
 
 	if (sync_first.buf != NULL) {
 		bt.len = 0;
