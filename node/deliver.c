@@ -95,6 +95,30 @@ deliver_queue(struct node *n, const uint8_t id[FC_IDBYTES])
 	memcpy(n->deliver[n->ndeliver++], id, FC_IDBYTES);
 }
 
+void
+deliver_path(struct node *n, const struct store_seen *seen, Fenghuo__Receipt *r,
+    uint8_t via[WIRE_VIA_BYTES])
+{
+	struct peer *p;
+
+	r->has_hops = 1;
+	r->hops = seen->hops;
+	r->has_delay_ms = 1;
+	r->delay_ms = seen->first_seen_ms > seen->created_ms ?
+	    seen->first_seen_ms - seen->created_ms : 0;
+	if (!seen->has_from)
+		return;
+	memcpy(via, seen->from, WIRE_VIA_BYTES);
+	r->has_via = 1;
+	r->via.data = via;
+	r->via.len = WIRE_VIA_BYTES;
+	/* The peer that brought it may have gone since (a px link reaped): then not known. */
+	if ((p = peer_find_key(n, seen->from)) != NULL) {
+		r->has_link = 1;
+		r->link = peer_stream(p) != NULL ? WIRE_LINK_STREAM : WIRE_LINK_ZMQ;
+	}
+}
+
 /* Sign one DELIVERED receipt for warning id and gather it for the next commit. */
 static int
 deliver_publish(struct node *n, const uint8_t id[FC_IDBYTES], uint64_t now)
@@ -102,9 +126,20 @@ deliver_publish(struct node *n, const uint8_t id[FC_IDBYTES], uint64_t now)
 	Fenghuo__Body b = FENGHUO__BODY__INIT;
 	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
 	ProtobufCBinaryData ref;
+	struct store_msg m;
+	uint8_t via[WIRE_VIA_BYTES];
 
 	r.has_stage = 1;
 	r.stage = FENGHUO__STAGE__DELIVERED;
+	/*
+	 * How the warning came here, from its seen record, so that the issuer can draw the
+	 * delivery tree from the receipts alone. A store that cannot be read now costs only
+	 * these fields: the receipt itself is what counts.
+	 */
+	memset(&m, 0, sizeof(m));
+	if (store_get(n->store, id, &m) == 0)
+		deliver_path(n, &m.seen, &r, via);
+	store_msg_clear(&m);
 	ref.data = (uint8_t *)(uintptr_t)id;
 	ref.len = FC_IDBYTES;
 	b.has_kind = 1;

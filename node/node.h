@@ -880,6 +880,13 @@ void		 trust_stop(struct node *n);
  */
 int		 deliver_wanted(const Fenghuo__Body *b, const char *region, const uint8_t *self,
 		    uint64_t now_ms);
+/*
+ * The path fields of a DELIVERED receipt (PROTOCOL.md §1, Receipt: via, hops, delay_ms,
+ * link) from the warning's seen record here; via, which r->via points into afterwards, is
+ * the caller's buffer.
+ */
+void		 deliver_path(struct node *n, const struct store_seen *seen, Fenghuo__Receipt *r,
+		    uint8_t via[WIRE_VIA_BYTES]);
 /* A message was just stored as new: note it if it is a warning to confirm. */
 void		 deliver_note(struct node *n, const struct fc_msg *msg);
 /* After the commit: sign a receipt for each noted warning, gathered for the next pass. */
