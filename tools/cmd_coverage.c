@@ -200,7 +200,8 @@ cov_tree_node(const struct cli_coverage *cov, size_t i, unsigned depth, unsigned
 	else
 		fputs("hops ?", stdout);
 	printf("  +%s  %s\n", p->has_delay ? cov_fmt_delay(p->delay_ms, delay, sizeof(delay)) :
-	    "?", p->has_link ? cli_link_name(p->link) : "link ?");
+	    "?", !p->has_via && p->has_hops ? "entered here" :
+	    p->has_link ? cli_link_name(p->link) : "link ?");
 	for (j = 0; j < cov->n; j++)
 		if (cov->nodes[j].confirmed_ms != 0 && cov->nodes[j].parent == (long)i && !done[j])
 			cov_tree_node(cov, j, depth + 1, done);
@@ -221,8 +222,8 @@ cov_tree_children(const struct cli_coverage *cov, long parent, unsigned depth,
 /*
  * The delivery tree as the receipts tell it: under the warning's author, each confirming
  * node under the neighbour its receipt names (via). Receipts that name a key off the
- * roster are grouped under that key; those that name none (stored without a neighbour, or
- * signed before receipts said so) come last.
+ * roster are grouped under that key; a node that had it from no neighbour (it was submitted
+ * there) is under the author; receipts that say nothing of the path come last.
  */
 static int
 cov_print_tree(const struct cli_coverage *cov, const struct cli_trust *ct)
@@ -240,6 +241,7 @@ cov_print_tree(const struct cli_coverage *cov, const struct cli_trust *ct)
 	name = ct != NULL ? cli_trust_key_name(ct, cov->author) : NULL;
 	cli_cell(stdout, name != NULL ? name : cli_short_key(cov->author, sk), 0, 0);
 	fputs("  (issued it)\n", stdout);
+	cov_tree_children(cov, CLI_COV_PARENT_ENTRY, 1, done);
 	cov_tree_children(cov, CLI_COV_PARENT_AUTHOR, 1, done);
 	for (i = 0; i < cov->n; i++) {
 		if (cov->nodes[i].confirmed_ms == 0 || cov->nodes[i].parent != CLI_COV_PARENT_OFF ||
@@ -263,8 +265,7 @@ cov_print_tree(const struct cli_coverage *cov, const struct cli_trust *ct)
 		    done[i])
 			continue;
 		if (!header++)
-			fputs("no neighbour named (stored there first, or an older receipt)\n",
-			    stdout);
+			fputs("no path given (receipts older than their path fields)\n", stdout);
 		cov_tree_node(cov, i, 1, done);
 	}
 	/* Receipts whose via claims go round in a circle reach no one above. */

@@ -256,8 +256,14 @@ cli_coverage_tree(struct cli_coverage *cov)
 	for (i = 0; i < cov->n; i++) {
 		n = &cov->nodes[i];
 		n->parent = CLI_COV_PARENT_NONE;
-		if (n->confirmed_ms == 0 || !n->path.has_via)
+		if (n->confirmed_ms == 0)
 			continue;
+		/* Stored without a neighbour: the warning was submitted (or imported) there. */
+		if (!n->path.has_via) {
+			if (n->path.has_hops)
+				n->parent = CLI_COV_PARENT_ENTRY;
+			continue;
+		}
 		matches = 0;
 		if (memcmp(cov->author, n->path.via, WIRE_VIA_BYTES) == 0) {
 			n->parent = CLI_COV_PARENT_AUTHOR;

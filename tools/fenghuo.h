@@ -599,8 +599,9 @@ struct cli_cov_path {
 };
 /* cli_cov_node.parent besides a roster index: */
 #define CLI_COV_PARENT_AUTHOR	(-1)	/* via names the warning's author */
-#define CLI_COV_PARENT_NONE	(-2)	/* no via: stored there without a neighbour, or not said */
+#define CLI_COV_PARENT_NONE	(-2)	/* no via and no hops: not said (an older receipt) */
 #define CLI_COV_PARENT_OFF	(-3)	/* via names no one on the roster (or several) */
+#define CLI_COV_PARENT_ENTRY	(-4)	/* no via, 0 hops: where the warning entered the mesh */
 struct cli_cov_node {
 	struct cli_roster_node r;
 	uint64_t	 confirmed_ms;	/* first seen here, of its first DELIVERED receipt; 0: none */

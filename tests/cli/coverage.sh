@@ -180,12 +180,12 @@ expect_rc $EX_OK
 expect_out "orange update ${U:0:12}"
 expect_out "confirmed 1/4 (25%), 3 missing"
 
-# A receipt without path fields (the CLI's own) names no neighbour: the tree says so.
+# A receipt without path fields (the CLI's own) says nothing of the path: the tree says so.
 fh "$S" coverage "$U" --tree
 expect_rc $EX_OK
 sed -n '/^delivery tree/,$p' "$TMP/out" >"$TMP/tree"
 grep -q "(issued it)$" "$TMP/tree" || fail "tree root: $(cat "$TMP/out")"
-grep -A1 "^no neighbour named" "$TMP/tree" | grep -q "^  径山村  330110109001  hops ?  +?  link ?$" ||
+grep -A1 "^no path given" "$TMP/tree" | grep -q "^  径山村  330110109001  hops ?  +?  link ?$" ||
 	fail "an old receipt in the tree: $(cat "$TMP/out")"
 
 # ---- the delivery tree, from the receipts' path fields alone ----
