@@ -19,6 +19,7 @@ static const struct bench_cmd *const cmds[] = {
 	&bench_throughput,
 	&bench_startup,
 	&bench_slowlink,
+	&bench_receipt,
 	&bench_dissem_probe,
 	&bench_tput_prefill,
 	&bench_tput_probe,

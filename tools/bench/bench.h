@@ -33,6 +33,8 @@ extern const struct bench_cmd bench_tput_prefill;
 extern const struct bench_cmd bench_tput_probe;
 /* bench_slowlink.c */
 extern const struct bench_cmd bench_slowlink;
+/* bench_receipt.c */
+extern const struct bench_cmd bench_receipt;
 
 /* bench_startup.c */
 extern const struct bench_cmd bench_startup;
