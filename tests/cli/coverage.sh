@@ -193,13 +193,26 @@ fh "$S" --key "$K/admin.key" warn --area 330110 --level yellow --event 大风 --
 expect_rc $EX_OK
 W3=$(cat "$TMP/out")
 path_receipt() {	# path_receipt KEYNAME REGION VIA HOPS DELAY LINK
-	"$MKBUNDLE" receipt "$K/$1.key" "$W3" "$2" 1 "$TMP/path.fhb" "$3" "$4" "$5" "$6" >/dev/null ||
+	"$MKBUNDLE" receipt "$K/$1.key" "$W3" "$2" 1 "$TMP/path.fhb" "$3" "$4" "$5" "$6" >"$TMP/pathid" ||
 		fail "mkbundle receipt with a path"
 	fh "$S" import "$TMP/path.fhb"
 	expect_rc $EX_OK
 }
 path_receipt t1 330110109 "${ADMIN:0:16}" 1 400 1
 path_receipt v1 330110109001 "${T1:0:16}" 2 900 2
+# show gives a receipt's path fields as they are.
+fh "$S" show "$(cat "$TMP/pathid")"
+expect_rc $EX_OK
+grep -q "^via            ${T1:0:16}$" "$TMP/out" || fail "show via: $(cat "$TMP/out")"
+grep -q "^hops           2$" "$TMP/out" || fail "show hops: $(cat "$TMP/out")"
+grep -q "^delay          900 ms after the warning's time$" "$TMP/out" || fail "show delay: $(cat "$TMP/out")"
+grep -q "^link           stream$" "$TMP/out" || fail "show link: $(cat "$TMP/out")"
+fh "$S" show "$(cat "$TMP/pathid")" --json
+python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert (o["via"], o["hops"], o["delay_ms"], o["link"]) == (sys.argv[2][:16], 2, 900, "stream"), o' \
+    "$TMP/out" "$T1" || fail "show --json path: $(cat "$TMP/out")"
 path_receipt v2 330110109002 "${T1:0:16}" 2 1200 2
 path_receipt v3 330110110001 0011223344556677 3 70000 0
 fh "$S" coverage "$W3"
