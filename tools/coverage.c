@@ -153,8 +153,10 @@ cli_coverage_read(struct cli *cli, struct store *st, const struct fc_msg *msg,
 		cli_warnx(cli, "out of memory");
 		return EX_OSERR;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		cov->nodes[i].r = r[i];
+		cov->nodes[i].parent = CLI_COV_PARENT_NONE;	/* until cli_coverage_tree() */
+	}
 	cov->n = n;
 	free(r);
 	if (cov->n > 0)
