@@ -255,6 +255,9 @@ check_fields(const Fenghuo__Body *b)
 		if (b->receipt == NULL || !enum_ok(b->receipt->has_stage, b->receipt->stage,
 		    FENGHUO__STAGE__DELIVERED, FENGHUO__STAGE__CLOSED))
 			return FC_R_FIELDS;
+		/* A via that is not a key prefix names nobody: the tree would be drawn wrong. */
+		if (b->receipt->has_via && b->receipt->via.len != WIRE_VIA_BYTES)
+			return FC_R_FIELDS;
 		return FC_R_OK;
 	case FENGHUO__KIND__CERT:
 		return check_cert(b);

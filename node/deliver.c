@@ -3,7 +3,10 @@
  * warning"). When a warning that concerns this node's region is stored here for the first
  * time, the node signs a RECEIPT with stage DELIVERED that refers to it and gossips it like
  * any message, so that the issuing office sees which townships and villages the warning
- * reached (`fenghuo show ID`, `fenghuo duty`).
+ * reached (`fenghuo show ID`, `fenghuo duty`). The receipt also says how the warning came:
+ * from which neighbour (an 8-byte key prefix), after how many hops, how long after issue,
+ * over which kind of link (deliver_path, from the warning's seen record here), so that the
+ * issuer draws the delivery tree from the receipts alone (`fenghuo coverage --tree`).
  *
  * Receipts are noted while the batch that stored the warnings is being handed out and made
  * after it (gossip_commit owns the batch while it walks it); they join the next pass's
@@ -68,16 +71,16 @@ stored_body(const uint8_t *env, size_t len)
 	return wire_body_unpack(body, bodylen);
 }
 
-/* Add id to the warnings to confirm after this pass's commit. */
+/* Add id (seen record seen) to the warnings to confirm after this pass's commit. */
 static void
-deliver_queue(struct node *n, const uint8_t id[FC_IDBYTES])
+deliver_queue(struct node *n, const uint8_t id[FC_IDBYTES], const struct store_seen *seen)
 {
-	uint8_t (*ids)[FC_IDBYTES];
+	struct deliver_item *ids;
 	size_t cap, i;
 
 	/* Noted on arrival and found again by a rescan in the same pass: one receipt. */
 	for (i = 0; i < n->ndeliver; i++)
-		if (memcmp(n->deliver[i], id, FC_IDBYTES) == 0)
+		if (memcmp(n->deliver[i].id, id, FC_IDBYTES) == 0)
 			return;
 	if (n->ndeliver == n->deliver_cap) {
 		if (n->deliver_cap >= NODE_PEND_MAX) {
@@ -92,20 +95,48 @@ deliver_queue(struct node *n, const uint8_t id[FC_IDBYTES])
 		n->deliver = ids;
 		n->deliver_cap = cap;
 	}
-	memcpy(n->deliver[n->ndeliver++], id, FC_IDBYTES);
+	memcpy(n->deliver[n->ndeliver].id, id, FC_IDBYTES);
+	n->deliver[n->ndeliver++].seen = *seen;
 }
 
-/* Sign one DELIVERED receipt for warning id and gather it for the next commit. */
+void
+deliver_path(struct node *n, const struct store_seen *seen, Fenghuo__Receipt *r,
+    uint8_t via[WIRE_VIA_BYTES])
+{
+	struct peer *p;
+
+	r->has_hops = 1;
+	r->hops = seen->hops;
+	r->has_delay_ms = 1;
+	r->delay_ms = seen->first_seen_ms > seen->created_ms ?
+	    seen->first_seen_ms - seen->created_ms : 0;
+	if (!seen->has_from)
+		return;
+	memcpy(via, seen->from, WIRE_VIA_BYTES);
+	r->has_via = 1;
+	r->via.data = via;
+	r->via.len = WIRE_VIA_BYTES;
+	/* The peer that brought it may have gone since (a px link reaped): then not known. */
+	if ((p = peer_find_key(n, seen->from)) != NULL) {
+		r->has_link = 1;
+		r->link = peer_stream(p) != NULL ? WIRE_LINK_STREAM : WIRE_LINK_ZMQ;
+	}
+}
+
+/* Sign one DELIVERED receipt for the warning of item and gather it for the next commit. */
 static int
-deliver_publish(struct node *n, const uint8_t id[FC_IDBYTES], uint64_t now)
+deliver_publish(struct node *n, const struct deliver_item *item, uint64_t now)
 {
 	Fenghuo__Body b = FENGHUO__BODY__INIT;
 	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
 	ProtobufCBinaryData ref;
+	uint8_t via[WIRE_VIA_BYTES];
 
 	r.has_stage = 1;
 	r.stage = FENGHUO__STAGE__DELIVERED;
-	ref.data = (uint8_t *)(uintptr_t)id;
+	/* How the warning came here: the issuer draws the delivery tree from receipts alone. */
+	deliver_path(n, &item->seen, &r, via);
+	ref.data = (uint8_t *)(uintptr_t)item->id;
 	ref.len = FC_IDBYTES;
 	b.has_kind = 1;
 	b.kind = FENGHUO__KIND__RECEIPT;
@@ -138,7 +169,7 @@ deliver_flush(struct node *n)
 		(void)deliver_scan(n);
 	}
 	for (i = 0; i < n->ndeliver; i++) {
-		if ((rc = deliver_publish(n, n->deliver[i], now)) != 0) {
+		if ((rc = deliver_publish(n, &n->deliver[i], now)) != 0) {
 			log_warnx("cannot make a delivery receipt: %s",
 			    rc == E2BIG ? "this pass's batch is full" : fc_strerror(rc));
 			n->deliver_dropped++;
@@ -200,7 +231,8 @@ confirmed_or_cancelled(void *arg, const struct store_view *v)
  * store error.
  */
 static int
-consider_body(struct node *n, const uint8_t *id, const Fenghuo__Body *b, uint64_t now)
+consider_body(struct node *n, const uint8_t *id, const Fenghuo__Body *b,
+    const struct store_seen *seen, uint64_t now)
 {
 	const struct fc_trust *trust = ingest_trust(n->ingest);
 	struct deliver_refs dr = { fc_key_public(n->key), trust, NULL };
@@ -235,31 +267,43 @@ consider_body(struct node *n, const uint8_t *id, const Fenghuo__Body *b, uint64_
 	if (rc == 1)
 		return 0;	/* confirmed already, or cancelled */
 	if (rc == 0)
-		deliver_queue(n, id);
+		deliver_queue(n, id, seen);
 	return rc;
 }
 
-/* consider_body() for a stored envelope. */
+/* consider_body() for a stored message. */
 static int
-consider(struct node *n, const uint8_t *id, const uint8_t *env, size_t len, uint64_t now)
+consider(struct node *n, const struct store_view *v, uint64_t now)
 {
 	Fenghuo__Body *b;
 	int rc;
 
-	if ((b = stored_body(env, len)) == NULL)
+	if ((b = stored_body(v->env, v->len)) == NULL)
 		return 0;
-	rc = consider_body(n, id, b, now);
+	rc = consider_body(n, v->id, b, v->seen, now);
 	fenghuo__body__free_unpacked(b, NULL);
 	return rc;
 }
 
 void
-deliver_note(struct node *n, const struct fc_msg *msg)
+deliver_note(struct node *n, const struct fc_msg *msg, const struct ingest_src *src,
+    uint64_t first_seen_ms)
 {
+	struct store_seen seen;
 	int rc;
 
-	if (n->conf->confirm_warnings &&
-	    (rc = consider_body(n, msg->id, msg->body, now_wall())) != 0)
+	if (!n->conf->confirm_warnings)
+		return;
+	/* The seen record the commit has just written, without reading it back. */
+	memset(&seen, 0, sizeof(seen));
+	seen.first_seen_ms = first_seen_ms;
+	seen.created_ms = msg->body->created_ms;
+	seen.hops = src->hops;
+	if (src->from != NULL) {
+		memcpy(seen.from, src->from, FC_PUBLICKEYBYTES);
+		seen.has_from = 1;
+	}
+	if ((rc = consider_body(n, msg->id, msg->body, &seen, first_seen_ms)) != 0)
 		log_warnx("cannot read the refs of a new warning: %s", store_strerror(rc));
 }
 
@@ -269,7 +313,7 @@ scan_warning(void *arg, const struct store_view *v)
 {
 	struct deliver_scan *sc = arg;
 
-	if ((sc->err = consider(sc->n, v->id, v->env, v->len, sc->now)) != 0)
+	if ((sc->err = consider(sc->n, v, sc->now)) != 0)
 		return 1;
 	return 0;
 }

@@ -126,6 +126,7 @@ prune(struct node *n, const uint8_t from[FC_PUBLICKEYBYTES])
 struct commit_ctx {
 	struct node	*n;
 	int		 revoked;	/* a REVOKE was stored: check the live links */
+	uint64_t	 now;		/* the commit's clock: first seen of what it stores */
 };
 
 /* One result of the commit: the message is durable now if new. */
@@ -148,7 +149,7 @@ committed(void *arg, const struct ingest_result *r)
 		if (r->kind == FENGHUO__KIND__ANNOUNCE)
 			px_learn(n, r->msg->body);
 		if (r->kind == FENGHUO__KIND__WARNING)
-			deliver_note(n, r->msg);
+			deliver_note(n, r->msg, r->src, cc->now);
 		if (r->kind == FENGHUO__KIND__REVOKE)
 			cc->revoked = 1;
 		forward(n, r);
@@ -183,12 +184,12 @@ committed(void *arg, const struct ingest_result *r)
 void
 gossip_commit(struct node *n)
 {
-	struct commit_ctx cc = { n, 0 };
+	struct commit_ctx cc = { n, 0, now_wall() };
 	int rc;
 
 	if (n->ingest == NULL || ingest_pending(n->ingest) == 0)
 		return;
-	rc = ingest_commit(n->ingest, now_wall(), committed, &cc);
+	rc = ingest_commit(n->ingest, cc.now, committed, &cc);
 	n->commits++;
 	if (rc != 0) {
 		n->commit_errors++;

@@ -879,6 +879,12 @@ void		 trust_stop(struct node *n);
 
 /* ---- deliver.c: DELIVERED receipts of warnings that concern this node's region -------- */
 
+/* A warning to confirm, with its seen record here: the receipt's path fields come from it. */
+struct deliver_item {
+	uint8_t		 id[FC_IDBYTES];
+	struct store_seen seen;
+};
+
 /*
  * 1 if a node of region `region` (with key `self`) confirms the warning whose body is b:
  * an alert or update by another key, not expired at now_ms, one of whose areas is a
@@ -886,8 +892,19 @@ void		 trust_stop(struct node *n);
  */
 int		 deliver_wanted(const Fenghuo__Body *b, const char *region, const uint8_t *self,
 		    uint64_t now_ms);
-/* A message was just stored as new: note it if it is a warning to confirm. */
-void		 deliver_note(struct node *n, const struct fc_msg *msg);
+/*
+ * The path fields of a DELIVERED receipt (PROTOCOL.md §1, Receipt: via, hops, delay_ms,
+ * link) from the warning's seen record here; via, which r->via points into afterwards, is
+ * the caller's buffer.
+ */
+void		 deliver_path(struct node *n, const struct store_seen *seen, Fenghuo__Receipt *r,
+		    uint8_t via[WIRE_VIA_BYTES]);
+/*
+ * A message was just stored as new, from src at first_seen_ms (the commit's clock, its seen
+ * record's): note it if it is a warning to confirm.
+ */
+void		 deliver_note(struct node *n, const struct fc_msg *msg,
+		    const struct ingest_src *src, uint64_t first_seen_ms);
 /* After the commit: sign a receipt for each noted warning, gathered for the next pass. */
 void		 deliver_flush(struct node *n);
 void		 deliver_free(struct node *n);
@@ -1073,7 +1090,7 @@ struct node {
 	size_t		 nctl_waits, ctl_waits_cap;
 	struct ctl_batch *ctl_batch;	/* the import being committed (ctl.c), or NULL */
 	/* delivery receipts (deliver.c): warnings to confirm after this pass's commit */
-	uint8_t		(*deliver)[FC_IDBYTES];
+	struct deliver_item *deliver;
 	size_t		 ndeliver, deliver_cap;
 	uint64_t	 delivered, deliver_dropped;
 	size_t		 deliver_grants;	/* certificates known at the last scan */

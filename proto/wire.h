@@ -23,6 +23,12 @@
 #define WIRE_ID_BYTES		32
 #define WIRE_KEY_BYTES		32
 #define WIRE_SIG_BYTES		64
+#define WIRE_VIA_BYTES		8	/* Receipt.via: a key prefix */
+
+/* Receipt.link: the kind of link a warning came over to the node that confirms it. */
+#define WIRE_LINK_UNKNOWN	0
+#define WIRE_LINK_ZMQ		1
+#define WIRE_LINK_STREAM	2
 
 /* Big-endian integers, as every fixed-layout format here writes them (order keys, link
  * frames, bundles, sealed stream messages). */

@@ -616,6 +616,14 @@ cli_msg_json(const struct fc_msg *msg, const struct store_seen *seen, uint64_t n
 		json_object_set_new(o, "stage",
 		    json_enum(wire_stage_name(b->receipt->stage), b->receipt->stage));
 		json_set_str(o, "note", b->receipt->note);
+		/* A DELIVERED receipt's path: null when the receipt does not say. */
+		json_set_hex(o, "via", &b->receipt->via, b->receipt->has_via);
+		json_object_set_new(o, "hops", b->receipt->has_hops ?
+		    json_integer(b->receipt->hops) : json_null());
+		json_object_set_new(o, "delay_ms", b->receipt->has_delay_ms ?
+		    json_integer((json_int_t)b->receipt->delay_ms) : json_null());
+		json_object_set_new(o, "link", b->receipt->has_link ?
+		    json_string(cli_link_name(b->receipt->link)) : json_null());
 	}
 	if (b->cert != NULL) {
 		const Fenghuo__Cert *c = b->cert;
@@ -851,7 +859,7 @@ void
 cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen, uint64_t now_ms)
 {
 	const Fenghuo__Body *b = msg->body;
-	char hex[FC_IDHEX], buf[64];
+	char hex[FC_IDHEX], buf[64], num[64];
 	uint64_t exp;
 	size_t i;
 
@@ -903,6 +911,18 @@ cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 		print_field(fp, "stage", name_or(wire_stage_name(b->receipt->stage), "?"));
 		if (b->receipt->note != NULL && b->receipt->note[0] != '\0')
 			print_text_field(fp, "note", b->receipt->note);
+		print_hex_field(fp, "via", &b->receipt->via, b->receipt->has_via);
+		if (b->receipt->has_hops) {
+			snprintf(num, sizeof(num), "%u", (unsigned)b->receipt->hops);
+			print_field(fp, "hops", num);
+		}
+		if (b->receipt->has_delay_ms) {
+			snprintf(num, sizeof(num), "%llu ms after the warning's time",
+			    (unsigned long long)b->receipt->delay_ms);
+			print_field(fp, "delay", num);
+		}
+		if (b->receipt->has_link)
+			print_field(fp, "link", cli_link_name(b->receipt->link));
 	}
 	if (b->cert != NULL) {
 		const Fenghuo__Cert *c = b->cert;

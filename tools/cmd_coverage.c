@@ -22,7 +22,7 @@ static int	cmd_coverage_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_coverage_entry = {
 	"coverage",
-	"coverage ID [--json]",
+	"coverage ID [--tree] [--json]",
 	"How far the warning ID (an id prefix of 8+ hex digits) has got: of the nodes\n"
 	"expected in its areas (the roster: every key holding a valid node certificate for a\n"
 	"region inside them, the warning's author excepted), how many confirmed its delivery\n"
@@ -32,7 +32,11 @@ const struct cmd_entry cmd_coverage_entry = {
 	"update or cancel, the coverage of that message itself. Names of counties and\n"
 	"townships come from the region table, those of villages from the certificates.\n"
 	"\n"
-	"  --json   one JSON object (fields in docs/CLI.md)\n"
+	"  --tree   then the delivery tree the receipts draw: each confirming node under\n"
+	"           the neighbour it had the warning from, with hops, delay after issue\n"
+	"           and link kind, as its receipt says\n"
+	"  --json   one JSON object (fields in docs/CLI.md); each confirmed node carries\n"
+	"           its receipt's path (via, hops, delay, link) whether or not --tree\n"
 	"\n"
 	"Exit status: 0; 64 bad arguments; 65 unknown or ambiguous id, or not a warning;\n"
 	"66 no store yet.\n",
@@ -165,14 +169,152 @@ cov_print(const struct fc_msg *msg, const struct cli_coverage *cov,
 		    cov->nothers == 1 ? "" : "s");
 }
 
+/* ---- the delivery tree ---------------------------------------------------------------- */
+
+/* A delay after issue: milliseconds under a minute, else as an age. */
+static char *
+cov_fmt_delay(uint64_t ms, char *buf, size_t size)
+{
+	if (ms < 60000)
+		snprintf(buf, size, "%u.%03us", (unsigned)(ms / 1000), (unsigned)(ms % 1000));
+	else
+		cli_fmt_age(ms, 1, buf, size);
+	return buf;
+}
+
+/* One node of the tree at depth, then the nodes whose receipts name it, each once. */
+static void
+cov_tree_node(const struct cli_coverage *cov, size_t i, unsigned depth, unsigned char *done)
+{
+	const struct cli_cov_node *n = &cov->nodes[i];
+	const struct cli_cov_path *p = &n->path;
+	char delay[32];
+	size_t j;
+
+	done[i] = 1;
+	printf("%*s", (int)(2 * (depth < 32 ? depth : 32)), "");
+	cli_cell(stdout, n->r.name != NULL ? n->r.name : "(no name)", 0, 0);
+	printf("  %s  ", n->r.region);
+	if (p->has_hops)
+		printf("%u hop%s", (unsigned)p->hops, p->hops == 1 ? "" : "s");
+	else
+		fputs("hops ?", stdout);
+	printf("  +%s  %s\n", p->has_delay ? cov_fmt_delay(p->delay_ms, delay, sizeof(delay)) :
+	    "?", !p->has_via && p->has_hops ? "entered here" :
+	    p->has_link ? cli_link_name(p->link) : "link ?");
+	for (j = 0; j < cov->n; j++)
+		if (cov->nodes[j].confirmed_ms != 0 && cov->nodes[j].parent == (long)i && !done[j])
+			cov_tree_node(cov, j, depth + 1, done);
+}
+
+/* Every confirmed node with this parent, and their subtrees. */
+static void
+cov_tree_children(const struct cli_coverage *cov, long parent, unsigned depth,
+    unsigned char *done)
+{
+	size_t i;
+
+	for (i = 0; i < cov->n; i++)
+		if (cov->nodes[i].confirmed_ms != 0 && cov->nodes[i].parent == parent && !done[i])
+			cov_tree_node(cov, i, depth, done);
+}
+
+/*
+ * The delivery tree as the receipts tell it: under the warning's author, each confirming
+ * node under the neighbour its receipt names (via). Receipts that name a key off the
+ * roster are grouped under that key; a node that had it from no neighbour (it was submitted
+ * there) is under the author; receipts that say nothing of the path come last.
+ */
+static int
+cov_print_tree(const struct cli_coverage *cov, const struct cli_trust *ct)
+{
+	unsigned char *done;
+	const char *name;
+	const uint8_t *key;
+	char hex[2 * WIRE_VIA_BYTES + 1], sk[2 * CLI_SHORT_KEY_BYTES + 1];
+	size_t i, j, k;
+	int header;
+
+	if ((done = calloc(cov->n + 1, 1)) == NULL)
+		return -1;
+	printf("\ndelivery tree (from the receipts: via, hops, delay after issue, link)\n");
+	name = ct != NULL ? cli_trust_key_name(ct, cov->author) : NULL;
+	cli_cell(stdout, name != NULL ? name : cli_short_key(cov->author, sk), 0, 0);
+	fputs("  (issued it)\n", stdout);
+	cov_tree_children(cov, CLI_COV_PARENT_ENTRY, 1, done);
+	cov_tree_children(cov, CLI_COV_PARENT_AUTHOR, 1, done);
+	for (i = 0; i < cov->n; i++) {
+		if (cov->nodes[i].confirmed_ms == 0 || cov->nodes[i].parent != CLI_COV_PARENT_OFF ||
+		    done[i])
+			continue;
+		name = cli_coverage_via_name(cov, ct, cov->nodes[i].path.via, &key);
+		printf("via %s (", fc_hex(cov->nodes[i].path.via, WIRE_VIA_BYTES, hex));
+		if (name != NULL)
+			cli_cell(stdout, name, 0, 0);
+		fputs(name != NULL ? ", not on the roster)\n" : key != NULL ?
+		    "not on the roster)\n" : "a key not known here)\n", stdout);
+		for (j = i; j < cov->n; j++)
+			if (cov->nodes[j].confirmed_ms != 0 &&
+			    cov->nodes[j].parent == CLI_COV_PARENT_OFF && !done[j] &&
+			    memcmp(cov->nodes[j].path.via, cov->nodes[i].path.via,
+			    WIRE_VIA_BYTES) == 0)
+				cov_tree_node(cov, j, 1, done);
+	}
+	for (i = 0, header = 0; i < cov->n; i++) {
+		if (cov->nodes[i].confirmed_ms == 0 || cov->nodes[i].parent != CLI_COV_PARENT_NONE ||
+		    done[i])
+			continue;
+		if (!header++)
+			fputs("no path given (receipts older than their path fields)\n", stdout);
+		cov_tree_node(cov, i, 1, done);
+	}
+	/* Receipts whose via claims go round in a circle reach no one above. */
+	for (k = 0, header = 0; k < cov->n; k++) {
+		if (cov->nodes[k].confirmed_ms == 0 || done[k])
+			continue;
+		if (!header++)
+			fputs("in a circle of via claims\n", stdout);
+		cov_tree_node(cov, k, 1, done);
+	}
+	free(done);
+	return 0;
+}
+
 static json_t *
 json_ms_or_null(uint64_t t)
 {
 	return t == UINT64_MAX ? json_null() : json_integer((json_int_t)t);
 }
 
+/* What a node's receipt says of the way the warning came (null for absent fields). */
 static json_t *
-cov_json(const struct fc_msg *msg, const struct cli_coverage *cov)
+cov_path_json(const struct cli_coverage *cov, const struct cli_trust *ct,
+    const struct cli_cov_node *n)
+{
+	const struct cli_cov_path *p = &n->path;
+	const uint8_t *key = NULL;
+	const char *name = NULL;
+	char hex[FC_IDHEX];
+	json_t *o = json_object();
+
+	if (p->has_via)
+		name = cli_coverage_via_name(cov, ct, p->via, &key);
+	json_object_set_new(o, "via", p->has_via ? json_string(fc_hex(p->via, WIRE_VIA_BYTES,
+	    hex)) : json_null());
+	json_object_set_new(o, "via_key", key != NULL ? json_string(fc_hex(key,
+	    FC_PUBLICKEYBYTES, hex)) : json_null());
+	json_object_set_new(o, "via_name", name != NULL ? json_string(name) : json_null());
+	json_object_set_new(o, "via_issuer", json_boolean(n->parent == CLI_COV_PARENT_AUTHOR));
+	json_object_set_new(o, "hops", p->has_hops ? json_integer(p->hops) : json_null());
+	json_object_set_new(o, "delay_ms", p->has_delay ? json_integer((json_int_t)p->delay_ms) :
+	    json_null());
+	json_object_set_new(o, "link", p->has_link ? json_string(cli_link_name(p->link)) :
+	    json_null());
+	return o;
+}
+
+static json_t *
+cov_json(const struct fc_msg *msg, const struct cli_coverage *cov, const struct cli_trust *ct)
 {
 	const Fenghuo__Body *b = msg->body;
 	const Fenghuo__Warning *w = b->warning;
@@ -254,6 +396,7 @@ cov_json(const struct fc_msg *msg, const struct cli_coverage *cov)
 			    json_integer((json_int_t)n->confirmed_ms));
 			json_object_set_new(h, "receipt", json_string(fc_hex(n->receipt,
 			    FC_IDBYTES, hex)));
+			json_object_set_new(h, "path", cov_path_json(cov, ct, n));
 		} else if (n->heard_ms != 0) {
 			t = json_object();
 			json_object_set_new(t, "ms", json_integer((json_int_t)n->heard_ms));
@@ -286,6 +429,7 @@ cmd_coverage_exec(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "tree", no_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_coverage cov;
@@ -295,12 +439,15 @@ cmd_coverage_exec(struct cli *cli, int argc, char **argv)
 	uint64_t now = cli_now_ms();
 	char hex[FC_IDHEX];
 	json_t *o;
-	int ch, rc, ioerr = 0;
+	int ch, rc, ioerr = 0, tree = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			cli->json = 1;
+			break;
+		case 't':
+			tree = 1;
 			break;
 		default:
 			return cli_usage(&cmd_coverage_entry);
@@ -328,14 +475,18 @@ cmd_coverage_exec(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_store(cli, 0, &st)) != EX_OK ||
 	    (rc = cli_coverage_read(cli, st, &msg, &m.seen, now, &cov)) != EX_OK)
 		goto out;
+	cli_coverage_tree(&cov);
 	if ((rc = cli_coverage_heard(cli, st, &cov)) == EX_OK) {
 		if (cli->json) {
-			o = cov_json(&msg, &cov);
+			o = cov_json(&msg, &cov, cli_trust_get(cli));
 			if (o == NULL || cli_json_print(stdout, o) == -1)
 				ioerr = 1;
 			json_decref(o);
-		} else
+		} else {
 			cov_print(&msg, &cov, cli_trust_get(cli));
+			if (tree && cov_print_tree(&cov, cli_trust_get(cli)) != 0)
+				ioerr = 1;
+		}
 		if (ioerr || fflush(stdout) == EOF || ferror(stdout)) {
 			cli_warn(cli, "standard output");
 			rc = EX_IOERR;

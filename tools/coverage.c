@@ -78,6 +78,23 @@ cov_other(struct cli_coverage *cov, const uint8_t *key)
 	memcpy(cov->others[cov->nothers++], key, FC_PUBLICKEYBYTES);
 }
 
+/* The path fields of a receipt (validation has checked via's length). */
+static void
+cov_path(struct cli_cov_path *p, const Fenghuo__Receipt *r)
+{
+	memset(p, 0, sizeof(*p));
+	if (r->has_via && r->via.len == WIRE_VIA_BYTES) {
+		p->has_via = 1;
+		memcpy(p->via, r->via.data, WIRE_VIA_BYTES);
+	}
+	p->has_hops = r->has_hops;
+	p->hops = r->hops;
+	p->has_delay = r->has_delay_ms;
+	p->delay_ms = r->delay_ms;
+	p->has_link = r->has_link;
+	p->link = r->link;
+}
+
 /* store_iter_refs callback: the DELIVERED receipts that refer to the message. */
 static int
 cov_receipt(void *arg, const struct store_view *v)
@@ -100,6 +117,7 @@ cov_receipt(void *arg, const struct store_view *v)
 			/* 0 means "not confirmed": a first-seen time is never the epoch. */
 			n->confirmed_ms = v->seen->first_seen_ms > 0 ? v->seen->first_seen_ms : 1;
 			memcpy(n->receipt, v->id, FC_IDBYTES);
+			cov_path(&n->path, b->receipt);
 		}
 	}
 	fc_msg_clear(&m);
@@ -118,6 +136,8 @@ cli_coverage_read(struct cli *cli, struct store *st, const struct fc_msg *msg,
 
 	memset(cov, 0, sizeof(*cov));
 	cov->t0 = seen->time_ms;
+	if (b->has_author && b->author.len == FC_PUBLICKEYBYTES)
+		memcpy(cov->author, b->author.data, FC_PUBLICKEYBYTES);
 	if (b->warning == NULL)
 		return EX_OK;
 	if ((ct = cli_trust_get(cli)) != NULL && ct->nanchors > 0) {
@@ -133,8 +153,10 @@ cli_coverage_read(struct cli *cli, struct store *st, const struct fc_msg *msg,
 		cli_warnx(cli, "out of memory");
 		return EX_OSERR;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		cov->nodes[i].r = r[i];
+		cov->nodes[i].parent = CLI_COV_PARENT_NONE;	/* until cli_coverage_tree() */
+	}
 	cov->n = n;
 	free(r);
 	if (cov->n > 0)
@@ -219,6 +241,86 @@ cli_coverage_heard(struct cli *cli, struct store *st, struct cli_coverage *cov)
 		return EX_IOERR;
 	}
 	return EX_OK;
+}
+
+/* ---- the delivery tree the receipts draw ----------------------------------------------- */
+
+void
+cli_coverage_tree(struct cli_coverage *cov)
+{
+	struct cli_cov_node *n;
+	size_t i, j, matches;
+
+	/*
+	 * A linear search per node: a roster is hundreds of nodes, and a prefix is matched
+	 * against all of them to see that it names one.
+	 */
+	for (i = 0; i < cov->n; i++) {
+		n = &cov->nodes[i];
+		n->parent = CLI_COV_PARENT_NONE;
+		if (n->confirmed_ms == 0)
+			continue;
+		/* Stored without a neighbour: the warning was submitted (or imported) there. */
+		if (!n->path.has_via) {
+			if (n->path.has_hops)
+				n->parent = CLI_COV_PARENT_ENTRY;
+			continue;
+		}
+		matches = 0;
+		if (memcmp(cov->author, n->path.via, WIRE_VIA_BYTES) == 0) {
+			n->parent = CLI_COV_PARENT_AUTHOR;
+			matches++;
+		}
+		for (j = 0; j < cov->n; j++)
+			if (j != i && memcmp(cov->nodes[j].r.key, n->path.via, WIRE_VIA_BYTES) == 0) {
+				n->parent = (long)j;
+				matches++;
+			}
+		if (matches != 1)
+			n->parent = CLI_COV_PARENT_OFF;
+	}
+}
+
+const char *
+cli_coverage_via_name(const struct cli_coverage *cov, const struct cli_trust *ct,
+    const uint8_t *via, const uint8_t **key)
+{
+	const uint8_t *found = NULL, *k;
+	size_t i, count, na;
+
+	if (key != NULL)
+		*key = NULL;
+	if (memcmp(cov->author, via, WIRE_VIA_BYTES) == 0)
+		found = cov->author;
+	count = ct != NULL ? fc_trust_grant_count(ct->trust) : 0;
+	na = ct != NULL ? ct->nanchors : 0;
+	for (i = 0; i < na + count; i++) {
+		k = i < na ? ct->anchors[i] : fc_trust_grant(ct->trust, i - na)->subject;
+		if (memcmp(k, via, WIRE_VIA_BYTES) != 0 ||
+		    (found != NULL && memcmp(found, k, FC_PUBLICKEYBYTES) == 0))
+			continue;
+		if (found != NULL)
+			return NULL;	/* two keys share the prefix: it names neither */
+		found = k;
+	}
+	if (key != NULL)
+		*key = found;
+	if (found == NULL || ct == NULL)
+		return NULL;
+	return cli_trust_key_name(ct, found);
+}
+
+const char *
+cli_link_name(uint32_t link)
+{
+	switch (link) {
+	case WIRE_LINK_ZMQ:
+		return "zeromq";
+	case WIRE_LINK_STREAM:
+		return "stream";
+	default:
+		return "unknown";
+	}
 }
 
 static int

@@ -593,10 +593,27 @@ char		*cli_short_key(const uint8_t *key, char *buf);
  * coverage.c: the coverage of a warning (or of an update or cancel: of that message): its
  * roster (cli_roster over its areas, less its author) and which of them confirmed it.
  */
+/*
+ * How a warning reached a node, as its DELIVERED receipt says (PROTOCOL.md §1, Receipt:
+ * via, hops, delay_ms, link); has_*: the field is present.
+ */
+struct cli_cov_path {
+	int		 has_via, has_hops, has_delay, has_link;
+	uint8_t		 via[8];	/* WIRE_VIA_BYTES: a key prefix */
+	uint32_t	 hops, link;
+	uint64_t	 delay_ms;
+};
+/* cli_cov_node.parent besides a roster index: */
+#define CLI_COV_PARENT_AUTHOR	(-1)	/* via names the warning's author */
+#define CLI_COV_PARENT_NONE	(-2)	/* no via and no hops: not said (an older receipt) */
+#define CLI_COV_PARENT_OFF	(-3)	/* via names no one on the roster (or several) */
+#define CLI_COV_PARENT_ENTRY	(-4)	/* no via, 0 hops: where the warning entered the mesh */
 struct cli_cov_node {
 	struct cli_roster_node r;
 	uint64_t	 confirmed_ms;	/* first seen here, of its first DELIVERED receipt; 0: none */
 	uint8_t		 receipt[32];	/* that receipt's id */
+	struct cli_cov_path path;	/* that receipt's path fields */
+	long		 parent;	/* cli_coverage_tree(): a roster index or CLI_COV_PARENT_* */
 	/* cli_coverage_heard(), for a node that has not confirmed: heard_ms 0 = never */
 	uint64_t	 heard_ms;	/* first seen here, of the newest message by or from it */
 	int		 heard_kind;	/* that message's kind */
@@ -611,6 +628,7 @@ struct cli_coverage {
 	uint8_t		(*others)[32];	/* DELIVERED receipt authors off the roster */
 	size_t		 nothers, capothers;
 	uint64_t	 t0;		/* the message's display time (created, or first seen) */
+	uint8_t		 author[32];	/* the message's author (the root of its delivery tree) */
 	int		 anchors;	/* a trust state with anchors: a roster can exist */
 	int		 nomem;
 };
@@ -623,6 +641,21 @@ int		 cli_coverage_read(struct cli *cli, struct store *st, const struct fc_msg *
 		    const struct store_seen *seen, uint64_t now_ms, struct cli_coverage *cov);
 /* Fill in the heard_* fields of the missing nodes: one newest-first pass over the store. */
 int		 cli_coverage_heard(struct cli *cli, struct store *st, struct cli_coverage *cov);
+/*
+ * The delivery tree the receipts draw: the parent of every confirmed node, resolved from
+ * its receipt's via against the roster and the author (a prefix matching more than one
+ * key resolves to none). Nodes stay in their order; call after cli_coverage_read().
+ */
+void		 cli_coverage_tree(struct cli_coverage *cov);
+/*
+ * The name of a key whose first 8 bytes are via, among the warning's author and the keys
+ * ct knows (certificate subjects): NULL when none or more than one matches; *key (may be
+ * NULL) is set to the one that does.
+ */
+const char	*cli_coverage_via_name(const struct cli_coverage *cov, const struct cli_trust *ct,
+		    const uint8_t *via, const uint8_t **key);
+/* "zeromq", "stream" or "unknown" for a Receipt.link value. */
+const char	*cli_link_name(uint32_t link);
 /* ms from t0 until percent of the roster had confirmed; UINT64_MAX if not (yet). */
 uint64_t	 cli_coverage_time_to(const struct cli_coverage *cov, unsigned percent);
 void		 cli_coverage_clear(struct cli_coverage *cov);

@@ -180,6 +180,76 @@ expect_rc $EX_OK
 expect_out "orange update ${U:0:12}"
 expect_out "confirmed 1/4 (25%), 3 missing"
 
+# A receipt without path fields (the CLI's own) says nothing of the path: the tree says so.
+fh "$S" coverage "$U" --tree
+expect_rc $EX_OK
+sed -n '/^delivery tree/,$p' "$TMP/out" >"$TMP/tree"
+grep -q "(issued it)$" "$TMP/tree" || fail "tree root: $(cat "$TMP/out")"
+grep -A1 "^no path given" "$TMP/tree" | grep -q "^  径山村  330110109001  hops ?  +?  link ?$" ||
+	fail "an old receipt in the tree: $(cat "$TMP/out")"
+
+# ---- the delivery tree, from the receipts' path fields alone ----
+fh "$S" --key "$K/admin.key" warn --area 330110 --level yellow --event 大风 --title "大风黄色预警"
+expect_rc $EX_OK
+W3=$(cat "$TMP/out")
+path_receipt() {	# path_receipt KEYNAME REGION VIA HOPS DELAY LINK
+	"$MKBUNDLE" receipt "$K/$1.key" "$W3" "$2" 1 "$TMP/path.fhb" "$3" "$4" "$5" "$6" >"$TMP/pathid" ||
+		fail "mkbundle receipt with a path"
+	fh "$S" import "$TMP/path.fhb"
+	expect_rc $EX_OK
+}
+path_receipt t1 330110109 "${ADMIN:0:16}" 1 400 1
+path_receipt v1 330110109001 "${T1:0:16}" 2 900 2
+# show gives a receipt's path fields as they are.
+fh "$S" show "$(cat "$TMP/pathid")"
+expect_rc $EX_OK
+grep -q "^via            ${T1:0:16}$" "$TMP/out" || fail "show via: $(cat "$TMP/out")"
+grep -q "^hops           2$" "$TMP/out" || fail "show hops: $(cat "$TMP/out")"
+grep -q "^delay          900 ms after the warning's time$" "$TMP/out" || fail "show delay: $(cat "$TMP/out")"
+grep -q "^link           stream$" "$TMP/out" || fail "show link: $(cat "$TMP/out")"
+fh "$S" show "$(cat "$TMP/pathid")" --json
+python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert (o["via"], o["hops"], o["delay_ms"], o["link"]) == (sys.argv[2][:16], 2, 900, "stream"), o' \
+    "$TMP/out" "$T1" || fail "show --json path: $(cat "$TMP/out")"
+path_receipt v2 330110109002 "${T1:0:16}" 2 1200 2
+path_receipt v3 330110110001 0011223344556677 3 70000 0
+fh "$S" coverage "$W3"
+expect_rc $EX_OK
+grep -q "^delivery tree" "$TMP/out" && fail "a tree without --tree: $(cat "$TMP/out")"
+fh "$S" coverage "$W3" --tree
+expect_rc $EX_OK
+expect_out "confirmed 4/4 (100%), 0 missing"
+sed -n '/^delivery tree/,$p' "$TMP/out" >"$TMP/tree"
+cat >"$TMP/want" <<'TREE'
+  径山镇办  330110109  1 hop  +0.400s  zeromq
+    径山村  330110109001  2 hops  +0.900s  stream
+    小古城村  330110109002  2 hops  +1.200s  stream
+via 0011223344556677 (a key not known here)
+  瓶窑村  330110110001  3 hops  +1m10s  unknown
+TREE
+tail -n 5 "$TMP/tree" | diff -u "$TMP/want" - || fail "tree: $(cat "$TMP/out")"
+grep -q "(issued it)$" "$TMP/tree" || fail "tree root: $(cat "$TMP/out")"
+# A via that names a known key off the roster: the name, and said so.
+fh "$S" --key "$K/admin.key" warn --area 330110110 --level blue --event 大风 --title "大风蓝色预警"
+expect_rc $EX_OK
+W3=$(cat "$TMP/out")
+path_receipt v3 330110110001 "${V7:0:16}" 2 100 2
+fh "$S" coverage "$W3" --tree
+expect_rc $EX_OK
+grep -A1 "^via ${V7:0:16} (邻县村, not on the roster)$" "$TMP/out" |
+    grep -q "^  瓶窑村  330110110001  2 hops  +0.100s  stream$" || fail "via off the roster: $(cat "$TMP/out")"
+fh "$S" coverage "$W3" --json
+python3 - "$TMP/out" "$V3" "$V7" <<'PY' || fail "coverage --json path: $(cat "$TMP/out")"
+import json, sys
+o = json.load(open(sys.argv[1]))
+n = {x["key"]: x for x in o["nodes"]}[sys.argv[2]]
+p = n["path"]
+assert p == {"via": sys.argv[3][:16], "via_key": sys.argv[3], "via_name": "邻县村",
+             "via_issuer": False, "hops": 2, "delay_ms": 100, "link": "stream"}, p
+PY
+
 # ---- region names elsewhere: show, list, keys ----
 fh "$S" show "$R3"
 expect_rc $EX_OK

@@ -21,6 +21,10 @@
  *                              a receipt (stage 1..5) by the key in file KEY for message
  *                              ID (64 hex digits) that names REGION, whatever the message's
  *                              own region is (the CLI's `receipt` always copies it)
+ *   fh_mkbundle receipt KEY ID REGION STAGE FILE VIA HOPS DELAY LINK
+ *                              the same with the path fields of a DELIVERED receipt: VIA
+ *                              16 hex digits (or - for none), HOPS, DELAY ms and LINK
+ *                              numbers (the daemon's own receipts carry them)
  *   fh_mkbundle cert KEY SUBJECT REGION NAME FILE
  *                              a node certificate by the key in file KEY for SUBJECT (64
  *                              hex digits) in REGION, made three days ago and valid for
@@ -172,14 +176,14 @@ seal_one(const char *keypath, Fenghuo__Body *body, uint64_t created_ms, const ch
 	return rc;
 }
 
-/* argv = receipt KEY ID REGION STAGE FILE. */
+/* argv = receipt KEY ID REGION STAGE FILE [VIA HOPS DELAY LINK]. */
 static int
-make_receipt(char **argv, uint64_t now)
+make_receipt(int argc, char **argv, uint64_t now)
 {
 	Fenghuo__Body body = FENGHUO__BODY__INIT;
 	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
 	ProtobufCBinaryData ref;
-	uint8_t refid[FC_IDBYTES];
+	uint8_t refid[FC_IDBYTES], via[WIRE_VIA_BYTES];
 
 	if (fc_unhex(argv[2], refid, sizeof(refid)) != 0) {
 		fprintf(stderr, "fh_mkbundle: bad id %s\n", argv[2]);
@@ -189,6 +193,23 @@ make_receipt(char **argv, uint64_t now)
 	ref.len = sizeof(refid);
 	r.has_stage = 1;
 	r.stage = (Fenghuo__Stage)atoi(argv[4]);
+	if (argc == 10) {
+		if (strcmp(argv[6], "-") != 0) {
+			if (fc_unhex(argv[6], via, sizeof(via)) != 0) {
+				fprintf(stderr, "fh_mkbundle: bad via %s\n", argv[6]);
+				return 64;
+			}
+			r.has_via = 1;
+			r.via.data = via;
+			r.via.len = sizeof(via);
+		}
+		r.has_hops = 1;
+		r.hops = (uint32_t)strtoul(argv[7], NULL, 10);
+		r.has_delay_ms = 1;
+		r.delay_ms = strtoull(argv[8], NULL, 10);
+		r.has_link = 1;
+		r.link = (uint32_t)strtoul(argv[9], NULL, 10);
+	}
 	body.has_kind = 1;
 	body.kind = FENGHUO__KIND__RECEIPT;
 	body.region = argv[3];
@@ -279,12 +300,12 @@ main(int argc, char **argv)
 	if (!(argc == 3 && (strcmp(argv[1], "collide") == 0 || strcmp(argv[1], "skew") == 0 ||
 	    strcmp(argv[1], "late") == 0)) &&
 	    !(argc == 4 && strcmp(argv[1], "many") == 0) &&
-	    !(argc == 7 && strcmp(argv[1], "receipt") == 0) &&
+	    !((argc == 7 || argc == 11) && strcmp(argv[1], "receipt") == 0) &&
 	    !(argc == 7 && strcmp(argv[1], "cert") == 0) &&
 	    !(argc == 7 && strcmp(argv[1], "titled") == 0) &&
 	    !(argc == 6 && strcmp(argv[1], "report") == 0)) {
 		fprintf(stderr, "usage: fh_mkbundle collide|skew|late FILE | many N FILE | "
-		    "receipt KEY ID REGION STAGE FILE | report KEY REGION AGE FILE | "
+		    "receipt KEY ID REGION STAGE FILE [VIA HOPS DELAY LINK] | report KEY REGION AGE FILE | "
 		    "titled KEY REGION TITLE TEXT FILE | cert KEY SUBJECT REGION NAME FILE\n");
 		return 64;
 	}
@@ -293,7 +314,7 @@ main(int argc, char **argv)
 	if (fc_init() != 0)
 		return 70;
 	if (strcmp(argv[1], "receipt") == 0)
-		return make_receipt(argv + 1, now);
+		return make_receipt(argc - 1, argv + 1, now);
 	if (strcmp(argv[1], "report") == 0)
 		return make_report(argv + 1, now);
 	if (strcmp(argv[1], "cert") == 0)

@@ -271,6 +271,19 @@ test_valid_warning_receipt(void **state)
 	r.stage = FENGHUO__STAGE__DELIVERED;
 	r.note = NULL;
 	assert_reason(check(&b), FC_R_OK);
+	/* With the path fields (PROTOCOL.md §1, Receipt), a link kind not known yet included. */
+	r.has_via = 1;
+	r.via.data = some_id;
+	r.via.len = WIRE_VIA_BYTES;
+	r.has_hops = 1;
+	r.hops = 2;
+	r.has_delay_ms = 1;
+	r.delay_ms = 1234;
+	r.has_link = 1;
+	r.link = WIRE_LINK_STREAM;
+	assert_reason(check(&b), FC_R_OK);
+	r.link = 9;
+	assert_reason(check(&b), FC_R_OK);
 }
 
 static void
@@ -567,6 +580,16 @@ test_reject_body_fields(void **state)
 	assert_reason(check(&b), FC_R_FIELDS);
 	body_receipt(&b, &r);
 	b.receipt = NULL;
+	assert_reason(check(&b), FC_R_FIELDS);
+	/* A via that is not an 8-byte key prefix. */
+	body_receipt(&b, &r);
+	r.has_via = 1;
+	r.via.data = some_id;
+	r.via.len = WIRE_VIA_BYTES - 1;
+	assert_reason(check(&b), FC_R_FIELDS);
+	r.via.len = WIRE_VIA_BYTES + 1;
+	assert_reason(check(&b), FC_R_FIELDS);
+	r.via.len = 0;
 	assert_reason(check(&b), FC_R_FIELDS);
 
 	/* Position. */

@@ -110,12 +110,77 @@ test_what(void **state)
 	assert_false(deliver_wanted(&x.b, "330110109201", self, NOW));
 }
 
+/*
+ * The path fields of a receipt come from the warning's seen record: via is the 8-byte prefix
+ * of the neighbour's key, the link its kind while it is in the peer table; a warning stored
+ * without a neighbour has neither; the delay never goes below 0.
+ */
+static void
+test_path(void **state)
+{
+	static struct node n;
+	static struct peer p;
+	struct peer *peers[1] = { &p };
+	struct store_seen seen;
+	Fenghuo__Receipt r;
+	uint8_t via[WIRE_VIA_BYTES];
+	int dummy;
+
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	seen.created_ms = NOW - 5000;
+	seen.first_seen_ms = NOW - 1500;
+	seen.hops = 2;
+	memcpy(seen.from, other, sizeof(other));
+	seen.from[7] = 0x77;
+	seen.from[8] = 0x88;
+	seen.has_from = 1;
+
+	/* The neighbour is not (or no longer) a peer: via without a link. */
+	fenghuo__receipt__init(&r);
+	deliver_path(&n, &seen, &r, via);
+	assert_true(r.has_hops && r.hops == 2);
+	assert_true(r.has_delay_ms && r.delay_ms == 3500);
+	assert_true(r.has_via && r.via.len == WIRE_VIA_BYTES && r.via.data == via);
+	assert_memory_equal(via, seen.from, WIRE_VIA_BYTES);
+	assert_int_equal(via[7], 0x77);
+	assert_false(r.has_link);
+
+	/* A ZeroMQ peer, then a stream peer. */
+	memcpy(p.key, seen.from, sizeof(p.key));
+	p.has_key = 1;
+	n.peers = peers;
+	n.npeers = 1;
+	fenghuo__receipt__init(&r);
+	deliver_path(&n, &seen, &r, via);
+	assert_true(r.has_link && r.link == WIRE_LINK_ZMQ);
+	p.out.st = (struct stream *)(void *)&dummy;
+	fenghuo__receipt__init(&r);
+	deliver_path(&n, &seen, &r, via);
+	assert_true(r.has_link && r.link == WIRE_LINK_STREAM);
+	p.out.st = NULL;
+
+	/* Submitted here: hops 0, no via, no link; a created time ahead of ours: delay 0. */
+	seen.has_from = 0;
+	seen.hops = 0;
+	seen.created_ms = NOW;
+	fenghuo__receipt__init(&r);
+	deliver_path(&n, &seen, &r, via);
+	assert_true(r.has_hops && r.hops == 0);
+	assert_true(r.has_delay_ms && r.delay_ms == 0);
+	assert_false(r.has_via);
+	assert_false(r.has_link);
+	n.peers = NULL;
+	n.npeers = 0;
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_area_prefix),
 		cmocka_unit_test(test_what),
+		cmocka_unit_test(test_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -398,6 +398,29 @@ confirmed_both(struct env *e, void *arg)
 }
 
 /*
+ * store_iter_refs_of callback: the receipt is the node's own, signed at start for a warning
+ * stored without a neighbour: its path says 0 hops and no via.
+ */
+static int
+receipt_path_local(void *ctx, const struct store_view *v)
+{
+	const uint8_t *body, *sig;
+	size_t blen, slen;
+	Fenghuo__Body *b;
+
+	assert_int_equal(fc_envelope_split(v->env, v->len, &body, &blen, &sig, &slen), 0);
+	assert_non_null(b = wire_body_unpack(body, blen));
+	assert_non_null(b->receipt);
+	assert_true(b->receipt->has_hops && b->receipt->hops == 0);
+	assert_true(b->receipt->has_delay_ms);
+	assert_false(b->receipt->has_via);
+	assert_false(b->receipt->has_link);
+	fenghuo__body__free_unpacked(b, NULL);
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/*
  * Start-up on a store of many messages reads only what it needs: the warnings (the kind
  * index), not every record, and of each warning's receipts only its own (a seek in the refs
  * index), of which it has none yet. Two warnings, each with five receipts of other nodes,
@@ -452,6 +475,10 @@ test_startup_reads(void **state)
 	assert_int_equal(cost.id_lookups, 0);
 
 	assert_true(run_until(e, confirmed_both, warning));
+	i = 0;
+	assert_int_equal(store_iter_refs_of(e->a->store, warning[0], FENGHUO__KIND__RECEIPT,
+	    fc_key_public(e->a->key), receipt_path_local, &i), 0);
+	assert_int_equal(i, 1);
 	node_free(&e->a);
 	e->a = make_node(e, "a", NULL, NULL, NULL);
 	assert_non_null(e->a);

@@ -20,6 +20,7 @@ static const struct bench_cmd *const cmds[] = {
 	&bench_startup,
 	&bench_slowlink,
 	&bench_county,
+	&bench_receipt,
 	&bench_dissem_probe,
 	&bench_tput_prefill,
 	&bench_tput_probe,

@@ -34,6 +34,8 @@ extern const struct bench_cmd bench_tput_probe;
 /* bench_slowlink.c */
 extern const struct bench_cmd bench_slowlink;
 extern const struct bench_cmd bench_county;
+/* bench_receipt.c */
+extern const struct bench_cmd bench_receipt;
 
 /* bench_startup.c */
 extern const struct bench_cmd bench_startup;
