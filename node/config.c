@@ -210,8 +210,8 @@ static const struct sect sects[NSECT] = {
 	[S_PEER] = { "peer", peer_keys, NELEM(peer_keys), NAMED(peers, npeers) },
 	[S_LINK] = { "link", link_keys, NELEM(link_keys), NAMED(links, nlinks),
 	    .max = CONF_LINKS_MAX },
-	[S_TRUST] = { "trust", trust_keys, NELEM(trust_keys) },
-	[S_LIMITS] = { "limits", limits_keys, NELEM(limits_keys) },
+	[S_TRUST] = { "trust", trust_keys, NELEM(trust_keys), .required = 0 },
+	[S_LIMITS] = { "limits", limits_keys, NELEM(limits_keys), .required = 0 },
 };
 
 _Static_assert(NELEM(node_keys) <= KEYS_MAX && NELEM(link_keys) <= KEYS_MAX,
