@@ -1,9 +1,9 @@
 /*
  * deliver.c: delivery receipts (DESIGN decision 3, "a node's delivery acknowledgement of a
- * warning"). When a warning that concerns this node's region is stored here for the first
- * time, the node signs a RECEIPT with stage DELIVERED that refers to it and gossips it like
- * any message, so that the issuing office sees which townships and villages the warning
- * reached (`fenghuo show ID`, `fenghuo duty`). The receipt also says how the warning came:
+ * warning"). When a warning (an alert, an update or a cancel) that concerns this node's
+ * region is stored here for the first time, the node signs a RECEIPT with stage DELIVERED
+ * that refers to it and gossips it like any message, so that the issuing office sees which
+ * townships and villages the warning reached (`fenghuo show ID`, `fenghuo duty`). The receipt also says how the warning came:
  * from which neighbour (an 8-byte key prefix), after how many hops, how long after issue,
  * over which kind of link (deliver_path, from the warning's seen record here), so that the
  * issuer draws the delivery tree from the receipts alone (`fenghuo coverage --tree`).
@@ -24,9 +24,10 @@
 
 /*
  * 1 if a node of region `region` with key `self` confirms the warning whose body is b: an
- * alert or update (a cancel needs no confirmation) by someone else, in force at now_ms, one
- * of whose areas is a prefix of the node's region (a county-wide warning concerns every
- * village in it; a village's warning does not concern its township).
+ * alert, update or cancel (the issuer needs to know who was told that a warning changed or
+ * ended as much as who was warned) by someone else, in force at now_ms, one of whose areas
+ * is a prefix of the node's region (a county-wide warning concerns every village in it; a
+ * village's warning does not concern its township).
  */
 int
 deliver_wanted(const Fenghuo__Body *b, const char *region, const uint8_t *self,
@@ -36,8 +37,6 @@ deliver_wanted(const Fenghuo__Body *b, const char *region, const uint8_t *self,
 	size_t i, alen;
 
 	if (b == NULL || (w = b->warning) == NULL || b->kind != FENGHUO__KIND__WARNING)
-		return 0;
-	if (w->msg_type == FENGHUO__MSG_TYPE__CANCEL)
 		return 0;
 	if (region == NULL || region[0] == '\0')
 		return 0;
@@ -226,9 +225,9 @@ confirmed_or_cancelled(void *arg, const struct store_view *v)
 
 /*
  * Queue the stored warning id (envelope env) for a receipt if it concerns this node, is in
- * force at now, its author's chain is valid here (the trust policy accepts it now), and neither a receipt of this node's nor a cancel by someone who may cancel
- * it refers to it (gossip does not preserve order: the cancel may have come first). 0, or a
- * store error.
+ * force at now, its author's chain is valid here (the trust policy accepts it now), and
+ * neither a receipt of this node's nor a cancel by someone who may cancel it refers to it
+ * (gossip does not preserve order: the cancel may have come first). 0, or a store error.
  */
 static int
 consider_body(struct node *n, const uint8_t *id, const Fenghuo__Body *b,

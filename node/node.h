@@ -887,7 +887,7 @@ struct deliver_item {
 
 /*
  * 1 if a node of region `region` (with key `self`) confirms the warning whose body is b:
- * an alert or update by another key, not expired at now_ms, one of whose areas is a
+ * an alert, update or cancel by another key, not expired at now_ms, one of whose areas is a
  * prefix of region. Pure; unit-tested.
  */
 int		 deliver_wanted(const Fenghuo__Body *b, const char *region, const uint8_t *self,

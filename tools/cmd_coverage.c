@@ -123,8 +123,6 @@ cov_print(const struct fc_msg *msg, const struct cli_coverage *cov,
 			printf(" (%zu%%)", cov->confirmed * 100 / cov->n);
 		printf(", %zu missing\n", cov->n - cov->confirmed);
 	}
-	if (w->msg_type == FENGHUO__MSG_TYPE__CANCEL)
-		printf("note: nodes do not send delivery receipts for a cancel\n");
 	for (i = 0; i < sizeof(cov_marks) / sizeof(cov_marks[0]); i++) {
 		t = cli_coverage_time_to(cov, cov_marks[i]);
 		printf("%s%u%%: %s", i == 0 ? "time to " : "   ", cov_marks[i],
