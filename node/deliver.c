@@ -118,7 +118,7 @@ deliver_path(struct node *n, const struct store_seen *seen, Fenghuo__Receipt *r,
 	/* The peer that brought it may have gone since (a px link reaped): then not known. */
 	if ((p = peer_find_key(n, seen->from)) != NULL) {
 		r->has_link = 1;
-		r->link = peer_stream(p) != NULL ? WIRE_LINK_STREAM : WIRE_LINK_ZMQ;
+		r->link = peer_link_kind(p);
 	}
 }
 

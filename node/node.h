@@ -636,6 +636,8 @@ struct peer	*peer_new(struct node *n, const char *name, const char *address,
 void		 peer_free(struct node *n, struct peer **p);
 /* The stream link of p, or NULL for a ZeroMQ peer. */
 struct stream	*peer_stream(const struct peer *p);
+/* The kind of p's link as receipts and trace replies name it: WIRE_LINK_ZMQ, _UDP, ... */
+uint32_t	 peer_link_kind(const struct peer *p);
 /* The link that carries p's stream (out for the speaking end, in for the answering one). */
 struct link	*peer_stream_link(struct peer *p);
 /* The session of p's stream link (slink.c), or NULL for a ZeroMQ peer. */
@@ -927,9 +929,6 @@ void		 trust_cron(struct node *n, uint64_t now_wall_ms);
 #define TRACE_PEER_MAX		64	/* ... of them from any one peer */
 #define TRACE_TIMEOUT_MAX_MS	TRACE_KEEP_MS	/* a control client waits at most this long */
 #define TRACE_REPLIES_MAX	1024	/* replies one trace passes on or collects */
-#define TRACE_LINK_LOCAL	0	/* TraceReply.link */
-#define TRACE_LINK_ZMQ		1
-#define TRACE_LINK_STREAM	2
 
 /* One trace this node has seen: where its replies go. */
 struct trace_entry {

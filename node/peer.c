@@ -1593,6 +1593,25 @@ peer_stream(const struct peer *p)
 	return p->out.st != NULL ? p->out.st : p->in.st;
 }
 
+uint32_t
+peer_link_kind(const struct peer *p)
+{
+	const struct stream *s = peer_stream(p);
+
+	if (s == NULL)
+		return WIRE_LINK_ZMQ;
+	switch (stream_kind(s)) {
+	case STREAM_UDP:
+		return WIRE_LINK_UDP;
+	case STREAM_SERIAL:
+		return WIRE_LINK_SERIAL;
+	case STREAM_STDIO:
+		return WIRE_LINK_STDIO;
+	default:
+		return WIRE_LINK_STREAM;
+	}
+}
+
 struct link *
 peer_stream_link(struct peer *p)
 {

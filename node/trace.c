@@ -133,15 +133,15 @@ trace_bad(struct node *n, struct peer *p, const char *why)
 		log_warnx("peer %s: dropped %s", peer_label(p), why);
 }
 
-/* How the message came to this node: over a ZeroMQ or a stream link, or unknown. */
+/* How the message came to this node (WIRE_LINK_*), or UNKNOWN: local, or the peer is gone. */
 static uint32_t
 trace_link_kind(struct node *n, const struct store_seen *s)
 {
 	struct peer *p;
 
 	if (!s->has_from || (p = peer_find_key(n, s->from)) == NULL)
-		return TRACE_LINK_LOCAL;
-	return peer_stream(p) != NULL ? TRACE_LINK_STREAM : TRACE_LINK_ZMQ;
+		return WIRE_LINK_UNKNOWN;
+	return peer_link_kind(p);
 }
 
 /* This node's answer for msg_id into r (r's byte fields point into from/self storage). */
@@ -218,24 +218,12 @@ trace_forward(struct node *n, const Fenghuo__TraceQuery *q, const struct peer *s
 	}
 }
 
-static const char *
-trace_link_name(uint32_t link)
-{
-	switch (link) {
-	case TRACE_LINK_ZMQ:
-		return "zeromq";
-	case TRACE_LINK_STREAM:
-		return "stream";
-	default:
-		return "local";
-	}
-}
-
 /* One reply as the control client sees it; via: the peer it arrived from, or NULL. */
 static json_t *
 trace_reply_json(const Fenghuo__TraceReply *r, const uint8_t *via)
 {
 	char node[2 * FC_PUBLICKEYBYTES + 1], hex[2 * FC_PUBLICKEYBYTES + 1];
+	const char *name;
 	json_t *o;
 
 	fc_hex(r->node.data, FC_PUBLICKEYBYTES, node);
@@ -248,8 +236,9 @@ trace_reply_json(const Fenghuo__TraceReply *r, const uint8_t *via)
 		json_object_set_new(o, "from", r->has_from ? json_string(fc_hex(r->from.data,
 		    FC_PUBLICKEYBYTES, hex)) : json_null());
 		json_object_set_new(o, "hops", json_integer(r->has_hops ? r->hops : 0));
-		json_object_set_new(o, "link", json_string(trace_link_name(r->has_link ?
-		    r->link : 0)));
+		/* 0 (or a kind this node has no name for): local, or not known. */
+		name = r->has_link ? wire_link_name((int)r->link) : NULL;
+		json_object_set_new(o, "link", json_string(name != NULL ? name : "local"));
 	}
 	json_object_set_new(o, "via", via != NULL ? json_string(fc_hex(via, FC_PUBLICKEYBYTES,
 	    hex)) : json_null());

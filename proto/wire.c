@@ -101,6 +101,9 @@ static const char *const role_names[] = {
 	NULL, "node", "reporter", "verifier", "issuer", "admin",
 };
 static const char *const msgtype_names[] = { NULL, "alert", "update", "cancel" };
+static const char *const link_names[] = {
+	NULL, "zeromq", "stream", "udp", "serial", "stdio",
+};
 static const char *const urgency_names[] = {
 	NULL, "immediate", "expected", "future", "past", "unknown",
 };
@@ -159,6 +162,7 @@ NAMES(urgency, urgency_names)
 NAMES(severity, severity_names)
 NAMES(certainty, certainty_names)
 NAMES(response, response_names)
+NAMES(link, link_names)
 
 int
 wire_level_severity(int level)

@@ -25,10 +25,17 @@
 #define WIRE_SIG_BYTES		64
 #define WIRE_VIA_BYTES		8	/* Receipt.via: a key prefix */
 
-/* Receipt.link: the kind of link a warning came over to the node that confirms it. */
+/*
+ * Receipt.link and TraceReply.link: the kind of link a message came over to the node that
+ * confirms or traces it. STREAM is a stream link of a kind not said: nodes that did not yet
+ * tell UDP, serial and stdio apart send it for all three, so readers keep accepting it.
+ */
 #define WIRE_LINK_UNKNOWN	0
 #define WIRE_LINK_ZMQ		1
 #define WIRE_LINK_STREAM	2
+#define WIRE_LINK_UDP		3
+#define WIRE_LINK_SERIAL	4
+#define WIRE_LINK_STDIO		5
 
 /* Big-endian integers, as every fixed-layout format here writes them (order keys, link
  * frames, bundles, sealed stream messages). */
@@ -122,6 +129,9 @@ const char	*wire_certainty_name(int v);
 int		 wire_certainty_parse(const char *name);
 const char	*wire_response_name(int v);
 int		 wire_response_parse(const char *name);
+/* WIRE_LINK_* ("zeromq", "stream", "udp", "serial", "stdio"); NULL for UNKNOWN. */
+const char	*wire_link_name(int v);
+int		 wire_link_parse(const char *name);
 
 /* The CAP severity that a colour level stands for (DESIGN decision 3), or 0. */
 int		 wire_level_severity(int level);

@@ -313,14 +313,9 @@ cli_coverage_via_name(const struct cli_coverage *cov, const struct cli_trust *ct
 const char *
 cli_link_name(uint32_t link)
 {
-	switch (link) {
-	case WIRE_LINK_ZMQ:
-		return "zeromq";
-	case WIRE_LINK_STREAM:
-		return "stream";
-	default:
-		return "unknown";
-	}
+	const char *name = link <= INT32_MAX ? wire_link_name((int)link) : NULL;
+
+	return name != NULL ? name : "unknown";
 }
 
 static int

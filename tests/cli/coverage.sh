@@ -213,7 +213,7 @@ import json, sys
 o = json.load(open(sys.argv[1]))
 assert (o["via"], o["hops"], o["delay_ms"], o["link"]) == (sys.argv[2][:16], 2, 900, "stream"), o' \
     "$TMP/out" "$T1" || fail "show --json path: $(cat "$TMP/out")"
-path_receipt v2 330110109002 "${T1:0:16}" 2 1200 2
+path_receipt v2 330110109002 "${T1:0:16}" 2 1200 4
 path_receipt v3 330110110001 0011223344556677 3 70000 0
 fh "$S" coverage "$W3"
 expect_rc $EX_OK
@@ -225,7 +225,7 @@ sed -n '/^delivery tree/,$p' "$TMP/out" >"$TMP/tree"
 cat >"$TMP/want" <<'TREE'
   径山镇办  330110109  1 hop  +0.400s  zeromq
     径山村  330110109001  2 hops  +0.900s  stream
-    小古城村  330110109002  2 hops  +1.200s  stream
+    小古城村  330110109002  2 hops  +1.200s  serial
 via 0011223344556677 (a key not known here)
   瓶窑村  330110110001  3 hops  +1m10s  unknown
 TREE

@@ -77,13 +77,13 @@ grep -A1 "(issued it)$" <<<"$tree" | grep -q "^  node c  330110  0 hops  +[0-9.a
 	fail "c in the tree: $tree"
 grep -q "^    node t  330110109  1 hop  +[0-9.a-z]*  zeromq$" <<<"$tree" || fail "t in the tree: $tree"
 grep -q "^      node v1  330110109001  2 hops  +[0-9.a-z]*  zeromq$" <<<"$tree" || fail "v1 in the tree: $tree"
-grep -q "^      node v2  330110109002  2 hops  +[0-9.a-z]*  stream$" <<<"$tree" || fail "v2 in the tree: $tree"
+grep -q "^      node v2  330110109002  2 hops  +[0-9.a-z]*  udp$" <<<"$tree" || fail "v2 in the tree: $tree"
 fh c coverage --json "$wid" | "$FH_PY" -c 'import json, sys
 t, v2 = sys.argv[1:]
 n = {x["name"]: x for x in json.load(sys.stdin)["nodes"]}
 p = n["node v2"]["path"]
 assert p["via_key"] == t and p["via"] == t[:16] and p["via_name"] == "node t", p
-assert p["hops"] == 2 and p["link"] == "stream" and p["delay_ms"] >= 0, p
+assert p["hops"] == 2 and p["link"] == "udp" and p["delay_ms"] >= 0, p
 assert n["node t"]["path"]["via_name"] == "node c" and n["node t"]["path"]["hops"] == 1
 assert n["node c"]["path"]["via"] is None and n["node c"]["path"]["hops"] == 0
 assert n["node v1"]["path"]["link"] == "zeromq"' "${FH_KEY[t]}" "${FH_KEY[v2]}" ||

@@ -61,7 +61,7 @@ for k, (frm, hops) in want.items():
     n = nodes[k]
     assert n["has_msg"] is True, n
     assert n["from"] == frm and n["hops"] == hops, n
-    link = "local" if frm is None else ("stream" if k == h else "zeromq")
+    link = "local" if frm is None else ("udp" if k == h else "zeromq")
     assert n["link"] == link, n
     assert n["first_seen_ms"] > 0, n
 assert nodes[c]["self"] is True and nodes[v]["self"] is False, nodes
@@ -94,7 +94,7 @@ grep -q "^    node t1 .*from node v (${FH_KEY[v]:0:16}) over zeromq, hops 1$" <<
 grep -q "^      node c .*from node t1 .* over zeromq, hops 2  \[this node\]$" <<<"$out" ||
 	fail "c under t1: $out"
 grep -q "^        node t2 .*from node c .* hops 3$" <<<"$out" || fail "t2 under c: $out"
-grep -q "^    node h .*from node v .* over stream, hops 1$" <<<"$out" || fail "h under v: $out"
+grep -q "^    node h .*from node v .* over udp, hops 1$" <<<"$out" || fail "h under v: $out"
 
 # Each of the three queries was answered once at t2 (it came by one path only).
 [ "$(status_field t2 trace_queries)" = 3 ] || fail "t2 answered $(status_field t2 trace_queries) queries"

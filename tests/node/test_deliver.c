@@ -122,9 +122,9 @@ test_path(void **state)
 	static struct peer p;
 	struct peer *peers[1] = { &p };
 	struct store_seen seen;
+	struct conf_link cl;
 	Fenghuo__Receipt r;
 	uint8_t via[WIRE_VIA_BYTES];
-	int dummy;
 
 	(void)state;
 	memset(&seen, 0, sizeof(seen));
@@ -146,7 +146,7 @@ test_path(void **state)
 	assert_int_equal(via[7], 0x77);
 	assert_false(r.has_link);
 
-	/* A ZeroMQ peer, then a stream peer. */
+	/* A ZeroMQ peer, then a UDP stream peer (a real socket, on a port the kernel picks). */
 	memcpy(p.key, seen.from, sizeof(p.key));
 	p.has_key = 1;
 	n.peers = peers;
@@ -154,11 +154,18 @@ test_path(void **state)
 	fenghuo__receipt__init(&r);
 	deliver_path(&n, &seen, &r, via);
 	assert_true(r.has_link && r.link == WIRE_LINK_ZMQ);
-	p.out.st = (struct stream *)(void *)&dummy;
+	memset(&cl, 0, sizeof(cl));
+	cl.name = (char *)(uintptr_t)"udp";
+	cl.type = STREAM_UDP;
+	cl.mtu = CONF_LINK_MTU_UDP;
+	cl.local = (char *)(uintptr_t)"127.0.0.1:0";
+	cl.remote = (char *)(uintptr_t)"127.0.0.1:9";
+	assert_non_null(p.out.st = stream_open(&cl));
 	fenghuo__receipt__init(&r);
 	deliver_path(&n, &seen, &r, via);
-	assert_true(r.has_link && r.link == WIRE_LINK_STREAM);
-	p.out.st = NULL;
+	assert_true(r.has_link && r.link == WIRE_LINK_UDP);
+	assert_string_equal(wire_link_name((int)r.link), "udp");
+	stream_close(&p.out.st);
 
 	/* Submitted here: hops 0, no via, no link; a created time ahead of ours: delay 0. */
 	seen.has_from = 0;
