@@ -12,6 +12,9 @@
 #
 #   make_node NAME REGION [PORT]   a node (key, state dir); PORT defaults to the next free one
 #   link A B                       A and B are configured peers of each other
+#   udp_link A B [MTU]             ... over a UDP stream link instead ([link toB] / [link toA])
+#   county_mesh T V [NAME...]      the county c, townships t1..tT, villages v<i>_<j> (tree)
+#   certify_all BY [ROLES]         the county's keys at BY, a node certificate for every node
 #   start_node NAME / stop_node NAME / kill_node NAME (SIGKILL)
 #   fh NAME ARGS...                fenghuo --state <NAME's state> ARGS...
 #   wait_for SECONDS WHAT CMD...   poll CMD until it succeeds, fail with WHAT at the deadline
@@ -133,6 +136,63 @@ make_node() {
 link() {
 	FH_PEERS[$1]+=" $2"
 	FH_PEERS[$2]+=" $1"
+}
+
+# udp_link A B [MTU]: A and B are peers over a UDP stream link of MTU (default 256), on two
+# ports of this script's: [link toB] at A, [link toA] at B.
+udp_link() {
+	local a=$1 b=$2 mtu=${3:-256} pa pb
+	_fh_alloc_port >"$FH_TMP/.port"
+	pa=$(cat "$FH_TMP/.port")
+	_fh_alloc_port >"$FH_TMP/.port"
+	pb=$(cat "$FH_TMP/.port")
+	FH_EXTRA[$a]+=$(_fh_udp_section "$b" "$pa" "$pb" "$mtu")
+	FH_EXTRA[$b]+=$(_fh_udp_section "$a" "$pb" "$pa" "$mtu")
+}
+
+# _fh_udp_section PEER LOCAL REMOTE MTU: a [link toPEER] section (starts with a blank line).
+_fh_udp_section() {
+	printf '\n[link to%s]\ntype = udp\nkey = %s\nlocal = 127.0.0.1:%s\nremote = 127.0.0.1:%s\nmtu = %s\n' \
+		"$1" "${FH_KEY[$1]}" "$2" "$3" "$4"
+}
+
+# county_mesh T V [NAME...]: a county as a tree: the centre c (330110), townships t1..tT
+# (330110109, 330110110, ...: real township codes from 径山镇 on, so that their names show)
+# each linked to c, and villages v<i>_1..v<i>_V under township i (its code and 001, 002, ...)
+# each linked to it, over ZeroMQ; the villages NAMEs over a UDP stream link instead.
+county_mesh() {
+	local t=$1 v=$2 i j tn vn
+	shift 2
+	make_node c 330110
+	for ((i = 1; i <= t; i++)); do
+		tn=t$i
+		make_node "$tn" "330110$(printf %03d $((108 + i)))"
+		link c "$tn"
+		for ((j = 1; j <= v; j++)); do
+			vn=v${i}_$j
+			make_node "$vn" "${FH_REGION[$tn]}$(printf %03d "$j")"
+			if [[ " $* " == *" $vn "* ]]; then
+				udp_link "$tn" "$vn"
+			else
+				link "$tn" "$vn"
+			fi
+		done
+	done
+}
+
+# certify_all BY [ROLES]: the county's keys (init_county BY), then a node certificate by its
+# admin for every node made so far: "node NAME", the node's region and transport key, ROLES
+# (default node,reporter), 30 days; every node trusts the root. The certificate ids in CERTS.
+certify_all() {
+	local by=$1 roles=${2:-node,reporter} n
+	init_county "$by"
+	CERTS=()
+	for n in "${FH_NODES[@]}"; do
+		CERTS+=("$(fh "$by" --key "$K/admin.key" cert --subject "${FH_KEY[$n]}" \
+			--transport-key "${FH_TKEY[$n]}" --name "node $n" --roles "$roles" \
+			--region "${FH_REGION[$n]}" --days 30)")
+		FH_TRUST[$n]="anchors = $ROOT"
+	done
 }
 
 # The config is written at each start, so links made after make_node count.

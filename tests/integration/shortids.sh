@@ -16,19 +16,8 @@ N=${N:-60}
 make_node county 330110
 make_node village 330110101201
 make_node hamlet 330110101202
-for v in c_v v_c c_h h_c; do
-	_fh_alloc_port >"$FH_TMP/.port"
-	printf -v "$v" '%s' "$(cat "$FH_TMP/.port")"
-done
-# stream_link NAME PEER LOCAL REMOTE: a [link NAME] section to PEER over UDP.
-stream_link() {
-	printf '\n[link %s]\ntype = udp\nkey = %s\nlocal = 127.0.0.1:%s\nremote = 127.0.0.1:%s\nmtu = 256\n' \
-		"$1" "${FH_KEY[$2]}" "$3" "$4"
-}
-FH_EXTRA[county]="$(stream_link tovillage village "$c_v" "$v_c")
-$(stream_link tohamlet hamlet "$c_h" "$h_c")"
-FH_EXTRA[village]=$(stream_link tocounty county "$v_c" "$c_v")
-FH_EXTRA[hamlet]=$(stream_link tocounty county "$h_c" "$c_h")
+udp_link county village
+udp_link county hamlet
 
 start_node county
 start_node village

@@ -1,71 +1,65 @@
 #!/usr/bin/env bash
 # trace.sh: `fenghuo trace` at the county draws which way a village's report went, from the
-# answers to a TRACE query through the mesh; with a township on the path stopped, a trace
-# still finishes within its timeout and names the cut-off part as unanswered. The village
-# reaches a hamlet over a UDP stream link of MTU 256, so the hamlet's answer crosses a
-# radio-sized link and two hops back.
+# answers to a TRACE query through a certified county of ten nodes: village -> township ->
+# county with hop counts, and on to the other townships and their villages. v1_2 is on a UDP
+# stream link of MTU 256, so its answer crosses a radio-sized link and two hops back. With a
+# township stopped, a trace still finishes within its timeout and names that township's part
+# (the township and its villages) as unanswered.
 #
-#   h(330110109202) ~ v(330110109201) - t1(330110109) - c(330110) - t2(330110110)
+#   c(330110) - t1(330110109) - v1_1 (writes the report), v1_2 (over UDP)
+#             - t2(330110110) - v2_1, v2_2
+#             - t3(330110111) - v3_1, v3_2
 set -euo pipefail
-FH_DEADLINE=60
+FH_DEADLINE=80
 . "$(dirname "$0")/lib.sh"
 
-make_node v 330110109201
-make_node t1 330110109
-make_node c 330110
-make_node t2 330110110
-make_node h 330110109202
-link v t1
-link t1 c
-link c t2
-for x in p_vh p_hv; do
-	_fh_alloc_port >"$FH_TMP/.port"
-	printf -v "$x" '%s' "$(cat "$FH_TMP/.port")"
-done
-# stream_link NAME PEER LOCAL REMOTE: a [link NAME] section to PEER over UDP.
-stream_link() {
-	printf '\n[link %s]\ntype = udp\nkey = %s\nlocal = 127.0.0.1:%s\nremote = 127.0.0.1:%s\nmtu = 256\n' \
-		"$1" "${FH_KEY[$2]}" "$3" "$4"
-}
-FH_EXTRA[v]=$(stream_link tohamlet h "$p_vh" "$p_hv")
-FH_EXTRA[h]=$(stream_link tovillage v "$p_hv" "$p_vh")
-init_county c
-CERTS=()
-for n in "${FH_NODES[@]}"; do
-	CERTS+=("$(fh c --key "$K/admin.key" cert --subject "${FH_KEY[$n]}" \
-		--transport-key "${FH_TKEY[$n]}" --name "node $n" --roles node,reporter \
-		--region "${FH_REGION[$n]}" --days 30)")
-	FH_TRUST[$n]="anchors = $ROOT"
-done
+county_mesh 3 2 v1_2
+certify_all c
 for n in "${FH_NODES[@]}"; do
 	start_node "$n"
 done
-wait_for 30 "every node holds the certificates" everywhere "${CERTS[@]}"
+wait_for 40 "every node holds the certificates" everywhere "${CERTS[@]}"
 
-id=$(report v "山体滑坡 阻断村道")
-log "report $id written at v"
+id=$(report v1_1 "山体滑坡 阻断村道")
+log "report $id written at v1_1"
 wait_for 30 "every node holds the report" everywhere "$id"
 
-# trace_check FILE: the tree of the whole mesh in `trace --json` output FILE.
+# keys NAME...: their node keys, one argument each (for the checks in python).
+keys() {
+	local n
+	for n in "$@"; do
+		echo "$n=${FH_KEY[$n]}"
+	done
+}
+# trace_check FILE STOPPED...: the tree in `trace --json` output FILE: every running node
+# answered that it has the report, from the neighbour and after the hops of the tree; the
+# STOPPED nodes are unanswered, by name.
 trace_check() {
-	"$FH_PY" - "$1" "${FH_KEY[v]}" "${FH_KEY[t1]}" "${FH_KEY[c]}" "${FH_KEY[t2]}" \
-		"${FH_KEY[h]}" <<'PY'
+	local file=$1
+	shift
+	"$FH_PY" - "$file" "$*" $(keys "${FH_NODES[@]}") <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))
-v, t1, c, t2, h = sys.argv[2:7]
-nodes = {n["node"]: n for n in t["nodes"]}
-assert set(nodes) == {v, t1, c, t2, h}, nodes
-assert t["unanswered"] == [], t["unanswered"]
-want = {v: (None, 0), t1: (v, 1), c: (t1, 2), t2: (c, 3), h: (v, 1)}
-for k, (frm, hops) in want.items():
-    n = nodes[k]
+stopped = set(sys.argv[2].split())
+key = dict(a.split("=") for a in sys.argv[3:])
+name = {v: k for k, v in key.items()}
+# Where each node had the report from, and after how many hops (None: written there).
+want = {"v1_1": (None, 0), "t1": ("v1_1", 1), "v1_2": ("t1", 2), "c": ("t1", 2),
+        "t2": ("c", 3), "t3": ("c", 3), "v2_1": ("t2", 4), "v2_2": ("t2", 4),
+        "v3_1": ("t3", 4), "v3_2": ("t3", 4)}
+nodes = {name[n["node"]]: n for n in t["nodes"]}
+assert set(nodes) == set(want) - stopped, sorted(nodes)
+assert {name[n["node"]] for n in t["unanswered"]} == stopped, t["unanswered"]
+assert {n["name"] for n in t["unanswered"]} == {"node " + s for s in stopped}, t["unanswered"]
+for k, n in nodes.items():
+    frm, hops = want[k]
     assert n["has_msg"] is True, n
-    assert n["from"] == frm and n["hops"] == hops, n
-    link = "local" if frm is None else ("udp" if k == h else "zeromq")
-    assert n["link"] == link, n
+    assert n["from"] == (key[frm] if frm else None) and n["hops"] == hops, (k, n)
+    link = "local" if frm is None else ("udp" if k == "v1_2" else "zeromq")
+    assert n["link"] == link, (k, n)
     assert n["first_seen_ms"] > 0, n
-assert nodes[c]["self"] is True and nodes[v]["self"] is False, nodes
-assert nodes[v]["name"] == "node v", nodes[v]
+    assert n["name"] == "node " + k, n
+assert nodes["c"]["self"] is True and nodes["v1_1"]["self"] is False, nodes
 PY
 }
 # Two traces at once (each waits out its timeout): the JSON one and the text one of an id
@@ -86,45 +80,44 @@ wait $p3 || fail "trace of an unknown message exited $?"
 trace_check "$FH_TMP/trace1.json" || fail "trace at the county: $(cat "$FH_TMP/trace1.json")"
 out=$(cat "$FH_TMP/trace1.txt")
 log "trace at the county:"$'\n'"$out"
-grep -q "5 nodes have it, 0 do not, 0 unanswered" <<<"$out" || fail "summary: $out"
-# The tree: each node under the neighbour it got the report from.
-grep -q "^  node v (${FH_KEY[v]:0:16}).*written there, hops 0$" <<<"$out" || fail "root: $out"
-grep -q "^    node t1 .*from node v (${FH_KEY[v]:0:16}) over zeromq, hops 1$" <<<"$out" ||
-	fail "t1 under v: $out"
+grep -q "10 nodes have it, 0 do not, 0 unanswered" <<<"$out" || fail "summary: $out"
+# The tree: each node under the neighbour it got the report from: village -> township ->
+# county, then the other townships and their villages.
+grep -q "^  node v1_1 (${FH_KEY[v1_1]:0:16}).*written there, hops 0$" <<<"$out" || fail "root: $out"
+grep -q "^    node t1 .*from node v1_1 (${FH_KEY[v1_1]:0:16}) over zeromq, hops 1$" <<<"$out" ||
+	fail "t1 under v1_1: $out"
 grep -q "^      node c .*from node t1 .* over zeromq, hops 2  \[this node\]$" <<<"$out" ||
 	fail "c under t1: $out"
-grep -q "^        node t2 .*from node c .* hops 3$" <<<"$out" || fail "t2 under c: $out"
-grep -q "^    node h .*from node v .* over udp, hops 1$" <<<"$out" || fail "h under v: $out"
+grep -q "^      node v1_2 .*from node t1 .* over udp, hops 2$" <<<"$out" || fail "v1_2 under t1: $out"
+for i in 2 3; do
+	grep -q "^        node t$i .*from node c .* hops 3$" <<<"$out" || fail "t$i under c: $out"
+	grep -q "^          node v${i}_1 .*from node t$i .* hops 4$" <<<"$out" ||
+		fail "v${i}_1 under t$i: $out"
+done
 
-# Each of the three queries was answered once at t2 (it came by one path only).
-[ "$(status_field t2 trace_queries)" = 3 ] || fail "t2 answered $(status_field t2 trace_queries) queries"
+# Each of the three queries was answered once at v2_2 (it came by one path only).
+[ "$(status_field v2_2 trace_queries)" = 3 ] ||
+	fail "v2_2 answered $(status_field v2_2 trace_queries) queries"
 
 # A message nobody has: every node answers that it does not.
 out=$(cat "$FH_TMP/trace0.txt")
-grep -q "0 nodes have it, 5 do not, 0 unanswered" <<<"$out" || fail "unknown message: $out"
+grep -q "0 nodes have it, 10 do not, 0 unanswered" <<<"$out" || fail "unknown message: $out"
 
-# The township on the path stops: the village beyond it cannot answer.
+# Township 2 stops: it and the villages beyond it cannot answer; the rest of the county can.
 # (The county may still think the link up: the query then goes nowhere, as over a link that
 # broke unnoticed, and the trace ends at its timeout all the same.)
-stop_node t1
-fh c trace --json --timeout 3 "$id" >"$FH_TMP/trace2.json"
-"$FH_PY" - "$FH_TMP/trace2.json" "${FH_KEY[v]}" "${FH_KEY[t1]}" "${FH_KEY[c]}" \
-	"${FH_KEY[t2]}" "${FH_KEY[h]}" <<'PY' || fail "trace with t1 stopped: $(cat "$FH_TMP/trace2.json")"
-import json, sys
-t = json.load(open(sys.argv[1]))
-v, t1, c, t2, h = sys.argv[2:7]
-assert {n["node"] for n in t["nodes"]} == {c, t2}, t["nodes"]
-assert {n["node"] for n in t["unanswered"]} == {v, t1, h}, t["unanswered"]
-assert {n["name"] for n in t["unanswered"]} == {"node v", "node t1", "node h"}, t["unanswered"]
-PY
-out=$(fh c trace --timeout 3 "$id")
-grep -q "2 nodes have it, 0 do not, 3 unanswered within 3 s" <<<"$out" || fail "summary: $out"
-for x in v t1 h; do
+stop_node t2
+fh c trace --json --timeout 5 "$id" >"$FH_TMP/trace2.json"
+trace_check "$FH_TMP/trace2.json" t2 v2_1 v2_2 ||
+	fail "trace with t2 stopped: $(cat "$FH_TMP/trace2.json")"
+out=$(fh c trace --timeout 5 "$id")
+log "trace at the county with t2 stopped:"$'\n'"$out"
+grep -q "7 nodes have it, 0 do not, 3 unanswered within 5 s" <<<"$out" || fail "summary: $out"
+for x in t2 v2_1 v2_2; do
 	sed -n '/^unanswered:/,$p' <<<"$out" | grep -q "^  node $x (" ||
 		fail "$x not unanswered: $out"
 done
-# c got it from t1, which did not answer: c is a root of what is left.
-grep -q "^  node c .*from node t1 .*hops 2  \[this node\]$" <<<"$out" || fail "c: $out"
+grep -q "^        node t3 .*from node c .* hops 3$" <<<"$out" || fail "t3 with t2 stopped: $out"
 
 # Without a daemon: a clear error.
 stop_node c

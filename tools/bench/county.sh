@@ -4,8 +4,9 @@
 #
 # A whole county on 127.0.0.1: the county centre, T townships, V villages under each (1 +
 # 10 + 100 by default), each township linked to the county and to its villages, every node
-# certified by the county's admin (so the roster of a county-wide warning is every node). Set up by tests/integration/lib.sh, as the integration tests are (private
-# ports, one mktemp -d, every process stopped on any exit). Then a red warning for the whole
+# certified by the county's admin (so the roster of a county-wide warning is every node). Set
+# up by tests/integration/lib.sh (county_mesh, certify_all), as the integration tests are
+# (private ports, one mktemp -d, every process stopped on any exit). Then a red warning for the whole
 # county is issued at the county centre, and, from the nodes' own first-seen times (one
 # machine, one clock):
 #   deliver_all_ms   the warning at the county -> stored at the last node of the roster
@@ -40,29 +41,9 @@ FH_DEADLINE=${FH_DEADLINE:-900}
 # Reconciliation once a minute, as deployed: push carries the warning and its receipts.
 FH_SYNC_INTERVAL=60
 
-make_node c 330110
-TOWNS=()
-VILLAGES=()
-for ((i = 1; i <= T; i++)); do
-	t=t$i
-	make_node "$t" "330110$(printf %03d $((100 + i)))"
-	link c "$t"
-	TOWNS+=("$t")
-	for ((j = 1; j <= V; j++)); do
-		v=v${i}_$j
-		make_node "$v" "${FH_REGION[$t]}$(printf %03d "$j")"
-		link "$t" "$v"
-		VILLAGES+=("$v")
-	done
-done
-init_county c
+county_mesh "$T" "$V"
 t0=$SECONDS
-for n in "${FH_NODES[@]}"; do
-	fh c --key "$K/admin.key" cert --subject "${FH_KEY[$n]}" \
-		--transport-key "${FH_TKEY[$n]}" --name "node $n" --roles node \
-		--region "${FH_REGION[$n]}" --days 30 >/dev/null
-	FH_TRUST[$n]="anchors = $ROOT"
-done
+certify_all c node
 NCERT=${#FH_NODES[@]}
 log "${#FH_NODES[@]} nodes, $NCERT certificates signed in $((SECONDS - t0)) s"
 for n in "${FH_NODES[@]}"; do
