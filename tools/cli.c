@@ -137,6 +137,13 @@ store_exit(int rc)
 }
 
 int
+cli_store_failed(const struct cli *cli, int rc)
+{
+	cli_warnx(cli, "cannot read the store in %s: %s", cli->state, store_strerror(rc));
+	return store_exit(rc);
+}
+
+int
 cli_store(struct cli *cli, int write, struct store **out)
 {
 	struct stat sb;
@@ -251,8 +258,7 @@ cli_resolve(struct cli *cli, const char *prefix, struct store_msg *out)
 		cli_warnx(cli, "'%s' is not a message id (8 to 64 hex digits)", prefix);
 		return EX_USAGE;
 	default:
-		cli_warnx(cli, "cannot read the store in %s: %s", cli->state, store_strerror(rc));
-		return store_exit(rc);
+		return cli_store_failed(cli, rc);
 	}
 }
 

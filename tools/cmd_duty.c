@@ -210,9 +210,7 @@ duty_refs_read(struct duty_ctx *ctx, const struct fc_msg *msg, struct duty_refs 
 		return EX_OSERR;
 	}
 	if (rc != 0) {
-		cli_warnx(ctx->cli, "cannot read the store in %s: %s", ctx->cli->state,
-		    store_strerror(rc));
-		return EX_IOERR;
+		return cli_store_failed(ctx->cli, rc);
 	}
 	return EX_OK;
 }
@@ -522,9 +520,7 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind, int held)
 	}
 	if (rc != 0) {
 		cli_copies_free(&l);
-		cli_warnx(ctx->cli, "cannot read the store in %s: %s", ctx->cli->state,
-		    store_strerror(rc));
-		return EX_IOERR;
+		return cli_store_failed(ctx->cli, rc);
 	}
 	rc = EX_OK;
 	for (i = 0; i < l.n && rc == EX_OK && !ctx->ioerr && !ctx->err; i++) {
@@ -1201,9 +1197,7 @@ ho_load(struct ho_ctx *h, uint64_t since, int kind, struct cli_copies *l)
 		return EX_OSERR;
 	}
 	if (rc != 0) {
-		cli_warnx(ctx->cli, "cannot read the store in %s: %s", ctx->cli->state,
-		    store_strerror(rc));
-		return EX_IOERR;
+		return cli_store_failed(ctx->cli, rc);
 	}
 	return EX_OK;
 }

@@ -104,9 +104,8 @@ cmd_export_exec(struct cli *cli, int argc, char **argv)
 		return EX_IOERR;
 	}
 	if (rc != 0) {
-		cli_warnx(cli, "cannot read the store in %s: %s", cli->state, store_strerror(rc));
 		bundle_abort(&ctx.bw);
-		return EX_IOERR;
+		return cli_store_failed(cli, rc);
 	}
 	if (bundle_finish(ctx.bw, &count) == -1) {
 		cli_warn(cli, "%s", path);

@@ -173,9 +173,7 @@ list_run(struct list_ctx *ctx, struct store *st, uint64_t since, int kind)
 			return EX_OSERR;
 		}
 		if (rc != 0 && !ctx->full) {
-			cli_warnx(ctx->cli, "cannot read the store in %s: %s", ctx->cli->state,
-			    store_strerror(rc));
-			return EX_IOERR;
+			return cli_store_failed(ctx->cli, rc);
 		}
 		for (i = 0; i < ctx->chunk.n && !stop; i++)
 			stop = list_show(ctx, &ctx->chunk.items[i]);

@@ -283,8 +283,7 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 	rc = EX_OK;
 	if (!ctx.ioerr && (rc = cli_store(cli, 0, &st)) == EX_OK &&
 	    (rc = store_iter_refs(st, m.id, show_related, &ctx)) != 0 && !ctx.ioerr) {
-		cli_warnx(cli, "cannot read the store in %s: %s", cli->state, store_strerror(rc));
-		rc = EX_IOERR;
+		rc = cli_store_failed(cli, rc);
 	}
 	fc_msg_clear(&msg);
 	store_msg_clear(&m);

@@ -168,9 +168,8 @@ cli_coverage_read(struct cli *cli, struct store *st, const struct fc_msg *msg,
 		return EX_OSERR;
 	}
 	if (rc != 0) {
-		cli_warnx(cli, "cannot read the store in %s: %s", cli->state, store_strerror(rc));
 		cli_coverage_clear(cov);
-		return EX_IOERR;
+		return cli_store_failed(cli, rc);
 	}
 	if (cov->n > 0)
 		qsort(cov->nodes, cov->n, sizeof(*cov->nodes), cov_region_cmp);
@@ -236,10 +235,8 @@ cli_coverage_heard(struct cli *cli, struct store *st, struct cli_coverage *cov)
 	qsort(cov->nodes, cov->n, sizeof(*cov->nodes), cov_key_cmp);
 	rc = store_iter_time(st, 0, 0, 0, 1, heard_one, &h);
 	qsort(cov->nodes, cov->n, sizeof(*cov->nodes), cov_region_cmp);
-	if (rc < 0 || (rc > 0 && h.left != 0)) {
-		cli_warnx(cli, "cannot read the store in %s: %s", cli->state, store_strerror(rc));
-		return EX_IOERR;
-	}
+	if (rc < 0 || (rc > 0 && h.left != 0))
+		return cli_store_failed(cli, rc);
 	return EX_OK;
 }
 

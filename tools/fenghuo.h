@@ -115,6 +115,12 @@ int		 cli_state_mkdir(struct cli *cli);
  * The store stays owned by cli and is closed by cli_free().
  */
 int		 cli_store(struct cli *cli, int write, struct store **out);
+/*
+ * Say that the store in cli->state could not be read (rc: a store/ error, store_strerror)
+ * and return the exit status for that error: EX_IOERR, or EX_NOPERM, EX_NOINPUT,
+ * EX_CONFIG (another schema), EX_DATAERR (corrupt) when rc says so.
+ */
+int		 cli_store_failed(const struct cli *cli, int rc);
 /* The node key from cli->keypath, loaded on first use; owned by cli. */
 int		 cli_key(struct cli *cli, const struct fc_key **out);
 /* Release what cli holds (store, key, buffers). */

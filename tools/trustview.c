@@ -242,8 +242,7 @@ cli_trust_load(struct cli *cli, struct cli_trust *ct)
 		goto err;
 	}
 	if (rc != 0) {
-		cli_warnx(cli, "cannot read the store in %s: %s", cli->state, store_strerror(rc));
-		rc = EX_IOERR;
+		rc = cli_store_failed(cli, rc);
 		goto err;
 	}
 	return EX_OK;
