@@ -191,7 +191,7 @@ static const struct key limits_keys[] = {
 	    .def = CONF_AUTHOR_PER_SEC },
 	{ "author_msgs_burst", KT_UINT, C(limits.author.burst), .lo = 1, .hi = 10000000,
 	    .def = CONF_AUTHOR_BURST },
-	{ "authors_tracked", KT_UINT, C(limits.authors_max), .lo = 1, .hi = LIM_TABLE_MAX,
+	{ "authors_tracked", KT_UINT, C(limits.authors_max), .lo = 1, .hi = BUCKET_TABLE_MAX,
 	    .def = CONF_AUTHORS_MAX },
 	{ "queue_items", KT_UINT, C(limits.queue_items), .lo = 16, .hi = 10000000,
 	    .def = PQ_MAX_ITEMS },

@@ -170,13 +170,13 @@ int
 curve_open(struct node *n)
 {
 	struct conf *c = n->conf;
-	struct lim_rate none = { 0, 0 };
+	struct bucket_rate none = { 0, 0 };
 
 	if (tkey_load(c, &n->tkey) != 0)
 		return -1;
 	if (curve_admit_set(n, c) != 0)
 		goto nomem;
-	if ((n->admit.logged = lim_table_new(CURVE_LOGGED_MAX, &none)) == NULL)
+	if ((n->admit.logged = bucket_table_new(CURVE_LOGGED_MAX, &none)) == NULL)
 		goto nomem;
 	/* See the WARNING in sec.h: without this handler, CURVE admits everybody. */
 	if ((n->zap = zap_open(n->zctx, zap_check, n)) == NULL) {
@@ -197,7 +197,7 @@ curve_close(struct node *n)
 	fc_tkey_free(&n->tkey);
 	free(n->tallow);
 	n->tallow = NULL;
-	lim_table_free(&n->admit.logged);
+	bucket_table_free(&n->admit.logged);
 }
 
 void

@@ -3,10 +3,11 @@
  * warning"). When a warning (an alert, an update or a cancel) that concerns this node's
  * region is stored here for the first time, the node signs a RECEIPT with stage DELIVERED
  * that refers to it and gossips it like any message, so that the issuing office sees which
- * townships and villages the warning reached (`fenghuo show ID`, `fenghuo duty`). The receipt also says how the warning came:
- * from which neighbour (an 8-byte key prefix), after how many hops, how long after issue,
- * over which kind of link (deliver_path, from the warning's seen record here), so that the
- * issuer draws the delivery tree from the receipts alone (`fenghuo coverage --tree`).
+ * townships and villages the warning reached (`fenghuo show ID`, `fenghuo duty`). The
+ * receipt also says how the warning came: from which neighbour (an 8-byte key prefix),
+ * after how many hops, how long after issue, over which kind of link (deliver_path, from
+ * the warning's seen record here), so that the issuer draws the delivery tree from the
+ * receipts alone (`fenghuo coverage --tree`).
  *
  * Receipts are noted while the batch that stored the warnings is being handed out and made
  * after it (gossip_commit owns the batch while it walks it); they join the next pass's

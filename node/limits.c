@@ -1,7 +1,7 @@
 /*
  * limits.c: the [limits] section at work (docs/CONFIG.md; config.c parses it): the per-peer
  * frame rate limit, the per-author message rate limit, and the store quota with
- * its eviction timer. The token buckets and the bounded table of them are limit.c's (pure,
+ * its eviction timer. The token buckets and the bounded table of them are bucket.c's (pure,
  * tested alone); this file wires them into struct node.
  *
  * Rate limits: every frame from a peer takes a token from the peer's bucket first, before
@@ -40,7 +40,7 @@ limits_open(struct node *n)
 {
 	const struct conf_limits *l = &n->conf->limits;
 
-	if ((n->author_lim = lim_table_new(l->authors_max, &l->author)) == NULL) {
+	if ((n->author_lim = bucket_table_new(l->authors_max, &l->author)) == NULL) {
 		log_warnx("out of memory");
 		return -1;
 	}
@@ -50,22 +50,22 @@ limits_open(struct node *n)
 void
 limits_close(struct node *n)
 {
-	lim_table_free(&n->author_lim);
+	bucket_table_free(&n->author_lim);
 }
 
 int
 limits_reload(struct node *n, const struct conf *oc, const struct conf *nc)
 {
-	struct lim_table *t;
+	struct bucket_table *t;
 	size_t i;
 
 	if (nc->limits.authors_max != oc->limits.authors_max) {
-		if ((t = lim_table_new(nc->limits.authors_max, &nc->limits.author)) == NULL)
+		if ((t = bucket_table_new(nc->limits.authors_max, &nc->limits.author)) == NULL)
 			return -1;
-		lim_table_free(&n->author_lim);
+		bucket_table_free(&n->author_lim);
 		n->author_lim = t;
 	} else
-		lim_table_set_rate(n->author_lim, &nc->limits.author);
+		bucket_table_set_rate(n->author_lim, &nc->limits.author);
 	for (i = 0; i < n->npeers; i++) {
 		n->peers[i]->q.max_items = nc->limits.queue_items;
 		n->peers[i]->q.max_bytes = nc->limits.queue_bytes;
@@ -114,14 +114,14 @@ limits_cron(struct node *n, uint64_t now)
 int
 limits_peer_frame(struct node *n, struct peer *p)
 {
-	const struct lim_rate *r = &n->conf->limits.peer;
+	const struct bucket_rate *r = &n->conf->limits.peer;
 	uint64_t now = now_mono();
 
 	if (!p->rate_init) {
-		lim_bucket_init(&p->rate, r, now);
+		bucket_init(&p->rate, r, now);
 		p->rate_init = 1;
 	}
-	if (lim_bucket_take(&p->rate, r, now, 1))
+	if (bucket_take(&p->rate, r, now, 1))
 		return 1;
 	p->rate_dropped++;
 	n->drop_peer_rate++;
@@ -144,14 +144,14 @@ limits_admit(void *arg, const struct ingest_src *src, const struct fc_msg *msg)
 {
 	struct node *n = arg;
 	const Fenghuo__Body *body = msg->body;
-	const struct lim_rate *r;
-	struct lim_bucket *b;
+	const struct bucket_rate *r;
+	struct bucket *b;
 	uint64_t now;
 
 	/* What this node's operator submits is not limited; only a peer's messages are. */
 	if (src->origin != INGEST_PEER)
 		return INGEST_ADMIT;
-	r = n->author_lim != NULL ? lim_table_rate(n->author_lim) : NULL;
+	r = n->author_lim != NULL ? bucket_table_rate(n->author_lim) : NULL;
 	if ((r == NULL || r->per_sec == 0) && !n->store_over)
 		return INGEST_ADMIT;
 	/* Without an author it fails its check anyway. */
@@ -165,8 +165,8 @@ limits_admit(void *arg, const struct ingest_src *src, const struct fc_msg *msg)
 	if (r == NULL || r->per_sec == 0)
 		return INGEST_ADMIT;
 	now = now_mono();
-	b = lim_table_get(n->author_lim, body->author.data, now, NULL);
-	if (lim_bucket_take(b, r, now, 1))
+	b = bucket_table_get(n->author_lim, body->author.data, now, NULL);
+	if (bucket_take(b, r, now, 1))
 		return INGEST_ADMIT_CHARGED;
 	n->drop_author_rate++;
 	return INGEST_ADMIT_REFUSE;
@@ -175,18 +175,18 @@ limits_admit(void *arg, const struct ingest_src *src, const struct fc_msg *msg)
 void
 limits_author_refund(struct node *n, const uint8_t author[FC_PUBLICKEYBYTES])
 {
-	const struct lim_rate *r;
-	struct lim_bucket *b;
+	const struct bucket_rate *r;
+	struct bucket *b;
 	int created;
 
-	if (n->author_lim == NULL || (r = lim_table_rate(n->author_lim))->per_sec == 0)
+	if (n->author_lim == NULL || (r = bucket_table_rate(n->author_lim))->per_sec == 0)
 		return;
 	/*
 	 * Rejected (a forged signature, say) or held: the token goes back, so that messages
 	 * merely claiming an author cannot use up its allowance. A bucket evicted meanwhile
 	 * comes back full anyway.
 	 */
-	b = lim_table_get(n->author_lim, author, now_mono(), &created);
+	b = bucket_table_get(n->author_lim, author, now_mono(), &created);
 	if (created)
 		return;
 	b->milli += 1000;

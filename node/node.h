@@ -134,8 +134,8 @@ struct conf_link {
 
 /* the [limits] section (limits.c applies it; docs/CONFIG.md). */
 struct conf_limits {
-	struct lim_rate	 peer;		/* frames from one peer */
-	struct lim_rate	 author;	/* new messages by one author (not warnings) */
+	struct bucket_rate	 peer;		/* frames from one peer */
+	struct bucket_rate	 author;	/* new messages by one author (not warnings) */
 	size_t		 authors_max;	/* authors tracked at once */
 	size_t		 queue_items;	/* one peer's send queue */
 	size_t		 queue_bytes;
@@ -607,7 +607,7 @@ struct peer {
 	/* the server key we dial (curve.c) */
 	uint8_t		 out_tkey[FC_TKEYBYTES];
 	/* its frame rate limit (limits.c) */
-	struct lim_bucket rate;
+	struct bucket rate;
 	int		 rate_init;
 	uint64_t	 rate_dropped;
 	struct log_limit rate_log;
@@ -1119,7 +1119,7 @@ struct node {
 	int		 clock_warned;	/* clock.c: the estimate was logged as out of tolerance */
 
 	/* limits.c */
-	struct lim_table *author_lim;	/* owned: per-author buckets */
+	struct bucket_table *author_lim;	/* owned: per-author buckets */
 	uint64_t	 drop_peer_rate, drop_author_rate;
 	int		 store_over;	/* above [limits] store_max_bytes, nothing expired */
 	uint64_t	 quota_next, store_evicted, drop_store_quota;

@@ -163,7 +163,7 @@ sec_zap_check(void *arg, const struct zap_request *req, char user_id[ZAP_USER_ID
 		break;
 	}
 	if (a->logged != NULL)
-		(void)lim_table_get(a->logged, req->client_key, 0, &created);
+		(void)bucket_table_get(a->logged, req->client_key, 0, &created);
 	if (!created)
 		return ZAP_DENY;
 	a->refusals_logged++;

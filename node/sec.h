@@ -1,7 +1,7 @@
 /*
  * sec.h: node/'s link security building blocks: the ZAP handler
  * that decides which CurveZMQ clients may connect (zap.c), the admission rule it applies and
- * the CURVE socket options (sec.c), and token-bucket rate limits (limit.c).
+ * the CURVE socket options (sec.c), and token-bucket rate limits (bucket.c).
  *
  * These are separate from the event loop so that each can be tested alone; the daemon owns
  * every object made here and calls them from its one poll-loop thread.
@@ -14,75 +14,75 @@
 
 #include "crypto.h"
 
-/* ---- limit.c: token buckets and a bounded table of them -------------------------------- */
+/* ---- bucket.c: token buckets and a bounded table of them ------------------------------- */
 
 /*
  * A rate: per_sec tokens a second, at most burst tokens saved up. per_sec 0 means unlimited
  * (every take succeeds). Tokens are whatever the caller counts: frames, messages, bytes.
  */
-struct lim_rate {
+struct bucket_rate {
 	uint32_t	 per_sec;
 	uint32_t	 burst;
 };
 
 /* One bucket. Plain data: embed it where it belongs (e.g. in struct peer). */
-struct lim_bucket {
+struct bucket {
 	uint64_t	 milli;		/* tokens now, in thousandths */
 	uint64_t	 last_ms;	/* monotonic time of the last refill */
 };
 
 /* Start b full at now_ms (a monotonic clock in ms, e.g. the loop's now). */
-void		 lim_bucket_init(struct lim_bucket *b, const struct lim_rate *r,
+void		 bucket_init(struct bucket *b, const struct bucket_rate *r,
 		    uint64_t now_ms);
 /*
  * Take n tokens at now_ms: 1 if they were there (and are taken), 0 if not (nothing is
  * taken). n larger than r->burst never passes, unless the rate is unlimited.
  */
-int		 lim_bucket_take(struct lim_bucket *b, const struct lim_rate *r,
+int		 bucket_take(struct bucket *b, const struct bucket_rate *r,
 		    uint64_t now_ms, uint32_t n);
 /* Milliseconds from now_ms until n tokens are there: 0 now, UINT64_MAX never (n > burst). */
-uint64_t	 lim_bucket_wait_ms(const struct lim_bucket *b, const struct lim_rate *r,
+uint64_t	 bucket_wait_ms(const struct bucket *b, const struct bucket_rate *r,
 		    uint64_t now_ms, uint32_t n);
 
-#define LIM_KEYBYTES	32		/* table keys: Ed25519 or Curve25519 public keys */
-#define LIM_TABLE_MAX	(1u << 24)	/* largest max accepted by lim_table_new() */
+#define BUCKET_KEYBYTES	32		/* table keys: Ed25519 or Curve25519 public keys */
+#define BUCKET_TABLE_MAX	(1u << 24)	/* largest max accepted by bucket_table_new() */
 
-struct lim_table;
+struct bucket_table;
 
-struct lim_stats {
+struct bucket_stats {
 	size_t		 count;		/* keys tracked now */
-	uint64_t	 allowed;	/* lim_table_take() calls that passed */
+	uint64_t	 allowed;	/* bucket_table_take() calls that passed */
 	uint64_t	 refused;	/* ... that were refused: the drop counter */
 	uint64_t	 evicted;	/* keys dropped, least recently used first, to make room */
 };
 
 /*
- * A table of at most max buckets (1..LIM_TABLE_MAX), all with the given rate, keyed by
+ * A table of at most max buckets (1..BUCKET_TABLE_MAX), all with the given rate, keyed by
  * 32-byte keys. Returns NULL when out of memory or max is out of range. Free with
- * lim_table_free(), which sets *t to NULL (NULL is fine).
+ * bucket_table_free(), which sets *t to NULL (NULL is fine).
  */
-struct lim_table *lim_table_new(size_t max, const struct lim_rate *rate);
-void		 lim_table_free(struct lim_table **t);
+struct bucket_table *bucket_table_new(size_t max, const struct bucket_rate *rate);
+void		 bucket_table_free(struct bucket_table **t);
 /*
  * Take n tokens from key's bucket at now_ms: 1 if allowed, 0 if refused (counted in
  * stats.refused). A key not in the table gets a full bucket, evicting the least recently
  * used key when the table is full. With an unlimited rate nothing is tracked.
  */
-int		 lim_table_take(struct lim_table *t, const uint8_t key[LIM_KEYBYTES],
+int		 bucket_table_take(struct bucket_table *t, const uint8_t key[BUCKET_KEYBYTES],
 		    uint64_t now_ms, uint32_t n);
 /*
  * key's bucket, created full at now_ms if new (*created, which may be NULL, says so), and
- * now the most recently used. The pointer is valid until the next lim_table_get(),
- * lim_table_take() or lim_table_remove(). Also serves as a bounded "seen recently" set.
+ * now the most recently used. The pointer is valid until the next bucket_table_get(),
+ * bucket_table_take() or bucket_table_remove(). Also serves as a bounded "seen recently" set.
  */
-struct lim_bucket *lim_table_get(struct lim_table *t, const uint8_t key[LIM_KEYBYTES],
+struct bucket *bucket_table_get(struct bucket_table *t, const uint8_t key[BUCKET_KEYBYTES],
 		    uint64_t now_ms, int *created);
 /* Forget key (a peer that went away). 1 if it was there, else 0. */
-int		 lim_table_remove(struct lim_table *t, const uint8_t key[LIM_KEYBYTES]);
+int		 bucket_table_remove(struct bucket_table *t, const uint8_t key[BUCKET_KEYBYTES]);
 /* Change the rate of every bucket (config reload); a smaller burst applies at once. */
-void		 lim_table_set_rate(struct lim_table *t, const struct lim_rate *rate);
-const struct lim_rate *lim_table_rate(const struct lim_table *t);
-void		 lim_table_stats(const struct lim_table *t, struct lim_stats *out);
+void		 bucket_table_set_rate(struct bucket_table *t, const struct bucket_rate *rate);
+const struct bucket_rate *bucket_table_rate(const struct bucket_table *t);
+void		 bucket_table_stats(const struct bucket_table *t, struct bucket_stats *out);
 
 /* ---- zap.c: the ZAP handler (RFC 27) ------------------------------------------------- */
 
@@ -196,7 +196,7 @@ struct sec_admit {
 	size_t			  nbootstrap;
 	uint64_t		  now_ms;
 	/* Refused keys already logged, so each is logged once (bounded); NULL: log each. */
-	struct lim_table	 *logged;
+	struct bucket_table	 *logged;
 	uint64_t		  refused_unknown, refused_revoked;
 	uint64_t		  admitted_node, admitted_bootstrap;
 	uint64_t		  refusals_logged;	/* log lines written */

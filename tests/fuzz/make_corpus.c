@@ -1109,11 +1109,11 @@ make_trust(void)
 	write_file("trust", "windows", bt.buf, bt.len);
 }
 
-/* ---- limit --------------------------------------------------------------------------- */
+/* ---- bucket -------------------------------------------------------------------------- */
 
-/* Header (table size, per_sec, burst) and ops of fuzz_limit.c. */
+/* Header (table size, per_sec, burst) and ops of fuzz_bucket.c. */
 static void
-limit_seed(const char *name, unsigned max, unsigned per_sec, unsigned burst,
+bucket_seed(const char *name, unsigned max, unsigned per_sec, unsigned burst,
     const uint8_t (*ops)[3], size_t nops)
 {
 	static struct batch bt;
@@ -1129,16 +1129,16 @@ limit_seed(const char *name, unsigned max, unsigned per_sec, unsigned burst,
 		memcpy(bt.buf + bt.len, ops[i], 3);
 		bt.len += 3;
 	}
-	write_file("limit", name, bt.buf, bt.len);
+	write_file("bucket", name, bt.buf, bt.len);
 }
 
 static void
-make_limit(void)
+make_bucket(void)
 {
 	static uint8_t ops[192][3];
 	size_t i, n;
 
-	mkdir_target("limit");
+	mkdir_target("bucket");
 	/* Eight keys through a table of four: evictions, refusals, refills, removals. */
 	for (i = n = 0; i < 8; i++, n++) {
 		ops[n][0] = 0, ops[n][1] = (uint8_t)i, ops[n][2] = 3;
@@ -1155,7 +1155,7 @@ make_limit(void)
 	}
 	ops[n][0] = 4, ops[n][1] = 0, ops[n][2] = 0, n++;
 	ops[n][0] = 0, ops[n][1] = 1, ops[n][2] = 1, n++;
-	limit_seed("evict", 4, 10, 5, (const uint8_t (*)[3])ops, n);
+	bucket_seed("evict", 4, 10, 5, (const uint8_t (*)[3])ops, n);
 
 	/* A rate change mid-way, then unlimited, then limited again. */
 	n = 0;
@@ -1166,7 +1166,7 @@ make_limit(void)
 	ops[n][0] = 0, ops[n][1] = 11, ops[n][2] = 200, n++;
 	ops[n][0] = 3, ops[n][1] = 20, ops[n][2] = 100, n++;
 	ops[n][0] = 0, ops[n][1] = 9, ops[n][2] = 20, n++;
-	limit_seed("rate-change", 16, 1000, 100, (const uint8_t (*)[3])ops, n);
+	bucket_seed("rate-change", 16, 1000, 100, (const uint8_t (*)[3])ops, n);
 
 	/* Every key of the pool into a table that holds them all, then out again. */
 	for (i = n = 0; i < 64; i++, n++) {
@@ -1178,7 +1178,7 @@ make_limit(void)
 	for (i = 0; i < 64; i++, n++) {
 		ops[n][0] = 1, ops[n][1] = (uint8_t)i, ops[n][2] = 1;
 	}
-	limit_seed("full-pool", 64, 2, 2, (const uint8_t (*)[3])ops, n);
+	bucket_seed("full-pool", 64, 2, 2, (const uint8_t (*)[3])ops, n);
 }
 
 /* ---- frame, for the node that enforces the trust policy ------------------------------ */
@@ -1332,7 +1332,7 @@ main(int argc, char **argv)
 	make_config();
 	make_trust();
 	make_frame_trust();
-	make_limit();
+	make_bucket();
 	make_stream();
 	blob_free(&sync_first);
 	for (i = 0; i < M_MAX; i++) {

@@ -527,7 +527,7 @@ static void
 test_reload(void **state)
 {
 	struct env *e = *state;
-	struct lim_table *authors;
+	struct bucket_table *authors;
 	struct conf *conf;
 	struct peer *p;
 

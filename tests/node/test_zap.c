@@ -151,7 +151,7 @@ setup(void **state)
 {
 	struct fx *f;
 	uint8_t anchor[1][FC_PUBLICKEYBYTES];
-	struct lim_rate once = { .per_sec = 1, .burst = 1 };
+	struct bucket_rate once = { .per_sec = 1, .burst = 1 };
 
 	if (fc_init() != 0 || (f = calloc(1, sizeof(*f))) == NULL)
 		return -1;
@@ -178,7 +178,7 @@ setup(void **state)
 	f->admit.bootstrap = (const uint8_t (*)[FC_TKEYBYTES])f->bootstrap;
 	f->admit.nbootstrap = 2;
 	f->admit.now_ms = NOW;
-	if ((f->admit.logged = lim_table_new(64, &once)) == NULL)
+	if ((f->admit.logged = bucket_table_new(64, &once)) == NULL)
 		return -1;
 	if ((f->ctx = zmq_ctx_new()) == NULL)
 		return -1;
@@ -195,7 +195,7 @@ teardown(void **state)
 
 	zap_close(&f->zap);
 	zmq_ctx_term(f->ctx);
-	lim_table_free(&f->admit.logged);
+	bucket_table_free(&f->admit.logged);
 	fc_trust_free(&f->trust);
 	fc_key_free(&f->root);
 	fc_key_free(&f->node_key);

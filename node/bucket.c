@@ -1,5 +1,5 @@
 /*
- * limit.c: token buckets, and a bounded table of them keyed by 32-byte keys, for the
+ * bucket.c: token buckets, and a bounded table of them keyed by 32-byte keys, for the
  * per-peer and per-author rate limits ([limits], docs/CONFIG.md).
  *
  * A bucket holds up to `burst` tokens and gains `per_sec` tokens a second; an event costing
@@ -20,7 +20,7 @@
  * (a peer chooses the keys, so it must not be able to choose colliding ones), and a doubly
  * linked list in use order.
  *
- * The same table serves as a bounded "seen recently" set (lim_table_get()'s created flag),
+ * The same table serves as a bounded "seen recently" set (bucket_table_get()'s created flag),
  * e.g. to log a refused transport key once rather than on every connection attempt.
  */
 #include <stdint.h>
@@ -35,7 +35,7 @@
 #define NIL	UINT32_MAX
 
 void
-lim_bucket_init(struct lim_bucket *b, const struct lim_rate *r, uint64_t now_ms)
+bucket_init(struct bucket *b, const struct bucket_rate *r, uint64_t now_ms)
 {
 	b->milli = (uint64_t)r->burst * MILLI;
 	b->last_ms = now_ms;
@@ -43,7 +43,7 @@ lim_bucket_init(struct lim_bucket *b, const struct lim_rate *r, uint64_t now_ms)
 
 /* Add the tokens earned since b->last_ms. */
 static void
-bucket_refill(struct lim_bucket *b, const struct lim_rate *r, uint64_t now_ms)
+bucket_refill(struct bucket *b, const struct bucket_rate *r, uint64_t now_ms)
 {
 	uint64_t cap = (uint64_t)r->burst * MILLI, elapsed;
 
@@ -63,7 +63,7 @@ bucket_refill(struct lim_bucket *b, const struct lim_rate *r, uint64_t now_ms)
 }
 
 int
-lim_bucket_take(struct lim_bucket *b, const struct lim_rate *r, uint64_t now_ms, uint32_t n)
+bucket_take(struct bucket *b, const struct bucket_rate *r, uint64_t now_ms, uint32_t n)
 {
 	if (r->per_sec == 0)
 		return 1;	/* unlimited */
@@ -75,10 +75,10 @@ lim_bucket_take(struct lim_bucket *b, const struct lim_rate *r, uint64_t now_ms,
 }
 
 uint64_t
-lim_bucket_wait_ms(const struct lim_bucket *b, const struct lim_rate *r, uint64_t now_ms,
+bucket_wait_ms(const struct bucket *b, const struct bucket_rate *r, uint64_t now_ms,
     uint32_t n)
 {
-	struct lim_bucket tmp = *b;
+	struct bucket tmp = *b;
 	uint64_t need;
 
 	if (r->per_sec == 0)
@@ -95,33 +95,33 @@ lim_bucket_wait_ms(const struct lim_bucket *b, const struct lim_rate *r, uint64_
 
 /* ---- the keyed table ----------------------------------------------------------------- */
 
-struct lim_entry {
-	uint8_t			 key[LIM_KEYBYTES];
+struct bucket_entry {
+	uint8_t			 key[BUCKET_KEYBYTES];
 	uint64_t		 hash;
 	uint32_t		 prev, next;	/* use order: prev is more recent; NIL ends */
-	struct lim_bucket	 bucket;
+	struct bucket	 bucket;
 };
 
-struct lim_table {
-	struct lim_rate		 rate;
+struct bucket_table {
+	struct bucket_rate		 rate;
 	size_t			 max;		/* entries at most */
 	size_t			 count;
-	struct lim_entry	*e;		/* max entries; unused ones chained by next */
+	struct bucket_entry	*e;		/* max entries; unused ones chained by next */
 	uint32_t		 free;		/* first unused entry, or NIL */
 	uint32_t		*slot;		/* nslot slots: entry index + 1, 0 = empty */
 	size_t			 mask;		/* nslot - 1 (a power of two >= 2 * max) */
 	uint32_t		 mru, lru;	/* ends of the use-order list, or NIL */
 	uint8_t			 hashkey[crypto_shorthash_KEYBYTES];
-	struct lim_stats	 stats;
+	struct bucket_stats	 stats;
 };
 
-struct lim_table *
-lim_table_new(size_t max, const struct lim_rate *rate)
+struct bucket_table *
+bucket_table_new(size_t max, const struct bucket_rate *rate)
 {
-	struct lim_table *t;
+	struct bucket_table *t;
 	size_t nslot, i;
 
-	if (max == 0 || max > LIM_TABLE_MAX)
+	if (max == 0 || max > BUCKET_TABLE_MAX)
 		return NULL;
 	if (sodium_init() < 0)	/* for randombytes_buf(); idempotent */
 		return NULL;
@@ -132,7 +132,7 @@ lim_table_new(size_t max, const struct lim_rate *rate)
 	t->e = calloc(max, sizeof(*t->e));
 	t->slot = calloc(nslot, sizeof(*t->slot));
 	if (t->e == NULL || t->slot == NULL) {
-		lim_table_free(&t);
+		bucket_table_free(&t);
 		return NULL;
 	}
 	t->rate = *rate;
@@ -147,7 +147,7 @@ lim_table_new(size_t max, const struct lim_rate *rate)
 }
 
 void
-lim_table_free(struct lim_table **t)
+bucket_table_free(struct bucket_table **t)
 {
 	if (t == NULL || *t == NULL)
 		return;
@@ -158,7 +158,7 @@ lim_table_free(struct lim_table **t)
 }
 
 void
-lim_table_set_rate(struct lim_table *t, const struct lim_rate *rate)
+bucket_table_set_rate(struct bucket_table *t, const struct bucket_rate *rate)
 {
 	size_t i;
 	uint64_t cap = (uint64_t)rate->burst * MILLI;
@@ -171,13 +171,13 @@ lim_table_set_rate(struct lim_table *t, const struct lim_rate *rate)
 }
 
 static uint64_t
-key_hash(const struct lim_table *t, const uint8_t key[LIM_KEYBYTES])
+key_hash(const struct bucket_table *t, const uint8_t key[BUCKET_KEYBYTES])
 {
 	uint8_t h[crypto_shorthash_BYTES];
 	uint64_t v = 0;
 	size_t i;
 
-	crypto_shorthash(h, key, LIM_KEYBYTES, t->hashkey);
+	crypto_shorthash(h, key, BUCKET_KEYBYTES, t->hashkey);
 	for (i = 0; i < sizeof(h); i++)
 		v = v << 8 | h[i];
 	return v;
@@ -185,14 +185,14 @@ key_hash(const struct lim_table *t, const uint8_t key[LIM_KEYBYTES])
 
 /* The slot holding key, or the empty slot where it would go. */
 static size_t
-slot_find(const struct lim_table *t, const uint8_t key[LIM_KEYBYTES], uint64_t hash)
+slot_find(const struct bucket_table *t, const uint8_t key[BUCKET_KEYBYTES], uint64_t hash)
 {
 	size_t s = hash & t->mask;
-	const struct lim_entry *e;
+	const struct bucket_entry *e;
 
 	while (t->slot[s] != 0) {
 		e = &t->e[t->slot[s] - 1];
-		if (e->hash == hash && memcmp(e->key, key, LIM_KEYBYTES) == 0)
+		if (e->hash == hash && memcmp(e->key, key, BUCKET_KEYBYTES) == 0)
 			break;
 		s = (s + 1) & t->mask;
 	}
@@ -204,7 +204,7 @@ slot_find(const struct lim_table *t, const uint8_t key[LIM_KEYBYTES], uint64_t h
  * reachable from its home slot without tombstones (backward-shift deletion).
  */
 static void
-slot_delete(struct lim_table *t, size_t s)
+slot_delete(struct bucket_table *t, size_t s)
 {
 	size_t j = s, home;
 
@@ -223,9 +223,9 @@ slot_delete(struct lim_table *t, size_t s)
 }
 
 static void
-list_unlink(struct lim_table *t, uint32_t i)
+list_unlink(struct bucket_table *t, uint32_t i)
 {
-	struct lim_entry *e = &t->e[i];
+	struct bucket_entry *e = &t->e[i];
 
 	if (e->prev != NIL)
 		t->e[e->prev].next = e->next;
@@ -239,9 +239,9 @@ list_unlink(struct lim_table *t, uint32_t i)
 }
 
 static void
-list_push_mru(struct lim_table *t, uint32_t i)
+list_push_mru(struct bucket_table *t, uint32_t i)
 {
-	struct lim_entry *e = &t->e[i];
+	struct bucket_entry *e = &t->e[i];
 
 	e->prev = NIL;
 	e->next = t->mru;
@@ -254,9 +254,9 @@ list_push_mru(struct lim_table *t, uint32_t i)
 
 /* Take entry i out of the table and put it on the free chain. */
 static void
-entry_drop(struct lim_table *t, uint32_t i)
+entry_drop(struct bucket_table *t, uint32_t i)
 {
-	struct lim_entry *e = &t->e[i];
+	struct bucket_entry *e = &t->e[i];
 
 	slot_delete(t, slot_find(t, e->key, e->hash));
 	list_unlink(t, i);
@@ -266,12 +266,12 @@ entry_drop(struct lim_table *t, uint32_t i)
 	t->count--;
 }
 
-struct lim_bucket *
-lim_table_get(struct lim_table *t, const uint8_t key[LIM_KEYBYTES], uint64_t now_ms,
+struct bucket *
+bucket_table_get(struct bucket_table *t, const uint8_t key[BUCKET_KEYBYTES], uint64_t now_ms,
     int *created)
 {
 	uint64_t hash = key_hash(t, key);
-	struct lim_entry *e;
+	struct bucket_entry *e;
 	size_t s;
 	uint32_t i;
 
@@ -295,9 +295,9 @@ lim_table_get(struct lim_table *t, const uint8_t key[LIM_KEYBYTES], uint64_t now
 	i = t->free;
 	e = &t->e[i];
 	t->free = e->next;
-	memcpy(e->key, key, LIM_KEYBYTES);
+	memcpy(e->key, key, BUCKET_KEYBYTES);
 	e->hash = hash;
-	lim_bucket_init(&e->bucket, &t->rate, now_ms);
+	bucket_init(&e->bucket, &t->rate, now_ms);
 	t->slot[s] = i + 1;
 	list_push_mru(t, i);
 	t->count++;
@@ -307,17 +307,17 @@ lim_table_get(struct lim_table *t, const uint8_t key[LIM_KEYBYTES], uint64_t now
 }
 
 int
-lim_table_take(struct lim_table *t, const uint8_t key[LIM_KEYBYTES], uint64_t now_ms,
+bucket_table_take(struct bucket_table *t, const uint8_t key[BUCKET_KEYBYTES], uint64_t now_ms,
     uint32_t n)
 {
-	struct lim_bucket *b;
+	struct bucket *b;
 
 	if (t->rate.per_sec == 0) {
 		t->stats.allowed++;
 		return 1;	/* unlimited: do not even track the key */
 	}
-	b = lim_table_get(t, key, now_ms, NULL);
-	if (lim_bucket_take(b, &t->rate, now_ms, n)) {
+	b = bucket_table_get(t, key, now_ms, NULL);
+	if (bucket_take(b, &t->rate, now_ms, n)) {
 		t->stats.allowed++;
 		return 1;
 	}
@@ -326,7 +326,7 @@ lim_table_take(struct lim_table *t, const uint8_t key[LIM_KEYBYTES], uint64_t no
 }
 
 int
-lim_table_remove(struct lim_table *t, const uint8_t key[LIM_KEYBYTES])
+bucket_table_remove(struct bucket_table *t, const uint8_t key[BUCKET_KEYBYTES])
 {
 	size_t s = slot_find(t, key, key_hash(t, key));
 
@@ -336,14 +336,14 @@ lim_table_remove(struct lim_table *t, const uint8_t key[LIM_KEYBYTES])
 	return 1;
 }
 
-const struct lim_rate *
-lim_table_rate(const struct lim_table *t)
+const struct bucket_rate *
+bucket_table_rate(const struct bucket_table *t)
 {
 	return &t->rate;
 }
 
 void
-lim_table_stats(const struct lim_table *t, struct lim_stats *out)
+bucket_table_stats(const struct bucket_table *t, struct bucket_stats *out)
 {
 	*out = t->stats;
 	out->count = t->count;

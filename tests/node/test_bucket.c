@@ -1,5 +1,5 @@
 /*
- * test_limit.c: token buckets and the keyed bucket table (node/limit.c), on a simulated
+ * test_bucket.c: token buckets and the keyed bucket table (node/bucket.c), on a simulated
  * millisecond clock: every time below is a number the test chooses, so every assertion is
  * exact and nothing waits.
  *
@@ -22,9 +22,9 @@
 #include "sec.h"
 
 static void
-key_of(uint32_t i, uint8_t key[LIM_KEYBYTES])
+key_of(uint32_t i, uint8_t key[BUCKET_KEYBYTES])
 {
-	memset(key, 0, LIM_KEYBYTES);
+	memset(key, 0, BUCKET_KEYBYTES);
 	key[0] = (uint8_t)i;
 	key[1] = (uint8_t)(i >> 8);
 	key[31] = 0x5a;
@@ -33,187 +33,187 @@ key_of(uint32_t i, uint8_t key[LIM_KEYBYTES])
 static void
 test_bucket_burst_then_rate(void **state)
 {
-	struct lim_rate r = { .per_sec = 10, .burst = 5 };
-	struct lim_bucket b;
+	struct bucket_rate r = { .per_sec = 10, .burst = 5 };
+	struct bucket b;
 	uint64_t t = 1000;
 	int i, passed;
 
 	(void)state;
-	lim_bucket_init(&b, &r, t);
+	bucket_init(&b, &r, t);
 	/* A full bucket: the burst passes at once, the next event does not. */
 	for (i = 0; i < 5; i++)
-		assert_true(lim_bucket_take(&b, &r, t, 1));
-	assert_false(lim_bucket_take(&b, &r, t, 1));
+		assert_true(bucket_take(&b, &r, t, 1));
+	assert_false(bucket_take(&b, &r, t, 1));
 	/* 10 a second is one per 100 ms: not at 99 ms, exactly at 100. */
-	assert_int_equal(lim_bucket_wait_ms(&b, &r, t, 1), 100);
-	assert_false(lim_bucket_take(&b, &r, t + 99, 1));
-	assert_true(lim_bucket_take(&b, &r, t + 100, 1));
-	assert_false(lim_bucket_take(&b, &r, t + 100, 1));
+	assert_int_equal(bucket_wait_ms(&b, &r, t, 1), 100);
+	assert_false(bucket_take(&b, &r, t + 99, 1));
+	assert_true(bucket_take(&b, &r, t + 100, 1));
+	assert_false(bucket_take(&b, &r, t + 100, 1));
 	/* Over 10 simulated seconds of trying every ms, exactly the rate gets through. */
 	passed = 0;
 	for (t = 1101; t <= 11100; t++)
-		passed += lim_bucket_take(&b, &r, t, 1);
+		passed += bucket_take(&b, &r, t, 1);
 	assert_int_equal(passed, 100);
 }
 
 static void
 test_bucket_idle_caps_at_burst(void **state)
 {
-	struct lim_rate r = { .per_sec = 1000, .burst = 3 };
-	struct lim_bucket b;
+	struct bucket_rate r = { .per_sec = 1000, .burst = 3 };
+	struct bucket b;
 	int i;
 
 	(void)state;
-	lim_bucket_init(&b, &r, 0);
+	bucket_init(&b, &r, 0);
 	for (i = 0; i < 3; i++)
-		assert_true(lim_bucket_take(&b, &r, 0, 1));
+		assert_true(bucket_take(&b, &r, 0, 1));
 	/* An hour idle saves up the burst, no more. */
 	for (i = 0; i < 3; i++)
-		assert_true(lim_bucket_take(&b, &r, 3600000, 1));
-	assert_false(lim_bucket_take(&b, &r, 3600000, 1));
+		assert_true(bucket_take(&b, &r, 3600000, 1));
+	assert_false(bucket_take(&b, &r, 3600000, 1));
 	/* The largest clock values and rates do not overflow into a full bucket. */
-	assert_true(lim_bucket_take(&b, &r, UINT64_MAX - 1, 3));
-	assert_false(lim_bucket_take(&b, &r, UINT64_MAX - 1, 1));
-	assert_true(lim_bucket_take(&b, &r, UINT64_MAX, 1));
+	assert_true(bucket_take(&b, &r, UINT64_MAX - 1, 3));
+	assert_false(bucket_take(&b, &r, UINT64_MAX - 1, 1));
+	assert_true(bucket_take(&b, &r, UINT64_MAX, 1));
 	r.per_sec = UINT32_MAX;
 	r.burst = UINT32_MAX;
-	lim_bucket_init(&b, &r, 5);
-	assert_true(lim_bucket_take(&b, &r, 5, UINT32_MAX));
-	assert_false(lim_bucket_take(&b, &r, 5, 1));
-	assert_true(lim_bucket_take(&b, &r, UINT64_MAX, UINT32_MAX));
-	assert_false(lim_bucket_take(&b, &r, UINT64_MAX, 1));
+	bucket_init(&b, &r, 5);
+	assert_true(bucket_take(&b, &r, 5, UINT32_MAX));
+	assert_false(bucket_take(&b, &r, 5, 1));
+	assert_true(bucket_take(&b, &r, UINT64_MAX, UINT32_MAX));
+	assert_false(bucket_take(&b, &r, UINT64_MAX, 1));
 }
 
 static void
 test_bucket_edges(void **state)
 {
-	struct lim_rate r = { .per_sec = 2, .burst = 4 };
-	struct lim_rate unlimited = { .per_sec = 0, .burst = 0 };
-	struct lim_bucket b;
+	struct bucket_rate r = { .per_sec = 2, .burst = 4 };
+	struct bucket_rate unlimited = { .per_sec = 0, .burst = 0 };
+	struct bucket b;
 
 	(void)state;
-	lim_bucket_init(&b, &r, 10000);
+	bucket_init(&b, &r, 10000);
 	/* Costs of several tokens; a refused take takes nothing. */
-	assert_true(lim_bucket_take(&b, &r, 10000, 3));
-	assert_false(lim_bucket_take(&b, &r, 10000, 2));
-	assert_true(lim_bucket_take(&b, &r, 10000, 1));
+	assert_true(bucket_take(&b, &r, 10000, 3));
+	assert_false(bucket_take(&b, &r, 10000, 2));
+	assert_true(bucket_take(&b, &r, 10000, 1));
 	/* 3 tokens at 2 a second: 1500 ms. */
-	assert_int_equal(lim_bucket_wait_ms(&b, &r, 10000, 3), 1500);
-	assert_false(lim_bucket_take(&b, &r, 11499, 3));
-	assert_true(lim_bucket_take(&b, &r, 11500, 3));
+	assert_int_equal(bucket_wait_ms(&b, &r, 10000, 3), 1500);
+	assert_false(bucket_take(&b, &r, 11499, 3));
+	assert_true(bucket_take(&b, &r, 11500, 3));
 	/* More than the burst never passes. */
-	assert_int_equal(lim_bucket_wait_ms(&b, &r, 11500, 5), UINT64_MAX);
-	assert_false(lim_bucket_take(&b, &r, 99999999, 5));
+	assert_int_equal(bucket_wait_ms(&b, &r, 11500, 5), UINT64_MAX);
+	assert_false(bucket_take(&b, &r, 99999999, 5));
 	/* A clock that steps back adds nothing (and takes nothing away). */
-	lim_bucket_init(&b, &r, 50000);
-	assert_true(lim_bucket_take(&b, &r, 50000, 4));
-	assert_false(lim_bucket_take(&b, &r, 20000, 1));
-	assert_false(lim_bucket_take(&b, &r, 50499, 1));
-	assert_true(lim_bucket_take(&b, &r, 50500, 1));
+	bucket_init(&b, &r, 50000);
+	assert_true(bucket_take(&b, &r, 50000, 4));
+	assert_false(bucket_take(&b, &r, 20000, 1));
+	assert_false(bucket_take(&b, &r, 50499, 1));
+	assert_true(bucket_take(&b, &r, 50500, 1));
 	/* per_sec 0: unlimited. */
-	lim_bucket_init(&b, &unlimited, 0);
-	assert_true(lim_bucket_take(&b, &unlimited, 0, UINT32_MAX));
-	assert_true(lim_bucket_take(&b, &unlimited, 0, UINT32_MAX));
-	assert_int_equal(lim_bucket_wait_ms(&b, &unlimited, 0, 7), 0);
+	bucket_init(&b, &unlimited, 0);
+	assert_true(bucket_take(&b, &unlimited, 0, UINT32_MAX));
+	assert_true(bucket_take(&b, &unlimited, 0, UINT32_MAX));
+	assert_int_equal(bucket_wait_ms(&b, &unlimited, 0, 7), 0);
 }
 
 static void
 test_table_keys_separate(void **state)
 {
-	struct lim_rate r = { .per_sec = 1, .burst = 2 };
-	struct lim_table *t;
-	struct lim_stats st;
+	struct bucket_rate r = { .per_sec = 1, .burst = 2 };
+	struct bucket_table *t;
+	struct bucket_stats st;
 	uint8_t a[32], b[32];
 
 	(void)state;
-	assert_null(lim_table_new(0, &r));
-	assert_null(lim_table_new((size_t)LIM_TABLE_MAX + 1, &r));
-	assert_non_null(t = lim_table_new(16, &r));
+	assert_null(bucket_table_new(0, &r));
+	assert_null(bucket_table_new((size_t)BUCKET_TABLE_MAX + 1, &r));
+	assert_non_null(t = bucket_table_new(16, &r));
 	key_of(1, a);
 	key_of(2, b);
-	assert_true(lim_table_take(t, a, 0, 1));
-	assert_true(lim_table_take(t, a, 0, 1));
-	assert_false(lim_table_take(t, a, 0, 1));
+	assert_true(bucket_table_take(t, a, 0, 1));
+	assert_true(bucket_table_take(t, a, 0, 1));
+	assert_false(bucket_table_take(t, a, 0, 1));
 	/* b has its own bucket. */
-	assert_true(lim_table_take(t, b, 0, 1));
-	assert_true(lim_table_take(t, b, 0, 1));
-	assert_false(lim_table_take(t, b, 0, 1));
-	assert_true(lim_table_take(t, a, 1000, 1));
-	lim_table_stats(t, &st);
+	assert_true(bucket_table_take(t, b, 0, 1));
+	assert_true(bucket_table_take(t, b, 0, 1));
+	assert_false(bucket_table_take(t, b, 0, 1));
+	assert_true(bucket_table_take(t, a, 1000, 1));
+	bucket_table_stats(t, &st);
 	assert_int_equal(st.count, 2);
 	assert_int_equal(st.allowed, 5);
 	assert_int_equal(st.refused, 2);
 	assert_int_equal(st.evicted, 0);
 
 	/* Removing a key forgets its state: it comes back full. */
-	assert_int_equal(lim_table_remove(t, a), 1);
-	assert_int_equal(lim_table_remove(t, a), 0);
-	assert_true(lim_table_take(t, a, 1000, 2));
+	assert_int_equal(bucket_table_remove(t, a), 1);
+	assert_int_equal(bucket_table_remove(t, a), 0);
+	assert_true(bucket_table_take(t, a, 1000, 2));
 
 	/* A smaller burst applies at once; a larger rate from then on. */
-	assert_true(lim_table_take(t, b, 5000, 1));	/* b holds 1 of 2 */
+	assert_true(bucket_table_take(t, b, 5000, 1));	/* b holds 1 of 2 */
 	r.burst = 1;
 	r.per_sec = 1000;
-	lim_table_set_rate(t, &r);
-	assert_int_equal(lim_table_rate(t)->burst, 1);
-	assert_true(lim_table_take(t, b, 5000, 1));
-	assert_false(lim_table_take(t, b, 5000, 1));
-	assert_true(lim_table_take(t, b, 5001, 1));
+	bucket_table_set_rate(t, &r);
+	assert_int_equal(bucket_table_rate(t)->burst, 1);
+	assert_true(bucket_table_take(t, b, 5000, 1));
+	assert_false(bucket_table_take(t, b, 5000, 1));
+	assert_true(bucket_table_take(t, b, 5001, 1));
 
 	/* Unlimited: everything passes and nothing new is tracked. */
 	r.per_sec = 0;
-	lim_table_set_rate(t, &r);
+	bucket_table_set_rate(t, &r);
 	key_of(3, a);
-	assert_true(lim_table_take(t, a, 5001, 1000));
-	lim_table_stats(t, &st);
+	assert_true(bucket_table_take(t, a, 5001, 1000));
+	bucket_table_stats(t, &st);
 	assert_int_equal(st.count, 2);
-	lim_table_free(&t);
+	bucket_table_free(&t);
 	assert_null(t);
-	lim_table_free(&t);
+	bucket_table_free(&t);
 }
 
 static void
 test_table_lru_keeps_active_flooder(void **state)
 {
-	struct lim_rate r = { .per_sec = 1, .burst = 1 };
-	struct lim_table *t;
-	struct lim_stats st;
+	struct bucket_rate r = { .per_sec = 1, .burst = 1 };
+	struct bucket_table *t;
+	struct bucket_stats st;
 	uint8_t flooder[32], k[32];
 	uint32_t i;
 	int created;
 
 	(void)state;
-	assert_non_null(t = lim_table_new(4, &r));
+	assert_non_null(t = bucket_table_new(4, &r));
 	key_of(1000, flooder);
-	assert_true(lim_table_take(t, flooder, 0, 1));
+	assert_true(bucket_table_take(t, flooder, 0, 1));
 	/* A thousand fresh keys pass through a 4-entry table, the flooder trying in between. */
 	for (i = 0; i < 1000; i++) {
 		key_of(i, k);
-		assert_true(lim_table_take(t, k, 0, 1));
-		assert_false(lim_table_take(t, flooder, 0, 1));
+		assert_true(bucket_table_take(t, k, 0, 1));
+		assert_false(bucket_table_take(t, flooder, 0, 1));
 	}
-	lim_table_stats(t, &st);
+	bucket_table_stats(t, &st);
 	assert_int_equal(st.count, 4);
 	assert_int_equal(st.evicted, 1000 - 3);
 	assert_int_equal(st.refused, 1000);
 
 	/* Least recently used goes first: touch key 997, add two, 998 and 999 are gone. */
 	key_of(997, k);
-	assert_non_null(lim_table_get(t, k, 0, &created));
+	assert_non_null(bucket_table_get(t, k, 0, &created));
 	assert_int_equal(created, 0);
 	key_of(2000, k);
-	(void)lim_table_get(t, k, 0, &created);
+	(void)bucket_table_get(t, k, 0, &created);
 	assert_int_equal(created, 1);
 	key_of(2001, k);
-	(void)lim_table_get(t, k, 0, &created);
+	(void)bucket_table_get(t, k, 0, &created);
 	assert_int_equal(created, 1);
 	key_of(997, k);
-	(void)lim_table_get(t, k, 0, &created);
+	(void)bucket_table_get(t, k, 0, &created);
 	assert_int_equal(created, 0);
 	key_of(999, k);
-	(void)lim_table_get(t, k, 0, &created);
+	(void)bucket_table_get(t, k, 0, &created);
 	assert_int_equal(created, 1);
-	lim_table_free(&t);
+	bucket_table_free(&t);
 }
 
 /* ---- against a model ----------------------------------------------------------------- */
@@ -278,9 +278,9 @@ static void
 test_table_matches_model(void **state)
 {
 	static const size_t sizes[] = { 1, 2, 7, 8, 9, 31, 64 };
-	struct lim_rate r = { .per_sec = 1, .burst = 1 };
-	struct lim_table *t;
-	struct lim_stats st;
+	struct bucket_rate r = { .per_sec = 1, .burst = 1 };
+	struct bucket_table *t;
+	struct bucket_stats st;
 	struct model m;
 	uint8_t k[32];
 	uint32_t key, op, space;
@@ -292,22 +292,22 @@ test_table_matches_model(void **state)
 		memset(&m, 0, sizeof(m));
 		m.max = sizes[s];
 		space = (uint32_t)(3 * sizes[s] + 2);
-		assert_non_null(t = lim_table_new(sizes[s], &r));
+		assert_non_null(t = bucket_table_new(sizes[s], &r));
 		for (i = 0; i < 20000; i++) {
 			key = rng() % space;
 			op = rng() % 4;
 			key_of(key, k);
 			if (op == 0) {
-				assert_int_equal(lim_table_remove(t, k), model_remove(&m, key));
+				assert_int_equal(bucket_table_remove(t, k), model_remove(&m, key));
 			} else {
-				assert_non_null(lim_table_get(t, k, (uint64_t)i, &created));
+				assert_non_null(bucket_table_get(t, k, (uint64_t)i, &created));
 				assert_int_equal(created, model_get(&m, key));
 			}
-			lim_table_stats(t, &st);
+			bucket_table_stats(t, &st);
 			assert_int_equal(st.count, m.n);
 			assert_int_equal(st.evicted, m.evicted);
 		}
-		lim_table_free(&t);
+		bucket_table_free(&t);
 	}
 }
 

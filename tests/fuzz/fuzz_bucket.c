@@ -1,5 +1,5 @@
 /*
- * fuzz_limit.c: the rate-limit table (node/limit.c), whose keys peers choose (their
+ * fuzz_bucket.c: the rate-limit table (node/bucket.c), whose keys peers choose (their
  * transport keys, the authors they claim), against a model.
  *
  * The input is a table size and a rate, then a list of operations on a pool of 64 keys:
@@ -8,7 +8,7 @@
  * that does the obvious thing, and after every step they must agree: which keys are
  * tracked, which is evicted, every bucket's contents, every take's answer, the counters.
  * Bucket arithmetic is checked on its own too: never more tokens than the burst, and
- * lim_bucket_wait_ms() says exactly when a take would pass.
+ * bucket_wait_ms() says exactly when a take would pass.
  *
  * Input: u8 max-1 (table size 1..256), u16 BE per_sec, u16 BE burst, then ops of 3 bytes
  *   u8 op | u8 key index (mod 64) | u8 argument
@@ -28,17 +28,17 @@ struct model_entry {
 	int			 used;
 	int			 key;
 	uint64_t		 last_use;	/* higher is more recent */
-	struct lim_bucket	 bucket;
+	struct bucket	 bucket;
 };
 
 struct model {
 	struct model_entry	 e[MODEL_MAX];
 	size_t			 max, count;
 	uint64_t		 tick, evicted, allowed, refused;
-	struct lim_rate		 rate;
+	struct bucket_rate		 rate;
 };
 
-static uint8_t	keys[KEYS][LIM_KEYBYTES];
+static uint8_t	keys[KEYS][BUCKET_KEYBYTES];
 
 static void
 keys_init(void)
@@ -50,8 +50,8 @@ keys_init(void)
 		return;
 	/* Keys that differ in one byte only, and in the first byte: no help for the hash. */
 	for (i = 0; i < KEYS; i++) {
-		memset(keys[i], 0xa5, LIM_KEYBYTES);
-		keys[i][i % LIM_KEYBYTES] ^= (uint8_t)(i + 1);
+		memset(keys[i], 0xa5, BUCKET_KEYBYTES);
+		keys[i][i % BUCKET_KEYBYTES] ^= (uint8_t)(i + 1);
 	}
 	done = 1;
 }
@@ -90,7 +90,7 @@ model_get(struct model *m, int key, uint64_t now, int *created)
 		memset(e, 0, sizeof(*e));
 		e->used = 1;
 		e->key = key;
-		lim_bucket_init(&e->bucket, &m->rate, now);
+		bucket_init(&e->bucket, &m->rate, now);
 		m->count++;
 		*created = 1;
 	}
@@ -100,11 +100,11 @@ model_get(struct model *m, int key, uint64_t now, int *created)
 
 /* Table and model agree on every key: tracked or not, and the bucket's contents. */
 static void
-compare(struct lim_table *t, struct model *m)
+compare(struct bucket_table *t, struct model *m)
 {
-	struct lim_stats st;
+	struct bucket_stats st;
 
-	lim_table_stats(t, &st);
+	bucket_table_stats(t, &st);
 	FUZZ_CHECK(st.count == m->count);
 	FUZZ_CHECK(st.evicted == m->evicted);
 	FUZZ_CHECK(st.allowed == m->allowed && st.refused == m->refused);
@@ -112,13 +112,13 @@ compare(struct lim_table *t, struct model *m)
 
 /* The bucket promises: bounded, and wait_ms tells exactly when n tokens are there. */
 static void
-check_bucket(const struct lim_bucket *b, const struct lim_rate *r, uint64_t now, uint32_t n)
+check_bucket(const struct bucket *b, const struct bucket_rate *r, uint64_t now, uint32_t n)
 {
-	struct lim_bucket c;
+	struct bucket c;
 	uint64_t w;
 
 	FUZZ_CHECK(b->milli <= (uint64_t)r->burst * 1000);
-	w = lim_bucket_wait_ms(b, r, now, n);
+	w = bucket_wait_ms(b, r, now, n);
 	if (r->per_sec == 0) {
 		FUZZ_CHECK(w == 0);
 		return;
@@ -127,14 +127,14 @@ check_bucket(const struct lim_bucket *b, const struct lim_rate *r, uint64_t now,
 		FUZZ_CHECK(w == UINT64_MAX);
 		return;
 	}
-	/* Exact only for a clock that did not step back (limit.c: "it should not"). */
+	/* Exact only for a clock that did not step back (bucket.c: "it should not"). */
 	if (now < b->last_ms)
 		return;
 	c = *b;
-	FUZZ_CHECK(lim_bucket_take(&c, r, now + w, n) == 1);
+	FUZZ_CHECK(bucket_take(&c, r, now + w, n) == 1);
 	if (w > 0) {
 		c = *b;
-		FUZZ_CHECK(lim_bucket_take(&c, r, now + w - 1, n) == 0);
+		FUZZ_CHECK(bucket_take(&c, r, now + w - 1, n) == 0);
 	}
 }
 
@@ -142,10 +142,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct model m;
-	struct lim_table *t;
-	struct lim_bucket *b;
+	struct bucket_table *t;
+	struct bucket *b;
 	struct model_entry *me;
-	struct lim_rate rate;
+	struct bucket_rate rate;
 	uint64_t now = 1000000;
 	size_t off, ops = 0, i;
 	int op, key, arg, created, mcreated, r_t, r_m;
@@ -159,8 +159,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rate.per_sec = (uint32_t)data[1] << 8 | data[2];
 	rate.burst = (uint32_t)data[3] << 8 | data[4];
 	m.rate = rate;
-	FUZZ_CHECK((t = lim_table_new(m.max, &rate)) != NULL);
-	FUZZ_CHECK(lim_table_new(0, &rate) == NULL);
+	FUZZ_CHECK((t = bucket_table_new(m.max, &rate)) != NULL);
+	FUZZ_CHECK(bucket_table_new(0, &rate) == NULL);
 
 	for (off = 5; size - off >= 3 && ops < OPS_MAX; off += 3, ops++) {
 		op = data[off] % 5;
@@ -170,13 +170,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 0:		/* take */
 			if (m.rate.per_sec == 0) {
 				/* Unlimited: allowed, and the key is not even tracked. */
-				FUZZ_CHECK(lim_table_take(t, keys[key], now, (uint32_t)arg) == 1);
+				FUZZ_CHECK(bucket_table_take(t, keys[key], now, (uint32_t)arg) == 1);
 				m.allowed++;
 				break;
 			}
 			me = model_get(&m, key, now, &mcreated);
-			r_m = lim_bucket_take(&me->bucket, &m.rate, now, (uint32_t)arg);
-			r_t = lim_table_take(t, keys[key], now, (uint32_t)arg);
+			r_m = bucket_take(&me->bucket, &m.rate, now, (uint32_t)arg);
+			r_t = bucket_table_take(t, keys[key], now, (uint32_t)arg);
 			FUZZ_CHECK(r_t == r_m);
 			if (r_m)
 				m.allowed++;
@@ -185,14 +185,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 1:		/* get: compare the bucket itself */
 			me = model_get(&m, key, now, &mcreated);
-			b = lim_table_get(t, keys[key], now, &created);
+			b = bucket_table_get(t, keys[key], now, &created);
 			FUZZ_CHECK(b != NULL && created == mcreated);
 			FUZZ_CHECK(b->milli == me->bucket.milli && b->last_ms == me->bucket.last_ms);
 			check_bucket(b, &m.rate, now, (uint32_t)arg);
 			break;
 		case 2:		/* remove */
 			me = model_find(&m, key);
-			FUZZ_CHECK(lim_table_remove(t, keys[key]) == (me != NULL));
+			FUZZ_CHECK(bucket_table_remove(t, keys[key]) == (me != NULL));
 			if (me != NULL) {
 				me->used = 0;
 				m.count--;
@@ -201,12 +201,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 3:		/* a new rate (config reload) */
 			m.rate.per_sec = (uint32_t)arg * 7;
 			m.rate.burst = (uint32_t)key;
-			lim_table_set_rate(t, &m.rate);
+			bucket_table_set_rate(t, &m.rate);
 			for (i = 0; i < m.max; i++)
 				if (m.e[i].used && m.e[i].bucket.milli > (uint64_t)m.rate.burst * 1000)
 					m.e[i].bucket.milli = (uint64_t)m.rate.burst * 1000;
-			FUZZ_CHECK(lim_table_rate(t)->per_sec == m.rate.per_sec &&
-			    lim_table_rate(t)->burst == m.rate.burst);
+			FUZZ_CHECK(bucket_table_rate(t)->per_sec == m.rate.per_sec &&
+			    bucket_table_rate(t)->burst == m.rate.burst);
 			break;
 		default:	/* time */
 			if (arg == 0)
@@ -217,7 +217,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		compare(t, &m);
 	}
-	lim_table_free(&t);
+	bucket_table_free(&t);
 	FUZZ_CHECK(t == NULL);
 	return 0;
 }
