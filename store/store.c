@@ -1354,17 +1354,16 @@ ref_parse(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
 }
 
 /*
- * What a refs walk visits: with kind 0 every referring message that pick (NULL: all) chooses;
- * with a kind, those of that kind, and by author if not NULL.
+ * What a refs walk visits: with kind 0 every referring message; with a kind, those of that
+ * kind, and by author if not NULL.
  */
 struct refs_sel {
 	int			 kind;
 	const uint8_t		*author;
-	store_ref_pick_fn	 pick;
 };
 
 /*
- * store_iter_refs, _pick and _of. On schema 3 a kind (and author) is a prefix of the key:
+ * store_iter_refs and store_iter_refs_of. On schema 3 a kind (and author) is a prefix of the key:
  * one seek, and only the matching entries are read. The older layouts keep the referring
  * messages in id order: every entry of id is read and judged.
  */
@@ -1377,7 +1376,6 @@ refs_walk(struct store *st, const uint8_t id[FC_IDBYTES], const struct refs_sel 
 	MDB_val			 k, v;
 	struct ref_hit		*hits = NULL, *p;
 	struct ref_entry	 re;
-	struct store_ref	 ref;
 	struct store_view	 view;
 	uint8_t			 seek[REFS_OFF_ID];
 	size_t			 n = 0, cap = 0, i, plen = FC_IDBYTES;
@@ -1417,16 +1415,6 @@ refs_walk(struct store *st, const uint8_t id[FC_IDBYTES], const struct refs_sel 
 		if (sel->kind != 0 && (re.kind != sel->kind || (sel->author != NULL &&
 		    memcmp(re.author, sel->author, FC_PUBLICKEYBYTES) != 0)))
 			continue;
-		if (sel->pick != NULL) {
-			ref.id = re.id;
-			ref.kind = re.kind;
-			ref.author = re.author;
-			st->in_callback++;
-			rc = sel->pick(ctx, &ref);
-			st->in_callback--;
-			if (!rc)
-				continue;
-		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
 			if ((p = reallocarray(hits, cap, sizeof(*hits))) == NULL) {
@@ -1473,19 +1461,8 @@ out:
 int
 store_iter_refs(struct store *st, const uint8_t id[FC_IDBYTES], store_iter_fn fn, void *ctx)
 {
-	struct refs_sel	 sel = { 0, NULL, NULL };
+	struct refs_sel	 sel = { 0, NULL };
 
-	return refs_walk(st, id, &sel, fn, ctx);
-}
-
-int
-store_iter_refs_pick(struct store *st, const uint8_t id[FC_IDBYTES], store_ref_pick_fn pick,
-    store_iter_fn fn, void *ctx)
-{
-	struct refs_sel	 sel = { 0, NULL, pick };
-
-	if (pick == NULL)
-		return STORE_EINVAL;
 	return refs_walk(st, id, &sel, fn, ctx);
 }
 
@@ -1493,7 +1470,7 @@ int
 store_iter_refs_of(struct store *st, const uint8_t id[FC_IDBYTES], int kind,
     const uint8_t *author, store_iter_fn fn, void *ctx)
 {
-	struct refs_sel	 sel = { kind, author, NULL };
+	struct refs_sel	 sel = { kind, author };
 
 	if (kind <= 0)
 		return STORE_EINVAL;

@@ -232,24 +232,6 @@ int		 store_iter_time(struct store *st, uint64_t since_ms, uint64_t until_ms, in
 int		 store_iter_refs(struct store *st, const uint8_t id[FC_IDBYTES], store_iter_fn fn,
 		    void *ctx);
 /*
- * What the refs index says of a message referring to another, without reading its record:
- * its id, kind and author. The pointers are valid only during the call.
- */
-struct store_ref {
-	const uint8_t	*id;
-	int		 kind;
-	const uint8_t	*author;	/* FC_PUBLICKEYBYTES */
-};
-/* Return nonzero to have the message read and visited, 0 to skip it. */
-typedef int	(*store_ref_pick_fn)(void *ctx, const struct store_ref *ref);
-/*
- * store_iter_refs, visiting only the messages pick chooses; the others' records are not read
- * (a message with many receipts, of which a caller wants one author's: one record read, not
- * hundreds). pick and fn get the same ctx; pick must not call the store.
- */
-int		 store_iter_refs_pick(struct store *st, const uint8_t id[FC_IDBYTES],
-		    store_ref_pick_fn pick, store_iter_fn fn, void *ctx);
-/*
  * store_iter_refs, visiting only the messages of kind (> 0, else STORE_EINVAL) and, if author
  * is not NULL, by that author (FC_PUBLICKEYBYTES): e.g. a node's own receipt of a warning
  * among hundreds of others'. On a schema 3 store they are one range of the refs index, found

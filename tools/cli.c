@@ -1204,14 +1204,6 @@ change_of_ref(void *arg, const struct store_view *v)
 	return 0;
 }
 
-/* Only warnings can change a warning: a hundred delivery receipts are not even read. */
-static int
-change_pick(void *arg, const struct store_ref *ref)
-{
-	(void)arg;
-	return ref->kind == FENGHUO__KIND__WARNING;
-}
-
 int
 cli_mark_changes(struct cli *cli, struct store *st, struct fc_msg *msg, uint8_t by[32])
 {
@@ -1220,7 +1212,9 @@ cli_mark_changes(struct cli *cli, struct store *st, struct fc_msg *msg, uint8_t 
 	if (st == NULL || msg->body->warning == NULL ||
 	    msg->body->warning->msg_type == FENGHUO__MSG_TYPE__CANCEL)
 		return 0;
-	if (store_iter_refs_pick(st, msg->id, change_pick, change_of_ref, &ctx) != 0)
+	/* Only warnings can change a warning: a hundred delivery receipts are not even read. */
+	if (store_iter_refs_of(st, msg->id, FENGHUO__KIND__WARNING, NULL, change_of_ref,
+	    &ctx) != 0)
 		return -1;
 	msg->flags |= ctx.flags;
 	return ctx.flags != 0;
