@@ -24,6 +24,7 @@
 #   link_field NAME PEER FIELD     a field of NAME's peer PEER (fenghuo peers --json; stream.* first)
 #   backlog_bundle NAME FROM TO FILE  a bundle of reports by NAME's key, written offline
 #   count_kind NAME KIND           how many messages of KIND NAME holds
+#   receipt_links NAME ID          the link kinds NAME's delivery receipts of ID name
 #   bg_track PID                   the cleanup also ends this background helper
 #   fail MESSAGE                   print and exit 1
 
@@ -402,6 +403,16 @@ need_pyzmq() {
 # count_kind NAME KIND: how many messages of KIND (report, receipt, ...) NAME's store holds.
 count_kind() {
 	fh "$1" list --kind "$2" --limit 1000000 --json | grep -c . || true
+}
+
+# receipt_links NAME ID: the `link` of every DELIVERED receipt of ID that NAME holds (how the
+# warning came to each confirming node: zeromq, udp, serial, stdio; "-" when not said),
+# sorted, on one line.
+receipt_links() {
+	fh "$1" show --json "$2" | "$FH_PY" -c 'import json, sys
+rows = [json.loads(l) for l in sys.stdin][1:]
+print(" ".join(sorted(o.get("link") or "-" for o in rows
+                      if o.get("kind") == "receipt" and o.get("stage") == "delivered")))'
 }
 
 # bg_track PID: a helper process the script started in the background (e.g. a watch);

@@ -70,5 +70,8 @@ same() {
 		[ "$(status_field town messages)" -ge $((2 * WRITES + 1)) ]
 }
 wait_for 30 "both ends hold the same set" same
+# The village's delivery receipt of the warning says it came over a serial link.
+wait_for 20 "the town holds the village's receipt of the warning, naming the serial link" \
+	eval '[ "$(receipt_links town "${ids[-1]}")" = serial ]'
 log "converged: $(status_field town digest)"
 log "ok"

@@ -56,6 +56,9 @@ same() {	# (delivery receipts for the warning may still be on their way)
 	[ "$(status_field left digest)" = "$(status_field right digest)" ]
 }
 wait_for 20 "both ends hold the same set" same
+# right's delivery receipt of the warning says it came over a stdio stream link.
+wait_for 20 "left holds right's receipt of the warning, naming the stdio link" \
+	eval '[ "$(receipt_links left "$w")" = stdio ]'
 log "messages crossed the pipes both ways"
 
 stop_node right
