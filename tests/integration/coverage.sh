@@ -9,8 +9,8 @@
 #   village from its township after 2 hops, v1_2 over its UDP stream link;
 # - two villages stopped before the next warning: coverage 8/10 with those two missing by
 #   name and region, duty `confirmed 8/10, 2 missing`; started again, they confirm: 100 %;
-# - a cancel of that warning is confirmed as a message of its own: its coverage reaches
-#   10/10.
+# - an update of that warning, then a cancel, are each confirmed as a message of its own:
+#   the coverage of each reaches 10/10.
 #
 #   c(330110) - t1(330110109 径山镇) - v1_1, v1_2 (v1_2 over UDP)
 #             - t2(330110110 瓶窑镇) - v2_1, v2_2
@@ -128,11 +128,17 @@ assert t["50"] <= t["90"] <= t["100"], t' || fail "times to 50/90/100 %"
 duty=$(fh c duty)
 grep -q "${wid:0:12}.*confirmed 10/10, 0 missing" <<<"$duty" || fail "duty after the restart: $duty"
 
-# ---- a cancel is confirmed, and its coverage shows by whom ----
-cid=$(warn --msg-type cancel --ref "$wid" --title "解除大风橙色预警")
+# ---- an update and a cancel are confirmed, and their coverage shows by whom ----
+uid=$(warn --msg-type update --ref "$wid" --title "大风橙色预警 (更新)")
+wid=$uid
+wait_for 30 "all ten nodes confirmed the update" confirmed_is 10
+out=$(fh c coverage "$uid")
+grep -q "^orange update ${uid:0:12} " <<<"$out" || fail "update's coverage heading: $out"
+grep -q "confirmed 10/10 (100%), 0 missing" <<<"$out" || fail "update's coverage: $out"
+cid=$(warn --msg-type cancel --ref "$uid" --title "解除大风橙色预警")
 wid=$cid
 wait_for 30 "all ten nodes confirmed the cancel" confirmed_is 10
 out=$(fh c coverage "$cid")
 grep -q "^orange cancel ${cid:0:12} " <<<"$out" || fail "cancel's coverage heading: $out"
 grep -q "confirmed 10/10 (100%), 0 missing" <<<"$out" || fail "cancel's coverage: $out"
-log "ok: the county sees who holds each warning and its cancel, and who is missing"
+log "ok: the county sees who holds each warning, update and cancel, and who is missing"
