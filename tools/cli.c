@@ -781,8 +781,6 @@ cli_msg_line(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen, 
 	cli_cell(fp, b->region != NULL && b->region[0] != '\0' ? b->region : "-", 12, 0);
 	fputc(' ', fp);
 	cli_region_cell(fp, b->region);
-	if (cli_status_mark(b) != NULL)
-		fprintf(fp, "[%s] ", cli_status_mark(b));
 	if (b->receipt != NULL) {
 		fputs("re ", fp);
 		fputs(b->n_refs > 0 && b->refs[0].len == FC_IDBYTES ?

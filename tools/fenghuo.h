@@ -578,7 +578,10 @@ void		 cli_trust_show(struct cli *cli, const struct fc_msg *msg, uint64_t now_ms
  *   SUPERSEDED      a warning an UPDATE that counts refers to, and no such CANCEL */
 #define CLI_MSG_CANCELLED	0x08000000u
 #define CLI_MSG_SUPERSEDED	0x04000000u
-/* The names of the CLI_MSG_* flags set on msg, each as " [name]", into buf ("" if none). */
+/*
+ * The marks of msg, each as " [name]", into buf ("" if none): its status mark first
+ * (" [演练]", cli_status_mark), then the names of the CLI_MSG_* flags set on it.
+ */
 const char	*cli_marks(const struct fc_msg *msg, char *buf, size_t size);
 /* Append the names of the CLI_MSG_* flags set on msg to the JSON array a. */
 void		 cli_marks_json(const struct fc_msg *msg, struct json_t *a);
