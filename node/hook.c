@@ -504,7 +504,7 @@ fmt_json(const struct fc_msg *m, const struct store_seen *seen, const char *even
 
 	o = json_object();
 	json_object_set_new(o, "hook", json_string(hook));
-	json_object_set_new(o, "event", json_string(event));
+	json_object_set_new(o, "on", json_string(event));
 	json_object_set_new(o, "id", json_string(fc_hex(m->id, FC_IDBYTES, hex)));
 	set_name(o, "kind", wire_kind_name(b->kind));
 	set_name(o, "status", wire_status_name(wire_status_of(b)));
@@ -666,7 +666,7 @@ job_start(struct node *n, struct hook_job *j)
 		envp[k] = environ[k];
 	snprintf(envhook, sizeof(envhook), "FENGHUO_HOOK=%s", h->c->name);
 	snprintf(envid, sizeof(envid), "FENGHUO_MSG_ID=%s", fc_hex(j->id, FC_IDBYTES, hex));
-	snprintf(envev, sizeof(envev), "FENGHUO_EVENT=%s", j->event);
+	snprintf(envev, sizeof(envev), "FENGHUO_ON=%s", j->event);
 	envp[k++] = envhook;
 	envp[k++] = envid;
 	envp[k++] = envev;
