@@ -183,7 +183,13 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/*
+	 * A hook program's end: the self-pipe wakes the poll, so nothing else need be
+	 * interrupted (SA_RESTART), and a stopped child is no news (SA_NOCLDSTOP).
+	 */
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_flags = 0;
 	signal(SIGPIPE, SIG_IGN);
 	/*
 	 * A file-size limit (ulimit -f, systemd LimitFSIZE) is then a failed write, handled like

@@ -901,7 +901,7 @@ cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 		    "?"), cli_status_mark(b) != NULL ? " (" : "",
 		    cli_status_mark(b) != NULL ? cli_status_mark(b) : "",
 		    cli_status_mark(b) != NULL ? ": not a real message, never in force)" : "");
-		print_field(fp, "status", buf);
+		print_field(fp, "cap status", buf);
 	}
 	if (b->category != NULL && b->category[0] != '\0')
 		print_field(fp, "category", b->category);

@@ -766,12 +766,13 @@ duty_modes_check(struct cli *cli, int follow, int handover, const char *format)
 
 	if (format != NULL && handover) {
 		if (strcmp(format, "text") != 0 && strcmp(format, "markdown") != 0) {
-			cli_warnx(cli, "--format %s: of --handover, text or markdown", format);
+			cli_warnx(cli, "--format %s: text or markdown (with --handover)", format);
 			return EX_USAGE;
 		}
 	} else if (format != NULL) {
 		if (strcmp(format, "markdown") == 0) {
-			cli_warnx(cli, "--format markdown is for --handover");
+			cli_warnx(cli, "--format markdown: that --format is for --handover "
+			    "(the list takes text, json, csv or geojson)");
 			return EX_USAGE;
 		}
 		if ((rc = cli_set_format(cli, format, CLI_FMT_GEOJSON)) != EX_OK)

@@ -91,9 +91,9 @@ PY
 # show
 fh "$S" show "$X"
 expect_rc $EX_OK
-expect_out "status         exercise (演练: not a real message, never in force)"
+expect_out "cap status     exercise (演练: not a real message, never in force)"
 fh "$S" show "$W"
-expect_out "status         actual"
+expect_out "cap status     actual"
 
 # An update of the exercise is part of the exercise.
 XU=$(new warn --msg-type update --ref "$X" --title "演练: 升级")

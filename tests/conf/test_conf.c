@@ -563,6 +563,44 @@ teardown(void **state)
 	return 0;
 }
 
+/* A hook's command line: split at blanks, quotes group, nothing else is special. */
+static void
+test_hook_argv(void **state)
+{
+	const char *why;
+	char **argv;
+
+	(void)state;
+	argv = hook_argv_split("  /usr/bin/say\t\"two words\" $(rm -rf ~) `id` ; a|b >f  ", &why);
+	assert_non_null(argv);
+	assert_string_equal(argv[0], "/usr/bin/say");
+	assert_string_equal(argv[1], "two words");
+	assert_string_equal(argv[2], "$(rm");
+	assert_string_equal(argv[3], "-rf");
+	assert_string_equal(argv[4], "~)");
+	assert_string_equal(argv[5], "`id`");
+	assert_string_equal(argv[6], ";");
+	assert_string_equal(argv[7], "a|b");
+	assert_string_equal(argv[8], ">f");
+	assert_null(argv[9]);
+	free(argv);
+	argv = hook_argv_split("/bin/x a\"b c\"d", &why);
+	assert_non_null(argv);
+	assert_string_equal(argv[1], "ab cd");
+	free(argv);
+	assert_null(hook_argv_split("say hello", &why));
+	assert_string_equal(why, "the program must be an absolute path");
+	assert_null(hook_argv_split("   ", &why));
+	assert_string_equal(why, "no command");
+	assert_null(hook_argv_split("/bin/x \"open", &why));
+	assert_string_equal(why, "a quote is not closed");
+	assert_null(hook_argv_split("/bin/x 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 "
+	    "22 23 24 25 26 27 28 29 30 31 32", &why));
+	assert_string_equal(why, "more than 32 words");
+	assert_true(hook_format_ready(HOOK_FMT_JSON));
+	assert_false(hook_format_ready(HOOK_FMT_CAP));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -575,6 +613,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_duplicate_sections),
 		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_hook_argv),
 	};
 
 	if (argc != 2) {

@@ -37,7 +37,7 @@ if grep -q "${xid:0:12}" <<<"$out"; then fail "list at the village shows the dri
 out=$(fh v list --status exercise)
 grep -q "${xid:0:12} .*演练: 暴雨红色预警 \[演练\]" <<<"$out" || fail "list --status: $out"
 out=$(fh v show "$xid")
-grep -q "^status  *exercise (演练" <<<"$out" || fail "show: $out"
+grep -q "^cap status  *exercise (演练" <<<"$out" || fail "show: $out"
 duty=$(fh v duty)
 grep -q "^0 in force" <<<"$duty" || fail "the exercise counts in force: $duty"
 sed -n '/^Exercises and tests (演练 \/ 测试)/,$p' <<<"$duty" | grep -q "${xid:0:12}.*\[演练\]" ||
