@@ -3,7 +3,7 @@
 # The county issues a red warning with --status exercise; the village stores it and confirms
 # its delivery like any other (a drill tests exactly that), but at the village it is left out
 # of `list`, listed with `list --status exercise` marked [演练], and `duty` shows it under
-# the heading of exercises and tests, never in force: "0 in force". A real warning issued
+# the heading of exercises and tests, never in force: "0 in force"; `watch` marks it too. A real warning issued
 # after it is in force. At the county, duty --json calls it a drill-warning confirmed by the
 # village.
 #
@@ -17,6 +17,18 @@ make_node v 330110109001
 link c v
 start_node c
 start_node v
+
+# A watch at the village, live once a probe report written after it shows.
+"$FENGHUO" --state "$(node_state v)" watch >"$FH_TMP/watch.out" 2>"$FH_TMP/watch.err" &
+bg_track $!
+k=0
+probe_live() {
+	grep -q "watch probe" "$FH_TMP/watch.out" && return 0
+	k=$((k + 1))
+	report v "watch probe $k" >/dev/null
+	return 1
+}
+wait_for 20 "the watch showed a probe" probe_live
 
 xid=$(fh c warn --area 330110 --level red --event 暴雨 --title "演练: 暴雨红色预警" \
 	--status exercise)
@@ -32,6 +44,8 @@ sys.exit(0 if any(o.get("kind") == "receipt" and o.get("stage") == "delivered" a
 wait_for 30 "the county holds the village's receipt of the exercise" \
 	confirmed_at c "$xid" "${FH_KEY[v]}"
 
+wait_for 20 "the watch shows the exercise marked" \
+	grep -q "${xid:0:12} .*演练: 暴雨红色预警 \[演练\]" "$FH_TMP/watch.out"
 out=$(fh v list --kind warning)
 if grep -q "${xid:0:12}" <<<"$out"; then fail "list at the village shows the drill: $out"; fi
 out=$(fh v list --status exercise)
