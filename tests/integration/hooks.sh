@@ -6,7 +6,8 @@
 # stdin and runs nothing else. A program that hangs is killed at its timeout (with its
 # process group), counted as a failure and shown by `fenghuo status`. The example hooks of
 # tools/hooks run too: the loudspeaker speaks the warning into a WAV file (when espeak-ng is
-# installed) and the SMS gateway POSTs it to an HTTP server on 127.0.0.1.
+# installed) and the SMS gateway POSTs it to an HTTP server on 127.0.0.1. An overdue hook
+# runs for a report nobody registered, not for one registered.
 set -euo pipefail
 FH_DEADLINE=55
 . "$(dirname "$0")/lib.sh"
@@ -65,6 +66,16 @@ on = warning
 command = $HOOKS/sms-gateway.sh http://127.0.0.1:$SMS_PORT/send duty
 min_level = orange
 "
+FH_EXTRA[v]+="
+[hook late]
+on = overdue
+command = $H/record.sh $H/late.log
+overdue_after = 60
+"
+# Its record says it has existed for ever, so that reports dated back by libfaketime (their
+# first-seen time is that clock's too) are its business.
+mkdir -m 0700 "$(node_state v)/hooks"
+echo "since 1" >"$(node_state v)/hooks/late"
 if command -v espeak-ng >/dev/null; then
 	FH_EXTRA[v]+="
 [hook speaker]
@@ -108,6 +119,21 @@ for hk in rec sms $(command -v espeak-ng >/dev/null && echo speaker); do
 done
 kill_node v
 w2=$(fh v warn --area 330110 --level yellow --event 大风 --title "大风黄色预警")
+# Meanwhile two reports written two hours ago: one registered since, one not (overdue).
+FT_LIB=""
+for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
+	[ -e "$f" ] && FT_LIB=$f && break
+done
+[ -n "$FT_LIB" ] || fail "needs libfaketime (Debian package faketime; tools/setup.sh installs it)"
+old_report() {
+	LD_PRELOAD=$FT_LIB FAKETIME=-2h FAKETIME_DONT_FAKE_MONOTONIC=1 \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		"$FENGHUO" --state "$(node_state v)" report --region 330110109001 --category flood \
+		--title "$1"
+}
+r1=$(old_report "已登记的报告")
+r2=$(old_report "无人登记的报告")
+fh v receipt "$r1" --stage registered >/dev/null
 start_node v
 wait_for 20 "the hook ran for the warning stored while the daemon was down" ran "$w2"
 
@@ -128,6 +154,10 @@ assert r["hook"] == "rec" and r["on"] == "warning" and r["kind"] == "warning"
 assert r["event"] == "测试"
 assert r["level"] == "blue" and r["area"] == ["330110"] and r["status"] == "actual"
 PY
+# The overdue report ran `late` (the start's scan), the registered one did not.
+wait_for 20 "the overdue hook ran for the unregistered report" grep -qx "$r2" "$H/late.log"
+! grep -qx "$r1" "$H/late.log" || fail "the overdue hook ran for a registered report"
+grep -q '"on":"overdue".*"title":"无人登记的报告"' "$H/late.log.json" || fail "late: stdin"
 [ "$(runs "$w1")" -eq 1 ] || fail "the first warning ran $(runs "$w1") times"
 [ "$(runs "$w2")" -eq 1 ] || fail "the second warning ran $(runs "$w2") times"
 [ "$(runs "$w3")" -eq 1 ] || fail "the third warning ran $(runs "$w3") times"
