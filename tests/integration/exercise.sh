@@ -2,7 +2,8 @@
 # exercise.sh: a drill crosses the mesh like a real warning and reads as a drill everywhere.
 # The county issues a red warning with --status exercise; the village stores it and confirms
 # its delivery like any other (a drill tests exactly that), but at the village it is left out
-# of `list`, listed with `list --status exercise` marked [演练], and `duty` shows it under
+# of `list`, listed with `list --status exercise` marked [演练] (and so by watch and trace),
+# and `duty` shows it under
 # the heading of exercises and tests, never in force: "0 in force"; `watch` marks it too. A real warning issued
 # after it is in force. At the county, duty --json calls it a drill-warning confirmed by the
 # village.
@@ -56,6 +57,12 @@ duty=$(fh v duty)
 grep -q "^0 in force" <<<"$duty" || fail "the exercise counts in force: $duty"
 sed -n '/^Exercises and tests (演练 \/ 测试)/,$p' <<<"$duty" | grep -q "${xid:0:12}.*\[演练\]" ||
 	fail "duty has no drill heading with the exercise: $duty"
+
+# trace names it a drill too.
+out=$(fh c trace "$xid" --timeout 3)
+head -1 <<<"$out" | grep -q "^trace ${xid:0:12} \[演练\]: " || fail "trace: $out"
+fh c trace "$xid" --timeout 3 --json | "$FH_PY" -c 'import json, sys
+assert json.load(sys.stdin)["status"] == "exercise"' || fail "trace --json has no status"
 
 wid=$(fh c warn --area 330110 --level blue --event 大风 --title "大风蓝色预警")
 wait_for 30 "the village holds the real warning" has_msg v "$wid"
