@@ -3,7 +3,7 @@
 # The county issues a red warning with --status exercise; the village stores it and confirms
 # its delivery like any other (a drill tests exactly that), but at the village it is left out
 # of `list`, listed with `list --status exercise` marked [演练] (and so by watch and trace),
-# and `duty` shows it under
+# and `duty` (and duty --follow, never highlighted) shows it under
 # the heading of exercises and tests, never in force: "0 in force"; `watch` marks it too. A real warning issued
 # after it is in force. At the county, duty --json calls it a drill-warning confirmed by the
 # village.
@@ -30,6 +30,11 @@ probe_live() {
 	return 1
 }
 wait_for 20 "the watch showed a probe" probe_live
+# ... and the duty screen (in a pipe: one drawing after another).
+"$FENGHUO" --state "$(node_state v)" duty --follow >"$FH_TMP/follow.out" 2>"$FH_TMP/follow.err" &
+bg_track $!
+wait_for 20 "duty --follow drew its first screen" grep -q "^==== fenghuo duty --follow" \
+	"$FH_TMP/follow.out"
 
 xid=$(fh c warn --area 330110 --level red --event 暴雨 --title "演练: 暴雨红色预警" \
 	--status exercise)
@@ -47,6 +52,21 @@ wait_for 30 "the county holds the village's receipt of the exercise" \
 
 wait_for 20 "the watch shows the exercise marked" \
 	grep -q "${xid:0:12} .*演练: 暴雨红色预警 \[演练\]" "$FH_TMP/watch.out"
+# The last drawing of duty --follow with the drill: under its heading, not in force, no NEW.
+drawn() {
+	"$FH_PY" - "$FH_TMP/follow.out" "${xid:0:12}" <<'PY'
+import sys
+blocks = open(sys.argv[1], encoding="utf-8").read().split("==== fenghuo duty --follow")
+b = [b for b in blocks if sys.argv[2] in b]
+if not b:
+    sys.exit(1)
+b = b[-1]
+drills = b.split("Exercises and tests (演练 / 测试)")
+assert len(drills) == 2 and sys.argv[2] in drills[1] and "[演练]" in drills[1], b
+assert "\n0 in force" in b and "NEW" not in b, b
+PY
+}
+wait_for 20 "duty --follow shows the drill apart" drawn
 out=$(fh v list --kind warning)
 if grep -q "${xid:0:12}" <<<"$out"; then fail "list at the village shows the drill: $out"; fi
 out=$(fh v list --status exercise)
