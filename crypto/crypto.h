@@ -135,7 +135,8 @@ enum fc_reason {
 	FC_R_REFS,		/* a ref is not 32 bytes, or required refs missing */
 	FC_R_LATLON,		/* lat/lon out of range, or only one of them */
 	FC_R_FIELDS,		/* kind-specific required field missing or inconsistent */
-	FC_R_POLICY,		/* refused by the trust policy (later issue) */
+	FC_R_POLICY,		/* refused by the trust policy */
+	FC_R_STATUS,		/* status unknown, or on a kind that has none */
 	FC_R_MAX
 };
 

@@ -46,6 +46,8 @@ static const struct {
 	[FC_R_FIELDS] = { "fields",
 	    "A field required by the message kind is missing or inconsistent." },
 	[FC_R_POLICY] = { "policy", "The trust policy does not allow this author to send this." },
+	[FC_R_STATUS] = { "status", "The status is not one of actual, exercise, system, test "
+	    "and draft, or is given on a kind other than a report or warning." },
 };
 
 const char *
@@ -327,6 +329,15 @@ check_body(const Fenghuo__Envelope *env, const Fenghuo__Body *b)
 			return FC_R_REFS;
 	if (k == FENGHUO__KIND__RECEIPT && b->n_refs == 0)
 		return FC_R_REFS;
+
+	/*
+	 * An unknown status could be a drill that a newer writer marked in a way this node
+	 * cannot show: refuse it rather than let it pass for a real warning.
+	 */
+	if (b->has_status && b->status != FENGHUO__STATUS__STATUS_UNSPECIFIED &&
+	    (!needs_text || b->status < FENGHUO__STATUS__ACTUAL ||
+	    b->status > FENGHUO__STATUS__DRAFT))
+		return FC_R_STATUS;
 
 	if (b->has_lat_e7 != b->has_lon_e7)
 		return FC_R_LATLON;

@@ -21,6 +21,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,7 +88,7 @@ struct inst {
 	int		 seen[KEYS_MAX];	/* 0: not given; negative: its value was refused */
 };
 
-enum { S_NODE, S_PEER, S_LINK, S_TRUST, S_LIMITS, NSECT };
+enum { S_NODE, S_PEER, S_LINK, S_TRUST, S_LIMITS, S_HOOK, NSECT };
 
 struct parse {
 	const char	*path;
@@ -111,6 +113,8 @@ static int	 check_endpoint(struct parse *, const struct key *, const char *);
 static int	 check_hostport(struct parse *, const struct key *, const char *);
 static int	 check_device(struct parse *, const struct key *, const char *);
 static int	 check_baud(struct parse *, const struct key *, const char *);
+static int	 check_command(struct parse *, const struct key *, const char *);
+static int	 check_prefix(struct parse *, const struct key *, const char *);
 
 static const struct choice yesno[] = { { "yes", 1 }, { "no", 0 }, { NULL, 0 } };
 static const struct choice pushes[] = { { "eager", 0 }, { "plumtree", 1 }, { NULL, 0 } };
@@ -124,6 +128,7 @@ static const struct choice kinds[] = { { "udp", STREAM_UDP }, { "serial", STREAM
 #define C(f)		AT(struct conf, f)
 #define P(f)		AT(struct conf_peer, f)
 #define L(f)		AT(struct conf_link, f)
+#define H(f)		AT(struct conf_hook, f)
 
 static const struct key node_keys[] = {
 	{ "name", KT_STR, C(name), .flags = K_REQUIRED, .check = check_name },
@@ -181,6 +186,38 @@ static const struct key trust_keys[] = {
 	    .def = CONF_HELD_BYTES_DEFAULT },
 };
 
+static const struct choice hook_ons[] = { { "warning", HOOK_ON_WARNING },
+	{ "report", HOOK_ON_REPORT }, { "overdue", HOOK_ON_OVERDUE }, { NULL, 0 } };
+static const struct choice hook_levels[] = { { "blue", FENGHUO__LEVEL__BLUE },
+	{ "yellow", FENGHUO__LEVEL__YELLOW }, { "orange", FENGHUO__LEVEL__ORANGE },
+	{ "red", FENGHUO__LEVEL__RED }, { NULL, 0 } };
+static const struct choice hook_statuses[] = { { "actual", FENGHUO__STATUS__ACTUAL },
+	{ "exercise", FENGHUO__STATUS__EXERCISE }, { "test", FENGHUO__STATUS__TEST },
+	{ "system", FENGHUO__STATUS__SYSTEM }, { "draft", FENGHUO__STATUS__DRAFT },
+	{ "any", HOOK_STATUS_ANY }, { NULL, 0 } };
+static const struct choice hook_formats[] = { { "json", HOOK_FMT_JSON },
+	{ "cap", HOOK_FMT_CAP }, { NULL, 0 } };
+
+/* A program run for new messages (hook.c). */
+static const struct key hook_keys[] = {
+	{ "on", KT_CHOICE, H(on), .choices = hook_ons, .flags = K_REQUIRED | K_KIND,
+	    .hint = " (warning, report or overdue)" },
+	{ "command", KT_STR, H(command), .flags = K_REQUIRED, .check = check_command,
+	    .hint = " (/absolute/program and its arguments)" },
+	{ "region", KT_STR, H(region), .check = check_prefix },
+	{ "min_level", KT_CHOICE, H(min_level), .choices = hook_levels,
+	    .only = HOOK_ON_WARNING },
+	{ "status", KT_CHOICE, H(status), .choices = hook_statuses,
+	    .def = FENGHUO__STATUS__ACTUAL },
+	{ "format", KT_CHOICE, H(format), .choices = hook_formats, .def = HOOK_FMT_JSON },
+	{ "timeout", KT_UINT, H(timeout), .lo = 1, .hi = 3600, .def = CONF_HOOK_TIMEOUT,
+	    .text = " of seconds" },
+	{ "max_running", KT_UINT, H(max_running), .lo = 1, .hi = 16,
+	    .def = CONF_HOOK_RUNNING },
+	{ "overdue_after", KT_UINT, H(overdue_after), .lo = 60, .hi = 7 * 86400,
+	    .def = CONF_HOOK_OVERDUE, .only = HOOK_ON_OVERDUE, .text = " of seconds" },
+};
+
 /* What one peer or author may cost (limits.c applies them). */
 static const struct key limits_keys[] = {
 	{ "peer_frames_per_sec", KT_UINT, C(limits.peer.per_sec), .hi = 1000000,
@@ -212,11 +249,14 @@ static const struct sect sects[NSECT] = {
 	    .max = CONF_LINKS_MAX },
 	[S_TRUST] = { "trust", trust_keys, NELEM(trust_keys), .required = 0 },
 	[S_LIMITS] = { "limits", limits_keys, NELEM(limits_keys), .required = 0 },
+	[S_HOOK] = { "hook", hook_keys, NELEM(hook_keys), NAMED(hooks, nhooks),
+	    .max = CONF_HOOKS_MAX },
 };
 
 _Static_assert(NELEM(node_keys) <= KEYS_MAX && NELEM(link_keys) <= KEYS_MAX,
     "struct inst holds KEYS_MAX keys");
-_Static_assert(offsetof(struct conf_peer, name) == 0 && offsetof(struct conf_link, name) == 0,
+_Static_assert(offsetof(struct conf_peer, name) == 0 && offsetof(struct conf_link, name) == 0 &&
+    offsetof(struct conf_hook, name) == 0,
     "a named section's element starts with its name");
 
 static void
@@ -722,6 +762,43 @@ check_baud(struct parse *ps, const struct key *k, const char *value)
 }
 
 /*
+ * A hook's command: split as hook.c splits it, an absolute path to a program that exists
+ * and may be run (a typo is found by --check, not when the first warning comes).
+ */
+static int
+check_command(struct parse *ps, const struct key *k, const char *value)
+{
+	struct stat sb;
+	const char *why;
+	char **argv;
+	int rc = 0;
+
+	if ((argv = hook_argv_split(value, &why)) == NULL) {
+		perr(ps, ps->line, "%s: %s", k->name, why);
+		return 1;
+	}
+	if (stat(argv[0], &sb) == -1) {
+		perr(ps, ps->line, "%s: %s: %s", k->name, argv[0], strerror(errno));
+		rc = 1;
+	} else if (!S_ISREG(sb.st_mode) || access(argv[0], X_OK) == -1) {
+		perr(ps, ps->line, "%s: %s is not an executable file", k->name, argv[0]);
+		rc = 1;
+	}
+	free(argv);
+	return rc;
+}
+
+static int
+check_prefix(struct parse *ps, const struct key *k, const char *value)
+{
+	if (fc_region_valid(value))
+		return 0;
+	perr(ps, ps->line, "%s: '%s' is not a region code prefix (2, 4, 6, 9 or 12 digits)",
+	    k->name, value);
+	return 1;
+}
+
+/*
  * The fgets-style reader for ini_parse_stream: counts lines and checks that each one is
  * blank, a comment, a [section] or a name = value pair (or a continuation of one). A section
  * header starts its section here: inih calls the handler only for keys.
@@ -881,6 +958,19 @@ finish(struct parse *ps)
 				perr(ps, ln, "link '%s' and peer '%s' have the same key "
 				    "(a node is reached by one kind of link)", l->name,
 				    c->peers[j].name);
+	}
+	for (i = 0; i < c->nhooks; i++) {
+		const char *nm = c->hooks[i].name;
+
+		/* The name is a file name under <state>/hooks. */
+		if (nm[0] == '.' || strspn(nm, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789._-") != strlen(nm))
+			perr(ps, ps->inst[S_HOOK][i].line, "hook name '%s': letters, digits, '.', "
+			    "'_' and '-' only, not starting with '.'", nm);
+		if ((ln = seen_line(ps, S_HOOK, i, "format")) > 0 &&
+		    !hook_format_ready(c->hooks[i].format))
+			perr(ps, ln, "format: this build cannot write 'cap' for a hook yet "
+			    "(use format = json)");
 	}
 }
 

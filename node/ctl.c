@@ -256,6 +256,7 @@ status_json(struct node *n)
 	curve_status_json(n, o);	/* transport_key, zap */
 	limits_status_json(n, o);	/* store_quota, drops */
 	clock_status_json(n, o);
+	hook_status_json(n, o);
 	json_object_set_new(o, "peers", peers_json(n));
 	json_object_set_new(o, "queue", json_pack("{s:I}", "total",
 	    (json_int_t)node_queue_total(n)));

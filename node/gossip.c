@@ -150,6 +150,8 @@ committed(void *arg, const struct ingest_result *r)
 			px_learn(n, r->msg->body);
 		if (r->kind == FENGHUO__KIND__WARNING)
 			deliver_note(n, r->msg, r->src, cc->now);
+		if (r->kind == FENGHUO__KIND__WARNING || r->kind == FENGHUO__KIND__REPORT)
+			hook_note(n, r->msg);
 		if (r->kind == FENGHUO__KIND__REVOKE)
 			cc->revoked = 1;
 		forward(n, r);

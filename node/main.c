@@ -38,9 +38,10 @@ on_signal(int sig)
 {
 	int saved = errno;
 
+	/* SIGCHLD: a hook program ended; the loop's pass reaps it (hook.c). */
 	if (sig == SIGHUP)
 		got_hup = 1;
-	else
+	else if (sig != SIGCHLD)
 		got_signal = 1;
 	if (sigpipe_wr >= 0)
 		(void)write(sigpipe_wr, "", 1);
@@ -182,6 +183,13 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/*
+	 * A hook program's end: the self-pipe wakes the poll, so nothing else need be
+	 * interrupted (SA_RESTART), and a stopped child is no news (SA_NOCLDSTOP).
+	 */
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_flags = 0;
 	signal(SIGPIPE, SIG_IGN);
 	/*
 	 * A file-size limit (ulimit -f, systemd LimitFSIZE) is then a failed write, handled like
@@ -193,6 +201,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	n = node_new(conf);
 	sigprocmask(SIG_SETMASK, &old, NULL);

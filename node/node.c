@@ -300,6 +300,8 @@ node_new(struct conf *conf)
 		goto err;
 	if (deliver_start(n) != 0)
 		goto err;
+	if (hook_start(n) != 0)
+		goto err;
 	/*
 	 * Start-up read records scattered over the store (trust state, known nodes, the warnings
 	 * of the last 30 days). On each page fault the kernel mapped neighbouring cached pages
@@ -341,6 +343,7 @@ node_free(struct node **np)
 	free(n->missing);
 	px_stop(n);
 	deliver_free(n);
+	hook_free(n);
 	trust_stop(n);
 	store_close(&n->store);
 	fc_key_free(&n->key);
@@ -470,7 +473,8 @@ reap(struct node *n)
  *  - links (curve_cron): dial again after a failed handshake; close links whose key a
  *    REVOKE withdrew from a time that has come;
  *  - clock (clock_cron): log when this node's clock leaves its peers' tolerance;
- *  - control socket (ctl_cron): expire watch subscriptions.
+ *  - control socket (ctl_cron): expire watch subscriptions;
+ *  - hooks (hook_cron): reap, time out and start hook runs, find overdue reports.
  * Returns the earliest deadline (monotonic ms).
  */
 static uint64_t
@@ -498,6 +502,9 @@ node_cron(struct node *n, uint64_t now)
 	if (t < next)
 		next = t;
 	t = trace_cron(n, now);
+	if (t < next)
+		next = t;
+	t = hook_cron(n, now);
 	if (t < next)
 		next = t;
 	return next;
@@ -552,12 +559,12 @@ node_step(struct node *n, int max_wait_ms)
 	zmq_pollitem_t *items;
 	struct pollset ps;
 	struct pollslot *sl;
-	size_t nitems, i;
+	size_t nitems, nhook, i;
 	uint64_t now, next, next_tx = UINT64_MAX;
 	int timeout, rc, blocked = 0;
 
 	/* At most two slots per peer: DEALER and monitor, or a stream's read and write fds. */
-	items = calloc(PFD_MAX + n->nlisten + 2 * n->npeers, sizeof(*items));
+	items = calloc(PFD_MAX + n->nlisten + 2 * n->npeers + hook_poll_max(n), sizeof(*items));
 	ps.slots = calloc(2 * n->npeers + 1, sizeof(*ps.slots));
 	if (items == NULL || ps.slots == NULL)
 		fatalx("out of memory");
@@ -608,6 +615,9 @@ node_step(struct node *n, int max_wait_ms)
 			blocked = 1;	/* ROUTER: no per-peer POLLOUT, retry soon */
 	}
 	nitems = PFD_MAX + n->nlisten + ps.n;
+	/* Last, the pipes of running hook programs (hook.c). */
+	nhook = hook_poll_add(n, items + nitems, hook_poll_max(n));
+	nitems += nhook;
 
 	now = now_mono();
 	next = n->next_cron;
@@ -666,6 +676,7 @@ node_step(struct node *n, int max_wait_ms)
 				break;
 			}
 		}
+		hook_poll_events(n, items + nitems - nhook, nhook);
 	}
 	/* The one write transaction of this pass; then everything new goes out. */
 	gossip_commit(n);

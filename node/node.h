@@ -132,6 +132,30 @@ struct conf_link {
 #define CONF_LINK_BAUD		9600
 #define CONF_LINKS_MAX		16
 
+/* A [hook NAME] section: a program run for new messages (hook.c; docs/CONFIG.md). */
+struct conf_hook {
+	char		*name;		/* first, as in conf_peer */
+	int		 on;		/* HOOK_ON_*; 0 until given */
+	char		*command;	/* absolute program and arguments, split by hook_argv_split */
+	char		*region;	/* a region prefix, or NULL: everywhere */
+	int		 min_level;	/* warnings of this Level and above; 0: any */
+	int		 status;	/* a Status, or HOOK_STATUS_ANY */
+	int		 format;	/* HOOK_FMT_* */
+	unsigned	 timeout;	/* seconds */
+	unsigned	 max_running;
+	unsigned	 overdue_after;	/* seconds (on = overdue) */
+};
+#define HOOK_ON_WARNING		1
+#define HOOK_ON_REPORT		2
+#define HOOK_ON_OVERDUE		3
+#define HOOK_STATUS_ANY		0
+#define HOOK_FMT_JSON		1
+#define HOOK_FMT_CAP		2
+#define CONF_HOOKS_MAX		16
+#define CONF_HOOK_TIMEOUT	30
+#define CONF_HOOK_RUNNING	2
+#define CONF_HOOK_OVERDUE	1800	/* duty's default: 30 minutes */
+
 /* the [limits] section (limits.c applies it; docs/CONFIG.md). */
 struct conf_limits {
 	struct bucket_rate	 peer;		/* frames from one peer */
@@ -182,6 +206,8 @@ struct conf {
 	uint8_t		(*allow)[FC_TKEYBYTES];	/* allow = HEX,HEX */
 	size_t		 nallow;
 	struct conf_limits limits;
+	struct conf_hook *hooks;	/* [hook NAME] sections */
+	size_t		 nhooks;
 };
 
 #define CONF_STATE_DEFAULT	"/var/lib/fenghuo"
@@ -1124,6 +1150,8 @@ struct node {
 	int		 store_over;	/* above [limits] store_max_bytes, nothing expired */
 	uint64_t	 quota_next, store_evicted, drop_store_quota;
 
+	struct hooks	*hooks;		/* hook.c: NULL without [hook] sections */
+
 	/* trace.c: NULL until the first trace */
 	struct trace_table *trace;
 	uint64_t	 trace_queries, trace_ignored;
@@ -1159,6 +1187,42 @@ uint64_t	 node_queue_total(const struct node *n);
  * full (gossip_add).
  */
 int		 node_publish(struct node *n, Fenghuo__Body *b, uint64_t now_ms);
+
+/* ---- hook.c: [hook NAME] programs for new warnings and reports (docs/CONFIG.md) ------ */
+
+struct hooks;
+struct zmq_pollitem_t;
+/*
+ * Split a hook's command line into argv at blanks ("..." keeps blanks in one word; nothing
+ * else is special: no shell, no variables). The first word must be an absolute path.
+ * Returns one malloc()ed block (caller frees), or NULL with *why set.
+ */
+char		**hook_argv_split(const char *cmd, const char **why);
+/* 1 if this build can write messages in format (HOOK_FMT_*) for a hook's stdin. */
+int		 hook_format_ready(int format);
+/*
+ * Load every [hook]'s record of runs (<state>/hooks/NAME, created with the hook) and queue
+ * the warnings and reports a previous run left unfinished. 0, or -1 after logging.
+ */
+int		 hook_start(struct node *n);
+/* A message stored as new by this pass's commit: queue the hooks that want it. */
+void		 hook_note(struct node *n, const struct fc_msg *msg);
+/*
+ * From node_cron: reap finished runs (record a success, schedule a retry), kill runs past
+ * their timeout, start waiting runs, look for overdue reports. The next deadline (mono ms).
+ */
+uint64_t	 hook_cron(struct node *n, uint64_t now_ms);
+/* Poll items for the running children's pipes: at most max; how many were added. */
+size_t		 hook_poll_add(struct node *n, struct zmq_pollitem_t *items, size_t max);
+/* What zmq_poll said of those items: write to stdin, read output. */
+void		 hook_poll_events(struct node *n, const struct zmq_pollitem_t *items,
+		    size_t nitems);
+/* The most poll items hook_poll_add can ask for. */
+size_t		 hook_poll_max(const struct node *n);
+/* "hooks": [{name, on, running, waiting, runs, ok, failures, ...}] into status object o. */
+void		 hook_status_json(struct node *n, struct json_t *o);
+/* Stop running children (their runs are not recorded) and free everything. */
+void		 hook_free(struct node *n);
 
 /* ---- reload.c: SIGHUP (docs/CONFIG.md "Reloading") -------------------------------------- */
 

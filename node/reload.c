@@ -69,6 +69,27 @@ links_differ(const struct conf *a, const struct conf *b)
 }
 
 static int
+hooks_differ(const struct conf *a, const struct conf *b)
+{
+	const struct conf_hook *x, *y;
+	size_t i;
+
+	if (a->nhooks != b->nhooks)
+		return 1;
+	for (i = 0; i < a->nhooks; i++) {
+		x = &a->hooks[i];
+		y = &b->hooks[i];
+		if (str_differ(x->name, y->name) || x->on != y->on ||
+		    str_differ(x->command, y->command) || str_differ(x->region, y->region) ||
+		    x->min_level != y->min_level || x->status != y->status ||
+		    x->format != y->format || x->timeout != y->timeout ||
+		    x->max_running != y->max_running || x->overdue_after != y->overdue_after)
+			return 1;
+	}
+	return 0;
+}
+
+static int
 trust_differ(const struct conf *a, const struct conf *b)
 {
 	return a->nanchors != b->nanchors || (a->nanchors > 0 && memcmp(a->anchors,
@@ -124,6 +145,11 @@ keep_restart_only(struct conf *oc, struct conf *nc)
 		restart_only("a [link] section", nc->path);
 	SWAP(struct conf_link *, oc->links, nc->links);
 	SWAP(size_t, oc->nlinks, nc->nlinks);
+	/* hook.c copied its sections at start: the running hooks are those. */
+	if (hooks_differ(oc, nc) && ++changed)
+		restart_only("a [hook] section", nc->path);
+	SWAP(struct conf_hook *, oc->hooks, nc->hooks);
+	SWAP(size_t, oc->nhooks, nc->nhooks);
 	if (trust_differ(oc, nc) && ++changed)
 		restart_only("[trust]", nc->path);
 	SWAP(anchor_key *, oc->anchors, nc->anchors);

@@ -113,6 +113,10 @@ static const char *const severity_names[] = {
 static const char *const certainty_names[] = {
 	NULL, "observed", "likely", "possible", "unlikely", "unknown",
 };
+/* Status values in proto order; ACTUAL is also what an absent status means. */
+static const char *const status_names[] = {
+	NULL, "actual", "exercise", "system", "test", "draft",
+};
 static const char *const response_names[] = {
 	NULL, "shelter", "evacuate", "prepare", "execute", "avoid", "monitor", "assess",
 	"allclear", "none",
@@ -161,8 +165,17 @@ NAMES(msgtype, msgtype_names)
 NAMES(urgency, urgency_names)
 NAMES(severity, severity_names)
 NAMES(certainty, certainty_names)
+NAMES(status, status_names)
 NAMES(response, response_names)
 NAMES(link, link_names)
+
+int
+wire_status_of(const Fenghuo__Body *b)
+{
+	if (b == NULL || !b->has_status || b->status == FENGHUO__STATUS__STATUS_UNSPECIFIED)
+		return FENGHUO__STATUS__ACTUAL;
+	return (int)b->status;
+}
 
 int
 wire_level_severity(int level)

@@ -132,6 +132,15 @@ int		 wire_response_parse(const char *name);
 /* WIRE_LINK_* ("zeromq", "stream", "udp", "serial", "stdio"); NULL for UNKNOWN. */
 const char	*wire_link_name(int v);
 int		 wire_link_parse(const char *name);
+const char	*wire_status_name(int v);
+int		 wire_status_parse(const char *name);
+
+/*
+ * The CAP status of a body: Body.status, or FENGHUO__STATUS__ACTUAL when it is absent or 0
+ * (bodies written before the field existed are real messages). Not checked: a validated
+ * body holds ACTUAL..DRAFT.
+ */
+int		 wire_status_of(const Fenghuo__Body *b);
 
 /* The CAP severity that a colour level stands for (DESIGN decision 3), or 0. */
 int		 wire_level_severity(int level);

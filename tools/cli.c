@@ -424,6 +424,17 @@ cli_fmt_time(uint64_t ms, char *buf, size_t size)
 }
 
 char *
+cli_fmt_time_iso(uint64_t ms, char *buf, size_t size)
+{
+	struct tm tm;
+	time_t t = (time_t)(ms / 1000);
+
+	if (localtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, size, "%llu", (unsigned long long)ms);
+	return buf;
+}
+
+char *
 cli_fmt_age(uint64_t ms, int seconds, char *buf, size_t size)
 {
 	uint64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
@@ -579,6 +590,12 @@ cli_msg_json(const struct fc_msg *msg, const struct store_seen *seen, uint64_t n
 		json_set_str(o, "event", b->event);
 	json_set_str(o, "title", b->title);
 	json_set_str(o, "text", b->text);
+	if (b->kind == FENGHUO__KIND__REPORT || b->kind == FENGHUO__KIND__WARNING) {
+		json_object_set_new(o, "status", json_enum(wire_status_name(wire_status_of(b)),
+		    wire_status_of(b)));
+		if (cli_status_mark(b) != NULL)
+			json_set_str(o, "status_mark", cli_status_mark(b));
+	}
 	a = json_array();
 	if (msg->flags & FC_MSG_CLOCK_SKEW)
 		json_array_append_new(a, json_string("clock-skew"));
@@ -865,7 +882,7 @@ void
 cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen, uint64_t now_ms)
 {
 	const Fenghuo__Body *b = msg->body;
-	char hex[FC_IDHEX], buf[64], num[64];
+	char hex[FC_IDHEX], buf[96], num[64];
 	uint64_t exp;
 	size_t i;
 
@@ -884,6 +901,13 @@ cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 	if (b->has_lat_e7 && b->has_lon_e7) {
 		snprintf(buf, sizeof(buf), "%.7f, %.7f", b->lat_e7 / 1e7, b->lon_e7 / 1e7);
 		print_field(fp, "lat, lon", buf);
+	}
+	if (b->kind == FENGHUO__KIND__REPORT || b->kind == FENGHUO__KIND__WARNING) {
+		snprintf(buf, sizeof(buf), "%s%s%s%s", name_or(wire_status_name(wire_status_of(b)),
+		    "?"), cli_status_mark(b) != NULL ? " (" : "",
+		    cli_status_mark(b) != NULL ? cli_status_mark(b) : "",
+		    cli_status_mark(b) != NULL ? ": not a real message, never in force)" : "");
+		print_field(fp, "cap status", buf);
 	}
 	if (b->category != NULL && b->category[0] != '\0')
 		print_field(fp, "category", b->category);
@@ -1229,6 +1253,56 @@ cli_json_changes(json_t *o, const struct fc_msg *msg, const uint8_t by[32])
 		return 0;
 	return json_object_set_new(o, (msg->flags & CLI_MSG_CANCELLED) ? "cancelled_by" :
 	    "superseded_by", json_string(fc_hex(by, FC_IDBYTES, hex)));
+}
+
+int
+cli_parse_status(const struct cli *cli, const char *s)
+{
+	int v;
+
+	if ((v = wire_status_parse(s)) <= 0) {
+		cli_warnx(cli, "--status %s: one of actual, exercise, test, system, draft", s);
+		return -1;
+	}
+	return v;
+}
+
+int
+cli_set_status(const struct cli *cli, const char *s, Fenghuo__Body *body)
+{
+	int v;
+
+	if ((v = cli_parse_status(cli, s)) == -1)
+		return EX_USAGE;
+	body->has_status = v != FENGHUO__STATUS__ACTUAL;
+	body->status = body->has_status ? (Fenghuo__Status)v :
+	    FENGHUO__STATUS__STATUS_UNSPECIFIED;
+	return EX_OK;
+}
+
+const char *
+cli_status_mark(const Fenghuo__Body *b)
+{
+	if (b == NULL || (b->kind != FENGHUO__KIND__REPORT && b->kind != FENGHUO__KIND__WARNING))
+		return NULL;
+	switch (wire_status_of(b)) {
+	case FENGHUO__STATUS__EXERCISE:
+		return "演练";
+	case FENGHUO__STATUS__TEST:
+		return "测试";
+	case FENGHUO__STATUS__SYSTEM:
+		return "系统";
+	case FENGHUO__STATUS__DRAFT:
+		return "草稿";
+	default:
+		return NULL;
+	}
+}
+
+int
+cli_status_drill(const Fenghuo__Body *b)
+{
+	return cli_status_mark(b) != NULL;
 }
 
 int

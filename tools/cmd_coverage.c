@@ -22,7 +22,7 @@ static int	cmd_coverage_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_coverage_entry = {
 	"coverage",
-	"coverage ID [--tree] [--json]",
+	"coverage ID [--tree] [--json | --format text|json|csv]",
 	"How far the warning ID (an id prefix of 8+ hex digits) has got: of the nodes\n"
 	"expected in its areas (the roster: every key holding a valid node certificate for a\n"
 	"region inside them, the warning's author excepted), how many confirmed its delivery\n"
@@ -37,6 +37,8 @@ const struct cmd_entry cmd_coverage_entry = {
 	"           and link kind, as its receipt says\n"
 	"  --json   one JSON object (fields in docs/CLI.md); each confirmed node carries\n"
 	"           its receipt's path (via, hops, delay, link) whether or not --tree\n"
+	"  --format F   text (default), json (= --json) or csv: one row per node of the\n"
+	"           roster (UTF-8 with BOM, for a spreadsheet)\n"
 	"\n"
 	"Exit status: 0; 64 bad arguments; 65 unknown or ambiguous id, or not a warning;\n"
 	"66 no store yet.\n",
@@ -96,7 +98,7 @@ cov_print(const struct fc_msg *msg, const struct cli_coverage *cov,
 	const Fenghuo__Body *b = msg->body;
 	const Fenghuo__Warning *w = b->warning;
 	const struct cli_cov_node *n;
-	char sid[13], when[32], place[CLI_REGION_PLACE_MAX], grp[16], age[32];
+	char sid[13], when[32], place[CLI_REGION_PLACE_MAX], grp[16], age[32], mk[96];
 	size_t i, j, k, gn, gc;
 	uint64_t t;
 
@@ -105,6 +107,7 @@ cov_print(const struct fc_msg *msg, const struct cli_coverage *cov,
 	    "warning" : wire_msgtype_name(w->msg_type), cli_short_id(msg->id, sid),
 	    cli_fmt_time(cov->t0, when, sizeof(when)));
 	cli_cell(stdout, b->title, 0, 0);
+	fputs(cli_marks(msg, mk, sizeof(mk)), stdout);
 	putchar('\n');
 	for (i = 0; i < w->n_area; i++) {
 		printf("%-14s %s", i == 0 ? "area" : "", w->area[i]);
@@ -328,6 +331,9 @@ cov_json(const struct fc_msg *msg, const struct cli_coverage *cov, const struct 
 	json_object_set_new(o, "level", wire_level_name(w->level) != NULL ?
 	    json_string(wire_level_name(w->level)) : json_null());
 	json_object_set_new(o, "title", json_string(b->title != NULL ? b->title : ""));
+	json_object_set_new(o, "status", json_string(wire_status_name(wire_status_of(b))));
+	if (cli_status_mark(b) != NULL)
+		json_object_set_new(o, "status_mark", json_string(cli_status_mark(b)));
 	json_object_set_new(o, "time_ms", json_integer((json_int_t)cov->t0));
 	a = json_array();
 	for (i = 0; i < w->n_area; i++) {
@@ -422,12 +428,49 @@ cov_json(const struct fc_msg *msg, const struct cli_coverage *cov, const struct 
 	return o;
 }
 
+/* --format csv: one row per node of the roster, from the "nodes" of the JSON object. */
+static const struct cli_column cov_columns[] = {
+	{ "warning", "warning", CLI_COL_TEXT },
+	{ "status", "status", CLI_COL_TEXT },
+	{ "township", "township", CLI_COL_TEXT },
+	{ "region", "region", CLI_COL_TEXT },
+	{ "region_name", "region_name", CLI_COL_TEXT },
+	{ "name", "name", CLI_COL_TEXT },
+	{ "key", "key", CLI_COL_TEXT },
+	{ "confirmed", "confirmed", CLI_COL_TEXT },
+	{ "confirmed_at", "confirmed_ms", CLI_COL_TIME },
+	{ "hops", "path.hops", CLI_COL_TEXT },
+	{ "delay_ms", "path.delay_ms", CLI_COL_TEXT },
+	{ "via", "path.via_name", CLI_COL_TEXT },
+	{ "link", "path.link", CLI_COL_TEXT },
+	{ "last_heard", "last_heard.ms", CLI_COL_TIME },
+	{ NULL, NULL, 0 },
+};
+
+/* The roster as CSV rows, each naming the warning. 0, or -1 on an output error. */
+static int
+cov_csv(struct cli *cli, json_t *o)
+{
+	json_t *nodes = json_object_get(o, "nodes"), *n;
+	size_t i;
+
+	cli_format_columns(cli, cov_columns);
+	json_array_foreach(nodes, i, n) {
+		json_object_set(n, "warning", json_object_get(o, "id"));
+		json_object_set(n, "status", json_object_get(o, "status"));
+		if (cli_emit(cli, n, NULL) == -1)
+			return -1;
+	}
+	return cli_emit_end(cli);
+}
+
 static int
 cmd_coverage_exec(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "tree", no_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_coverage cov;
@@ -446,6 +489,10 @@ cmd_coverage_exec(struct cli *cli, int argc, char **argv)
 			break;
 		case 't':
 			tree = 1;
+			break;
+		case 'F':
+			if ((rc = cli_set_format(cli, optarg, CLI_FMT_CSV)) != EX_OK)
+				return rc;
 			break;
 		default:
 			return cli_usage(&cmd_coverage_entry);
@@ -477,7 +524,8 @@ cmd_coverage_exec(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_coverage_heard(cli, st, &cov)) == EX_OK) {
 		if (cli->json) {
 			o = cov_json(&msg, &cov, cli_trust_get(cli));
-			if (o == NULL || cli_json_print(stdout, o) == -1)
+			if (o == NULL || (cli->format == CLI_FMT_CSV ? cov_csv(cli, o) :
+			    cli_json_print(stdout, o)) == -1)
 				ioerr = 1;
 			json_decref(o);
 		} else {

@@ -40,7 +40,8 @@ static int	cmd_duty_exec(struct cli *, int, char **);
 const struct cmd_entry cmd_duty_entry = {
 	"duty",
 	"duty [--region PREFIX] [--since WHEN] [--overdue DURATION] [--coverage-after DURATION]\n"
-	"       [--json | --follow [--no-bell] | --handover [--format text|markdown]]",
+	"       [--json | --format json|csv|geojson | --follow [--no-bell] |\n"
+	"        --handover [--format text|markdown]]",
 	"What needs acting on. First every report whose closed loop is still open (no\n"
 	"`closed` receipt yet), oldest first: short id, time, age, stage reached (and how long\n"
 	"ago), region, title; OVERDUE marks one nobody has registered within --overdue of its\n"
@@ -51,7 +52,9 @@ const struct cmd_entry cmd_duty_entry = {
 	"again under a heading of their own. A warning is in force only when its\n"
 	"author's certificate chain is valid here: those whose chain is not known yet\n"
 	"(written here before the certificate came, [no-chain], or imported and held, [held])\n"
-	"are listed apart as NOT in force.\n"
+	"are listed apart as NOT in force. Exercises (演练), tests (测试) and other\n"
+	"messages that are not actual come last under a heading of their own: never in\n"
+	"force, never counted as open or overdue.\n"
 	"\n"
 	"  --region PREFIX      reports from PREFIX, warnings whose areas concern it\n"
 	"  --since WHEN         only messages from then on (default: reports of the last 7d,\n"
@@ -69,7 +72,10 @@ const struct cmd_entry cmd_duty_entry = {
 	"  --handover           the record of a shift (交接班记录) since --since (default 8h):\n"
 	"                       reports received, registered, closed, still open; warnings\n"
 	"                       issued, updated, cancelled with their confirmations\n"
-	"  --format F           of --handover: text (default) or markdown\n"
+	"  --format F           of --handover: text (default) or markdown; of the list:\n"
+	"                       text (default), json (= --json), csv (UTF-8 with BOM, for\n"
+	"                       a spreadsheet) or geojson (RFC 7946: reports with a position\n"
+	"                       as points)\n"
 	"\n"
 	"Exit status: 0; 64 bad arguments; 66 no store yet; 69 --follow without fenghuod.\n",
 	cmd_duty_exec,
@@ -180,6 +186,8 @@ struct duty_ctx {
 	struct duty_late *late;		/* listed under their own heading */
 	size_t		 nlate, caplate;
 	size_t		 open, overdue, inforce, waiting;
+	size_t		 drills;	/* exercises, tests, ...: listed, never counted */
+	int		 drill_pass;	/* list the messages that are not actual */
 	int		 ioerr;
 	int		 err;		/* an error (printed) that ends the run, EX_* */
 	int		 waiting_pass;	/* list the warnings waiting for a chain, not in force */
@@ -216,9 +224,9 @@ duty_refs_read(struct duty_ctx *ctx, const struct fc_msg *msg, struct duty_refs 
 }
 
 static int
-duty_print_json(struct duty_ctx *ctx, json_t *o)
+duty_print_json(struct duty_ctx *ctx, json_t *o, const struct fc_msg *msg)
 {
-	if (o == NULL || cli_json_print(stdout, o) == -1)
+	if (o == NULL || cli_emit(ctx->cli, o, msg) == -1)
 		ctx->ioerr = 1;
 	json_decref(o);
 	return ctx->ioerr ? -1 : 0;
@@ -233,7 +241,19 @@ duty_late(const struct duty_ctx *ctx, const struct cli_copy *it, const struct du
 	return r->stage == 0 && (ctx->now > t ? ctx->now - t : 0) >= ctx->overdue_ms;
 }
 
-/* One open report; 0 when it is closed (nothing shown). */
+/* The heading of the messages that are not actual, before the first of them. */
+static void
+duty_drill_heading(struct duty_ctx *ctx)
+{
+	if (ctx->drills++ == 0 && !ctx->cli->json)
+		printf("\nExercises and tests (演练 / 测试): NOT real, never in force, not "
+		    "counted\n");
+}
+
+/*
+ * One open report; 0 when it is closed (nothing shown). In the drill pass, only reports
+ * that are not actual, in the others only actual ones.
+ */
 static int
 duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
     const struct duty_refs *r)
@@ -252,14 +272,19 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 	char sid[13], when[32], a1[32], a2[32], mk[64];
 	json_t *o;
 
-	if (r->stage == FENGHUO__STAGE__CLOSED)
+	if (r->stage == FENGHUO__STAGE__CLOSED || cli_status_drill(b) != ctx->drill_pass)
 		return 0;
-	ctx->open++;
-	ctx->overdue += late;
+	if (ctx->drill_pass)
+		duty_drill_heading(ctx);
+	else {
+		ctx->open++;
+		ctx->overdue += late;
+	}
 	if (ctx->cli->json) {
 		if ((o = cli_msg_json(msg, &it->seen, ctx->now)) == NULL)
-			return duty_print_json(ctx, NULL);
-		json_object_set_new(o, "duty", json_string("report"));
+			return duty_print_json(ctx, NULL, msg);
+		json_object_set_new(o, "duty", json_string(ctx->drill_pass ? "drill-report" :
+		    "report"));
 		json_object_set_new(o, "stage", r->stage > 0 ?
 		    json_string(wire_stage_name(r->stage)) : json_null());
 		json_object_set_new(o, "stage_ms", r->stage > 0 ?
@@ -268,7 +293,7 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 		json_object_set_new(o, "transit_ms", skew ? json_null() :
 		    json_integer((json_int_t)transit));
 		json_object_set_new(o, "overdue", json_boolean(late));
-		return duty_print_json(ctx, o);
+		return duty_print_json(ctx, o, msg);
 	}
 	if (r->stage > 0) {
 		snprintf(a2, sizeof(a2), "%s %s ago", wire_stage_name(r->stage),
@@ -278,7 +303,7 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 	if (transit >= DUTY_TRANSIT_LATE_MS)
 		snprintf(tr, sizeof(tr), " [arrived %s after it was written]",
 		    fmt_age(transit, a1, sizeof(a1)));
-	if (printf("%-8s %s  %s  %-6s %-22s ", late ? "OVERDUE" : "",
+	if (printf("%-8s %s  %s  %-6s %-22s ", late && !ctx->drill_pass ? "OVERDUE" : "",
 	    cli_short_id(msg->id, sid), cli_fmt_time(t, when, sizeof(when)),
 	    fmt_age(age, a1, sizeof(a1)), a2) < 0)
 		ctx->ioerr = 1;
@@ -327,7 +352,8 @@ duty_coverage(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_m
 	if ((rc = cli_coverage_read(ctx->cli, ctx->st, msg, &it->seen, ctx->now, cov)) != EX_OK)
 		return rc;
 	age = ctx->now > cov->t0 ? ctx->now - cov->t0 : 0;
-	if (ctx->waiting_pass || cov->confirmed >= cov->n || age < ctx->coverage_after_ms)
+	if (ctx->waiting_pass || ctx->drill_pass || cov->confirmed >= cov->n ||
+	    age < ctx->coverage_after_ms)
 		return EX_OK;
 	if (ctx->nlate == ctx->caplate) {
 		cap = ctx->caplate == 0 ? 8 : ctx->caplate * 2;
@@ -381,6 +407,7 @@ duty_coverage_json(const struct duty_ctx *ctx, const struct cli_coverage *cov)
 	json_object_set_new(o, "confirmed", json_integer((json_int_t)cov->confirmed));
 	json_object_set_new(o, "missing", json_integer((json_int_t)(cov->n - cov->confirmed)));
 	json_object_set_new(o, "incomplete", json_boolean(!ctx->waiting_pass &&
+	    !ctx->drill_pass &&
 	    cov->confirmed < cov->n && age >= ctx->coverage_after_ms));
 	return o;
 }
@@ -447,12 +474,18 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 	if (w == NULL || w->msg_type == FENGHUO__MSG_TYPE__CANCEL || r->cancelled ||
 	    r->superseded || (msg->flags & CLI_MSG_NOT_AUTHORISED))
 		return 0;
-	if (((msg->flags & (CLI_MSG_NO_CHAIN | CLI_MSG_HELD)) != 0) != ctx->waiting_pass)
+	/* A drill is never in force: only the drill pass shows it, whatever its chain. */
+	if (cli_status_drill(b) != ctx->drill_pass)
+		return 0;
+	if (!ctx->drill_pass &&
+	    ((msg->flags & (CLI_MSG_NO_CHAIN | CLI_MSG_HELD)) != 0) != ctx->waiting_pass)
 		return 0;
 	exp = fc_msg_expiry(msg, it->seen.first_seen_ms);
 	if (exp != 0 && exp <= ctx->now)
 		return 0;
-	if (ctx->waiting_pass) {
+	if (ctx->drill_pass) {
+		duty_drill_heading(ctx);
+	} else if (ctx->waiting_pass) {
 		if (ctx->waiting++ == 0 && !ctx->cli->json)
 			printf("\nWarnings NOT in force: no certificate chain to a county root is "
 			    "known here for their author yet\n");
@@ -465,10 +498,10 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 	if (ctx->cli->json) {
 		if ((o = cli_msg_json(msg, &it->seen, ctx->now)) == NULL) {
 			cli_coverage_clear(&cov);
-			return duty_print_json(ctx, NULL);
+			return duty_print_json(ctx, NULL, msg);
 		}
-		json_object_set_new(o, "duty", json_string(ctx->waiting_pass ?
-		    "waiting-warning" : "warning"));
+		json_object_set_new(o, "duty", json_string(ctx->drill_pass ? "drill-warning" :
+		    ctx->waiting_pass ? "waiting-warning" : "warning"));
 		a = json_array();
 		for (i = 0; i < r->nconfirmed; i++)
 			json_array_append_new(a, json_string(fc_hex(r->confirmed[i],
@@ -476,7 +509,7 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 		json_object_set_new(o, "confirmed_by", a);
 		json_object_set_new(o, "coverage", duty_coverage_json(ctx, &cov));
 		cli_coverage_clear(&cov);
-		return duty_print_json(ctx, o);
+		return duty_print_json(ctx, o, msg);
 	}
 	if (printf("%-8s %s  %s  %-6s ", wire_level_name(w->level) != NULL ?
 	    wire_level_name(w->level) : "?", cli_short_id(msg->id, sid),
@@ -673,6 +706,17 @@ duty_show(struct duty_ctx ctx, uint64_t since, uint64_t wsince)
 		return rc;
 	if (!cli->json && !ctx.ioerr && ctx.waiting > 0)
 		printf("%zu waiting for their author's certificate\n", ctx.waiting);
+	/* Drills last, apart: what an exercise sends must never read as the real thing. */
+	ctx.waiting_pass = 0;
+	ctx.drill_pass = 1;
+	if ((rc = duty_pass(&ctx, since, FENGHUO__KIND__REPORT, 0)) != EX_OK ||
+	    (rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK)
+		return rc;
+	if (!cli->json && !ctx.ioerr && ctx.drills > 0)
+		printf("%zu exercise or test message%s\n", ctx.drills, ctx.drills == 1 ? "" :
+		    "s");
+	if (cli->format != CLI_FMT_TEXT && ctx.follow == NULL && cli_emit_end(cli) == -1)
+		ctx.ioerr = 1;
 	if (ctx.ioerr || fflush(stdout) == EOF) {
 		cli_warn(cli, "standard output");
 		return EX_IOERR;
@@ -680,22 +724,62 @@ duty_show(struct duty_ctx ctx, uint64_t since, uint64_t wsince)
 	return EX_OK;
 }
 
-/* --follow, --handover and --json go one at a time; --format and --no-bell with their mode. */
+/* --format csv of the list: reports and warnings in one table, the "duty" column says which. */
+static const struct cli_column duty_columns[] = {
+	{ "duty", "duty", CLI_COL_TEXT },
+	{ "id", "id", CLI_COL_TEXT },
+	{ "time", "time_ms", CLI_COL_TIME },
+	{ "kind", "kind", CLI_COL_TEXT },
+	{ "status", "status", CLI_COL_TEXT },
+	{ "status_mark", "status_mark", CLI_COL_TEXT },
+	{ "level", "level", CLI_COL_TEXT },
+	{ "category", "category", CLI_COL_TEXT },
+	{ "region", "region", CLI_COL_TEXT },
+	{ "region_name", "region_name", CLI_COL_TEXT },
+	{ "area", "area", CLI_COL_TEXT },
+	{ "lat", "lat", CLI_COL_TEXT },
+	{ "lon", "lon", CLI_COL_TEXT },
+	{ "title", "title", CLI_COL_TEXT },
+	{ "stage", "stage", CLI_COL_TEXT },
+	{ "stage_at", "stage_ms", CLI_COL_TIME },
+	{ "overdue", "overdue", CLI_COL_TEXT },
+	{ "expires", "expires_ms", CLI_COL_TIME },
+	{ "roster", "coverage.roster", CLI_COL_TEXT },
+	{ "confirmed", "coverage.confirmed", CLI_COL_TEXT },
+	{ "missing", "coverage.missing", CLI_COL_TEXT },
+	{ "flags", "flags", CLI_COL_TEXT },
+	{ NULL, NULL, 0 },
+};
+
+/*
+ * --follow, --handover and --json (or a machine --format) go one at a time; --format and
+ * --no-bell with their mode.
+ */
 static int
 duty_modes_check(struct cli *cli, int follow, int handover, const char *format)
 {
+	int rc;
+
+	if (format != NULL && handover) {
+		if (strcmp(format, "text") != 0 && strcmp(format, "markdown") != 0) {
+			cli_warnx(cli, "--format %s: text or markdown (with --handover)", format);
+			return EX_USAGE;
+		}
+	} else if (format != NULL) {
+		if (strcmp(format, "markdown") == 0) {
+			cli_warnx(cli, "--format markdown: that --format is for --handover "
+			    "(the list takes text, json, csv or geojson)");
+			return EX_USAGE;
+		}
+		if ((rc = cli_set_format(cli, format, CLI_FMT_GEOJSON)) != EX_OK)
+			return rc;
+	}
 	if (follow + handover + cli->json > 1) {
-		cli_warnx(cli, "--follow, --handover and --json do not go together");
+		cli_warnx(cli, "--follow, --handover and --json (or --format json, csv, "
+		    "geojson) do not go together");
 		return EX_USAGE;
 	}
-	if (format != NULL && !handover) {
-		cli_warnx(cli, "--format is for --handover");
-		return EX_USAGE;
-	}
-	if (format != NULL && strcmp(format, "text") != 0 && strcmp(format, "markdown") != 0) {
-		cli_warnx(cli, "--format %s: text or markdown", format);
-		return EX_USAGE;
-	}
+	cli_format_columns(cli, duty_columns);
 	return EX_OK;
 }
 
@@ -818,16 +902,16 @@ duty_follow_item(struct duty_ctx *ctx, const struct cli_copy *it, const struct f
 	int candidate, hot, shown;
 
 	if (w == NULL) {
-		candidate = duty_late(ctx, it, r);
-		if (r->stage == 0 && !candidate)
+		candidate = !cli_status_drill(msg->body) && duty_late(ctx, it, r);
+		if (r->stage == 0 && !candidate && !cli_status_drill(msg->body))
 			follow_next(f, it->seen.time_ms + ctx->overdue_ms);
 		sgr = SGR_OVERDUE;
-		before = ctx->open;
+		before = ctx->open + ctx->drills;
 	} else {
-		candidate = !ctx->waiting_pass && (w->level == FENGHUO__LEVEL__RED ||
-		    w->level == FENGHUO__LEVEL__ORANGE);
+		candidate = !ctx->waiting_pass && !ctx->drill_pass &&
+		    (w->level == FENGHUO__LEVEL__RED || w->level == FENGHUO__LEVEL__ORANGE);
 		sgr = w->level == FENGHUO__LEVEL__RED ? SGR_RED : SGR_ORANGE;
-		before = ctx->inforce + ctx->waiting;
+		before = ctx->inforce + ctx->waiting + ctx->drills;
 	}
 	known = candidate ? follow_find(f, msg->id) : NULL;
 	hot = candidate && (known != NULL ? known->hot : !f->first);
@@ -839,7 +923,8 @@ duty_follow_item(struct duty_ctx *ctx, const struct cli_copy *it, const struct f
 		(void)duty_warning(ctx, it, msg, r);
 	if (hot && f->colour)
 		follow_ctl(SGR_RESET);
-	shown = (w == NULL ? ctx->open : ctx->inforce + ctx->waiting) > before;
+	shown = (w == NULL ? ctx->open + ctx->drills : ctx->inforce + ctx->waiting +
+	    ctx->drills) > before;
 	if (!shown)
 		return;
 	if (candidate && known == NULL) {
@@ -1231,8 +1316,8 @@ ho_reports(struct ho_ctx *h)
 	struct duty_refs r;
 	struct fc_msg msg;
 	uint64_t from, age;
-	char sid[13], when[32], a1[32], a2[128], now[32];
-	const char *region;
+	char sid[13], when[32], a1[32], a2[128], now[64];
+	const char *region, *drill;
 	size_t i;
 	int rc, late;
 
@@ -1248,7 +1333,9 @@ ho_reports(struct ho_ctx *h)
 		if (!ho_msg(h, it, &msg))
 			continue;
 		if ((rc = duty_refs_read(ctx, &msg, &r)) == EX_OK) {
-			late = duty_late(ctx, it, &r);
+			/* A drill's report is shown as one and never counted open or overdue. */
+			drill = cli_status_mark(msg.body);
+			late = drill == NULL && duty_late(ctx, it, &r);
 			age = ctx->now > it->seen.time_ms ? ctx->now - it->seen.time_ms : 0;
 			region = msg.body->region != NULL && msg.body->region[0] != '\0' ?
 			    msg.body->region : "-";
@@ -1256,6 +1343,9 @@ ho_reports(struct ho_ctx *h)
 				snprintf(now, sizeof(now), "%s", wire_stage_name(r.stage));
 			else
 				snprintf(now, sizeof(now), "%s", late ? "OVERDUE" : "unregistered");
+			if (drill != NULL)
+				snprintf(now + strlen(now), sizeof(now) - strlen(now), " [%s]",
+				    drill);
 			if (it->seen.first_seen_ms >= h->since) {
 				h->received++;
 				ho_row(h, &h->t_received, cli_short_id(msg.id, sid),
@@ -1263,7 +1353,7 @@ ho_reports(struct ho_ctx *h)
 				    msg.body->category, now, msg.body->title);
 			}
 			if (r.stage != FENGHUO__STAGE__CLOSED) {
-				h->open++;
+				h->open += drill == NULL;
 				h->overdue += late;
 				if (r.stage > 0)
 					snprintf(a2, sizeof(a2), "%s %s ago", now,
@@ -1363,8 +1453,9 @@ ho_warnings(struct ho_ctx *h)
 			exp = fc_msg_expiry(&msg, it->seen.first_seen_ms);
 			snprintf(now, sizeof(now), "%s%s", r.cancelled ? "cancelled" :
 			    r.superseded ? "superseded" : exp != 0 && exp <= ctx->now ?
-			    "expired" : (msg.flags & CLI_MSG_NOT_AUTHORISED) ? "not in force" :
-			    "in force", cli_marks(&msg, mk, sizeof(mk)));
+			    "expired" : (msg.flags & CLI_MSG_NOT_AUTHORISED) ||
+			    cli_status_drill(msg.body) ? "not in force" : "in force",
+			    cli_marks(&msg, mk, sizeof(mk)));
 			lvl = wire_level_name(w->level) != NULL ? wire_level_name(w->level) : "?";
 			ref = msg.body->n_refs > 0 && msg.body->refs[0].len == FC_IDBYTES ?
 			    cli_short_id(msg.body->refs[0].data, rid) : "-";

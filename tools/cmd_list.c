@@ -18,12 +18,15 @@ static int	cmd_list_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_list_entry = {
 	"list",
-	"list [--held] [--kind K] [--since WHEN] [--region PREFIX] [--limit N] [--json]",
+	"list [--held] [--kind K] [--since WHEN] [--region PREFIX] [--status S | --all]\n"
+	"       [--limit N] [--json | --format text|json|csv|geojson]",
 	"List stored messages, newest first: short id, local time, kind, level (warning),\n"
 	"stage (receipt) or category (report), region, title. [clock-skew] marks a message\n"
 	"whose author's clock was implausible (its time is when this node first saw it);\n"
 	"[cancelled] / [superseded] a warning a cancel / update that counts refers to;\n"
-	"[expired] one that no longer applies.\n"
+	"[expired] one that no longer applies. Drills and tests are left out unless asked\n"
+	"for; when shown, [演练] marks an exercise, [测试] a test, [系统] a system message and\n"
+	"[草稿] a draft.\n"
 	"\n"
 	"  --held            list the held messages instead: imported, valid, but their\n"
 	"                    author's certificate chain is not known here yet; not stored,\n"
@@ -33,8 +36,14 @@ const struct cmd_entry cmd_list_entry = {
 	"                    time (2026-11-23, 2026-11-23T08:00, ...Z for UTC), or epoch ms\n"
 	"  --region PREFIX   messages whose region starts with PREFIX, and warnings whose\n"
 	"                    areas cover it (a warning for 3301 concerns 330110101001)\n"
+	"  --status S        only reports and warnings of CAP status S: actual, exercise,\n"
+	"                    test, system, draft (default: everything but reports and\n"
+	"                    warnings that are not actual)\n"
+	"  --all             every status\n"
 	"  --limit N         at most N messages\n"
 	"  --json            JSON Lines: one object per message (fields in docs/CLI.md)\n"
+	"  --format F        text (default), json (= --json), csv (UTF-8 with BOM, for a\n"
+	"                    spreadsheet) or geojson (an RFC 7946 FeatureCollection)\n"
 	"\n"
 	"Exit status: 0; 64 bad arguments; 66 no store yet.\n",
 	cmd_list_exec,
@@ -62,7 +71,50 @@ struct list_ctx {
 	int			 full;		/* the chunk ended before the range did */
 	int			 nomem;
 	int			 held;		/* --held: the held area, not the store */
+	int			 status;	/* --status, or LIST_STATUS_* */
 };
+
+/* --format csv: what a spreadsheet of messages needs, in the order an officer reads. */
+static const struct cli_column list_columns[] = {
+	{ "id", "id", CLI_COL_TEXT },
+	{ "time", "time_ms", CLI_COL_TIME },
+	{ "kind", "kind", CLI_COL_TEXT },
+	{ "status", "status", CLI_COL_TEXT },
+	{ "status_mark", "status_mark", CLI_COL_TEXT },
+	{ "level", "level", CLI_COL_TEXT },
+	{ "msg_type", "msg_type", CLI_COL_TEXT },
+	{ "category", "category", CLI_COL_TEXT },
+	{ "event", "event", CLI_COL_TEXT },
+	{ "region", "region", CLI_COL_TEXT },
+	{ "region_name", "region_name", CLI_COL_TEXT },
+	{ "area", "area", CLI_COL_TEXT },
+	{ "lat", "lat", CLI_COL_TEXT },
+	{ "lon", "lon", CLI_COL_TEXT },
+	{ "title", "title", CLI_COL_TEXT },
+	{ "text", "text", CLI_COL_TEXT },
+	{ "stage", "stage", CLI_COL_TEXT },
+	{ "expires", "expires_ms", CLI_COL_TIME },
+	{ "flags", "flags", CLI_COL_TEXT },
+	{ "author", "author", CLI_COL_TEXT },
+	{ "first_seen", "first_seen_ms", CLI_COL_TIME },
+	{ NULL, NULL, 0 },
+};
+
+#define LIST_STATUS_REAL	0	/* default: no report or warning that is not actual */
+#define LIST_STATUS_ALL		(-1)	/* --all */
+
+/* 1 if the --status filter (or its default) lets the message be shown. */
+static int
+list_status_ok(const struct list_ctx *ctx, const Fenghuo__Body *b)
+{
+	int has = b->kind == FENGHUO__KIND__REPORT || b->kind == FENGHUO__KIND__WARNING;
+
+	if (ctx->status == LIST_STATUS_ALL)
+		return 1;
+	if (ctx->status == LIST_STATUS_REAL)
+		return !has || wire_status_of(b) == FENGHUO__STATUS__ACTUAL;
+	return has && wire_status_of(b) == ctx->status;
+}
 
 /*
  * 1 if the message may concern the region filter. Decoding is cheap and a signature check
@@ -128,7 +180,8 @@ list_show(struct list_ctx *ctx, const struct cli_copy *it)
 		ctx->bad++;
 		return 0;
 	}
-	if (ctx->region != NULL && !cli_msg_in_region(&msg, ctx->region)) {
+	if ((ctx->region != NULL && !cli_msg_in_region(&msg, ctx->region)) ||
+	    !list_status_ok(ctx, msg.body)) {
 		fc_msg_clear(&msg);
 		return 0;
 	}
@@ -142,7 +195,7 @@ list_show(struct list_ctx *ctx, const struct cli_copy *it)
 	if (ctx->cli->json) {
 		o = cli_msg_json(&msg, &it->seen, ctx->now);
 		if (o == NULL || cli_json_loop_stage(ctx->cli, o, ctx->st, &msg) == -1 ||
-		    cli_json_changes(o, &msg, by) == -1 || cli_json_print(stdout, o) == -1)
+		    cli_json_changes(o, &msg, by) == -1 || cli_emit(ctx->cli, o, &msg) == -1)
 			ctx->ioerr = 1;
 		json_decref(o);
 	} else {
@@ -238,12 +291,15 @@ cmd_list_exec(struct cli *cli, int argc, char **argv)
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "held", no_argument, NULL, 'H' },
+		{ "status", required_argument, NULL, 'S' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct list_ctx ctx;
 	struct store *st;
 	uint64_t since = 0;
-	int ch, kind = 0, rc;
+	int ch, kind = 0, rc, nstatus = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cli = cli;
@@ -281,9 +337,26 @@ cmd_list_exec(struct cli *cli, int argc, char **argv)
 		case 'H':
 			ctx.held = 1;
 			break;
+		case 'S':
+			if ((ctx.status = cli_parse_status(cli, optarg)) == -1)
+				return EX_USAGE;
+			nstatus++;
+			break;
+		case 'a':
+			ctx.status = LIST_STATUS_ALL;
+			nstatus++;
+			break;
+		case 'F':
+			if ((rc = cli_set_format(cli, optarg, CLI_FMT_GEOJSON)) != EX_OK)
+				return rc;
+			break;
 		default:
 			return cli_usage(&cmd_list_entry);
 		}
+	}
+	if (nstatus > 1) {
+		cli_warnx(cli, "--status and --all go one at a time");
+		return EX_USAGE;
 	}
 	if (optind != argc) {
 		cli_warnx(cli, "unexpected argument '%s'", argv[optind]);
@@ -291,10 +364,15 @@ cmd_list_exec(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = cli_store(cli, 0, &st)) != EX_OK)
 		return rc;
+	cli_format_columns(cli, list_columns);
 	rc = ctx.held ? list_held(&ctx, st, since, kind) : list_run(&ctx, st, since, kind);
 	cli_copies_free(&ctx.chunk);
 	if (rc != EX_OK)
 		return rc;
+	if (cli_emit_end(cli) == -1 || fflush(stdout) == EOF) {
+		cli_warn(cli, "standard output");
+		return EX_IOERR;
+	}
 	if (ctx.bad > 0) {
 		cli_warnx(cli, "%d stored message%s did not validate and were left out", ctx.bad,
 		    ctx.bad == 1 ? "" : "s");

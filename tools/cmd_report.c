@@ -15,7 +15,7 @@ static int	cmd_report_exec(struct cli *, int, char **);
 const struct cmd_entry cmd_report_entry = {
 	"report",
 	"report --region CODE --category CAT --title T [--text T] [--lat X --lon Y] "
-	"[--expires WHEN]",
+	"[--expires WHEN] [--status S]",
 	"Sign a report of an incident with the node key and submit it; print its id.\n"
 	"\n"
 	"  --region CODE     administrative division code (6, 9 or 12 digits)\n"
@@ -25,6 +25,8 @@ const struct cmd_entry cmd_report_entry = {
 	"  --lat X --lon Y   position in decimal degrees (WGS-84), both or neither\n"
 	"  --expires WHEN    when the report stops applying: a duration from now (6h, 2d)\n"
 	"                    or a time (2026-11-23T18:00, epoch ms); default never\n"
+	"  --status S        actual (default), exercise (a drill: 演练), test (测试),\n"
+	"                    system or draft\n"
 	"\n"
 	"Exit status: 0; 64 bad arguments; 65 the message was rejected (reason printed);\n"
 	"66 no key; 77 the key file is readable by others.\n",
@@ -56,6 +58,7 @@ cmd_report_exec(struct cli *cli, int argc, char **argv)
 		{ "lat", required_argument, NULL, 'a' },
 		{ "lon", required_argument, NULL, 'o' },
 		{ "expires", required_argument, NULL, 'e' },
+		{ "status", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	Fenghuo__Body body = FENGHUO__BODY__INIT;
@@ -85,6 +88,10 @@ cmd_report_exec(struct cli *cli, int argc, char **argv)
 			break;
 		case 'e':
 			expires = optarg;
+			break;
+		case 'S':
+			if ((rc = cli_set_status(cli, optarg, &body)) != EX_OK)
+				return rc;
 			break;
 		default:
 			return cli_usage(&cmd_report_entry);

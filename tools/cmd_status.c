@@ -78,6 +78,31 @@ print_counters(const char *label, json_t *obj)
 	printf("%s\n", first ? " none" : "");
 }
 
+/*
+ * One line per [hook]: its runs since start, and its failures with the last error: a
+ * loudspeaker that stopped sounding must show here, not only in the log.
+ */
+static void
+print_hooks(json_t *hooks)
+{
+	json_t *h;
+	size_t i;
+
+	json_array_foreach(hooks, i, h) {
+		printf("hook         %s (on %s): %lld ok, %lld running, %lld waiting",
+		    str(h, "name"), str(h, "on"), (long long)num(h, "ok"),
+		    (long long)num(h, "running"), (long long)num(h, "waiting"));
+		if (num(h, "failures") > 0) {
+			printf(", %lld FAILED", (long long)num(h, "failures"));
+			if (num(h, "given_up") > 0)
+				printf(" (%lld given up)", (long long)num(h, "given_up"));
+			fputs(", last: ", stdout);
+			cli_cell(stdout, str(h, "last_error"), 0, 0);
+		}
+		putchar('\n');
+	}
+}
+
 static void
 print_status(const json_t *st)
 {
@@ -118,6 +143,7 @@ print_status(const json_t *st)
 	printf("queue        %lld\n",
 	    (long long)num(json_object_get(st, "queue"), "total"));
 	cli_clock_print(st);
+	print_hooks(json_object_get(st, "hooks"));
 	peers = json_object_get(st, "peers");
 	json_array_foreach(peers, i, p) {
 		const char *state = json_string_value(json_object_get(p, "state"));

@@ -63,7 +63,33 @@ struct tview {
 	size_t		 n, cap;
 	int		 self_key_set;
 	uint8_t		 self[32];
+	int		 status;	/* the message's CAP status when stored here, else 0 */
+	char		 mark[96];	/* its marks (" [演练]"), "" when none or not stored */
 };
+
+/*
+ * The status and marks of the traced message when this node stores it: a drill's trace
+ * must not read as a real warning's.
+ */
+static void
+tv_message(struct tview *tv, const char *idhex)
+{
+	struct store_msg m;
+	struct store *st;
+	struct fc_msg msg;
+
+	tv->mark[0] = '\0';
+	if (cli_store(tv->cli, 0, &st) != EX_OK || store_get_prefix(st, idhex, &m) != 0)
+		return;
+	if (cli_validate_stored(m.env, m.len, &m.seen, &msg) == FC_R_OK) {
+		if (msg.body->kind == FENGHUO__KIND__REPORT ||
+		    msg.body->kind == FENGHUO__KIND__WARNING)
+			tv->status = wire_status_of(msg.body);
+		cli_marks(&msg, tv->mark, sizeof(tv->mark));
+		fc_msg_clear(&msg);
+	}
+	store_msg_clear(&m);
+}
 
 static int
 key_parse(const json_t *s, uint8_t key[32])
@@ -247,8 +273,8 @@ tv_print(struct tview *tv, const char *idhex, int timeout_s)
 		else
 			nothave++;
 	}
-	printf("trace %.12s: %zu nodes have it, %zu do not, %zu unanswered within %d s\n",
-	    idhex, have, nothave, unanswered, timeout_s);
+	printf("trace %.12s%s: %zu nodes have it, %zu do not, %zu unanswered within %d s\n",
+	    idhex, tv->mark, have, nothave, unanswered, timeout_s);
 	/*
 	 * Roots first: nodes that wrote it, or got it from a node that did not answer; then
 	 * whatever a loop of answers left (each node is printed once).
@@ -291,6 +317,8 @@ tv_json(struct tview *tv, const char *idhex, const json_t *reply, int timeout_s)
 	    "nodes", "unanswered");
 	if (o == NULL)
 		return NULL;
+	if (tv->status != 0)
+		json_object_set_new(o, "status", json_string(wire_status_name(tv->status)));
 	nodes = json_object_get(o, "nodes");
 	un = json_object_get(o, "unanswered");
 	for (i = 0; i < tv->n; i++) {
@@ -398,6 +426,7 @@ cmd_trace_exec(struct cli *cli, int argc, char **argv)
 	tv.ct = cli_trust_get(cli);
 	tv.peers = json_object_get(peers, "peers");
 	tv.known = json_object_get(peers, "known");
+	tv_message(&tv, idhex);
 	if (tv_replies(&tv, json_object_get(reply, "replies")) != 0 ||
 	    tv_known(&tv, cli_now_ms()) != 0) {
 		cli_warnx(cli, "out of memory");

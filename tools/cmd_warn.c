@@ -21,7 +21,7 @@ const struct cmd_entry cmd_warn_entry = {
 	"warn --area PREFIX[,PREFIX...] --level blue|yellow|orange|red --event E --title T "
 	"[--text T] [--expires WHEN] [--onset WHEN] [--instruction T] [--urgency U] "
 	"[--certainty C] [--msg-type alert|update|cancel --ref ID] [--response R[,R...]] "
-	"[--category C] [--clock-ok]",
+	"[--category C] [--status S] [--clock-ok]",
 	"Sign an official warning with the node key and submit it; print its id.\n"
 	"\n"
 	"  --area PREFIXES   region-code prefixes the warning covers, comma-separated;\n"
@@ -44,6 +44,9 @@ const struct cmd_entry cmd_warn_entry = {
 	"  --response R,...  shelter, evacuate, prepare, execute, avoid, monitor, assess,\n"
 	"                    allclear, none\n"
 	"  --category C      CAP category (default Met)\n"
+	"  --status S        actual (default), exercise (a drill: 演练), test (测试),\n"
+	"                    system or draft; only an actual warning is ever in force;\n"
+	"                    an update or cancel takes its --ref's status unless given\n"
 	"  --clock-ok        sign even though fenghuod finds this computer's clock off\n"
 	"                    its peers' by more than validation tolerates\n"
 	"\n"
@@ -168,11 +171,12 @@ warn_build(struct cli *cli, int argc, char **argv, struct warn_args *wa)
 		{ "response", required_argument, NULL, 'P' },
 		{ "category", required_argument, NULL, 'c' },
 		{ "clock-ok", no_argument, NULL, 'K' },
+		{ "status", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	Fenghuo__Body body = FENGHUO__BODY__INIT;
 	Fenghuo__Warning w = FENGHUO__WARNING__INIT;
-	const char *level = NULL, *expires = "6h", *onset = NULL;
+	const char *level = NULL, *expires = "6h", *onset = NULL, *status = NULL;
 	const char *urgency = "immediate", *certainty = "likely", *msgtype = "alert";
 	uint64_t now = cli_now_ms();
 	size_t i;
@@ -235,6 +239,9 @@ warn_build(struct cli *cli, int argc, char **argv, struct warn_args *wa)
 		case 'K':
 			clock_ok = 1;
 			break;
+		case 'S':
+			status = optarg;
+			break;
 		default:
 			return cli_usage(&cmd_warn_entry);
 		}
@@ -272,6 +279,15 @@ warn_build(struct cli *cli, int argc, char **argv, struct warn_args *wa)
 	}
 	if ((rc = cli_check_title(cli, body.title)) != EX_OK)
 		return rc;
+	/* A drill's update or cancel is part of the drill. */
+	if (status != NULL) {
+		if ((rc = cli_set_status(cli, status, &body)) != EX_OK)
+			return rc;
+	} else if (wa->ref0.body != NULL &&
+	    wire_status_of(wa->ref0.body) != FENGHUO__STATUS__ACTUAL) {
+		body.has_status = 1;
+		body.status = (Fenghuo__Status)wire_status_of(wa->ref0.body);
+	}
 	if (body.event[0] == '\0' || body.title[0] == '\0') {
 		cli_warnx(cli, "--event and --title must not be empty");
 		return EX_USAGE;

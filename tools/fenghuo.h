@@ -32,6 +32,9 @@ struct cli {
 	size_t		 held_unkept;	/* held imports the held area had no room for */
 	uint64_t	 released;	/* held messages stored by direct writes of this run */
 	uint64_t	 held_dropped;	/* held messages refused for good by them */
+	int		 format;	/* --format: CLI_FMT_* (format.c) */
+	const struct cli_column *columns;	/* CSV columns of the running verb */
+	size_t		 emitted;	/* rows cli_emit() has written */
 	char		*state_buf;	/* owned storage behind state/keypath */
 	char		*keypath_buf;
 };
@@ -93,6 +96,42 @@ size_t		 cli_text_width(const char *s);
  */
 void		 cli_cell(FILE *fp, const char *s, int width, int cut);
 
+/* format.c: --format json|csv|geojson of the read commands */
+#define CLI_FMT_TEXT	0
+#define CLI_FMT_JSON	1	/* JSON Lines, as --json */
+#define CLI_FMT_CSV	2
+#define CLI_FMT_GEOJSON	3
+/* A CSV column: its header, the key (a dotted path) of the row's JSON object, its type. */
+#define CLI_COL_TEXT	0
+#define CLI_COL_TIME	1	/* ms since the epoch, written as local "YYYY-MM-DD HH:MM:SS" */
+struct cli_column {
+	const char	*header;
+	const char	*key;
+	int		 type;
+};
+/*
+ * --format NAME for a verb that offers formats up to max (CLI_FMT_*): sets cli->format,
+ * and cli->json for every machine format (they are all built from the --json objects).
+ * EX_OK, or EX_USAGE after naming the formats it offers.
+ */
+int		 cli_set_format(struct cli *cli, const char *name, int max);
+/* The CSV columns of the verb's rows, up to one whose header is NULL; kept, not copied. */
+void		 cli_format_columns(struct cli *cli, const struct cli_column *cols);
+/*
+ * Write one row (the verb's JSON object o; msg, which may be NULL, is the message it
+ * shows) in cli->format: a JSON line, a CSV row (the header before the first), or a
+ * GeoJSON Feature (the collection opened before the first). Does not take o. 0, or -1 on
+ * an output error.
+ */
+int		 cli_emit(struct cli *cli, struct json_t *o, const struct fc_msg *msg);
+/* After the last row: the CSV header of an empty table, the GeoJSON collection's end. */
+int		 cli_emit_end(struct cli *cli);
+/*
+ * The GeoJSON geometry (RFC 7946) of a warning's area, or NULL when it has none: region
+ * codes carry no outline. Caller owns the result.
+ */
+struct json_t	*cli_warning_geometry(const struct fc_msg *msg);
+
 /* fenghuo.c */
 /* Print "usage: fenghuo USAGE" for the entry to stderr and return EX_USAGE. */
 int		 cli_usage(const struct cmd_entry *entry);
@@ -151,6 +190,8 @@ int		 cli_check_title(const struct cli *cli, const char *title);
 int		 cli_parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* "YYYY-MM-DD HH:MM" (local time) of ms into buf (at least 17 bytes). Returns buf. */
 char		*cli_fmt_time(uint64_t ms, char *buf, size_t size);
+/* "YYYY-MM-DD HH:MM:SS" (local time) of ms into buf (at least 20 bytes). Returns buf. */
+char		*cli_fmt_time_iso(uint64_t ms, char *buf, size_t size);
 /*
  * A span of ms as "3d02h", "1h05m", "14m" (with seconds set: "14m05s") or "45s", into buf.
  * Returns buf.
@@ -245,6 +286,25 @@ int		 cli_mark_changes(struct cli *cli, struct store *st, struct fc_msg *msg,
 		    uint8_t by[32]);
 /* Set o's "cancelled_by" or "superseded_by" to by as cli_mark_changes marked msg. 0, or -1. */
 int		 cli_json_changes(struct json_t *o, const struct fc_msg *msg, const uint8_t by[32]);
+/*
+ * A --status S of a new report or warning into body: actual leaves Body.status out (what
+ * an absent status means), the others set it. EX_OK, or EX_USAGE after saying what is
+ * wrong.
+ */
+int		 cli_set_status(const struct cli *cli, const char *s, struct Fenghuo__Body *body);
+/*
+ * A --status filter: the status named (actual, exercise, ...) or -1 after saying what is
+ * wrong.
+ */
+int		 cli_parse_status(const struct cli *cli, const char *s);
+/*
+ * How a message that is not a real one is marked wherever it is shown: "演练" (exercise),
+ * "测试" (test), "系统" (system), "草稿" (draft); NULL for an actual one and for kinds
+ * without a status. Never in force, never counted as a real warning.
+ */
+const char	*cli_status_mark(const struct Fenghuo__Body *b);
+/* 1 if b is a report or warning that is not actual (cli_status_mark() is not NULL). */
+int		 cli_status_drill(const struct Fenghuo__Body *b);
 /* A --region PREFIX: 1 to 12 digits. EX_OK, or EX_USAGE after saying what is wrong. */
 int		 cli_check_region_prefix(const struct cli *cli, const char *s);
 /* 1 if the message concerns region prefix (see `fenghuo list --region`), else 0. */
@@ -524,7 +584,10 @@ void		 cli_trust_show(struct cli *cli, const struct fc_msg *msg, uint64_t now_ms
  *   SUPERSEDED      a warning an UPDATE that counts refers to, and no such CANCEL */
 #define CLI_MSG_CANCELLED	0x08000000u
 #define CLI_MSG_SUPERSEDED	0x04000000u
-/* The names of the CLI_MSG_* flags set on msg, each as " [name]", into buf ("" if none). */
+/*
+ * The marks of msg, each as " [name]", into buf ("" if none): its status mark first
+ * (" [演练]", cli_status_mark), then the names of the CLI_MSG_* flags set on it.
+ */
 const char	*cli_marks(const struct fc_msg *msg, char *buf, size_t size);
 /* Append the names of the CLI_MSG_* flags set on msg to the JSON array a. */
 void		 cli_marks_json(const struct fc_msg *msg, struct json_t *a);

@@ -694,6 +694,10 @@ cli_marks(const struct fc_msg *msg, char *buf, size_t size)
 	int k;
 
 	buf[0] = '\0';
+	/* A drill first: whatever else is said of it, it is not a real message. */
+	if (cli_status_mark(msg->body) != NULL && (k = snprintf(buf, size, " [%s]",
+	    cli_status_mark(msg->body))) > 0 && (size_t)k < size)
+		off = (size_t)k;
 	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
 		if (!(msg->flags & marks[i].flag))
 			continue;

@@ -17,6 +17,9 @@
  *   fh_mkbundle titled KEY REGION TITLE TEXT FILE
  *                              a report by the key in file KEY with this title and text
  *                              (controls and all: the CLI refuses such a title)
+ *   fh_mkbundle status KEY REGION N FILE
+ *                              a report by the key in file KEY whose Body.status is the
+ *                              number N, known or not (the CLI writes only known ones)
  *   fh_mkbundle receipt KEY ID REGION STAGE FILE
  *                              a receipt (stage 1..5) by the key in file KEY for message
  *                              ID (64 hex digits) that names REGION, whatever the message's
@@ -284,6 +287,23 @@ make_titled(char **argv, uint64_t now)
 	return seal_one(argv[1], &body, now, argv[5]);
 }
 
+/* argv = status KEY REGION N FILE: a report with any Body.status number. */
+static int
+make_status(char **argv, uint64_t now)
+{
+	Fenghuo__Body body = FENGHUO__BODY__INIT;
+	char category[] = "test", title[] = "a report with a status number";
+
+	body.has_kind = 1;
+	body.kind = FENGHUO__KIND__REPORT;
+	body.region = argv[2];
+	body.category = category;
+	body.title = title;
+	body.has_status = 1;
+	body.status = (Fenghuo__Status)strtol(argv[3], NULL, 10);
+	return seal_one(argv[1], &body, now, argv[4]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -303,10 +323,12 @@ main(int argc, char **argv)
 	    !((argc == 7 || argc == 11) && strcmp(argv[1], "receipt") == 0) &&
 	    !(argc == 7 && strcmp(argv[1], "cert") == 0) &&
 	    !(argc == 7 && strcmp(argv[1], "titled") == 0) &&
-	    !(argc == 6 && strcmp(argv[1], "report") == 0)) {
+	    !(argc == 6 && strcmp(argv[1], "report") == 0) &&
+	    !(argc == 6 && strcmp(argv[1], "status") == 0)) {
 		fprintf(stderr, "usage: fh_mkbundle collide|skew|late FILE | many N FILE | "
 		    "receipt KEY ID REGION STAGE FILE [VIA HOPS DELAY LINK] | report KEY REGION AGE FILE | "
-		    "titled KEY REGION TITLE TEXT FILE | cert KEY SUBJECT REGION NAME FILE\n");
+		    "titled KEY REGION TITLE TEXT FILE | cert KEY SUBJECT REGION NAME FILE | "
+		    "status KEY REGION N FILE\n");
 		return 64;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -321,6 +343,8 @@ main(int argc, char **argv)
 		return make_cert(argv + 1, now);
 	if (strcmp(argv[1], "titled") == 0)
 		return make_titled(argv + 1, now);
+	if (strcmp(argv[1], "status") == 0)
+		return make_status(argv + 1, now);
 	if (fc_key_generate(&key) != 0)
 		return 70;
 	memcpy(pubkey, fc_key_public(key), sizeof(pubkey));

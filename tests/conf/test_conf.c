@@ -79,6 +79,17 @@ static const struct sample samples[] = {
 	{ "link s", "key", K3, NULL, 0, 0, 0 },
 	{ "link s", "device", "/dev/ttyUSB9", NULL, 0, 0, 0 },
 	{ "link s", "baud", "19200", NULL, 0, 0, 0 },
+	{ "hook w", "on", "warning", NULL, 0, 0, 0 },
+	{ "hook w", "command", "/bin/true --area 3301 \"two words\"", NULL, 0, 0, 0 },
+	{ "hook w", "region", "3301", NULL, 0, 0, 0 },
+	{ "hook w", "min_level", "orange", NULL, 0, 0, 0 },
+	{ "hook w", "status", "any", NULL, 0, 0, 0 },
+	{ "hook w", "format", "json", NULL, 0, 0, 0 },
+	{ "hook w", "timeout", "45", NULL, 1, 1, 3600 },
+	{ "hook w", "max_running", "3", NULL, 1, 1, 16 },
+	{ "hook o", "on", "overdue", NULL, 0, 0, 0 },
+	{ "hook o", "command", "/bin/true", NULL, 0, 0, 0 },
+	{ "hook o", "overdue_after", "600", NULL, 1, 60, 604800 },
 };
 #define NSAMPLES	(sizeof(samples) / sizeof(samples[0]))
 #define NONE		NSAMPLES
@@ -331,6 +342,25 @@ test_every_key(void **state)
 	assert_int_equal(s->baud, 19200);
 	assert_int_equal(s->bitrate, 19200 * 8 / 10);	/* 8N1 at baud */
 	assert_int_equal(s->mtu, 256);
+	assert_int_equal(c->nhooks, 2);
+	assert_string_equal(c->hooks[0].name, "w");
+	assert_int_equal(c->hooks[0].on, HOOK_ON_WARNING);
+	assert_string_equal(c->hooks[0].command, "/bin/true --area 3301 \"two words\"");
+	assert_string_equal(c->hooks[0].region, "3301");
+	assert_int_equal(c->hooks[0].min_level, FENGHUO__LEVEL__ORANGE);
+	assert_int_equal(c->hooks[0].status, HOOK_STATUS_ANY);
+	assert_int_equal(c->hooks[0].format, HOOK_FMT_JSON);
+	assert_int_equal(c->hooks[0].timeout, 45);
+	assert_int_equal(c->hooks[0].max_running, 3);
+	assert_int_equal(c->hooks[1].on, HOOK_ON_OVERDUE);
+	assert_int_equal(c->hooks[1].overdue_after, 600);
+	/* The defaults of a hook. */
+	assert_int_equal(c->hooks[1].status, FENGHUO__STATUS__ACTUAL);
+	assert_int_equal(c->hooks[1].format, HOOK_FMT_JSON);
+	assert_int_equal(c->hooks[1].timeout, 30);
+	assert_int_equal(c->hooks[1].max_running, 2);
+	assert_null(c->hooks[1].region);
+	assert_int_equal(c->hooks[1].min_level, 0);
 	conf_free(&c);
 	assert_null(c);
 }
@@ -533,6 +563,44 @@ teardown(void **state)
 	return 0;
 }
 
+/* A hook's command line: split at blanks, quotes group, nothing else is special. */
+static void
+test_hook_argv(void **state)
+{
+	const char *why;
+	char **argv;
+
+	(void)state;
+	argv = hook_argv_split("  /usr/bin/say\t\"two words\" $(rm -rf ~) `id` ; a|b >f  ", &why);
+	assert_non_null(argv);
+	assert_string_equal(argv[0], "/usr/bin/say");
+	assert_string_equal(argv[1], "two words");
+	assert_string_equal(argv[2], "$(rm");
+	assert_string_equal(argv[3], "-rf");
+	assert_string_equal(argv[4], "~)");
+	assert_string_equal(argv[5], "`id`");
+	assert_string_equal(argv[6], ";");
+	assert_string_equal(argv[7], "a|b");
+	assert_string_equal(argv[8], ">f");
+	assert_null(argv[9]);
+	free(argv);
+	argv = hook_argv_split("/bin/x a\"b c\"d", &why);
+	assert_non_null(argv);
+	assert_string_equal(argv[1], "ab cd");
+	free(argv);
+	assert_null(hook_argv_split("say hello", &why));
+	assert_string_equal(why, "the program must be an absolute path");
+	assert_null(hook_argv_split("   ", &why));
+	assert_string_equal(why, "no command");
+	assert_null(hook_argv_split("/bin/x \"open", &why));
+	assert_string_equal(why, "a quote is not closed");
+	assert_null(hook_argv_split("/bin/x 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 "
+	    "22 23 24 25 26 27 28 29 30 31 32", &why));
+	assert_string_equal(why, "more than 32 words");
+	assert_true(hook_format_ready(HOOK_FMT_JSON));
+	assert_false(hook_format_ready(HOOK_FMT_CAP));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -545,6 +613,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_duplicate_sections),
 		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_hook_argv),
 	};
 
 	if (argc != 2) {

@@ -660,6 +660,49 @@ test_reject_warning(void **state)
 	assert_reason(check(&b), FC_R_FIELDS);
 }
 
+/* CAP status: the five known values on reports and warnings; anything else is refused. */
+static void
+test_status(void **state)
+{
+	Fenghuo__Body		 b;
+	Fenghuo__Warning	 w;
+	int			 v;
+
+	(void)state;
+	for (v = FENGHUO__STATUS__STATUS_UNSPECIFIED; v <= FENGHUO__STATUS__DRAFT; v++) {
+		body_warning(&b, &w);
+		b.has_status = 1;
+		b.status = (Fenghuo__Status)v;
+		assert_reason(check(&b), FC_R_OK);
+		assert_int_equal(wire_status_of(&b), v == 0 ? FENGHUO__STATUS__ACTUAL : v);
+		body_report(&b);
+		b.has_status = 1;
+		b.status = (Fenghuo__Status)v;
+		assert_reason(check(&b), FC_R_OK);
+	}
+	body_warning(&b, &w);
+	assert_int_equal(wire_status_of(&b), FENGHUO__STATUS__ACTUAL);
+	b.has_status = 1;
+	b.status = (Fenghuo__Status)6;
+	assert_reason(check(&b), FC_R_STATUS);
+	b.status = (Fenghuo__Status)-1;
+	assert_reason(check(&b), FC_R_STATUS);
+	body_report(&b);
+	b.has_status = 1;
+	b.status = (Fenghuo__Status)99;
+	assert_reason(check(&b), FC_R_STATUS);
+	/* Only reports and warnings have a status (checked before the kind's own fields). */
+	b.status = FENGHUO__STATUS__EXERCISE;
+	b.kind = FENGHUO__KIND__ANNOUNCE;
+	b.title = NULL;
+	b.region = NULL;
+	assert_reason(check(&b), FC_R_STATUS);
+	assert_string_equal(wire_status_name(FENGHUO__STATUS__EXERCISE), "exercise");
+	assert_int_equal(wire_status_parse("test"), FENGHUO__STATUS__TEST);
+	assert_int_equal(wire_status_parse("drill"), -1);
+	assert_null(wire_status_name(6));
+}
+
 /* Raw bytes appended to a packed body: what protobuf-c cannot produce from a C string. */
 static void
 test_reject_raw_strings(void **state)
@@ -852,6 +895,7 @@ test_reason_names(void **state)
 	assert_string_equal(fc_reason_name(FC_R_TOO_BIG), "too-big");
 	assert_string_equal(fc_reason_name(FC_R_LATLON), "latlon");
 	assert_string_equal(fc_reason_name(FC_R_POLICY), "policy");
+	assert_string_equal(fc_reason_name(FC_R_STATUS), "status");
 	assert_string_equal(fc_reason_name(-1), "unknown");
 	assert_string_equal(fc_reason_name(FC_R_MAX), "unknown");
 	for (i = 0; i < FC_R_MAX; i++) {
@@ -899,6 +943,7 @@ main(void)
 		cmocka_unit_test(test_seal_too_big),
 		cmocka_unit_test(test_reject_body_fields),
 		cmocka_unit_test(test_reject_warning),
+		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_reject_raw_strings),
 		cmocka_unit_test(test_clock_skew),
 		cmocka_unit_test(test_envelope_id_garbage),
