@@ -94,6 +94,32 @@ print(" ".join(json.loads(sys.stdin.readline())["refs"]))')
 done
 [ "$n" -eq 7 ] || fail "$n samples round-tripped, expected 7"
 
+# At another node: a bundle of everything into a store that trusts the same root, and each
+# alert exported there equal to its file.
+fh "$S" export -o "$TMP/all.fhb"
+expect_rc $EX_OK
+mkdir -m 700 "$TMP/other"
+cp "$S/anchors" "$TMP/other/anchors"
+fh "$TMP/other" import "$TMP/all.fhb"
+expect_rc $EX_OK
+m=0
+while read -r line; do
+	set -- $line
+	f=$(grep -l "<identifier>$2</identifier>" "$DATA"/*.xml | head -1)
+	[ -n "$f" ] || continue
+	fh "$TMP/other" cap export "$1" -o "$TMP/other.xml"
+	expect_rc $EX_OK
+	python3 "$HERE/capdiff.py" "$f" "$TMP/other.xml" ||
+		fail "$(basename "$f") exported at another node differs"
+	m=$((m + 1))
+done < <("$FENGHUO" --state "$TMP/other" list --json --kind warning | python3 -c '
+import json, sys
+for l in sys.stdin:
+    o = json.loads(l)
+    if "cap" in o:
+        print(o["id"], o["cap"]["identifier"])')
+[ "$m" -ge 7 ] || fail "only $m alerts exported equal at the other node"
+
 # The Henan sample: its geocodes are the area, its colour the level, its code the event.
 import "$DATA/cn-henan-gale-blue-update.xml" --expires 2h
 expect_rc $EX_OK
