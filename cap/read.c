@@ -163,6 +163,17 @@ unknown(struct rd *r, const xmlNode *c)
 	    "35965.1) as fenghuo reads it" : "CAP 1.2");
 }
 
+static int
+has_elements(const xmlNode *n)
+{
+	const xmlNode *c;
+
+	for (c = n->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			return 1;
+	return 0;
+}
+
 /* <eventCode>, <parameter>, <geocode> of OASIS: <valueName> then <value>. */
 static int
 read_value(struct rd *r, const xmlNode *n, Fenghuo__CapValue ***arr, size_t *cnt)
@@ -178,8 +189,8 @@ read_value(struct rd *r, const xmlNode *n, Fenghuo__CapValue ***arr, size_t *cnt
 		return fail(r, CAP_EUNSUPPORTED, "more than %d <%s> in one <%s>",
 		    WIRE_CAP_ITEMS_MAX, n->name, n->parent->name);
 	}
-	/* A national geocode is the bare list of codes. */
-	if (r->profile == CAP_PROFILE_CN && is(n, "geocode"))
+	/* A national geocode is the bare list of codes (or, in some alerts, a pair). */
+	if (r->profile == CAP_PROFILE_CN && is(n, "geocode") && !has_elements(n))
 		return leaf(r, n, &v->value);
 	for (c = n->children; c != NULL && r->rc == CAP_OK; c = c->next) {
 		if (!mine(r, c))

@@ -173,7 +173,7 @@ write_area(struct wr *w, xmlNode *info, const Fenghuo__CapArea *a)
 			el_nonempty(w, n, "circle", a->circle[i]);
 	if (w->same) {
 		for (i = 0; i < a->n_geocode; i++) {
-			if (w->cn_in)
+			if (a->geocode[i]->name == NULL)
 				el(w, n, "geocode", a->geocode[i]->value);
 			else
 				el_value(w, n, "geocode", a->geocode[i]->name,

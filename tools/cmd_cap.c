@@ -173,6 +173,38 @@ find_refs(struct cli *cli, const Fenghuo__Cap *c, uint8_t (**ids)[FC_IDBYTES],
 	return rc;
 }
 
+/*
+ * An alert with this sender and identifier already imported here: its id is printed and
+ * EX_OK returned, so that importing a feed twice warns once. EX_DATAERR: not imported yet
+ * (nothing printed); another code: an error (printed).
+ */
+static int
+find_imported(struct cli *cli, const Fenghuo__Cap *c)
+{
+	struct cap_ref ref;
+	struct find_ctx f;
+	struct store *st;
+	char hex[FC_IDHEX];
+	int rc;
+
+	if ((rc = cli_store(cli, 0, &st)) != EX_OK) {
+		/* No store yet: nothing imported; the publish creates it. */
+		return rc == EX_NOINPUT ? EX_DATAERR : rc;
+	}
+	memset(&f, 0, sizeof(f));
+	ref.sender = c->sender;
+	ref.identifier = c->identifier;
+	f.cli = cli;
+	f.ref = &ref;
+	store_iter_time(st, 0, 0, FENGHUO__KIND__WARNING, 1, find_one, &f);
+	if (!f.found)
+		return EX_DATAERR;
+	cli_warnx(cli, "note: this alert (%s, %s) was already imported: not signed again",
+	    c->sender, c->identifier);
+	printf("%s\n", fc_hex(f.id, FC_IDBYTES, hex));
+	return EX_OK;
+}
+
 static int
 split_areas(struct cli *cli, char *s, char **areas, size_t *n)
 {
@@ -280,6 +312,9 @@ cap_import(struct cli *cli, int argc, char **argv)
 		    "the warning with this node's key, and exports carry its values, not its "
 		    "original bytes", doc.signatures > 1 ? "s" : "", doc.signatures > 1 ? "are" :
 		    "is");
+	/* The same alert again (a feed polled twice): the warning it already is. */
+	if ((rc = find_imported(cli, w.warning.cap)) != EX_DATAERR)
+		goto out;
 	if (w.warning.msg_type != FENGHUO__MSG_TYPE__ALERT) {
 		if ((rc = find_refs(cli, w.warning.cap, &ids, &refdata, &nrefs)) != EX_OK)
 			goto out;

@@ -121,8 +121,12 @@ for l in sys.stdin:
 [ "$m" -ge 7 ] || fail "only $m alerts exported equal at the other node"
 
 # The Henan sample: its geocodes are the area, its colour the level, its code the event.
+# Imported again, it is the warning it already is: nothing is signed twice.
+before=$(count "$S")
 import "$DATA/cn-henan-gale-blue-update.xml" --expires 2h
 expect_rc $EX_OK
+expect_err "was already imported: not signed again"
+[ "$(count "$S")" -eq "$before" ] || fail "an alert imported twice was stored twice"
 fh "$S" show --json "$id"
 expect_out '"level":"blue"'
 expect_out '"event":"大风"'
