@@ -441,10 +441,17 @@ cap_export(struct cli *cli, int argc, char **argv)
 static int
 cmd_cap_exec(struct cli *cli, int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "import") == 0)
+	char *sub = argc >= 2 ? argv[1] : NULL;
+
+	/* The sub-verb's getopt sees "fenghuo: cap" as its program name, for its messages. */
+	if (sub != NULL && strcmp(sub, "import") == 0) {
+		argv[1] = argv[0];
 		return cap_import(cli, argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "export") == 0)
+	}
+	if (sub != NULL && strcmp(sub, "export") == 0) {
+		argv[1] = argv[0];
 		return cap_export(cli, argc - 1, argv + 1);
+	}
 	if (argc >= 2)
 		cli_warnx(cli, "'%s': import or export", argv[1]);
 	return cli_usage(&cmd_cap_entry);
