@@ -88,8 +88,8 @@ struct cap_warning {
 	Fenghuo__Body	 body;
 	Fenghuo__Warning warning;
 	char		*areas[CAP_AREAS_MAX];
-	int		 responses[16];
-	char		*title, *category, *event;	/* owned when not from the cap */
+	Fenghuo__ResponseType responses[16];
+	char		*title, *event;		/* owned when not from the cap */
 };
 int		 cap_warning(struct cap_doc *doc, const struct cap_opts *o, struct cap_warning *out,
 		    struct cap_err *err);

@@ -209,8 +209,8 @@ cap_warning(struct cap_doc *doc, const struct cap_opts *o, struct cap_warning *w
 	    FENGHUO__CERTAINTY__CERTAINTY_UNKNOWN;
 	for (i = 0; i < in->n_response_type && w->warning.n_response_type < 16; i++)
 		if ((v = cap_response_parse(in->response_type[i])) > 0)
-			w->responses[w->warning.n_response_type++] = v;
-	w->warning.response_type = (Fenghuo__ResponseType *)w->responses;
+			w->responses[w->warning.n_response_type++] = (Fenghuo__ResponseType)v;
+	w->warning.response_type = w->responses;
 	if (in->onset != NULL && cap_time_parse(in->onset, &ms, NULL) == 0) {
 		w->warning.has_onset_ms = 1;
 		w->warning.onset_ms = ms;
@@ -312,7 +312,6 @@ cap_warning_clear(struct cap_warning *w)
 		free(w->areas[i]);
 	free(w->title);
 	free(w->event);
-	free(w->category);
 	memset(w, 0, sizeof(*w));
 }
 
