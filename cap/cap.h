@@ -80,7 +80,8 @@ struct cap_opts {
 /*
  * The body of a warning (kind, region, title, text, event, category, status, expiry and the
  * Warning with its areas, level, CAP enums and cap) made from doc, which it takes Warning.cap
- * from (doc->cap becomes NULL). Refs, author and times of signing are the caller's.
+ * from (doc->cap becomes NULL; after a failure it may have too: clear doc either way). Refs,
+ * author and times of signing are the caller's.
  * Release with cap_warning_clear(). CAP_OK, or an error in err: no area (no 12-digit
  * geocode and none given), no severity fenghuo can level, an alert that has expired.
  */

@@ -216,6 +216,10 @@ cap_warning(struct cap_doc *doc, const struct cap_opts *o, struct cap_warning *w
 		w->warning.onset_ms = ms;
 	}
 
+	/* From here the warning owns the cap: a failure below gives the moved texts back. */
+	w->warning.cap = cap;
+	doc->cap = NULL;
+
 	/* Shared with the body, written once. */
 	if (in->headline != NULL && title_exact(in->headline)) {
 		w->body.title = in->headline;
@@ -273,8 +277,6 @@ cap_warning(struct cap_doc *doc, const struct cap_opts *o, struct cap_warning *w
 		w->body.has_status = 1;
 		w->body.status = doc->status;
 	}
-	w->warning.cap = cap;
-	doc->cap = NULL;
 	w->body.warning = &w->warning;
 	return CAP_OK;
 nomem:

@@ -116,8 +116,10 @@ expect_rc $EX_DATAERR
 expect_err "rejected by the trust policy"
 [ "$(count "$S")" -eq "$BASE" ] || fail "a township issuer's alert for another township was stored"
 
-# ... while the admin (issuer of the county) may, and --level overrides the colour.
-fh "$S" --key "$K/admin.key" cap import --level orange "$RED"
+# ... while the admin (issuer of the county) may, and --level overrides the colour; from
+# standard input.
+rc=0
+"$FENGHUO" --state "$S" --key "$K/admin.key" cap import --level orange - <"$RED" >"$TMP/out" 2>"$TMP/err" || rc=$?
 expect_rc $EX_OK
 fh "$S" show --json "$(cat "$TMP/out")"
 expect_out '"level":"orange"'
