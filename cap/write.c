@@ -103,6 +103,66 @@ el_values(struct wr *w, xmlNode *parent, const char *name, Fenghuo__CapValue *co
 		el_value(w, parent, name, v[i]->name, v[i]->value);
 }
 
+/* Values the OASIS schema allows; what else the national profile gave is left out. */
+static const char *const categories[] = { "Geo", "Met", "Safety", "Security", "Rescue",
+	"Fire", "Health", "Env", "Transport", "Infra", "CBRNE", "Other", NULL };
+static const char *const scopes[] = { "Public", "Restricted", "Private", NULL };
+
+static int
+one_of(const char *s, const char *const *words)
+{
+	for (; s != NULL && *words != NULL; words++)
+		if (strcmp(s, *words) == 0)
+			return 1;
+	return 0;
+}
+
+/* xs:integer and xs:decimal as CAP uses them: [+-]digits[.digits]. */
+static int
+is_number(const char *s, int decimal)
+{
+	int digits = 0, dot = 0;
+
+	if (s == NULL)
+		return 0;
+	if (*s == '+' || *s == '-')
+		s++;
+	for (; *s != '\0'; s++) {
+		if (*s >= '0' && *s <= '9')
+			digits++;
+		else if (*s == '.' && decimal && !dot)
+			dot = 1;
+		else
+			return 0;
+	}
+	return digits > 0;
+}
+
+/* xs:language: 1-8 letters, then "-" and 1-8 letters or digits, any number of times. */
+static int
+is_language(const char *s)
+{
+	size_t part = 0;
+	int first = 1;
+
+	for (; s != NULL && *s != '\0'; s++) {
+		int alpha = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z');
+		int digit = *s >= '0' && *s <= '9';
+
+		if (*s == '-') {
+			if (part == 0)
+				return 0;
+			part = 0;
+			first = 0;
+		} else if ((alpha || (digit && !first)) && part < 8) {
+			part++;
+		} else {
+			return 0;
+		}
+	}
+	return part > 0;
+}
+
 /* A region prefix as the 12-digit code of the national profile. */
 static void
 pad12(const char *prefix, char out[13])
@@ -196,8 +256,10 @@ write_area(struct wr *w, xmlNode *info, const Fenghuo__CapArea *a)
 		el(w, n, "geocode", list);
 		free(list);
 	}
-	el(w, n, "altitude", a->altitude);
-	el(w, n, "ceiling", a->ceiling);
+	if (w->same || is_number(a->altitude, 1))
+		el(w, n, "altitude", a->altitude);
+	if (w->same || is_number(a->ceiling, 1))
+		el(w, n, "ceiling", a->ceiling);
 }
 
 static void
@@ -211,9 +273,9 @@ write_info(struct wr *w, xmlNode *alert, const Fenghuo__CapInfo *in, int first)
 	    in->instruction;
 	const char *event = from & WIRE_CAP_FROM_EVENT ? b->event : in->event;
 	const char *code = NULL, *sev = in->severity;
-	int cn = w->profile == CAP_PROFILE_CN, level;
+	int cn = w->profile == CAP_PROFILE_CN, level, oasis;
 	xmlNode *n;
-	size_t i;
+	size_t i, ncat = 0;
 
 	if ((n = xmlNewChild(alert, NULL, BAD_CAST "info", NULL)) == NULL) {
 		w->oom = 1;
@@ -231,10 +293,15 @@ write_info(struct wr *w, xmlNode *alert, const Fenghuo__CapInfo *in, int first)
 			event = cap_cn_event_name(in->event_type) != NULL ?
 			    cap_cn_event_name(in->event_type) : in->event_type;
 	}
-	el(w, n, "language", in->language);
+	oasis = !w->same && !cn;	/* converted to OASIS: only what its schema allows */
+	if (!oasis || is_language(in->language))
+		el(w, n, "language", in->language);
 	for (i = 0; i < in->n_category; i++)
-		el(w, n, "category", in->category[i]);
-	if (!w->same && !cn && in->n_category == 0)
+		if (!oasis || one_of(in->category[i], categories)) {
+			el(w, n, "category", in->category[i]);
+			ncat++;
+		}
+	if (oasis && ncat == 0)
 		el(w, n, "category", in->event_type != NULL &&
 		    strncmp(in->event_type, "11B", 3) == 0 ? "Met" : "Other");
 	if (!cn || w->same || code == NULL)
@@ -242,7 +309,8 @@ write_info(struct wr *w, xmlNode *alert, const Fenghuo__CapInfo *in, int first)
 	el(w, n, "eventType", w->same || cn ? in->event_type : NULL);
 	el(w, n, "eventType", code);
 	for (i = 0; i < in->n_response_type; i++)
-		el(w, n, "responseType", in->response_type[i]);
+		if (!oasis || cap_response_parse(in->response_type[i]) > 0)
+			el(w, n, "responseType", in->response_type[i]);
 	if (w->same) {
 		el(w, n, "urgency", in->urgency);
 		el(w, n, "severity", sev);
@@ -292,9 +360,17 @@ write_info(struct wr *w, xmlNode *alert, const Fenghuo__CapInfo *in, int first)
 			w->oom = 1;
 			return;
 		}
-		el(w, rn, "resourceDesc", r->desc);
-		el(w, rn, "mimeType", r->mime_type);
-		el(w, rn, "size", r->size);
+		if (oasis) {
+			el(w, rn, "resourceDesc", r->desc != NULL ? r->desc : "");
+			el(w, rn, "mimeType", r->mime_type != NULL ? r->mime_type :
+			    "application/octet-stream");
+			if (is_number(r->size, 0))
+				el(w, rn, "size", r->size);
+		} else {
+			el(w, rn, "resourceDesc", r->desc);
+			el(w, rn, "mimeType", r->mime_type);
+			el(w, rn, "size", r->size);
+		}
 		el(w, rn, "uri", r->uri);
 		el(w, rn, "digest", r->digest);
 	}
@@ -344,7 +420,8 @@ write_cap(struct wr *w, xmlNode *root)
 	    FENGHUO__STATUS__ACTUAL));
 	el(w, root, "msgType", cap_msgtype_name(b->warning->msg_type));
 	el(w, root, "source", c->source);
-	el(w, root, "scope", c->scope != NULL || w->same ? c->scope : "Public");
+	el(w, root, "scope", w->same || (cn && c->scope != NULL) || one_of(c->scope, scopes) ?
+	    c->scope : "Public");
 	el(w, root, "restriction", c->restriction);
 	el(w, root, "addresses", c->addresses);
 	if (cn) {

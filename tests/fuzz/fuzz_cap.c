@@ -4,8 +4,9 @@
  *
  * The input is an XML document. An accepted alert becomes a warning body (cap_warning with
  * a fixed area, level and clock), which is packed and unpacked as it would travel, then
- * written in its own profile (cap_render), which cap_read must accept again: whatever
- * fenghuo exports, it imports. Its shapes (cap_areas) are computed too.
+ * written in its own profile and in the other (cap_render), which cap_read must accept
+ * again: whatever fenghuo exports, it imports, and its OASIS exports pass the CAP 1.2
+ * schema. Its shapes (cap_areas) are computed too.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t id[32] = { 0 }, author[32] = { 0 }, *buf;
 	char *xml;
 	size_t len, n;
-	int rc, profile;
+	int rc, profile, p;
 
 	if (size > FUZZ_MAX_INPUT)
 		return 0;
@@ -65,12 +66,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (b == NULL)	/* larger than a body may be */
 		return 0;
 	FUZZ_CHECK(b->warning != NULL && b->warning->cap != NULL);
-	FUZZ_CHECK(cap_render(id, b, profile, NULL, NULL, &xml, &len, &err) == CAP_OK);
-	rc = cap_read(xml, len, &again, &err);
-	if (rc != CAP_OK && rc != CAP_ETOOBIG)
-		fuzz_fail(__FILE__, __LINE__, err.msg);
-	cap_doc_clear(&again);
-	free(xml);
+	/* Both profiles: the OASIS one must pass the schema, the national one the walker. */
+	for (p = 0; p < 2; p++) {
+		FUZZ_CHECK(cap_render(id, b, p == 0 ? profile : !profile, NULL, NULL, &xml, &len,
+		    &err) == CAP_OK);
+		rc = cap_read(xml, len, &again, &err);
+		if (rc != CAP_OK && rc != CAP_ETOOBIG)
+			fuzz_fail(__FILE__, __LINE__, err.msg);
+		cap_doc_clear(&again);
+		free(xml);
+	}
 	FUZZ_CHECK(cap_areas(b, &shapes, &n) == CAP_OK);
 	cap_shapes_free(shapes, n);
 	fenghuo__body__free_unpacked(b, NULL);
