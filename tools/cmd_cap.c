@@ -94,6 +94,7 @@ read_all(int fd, char **out, size_t *len)
 struct find_ctx {
 	struct cli		*cli;
 	const struct cap_ref	*ref;
+	const uint8_t		*author;	/* only warnings signed by this key; NULL: any */
 	uint8_t			 id[FC_IDBYTES];
 	int			 found;
 };
@@ -108,7 +109,9 @@ find_one(void *arg, const struct store_view *v)
 
 	if (cli_validate_stored(v->env, v->len, v->seen, &m) != FC_R_OK)
 		return 0;
-	hit = cap_ref_matches(m.body, f->ref);
+	hit = cap_ref_matches(m.body, f->ref) && (f->author == NULL ||
+	    (m.body->author.len == FC_PUBLICKEYBYTES &&
+	    memcmp(m.body->author.data, f->author, FC_PUBLICKEYBYTES) == 0));
 	fc_msg_clear(&m);
 	if (!hit)
 		return 0;
@@ -122,6 +125,8 @@ static int
 find_refs(struct cli *cli, const Fenghuo__Cap *c, uint8_t (**ids)[FC_IDBYTES],
     ProtobufCBinaryData **data, size_t *n)
 {
+	const struct fc_key *key;
+	const uint8_t *own;
 	struct cap_ref *refs;
 	struct find_ctx f;
 	struct store *st = NULL;
@@ -129,6 +134,9 @@ find_refs(struct cli *cli, const Fenghuo__Cap *c, uint8_t (**ids)[FC_IDBYTES],
 	int rc;
 
 	*n = 0;
+	if ((rc = cli_key(cli, &key)) != EX_OK)
+		return rc;
+	own = fc_key_public(key);
 	if (cap_refs(c, &refs, &nrefs) != CAP_OK) {
 		cli_warn(cli, "malloc");
 		return EX_OSERR;
@@ -155,7 +163,12 @@ find_refs(struct cli *cli, const Fenghuo__Cap *c, uint8_t (**ids)[FC_IDBYTES],
 				rc = EX_DATAERR;
 			break;
 		}
+		/* This office's own import of it first, else anyone's (it came over the mesh). */
+		f.author = own;
 		store_iter_time(st, 0, 0, FENGHUO__KIND__WARNING, 1, find_one, &f);
+		f.author = NULL;
+		if (!f.found)
+			store_iter_time(st, 0, 0, FENGHUO__KIND__WARNING, 1, find_one, &f);
 		if (!f.found) {
 			cli_warnx(cli, "refused: <references> names the alert %s%s%s, which this "
 			    "node does not store: import it first", refs[i].sender != NULL ?
@@ -174,18 +187,24 @@ find_refs(struct cli *cli, const Fenghuo__Cap *c, uint8_t (**ids)[FC_IDBYTES],
 }
 
 /*
- * An alert with this sender and identifier already imported here: its id is printed and
- * EX_OK returned, so that importing a feed twice warns once. EX_DATAERR: not imported yet
+ * An alert with this sender and identifier already imported with this node's key: its id
+ * is printed and EX_OK returned, so that importing a feed twice warns once. Another key's
+ * warning with the same identifier does not count: whoever can sign some warning must not
+ * be able to keep this office from signing the real alert. EX_DATAERR: not imported yet
  * (nothing printed); another code: an error (printed).
  */
 static int
 find_imported(struct cli *cli, const Fenghuo__Cap *c)
 {
+	const struct fc_key *key;
 	struct cap_ref ref;
 	struct find_ctx f;
 	struct store *st;
 	char hex[FC_IDHEX];
 	int rc;
+
+	if ((rc = cli_key(cli, &key)) != EX_OK)
+		return rc;
 
 	if ((rc = cli_store(cli, 0, &st)) != EX_OK) {
 		/* No store yet: nothing imported; the publish creates it. */
@@ -196,6 +215,7 @@ find_imported(struct cli *cli, const Fenghuo__Cap *c)
 	ref.identifier = c->identifier;
 	f.cli = cli;
 	f.ref = &ref;
+	f.author = fc_key_public(key);
 	store_iter_time(st, 0, 0, FENGHUO__KIND__WARNING, 1, find_one, &f);
 	if (!f.found)
 		return EX_DATAERR;

@@ -125,6 +125,20 @@ fh "$S" show --json "$(cat "$TMP/out")"
 expect_out '"level":"orange"'
 [ "$(count "$S")" -eq $((BASE + 1)) ] || fail "the issuer's alert was not stored"
 
+# Another issuer's warning with the same CAP sender and identifier does not make the
+# county's import of the alert a duplicate (nobody can pre-empt an office's alert).
+sed 's|20260705143000_1<|20260705143000_2<|' "$RED" >"$TMP/red2.xml"
+fh "$S" --key "$K/town.key" cap import --area 330110009 "$TMP/red2.xml"
+expect_rc $EX_OK
+townid=$(cat "$TMP/out")
+fh "$S" --key "$K/admin.key" cap import "$TMP/red2.xml"
+expect_rc $EX_OK
+[ "$(cat "$TMP/out")" != "$townid" ] || fail "the township's warning counted as the county's import"
+grep -q "already imported" "$TMP/err" && fail "another key's warning counted as imported"
+fh "$S" --key "$K/admin.key" cap import "$TMP/red2.xml"
+expect_rc $EX_OK
+expect_err "was already imported: not signed again"
+
 # Arguments.
 fh "$S" cap import --area 33x "$RED"
 expect_rc $EX_USAGE
