@@ -80,7 +80,30 @@ struct strspec {
 };
 
 #define SPEC(a) { a, sizeof(a) / sizeof((a)[0]) }
-static const struct strfield warning_f[] = { { 5, NULL }, { 8, NULL } };	/* area, instruction */
+/* Warning.cap: every length-delimited field of Cap and its parts is a string or a part. */
+static const struct strfield capvalue_f[] = { { 1, NULL }, { 2, NULL } };
+static const struct strspec capvalue_s = SPEC(capvalue_f);
+static const struct strfield capresource_f[] = { { 1, NULL }, { 2, NULL }, { 3, NULL },
+	{ 4, NULL }, { 5, NULL } };
+static const struct strspec capresource_s = SPEC(capresource_f);
+static const struct strfield caparea_f[] = { { 1, NULL }, { 2, NULL }, { 3, NULL },
+	{ 4, &capvalue_s }, { 5, NULL }, { 6, NULL } };
+static const struct strspec caparea_s = SPEC(caparea_f);
+static const struct strfield capmethod_f[] = { { 1, NULL }, { 2, NULL }, { 3, NULL },
+	{ 4, NULL } };
+static const struct strspec capmethod_s = SPEC(capmethod_f);
+static const struct strfield capinfo_f[] = { { 1, NULL }, { 2, NULL }, { 3, NULL },
+	{ 4, NULL }, { 5, NULL }, { 6, NULL }, { 7, NULL }, { 8, NULL }, { 9, NULL },
+	{ 10, &capvalue_s }, { 11, NULL }, { 12, NULL }, { 13, NULL }, { 14, NULL },
+	{ 15, NULL }, { 16, NULL }, { 17, NULL }, { 18, NULL }, { 19, NULL },
+	{ 20, &capvalue_s }, { 21, &capresource_s }, { 22, &caparea_s } };
+static const struct strspec capinfo_s = SPEC(capinfo_f);
+static const struct strfield cap_f[] = { { 2, NULL }, { 3, NULL }, { 4, NULL }, { 5, NULL },
+	{ 6, NULL }, { 7, NULL }, { 8, NULL }, { 9, NULL }, { 10, NULL }, { 11, &capmethod_s },
+	{ 12, NULL }, { 13, NULL }, { 14, NULL }, { 15, NULL }, { 16, &capinfo_s } };
+static const struct strspec cap_s = SPEC(cap_f);
+/* area, instruction, cap */
+static const struct strfield warning_f[] = { { 5, NULL }, { 8, NULL }, { 10, &cap_s } };
 static const struct strfield receipt_f[] = { { 2, NULL } };			/* note */
 static const struct strfield cert_f[] = { { 3, NULL }, { 7, NULL } };		/* scope, name */
 static const struct strfield revoke_f[] = { { 3, NULL } };			/* reason */
@@ -183,6 +206,128 @@ is_skew_checked_kind(int kind)
 	return kind == FENGHUO__KIND__REPORT || kind == FENGHUO__KIND__RECEIPT;
 }
 
+/* A string of a CAP alert: absent, or at most WIRE_CAP_STRING_MAX bytes (UTF-8 checked). */
+static int
+cap_str_ok(const char *s)
+{
+	return s == NULL || strlen(s) <= WIRE_CAP_STRING_MAX;
+}
+
+static int
+cap_strs_ok(char *const *s, size_t n)
+{
+	size_t i;
+
+	if (n > WIRE_CAP_ITEMS_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!cap_str_ok(s[i]))
+			return 0;
+	return 1;
+}
+
+static int
+cap_values_ok(Fenghuo__CapValue *const *v, size_t n)
+{
+	size_t i;
+
+	if (n > WIRE_CAP_ITEMS_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!cap_str_ok(v[i]->name) || !cap_str_ok(v[i]->value))
+			return 0;
+	return 1;
+}
+
+static int
+cap_info_ok(const Fenghuo__CapInfo *in, int first)
+{
+	const char *const s[] = { in->language, in->event, in->event_type, in->urgency,
+		in->severity, in->certainty, in->audience, in->effective, in->onset,
+		in->expires, in->sender_name, in->headline, in->description, in->instruction,
+		in->web, in->contact };
+	size_t i, j;
+
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (!cap_str_ok(s[i]))
+			return 0;
+	if (!cap_strs_ok(in->category, in->n_category) ||
+	    !cap_strs_ok(in->response_type, in->n_response_type) ||
+	    !cap_values_ok(in->event_code, in->n_event_code) ||
+	    !cap_values_ok(in->parameter, in->n_parameter) ||
+	    in->n_resource > WIRE_CAP_ITEMS_MAX || in->n_area > WIRE_CAP_ITEMS_MAX)
+		return 0;
+	for (i = 0; i < in->n_resource; i++) {
+		const Fenghuo__CapResource *r = in->resource[i];
+
+		if (!cap_str_ok(r->desc) || !cap_str_ok(r->mime_type) || !cap_str_ok(r->size) ||
+		    !cap_str_ok(r->uri) || !cap_str_ok(r->digest))
+			return 0;
+	}
+	for (i = 0; i < in->n_area; i++) {
+		const Fenghuo__CapArea *a = in->area[i];
+
+		if (!cap_str_ok(a->desc) || !cap_str_ok(a->altitude) || !cap_str_ok(a->ceiling) ||
+		    !cap_strs_ok(a->polygon, a->n_polygon) || !cap_strs_ok(a->circle, a->n_circle) ||
+		    !cap_values_ok(a->geocode, a->n_geocode))
+			return 0;
+	}
+	/* Only the first info shares values with the body, and only values it does not hold. */
+	if (in->has_from_body) {
+		j = in->from_body;
+		if (!first || (j & ~(uint32_t)WIRE_CAP_FROM_ALL) != 0 ||
+		    ((j & WIRE_CAP_FROM_HEADLINE) && in->headline != NULL) ||
+		    ((j & WIRE_CAP_FROM_DESCRIPTION) && in->description != NULL) ||
+		    ((j & WIRE_CAP_FROM_INSTRUCTION) && in->instruction != NULL) ||
+		    ((j & WIRE_CAP_FROM_EVENT) && in->event != NULL))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Warning.cap: bounded (items, string lengths), the elements CAP requires of every alert, a
+ * known profile. The text itself is the issuer's: fenghuo carries it, it does not judge it.
+ */
+static int
+check_cap(const Fenghuo__Body *b, const Fenghuo__Cap *c)
+{
+	const char *const s[] = { c->identifier, c->sender, c->sender_code, c->sent, c->source,
+		c->scope, c->restriction, c->addresses, c->sec_classification, c->note,
+		c->references, c->incidents };
+	uint32_t from;
+	size_t i;
+
+	if (c->has_profile && c->profile > WIRE_CAP_PROFILE_CN)
+		return 0;
+	if (c->identifier == NULL || c->identifier[0] == '\0' || c->sender == NULL ||
+	    c->sender[0] == '\0' || c->sent == NULL || c->sent[0] == '\0')
+		return 0;
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (!cap_str_ok(s[i]))
+			return 0;
+	if (!cap_strs_ok(c->code, c->n_code) || c->n_method > WIRE_CAP_ITEMS_MAX ||
+	    c->n_info > WIRE_CAP_ITEMS_MAX)
+		return 0;
+	for (i = 0; i < c->n_method; i++) {
+		const Fenghuo__CapMethod *m = c->method[i];
+
+		if (!cap_str_ok(m->name) || !cap_str_ok(m->message) ||
+		    !cap_str_ok(m->audience_grp) || !cap_str_ok(m->audience_prt))
+			return 0;
+	}
+	for (i = 0; i < c->n_info; i++)
+		if (!cap_info_ok(c->info[i], i == 0))
+			return 0;
+	/* A value taken from the body must be there to take. */
+	from = c->n_info > 0 && c->info[0]->has_from_body ? c->info[0]->from_body : 0;
+	if (((from & WIRE_CAP_FROM_DESCRIPTION) && b->text == NULL) ||
+	    ((from & WIRE_CAP_FROM_INSTRUCTION) && b->warning->instruction == NULL) ||
+	    ((from & WIRE_CAP_FROM_EVENT) && b->event == NULL))
+		return 0;
+	return 1;
+}
+
 static int
 check_warning(const Fenghuo__Body *b)
 {
@@ -213,6 +358,8 @@ check_warning(const Fenghuo__Body *b)
 	if (!b->has_expires_ms || b->expires_ms == 0)
 		return FC_R_FIELDS;
 	if (w->msg_type != FENGHUO__MSG_TYPE__ALERT && b->n_refs == 0)
+		return FC_R_FIELDS;
+	if (w->cap != NULL && !check_cap(b, w->cap))
 		return FC_R_FIELDS;
 	return FC_R_OK;
 }

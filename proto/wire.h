@@ -25,6 +25,17 @@
 #define WIRE_SIG_BYTES		64
 #define WIRE_VIA_BYTES		8	/* Receipt.via: a key prefix */
 
+/* Warning.cap (docs/CAP.md): bounds, profiles, and CapInfo.from_body bits. */
+#define WIRE_CAP_ITEMS_MAX	64		/* items of each repeated field */
+#define WIRE_CAP_STRING_MAX	(16 * 1024)	/* bytes of each string */
+#define WIRE_CAP_PROFILE_OASIS	0
+#define WIRE_CAP_PROFILE_CN	1
+#define WIRE_CAP_FROM_HEADLINE		1	/* = Body.title */
+#define WIRE_CAP_FROM_DESCRIPTION	2	/* = Body.text */
+#define WIRE_CAP_FROM_INSTRUCTION	4	/* = Warning.instruction */
+#define WIRE_CAP_FROM_EVENT		8	/* = Body.event */
+#define WIRE_CAP_FROM_ALL		15
+
 /*
  * Receipt.link and TraceReply.link: the kind of link a message came over to the node that
  * confirms or traces it. STREAM is a stream link of a kind not said: nodes that did not yet

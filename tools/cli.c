@@ -634,6 +634,17 @@ cli_msg_json(const struct fc_msg *msg, const struct store_seen *seen, uint64_t n
 			    w->response_type[i]));
 		json_object_set_new(o, "response_type", a);
 		json_set_str(o, "instruction", w->instruction);
+		/* An imported CAP alert: which one (`fenghuo cap export` gives all of it). */
+		if (w->cap != NULL) {
+			json_t *c = json_object();
+
+			json_set_str(c, "profile", w->cap->has_profile && w->cap->profile ==
+			    WIRE_CAP_PROFILE_CN ? "cn" : "oasis");
+			json_set_str(c, "identifier", w->cap->identifier);
+			json_set_str(c, "sender", w->cap->sender);
+			json_set_str(c, "sent", w->cap->sent);
+			json_object_set_new(o, "cap", c);
+		}
 	}
 	if (b->receipt != NULL) {
 		json_object_set_new(o, "stage",
@@ -936,6 +947,10 @@ cli_msg_print(FILE *fp, const struct fc_msg *msg, const struct store_seen *seen,
 		}
 		if (w->instruction != NULL && w->instruction[0] != '\0')
 			print_text_field(fp, "instruction", w->instruction);
+		if (w->cap != NULL) {
+			print_field(fp, "cap alert", str_or_empty(w->cap->identifier));
+			print_field(fp, "cap sender", str_or_empty(w->cap->sender));
+		}
 	}
 	if (b->receipt != NULL) {
 		print_field(fp, "stage", name_or(wire_stage_name(b->receipt->stage), "?"));

@@ -765,6 +765,7 @@ extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_duty_entry;
 extern const struct cmd_entry cmd_coverage_entry;
 extern const struct cmd_entry cmd_trace_entry;
+extern const struct cmd_entry cmd_cap_entry;
 extern const struct cmd_entry cmd_cert_entry;
 extern const struct cmd_entry cmd_revoke_entry;
 extern const struct cmd_entry cmd_keys_entry;

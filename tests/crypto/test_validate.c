@@ -703,6 +703,122 @@ test_status(void **state)
 	assert_null(wire_status_name(6));
 }
 
+/*
+ * Warning.cap: a peer can send any of it, so every part is bounded and checked: the
+ * required identifier, sender and sent; at most WIRE_CAP_ITEMS_MAX items per list and
+ * WIRE_CAP_STRING_MAX bytes per string; a known profile; from_body bits only where the
+ * body holds the value and the cap does not; UTF-8 in every nested string.
+ */
+static void
+test_warning_cap(void **state)
+{
+	Fenghuo__Body		 b;
+	Fenghuo__Warning	 w;
+	Fenghuo__Cap		 c;
+	Fenghuo__CapInfo	 in, in2;
+	Fenghuo__CapInfo	*infos[2] = { &in, &in2 };
+	Fenghuo__CapArea	 a;
+	Fenghuo__CapArea	*areas[1] = { &a };
+	Fenghuo__CapValue	 v;
+	Fenghuo__CapValue	*many[WIRE_CAP_ITEMS_MAX + 1];
+	char			 id[] = "33011041600000_20260705143000_1", sender[] = "余杭区气象局";
+	char			 sent[] = "2026-07-05 14:30:00+08:00", geo[] = "330110109000";
+	char			*big, *poly[1];
+	uint8_t			*body;
+	size_t			 i, len;
+
+	(void)state;
+#define CAP_RESET() do {						\
+		body_warning(&b, &w);					\
+		fenghuo__cap__init(&c);					\
+		fenghuo__cap_info__init(&in);				\
+		fenghuo__cap_info__init(&in2);				\
+		fenghuo__cap_area__init(&a);				\
+		fenghuo__cap_value__init(&v);				\
+		c.identifier = id;					\
+		c.sender = sender;					\
+		c.sent = sent;						\
+		c.has_profile = 1;					\
+		c.profile = WIRE_CAP_PROFILE_CN;			\
+		v.value = geo;						\
+		a.n_geocode = 1;					\
+		a.geocode = many;					\
+		in.n_area = 1;						\
+		in.area = areas;					\
+		in.has_from_body = 1;					\
+		in.from_body = WIRE_CAP_FROM_HEADLINE | WIRE_CAP_FROM_DESCRIPTION; \
+		c.n_info = 1;						\
+		c.info = infos;						\
+		w.cap = &c;						\
+	} while (0)
+	for (i = 0; i <= WIRE_CAP_ITEMS_MAX; i++)
+		many[i] = &v;
+
+	CAP_RESET();
+	assert_reason(check(&b), FC_R_OK);
+
+	/* Required elements of every alert. */
+	CAP_RESET();
+	c.identifier = NULL;
+	assert_reason(check(&b), FC_R_FIELDS);
+	CAP_RESET();
+	c.sent = s_note + strlen(s_note);	/* "" */
+	assert_reason(check(&b), FC_R_FIELDS);
+	CAP_RESET();
+	c.profile = 2;
+	assert_reason(check(&b), FC_R_FIELDS);
+
+	/* Counts: 64 items fine, 65 not. */
+	CAP_RESET();
+	a.n_geocode = WIRE_CAP_ITEMS_MAX;
+	assert_reason(check(&b), FC_R_OK);
+	a.n_geocode = WIRE_CAP_ITEMS_MAX + 1;
+	assert_reason(check(&b), FC_R_FIELDS);
+
+	/* Lengths: a 16 KiB polygon fine, one byte more not. */
+	big = malloc(WIRE_CAP_STRING_MAX + 2);
+	assert_non_null(big);
+	memset(big, '1', WIRE_CAP_STRING_MAX + 1);
+	big[WIRE_CAP_STRING_MAX] = '\0';
+	poly[0] = big;
+	CAP_RESET();
+	a.n_polygon = 1;
+	a.polygon = poly;
+	assert_reason(check(&b), FC_R_OK);
+	big[WIRE_CAP_STRING_MAX] = '1';
+	big[WIRE_CAP_STRING_MAX + 1] = '\0';
+	assert_reason(check(&b), FC_R_FIELDS);
+	free(big);
+
+	/* from_body: unknown bits, a value both here and there, on another info, absent. */
+	CAP_RESET();
+	in.from_body = 16;
+	assert_reason(check(&b), FC_R_FIELDS);
+	CAP_RESET();
+	in.headline = s_wtitle;
+	assert_reason(check(&b), FC_R_FIELDS);
+	CAP_RESET();
+	c.n_info = 2;
+	in2.has_from_body = 1;
+	in2.from_body = WIRE_CAP_FROM_EVENT;
+	assert_reason(check(&b), FC_R_FIELDS);
+	CAP_RESET();
+	b.text = NULL;
+	assert_reason(check(&b), FC_R_FIELDS);
+
+	/* UTF-8 deep inside: warning(14) > cap(10) > info(16) > area(22) > geocode(4) > value(2). */
+	CAP_RESET();
+	w.cap = NULL;
+	body = pack(&b, &len);
+	memcpy(body + len, "\x72\x0d" "\x52\x0b" "\x82\x01\x08" "\xb2\x01\x05" "\x22\x03"
+	    "\x12\x01\xff", 15);
+	assert_reason(check_raw(body, len + 15), FC_R_UTF8);
+	memcpy(body + len + 14, "9", 1);
+	assert_reason(check_raw(body, len + 15), FC_R_FIELDS);	/* no identifier */
+	free(body);
+#undef CAP_RESET
+}
+
 /* Raw bytes appended to a packed body: what protobuf-c cannot produce from a C string. */
 static void
 test_reject_raw_strings(void **state)
@@ -944,6 +1060,7 @@ main(void)
 		cmocka_unit_test(test_reject_body_fields),
 		cmocka_unit_test(test_reject_warning),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_warning_cap),
 		cmocka_unit_test(test_reject_raw_strings),
 		cmocka_unit_test(test_clock_skew),
 		cmocka_unit_test(test_envelope_id_garbage),
