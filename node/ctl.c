@@ -161,6 +161,11 @@ peer_json(const struct peer *p)
 	/* HAVE/WANT with id prefixes (stream links, both ends announce it). */
 	json_object_set_new(o, "short_ids", json_boolean(p->short_ids));
 	json_object_set_new(o, "short_ids_in", json_integer((json_int_t)p->short_ids_in));
+	/* Deflated PUSH frames (stream links, both ends announce it). */
+	json_object_set_new(o, "deflate", json_boolean(p->deflate));
+	json_object_set_new(o, "deflated_out", json_integer((json_int_t)p->deflated_out));
+	json_object_set_new(o, "deflated_in", json_integer((json_int_t)p->deflated_in));
+	json_object_set_new(o, "deflate_saved", json_integer((json_int_t)p->deflate_saved));
 	json_object_set_new(o, "pongs_skipped", json_integer((json_int_t)p->pongs_skipped));
 	if (peer_stream(p) != NULL)
 		json_object_set_new(o, "stream", stream_json(p));

@@ -231,6 +231,8 @@ node_new(struct conf *conf)
 	n->started = now_mono();
 	/* Short ids on stream links unless turned off (docs/CONFIG.md, Environment). */
 	n->short_ids = !node_env_off(getenv("FENGHUOD_SHORT_IDS"));
+	/* Deflated PUSH frames on stream links unless turned off (the same section). */
+	n->deflate = !node_env_off(getenv("FENGHUOD_DEFLATE"));
 
 	if (mkdir(conf->state, 0750) != 0 && errno != EEXIST) {
 		log_warn("state directory %s", conf->state);

@@ -49,6 +49,8 @@
 #define NODE_STREAM_PUSH_MAX	16	/* envelopes (whole ids) per PUSH (HAVE), stream link */
 #define NODE_STREAM_PUSH_MTUS	4	/* ... and at most this many MTUs of them */
 #define NODE_STREAM_WANT_MAX	32	/* ids per WANT frame on a stream link */
+/* Envelope bytes gathered for one deflated PUSH at most: it must stay deflatable. */
+#define NODE_STREAM_DEFLATE_GATHER	(WIRE_DEFLATED_MAX - 16 * 1024)
 #define NODE_STREAM_SYNC_MAX	4096	/* Sync payload on a stream link, at most */
 #define NODE_SYNC_IDLE_MS	30000	/* a round with no Sync frame this long is over */
 #define NODE_GRAFT_MS		1000	/* wait this long for an eager copy of a HAVE'd id */
@@ -60,6 +62,7 @@
 #define CAP_EAGER		0x1u	/* send me full messages */
 #define CAP_LAZY		0x2u	/* send me ids (HAVE) only */
 #define CAP_SHORT_IDS		0x4u	/* I read HAVE/WANT short_ids (stream links) */
+#define CAP_DEFLATE		0x8u	/* I read Frame.deflated (stream links) */
 
 /* HAVE/WANT short_ids: this many leading bytes of each id (PROTOCOL.md §5). */
 #define SHORTID_BYTES		8
@@ -610,6 +613,10 @@ struct peer {
 	int		 lazy_in;	/* we asked it for ids only (we pruned it) */
 	int		 short_ids;	/* both HELLOs say CAP_SHORT_IDS: HAVE/WANT carry prefixes */
 	uint64_t	 short_ids_in;	/* id prefixes received in HAVE and WANT */
+	int		 deflate;	/* both HELLOs say CAP_DEFLATE: PUSH goes deflated */
+	uint64_t	 deflated_out;	/* frames sent deflated ... */
+	uint64_t	 deflated_in;	/* ... and received so */
+	uint64_t	 deflate_saved;	/* bytes deflating took off the frames we sent */
 	uint64_t	 pongs_skipped;	/* PINGs not answered: data was on its way (stream) */
 	uint64_t	 prunes, grafts;
 	uint64_t	 first_at;	/* n->stored when it last brought us a message first, 0 never */
@@ -1106,6 +1113,8 @@ struct node {
 	int		 stop;		/* set by the control "stop" command */
 	/* Announce CAP_SHORT_IDS on stream links (off with FENGHUOD_SHORT_IDS=no). */
 	int		 short_ids;
+	/* Announce CAP_DEFLATE on stream links (off with FENGHUOD_DEFLATE=no). */
+	int		 deflate;
 
 	/* counters (status) */
 	uint64_t	 stored, duplicates, rejected[FC_R_MAX], submitted;

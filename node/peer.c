@@ -645,6 +645,7 @@ link_down(struct node *n, struct peer *p, struct link *l, const char *why)
 		/* A new link starts eager both ways (our next HELLO says so). */
 		p->lazy_in = p->lazy_out = 0;
 		p->short_ids = 0;	/* until its next HELLO says so again */
+		p->deflate = 0;
 	}
 }
 
@@ -708,7 +709,8 @@ send_hello(struct node *n, struct peer *p, struct link *l)
 	if (l->st != NULL) {
 		/* A stream link: signed for its session (slink.c). */
 		if (node_hello_link(n, (p->lazy_in ? CAP_LAZY : CAP_EAGER) |
-		    (n->short_ids ? CAP_SHORT_IDS : 0), l->sl, l == &p->out, &buf, &len) != 0)
+		    (n->short_ids ? CAP_SHORT_IDS : 0) | (n->deflate ? CAP_DEFLATE : 0), l->sl,
+		    l == &p->out, &buf, &len) != 0)
 			return -1;
 		rc = stream_link_send(p, l, buf, len, 1, PRIO_CONTROL);
 	} else {
@@ -870,7 +872,8 @@ peer_withdraw(struct node *n, struct peer *p, const char *why)
 
 /*
  * What the peer wants from us: ids only when it says lazy and not eager; on a stream link,
- * id prefixes in HAVE and WANT when it reads them and we announced them too.
+ * id prefixes in HAVE and WANT, and deflated PUSH frames, when it reads them and we
+ * announced them too.
  */
 static void
 hello_caps(struct node *n, struct peer *p, const Fenghuo__Hello *h)
@@ -878,11 +881,19 @@ hello_caps(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 	int lazy = h->has_capabilities && (h->capabilities & (CAP_EAGER | CAP_LAZY)) == CAP_LAZY;
 	int short_ids = n->short_ids && peer_stream(p) != NULL && h->has_capabilities &&
 	    (h->capabilities & CAP_SHORT_IDS) != 0;
+	int deflate;
 
 	if (short_ids != p->short_ids)
 		log_debug("peer %s: %s ids in HAVE and WANT", peer_label(p),
 		    short_ids ? "short" : "whole");
 	p->short_ids = short_ids;
+
+	deflate = n->deflate && peer_stream(p) != NULL && h->has_capabilities &&
+	    (h->capabilities & CAP_DEFLATE) != 0;
+	if (deflate != p->deflate)
+		log_debug("peer %s: %s PUSH frames", peer_label(p), deflate ? "deflated" :
+		    "plain");
+	p->deflate = deflate;
 
 	if (lazy != p->lazy_out)
 		log_debug("peer %s: it wants %s", peer_label(p), lazy ? "ids only (prune)" :
@@ -1105,6 +1116,54 @@ hello_clock(struct peer *p, struct link *l, const Fenghuo__Hello *h)
 		clock_sample(p, h->time_ms, 0);
 }
 
+static void	frame_dispatch(struct node *, struct peer *, struct link *,
+		    const Fenghuo__Frame *);
+
+/*
+ * A Frame.deflated: only from a stream peer we told CAP_DEFLATE (our HELLO says it whenever
+ * n->deflate), inflated within WIRE_DEFLATED_MAX, and only a PUSH or HAVE inside (never
+ * another deflated frame). Anything else is dropped and counted; nothing of it is used.
+ */
+static void
+deflated_recv(struct node *n, struct peer *p, struct link *l, const ProtobufCBinaryData *d)
+{
+	Fenghuo__Frame *in;
+	uint8_t *raw;
+	size_t len;
+	int rc;
+
+	if (l->st == NULL || !n->deflate) {
+		peer_garbage(p, "a deflated frame it was not offered");
+		return;
+	}
+	if ((rc = wire_frame_inflate(d->data, d->len, &raw, &len)) != 0) {
+		if (rc == EMSGSIZE) {
+			char what[96];
+
+			snprintf(what, sizeof(what), "a deflated frame that inflates beyond %u "
+			    "bytes (a decompression bomb?)", (unsigned)WIRE_DEFLATED_MAX);
+			peer_garbage(p, what);
+		} else if (rc == ENOMEM)
+			log_warnx("peer %s: out of memory inflating a frame: dropped",
+			    peer_label(p));
+		else
+			peer_garbage(p, "a deflated frame that does not inflate");
+		return;
+	}
+	if ((in = wire_frame_unpack(raw, len)) == NULL) {
+		peer_garbage(p, "an undecodable frame inside a deflated one");
+	} else if (in->msg_case != FENGHUO__FRAME__MSG_PUSH &&
+	    in->msg_case != FENGHUO__FRAME__MSG_HAVE) {
+		peer_garbage(p, "a deflated frame other than PUSH or HAVE");
+	} else {
+		p->deflated_in++;
+		frame_dispatch(n, p, l, in);
+	}
+	if (in != NULL)
+		fenghuo__frame__free_unpacked(in, NULL);
+	free(raw);
+}
+
 /* Dispatch a decoded frame from an accepted link. */
 static void
 frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Frame *f)
@@ -1162,6 +1221,9 @@ frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Fr
 		break;
 	case FENGHUO__FRAME__MSG_TRACE_REPLY:
 		trace_reply_recv(n, p, f->trace_reply);
+		break;
+	case FENGHUO__FRAME__MSG_DEFLATED:
+		deflated_recv(n, p, l, &f->deflated);
 		break;
 	default:
 		peer_garbage(p, "a frame of unknown type");
@@ -1325,6 +1387,45 @@ sent_keep_ms(const struct node *n)
 	return half < PQ_SENT_MS ? half : PQ_SENT_MS;
 }
 
+/*
+ * The PUSH frame f for a stream peer that reads Frame.deflated, deflated: as many of the
+ * batch's nb envelopes as fit budget bytes once compressed (so that a PUSH still takes at most
+ * NODE_STREAM_PUSH_MTUS link frames of payload, and a lost link frame still loses no more
+ * than one PUSH), the others back to the queue in order (*nb says how many stay). *buf and
+ * *len: the frame to send, deflated, or plain when deflating does not make it shorter.
+ * 0, or ENOMEM.
+ */
+static int
+push_deflate(struct peer *p, Fenghuo__Frame *f, struct pq_item **batch, size_t *nb,
+    size_t budget, uint8_t **buf, size_t *len)
+{
+	uint8_t *z;
+	size_t zlen;
+
+	for (;;) {
+		f->push->n_envelopes = f->push->n_hops = *nb;
+		if (frame_pack(f, buf, len) != 0)
+			return ENOMEM;
+		if (wire_frame_deflate(*buf, *len, &z, &zlen) != 0)
+			return 0;	/* too large to deflate, or no memory for it: plain */
+		if (zlen <= budget || *nb == 1)
+			break;
+		free(z);
+		free(*buf);
+		pq_unpop(&p->q, batch[--*nb]);
+	}
+	if (zlen < *len) {
+		p->deflated_out++;
+		p->deflate_saved += *len - zlen;
+		free(*buf);
+		*buf = z;
+		*len = zlen;
+	} else {
+		free(z);
+	}
+	return 0;
+}
+
 int
 peer_flush(struct node *n, struct peer *p)
 {
@@ -1338,7 +1439,8 @@ peer_flush(struct node *n, struct peer *p)
 	struct link *l;
 	uint8_t *buf;
 	size_t nb, bytes, len, i, max_items = NODE_PUSH_MAX, max_bytes = NODE_PUSH_BYTES;
-	int rc, type, short_have;
+	size_t budget = 0;
+	int rc, type, short_have, deflate;
 
 	if ((l = peer_link(p)) == NULL)
 		return 0;
@@ -1377,6 +1479,7 @@ peer_flush(struct node *n, struct peer *p)
 		batch[nb++] = it;
 		bytes += it->len;
 		short_have = type == PQ_HAVE && shortid_use(p);
+		deflate = type == PQ_ENVELOPE && l->st != NULL && p->deflate;
 		if (short_have) {
 			/* Prefixes: as many as one link frame holds, whatever their ids' size. */
 			max_items = shortid_max(stream_mtu(l->st));
@@ -1384,6 +1487,17 @@ peer_flush(struct node *n, struct peer *p)
 		} else if (l->st != NULL) {
 			max_items = NODE_STREAM_PUSH_MAX;
 			max_bytes = NODE_STREAM_PUSH_MTUS * (stream_mtu(l->st) - STREAM_OVERHEAD);
+		}
+		if (deflate) {
+			/*
+			 * The bound is on the deflated frame: gather what would compress to
+			 * it at 1:2 (push_deflate puts back what does not fit), never more
+			 * than can be deflated at all.
+			 */
+			budget = max_bytes;
+			max_bytes = 2 * budget;
+			if (max_bytes > NODE_STREAM_DEFLATE_GATHER)
+				max_bytes = NODE_STREAM_DEFLATE_GATHER;
 		}
 		while (nb < max_items && bytes < max_bytes && (it = pq_pop(&p->q)) != NULL) {
 			/* One priority class per frame on stream links: a warning never rides
@@ -1424,7 +1538,8 @@ peer_flush(struct node *n, struct peer *p)
 			f.msg_case = FENGHUO__FRAME__MSG_PUSH;
 			f.push = &push;
 		}
-		if (frame_pack(&f, &buf, &len) != 0)
+		if (deflate ? push_deflate(p, &f, batch, &nb, budget, &buf, &len) != 0 :
+		    frame_pack(&f, &buf, &len) != 0)
 			rc = ENOMEM;
 		else {
 			rc = link_send(n, p, l, buf, len, batch[0]->prio);

@@ -1,14 +1,19 @@
 /*
- * wire.c: bounded unpacking of protobuf-c messages, the one frame built without protobuf-c
- * (a Sync already serialized, wrapped in its Frame), and the names of enum values.
+ * wire.c: bounded unpacking of protobuf-c messages, the frames built without protobuf-c (a
+ * Sync already serialized, wrapped in its Frame; a Frame compressed into Frame.deflated) and
+ * the bounded inflation of the latter, and the names of enum values.
  *
  * protobuf-c trusts the length it is given; every unpack in fenghuo goes through here so that
- * no caller can hand it more than the protocol allows.
+ * no caller can hand it more than the protocol allows. zlib likewise writes as much as the
+ * compressed bytes say: inflation goes through here so that no peer can make it write more
+ * than WIRE_DEFLATED_MAX.
  */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include "wire.h"
 
@@ -63,20 +68,17 @@ varint_put(uint8_t *p, uint64_t v)
 	return n;
 }
 
-int
-wire_frame_wrap_sync(const uint8_t *sync, size_t len, uint8_t **out, size_t *outlen)
+/*
+ * Frame{field: bytes} around bytes already serialized: the field's tag (wire type 2), the
+ * length as a varint, then the bytes. *out is malloc()ed.
+ */
+static int
+frame_wrap(unsigned field, const uint8_t *data, size_t len, uint8_t **out, size_t *outlen)
 {
 	uint8_t hdr[1 + WIRE_VARINT_MAX];
 	size_t hl;
 
-	if (out != NULL)
-		*out = NULL;
-	if (outlen != NULL)
-		*outlen = 0;
-	if ((sync == NULL && len > 0) || out == NULL || outlen == NULL)
-		return EINVAL;
-	/* protobuf-c numbers a oneof's cases by their field numbers: Frame.sync is 5. */
-	hdr[0] = (uint8_t)(FENGHUO__FRAME__MSG_SYNC << 3 | WIRE_LENDELIM);
+	hdr[0] = (uint8_t)(field << 3 | WIRE_LENDELIM);
 	hl = 1 + varint_put(hdr + 1, len);
 	if (len > WIRE_FRAME_MAX - hl)
 		return EMSGSIZE;
@@ -84,9 +86,128 @@ wire_frame_wrap_sync(const uint8_t *sync, size_t len, uint8_t **out, size_t *out
 		return ENOMEM;
 	memcpy(*out, hdr, hl);
 	if (len > 0)
-		memcpy(*out + hl, sync, len);
+		memcpy(*out + hl, data, len);
 	*outlen = hl + len;
 	return 0;
+}
+
+int
+wire_frame_wrap_sync(const uint8_t *sync, size_t len, uint8_t **out, size_t *outlen)
+{
+	if (out != NULL)
+		*out = NULL;
+	if (outlen != NULL)
+		*outlen = 0;
+	if ((sync == NULL && len > 0) || out == NULL || outlen == NULL)
+		return EINVAL;
+	/* protobuf-c numbers a oneof's cases by their field numbers: Frame.sync is 5. */
+	return frame_wrap(FENGHUO__FRAME__MSG_SYNC, sync, len, out, outlen);
+}
+
+int
+wire_frame_deflate(const uint8_t *frame, size_t len, uint8_t **out, size_t *outlen)
+{
+	z_stream z;
+	uint8_t *c;
+	size_t cap;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (outlen != NULL)
+		*outlen = 0;
+	if (frame == NULL || len == 0 || out == NULL || outlen == NULL)
+		return EINVAL;
+	if (len > WIRE_DEFLATED_MAX)
+		return EMSGSIZE;
+	memset(&z, 0, sizeof(z));
+	/* Raw DEFLATE (negative window bits): no zlib header or Adler-32, 6 bytes less. */
+	if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return ENOMEM;
+	cap = deflateBound(&z, (uLong)len);
+	if ((c = malloc(cap)) == NULL) {
+		deflateEnd(&z);
+		return ENOMEM;
+	}
+	z.next_in = (Bytef *)(uintptr_t)frame;
+	z.avail_in = (uInt)len;
+	z.next_out = c;
+	z.avail_out = (uInt)cap;
+	rc = deflate(&z, Z_FINISH);
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(c);
+		return EIO;
+	}
+	rc = frame_wrap(FENGHUO__FRAME__MSG_DEFLATED, c, cap - z.avail_out, out, outlen);
+	free(c);
+	return rc;
+}
+
+int
+wire_frame_inflate(const uint8_t *data, size_t len, uint8_t **out, size_t *outlen)
+{
+	z_stream z;
+	uint8_t *buf = NULL, *nb;
+	size_t cap, have = 0;
+	int zr, rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (outlen != NULL)
+		*outlen = 0;
+	if ((data == NULL && len > 0) || out == NULL || outlen == NULL)
+		return EINVAL;
+	if (len == 0 || len > WIRE_FRAME_MAX)
+		return EBADMSG;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, -15) != Z_OK)
+		return ENOMEM;
+	z.next_in = (Bytef *)(uintptr_t)data;
+	z.avail_in = (uInt)len;
+	/*
+	 * The buffer grows as the output does, up to one byte beyond the bound (so that output
+	 * over it is seen), never to what the input claims: memory follows what was produced.
+	 */
+	cap = len * 4 < 4096 ? 4096 : len * 4;
+	for (;;) {
+		if (cap > WIRE_DEFLATED_MAX + 1)
+			cap = WIRE_DEFLATED_MAX + 1;
+		if ((nb = realloc(buf, cap)) == NULL) {
+			rc = ENOMEM;
+			goto err;
+		}
+		buf = nb;
+		z.next_out = buf + have;
+		z.avail_out = (uInt)(cap - have);
+		zr = inflate(&z, Z_NO_FLUSH);
+		have = cap - z.avail_out;
+		if (have > WIRE_DEFLATED_MAX) {
+			rc = EMSGSIZE;
+			goto err;
+		}
+		if (zr == Z_STREAM_END)
+			break;
+		if (zr == Z_OK && z.avail_out == 0) {
+			cap *= 2;	/* more output to come */
+			continue;
+		}
+		/* Z_BUF_ERROR with output room: the input ended inside the stream. */
+		rc = EBADMSG;
+		goto err;
+	}
+	if (z.avail_in != 0 || have == 0) {
+		rc = EBADMSG;	/* bytes after the end of the stream, or nothing inside */
+		goto err;
+	}
+	inflateEnd(&z);
+	*out = buf;
+	*outlen = have;
+	return 0;
+err:
+	inflateEnd(&z);
+	free(buf);
+	return rc;
 }
 
 /* Index = enum value; NULL marks a value without a name. */

@@ -118,6 +118,34 @@ int		 wire_frame_wrap_sync(const uint8_t *sync, size_t len, uint8_t **out,
 		    size_t *outlen);
 
 /*
+ * Frame.deflated (docs/PROTOCOL.md §5, Deflated frames): a serialized Frame compressed with
+ * raw DEFLATE (RFC 1951: no zlib or gzip header, no checksum, no preset dictionary). The
+ * Frame inside inflates to at most WIRE_DEFLATED_MAX bytes; a sender compresses nothing
+ * larger, a receiver refuses whatever inflates beyond it.
+ */
+#define WIRE_DEFLATED_MAX	(128 * 1024)
+
+/*
+ * Frame{deflated} of frame (a serialized Frame, 1 .. WIRE_DEFLATED_MAX bytes), compressed at
+ * zlib's level 9: the Frame's field 10 tag (0x52), the length as a varint, the compressed
+ * bytes. Returns 0 with *out (malloc()ed, caller frees) and *outlen; EINVAL for a NULL or
+ * empty argument, EMSGSIZE when len exceeds WIRE_DEFLATED_MAX, ENOMEM, EIO if zlib fails.
+ * The result may be longer than frame (random bytes do not compress): the caller compares.
+ */
+int		 wire_frame_deflate(const uint8_t *frame, size_t len, uint8_t **out,
+		    size_t *outlen);
+/*
+ * The serialized Frame inside the bytes of a Frame.deflated (data, len): inflated with a
+ * bound, not decoded. Returns 0 with *out (malloc()ed, caller frees) and *outlen (1 ..
+ * WIRE_DEFLATED_MAX); EMSGSIZE when the output would exceed WIRE_DEFLATED_MAX (a
+ * decompression bomb: inflation stops there, having used at most that much memory);
+ * EBADMSG when the bytes are not one complete raw DEFLATE stream, have bytes after its end,
+ * or inflate to nothing; EINVAL for NULL arguments; ENOMEM.
+ */
+int		 wire_frame_inflate(const uint8_t *data, size_t len, uint8_t **out,
+		    size_t *outlen);
+
+/*
  * Names of enum values ("report", "red", "handling", ...), lower case, as used by the CLI,
  * JSON output and the docs. *_name returns NULL for a value without a name; *_parse returns
  * the value, or -1 for an unknown name.

@@ -19,7 +19,7 @@ jobs=${JOBS:-$(nproc)}
 # Why each package is here: README.md, "Dependencies".
 packages=(build-essential cmake pkg-config
 	libsodium-dev libzmq3-dev liblmdb-dev libprotobuf-c-dev protobuf-c-compiler
-	libjansson-dev libinih-dev libcmocka-dev libxml2-dev libxml2-utils
+	libjansson-dev libinih-dev libcmocka-dev libxml2-dev libxml2-utils zlib1g-dev
 	python3 python3-zmq faketime espeak-ng curl)
 [ "$mode" = fuzz ] && packages+=(clang libclang-rt-14-dev)
 

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "fuzz.h"
 #include "fenghuo.h"
 
@@ -1311,6 +1313,81 @@ make_stream(void)
 	write_file("stream", "fragments-reversed", out, off);
 }
 
+/* ---- deflate ------------------------------------------------------------------------- */
+
+/* control byte ctl, then the bytes. */
+static void
+deflate_seed(const char *name, uint8_t ctl, const uint8_t *buf, size_t len)
+{
+	uint8_t *out;
+
+	if ((out = malloc(len + 1)) == NULL)
+		die("malloc");
+	out[0] = ctl;
+	memcpy(out + 1, buf, len);
+	write_file("deflate", name, out, len + 1);
+	free(out);
+}
+
+/* The contents of Frame.deflated of raw (as the daemon sends it). */
+static void
+deflate_contents(const char *name, const uint8_t *raw, size_t len, size_t cut)
+{
+	Fenghuo__Frame *f;
+	uint8_t *z;
+	size_t zlen;
+
+	dieif(wire_frame_deflate(raw, len, &z, &zlen) != 0, "wire_frame_deflate");
+	dieif((f = wire_frame_unpack(z, zlen)) == NULL, "deflated frame");
+	deflate_seed(name, 0, f->deflated.data, f->deflated.len - cut);
+	fenghuo__frame__free_unpacked(f, NULL);
+	free(z);
+}
+
+/* A decompression bomb: 1 MiB of zeros, raw DEFLATE by zlib itself. */
+static void
+deflate_bomb(void)
+{
+	static uint8_t z[4096];
+	uint8_t *zeros;
+	z_stream zs;
+
+	if ((zeros = calloc(1, 1024 * 1024)) == NULL)
+		die("calloc");
+	memset(&zs, 0, sizeof(zs));
+	dieif(deflateInit2(&zs, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK, "zlib");
+	zs.next_in = zeros;
+	zs.avail_in = 1024 * 1024;
+	zs.next_out = z;
+	zs.avail_out = sizeof(z);
+	dieif(deflate(&zs, Z_FINISH) != Z_STREAM_END, "zlib deflate");
+	deflate_seed("bomb", 0, z, sizeof(z) - zs.avail_out);
+	deflateEnd(&zs);
+	free(zeros);
+}
+
+static void
+make_deflate(void)
+{
+	static const int push[] = { M_REPORT, M_WARNING, M_RECEIPT, M_CERT };
+	struct blob p = frame_push(push, 4), h = frame_ids(1, push, 4);
+	uint8_t *zeros;
+
+	mkdir_target("deflate");
+	deflate_contents("push", p.buf, p.len, 0);
+	deflate_contents("have", h.buf, h.len, 0);
+	deflate_contents("push-cut", p.buf, p.len, 3);
+	deflate_seed("push-raw", 1, p.buf, p.len);
+	/* Zeros up to the bound: the largest output, then just beyond it (refused). */
+	if ((zeros = calloc(1, WIRE_DEFLATED_MAX)) == NULL)
+		die("calloc");
+	deflate_contents("zeros-max", zeros, WIRE_DEFLATED_MAX, 0);
+	free(zeros);
+	deflate_bomb();
+	blob_free(&p);
+	blob_free(&h);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1334,6 +1411,7 @@ main(int argc, char **argv)
 	make_frame_trust();
 	make_bucket();
 	make_stream();
+	make_deflate();
 	blob_free(&sync_first);
 	for (i = 0; i < M_MAX; i++) {
 		blob_free(&msgs[i].body);

@@ -23,6 +23,7 @@
 #   has_msg NAME ID                NAME's store holds ID
 #   link_field NAME PEER FIELD     a field of NAME's peer PEER (fenghuo peers --json; stream.* first)
 #   backlog_bundle NAME FROM TO FILE  a bundle of reports by NAME's key, written offline
+#   village_bundle FROM TO FILE    a bundle of a county's backlog: Chinese reports of 24 villages
 #   count_kind NAME KIND           how many messages of KIND NAME holds
 #   receipt_links NAME ID          the link kinds NAME's delivery receipts of ID name
 #   bg_track PID                   the cleanup also ends this background helper
@@ -384,6 +385,24 @@ backlog_bundle() {
 	done
 	rm -f "$4"
 	"$FENGHUO" --state "$dir" export --kind report -o "$4" >/dev/null
+}
+
+# village_bundle FROM TO FILE: reports FROM..TO-1 as a county's backlog after an outage holds
+# them: 24 villages of county 330110, each its own author key and 12-digit region, Chinese
+# titles and texts of varied lengths (villagereports.py), about half with a position. Written
+# offline like backlog_bundle; the same FROM..TO gives the same titles and texts every time.
+village_bundle() {
+	local dir=$FH_TMP/villages vi region cat title text lat lon pos
+	[ -d "$dir" ] || mkdir -m 0700 "$dir"
+	while IFS=$'\t' read -r vi region cat title text lat lon; do
+		[ -f "$dir/v$vi.key" ] || "$FENGHUO" keygen -o "$dir/v$vi.key" >/dev/null
+		pos=()
+		[ -z "$lat" ] || pos=(--lat "$lat" --lon "$lon")
+		"$FENGHUO" --state "$dir" --key "$dir/v$vi.key" report --region "$region" \
+			--category "$cat" --title "$title" --text "$text" "${pos[@]}" >/dev/null
+	done < <("$FH_PY" "$(dirname "${BASH_SOURCE[0]}")/villagereports.py" "$1" "$2")
+	rm -f "$3"
+	"$FENGHUO" --state "$dir" export --kind report -o "$3" >/dev/null
 }
 
 # need_pyzmq [curve]: FH_PYZMQ names a python3 with the zmq module (python3-zmq; built with

@@ -5,8 +5,11 @@
  * what a stranger on the line can send without the session keys is refused and counted;
  * on a paced link, a red warning's receipt overtakes a backlog, both ends are heard at the
  * liveness cadence, and a link that is down sets no deadline that spins the loop; HAVE and
- * WANT with short ids when both ends announce them, whole ids when one does not; no PONG
- * while data is on its way to the pinging end.
+ * WANT with short ids when both ends announce them, whole ids when one does not; PUSH
+ * deflated when both ends announce it, plain when one does not, and deflated frames a peer
+ * must not send (a decompression bomb, a frame other than PUSH or HAVE inside, one to a node
+ * that did not offer it) refused and counted; no PONG while data is on its way to the
+ * pinging end.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,6 +27,7 @@
 
 #include <cmocka.h>
 #include <sodium.h>
+#include <zlib.h>
 
 #include "node.h"
 #include "trustfix.h"
@@ -40,6 +44,7 @@ struct env {
 	int		 port[3];
 	const char	*link_extra;	/* more lines for the [link] sections, or NULL */
 	unsigned	 short_off;	/* bit i: node i runs with FENGHUOD_SHORT_IDS=no */
+	unsigned	 deflate_off;	/* bit i: node i runs with FENGHUOD_DEFLATE=no */
 };
 
 /* A free UDP port on 127.0.0.1 (the kernel's pick, released again). */
@@ -125,8 +130,11 @@ make_node(struct env *e, int i, int local, int remote, int want)
 	assert_int_equal(conf_load(path, stderr, &conf), 0);
 	if (e->short_off & (1u << i))
 		assert_int_equal(setenv("FENGHUOD_SHORT_IDS", "no", 1), 0);
+	if (e->deflate_off & (1u << i))
+		assert_int_equal(setenv("FENGHUOD_DEFLATE", "no", 1), 0);
 	n = node_new(conf);
 	assert_int_equal(unsetenv("FENGHUOD_SHORT_IDS"), 0);
+	assert_int_equal(unsetenv("FENGHUOD_DEFLATE"), 0);
 	return n;
 }
 
@@ -745,6 +753,149 @@ test_short_ids_off(void **state)
 	tf_free(tf);
 }
 
+/* What node i's radio peer counts as garbage after peer_recv of frame (len bytes). */
+static uint64_t
+garbage_after(struct env *e, int i, const uint8_t *frame, size_t len)
+{
+	struct peer *p = radio(e->n[i]);
+
+	peer_recv(e->n[i], p, peer_stream_link(p), frame, len);
+	return p->garbage;
+}
+
+/* Frame{deflated} of bytes deflated by zlib itself (any size, unlike wire_frame_deflate). */
+static uint8_t *
+deflated_frame(const uint8_t *raw, size_t rawlen, size_t *len)
+{
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	uLongf zlen = compressBound((uLong)rawlen) + 64;
+	uint8_t *z, *out;
+	z_stream zs;
+
+	assert_non_null(z = malloc(zlen));
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_in = (Bytef *)(uintptr_t)raw;
+	zs.avail_in = (uInt)rawlen;
+	zs.next_out = z;
+	zs.avail_out = (uInt)zlen;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	f.msg_case = FENGHUO__FRAME__MSG_DEFLATED;
+	f.deflated.data = z;
+	f.deflated.len = zlen - zs.avail_out;
+	deflateEnd(&zs);
+	*len = fenghuo__frame__get_packed_size(&f);
+	assert_non_null(out = malloc(*len));
+	assert_int_equal(fenghuo__frame__pack(&f, out), *len);
+	free(z);
+	return out;
+}
+
+/*
+ * Two nodes that both announce CAP_DEFLATE send their PUSH frames deflated, and every report
+ * arrives. What a peer must not send is refused, counted as garbage and changes nothing: a
+ * decompression bomb (1 MiB of zeros in a kilobyte), a frame inside that is not PUSH or HAVE,
+ * bytes that do not inflate. A deflated PUSH of a new report is taken as a PUSH.
+ */
+static void
+test_deflate(void **state)
+{
+	struct env *e = *state;
+	struct tf_env *tf = tf_new("deflate");
+	uint8_t ids[SHORT_N][FC_IDBYTES], ping[] = { 0x32, 0x04, 0x08, 0xc0, 0xc4, 0x07 };
+	uint8_t *zeros, *frame, *push;
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	Fenghuo__Push pb = FENGHUO__PUSH__INIT;
+	ProtobufCBinaryData env;
+	struct peer *p0, *p1;
+	struct tf_msg m;
+	uint64_t g, stored, din;
+	size_t len, plen;
+
+	up_pair(e);
+	p0 = radio(e->n[0]);
+	p1 = radio(e->n[1]);
+	assert_true(p0->deflate);
+	assert_true(p1->deflate);
+	quiet(e);
+	announce_reports(e, tf, ids);
+	assert_true(p0->deflated_out > 0);
+	assert_true(p0->deflate_saved > 0);
+	assert_true(p1->deflated_in > 0);
+	assert_int_equal(p1->garbage, 0);
+	quiet(e);
+
+	stored = e->n[1]->stored;
+	g = p1->garbage;
+	din = p1->deflated_in;
+	assert_non_null(zeros = calloc(1, 1024 * 1024));
+	frame = deflated_frame(zeros, 1024 * 1024, &len);
+	assert_true(len < 2048);
+	assert_int_equal(garbage_after(e, 1, frame, len), g + 1);
+	free(frame);
+	free(zeros);
+	frame = deflated_frame(ping, sizeof(ping), &len);
+	assert_int_equal(garbage_after(e, 1, frame, len), g + 2);
+	frame[len - 1] ^= 0xff;	/* the stream's last byte */
+	assert_int_equal(garbage_after(e, 1, frame, len), g + 3);
+	free(frame);
+	gossip_commit(e->n[1]);
+	assert_int_equal(e->n[1]->stored, stored);
+	assert_int_equal(p1->deflated_in, din);
+	assert_true(peer_is_up(p1));
+
+	/* A deflated PUSH of a new report: stored like a plain one. */
+	make_report(tf, SHORT_N + 1, &m);
+	env.data = m.env;
+	env.len = m.len;
+	pb.n_envelopes = 1;
+	pb.envelopes = &env;
+	f.msg_case = FENGHUO__FRAME__MSG_PUSH;
+	f.push = &pb;
+	plen = fenghuo__frame__get_packed_size(&f);
+	assert_non_null(push = malloc(plen));
+	assert_int_equal(fenghuo__frame__pack(&f, push), plen);
+	assert_int_equal(wire_frame_deflate(push, plen, &frame, &len), 0);
+	assert_int_equal(garbage_after(e, 1, frame, len), g + 3);
+	gossip_commit(e->n[1]);
+	assert_int_equal(store_has(e->n[1]->store, m.id), 1);
+	free(frame);
+	free(push);
+	free(m.env);
+	tf_free(tf);
+}
+
+/*
+ * A node with deflating turned off (FENGHUOD_DEFLATE=no: it does not announce CAP_DEFLATE,
+ * as a peer written before it) and a node with it: PUSH goes plain both ways, the reports
+ * arrive, and a deflated frame sent to the node that did not offer it is refused.
+ */
+static void
+test_deflate_off(void **state)
+{
+	struct env *e = *state;
+	struct tf_env *tf = tf_new("deflateoff");
+	uint8_t ids[SHORT_N][FC_IDBYTES], *frame, raw[] = { 0x12, 0x00 };
+	size_t len;
+	uint64_t g;
+
+	e->deflate_off = 1u << 1;
+	up_pair(e);
+	assert_false(radio(e->n[0])->deflate);
+	assert_false(radio(e->n[1])->deflate);
+	quiet(e);
+	announce_reports(e, tf, ids);
+	assert_int_equal(radio(e->n[0])->deflated_out, 0);
+	assert_int_equal(radio(e->n[1])->deflated_in, 0);
+	assert_int_equal(radio(e->n[1])->garbage, 0);
+	g = radio(e->n[1])->garbage;
+	frame = deflated_frame(raw, sizeof(raw), &len);
+	assert_int_equal(garbage_after(e, 1, frame, len), g + 1);
+	assert_int_equal(radio(e->n[1])->deflated_in, 0);
+	free(frame);
+	tf_free(tf);
+}
+
 /*
  * Both ends of a stream link are heard at the liveness cadence: the answering end PINGs
  * when it has sent nothing for NODE_PING_MS (it never did: a busy speaking end then heard
@@ -871,6 +1022,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_both_ends_ping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_ids_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deflate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deflate_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pong_while_sending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_no_spin, setup, teardown),
 	};

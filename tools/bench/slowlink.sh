@@ -6,8 +6,10 @@
 # link paced to BITRATE at both ends, through tests/integration/udprelay.py: the air, which
 # holds each datagram for its air time at BITRATE (so a frame arrives when it has been sent
 # completely, as on a radio), counts them, and is off while a file exists.
-# N reports signed offline are imported at the county in one go (it announces them by id,
-# the village asks for them, the county sends them); once the village holds a tenth of them,
+# N reports signed offline are imported at the county in one go, a backlog as a county holds
+# it after an outage (village_bundle: 24 villages, each its own key and region, Chinese titles
+# and texts of varied lengths); the county announces them by id, the village asks for them,
+# the county sends them; once the village holds a tenth of them,
 # after a random fraction of a link frame-time, the county issues a red warning. Measured
 # from the nodes' own first_seen_ms (one machine, one clock):
 #   warn_s        the warning stored at the county -> stored at the village
@@ -83,12 +85,12 @@ radio_up() {
 }
 wait_for 60 "the radio link is up at both ends" radio_up
 
-backlog_bundle county 0 "$N" "$FH_TMP/backlog.fhb"
+village_bundle 0 "$N" "$FH_TMP/backlog.fhb"
 env_bytes=$(($(stat -c %s "$FH_TMP/backlog.fhb") - 52 - 4 * N))
 wire0=$(link_field county radio wire_out)
 sync0=$(link_field county radio sync_bytes)
 fh county import "$FH_TMP/backlog.fhb" >/dev/null
-log "$N reports ($((env_bytes / N)) bytes each) queued, mtu $MTU, $BITRATE bit/s"
+log "$N reports ($((env_bytes / N)) bytes each on average) queued, mtu $MTU, $BITRATE bit/s"
 
 frame_ms=$((MTU * 8 * 1000 / BITRATE))
 tenth() { [ "$(count_kind village report)" -ge $((N / 10)) ]; }
@@ -104,6 +106,8 @@ poll_until "$FH_DEADLINE" all_there || fail "the backlog did not reach the villa
 wire1=$(link_field county radio wire_out)
 sync1=$(link_field county radio sync_bytes)
 skipped=$(link_field county radio pongs_skipped)
+deflated=$(link_field county radio deflated_out)
+saved=$(link_field county radio deflate_saved)
 
 w_county=$(first_seen county warning "$warn")
 w_village=$(first_seen village warning "$warn")
@@ -113,11 +117,12 @@ t1=$(first_seen village report max)
 log "warning at county $w_county, at village $w_village, receipt at county $r_county"
 log "county: $((wire1 - wire0)) link bytes out; Sync frames both ways $((sync1 - sync0))" \
 	"bytes (before sealing and framing); $skipped PINGs not answered while sending"
+log "county: $deflated PUSH frames deflated, $saved bytes saved by deflating"
 downs=$(cat "$(node_log county)" "$(node_log village)" | grep -c "link down" || true)
 dups=$(status_field village duplicates)
 
 # The radio goes off with more reports on the way; both ends notice (30 s of silence).
-backlog_bundle county "$N" $((N + 50)) "$FH_TMP/more.fhb"
+village_bundle "$N" $((N + 50)) "$FH_TMP/more.fhb"
 touch "$down"
 fh county import "$FH_TMP/more.fhb" >/dev/null
 gone() {
