@@ -161,6 +161,11 @@ peer_json(const struct peer *p)
 	/* HAVE/WANT with id prefixes (stream links, both ends announce it). */
 	json_object_set_new(o, "short_ids", json_boolean(p->short_ids));
 	json_object_set_new(o, "short_ids_in", json_integer((json_int_t)p->short_ids_in));
+	json_object_set_new(o, "compact_receipts", json_boolean(p->creceipts));
+	json_object_set_new(o, "receipts_in", json_integer((json_int_t)p->creceipts_in));
+	json_object_set_new(o, "receipts_out", json_integer((json_int_t)p->creceipts_out));
+	json_object_set_new(o, "receipts_dropped",
+	    json_integer((json_int_t)p->creceipts_dropped));
 	json_object_set_new(o, "pongs_skipped", json_integer((json_int_t)p->pongs_skipped));
 	if (peer_stream(p) != NULL)
 		json_object_set_new(o, "stream", stream_json(p));
@@ -244,6 +249,8 @@ status_json(struct node *n)
 	json_object_set_new(o, "submitted", json_integer((json_int_t)n->submitted));
 	json_object_set_new(o, "trace_queries", json_integer((json_int_t)n->trace_queries));
 	json_object_set_new(o, "trace_ignored", json_integer((json_int_t)n->trace_ignored));
+	json_object_set_new(o, "compact_receipts_bad_sig",
+	    json_integer((json_int_t)n->creceipts_bad_sig));
 	rej = json_object();
 	for (i = 1; i < FC_R_MAX; i++)
 		if (n->rejected[i] > 0)

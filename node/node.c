@@ -231,6 +231,7 @@ node_new(struct conf *conf)
 	n->started = now_mono();
 	/* Short ids on stream links unless turned off (docs/CONFIG.md, Environment). */
 	n->short_ids = !node_env_off(getenv("FENGHUOD_SHORT_IDS"));
+	n->creceipts = !node_env_off(getenv("FENGHUOD_COMPACT_RECEIPTS"));
 
 	if (mkdir(conf->state, 0750) != 0 && errno != EEXIST) {
 		log_warn("state directory %s", conf->state);
@@ -341,6 +342,7 @@ node_free(struct node **np)
 	free(n->missing);
 	px_stop(n);
 	deliver_free(n);
+	creceipt_free(n);
 	trust_stop(n);
 	store_close(&n->store);
 	fc_key_free(&n->key);

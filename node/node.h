@@ -60,6 +60,7 @@
 #define CAP_EAGER		0x1u	/* send me full messages */
 #define CAP_LAZY		0x2u	/* send me ids (HAVE) only */
 #define CAP_SHORT_IDS		0x4u	/* I read HAVE/WANT short_ids (stream links) */
+#define CAP_COMPACT_RECEIPTS	0x10u	/* I read Frame.receipts (stream links) */
 
 /* HAVE/WANT short_ids: this many leading bytes of each id (PROTOCOL.md §5). */
 #define SHORTID_BYTES		8
@@ -458,6 +459,7 @@ enum pq_type {
 	PQ_ENVELOPE,	/* one serialized Envelope, sent inside a PUSH frame */
 	PQ_FRAME,	/* a complete serialized Frame */
 	PQ_HAVE,	/* one 32-byte id, sent inside a HAVE frame (lazy push) */
+	PQ_RECORD,	/* a compact receipt (creceipt.c), sent inside a Frame.receipts */
 };
 
 struct pq_item {
@@ -520,6 +522,12 @@ void		 pq_init(struct pq *q, size_t max_items, size_t max_bytes);
 int		 pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len,
 		    uint32_t hops);
 /* (With dedupe, an envelope already queued is not queued again: 0, counted in deduped.) */
+/*
+ * pq_push of a PQ_RECORD: the compact record rec of the envelope whose id is id (the id
+ * that dedupe and pq_sent know it by).
+ */
+int		 pq_push_record(struct pq *q, int prio, const uint8_t *rec, size_t len,
+		    const uint8_t id[FC_IDBYTES], uint32_t hops);
 /* With dedupe: envelope id went to the link; not queued again before until (monotonic ms). */
 void		 pq_sent(struct pq *q, const uint8_t id[FC_IDBYTES], uint64_t until);
 /* Remove and return the first item by priority (caller frees with free()), or NULL. */
@@ -534,6 +542,8 @@ int		 pq_prio_envelope(const uint8_t *env, size_t len);
  * warning's class (a red warning's receipts as red).
  */
 int		 pq_prio_stored(struct store *st, const uint8_t *env, size_t len);
+/* The same for a decoded body. */
+int		 pq_prio_body(struct store *st, const Fenghuo__Body *b);
 int		 pq_prio_kind(int kind, int level);
 
 /* ---- peer.c: peers and links ------------------------------------------------------------ */
@@ -584,6 +594,11 @@ struct peer {
 	int		 lazy_in;	/* we asked it for ids only (we pruned it) */
 	int		 short_ids;	/* both HELLOs say CAP_SHORT_IDS: HAVE/WANT carry prefixes */
 	uint64_t	 short_ids_in;	/* id prefixes received in HAVE and WANT */
+	int		 creceipts;	/* both HELLOs say CAP_COMPACT_RECEIPTS (stream links) */
+	uint64_t	 creceipts_in;	/* records received and rebuilt into envelopes */
+	uint64_t	 creceipts_out;	/* records sent */
+	uint64_t	 creceipts_dropped;	/* records received that could not be rebuilt */
+	struct log_limit creceipts_log;
 	uint64_t	 pongs_skipped;	/* PINGs not answered: data was on its way (stream) */
 	uint64_t	 prunes, grafts;
 	uint64_t	 first_at;	/* n->stored when it last brought us a message first, 0 never */
@@ -722,6 +737,52 @@ void		 shortid_want(struct node *n, struct peer *p, const uint8_t (*ids)[FC_IDBY
 /* A HAVE's / WANT's short_ids. -1 (nothing done) when len is not a multiple of SHORTID_BYTES. */
 int		 shortid_have_recv(struct node *n, struct peer *p, const uint8_t *s, size_t len);
 int		 shortid_want_recv(struct node *n, struct peer *p, const uint8_t *s, size_t len);
+
+/* ---- creceipt.c: compact DELIVERED receipts on stream links (PROTOCOL.md §5) -------- */
+
+/* Whether receipts to p may go as compact records (both HELLOs say so, a stream link). */
+int		 creceipt_use(const struct peer *p);
+/*
+ * Queue the envelope env (decoded body b, signature sig) to p at prio as a compact record,
+ * if it is a DELIVERED receipt in fenghuod's form whose warning is stored here: pq_push's
+ * result (0 or 1), or -2 when it is to be queued whole.
+ */
+int		 creceipt_queue(struct node *n, struct peer *p, int prio, const uint8_t *env,
+		    size_t len, const Fenghuo__Body *b, const uint8_t *sig, size_t siglen,
+		    uint32_t hops);
+/*
+ * A record of p's queue that can no longer go compact (p's HELLO dropped the capability):
+ * queue its envelope from the store instead.
+ */
+void		 creceipt_requeue(struct node *n, struct peer *p, const struct pq_item *it);
+/*
+ * A Frame.receipts from p: each record rebuilt into its envelope and gathered for the
+ * pass's commit, from p; records that cannot be rebuilt are dropped (counted, logged once
+ * a minute) and left to reconciliation.
+ */
+void		 creceipt_recv(struct node *n, struct peer *p, const uint8_t *buf, size_t len);
+/*
+ * Rebuild one record received from the node with key sender: resolve its prefixes
+ * against the store st and the trust state t (NULL: open), the node's own key self and the
+ * keys of its peers (keys, nkeys). 0 and *env (caller frees), *envlen, *hops (the hops to
+ * store); else a short reason for the log.
+ */
+const char	*creceipt_expand(struct store *st, const struct fc_trust *t, const uint8_t *self,
+		    const uint8_t *sender, const uint8_t (*keys)[FC_PUBLICKEYBYTES], size_t nkeys,
+		    const struct wire_creceipt *r, uint8_t **env, size_t *envlen, uint32_t *hops);
+/*
+ * The one region of the node grants t holds for key (their scope), or NULL when it has
+ * none or several: what a record's "certificate scope" stands for, at both ends.
+ */
+const char	*creceipt_scope(const struct fc_trust *t, const uint8_t key[FC_PUBLICKEYBYTES]);
+/*
+ * A result of the commit (gossip.c): 1 when it is the rebuilt envelope of a record that
+ * failed its signature check (the record's fault, not its author's: counted and logged
+ * here, not as a rejection), else 0. creceipt_commit_done() forgets the pass's ids.
+ */
+int		 creceipt_committed(struct node *n, const struct ingest_result *r);
+void		 creceipt_commit_done(struct node *n);
+void		 creceipt_free(struct node *n);
 
 /* An id announced by a lazy peer, not received yet. */
 struct missing {
@@ -1081,6 +1142,14 @@ struct node {
 	int		 stop;		/* set by the control "stop" command */
 	/* Announce CAP_SHORT_IDS on stream links (off with FENGHUOD_SHORT_IDS=no). */
 	int		 short_ids;
+	/* Announce CAP_COMPACT_RECEIPTS on stream links (off: FENGHUOD_COMPACT_RECEIPTS=no). */
+	int		 creceipts;
+	/* compact records whose rebuilt envelope failed its signature check (creceipt.c) */
+	uint64_t	 creceipts_bad_sig;
+	struct log_limit creceipts_log;
+	/* ids of the envelopes rebuilt from records in this pass, until its commit */
+	uint8_t		(*cr_ids)[FC_IDBYTES];
+	size_t		 ncr_ids, cr_ids_cap;
 
 	/* counters (status) */
 	uint64_t	 stored, duplicates, rejected[FC_R_MAX], submitted;
