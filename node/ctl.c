@@ -164,6 +164,8 @@ peer_json(const struct peer *p)
 	json_object_set_new(o, "compact_receipts", json_boolean(p->creceipts));
 	json_object_set_new(o, "receipts_in", json_integer((json_int_t)p->creceipts_in));
 	json_object_set_new(o, "receipts_out", json_integer((json_int_t)p->creceipts_out));
+	json_object_set_new(o, "receipt_frames_out",
+	    json_integer((json_int_t)p->creceipt_frames));
 	json_object_set_new(o, "receipts_dropped",
 	    json_integer((json_int_t)p->creceipts_dropped));
 	json_object_set_new(o, "pongs_skipped", json_integer((json_int_t)p->pongs_skipped));

@@ -597,6 +597,7 @@ struct peer {
 	int		 creceipts;	/* both HELLOs say CAP_COMPACT_RECEIPTS (stream links) */
 	uint64_t	 creceipts_in;	/* records received and rebuilt into envelopes */
 	uint64_t	 creceipts_out;	/* records sent */
+	uint64_t	 creceipt_frames;	/* Frame.receipts sent (records share them) */
 	uint64_t	 creceipts_dropped;	/* records received that could not be rebuilt */
 	struct log_limit creceipts_log;
 	uint64_t	 pongs_skipped;	/* PINGs not answered: data was on its way (stream) */

@@ -1507,8 +1507,10 @@ peer_flush(struct node *n, struct peer *p)
 		}
 		free(recs);
 		recs = NULL;
-		if (rc == 0 && type == PQ_RECORD)
+		if (rc == 0 && type == PQ_RECORD) {
 			p->creceipts_out += nb;
+			p->creceipt_frames++;
+		}
 		if (rc == EAGAIN || rc == ENOMEM) {
 			while (nb > 0)
 				pq_unpop(&p->q, batch[--nb]);
