@@ -1311,6 +1311,31 @@ make_stream(void)
 	write_file("stream", "fragments-reversed", out, off);
 }
 
+/* fuzz_creceipt: u8 control (bit 0 from the peer, bit 1 with the trust state), records. */
+static void
+make_creceipt(void)
+{
+	uint8_t id[FC_IDBYTES], buf[1 + 3 * WIRE_CR_MAX], *wenv;
+	size_t wlen, a, b;
+
+	mkdir_target("creceipt");
+	dieif(fuzz_warning(&wenv, &wlen, id) != 0, "creceipt warning");
+	free(wenv);
+	dieif(fuzz_receipt_record(id, FUZZ_CRECEIPT_SCOPE, buf + 1, &a) != 0, "record");
+	dieif(fuzz_receipt_record(id, "330110101", buf + 1 + a, &b) != 0, "record");
+	buf[0] = 0x03;
+	write_file("creceipt", "one-record", buf, 1 + a);
+	write_file("creceipt", "two-records", buf, 1 + a + b);
+	write_file("creceipt", "truncated", buf, 1 + a + b - 10);
+	buf[0] = 0x01;
+	write_file("creceipt", "scope-without-trust", buf, 1 + a);
+	buf[0] = 0x02;
+	write_file("creceipt", "other-sender", buf, 1 + a + b);
+	buf[0] = 0x03;
+	buf[a + b] ^= 0x40;	/* the last byte of the second record: its signature */
+	write_file("creceipt", "bad-signature", buf, 1 + a + b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1334,6 +1359,7 @@ main(int argc, char **argv)
 	make_frame_trust();
 	make_limit();
 	make_stream();
+	make_creceipt();
 	blob_free(&sync_first);
 	for (i = 0; i < M_MAX; i++) {
 		blob_free(&msgs[i].body);
