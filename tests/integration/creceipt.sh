@@ -13,6 +13,8 @@
 #      counted by the relay and by the county's link, is at most 120 bytes;
 #   3. the hamlet's receipt reaches the county whole, and the county passes the village's
 #      receipt on to the hamlet whole (same id), the hamlet's to the village as a record.
+# FH_BITRATE=2400 paces the village's link and the relay as a radio would (docs/BENCHMARKS.md,
+# "Delivery receipts on a stream link", measures so); by default the link is not paced.
 set -euo pipefail
 FH_DEADLINE=${FH_DEADLINE:-50}
 # No reconciliation round inside a measurement: only the receipts cross.
@@ -26,18 +28,19 @@ for v in c_v v_c relay_c relay_v c_h h_c; do
 	_fh_alloc_port >"$FH_TMP/.port"
 	printf -v "$v" '%s' "$(cat "$FH_TMP/.port")"
 done
-# stream_link NAME PEER LOCAL REMOTE: a [link NAME] section to PEER over UDP.
+# stream_link NAME PEER LOCAL REMOTE [BITRATE]: a [link NAME] section to PEER over UDP.
 stream_link() {
 	printf '\n[link %s]\ntype = udp\nkey = %s\nlocal = 127.0.0.1:%s\nremote = 127.0.0.1:%s\nmtu = 256\n' \
 		"$1" "${FH_KEY[$2]}" "$3" "$4"
+	echo "bitrate = ${5:-0}"
 }
-FH_EXTRA[county]="$(stream_link tovillage village "$c_v" "$relay_c")
+FH_EXTRA[county]="$(stream_link tovillage village "$c_v" "$relay_c" "${FH_BITRATE:-0}")
 $(stream_link tohamlet hamlet "$c_h" "$h_c")"
-FH_EXTRA[village]=$(stream_link tocounty county "$v_c" "$relay_v")
+FH_EXTRA[village]=$(stream_link tocounty county "$v_c" "$relay_v" "${FH_BITRATE:-0}")
 FH_EXTRA[hamlet]=$(stream_link tocounty county "$h_c" "$c_h")
 stats=$FH_TMP/relay.json
 "$FH_PY" "$(dirname "$0")/udprelay.py" "$relay_c" "$relay_v" "$c_v" "$v_c" \
-	--stats "$stats" --max-seconds $((FH_DEADLINE + 30)) &
+	--rate "${FH_BITRATE:-0}" --stats "$stats" --max-seconds $((FH_DEADLINE + 30)) &
 bg_track $!
 
 init_county county
