@@ -228,14 +228,19 @@ creceipt_recv(struct node *n, struct peer *p, const uint8_t *buf, size_t len)
 	struct ingest_src src = { INGEST_PEER, p->key, 0, 0 };
 	const char *why;
 	uint8_t *env;
-	size_t off = 0, used, envlen, nkeys = 0, i;
+	size_t off = 0, used, envlen, nkeys = 0, i, nrec;
 
 	if ((keys = calloc(n->npeers + 1, FC_PUBLICKEYBYTES)) == NULL)
 		return;
 	for (i = 0; i < n->npeers; i++)
 		if (n->peers[i]->has_key)
 			memcpy(keys[nkeys++], n->peers[i]->key, FC_PUBLICKEYBYTES);
-	while (off < len) {
+	for (nrec = 0; off < len; nrec++) {
+		/* A frame of a megabyte of records must not cost a megabyte of lookups. */
+		if (nrec == CRECEIPT_READ_MAX) {
+			dropped(p, "more records in one frame than are read");
+			break;
+		}
 		if (wire_creceipt_parse(buf + off, len - off, &r, &used) != 0) {
 			/* Records are not self-synchronising: the rest of the frame is lost. */
 			dropped(p, "a record does not read (truncated or malformed)");

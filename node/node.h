@@ -62,6 +62,9 @@
 #define CAP_SHORT_IDS		0x4u	/* I read HAVE/WANT short_ids (stream links) */
 #define CAP_COMPACT_RECEIPTS	0x10u	/* I read Frame.receipts (stream links) */
 
+/* Compact receipts: records of one Frame.receipts read, at most (each costs lookups). */
+#define CRECEIPT_READ_MAX	NODE_PUSH_MAX
+
 /* HAVE/WANT short_ids: this many leading bytes of each id (PROTOCOL.md §5). */
 #define SHORTID_BYTES		8
 

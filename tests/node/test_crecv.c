@@ -4,7 +4,7 @@
  * x through peer_recv, as the loop hands it every frame:
  *   - a record of a certified village's receipt, relayed by x, is rebuilt into the author's
  *     envelope, stored under its original id, and forwarded whole to a peer that does not
- *     read records; several records share one frame;
+ *     read records; several records share one frame; at most CRECEIPT_READ_MAX are read;
  *   - hostile records: a wrong signature, a truncated record, prefixes that match nothing,
  *     several keys, or a stored message that is not a warning, a certificate scope the
  *     author does not have: dropped and counted, nothing stored, not counted as rejected,
@@ -155,8 +155,8 @@ test_expand(void **state)
 {
 	struct fixture fx;
 	struct tf_msg r1, r2, r3;
-	uint8_t rec[3 * WIRE_CR_MAX];
-	size_t len, len2;
+	uint8_t rec[3 * WIRE_CR_MAX], *many;
+	size_t len, len2, i;
 
 	(void)state;
 	fixture(&fx);
@@ -184,6 +184,14 @@ test_expand(void **state)
 	/* The same again: duplicates, nothing new */
 	recv_records(fx.e, rec, len + len2);
 	assert_int_equal(fx.e->x->creceipts_in, 5);
+	/* At most CRECEIPT_READ_MAX records of one frame are read. */
+	assert_non_null(many = calloc(CRECEIPT_READ_MAX + 6, len));
+	for (i = 0; i < CRECEIPT_READ_MAX + 6; i++)
+		memcpy(many + i * len, rec, len);
+	recv_records(fx.e, many, (CRECEIPT_READ_MAX + 6) * len);
+	assert_int_equal(fx.e->x->creceipts_in, 5 + CRECEIPT_READ_MAX);
+	assert_int_equal(fx.e->x->creceipts_dropped, 1);
+	free(many);
 	tf_msg_free(&r1);
 	tf_msg_free(&r2);
 	tf_msg_free(&r3);
