@@ -12,7 +12,8 @@
  * byte and hands it to the ingest like any envelope from that peer: dedupe, validation with
  * the signature, trust policy, store, forward. What it cannot rebuild (a prefix that matches
  * nothing or several, a warning it does not hold, a signature that then fails) is dropped,
- * counted and logged once a minute, and reconciliation brings the envelope whole later.
+ * counted and logged once a minute, and reconciliation brings the envelope whole later
+ * (only new receipts pushed go as records; WANT answers and reconciliation send envelopes).
  *
  * The sender only sends a record that it has rebuilt itself into the very bytes it holds
  * (wire_creceipt_make), so the stored and forwarded bytes are always the author's envelope

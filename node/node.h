@@ -545,8 +545,6 @@ int		 pq_prio_envelope(const uint8_t *env, size_t len);
  * warning's class (a red warning's receipts as red).
  */
 int		 pq_prio_stored(struct store *st, const uint8_t *env, size_t len);
-/* The same for a decoded body. */
-int		 pq_prio_body(struct store *st, const Fenghuo__Body *b);
 int		 pq_prio_kind(int kind, int level);
 
 /* ---- peer.c: peers and links ------------------------------------------------------------ */
@@ -747,9 +745,11 @@ int		 shortid_want_recv(struct node *n, struct peer *p, const uint8_t *s, size_t
 /* Whether receipts to p may go as compact records (both HELLOs say so, a stream link). */
 int		 creceipt_use(const struct peer *p);
 /*
- * Queue the envelope env (decoded body b, signature sig) to p at prio as a compact record,
- * if it is a DELIVERED receipt in fenghuod's form whose warning is stored here: pq_push's
- * result (0 or 1), or -2 when it is to be queued whole.
+ * Queue the new envelope env (decoded body b, signature sig) to p at prio as a compact
+ * record, if it is a DELIVERED receipt in fenghuod's form whose warning is stored here:
+ * pq_push's result (0 or 1), or -2 when it is to be queued whole. Only for what forward()
+ * pushes: answers to WANT and reconciliation go whole, so that a record the peer could not
+ * rebuild is repaired.
  */
 int		 creceipt_queue(struct node *n, struct peer *p, int prio, const uint8_t *env,
 		    size_t len, const Fenghuo__Body *b, const uint8_t *sig, size_t siglen,

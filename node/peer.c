@@ -377,23 +377,12 @@ pq_prio_envelope(const uint8_t *env, size_t len)
 int
 pq_prio_stored(struct store *st, const uint8_t *env, size_t len)
 {
-	Fenghuo__Body *b;
+	struct store_msg m;
+	Fenghuo__Body *b, *w;
 	int prio;
 
 	if ((b = envelope_body(env, len)) == NULL)
 		return PRIO_BULK;
-	prio = pq_prio_body(st, b);
-	fenghuo__body__free_unpacked(b, NULL);
-	return prio;
-}
-
-int
-pq_prio_body(struct store *st, const Fenghuo__Body *b)
-{
-	struct store_msg m;
-	Fenghuo__Body *w;
-	int prio;
-
 	prio = prio_body(b);
 	/*
 	 * A receipt confirms its warning to the office that issued it: it travels at the
@@ -411,6 +400,7 @@ pq_prio_body(struct store *st, const Fenghuo__Body *b)
 			store_msg_clear(&m);
 		}
 	}
+	fenghuo__body__free_unpacked(b, NULL);
 	return prio;
 }
 
@@ -1342,23 +1332,11 @@ int
 peer_queue_envelope(struct node *n, struct peer *p, const uint8_t *env, size_t len,
     uint32_t hops)
 {
-	const uint8_t *body, *sig;
-	size_t bodylen, siglen;
-	Fenghuo__Body *b;
-	int prio, rc = -2;
-
-	if (!creceipt_use(p))
-		return pq_push(&p->q, pq_prio_stored(n->store, env, len), PQ_ENVELOPE, env, len,
-		    hops);
-	/* Decoded once, for its class and, a receipt, its compact record. */
-	if (fc_envelope_split(env, len, &body, &bodylen, &sig, &siglen) != 0 ||
-	    (b = wire_body_unpack(body, bodylen)) == NULL)
-		return pq_push(&p->q, PRIO_BULK, PQ_ENVELOPE, env, len, hops);
-	prio = pq_prio_body(n->store, b);
-	if (b->kind == FENGHUO__KIND__RECEIPT)
-		rc = creceipt_queue(n, p, prio, env, len, b, sig, siglen, hops);
-	fenghuo__body__free_unpacked(b, NULL);
-	return rc != -2 ? rc : pq_push(&p->q, prio, PQ_ENVELOPE, env, len, hops);
+	/*
+	 * Whole, also a receipt to a peer that reads compact ones: this is how a receipt its
+	 * record did not rebuild at the peer comes after all (WANT, reconciliation).
+	 */
+	return pq_push(&p->q, pq_prio_stored(n->store, env, len), PQ_ENVELOPE, env, len, hops);
 }
 
 /* The link frames for p go out on, or NULL if none is up. */
