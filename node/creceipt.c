@@ -269,7 +269,8 @@ creceipt_committed(struct node *n, const struct ingest_result *r)
 	uint64_t suppressed;
 	size_t i;
 
-	if (r->status != INGEST_REJECTED || r->reason != FC_R_BAD_SIG || !r->has_id ||
+	/* The trust policy judges the author, not the record: a rejection like any other. */
+	if (r->status != INGEST_REJECTED || r->reason == FC_R_POLICY || !r->has_id ||
 	    r->src->origin != INGEST_PEER)
 		return 0;
 	for (i = 0; i < n->ncr_ids; i++)
@@ -278,15 +279,16 @@ creceipt_committed(struct node *n, const struct ingest_result *r)
 	if (i == n->ncr_ids)
 		return 0;
 	/*
-	 * The envelope rebuilt from a record does not verify: a prefix resolved to another
-	 * key or warning than the author's, or the record was forged. Nothing is stored;
-	 * a real receipt comes whole with reconciliation.
+	 * The envelope rebuilt from a record is not valid (its signature, or a region of a
+	 * shape no author's fenghuod signs): a prefix resolved to another key or warning
+	 * than the author's, or the record was forged. Nothing is stored; a real receipt
+	 * comes whole with reconciliation.
 	 */
-	n->creceipts_bad_sig++;
+	n->creceipts_invalid++;
 	if (log_limit_ok(&n->creceipts_log, now_mono(), &suppressed))
-		log_warnx("a compact receipt did not verify once rebuilt: dropped (%llu more "
-		    "since the last line; reconciliation brings them whole)",
-		    (unsigned long long)suppressed);
+		log_warnx("a compact receipt was not valid once rebuilt (%s): dropped (%llu "
+		    "more since the last line; reconciliation brings them whole)",
+		    fc_reason_name(r->reason), (unsigned long long)suppressed);
 	return 1;
 }
 

@@ -251,8 +251,8 @@ status_json(struct node *n)
 	json_object_set_new(o, "submitted", json_integer((json_int_t)n->submitted));
 	json_object_set_new(o, "trace_queries", json_integer((json_int_t)n->trace_queries));
 	json_object_set_new(o, "trace_ignored", json_integer((json_int_t)n->trace_ignored));
-	json_object_set_new(o, "compact_receipts_bad_sig",
-	    json_integer((json_int_t)n->creceipts_bad_sig));
+	json_object_set_new(o, "compact_receipts_invalid",
+	    json_integer((json_int_t)n->creceipts_invalid));
 	rej = json_object();
 	for (i = 1; i < FC_R_MAX; i++)
 		if (n->rejected[i] > 0)

@@ -781,8 +781,9 @@ const char	*creceipt_expand(struct store *st, const struct fc_trust *t, const ui
 const char	*creceipt_scope(const struct fc_trust *t, const uint8_t key[FC_PUBLICKEYBYTES]);
 /*
  * A result of the commit (gossip.c): 1 when it is the rebuilt envelope of a record that
- * failed its signature check (the record's fault, not its author's: counted and logged
- * here, not as a rejection), else 0. creceipt_commit_done() forgets the pass's ids.
+ * validation rejected (its signature: the record's fault, not its author's; counted and
+ * logged here, not as a rejection), else 0. A rejection by the trust policy counts as
+ * usual. creceipt_commit_done() forgets the pass's ids.
  */
 int		 creceipt_committed(struct node *n, const struct ingest_result *r);
 void		 creceipt_commit_done(struct node *n);
@@ -1148,8 +1149,8 @@ struct node {
 	int		 short_ids;
 	/* Announce CAP_COMPACT_RECEIPTS on stream links (off: FENGHUOD_COMPACT_RECEIPTS=no). */
 	int		 creceipts;
-	/* compact records whose rebuilt envelope failed its signature check (creceipt.c) */
-	uint64_t	 creceipts_bad_sig;
+	/* compact records whose rebuilt envelope was not valid (creceipt.c) */
+	uint64_t	 creceipts_invalid;
 	struct log_limit creceipts_log;
 	/* ids of the envelopes rebuilt from records in this pass, until its commit */
 	uint8_t		(*cr_ids)[FC_IDBYTES];

@@ -131,6 +131,6 @@ wait_for 30 "the hamlet's receipt is at the village" has_receipt village "$warn"
 [ "$(link_field village tocounty receipts_in)" -ge 1 ] ||
 	fail "the hamlet's receipts did not reach the village as records"
 for n in county village hamlet; do
-	[ "$(status_field "$n" compact_receipts_bad_sig)" -eq 0 ] || fail "$n: a record failed"
+	[ "$(status_field "$n" compact_receipts_invalid)" -eq 0 ] || fail "$n: a record failed"
 done
 log "ok: receipts compact between county and village, whole to and from the hamlet"

@@ -221,7 +221,7 @@ test_hostile(void **state)
 	rec[len - 1] ^= 1;
 	recv_records(fx.e, rec, len);
 	assert_int_equal(store_has(fx.e->n->store, r1.id), 0);
-	assert_int_equal(fx.e->n->creceipts_bad_sig, 1);
+	assert_int_equal(fx.e->n->creceipts_invalid, 1);
 	assert_int_equal(fx.e->n->rejected[FC_R_BAD_SIG], rejected);
 	rec[len - 1] ^= 1;
 

@@ -804,7 +804,7 @@ compact_receipts(void **state, unsigned off)
 		assert_int_equal(p0->creceipts_in, 0);
 	}
 	assert_int_equal(p0->creceipts_dropped, 0);
-	assert_int_equal(e->n[0]->creceipts_bad_sig, 0);
+	assert_int_equal(e->n[0]->creceipts_invalid, 0);
 	for (k = 0; k < COMPACT_N; k++)
 		free(w[k].env);
 	tf_free(tf);
