@@ -140,64 +140,73 @@ key_by_prefix(const struct fc_trust *t, const uint8_t *self, const uint8_t *send
 	return found;
 }
 
-const char *
+int
 creceipt_expand(struct store *st, const struct fc_trust *t, const uint8_t *self,
     const uint8_t *sender, const uint8_t (*keys)[FC_PUBLICKEYBYTES], size_t nkeys,
-    const struct wire_creceipt *r, uint8_t **env, size_t *envlen, uint32_t *hops)
+    const struct wire_creceipt *r, uint8_t **env, size_t *envlen, uint32_t *hops,
+    const char **why)
 {
 	struct wire_creceipt_keys k;
 	struct store_msg m;
 	char hex[2 * WIRE_CR_PREFIX + 1];
-	const char *why = NULL;
 	int rc;
 
 	*env = NULL;
 	*envlen = 0;
+	*why = NULL;
 	memset(&k, 0, sizeof(k));
 	k.receiver = self;
 	k.sender = sender;
 	if (!r->author_given)
 		k.author = sender;
-	else if ((k.author = key_by_prefix(t, self, sender, keys, nkeys, r->author)) == NULL)
-		return "its author prefix matches no key known here, or several";
+	else if ((k.author = key_by_prefix(t, self, sender, keys, nkeys, r->author)) == NULL) {
+		*why = "its author prefix matches no key known here, or several";
+		return -1;
+	}
 	memset(&m, 0, sizeof(m));
 	rc = store_get_prefix(st, fc_hex(r->ref, WIRE_CR_PREFIX, hex), &m);
-	if (rc == STORE_AMBIGUOUS)
-		return "its warning prefix matches several stored messages";
-	if (rc != 0)
-		return rc == STORE_NOTFOUND ? "its warning is not stored here" :
-		    "the store cannot be read";
-	if (m.seen.kind != FENGHUO__KIND__WARNING) {
-		why = "its prefix names a stored message that is not a warning";
-		goto out;
+	if (rc == STORE_NOTFOUND) {
+		*why = "its warning is not stored here";
+		return CRECEIPT_LATER;
 	}
-	k.ref = m.id;
-	k.ref_created_ms = m.seen.created_ms;
-	if (r->region == WIRE_CR_REGION_SCOPE &&
-	    (k.scope = creceipt_scope(t, k.author)) == NULL) {
-		why = "its author has no one certificate scope here";
-		goto out;
+	if (rc != 0) {
+		*why = rc == STORE_AMBIGUOUS ? "its warning prefix matches several stored "
+		    "messages" : "the store cannot be read";
+		return -1;
 	}
-	if (wire_creceipt_envelope(r, &k, env, envlen) != 0) {
-		why = "its created time is out of range";
-		goto out;
+	rc = -1;
+	if (m.seen.kind != FENGHUO__KIND__WARNING)
+		*why = "its prefix names a stored message that is not a warning";
+	else {
+		k.ref = m.id;
+		k.ref_created_ms = m.seen.created_ms;
+		if (r->region == WIRE_CR_REGION_SCOPE &&
+		    (k.scope = creceipt_scope(t, k.author)) == NULL)
+			*why = "its author has no one certificate scope here";
+		else if (wire_creceipt_envelope(r, &k, env, envlen) != 0)
+			*why = "its created time is out of range";
+		else {
+			*hops = r->relay_hops < UINT32_MAX ? r->relay_hops + 1 : UINT32_MAX;
+			rc = 0;
+		}
 	}
-	*hops = r->relay_hops < UINT32_MAX ? r->relay_hops + 1 : UINT32_MAX;
-out:
 	store_msg_clear(&m);
-	return why;
+	return rc;
 }
 
 /* A record from p could not be rebuilt: counted, logged at most once a minute. */
 static void
-dropped(struct peer *p, const char *why)
+dropped(struct node *n, struct peer *p, const char *why)
 {
 	uint64_t suppressed;
+	struct log_limit *l = p != NULL ? &p->creceipts_log : &n->creceipts_log;
 
-	p->creceipts_dropped++;
-	if (log_limit_ok(&p->creceipts_log, now_mono(), &suppressed))
-		log_warnx("peer %s: dropped a compact receipt: %s (%llu more since the last "
-		    "line; reconciliation brings them whole)", peer_label(p), why,
+	if (p != NULL)
+		p->creceipts_dropped++;
+	if (log_limit_ok(l, now_mono(), &suppressed))
+		log_warnx("%s%s%sdropped a compact receipt: %s (%llu more since the last line; "
+		    "reconciliation brings them whole)", p != NULL ? "peer " : "",
+		    p != NULL ? peer_label(p) : "", p != NULL ? ": " : "", why,
 		    (unsigned long long)suppressed);
 }
 
@@ -221,46 +230,86 @@ note_id(struct node *n, const uint8_t *env, size_t len)
 		n->ncr_ids++;
 }
 
-void
-creceipt_recv(struct node *n, struct peer *p, const uint8_t *buf, size_t len)
+/*
+ * Rebuild r, sent by the peer with key from (p, when it is still there), and gather the
+ * envelope for the pass's commit. CRECEIPT_LATER when its warning is not stored (yet);
+ * else 0, the record taken or dropped.
+ */
+static int
+take(struct node *n, struct peer *p, const uint8_t *from, const struct wire_creceipt *r)
 {
 	uint8_t (*keys)[FC_PUBLICKEYBYTES];
-	struct wire_creceipt r;
-	struct ingest_src src = { INGEST_PEER, p->key, 0, 0 };
+	struct ingest_src src = { INGEST_PEER, from, 0, 0 };
 	const char *why;
 	uint8_t *env;
-	size_t off = 0, used, envlen, nkeys = 0, i, nrec;
+	size_t envlen, nkeys = 0, i;
+	int rc;
 
 	if ((keys = calloc(n->npeers + 1, FC_PUBLICKEYBYTES)) == NULL)
-		return;
+		return 0;
 	for (i = 0; i < n->npeers; i++)
 		if (n->peers[i]->has_key)
 			memcpy(keys[nkeys++], n->peers[i]->key, FC_PUBLICKEYBYTES);
+	rc = creceipt_expand(n->store, ingest_trust(n->ingest), fc_key_public(n->key), from,
+	    (const uint8_t (*)[FC_PUBLICKEYBYTES])keys, nkeys, r, &env, &envlen, &src.hops,
+	    &why);
+	free(keys);
+	if (rc == CRECEIPT_LATER)
+		return rc;
+	if (rc != 0) {
+		dropped(n, p, why);
+		return 0;
+	}
+	if (p != NULL)
+		p->creceipts_in++;
+	note_id(n, env, envlen);
+	(void)gossip_add(n, env, envlen, &src);
+	free(env);
+	return 0;
+}
+
+/* r waits for its warning: it may be in this very pass's batch, or on its way. */
+static void
+wait_for_warning(struct node *n, struct peer *p, const struct wire_creceipt *r)
+{
+	struct creceipt_wait *w;
+
+	if (n->cr_wait == NULL &&
+	    (n->cr_wait = calloc(CRECEIPT_WAIT_MAX, sizeof(*n->cr_wait))) == NULL) {
+		dropped(n, p, "its warning is not stored here");
+		return;
+	}
+	if (n->ncr_wait == CRECEIPT_WAIT_MAX) {
+		dropped(n, p, "its warning is not stored here, and too many records wait");
+		return;
+	}
+	w = &n->cr_wait[n->ncr_wait++];
+	w->r = *r;
+	memcpy(w->from, p->key, FC_PUBLICKEYBYTES);
+	w->until = now_mono() + CRECEIPT_WAIT_MS;
+}
+
+void
+creceipt_recv(struct node *n, struct peer *p, const uint8_t *buf, size_t len)
+{
+	struct wire_creceipt r;
+	size_t off = 0, used, nrec;
+
 	for (nrec = 0; off < len; nrec++) {
 		/* A frame of a megabyte of records must not cost a megabyte of lookups. */
 		if (nrec == CRECEIPT_READ_MAX) {
-			dropped(p, "more records in one frame than are read");
+			dropped(n, p, "more records in one frame than are read");
 			break;
 		}
 		if (wire_creceipt_parse(buf + off, len - off, &r, &used) != 0) {
 			/* Records are not self-synchronising: the rest of the frame is lost. */
-			dropped(p, "a record does not read (truncated or malformed)");
+			dropped(n, p, "a record does not read (truncated or malformed)");
 			break;
 		}
 		off += used;
-		why = creceipt_expand(n->store, ingest_trust(n->ingest), fc_key_public(n->key),
-		    p->key, (const uint8_t (*)[FC_PUBLICKEYBYTES])keys, nkeys, &r, &env, &envlen,
-		    &src.hops);
-		if (why != NULL) {
-			dropped(p, why);
-			continue;
-		}
-		p->creceipts_in++;
-		note_id(n, env, envlen);
-		(void)gossip_add(n, env, envlen, &src);
-		free(env);
+		if (take(n, p, p->key, &r) == CRECEIPT_LATER)
+			wait_for_warning(n, p, &r);
 	}
-	free(keys);
 }
 
 int
@@ -295,7 +344,23 @@ creceipt_committed(struct node *n, const struct ingest_result *r)
 void
 creceipt_commit_done(struct node *n)
 {
+	struct creceipt_wait *w;
+	uint64_t now = now_mono();
+	size_t i, j;
+
 	n->ncr_ids = 0;
+	/* The commit may have stored their warnings: what resolves now joins the next pass. */
+	for (i = j = 0; i < n->ncr_wait; i++) {
+		w = &n->cr_wait[i];
+		if (take(n, peer_find_key(n, w->from), w->from, &w->r) != CRECEIPT_LATER)
+			continue;
+		if (now >= w->until) {
+			dropped(n, peer_find_key(n, w->from), "its warning did not come");
+			continue;
+		}
+		n->cr_wait[j++] = *w;
+	}
+	n->ncr_wait = j;
 }
 
 void
@@ -304,4 +369,7 @@ creceipt_free(struct node *n)
 	free(n->cr_ids);
 	n->cr_ids = NULL;
 	n->ncr_ids = n->cr_ids_cap = 0;
+	free(n->cr_wait);
+	n->cr_wait = NULL;
+	n->ncr_wait = 0;
 }

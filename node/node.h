@@ -64,6 +64,9 @@
 
 /* Compact receipts: records of one Frame.receipts read, at most (each costs lookups). */
 #define CRECEIPT_READ_MAX	NODE_PUSH_MAX
+/* Records whose warning is not stored yet wait (it may be in the same pass), at most: */
+#define CRECEIPT_WAIT_MAX	256
+#define CRECEIPT_WAIT_MS	30000	/* ... for this long */
 
 /* HAVE/WANT short_ids: this many leading bytes of each id (PROTOCOL.md §5). */
 #define SHORTID_BYTES		8
@@ -769,11 +772,20 @@ void		 creceipt_recv(struct node *n, struct peer *p, const uint8_t *buf, size_t 
  * Rebuild one record received from the node with key sender: resolve its prefixes
  * against the store st and the trust state t (NULL: open), the node's own key self and the
  * keys of its peers (keys, nkeys). 0 and *env (caller frees), *envlen, *hops (the hops to
- * store); else a short reason for the log.
+ * store); CRECEIPT_LATER when no stored message has the warning's prefix (it may still
+ * come); -1 otherwise. Except for 0, *why is a short reason for the log.
  */
-const char	*creceipt_expand(struct store *st, const struct fc_trust *t, const uint8_t *self,
+#define CRECEIPT_LATER	1
+int		 creceipt_expand(struct store *st, const struct fc_trust *t, const uint8_t *self,
 		    const uint8_t *sender, const uint8_t (*keys)[FC_PUBLICKEYBYTES], size_t nkeys,
-		    const struct wire_creceipt *r, uint8_t **env, size_t *envlen, uint32_t *hops);
+		    const struct wire_creceipt *r, uint8_t **env, size_t *envlen, uint32_t *hops,
+		    const char **why);
+/* A record waiting for its warning (creceipt_recv, creceipt_commit_done). */
+struct creceipt_wait {
+	struct wire_creceipt r;
+	uint8_t		 from[FC_PUBLICKEYBYTES];	/* the peer that sent it */
+	uint64_t	 until;		/* monotonic ms: dropped after this */
+};
 /*
  * The one region of the node grants t holds for key (their scope), or NULL when it has
  * none or several: what a record's "certificate scope" stands for, at both ends.
@@ -783,7 +795,8 @@ const char	*creceipt_scope(const struct fc_trust *t, const uint8_t key[FC_PUBLIC
  * A result of the commit (gossip.c): 1 when it is the rebuilt envelope of a record that
  * validation rejected (its signature: the record's fault, not its author's; counted and
  * logged here, not as a rejection), else 0. A rejection by the trust policy counts as
- * usual. creceipt_commit_done() forgets the pass's ids.
+ * usual. creceipt_commit_done(), after the commit, forgets the pass's ids and tries the
+ * waiting records again: those whose warning the commit stored join the next pass.
  */
 int		 creceipt_committed(struct node *n, const struct ingest_result *r);
 void		 creceipt_commit_done(struct node *n);
@@ -1155,6 +1168,9 @@ struct node {
 	/* ids of the envelopes rebuilt from records in this pass, until its commit */
 	uint8_t		(*cr_ids)[FC_IDBYTES];
 	size_t		 ncr_ids, cr_ids_cap;
+	/* records waiting for their warning, tried again after each commit */
+	struct creceipt_wait *cr_wait;
+	size_t		 ncr_wait;
 
 	/* counters (status) */
 	uint64_t	 stored, duplicates, rejected[FC_R_MAX], submitted;

@@ -106,7 +106,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *sender;
 	struct wire_creceipt r;
 	size_t off, used, envlen;
+	const char *why;
 	uint32_t hops;
+	int rc;
 
 	if (size < 1 || size > FUZZ_MAX_INPUT)
 		return 0;
@@ -121,10 +123,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(used >= WIRE_CR_MIN && used <= WIRE_CR_MAX && used <= size - off);
 		FUZZ_CHECK(wire_creceipt_write(&r, rec) == used);
 		FUZZ_CHECK(memcmp(rec, data + off, used) == 0);
-		if (creceipt_expand(st, t, fc_key_public(fuzz_key()), sender,
-		    (const uint8_t (*)[FC_PUBLICKEYBYTES])keys, 2, &r, &env, &envlen,
-		    &hops) != NULL) {
-			FUZZ_CHECK(env == NULL);
+		rc = creceipt_expand(st, t, fc_key_public(fuzz_key()), sender,
+		    (const uint8_t (*)[FC_PUBLICKEYBYTES])keys, 2, &r, &env, &envlen, &hops,
+		    &why);
+		if (rc != 0) {
+			FUZZ_CHECK(env == NULL && why != NULL);
+			FUZZ_CHECK(rc == -1 || rc == CRECEIPT_LATER);
 			continue;
 		}
 		FUZZ_CHECK(env != NULL && hops >= 1);

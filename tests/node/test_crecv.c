@@ -154,7 +154,7 @@ static void
 test_expand(void **state)
 {
 	struct fixture fx;
-	struct tf_msg r1, r2, r3;
+	struct tf_msg r1, r2, r3, r4, w2;
 	uint8_t rec[3 * WIRE_CR_MAX], *many;
 	size_t len, len2, i;
 
@@ -184,17 +184,35 @@ test_expand(void **state)
 	/* The same again: duplicates, nothing new */
 	recv_records(fx.e, rec, len + len2);
 	assert_int_equal(fx.e->x->creceipts_in, 5);
+	/* A record before its warning waits, and is taken once the warning is stored. */
+	tf_warning_at(fx.e, K_ADMIN, "330110", "red rainstorm again", fx.w_created + 10,
+	    fx.w_created + 3600 * 1000, &w2);
+	receipt(fx.e, K_PLAIN, &w2, "330110109", fx.e->x->key, fx.w_created + 950, &r4);
+	len2 = record(fx.e, &r4, fx.w_created + 10, rec);
+	recv_records(fx.e, rec, len2);
+	assert_int_equal(store_has(fx.e->n->store, r4.id), 0);
+	assert_int_equal(fx.e->n->ncr_wait, 1);
+	put_local(fx.e, &w2);
+	assert_int_equal(fx.e->n->ncr_wait, 0);
+	gossip_commit(fx.e->n);
+	assert_int_equal(store_has(fx.e->n->store, r4.id), 1);
+	assert_int_equal(fx.e->x->creceipts_in, 6);
+	assert_int_equal(fx.e->x->creceipts_dropped, 0);
+	len = record(fx.e, &r2, fx.w_created, rec);
+
 	/* At most CRECEIPT_READ_MAX records of one frame are read. */
 	assert_non_null(many = calloc(CRECEIPT_READ_MAX + 6, len));
 	for (i = 0; i < CRECEIPT_READ_MAX + 6; i++)
 		memcpy(many + i * len, rec, len);
 	recv_records(fx.e, many, (CRECEIPT_READ_MAX + 6) * len);
-	assert_int_equal(fx.e->x->creceipts_in, 5 + CRECEIPT_READ_MAX);
+	assert_int_equal(fx.e->x->creceipts_in, 6 + CRECEIPT_READ_MAX);
 	assert_int_equal(fx.e->x->creceipts_dropped, 1);
 	free(many);
 	tf_msg_free(&r1);
 	tf_msg_free(&r2);
 	tf_msg_free(&r3);
+	tf_msg_free(&r4);
+	tf_msg_free(&w2);
 	fixture_free(&fx);
 }
 
@@ -208,6 +226,7 @@ test_hostile(void **state)
 	uint8_t rec[2 * WIRE_CR_MAX], keys[2][FC_PUBLICKEYBYTES], *env;
 	uint64_t stored, rejected, dropped;
 	size_t len, used, envlen;
+	const char *why;
 	uint32_t hops;
 
 	(void)state;
@@ -230,15 +249,26 @@ test_hostile(void **state)
 	recv_records(fx.e, rec, len - 1);
 	assert_int_equal(fx.e->x->creceipts_dropped, dropped + 1);
 
-	/* A warning prefix that matches nothing; one that names a report. */
+	/*
+	 * A warning prefix that matches nothing waits for its warning, and is dropped when it
+	 * has not come in time; one that names a report is dropped at once.
+	 */
 	assert_int_equal(wire_creceipt_parse(rec, len, &wr, &used), 0);
 	wr.ref[0] ^= 0xff;
 	len = wire_creceipt_write(&wr, rec);
 	recv_records(fx.e, rec, len);
+	assert_int_equal(fx.e->n->ncr_wait, 1);
+	assert_int_equal(fx.e->x->creceipts_dropped, dropped + 1);
+	fx.e->n->cr_wait[0].until = now_mono();
+	creceipt_commit_done(fx.e->n);
+	assert_int_equal(fx.e->n->ncr_wait, 0);
+	assert_int_equal(fx.e->x->creceipts_dropped, dropped + 2);
+	wr.ref[0] ^= 0xff;
 	memcpy(wr.ref, fx.report.id, WIRE_CR_PREFIX);
 	len = wire_creceipt_write(&wr, rec);
 	recv_records(fx.e, rec, len);
 	assert_int_equal(fx.e->x->creceipts_dropped, dropped + 3);
+	assert_int_equal(fx.e->n->ncr_wait, 0);
 
 	/* An author prefix that matches no key; a certificate scope the author lacks. */
 	memcpy(wr.ref, fx.w.id, WIRE_CR_PREFIX);
@@ -250,21 +280,23 @@ test_hostile(void **state)
 	len = wire_creceipt_write(&wr, rec);
 	recv_records(fx.e, rec, len);	/* K_OTHER is not known here at all */
 	assert_int_equal(fx.e->x->creceipts_dropped, dropped + 5);
-	assert_string_equal(creceipt_expand(fx.e->n->store, ingest_trust(fx.e->n->ingest),
+	assert_int_equal(creceipt_expand(fx.e->n->store, ingest_trust(fx.e->n->ingest),
 	    fc_key_public(fx.e->n->key), fx.e->x->key, (const uint8_t (*)[32])keys, 1, &wr,
-	    &env, &envlen, &hops), "its author has no one certificate scope here");
+	    &env, &envlen, &hops, &why), -1);
+	assert_string_equal(why, "its author has no one certificate scope here");
 
 	/* Two known keys share the author's prefix: ambiguous, whatever the signature says. */
 	memcpy(wr.author, fc_key_public(fx.e->key[K_PLAIN]), WIRE_CR_PREFIX);
 	memcpy(keys[0], fc_key_public(fx.e->key[K_PLAIN]), FC_PUBLICKEYBYTES);
 	keys[0][31] ^= 1;
-	assert_non_null(creceipt_expand(fx.e->n->store, ingest_trust(fx.e->n->ingest),
+	assert_int_equal(creceipt_expand(fx.e->n->store, ingest_trust(fx.e->n->ingest),
 	    fc_key_public(fx.e->n->key), fx.e->x->key, (const uint8_t (*)[32])keys, 1, &wr,
-	    &env, &envlen, &hops));
+	    &env, &envlen, &hops, &why), -1);
 	assert_null(env);
 	/* ... and with the one key: rebuilt, the hops one more than the relay's. */
-	assert_null(creceipt_expand(fx.e->n->store, ingest_trust(fx.e->n->ingest),
-	    fc_key_public(fx.e->n->key), fx.e->x->key, NULL, 0, &wr, &env, &envlen, &hops));
+	assert_int_equal(creceipt_expand(fx.e->n->store, ingest_trust(fx.e->n->ingest),
+	    fc_key_public(fx.e->n->key), fx.e->x->key, NULL, 0, &wr, &env, &envlen, &hops,
+	    &why), 0);
 	assert_int_equal(envlen, r1.len);
 	assert_memory_equal(env, r1.env, envlen);
 	assert_int_equal(hops, 2);
