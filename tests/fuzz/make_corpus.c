@@ -643,6 +643,39 @@ frame_sync(const uint8_t *payload, size_t len)
 
 static struct blob	sync_first;	/* a sync_begin payload, when sync is built in */
 
+/* A frame session for fuzz_frame: the compact-receipt fixture's warning, then its records. */
+static void
+frame_receipts(struct batch *bt)
+{
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	Fenghuo__Push push = FENGHUO__PUSH__INIT;
+	ProtobufCBinaryData e;
+	uint8_t wid[FC_IDBYTES], rec[2 * WIRE_CR_MAX], *wenv;
+	size_t wlen, a, b;
+
+	dieif(fuzz_warning(&wenv, &wlen, wid) != 0, "receipts warning");
+	dieif(fuzz_receipt_record(wid, FUZZ_CRECEIPT_SCOPE, rec, &a) != 0, "record");
+	dieif(fuzz_receipt_record(wid, "330110101", rec + a, &b) != 0, "record");
+	bt->len = 0;
+	rec_add(bt, R_IN, frame_hello(fc_key_public(fuzz_peer_key()), WIRE_PROTOCOL_VERSION,
+	    "up"));
+	e.data = wenv;
+	e.len = wlen;
+	push.n_envelopes = 1;
+	push.envelopes = &e;
+	f.msg_case = FENGHUO__FRAME__MSG_PUSH;
+	f.push = &push;
+	rec_add(bt, R_IN | R_STEP, pack_frame(&f));
+	f.msg_case = FENGHUO__FRAME__MSG_RECEIPTS;
+	f.receipts.data = rec;
+	f.receipts.len = a + b;
+	rec_add(bt, R_IN | R_STEP, pack_frame(&f));
+	f.receipts.len = a + b - 3;
+	rec_add(bt, R_IN | R_STEP, pack_frame(&f));
+	write_file("frame", "receipts", bt->buf, bt->len);
+	free(wenv);
+}
+
 static void
 make_frame(void)
 {
@@ -719,6 +752,9 @@ make_frame(void)
 	rec_add(&bt, R_IN, frame_trace_reply(0x31, fc_key_public(fuzz_key())));
 	rec_add(&bt, R_IN, frame_trace_reply(0x34, fc_key_public(fuzz_key())));
 	write_file("frame", "trace", bt.buf, bt.len);
+
+	/* Compact receipts: the warning they confirm in a PUSH, then records of it. */
+	frame_receipts(&bt);
 
 	if (sync_first.buf != NULL) {
 		bt.len = 0;
