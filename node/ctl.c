@@ -166,6 +166,13 @@ peer_json(const struct peer *p)
 	json_object_set_new(o, "deflated_out", json_integer((json_int_t)p->deflated_out));
 	json_object_set_new(o, "deflated_in", json_integer((json_int_t)p->deflated_in));
 	json_object_set_new(o, "deflate_saved", json_integer((json_int_t)p->deflate_saved));
+	json_object_set_new(o, "compact_receipts", json_boolean(p->creceipts));
+	json_object_set_new(o, "receipts_in", json_integer((json_int_t)p->creceipts_in));
+	json_object_set_new(o, "receipts_out", json_integer((json_int_t)p->creceipts_out));
+	json_object_set_new(o, "receipt_frames_out",
+	    json_integer((json_int_t)p->creceipt_frames));
+	json_object_set_new(o, "receipts_dropped",
+	    json_integer((json_int_t)p->creceipts_dropped));
 	json_object_set_new(o, "pongs_skipped", json_integer((json_int_t)p->pongs_skipped));
 	if (peer_stream(p) != NULL)
 		json_object_set_new(o, "stream", stream_json(p));
@@ -249,6 +256,8 @@ status_json(struct node *n)
 	json_object_set_new(o, "submitted", json_integer((json_int_t)n->submitted));
 	json_object_set_new(o, "trace_queries", json_integer((json_int_t)n->trace_queries));
 	json_object_set_new(o, "trace_ignored", json_integer((json_int_t)n->trace_ignored));
+	json_object_set_new(o, "compact_receipts_invalid",
+	    json_integer((json_int_t)n->creceipts_invalid));
 	rej = json_object();
 	for (i = 1; i < FC_R_MAX; i++)
 		if (n->rejected[i] > 0)

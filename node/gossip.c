@@ -73,6 +73,12 @@ forward(struct node *n, const struct ingest_result *r)
 			(void)pq_push(&p->q, prio, PQ_HAVE, r->id, FC_IDBYTES, 0);
 			continue;
 		}
+		/* A warning's receipt to a stream peer that reads them: a compact record. */
+		if (r->kind == FENGHUO__KIND__RECEIPT && creceipt_use(p) &&
+		    creceipt_queue(n, p, prio, r->env, r->len, r->msg->body,
+		    r->msg->env->sig.data, r->msg->env->has_sig ? r->msg->env->sig.len : 0,
+		    r->src->hops) != -2)
+			continue;
 		if (pq_push(&p->q, prio, PQ_ENVELOPE, r->env, r->len, r->src->hops) == 1)
 			log_debug("peer %s: send queue full, dropped a lower-priority item",
 			    peer_label(p));
@@ -168,6 +174,8 @@ committed(void *arg, const struct ingest_result *r)
 		break;
 	case INGEST_REJECTED:
 	default:
+		if (creceipt_committed(n, r))
+			break;	/* a compact record that did not rebuild: counted there */
 		if (r->reason > 0 && r->reason < FC_R_MAX)
 			n->rejected[r->reason]++;
 		if (r->reason == FC_R_POLICY && r->policy_reason > 0 &&
@@ -198,6 +206,7 @@ gossip_commit(struct node *n)
 		log_warnx("store: cannot commit a batch: %s", ingest_strerror(rc));
 	}
 	ctl_waits_clear(n);
+	creceipt_commit_done(n);
 	/*
 	 * A revocation takes effect on live links too: every link authenticated by a key it
 	 * withdrew is closed now, not only the handshakes to come (docs/TRUST.md).

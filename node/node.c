@@ -233,6 +233,7 @@ node_new(struct conf *conf)
 	n->short_ids = !node_env_off(getenv("FENGHUOD_SHORT_IDS"));
 	/* Deflated PUSH frames on stream links unless turned off (the same section). */
 	n->deflate = !node_env_off(getenv("FENGHUOD_DEFLATE"));
+	n->creceipts = !node_env_off(getenv("FENGHUOD_COMPACT_RECEIPTS"));
 
 	if (mkdir(conf->state, 0750) != 0 && errno != EEXIST) {
 		log_warn("state directory %s", conf->state);
@@ -346,6 +347,7 @@ node_free(struct node **np)
 	px_stop(n);
 	deliver_free(n);
 	hook_free(n);
+	creceipt_free(n);
 	trust_stop(n);
 	store_close(&n->store);
 	fc_key_free(&n->key);

@@ -63,6 +63,13 @@
 #define CAP_LAZY		0x2u	/* send me ids (HAVE) only */
 #define CAP_SHORT_IDS		0x4u	/* I read HAVE/WANT short_ids (stream links) */
 #define CAP_DEFLATE		0x8u	/* I read Frame.deflated (stream links) */
+#define CAP_COMPACT_RECEIPTS	0x10u	/* I read Frame.receipts (stream links) */
+
+/* Compact receipts: records of one Frame.receipts read, at most (each costs lookups). */
+#define CRECEIPT_READ_MAX	NODE_PUSH_MAX
+/* Records whose warning is not stored yet wait (it may be in the same pass), at most: */
+#define CRECEIPT_WAIT_MAX	256
+#define CRECEIPT_WAIT_MS	30000	/* ... for this long */
 
 /* HAVE/WANT short_ids: this many leading bytes of each id (PROTOCOL.md §5). */
 #define SHORTID_BYTES		8
@@ -487,6 +494,7 @@ enum pq_type {
 	PQ_ENVELOPE,	/* one serialized Envelope, sent inside a PUSH frame */
 	PQ_FRAME,	/* a complete serialized Frame */
 	PQ_HAVE,	/* one 32-byte id, sent inside a HAVE frame (lazy push) */
+	PQ_RECORD,	/* a compact receipt (creceipt.c), sent inside a Frame.receipts */
 };
 
 struct pq_item {
@@ -549,6 +557,12 @@ void		 pq_init(struct pq *q, size_t max_items, size_t max_bytes);
 int		 pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len,
 		    uint32_t hops);
 /* (With dedupe, an envelope already queued is not queued again: 0, counted in deduped.) */
+/*
+ * pq_push of a PQ_RECORD: the compact record rec of the envelope whose id is id (the id
+ * that dedupe and pq_sent know it by).
+ */
+int		 pq_push_record(struct pq *q, int prio, const uint8_t *rec, size_t len,
+		    const uint8_t id[FC_IDBYTES], uint32_t hops);
 /* With dedupe: envelope id went to the link; not queued again before until (monotonic ms). */
 void		 pq_sent(struct pq *q, const uint8_t id[FC_IDBYTES], uint64_t until);
 /* Remove and return the first item by priority (caller frees with free()), or NULL. */
@@ -617,6 +631,12 @@ struct peer {
 	uint64_t	 deflated_out;	/* frames sent deflated ... */
 	uint64_t	 deflated_in;	/* ... and received so */
 	uint64_t	 deflate_saved;	/* bytes deflating took off the frames we sent */
+	int		 creceipts;	/* both HELLOs say CAP_COMPACT_RECEIPTS (stream links) */
+	uint64_t	 creceipts_in;	/* records received and rebuilt into envelopes */
+	uint64_t	 creceipts_out;	/* records sent */
+	uint64_t	 creceipt_frames;	/* Frame.receipts sent (records share them) */
+	uint64_t	 creceipts_dropped;	/* records received that could not be rebuilt */
+	struct log_limit creceipts_log;
 	uint64_t	 pongs_skipped;	/* PINGs not answered: data was on its way (stream) */
 	uint64_t	 prunes, grafts;
 	uint64_t	 first_at;	/* n->stored when it last brought us a message first, 0 never */
@@ -757,6 +777,65 @@ void		 shortid_want(struct node *n, struct peer *p, const uint8_t (*ids)[FC_IDBY
 /* A HAVE's / WANT's short_ids. -1 (nothing done) when len is not a multiple of SHORTID_BYTES. */
 int		 shortid_have_recv(struct node *n, struct peer *p, const uint8_t *s, size_t len);
 int		 shortid_want_recv(struct node *n, struct peer *p, const uint8_t *s, size_t len);
+
+/* ---- creceipt.c: compact DELIVERED receipts on stream links (PROTOCOL.md §5) -------- */
+
+/* Whether receipts to p may go as compact records (both HELLOs say so, a stream link). */
+int		 creceipt_use(const struct peer *p);
+/*
+ * Queue the new envelope env (decoded body b, signature sig) to p at prio as a compact
+ * record, if it is a DELIVERED receipt in fenghuod's form whose warning is stored here:
+ * pq_push's result (0 or 1), or -2 when it is to be queued whole. Only for what forward()
+ * pushes: answers to WANT and reconciliation go whole, so that a record the peer could not
+ * rebuild is repaired.
+ */
+int		 creceipt_queue(struct node *n, struct peer *p, int prio, const uint8_t *env,
+		    size_t len, const Fenghuo__Body *b, const uint8_t *sig, size_t siglen,
+		    uint32_t hops);
+/*
+ * A record of p's queue that can no longer go compact (p's HELLO dropped the capability):
+ * queue its envelope from the store instead.
+ */
+void		 creceipt_requeue(struct node *n, struct peer *p, const struct pq_item *it);
+/*
+ * A Frame.receipts from p: each record rebuilt into its envelope and gathered for the
+ * pass's commit, from p; records that cannot be rebuilt are dropped (counted, logged once
+ * a minute) and left to reconciliation.
+ */
+void		 creceipt_recv(struct node *n, struct peer *p, const uint8_t *buf, size_t len);
+/*
+ * Rebuild one record received from the node with key sender: resolve its prefixes
+ * against the store st and the trust state t (NULL: open), the node's own key self and the
+ * keys of its peers (keys, nkeys). 0 and *env (caller frees), *envlen, *hops (the hops to
+ * store); CRECEIPT_LATER when no stored message has the warning's prefix (it may still
+ * come); -1 otherwise. Except for 0, *why is a short reason for the log.
+ */
+#define CRECEIPT_LATER	1
+int		 creceipt_expand(struct store *st, const struct fc_trust *t, const uint8_t *self,
+		    const uint8_t *sender, const uint8_t (*keys)[FC_PUBLICKEYBYTES], size_t nkeys,
+		    const struct wire_creceipt *r, uint8_t **env, size_t *envlen, uint32_t *hops,
+		    const char **why);
+/* A record waiting for its warning (creceipt_recv, creceipt_commit_done). */
+struct creceipt_wait {
+	struct wire_creceipt r;
+	uint8_t		 from[FC_PUBLICKEYBYTES];	/* the peer that sent it */
+	uint64_t	 until;		/* monotonic ms: dropped after this */
+};
+/*
+ * The one region of the node grants t holds for key (their scope), or NULL when it has
+ * none or several: what a record's "certificate scope" stands for, at both ends.
+ */
+const char	*creceipt_scope(const struct fc_trust *t, const uint8_t key[FC_PUBLICKEYBYTES]);
+/*
+ * A result of the commit (gossip.c): 1 when it is the rebuilt envelope of a record that
+ * validation rejected (its signature: the record's fault, not its author's; counted and
+ * logged here, not as a rejection), else 0. A rejection by the trust policy counts as
+ * usual. creceipt_commit_done(), after the commit, forgets the pass's ids and tries the
+ * waiting records again: those whose warning the commit stored join the next pass.
+ */
+int		 creceipt_committed(struct node *n, const struct ingest_result *r);
+void		 creceipt_commit_done(struct node *n);
+void		 creceipt_free(struct node *n);
 
 /* An id announced by a lazy peer, not received yet. */
 struct missing {
@@ -1115,6 +1194,17 @@ struct node {
 	int		 short_ids;
 	/* Announce CAP_DEFLATE on stream links (off with FENGHUOD_DEFLATE=no). */
 	int		 deflate;
+	/* Announce CAP_COMPACT_RECEIPTS on stream links (off: FENGHUOD_COMPACT_RECEIPTS=no). */
+	int		 creceipts;
+	/* compact records whose rebuilt envelope was not valid (creceipt.c) */
+	uint64_t	 creceipts_invalid;
+	struct log_limit creceipts_log;
+	/* ids of the envelopes rebuilt from records in this pass, until its commit */
+	uint8_t		(*cr_ids)[FC_IDBYTES];
+	size_t		 ncr_ids, cr_ids_cap;
+	/* records waiting for their warning, tried again after each commit */
+	struct creceipt_wait *cr_wait;
+	size_t		 ncr_wait;
 
 	/* counters (status) */
 	uint64_t	 stored, duplicates, rejected[FC_R_MAX], submitted;

@@ -198,8 +198,10 @@ sent_lately(const struct pq *q, const uint8_t *id, uint64_t now)
 	return 0;
 }
 
-int
-pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint32_t hops)
+/* pq_push; id: the envelope's id for a PQ_RECORD, NULL otherwise. */
+static int
+pq_push_id(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint32_t hops,
+    const uint8_t *rid)
 {
 	struct pq_item *it;
 	uint8_t id[FC_IDBYTES];
@@ -208,7 +210,10 @@ pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint3
 
 	if (prio < 0 || prio >= PRIO_MAX)
 		prio = PRIO_BULK;
-	if (q->dedupe && type == PQ_ENVELOPE && fc_envelope_id(data, len, id) == 0) {
+	if (rid != NULL)
+		memcpy(id, rid, FC_IDBYTES);
+	if (q->dedupe && (rid != NULL ||
+	    (type == PQ_ENVELOPE && fc_envelope_id(data, len, id) == 0))) {
 		if (ids_find(q, id, &at) || sent_lately(q, id, now_mono())) {
 			q->deduped++;
 			return 0;	/* on its way already */
@@ -237,13 +242,26 @@ pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint3
 	it->hops = hops;
 	it->len = len;
 	it->has_id = has_id;
-	if (has_id)
+	if (has_id || rid != NULL)
 		memcpy(it->id, id, FC_IDBYTES);
 	if (len > 0)
 		memcpy(it->data, data, len);
 	pq_append(q, it);
 	item_in(q, it);
 	return dropped;
+}
+
+int
+pq_push(struct pq *q, int prio, int type, const uint8_t *data, size_t len, uint32_t hops)
+{
+	return pq_push_id(q, prio, type, data, len, hops, NULL);
+}
+
+int
+pq_push_record(struct pq *q, int prio, const uint8_t *rec, size_t len,
+    const uint8_t id[FC_IDBYTES], uint32_t hops)
+{
+	return pq_push_id(q, prio, PQ_RECORD, rec, len, hops, id);
 }
 
 struct pq_item *
@@ -646,6 +664,7 @@ link_down(struct node *n, struct peer *p, struct link *l, const char *why)
 		p->lazy_in = p->lazy_out = 0;
 		p->short_ids = 0;	/* until its next HELLO says so again */
 		p->deflate = 0;
+		p->creceipts = 0;
 	}
 }
 
@@ -709,8 +728,9 @@ send_hello(struct node *n, struct peer *p, struct link *l)
 	if (l->st != NULL) {
 		/* A stream link: signed for its session (slink.c). */
 		if (node_hello_link(n, (p->lazy_in ? CAP_LAZY : CAP_EAGER) |
-		    (n->short_ids ? CAP_SHORT_IDS : 0) | (n->deflate ? CAP_DEFLATE : 0), l->sl,
-		    l == &p->out, &buf, &len) != 0)
+		    (n->short_ids ? CAP_SHORT_IDS : 0) | (n->deflate ? CAP_DEFLATE : 0) |
+		    (n->creceipts ? CAP_COMPACT_RECEIPTS : 0), l->sl, l == &p->out, &buf,
+		    &len) != 0)
 			return -1;
 		rc = stream_link_send(p, l, buf, len, 1, PRIO_CONTROL);
 	} else {
@@ -872,8 +892,8 @@ peer_withdraw(struct node *n, struct peer *p, const char *why)
 
 /*
  * What the peer wants from us: ids only when it says lazy and not eager; on a stream link,
- * id prefixes in HAVE and WANT, and deflated PUSH frames, when it reads them and we
- * announced them too.
+ * id prefixes in HAVE and WANT, deflated PUSH frames and compact receipts, when it reads
+ * them and we announced them too.
  */
 static void
 hello_caps(struct node *n, struct peer *p, const Fenghuo__Hello *h)
@@ -881,19 +901,24 @@ hello_caps(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 	int lazy = h->has_capabilities && (h->capabilities & (CAP_EAGER | CAP_LAZY)) == CAP_LAZY;
 	int short_ids = n->short_ids && peer_stream(p) != NULL && h->has_capabilities &&
 	    (h->capabilities & CAP_SHORT_IDS) != 0;
-	int deflate;
+	int deflate = n->deflate && peer_stream(p) != NULL && h->has_capabilities &&
+	    (h->capabilities & CAP_DEFLATE) != 0;
+	int creceipts = n->creceipts && peer_stream(p) != NULL && h->has_capabilities &&
+	    (h->capabilities & CAP_COMPACT_RECEIPTS) != 0;
 
 	if (short_ids != p->short_ids)
 		log_debug("peer %s: %s ids in HAVE and WANT", peer_label(p),
 		    short_ids ? "short" : "whole");
 	p->short_ids = short_ids;
 
-	deflate = n->deflate && peer_stream(p) != NULL && h->has_capabilities &&
-	    (h->capabilities & CAP_DEFLATE) != 0;
 	if (deflate != p->deflate)
 		log_debug("peer %s: %s PUSH frames", peer_label(p), deflate ? "deflated" :
 		    "plain");
 	p->deflate = deflate;
+
+	if (creceipts != p->creceipts)
+		log_debug("peer %s: receipts %s", peer_label(p), creceipts ? "compact" : "whole");
+	p->creceipts = creceipts;
 
 	if (lazy != p->lazy_out)
 		log_debug("peer %s: it wants %s", peer_label(p), lazy ? "ids only (prune)" :
@@ -1225,6 +1250,9 @@ frame_dispatch(struct node *n, struct peer *p, struct link *l, const Fenghuo__Fr
 	case FENGHUO__FRAME__MSG_DEFLATED:
 		deflated_recv(n, p, l, &f->deflated);
 		break;
+	case FENGHUO__FRAME__MSG_RECEIPTS:
+		creceipt_recv(n, p, f->receipts.data, f->receipts.len);
+		break;
 	default:
 		peer_garbage(p, "a frame of unknown type");
 		break;
@@ -1364,6 +1392,10 @@ int
 peer_queue_envelope(struct node *n, struct peer *p, const uint8_t *env, size_t len,
     uint32_t hops)
 {
+	/*
+	 * Whole, also a receipt to a peer that reads compact ones: this is how a receipt its
+	 * record did not rebuild at the peer comes after all (WANT, reconciliation).
+	 */
 	return pq_push(&p->q, pq_prio_stored(n->store, env, len), PQ_ENVELOPE, env, len, hops);
 }
 
@@ -1437,7 +1469,7 @@ peer_flush(struct node *n, struct peer *p)
 	Fenghuo__Push push = FENGHUO__PUSH__INIT;
 	Fenghuo__Have have = FENGHUO__HAVE__INIT;
 	struct link *l;
-	uint8_t *buf;
+	uint8_t *buf, *recs = NULL;
 	size_t nb, bytes, len, i, max_items = NODE_PUSH_MAX, max_bytes = NODE_PUSH_BYTES;
 	size_t budget = 0;
 	int rc, type, short_have, deflate;
@@ -1457,6 +1489,12 @@ peer_flush(struct node *n, struct peer *p)
 			pq_unpop(&p->q, it);
 			l->blocked = 1;
 			return 1;
+		}
+		if (it->type == PQ_RECORD && !creceipt_use(p)) {
+			/* Its HELLO no longer reads records: the envelope goes instead. */
+			creceipt_requeue(n, p, it);
+			free(it);
+			continue;
 		}
 		if (it->type == PQ_FRAME) {
 			rc = link_send(n, p, l, it->data, it->len, it->prio);
@@ -1515,7 +1553,20 @@ peer_flush(struct node *n, struct peer *p)
 			envs[i].len = batch[i]->len;
 			hops[i] = batch[i]->hops;
 		}
-		if (short_have) {
+		if (type == PQ_RECORD) {
+			/* Records concatenated: they delimit themselves. */
+			if ((recs = malloc(bytes)) == NULL) {
+				while (nb > 0)
+					pq_unpop(&p->q, batch[--nb]);
+				l->blocked = 1;
+				return 1;
+			}
+			for (len = 0, i = 0; i < nb; len += batch[i]->len, i++)
+				memcpy(recs + len, batch[i]->data, batch[i]->len);
+			f.msg_case = FENGHUO__FRAME__MSG_RECEIPTS;
+			f.receipts.data = recs;
+			f.receipts.len = bytes;
+		} else if (short_have) {
 			for (i = 0; i < nb; i++)
 				memcpy(shorts + i * SHORTID_BYTES, batch[i]->data, SHORTID_BYTES);
 			have.n_ids = 0;
@@ -1545,6 +1596,12 @@ peer_flush(struct node *n, struct peer *p)
 			rc = link_send(n, p, l, buf, len, batch[0]->prio);
 			free(buf);
 		}
+		free(recs);
+		recs = NULL;
+		if (rc == 0 && type == PQ_RECORD) {
+			p->creceipts_out += nb;
+			p->creceipt_frames++;
+		}
 		if (rc == EAGAIN || rc == ENOMEM) {
 			while (nb > 0)
 				pq_unpop(&p->q, batch[--nb]);
@@ -1552,7 +1609,8 @@ peer_flush(struct node *n, struct peer *p)
 			return 1;
 		}
 		for (i = 0; i < nb; i++) {
-			if (rc == 0 && type == PQ_ENVELOPE && batch[i]->has_id)
+			if (rc == 0 && (type == PQ_ENVELOPE || type == PQ_RECORD) &&
+			    batch[i]->has_id)
 				pq_sent(&p->q, batch[i]->id, now_mono() + sent_keep_ms(n));
 			free(batch[i]);
 		}

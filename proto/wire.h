@@ -146,6 +146,81 @@ int		 wire_frame_inflate(const uint8_t *data, size_t len, uint8_t **out,
 		    size_t *outlen);
 
 /*
+ * Compact DELIVERED receipts (creceipt.c; docs/PROTOCOL.md §5, Compact receipts): the record
+ * that stands for a receipt's envelope in Frame.receipts on a stream link. One record:
+ *
+ *   flags (1) | [author prefix (8) | relay hops (varint)] | ref prefix (8) |
+ *   created offset (zigzag varint) | [hops (varint) | delay_ms (varint)] | [via (8)] |
+ *   [region: digit count (1) | BCD digits] | signature (64)
+ */
+#define WIRE_CR_PREFIX		8	/* bytes of the author's key and of the ref in a record */
+#define WIRE_CR_REGION_MAX	12	/* region digits a record carries, at most */
+#define WIRE_CR_MIN		(1 + WIRE_CR_PREFIX + 1 + WIRE_SIG_BYTES)
+#define WIRE_CR_MAX		(1 + WIRE_CR_PREFIX + 5 + WIRE_CR_PREFIX + 10 + 5 + 10 + \
+				    WIRE_VIA_BYTES + 1 + WIRE_CR_REGION_MAX / 2 + WIRE_SIG_BYTES)
+
+/* Receipt.via in a record: absent, the receiving node's key, the sending node's, given. */
+enum { WIRE_CR_VIA_NONE, WIRE_CR_VIA_RECEIVER, WIRE_CR_VIA_SENDER, WIRE_CR_VIA_GIVEN };
+/* Body.region in a record: absent, given (digits), the scope of the author's certificate. */
+enum { WIRE_CR_REGION_NONE, WIRE_CR_REGION_GIVEN, WIRE_CR_REGION_SCOPE };
+
+struct wire_creceipt {
+	int		 author_given;	/* 0: the sending node is the author (relay_hops 0) */
+	uint8_t		 author[WIRE_CR_PREFIX];
+	uint32_t	 relay_hops;	/* hops the receipt travelled to the sending node */
+	uint8_t		 ref[WIRE_CR_PREFIX];	/* of Body.refs[0], the warning */
+	int64_t		 created_delta;	/* created_ms - (warning's created_ms + delay_ms) */
+	int		 has_path;	/* Receipt.hops and delay_ms present */
+	uint32_t	 hops;
+	uint64_t	 delay_ms;
+	int		 via;		/* WIRE_CR_VIA_* */
+	uint8_t		 via_bytes[WIRE_VIA_BYTES];	/* WIRE_CR_VIA_GIVEN */
+	int		 link;		/* Receipt.link: 0 absent, WIRE_LINK_ZMQ, WIRE_LINK_STREAM */
+	int		 region;	/* WIRE_CR_REGION_* */
+	char		 region_digits[WIRE_CR_REGION_MAX + 1];	/* WIRE_CR_REGION_GIVEN */
+	uint8_t		 sig[WIRE_SIG_BYTES];
+};
+
+/* The whole values behind a record's prefixes and references (all borrowed). */
+struct wire_creceipt_keys {
+	const uint8_t	*author;	/* 32-byte key of the receipt's author */
+	const uint8_t	*ref;		/* 32-byte id of the warning it confirms */
+	uint64_t	 ref_created_ms;	/* that warning's created_ms */
+	const uint8_t	*receiver;	/* 32-byte key of the node the record goes to */
+	const uint8_t	*sender;	/* 32-byte key of the node that sends it */
+	const char	*scope;		/* the author's certificate scope; NULL: not known */
+};
+
+/*
+ * Read one record at buf (len bytes: the record and whatever follows it). 0, *out and *used
+ * (the record's length); -1 when the bytes are not one record (truncated, a reserved flag
+ * value, a varint not in its shortest form or too large, a region digit above 9).
+ */
+int		 wire_creceipt_parse(const uint8_t *buf, size_t len, struct wire_creceipt *out,
+		    size_t *used);
+/* Write r (as wire_creceipt_parse reads it) into out; returns its length. */
+size_t		 wire_creceipt_write(const struct wire_creceipt *r, uint8_t out[WIRE_CR_MAX]);
+/*
+ * The envelope r stands for, given the whole values k (author and ref required; receiver,
+ * sender and scope as r needs them): the body packed by protobuf-c, then the Envelope.
+ * 0 and *env (malloc()ed, caller frees) and *envlen; EINVAL (a value r needs is missing),
+ * ENOENT (r names the certificate scope and k->scope is NULL), ERANGE (the created time
+ * is out of range), ENOMEM.
+ */
+int		 wire_creceipt_envelope(const struct wire_creceipt *r,
+		    const struct wire_creceipt_keys *k, uint8_t **env, size_t *envlen);
+/*
+ * The sender's side: the record for the envelope env (envlen bytes) whose decoded body is b
+ * and signature sig, relayed after relay_hops hops, to go from k->sender to k->receiver
+ * (k->ref_created_ms and k->scope as the sender knows them; k->author and k->ref unused).
+ * 0 and *out only when the record rebuilds env exactly (wire_creceipt_envelope with b's
+ * author and ref): a DELIVERED receipt in fenghuod's form. -1 otherwise: send it whole.
+ */
+int		 wire_creceipt_make(const uint8_t *env, size_t envlen, const Fenghuo__Body *b,
+		    const uint8_t *sig, size_t siglen, uint32_t relay_hops,
+		    const struct wire_creceipt_keys *k, struct wire_creceipt *out);
+
+/*
  * Names of enum values ("report", "red", "handling", ...), lower case, as used by the CLI,
  * JSON output and the docs. *_name returns NULL for a value without a name; *_parse returns
  * the value, or -1 for an unknown name.

@@ -77,6 +77,18 @@ int		 fuzz_seal_body_by(const struct fc_key *k, const uint8_t *body, size_t len,
  * with overlapping ranges differ by a known set (reconciliation). 0, or an error.
  */
 int		 fuzz_fill_reports(struct store *st, size_t first, size_t n);
+/*
+ * The compact-receipt target's fixture (and its seeds): a red warning for 330110 by the fuzz
+ * key, created at FUZZ_CRECEIPT_WARNED_MS; the record of a DELIVERED receipt of it (id wid)
+ * by the peer key, sent by the peer to the fuzz key's node, with region region (the node
+ * grant's scope FUZZ_CRECEIPT_SCOPE, or other digits). rec holds WIRE_CR_MAX bytes.
+ * 0, or an fc_ error.
+ */
+#define FUZZ_CRECEIPT_WARNED_MS	(FUZZ_NOW_MS - 60000)
+#define FUZZ_CRECEIPT_SCOPE	"330110101201"
+int		 fuzz_warning(uint8_t **out, size_t *outlen, uint8_t id[FC_IDBYTES]);
+int		 fuzz_receipt_record(const uint8_t wid[FC_IDBYTES], const char *region,
+		    uint8_t *rec, size_t *reclen);
 /* Abort with a message when cond is false: an invariant the target checks was broken. */
 #define FUZZ_CHECK(cond)	((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond))
 void		 fuzz_fail(const char *file, int line, const char *what)

@@ -251,3 +251,104 @@ fuzz_fill_reports(struct store *st, size_t first, size_t n)
 	free(items);
 	return rc;
 }
+
+/* A body packed by protobuf-c and sealed by k: fenghuod's own form. */
+static int
+seal_packed(const struct fc_key *k, Fenghuo__Body *b, uint8_t **out, size_t *outlen)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	b->has_version = b->has_author = b->has_created_ms = 1;
+	b->version = WIRE_BODY_VERSION;
+	b->author.data = (uint8_t *)(uintptr_t)fc_key_public(k);
+	b->author.len = FC_PUBLICKEYBYTES;
+	len = fenghuo__body__get_packed_size(b);
+	if ((buf = malloc(len)) == NULL)
+		return FC_ENOMEM;
+	fenghuo__body__pack(b, buf);
+	rc = fc_envelope_seal(k, buf, len, out, outlen);
+	free(buf);
+	return rc;
+}
+
+int
+fuzz_warning(uint8_t **out, size_t *outlen, uint8_t id[FC_IDBYTES])
+{
+	Fenghuo__Body b = FENGHUO__BODY__INIT;
+	Fenghuo__Warning w = FENGHUO__WARNING__INIT;
+	char *area = (char *)(uintptr_t)"330110";
+	int rc;
+
+	w.has_msg_type = w.has_urgency = w.has_severity = w.has_certainty = w.has_level = 1;
+	w.msg_type = FENGHUO__MSG_TYPE__ALERT;
+	w.urgency = FENGHUO__URGENCY__IMMEDIATE;
+	w.severity = FENGHUO__SEVERITY__EXTREME;
+	w.certainty = FENGHUO__CERTAINTY__OBSERVED;
+	w.level = FENGHUO__LEVEL__RED;
+	w.n_area = 1;
+	w.area = &area;
+	b.has_kind = b.has_expires_ms = 1;
+	b.kind = FENGHUO__KIND__WARNING;
+	b.created_ms = FUZZ_CRECEIPT_WARNED_MS;
+	b.expires_ms = FUZZ_NOW_MS + 24ULL * 3600 * 1000;
+	b.region = area;
+	b.title = (char *)(uintptr_t)"暴雨红色预警";
+	b.warning = &w;
+	if ((rc = seal_packed(fuzz_key(), &b, out, outlen)) == 0)
+		rc = fc_envelope_id(*out, *outlen, id);
+	return rc;
+}
+
+int
+fuzz_receipt_record(const uint8_t wid[FC_IDBYTES], const char *region, uint8_t *rec,
+    size_t *reclen)
+{
+	Fenghuo__Body b = FENGHUO__BODY__INIT;
+	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
+	struct wire_creceipt_keys k;
+	struct wire_creceipt cr;
+	ProtobufCBinaryData ref;
+	const uint8_t *body, *sig;
+	size_t bodylen, siglen, envlen;
+	Fenghuo__Body *back;
+	uint8_t *env;
+	int rc;
+
+	r.has_stage = r.has_via = r.has_hops = r.has_delay_ms = r.has_link = 1;
+	r.stage = FENGHUO__STAGE__DELIVERED;
+	r.via.data = (uint8_t *)(uintptr_t)fc_key_public(fuzz_key());
+	r.via.len = WIRE_VIA_BYTES;
+	r.hops = 1;
+	r.delay_ms = 1000;
+	r.link = WIRE_LINK_STREAM;
+	ref.data = (uint8_t *)(uintptr_t)wid;
+	ref.len = FC_IDBYTES;
+	b.has_kind = 1;
+	b.kind = FENGHUO__KIND__RECEIPT;
+	b.created_ms = FUZZ_CRECEIPT_WARNED_MS + 1004;
+	b.region = (char *)(uintptr_t)region;
+	b.n_refs = 1;
+	b.refs = &ref;
+	b.receipt = &r;
+	if ((rc = seal_packed(fuzz_peer_key(), &b, &env, &envlen)) != 0)
+		return rc;
+	if (fc_envelope_split(env, envlen, &body, &bodylen, &sig, &siglen) != 0 ||
+	    (back = wire_body_unpack(body, bodylen)) == NULL) {
+		free(env);
+		return FC_R_DECODE;
+	}
+	memset(&k, 0, sizeof(k));
+	k.ref_created_ms = FUZZ_CRECEIPT_WARNED_MS;
+	k.sender = fc_key_public(fuzz_peer_key());
+	k.receiver = fc_key_public(fuzz_key());
+	k.scope = FUZZ_CRECEIPT_SCOPE;
+	rc = wire_creceipt_make(env, envlen, back, sig, siglen, 0, &k, &cr) == 0 ? 0 :
+	    FC_R_FIELDS;
+	if (rc == 0)
+		*reclen = wire_creceipt_write(&cr, rec);
+	fenghuo__body__free_unpacked(back, NULL);
+	free(env);
+	return rc;
+}

@@ -645,6 +645,39 @@ frame_sync(const uint8_t *payload, size_t len)
 
 static struct blob	sync_first;	/* a sync_begin payload, when sync is built in */
 
+/* A frame session for fuzz_frame: the compact-receipt fixture's warning, then its records. */
+static void
+frame_receipts(struct batch *bt)
+{
+	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
+	Fenghuo__Push push = FENGHUO__PUSH__INIT;
+	ProtobufCBinaryData e;
+	uint8_t wid[FC_IDBYTES], rec[2 * WIRE_CR_MAX], *wenv;
+	size_t wlen, a, b;
+
+	dieif(fuzz_warning(&wenv, &wlen, wid) != 0, "receipts warning");
+	dieif(fuzz_receipt_record(wid, FUZZ_CRECEIPT_SCOPE, rec, &a) != 0, "record");
+	dieif(fuzz_receipt_record(wid, "330110101", rec + a, &b) != 0, "record");
+	bt->len = 0;
+	rec_add(bt, R_IN, frame_hello(fc_key_public(fuzz_peer_key()), WIRE_PROTOCOL_VERSION,
+	    "up"));
+	e.data = wenv;
+	e.len = wlen;
+	push.n_envelopes = 1;
+	push.envelopes = &e;
+	f.msg_case = FENGHUO__FRAME__MSG_PUSH;
+	f.push = &push;
+	rec_add(bt, R_IN | R_STEP, pack_frame(&f));
+	f.msg_case = FENGHUO__FRAME__MSG_RECEIPTS;
+	f.receipts.data = rec;
+	f.receipts.len = a + b;
+	rec_add(bt, R_IN | R_STEP, pack_frame(&f));
+	f.receipts.len = a + b - 3;
+	rec_add(bt, R_IN | R_STEP, pack_frame(&f));
+	write_file("frame", "receipts", bt->buf, bt->len);
+	free(wenv);
+}
+
 static void
 make_frame(void)
 {
@@ -721,6 +754,9 @@ make_frame(void)
 	rec_add(&bt, R_IN, frame_trace_reply(0x31, fc_key_public(fuzz_key())));
 	rec_add(&bt, R_IN, frame_trace_reply(0x34, fc_key_public(fuzz_key())));
 	write_file("frame", "trace", bt.buf, bt.len);
+
+	/* Compact receipts: the warning they confirm in a PUSH, then records of it. */
+	frame_receipts(&bt);
 
 	if (sync_first.buf != NULL) {
 		bt.len = 0;
@@ -1388,6 +1424,31 @@ make_deflate(void)
 	blob_free(&h);
 }
 
+/* fuzz_creceipt: u8 control (bit 0 from the peer, bit 1 with the trust state), records. */
+static void
+make_creceipt(void)
+{
+	uint8_t id[FC_IDBYTES], buf[1 + 3 * WIRE_CR_MAX], *wenv;
+	size_t wlen, a, b;
+
+	mkdir_target("creceipt");
+	dieif(fuzz_warning(&wenv, &wlen, id) != 0, "creceipt warning");
+	free(wenv);
+	dieif(fuzz_receipt_record(id, FUZZ_CRECEIPT_SCOPE, buf + 1, &a) != 0, "record");
+	dieif(fuzz_receipt_record(id, "330110101", buf + 1 + a, &b) != 0, "record");
+	buf[0] = 0x03;
+	write_file("creceipt", "one-record", buf, 1 + a);
+	write_file("creceipt", "two-records", buf, 1 + a + b);
+	write_file("creceipt", "truncated", buf, 1 + a + b - 10);
+	buf[0] = 0x01;
+	write_file("creceipt", "scope-without-trust", buf, 1 + a);
+	buf[0] = 0x02;
+	write_file("creceipt", "other-sender", buf, 1 + a + b);
+	buf[0] = 0x03;
+	buf[a + b] ^= 0x40;	/* the last byte of the second record: its signature */
+	write_file("creceipt", "bad-signature", buf, 1 + a + b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1412,6 +1473,7 @@ main(int argc, char **argv)
 	make_bucket();
 	make_stream();
 	make_deflate();
+	make_creceipt();
 	blob_free(&sync_first);
 	for (i = 0; i < M_MAX; i++) {
 		blob_free(&msgs[i].body);

@@ -9,7 +9,8 @@
  * deflated when both ends announce it, plain when one does not, and deflated frames a peer
  * must not send (a decompression bomb, a frame other than PUSH or HAVE inside, one to a node
  * that did not offer it) refused and counted; no PONG while data is on its way to the
- * pinging end.
+ * pinging end; delivery receipts as compact records, several in one frame, when both ends
+ * announce them, whole envelopes when one does not.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -45,6 +46,7 @@ struct env {
 	const char	*link_extra;	/* more lines for the [link] sections, or NULL */
 	unsigned	 short_off;	/* bit i: node i runs with FENGHUOD_SHORT_IDS=no */
 	unsigned	 deflate_off;	/* bit i: node i runs with FENGHUOD_DEFLATE=no */
+	unsigned	 compact_off;	/* ... with FENGHUOD_COMPACT_RECEIPTS=no */
 };
 
 /* A free UDP port on 127.0.0.1 (the kernel's pick, released again). */
@@ -132,9 +134,12 @@ make_node(struct env *e, int i, int local, int remote, int want)
 		assert_int_equal(setenv("FENGHUOD_SHORT_IDS", "no", 1), 0);
 	if (e->deflate_off & (1u << i))
 		assert_int_equal(setenv("FENGHUOD_DEFLATE", "no", 1), 0);
+	if (e->compact_off & (1u << i))
+		assert_int_equal(setenv("FENGHUOD_COMPACT_RECEIPTS", "no", 1), 0);
 	n = node_new(conf);
 	assert_int_equal(unsetenv("FENGHUOD_SHORT_IDS"), 0);
 	assert_int_equal(unsetenv("FENGHUOD_DEFLATE"), 0);
+	assert_int_equal(unsetenv("FENGHUOD_COMPACT_RECEIPTS"), 0);
 	return n;
 }
 
@@ -896,6 +901,77 @@ test_deflate_off(void **state)
 	tf_free(tf);
 }
 
+#define COMPACT_N	3
+
+/*
+ * Node 0 (the county) issues COMPACT_N red warnings at once; node 1 (the village) confirms
+ * each. With both ends announcing CAP_COMPACT_RECEIPTS the receipts cross as records, all
+ * in one frame, and node 0 stores each under the id node 1 gave it; with one end not
+ * announcing it (compact_off), they cross whole.
+ */
+static void
+compact_receipts(void **state, unsigned off)
+{
+	struct env *e = *state;
+	struct tf_env *tf = tf_new("compact");
+	struct tf_msg w[COMPACT_N];
+	struct receipt_by rb;
+	struct peer *p0, *p1;
+	char title[32];
+	uint64_t end;
+	int k, found;
+
+	e->compact_off = off;
+	up_pair(e);
+	p0 = radio(e->n[0]);
+	p1 = radio(e->n[1]);
+	assert_true(creceipt_use(p0) == (off == 0));
+	assert_true(creceipt_use(p1) == (off == 0));
+	quiet(e);
+	for (k = 0; k < COMPACT_N; k++) {
+		snprintf(title, sizeof(title), "red rainstorm %d", k);
+		tf_warning(tf, K_ISSUER, "330110", title, &w[k]);
+		assert_int_equal(gossip_add(e->n[0], w[k].env, w[k].len, &node_src), 0);
+	}
+	gossip_commit(e->n[0]);
+	rb.author = fc_key_public(e->n[1]->key);
+	end = now_mono() + DEADLINE_MS;
+	do {
+		step(e);
+		for (k = found = 0; k < COMPACT_N; k++) {
+			rb.found = 0;
+			(void)store_iter_refs(e->n[0]->store, w[k].id, is_receipt_by, &rb);
+			found += rb.found;
+		}
+	} while (found < COMPACT_N && now_mono() < end);
+	assert_int_equal(found, COMPACT_N);
+	if (off == 0) {
+		assert_int_equal(p1->creceipts_out, COMPACT_N);
+		assert_int_equal(p1->creceipt_frames, 1);
+		assert_int_equal(p0->creceipts_in, COMPACT_N);
+	} else {
+		assert_int_equal(p1->creceipts_out, 0);
+		assert_int_equal(p0->creceipts_in, 0);
+	}
+	assert_int_equal(p0->creceipts_dropped, 0);
+	assert_int_equal(e->n[0]->creceipts_invalid, 0);
+	for (k = 0; k < COMPACT_N; k++)
+		free(w[k].env);
+	tf_free(tf);
+}
+
+static void
+test_compact_receipts(void **state)
+{
+	compact_receipts(state, 0);
+}
+
+static void
+test_compact_receipts_off(void **state)
+{
+	compact_receipts(state, 1u << 0);
+}
+
 /*
  * Both ends of a stream link are heard at the liveness cadence: the answering end PINGs
  * when it has sent nothing for NODE_PING_MS (it never did: a busy speaking end then heard
@@ -1024,6 +1100,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_short_ids_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deflate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deflate_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compact_receipts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compact_receipts_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pong_while_sending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_no_spin, setup, teardown),
 	};

@@ -48,6 +48,16 @@ struct json_t;
 /* Sign a ~320-byte REPORT by key (i varies region, text, coordinates); caller frees *env. */
 int		 bench_make_report(const struct fc_key *key, size_t i, uint64_t created_ms,
 		    uint8_t **env, size_t *len);
+/*
+ * Sign a DELIVERED receipt of warning ref by key, as node/deliver.c and node_publish make
+ * it (fields in fenghuod's order: version, kind, author, created_ms, region, refs[0], the
+ * Receipt), with the path fields via (8 bytes), hops, delay_ms and link when via is not
+ * NULL. Caller frees *env; *bodylen (if not NULL) is the body's length. 0 or -1.
+ */
+int		 bench_make_receipt(const struct fc_key *key, const uint8_t *ref,
+		    const char *region, uint64_t created_ms, const uint8_t *via, uint32_t hops,
+		    uint64_t delay_ms, uint32_t link, uint8_t **env, size_t *len,
+		    size_t *bodylen);
 /* A DEALER connected to the control socket in state dir `state`, or NULL. */
 void		*bench_ctl_open(void *zctx, const char *state);
 /* Send {"cmd":cmd} (and data as a second part if not NULL). 0 or -1. */
