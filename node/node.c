@@ -470,7 +470,8 @@ reap(struct node *n)
  *  - links (curve_cron): dial again after a failed handshake; close links whose key a
  *    REVOKE withdrew from a time that has come;
  *  - clock (clock_cron): log when this node's clock leaves its peers' tolerance;
- *  - control socket (ctl_cron): expire watch subscriptions.
+ *  - control socket (ctl_cron): expire watch subscriptions;
+ *  - systemd (notify_cron): the watchdog, and the status line when it changed.
  * Returns the earliest deadline (monotonic ms).
  */
 static uint64_t
@@ -498,6 +499,9 @@ node_cron(struct node *n, uint64_t now)
 	if (t < next)
 		next = t;
 	t = trace_cron(n, now);
+	if (t < next)
+		next = t;
+	t = notify_cron(n, now);
 	if (t < next)
 		next = t;
 	return next;
@@ -680,7 +684,9 @@ node_step(struct node *n, int max_wait_ms)
 	/* SIGHUP: between handlers, and before the reap that frees the peers it retires. */
 	if (n->hupflag != NULL && *n->hupflag) {
 		*n->hupflag = 0;
+		notify_state(n, "RELOADING=1");
 		(void)reload_conf(n);
+		notify_state(n, "READY=1");
 	}
 	reap(n);
 out:
@@ -692,7 +698,9 @@ void
 node_run(struct node *n)
 {
 	n->next_cron = now_mono();
+	notify_ready(n);
 	while (!node_stopping(n))
 		node_step(n, -1);
+	notify_state(n, "STOPPING=1");
 	log_info("stopping");
 }
