@@ -115,9 +115,9 @@ cli_state_mkdir(struct cli *cli)
 	return EX_OK;
 }
 
-/* The sysexits code for a store/ error. */
-static int
-store_exit(int rc)
+/* The sysexits code for a store/ error (fenghuo.h). */
+int
+cli_store_exit(int rc)
 {
 	switch (rc) {
 	case EACCES:
@@ -165,7 +165,7 @@ cli_store(struct cli *cli, int write, struct store **out)
 	if (rc != 0) {
 		cli->store = NULL;
 		cli_warnx(cli, "cannot open the store in %s: %s", cli->state, store_strerror(rc));
-		return store_exit(rc);
+		return cli_store_exit(rc);
 	}
 	cli->store_rw = write;
 	*out = cli->store;
@@ -252,7 +252,7 @@ cli_resolve(struct cli *cli, const char *prefix, struct store_msg *out)
 		return EX_USAGE;
 	default:
 		cli_warnx(cli, "cannot read the store in %s: %s", cli->state, store_strerror(rc));
-		return store_exit(rc);
+		return cli_store_exit(rc);
 	}
 }
 

@@ -29,6 +29,8 @@ static const struct cmd_entry *const cmds[] = {
 	&cmd_show_entry,
 	&cmd_export_entry,
 	&cmd_import_entry,
+	&cmd_backup_entry,
+	&cmd_restore_entry,
 	&cmd_status_entry,
 	&cmd_peers_entry,
 	&cmd_watch_entry,
