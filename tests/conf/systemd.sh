@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # systemd.sh FENGHUOD UNIT: the shipped unit file parses cleanly (systemd-analyze verify, with
-# its daemon path pointed at the built binary), and the command lines it runs are ones
-# fenghuod accepts: the --check of ExecStartPre and of ExecReload on a good config says
-# "configuration OK", and a reload ends with SIGHUP to the main process (which fenghuod
-# takes as "read the configuration again"). Exit 77 (skipped) where systemd-analyze is not
-# installed.
+# its daemon path pointed at the built binary), it is Type=notify with a watchdog, and the
+# command lines it runs are ones fenghuod accepts: the --check of ExecStartPre and of
+# ExecReload on a good config says "configuration OK", and a reload ends with SIGHUP to the
+# main process (which fenghuod takes as "read the configuration again"). Exit 77 (skipped)
+# where systemd-analyze is not installed.
 set -u
 fenghuod=$1
 unit=$2
@@ -16,6 +16,11 @@ reloads=$(sed -n 's/^ExecReload=//p' "$unit")
 	{ echo "FAIL: $unit: the last ExecReload is not /bin/kill -HUP \$MAINPID"; exit 1; }
 [ "$(sed -n 1p <<<"$reloads")" = "$(sed -n 's/^ExecStartPre=//p' "$unit")" ] ||
 	{ echo "FAIL: $unit: the first ExecReload is not the check of ExecStartPre"; exit 1; }
+# Type=notify with a watchdog: fenghuod sends READY=1, STATUS= and WATCHDOG=1
+# (tests/integration/sdnotify.sh).
+grep -qx 'Type=notify' "$unit" && grep -qx 'NotifyAccess=main' "$unit" &&
+	grep -Eqx 'WatchdogSec=[1-9][0-9]*' "$unit" ||
+	{ echo "FAIL: $unit: not Type=notify with NotifyAccess=main and a WatchdogSec"; exit 1; }
 if ! command -v systemd-analyze >/dev/null; then
 	echo "SKIP: systemd-analyze is not installed (Debian package systemd)"
 	exit 77
