@@ -30,7 +30,7 @@ packages=(build-essential cmake pkg-config
 	libjansson-dev libinih-dev libcmocka-dev
 	libsystemd-dev python3 python3-zmq faketime)
 [ "$mode" = fuzz ] && packages+=(clang libclang-rt-14-dev)
-[ "$mode" = deb ] && packages+=(dpkg-dev mandoc lintian bash-completion)
+[ "$mode" = deb ] && packages+=(dpkg-dev mandoc lintian bash-completion man-db)
 
 missing=()
 for p in "${packages[@]}"; do
