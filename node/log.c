@@ -25,7 +25,8 @@ static int log_stamp;	/* start lines with the time: stderr is not the journal */
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
-int
+/* 1 when stderr is the stream systemd connected to the journal (JOURNAL_STREAM), else 0. */
+static int
 log_to_journal(void)
 {
 	const char *js = getenv("JOURNAL_STREAM");

@@ -74,10 +74,8 @@ enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERRO
 #define LOG_PRINTF(a, b)	__attribute__((format(printf, a, b)))
 
 /* The level is process-wide (several in-process nodes share stderr anyway). */
-/* Set the level; lines carry a timestamp unless stderr is the journal (log_to_journal). */
+/* Set the level; lines carry a timestamp unless stderr is systemd's journal. */
 void		 log_init(int level);
-/* 1 when stderr is the stream systemd connected to the journal (JOURNAL_STREAM), else 0. */
-int		 log_to_journal(void);
 void		 log_setlevel(int level);
 int		 log_getlevel(void);
 int		 log_level_parse(const char *name);	/* -1 if unknown */

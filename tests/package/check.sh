@@ -6,7 +6,7 @@
 # /var/lib/fenghuo; the sample is refused by `fenghuod --check` as shipped and accepted once
 # its <FILL IN> lines are filled in; the installed unit verifies (systemd-analyze); each
 # man page renders (man -l) and is mandoc -Tlint clean; the completion offers the commands
-# `fenghuo --help` lists; a member of the group fenghuo runs the CLI against a daemon
+# `fenghuo --help` lists and each command's options; a member of the group fenghuo runs the CLI against a daemon
 # running as fenghuo on /var/lib/fenghuo without --state, and a non-member does not reach
 # it; lintian finds no error. Then apt-get purge removes the package, the user and the
 # state. Packages: tools/setup.sh deb. Exit 77 (skipped) unless run as root.
