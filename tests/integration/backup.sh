@@ -31,13 +31,13 @@ S=$FH_TMP/stream
 	echo done >>"$S"
 ) &
 bg_track $!
-lines() { [ "$(grep -c . "$S")" -ge "$1" ]; }
+lines() { [ "$(grep -c "^[0-9]" "$S")" -ge "$1" ]; }
 wait_for 30 "ten reports of the stream" lines 10
 
 B_FILE=$FH_TMP/a.backup
-l0=$(grep -c . "$S")
+l0=$(grep -c "^[0-9]" "$S")
 fh A backup --json "$B_FILE" >"$FH_TMP/backup.json"
-l1=$(grep -c . "$S")
+l1=$(grep -c "^[0-9]" "$S")
 wait_for 40 "the end of the stream" grep -qx done "$S"
 [ -s "$B_FILE" ] && [ ! -e "$B_FILE.tmp" ] || fail "no backup file, or its .tmp is left"
 digest=$(json_field digest <"$FH_TMP/backup.json")
