@@ -7,7 +7,7 @@
  * once a second (a burst of messages is one line, not thousands). WATCHDOG=1 comes from the
  * event loop itself, twice per WatchdogSec, so that systemd restarts a loop that hangs; the
  * loop's poll timeout is bounded by notify_cron's deadline, so an idle node still pets it.
- * Without NOTIFY_SOCKET (a test, a shell) every call here does nothing but a getenv.
+ * Without NOTIFY_SOCKET (a test, a shell) nothing here sends anything.
  */
 #include <stdio.h>
 #include <stdlib.h>
