@@ -8,7 +8,7 @@
 # a file that is no store, changing nothing. A daemon started on the restored store, with the
 # node's keys put back, gets every message submitted after the backup from its peer B.
 set -euo pipefail
-FH_DEADLINE=80
+FH_DEADLINE=150
 . "$(dirname "$0")/lib.sh"
 
 make_node A 330110
@@ -24,7 +24,7 @@ for k in 1 2 3 4 5; do report A "before the stream $k" >/dev/null; done
 S=$FH_TMP/stream
 : >"$S"
 (
-	for k in $(seq 1 60); do
+	for k in $(seq 1 30); do
 		report A "stream $k" >/dev/null
 		echo "$k $(status_field A digest)" >>"$S"
 	done
@@ -32,13 +32,13 @@ S=$FH_TMP/stream
 ) &
 bg_track $!
 lines() { [ "$(grep -c "^[0-9]" "$S")" -ge "$1" ]; }
-wait_for 30 "ten reports of the stream" lines 10
+wait_for 60 "five reports of the stream" lines 5
 
 B_FILE=$FH_TMP/a.backup
 l0=$(grep -c "^[0-9]" "$S")
 fh A backup --json "$B_FILE" >"$FH_TMP/backup.json"
 l1=$(grep -c "^[0-9]" "$S")
-wait_for 40 "the end of the stream" grep -qx done "$S"
+wait_for 120 "the end of the stream" grep -qx done "$S"
 [ -s "$B_FILE" ] && [ ! -e "$B_FILE.tmp" ] || fail "no backup file, or its .tmp is left"
 digest=$(json_field digest <"$FH_TMP/backup.json")
 msgs=$(json_field messages <"$FH_TMP/backup.json")
@@ -79,8 +79,8 @@ mv "$FH_TMP/keys.C"/*.key "$(node_state C)/"
 start_node C
 all=$(grep -c . "$FH_TMP/a.list")
 b_all() { [ "$(status_field B messages)" = "$all" ]; }
-wait_for 30 "B holds all $all messages of A" b_all
+wait_for 60 "B holds all $all messages of A" b_all
 want=$(status_field B digest)
 same() { [ "$(status_field C digest)" = "$want" ]; }
-wait_for 30 "C holds every message of the stream" same
+wait_for 60 "C holds every message of the stream" same
 log "ok: backup during a stream = A's digest at one commit; restore keeps every record; C synced the rest"
