@@ -43,8 +43,9 @@ on_signal(int sig)
 		got_hup = 1;
 	else if (sig != SIGCHLD)
 		got_signal = 1;
-	if (sigpipe_wr >= 0)
-		(void)write(sigpipe_wr, "", 1);
+	if (sigpipe_wr >= 0 && write(sigpipe_wr, "", 1) == -1) {
+		/* A full pipe has woken the loop already. */
+	}
 	errno = saved;
 }
 

@@ -479,6 +479,7 @@ reap(struct node *n)
  *  - clock (clock_cron): log when this node's clock leaves its peers' tolerance;
  *  - control socket (ctl_cron): expire watch subscriptions;
  *  - hooks (hook_cron): reap, time out and start hook runs, find overdue reports.
+ *  - systemd (notify_cron): the watchdog, and the status line when it changed.
  * Returns the earliest deadline (monotonic ms).
  */
 static uint64_t
@@ -509,6 +510,9 @@ node_cron(struct node *n, uint64_t now)
 	if (t < next)
 		next = t;
 	t = hook_cron(n, now);
+	if (t < next)
+		next = t;
+	t = notify_cron(n, now);
 	if (t < next)
 		next = t;
 	return next;
@@ -695,7 +699,9 @@ node_step(struct node *n, int max_wait_ms)
 	/* SIGHUP: between handlers, and before the reap that frees the peers it retires. */
 	if (n->hupflag != NULL && *n->hupflag) {
 		*n->hupflag = 0;
+		notify_state(n, "RELOADING=1");
 		(void)reload_conf(n);
+		notify_state(n, "READY=1");
 	}
 	reap(n);
 out:
@@ -707,7 +713,9 @@ void
 node_run(struct node *n)
 {
 	n->next_cron = now_mono();
+	notify_ready(n);
 	while (!node_stopping(n))
 		node_step(n, -1);
+	notify_state(n, "STOPPING=1");
 	log_info("stopping");
 }

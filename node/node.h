@@ -84,6 +84,7 @@ enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERRO
 #define LOG_PRINTF(a, b)	__attribute__((format(printf, a, b)))
 
 /* The level is process-wide (several in-process nodes share stderr anyway). */
+/* Set the level; lines carry a timestamp unless stderr is systemd's journal. */
 void		 log_init(int level);
 void		 log_setlevel(int level);
 int		 log_getlevel(void);
@@ -1254,6 +1255,12 @@ struct node {
 	/* trace.c: NULL until the first trace */
 	struct trace_table *trace;
 	uint64_t	 trace_queries, trace_ignored;
+
+	/* notify.c: systemd; notify is 0 without NOTIFY_SOCKET */
+	int		 notify, notify_sent;
+	uint64_t	 watchdog_ms, watchdog_at, notify_status_at;
+	size_t		 notify_peers;
+	uint64_t	 notify_msgs;
 };
 
 /* Monotonic and wall-clock milliseconds. */
@@ -1322,6 +1329,22 @@ size_t		 hook_poll_max(const struct node *n);
 void		 hook_status_json(struct node *n, struct json_t *o);
 /* Stop running children (their runs are not recorded) and free everything. */
 void		 hook_free(struct node *n);
+
+/* ---- notify.c: systemd's sd_notify (Type=notify, WatchdogSec=) ------------------------ */
+
+/*
+ * Tell systemd the node is ready (READY=1, then STATUS=), when NOTIFY_SOCKET is set; call
+ * it once the store is open and every socket bound. Without NOTIFY_SOCKET nothing here sends.
+ */
+void		 notify_ready(struct node *n);
+/*
+ * From the timers: WATCHDOG=1 when due, STATUS= when the peers up or the messages stored
+ * changed (checked at most once a second). Returns the next deadline (monotonic ms), or
+ * UINT64_MAX when there is none.
+ */
+uint64_t	 notify_cron(struct node *n, uint64_t now);
+/* Send one state line such as "STOPPING=1" or "RELOADING=1" (sd_notify(3)). */
+void		 notify_state(struct node *n, const char *state);
 
 /* ---- reload.c: SIGHUP (docs/CONFIG.md "Reloading") -------------------------------------- */
 

@@ -212,6 +212,8 @@ store_strerror(int err)
 		return "store record does not validate (corrupt store?)";
 	case STORE_EINVAL:
 		return "invalid argument";
+	case STORE_ENOTSTORE:
+		return "not a fenghuo store (or a damaged one)";
 	case STORE_EHELDFULL:
 		return "the held area is full (" STORE_STR(STORE_HELD_MAX) " messages waiting for "
 		       "a certificate)";
@@ -594,8 +596,12 @@ out:
 	return rc;
 }
 
-int
-store_open_ex(const char *dir, unsigned flags, size_t mapsize, struct store **out)
+/*
+ * store_open_ex, and store_int_open_file with the extra LMDB flags of a lone file
+ * (MDB_NOSUBDIR | MDB_NOLOCK, read-only): dir is then the path of the data file itself.
+ */
+static int
+open_env(const char *dir, unsigned flags, unsigned extra, size_t mapsize, struct store **out)
 {
 	struct store	*st;
 	MDB_txn		*txn = NULL;
@@ -604,17 +610,10 @@ store_open_ex(const char *dir, unsigned flags, size_t mapsize, struct store **ou
 	int		 rdonly = (flags & STORE_RDONLY) != 0;
 	int		 rc;
 
-	if (out == NULL)
-		return STORE_EINVAL;
-	*out = NULL;
-	if (dir == NULL || (flags & ~STORE_RDONLY) != 0)
-		return STORE_EINVAL;
 	if (mapsize == 0)
 		mapsize = STORE_MAPSIZE_DEFAULT;
 	if (mapsize < STORE_MAPSIZE_MIN)
 		mapsize = STORE_MAPSIZE_MIN;
-	if (rdonly && (rc = store_exists(dir)) != 0)
-		return rc;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return ENOMEM;
@@ -630,7 +629,7 @@ store_open_ex(const char *dir, unsigned flags, size_t mapsize, struct store **ou
 	 * MDB_NOTLS: reader slots belong to transactions, not threads, so an iteration callback
 	 * may call store_get() (a second read transaction on the same thread).
 	 */
-	envflags = MDB_NOTLS | (rdonly ? MDB_RDONLY : 0);
+	envflags = MDB_NOTLS | (rdonly ? MDB_RDONLY : 0) | extra;
 	if ((rc = mdb_env_open(st->env, dir, envflags, STORE_MODE)) != 0)
 		goto err;
 	/*
@@ -673,6 +672,38 @@ err:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	store_close(&st);
+	return rc;
+}
+
+int
+store_open_ex(const char *dir, unsigned flags, size_t mapsize, struct store **out)
+{
+	int	 rc;
+
+	if (out == NULL)
+		return STORE_EINVAL;
+	*out = NULL;
+	if (dir == NULL || (flags & ~STORE_RDONLY) != 0)
+		return STORE_EINVAL;
+	if ((flags & STORE_RDONLY) && (rc = store_exists(dir)) != 0)
+		return rc;
+	return open_env(dir, flags, 0, mapsize, out);
+}
+
+int
+store_int_open_file(const char *path, struct store **out)
+{
+	int	 rc;
+
+	if (out == NULL)
+		return STORE_EINVAL;
+	*out = NULL;
+	if (path == NULL || access(path, F_OK) != 0)
+		return path == NULL ? STORE_EINVAL : errno;
+	rc = open_env(path, STORE_RDONLY, MDB_NOSUBDIR | MDB_NOLOCK, 0, out);
+	/* Not LMDB, another LMDB version's, or LMDB without our databases. */
+	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == ENOENT)
+		rc = STORE_ENOTSTORE;
 	return rc;
 }
 

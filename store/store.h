@@ -57,6 +57,7 @@
 #define STORE_ECORRUPT	(-40004)	/* a record read back does not validate */
 #define STORE_EINVAL	(-40005)	/* bad argument */
 #define STORE_EHELDFULL	(-40006)	/* the held area has STORE_HELD_MAX messages */
+#define STORE_ENOTSTORE	(-40007)	/* a file that is no fenghuo store (a backup) */
 
 #define STORE_KEYBYTES	(8 + FC_IDBYTES)	/* order/time key: ms BE || id */
 
@@ -135,6 +136,33 @@ int		 store_release_pages(struct store *st);
 /* Close the environment and free; sets *st to NULL. NULL is fine. */
 void		 store_close(struct store **st);
 const char	*store_strerror(int err);
+
+/* ---- backup and restore (backup.c) ------------------------------------------------------ */
+
+/* What a backup holds: as store_count and store_digest say of it. */
+struct store_backup_info {
+	uint64_t	 messages;
+	uint8_t		 digest[32];
+};
+/*
+ * Write a consistent, compacted copy of the open store st (read-only is enough) to the file
+ * path: LMDB's copy inside one read transaction, so a snapshot of one commit however the
+ * daemon writes meanwhile, every record byte for byte (seen records included). Written to
+ * "path.tmp", fsynced and renamed, so path is whole or as it was; an existing path is
+ * replaced. *info is what the copy holds, read back from it. 0 or an error (an errno for
+ * the file, an LMDB code).
+ */
+int		 store_backup(struct store *st, const char *path, struct store_backup_info *info);
+/* What the backup file path holds (*info); STORE_ENOTSTORE when it is no store. */
+int		 store_backup_info(const char *path, struct store_backup_info *info);
+/*
+ * Make the store of directory dir (which must exist) from the backup file path: EEXIST when
+ * dir holds a store already; the backup must be a store of a schema this release reads
+ * (STORE_ESCHEMA, STORE_ENOTSTORE otherwise). *info is what the backup holds; the new store is
+ * checked to hold the same (STORE_ECORRUPT if not). An older schema is upgraded when a
+ * writer first opens the new store, as any store.
+ */
+int		 store_restore(const char *path, const char *dir, struct store_backup_info *info);
 
 /* ---- writing --------------------------------------------------------------------------- */
 

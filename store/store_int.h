@@ -18,6 +18,11 @@ struct store_int {
 };
 
 void		 store_int_get(struct store *st, struct store_int *out);
+/*
+ * Open the lone LMDB data file path (a backup: no lock file, no subdirectory) read-only, as
+ * store_open does a directory. WARNING: nothing may write the file meanwhile (MDB_NOLOCK).
+ */
+int		 store_int_open_file(const char *path, struct store **out);
 /* txn_begin() of store.c: adopts a map another process grew. */
 int		 store_int_txn_begin(struct store *st, unsigned flags, MDB_txn **txn);
 /* map_grow() of store.c: double the map; only with no transaction open. */

@@ -115,9 +115,9 @@ cli_state_mkdir(struct cli *cli)
 	return EX_OK;
 }
 
-/* The sysexits code for a store/ error. */
-static int
-store_exit(int rc)
+/* The sysexits code for a store/ error (fenghuo.h). */
+int
+cli_store_exit(int rc)
 {
 	switch (rc) {
 	case EACCES:
@@ -140,7 +140,7 @@ int
 cli_store_failed(const struct cli *cli, int rc)
 {
 	cli_warnx(cli, "cannot read the store in %s: %s", cli->state, store_strerror(rc));
-	return store_exit(rc);
+	return cli_store_exit(rc);
 }
 
 int
@@ -172,7 +172,7 @@ cli_store(struct cli *cli, int write, struct store **out)
 	if (rc != 0) {
 		cli->store = NULL;
 		cli_warnx(cli, "cannot open the store in %s: %s", cli->state, store_strerror(rc));
-		return store_exit(rc);
+		return cli_store_exit(rc);
 	}
 	cli->store_rw = write;
 	*out = cli->store;

@@ -49,9 +49,14 @@ cmd_keygen_exec(struct cli *cli, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage(&cmd_keygen_entry);
 	if (path == NULL) {
-		/* The default key lives in the state directory: create it (0700) first. */
+		/*
+		 * A key in the state directory (the default one): create that (0700) first.
+		 * A --key elsewhere creates no state directory, least of all the default
+		 * one (/var/lib/fenghuo for root), which may be the packaged daemon's.
+		 */
 		path = cli->keypath;
-		if ((rc = cli_state_mkdir(cli)) != EX_OK)
+		if (strncmp(path, cli->state, strlen(cli->state)) == 0 &&
+		    path[strlen(cli->state)] == '/' && (rc = cli_state_mkdir(cli)) != EX_OK)
 			return rc;
 	}
 	if ((rc = fc_key_generate(&key)) != 0) {

@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include "crypto.h"
 #include "fenghuo.h"
 #include "fh_version.h"
+
+#define FH_SYSTEM_STATE	"/var/lib/fenghuo"	/* the packaged daemon's (tools/systemd) */
 
 /* Every verb, in the order `fenghuo help` lists them. */
 static const struct cmd_entry *const cmds[] = {
@@ -26,6 +29,8 @@ static const struct cmd_entry *const cmds[] = {
 	&cmd_show_entry,
 	&cmd_export_entry,
 	&cmd_import_entry,
+	&cmd_backup_entry,
+	&cmd_restore_entry,
 	&cmd_status_entry,
 	&cmd_peers_entry,
 	&cmd_watch_entry,
@@ -65,7 +70,8 @@ help_all(FILE *fp)
 	fputs(global_usage, fp);
 	fputs("\nGlobal options:\n"
 	      "  --state DIR   state directory (default $FENGHUO_STATE, else /var/lib/fenghuo\n"
-	      "                for root, else $XDG_STATE_HOME/fenghuo or ~/.local/state/fenghuo)\n"
+	      "                for root or when this user may read it (group fenghuo), else\n"
+	      "                $XDG_STATE_HOME/fenghuo or ~/.local/state/fenghuo)\n"
 	      "  --key FILE    node key (default <state>/node.key)\n"
 	      "  --version     print the version (and git commit) and exit\n"
 	      "  -h, --help    print this help and exit\n"
@@ -101,16 +107,23 @@ concat(const char *a, const char *b)
 	return p;
 }
 
-/* The default state directory (see help_all), malloc()ed; NULL if none can be found. */
+/*
+ * The default state directory (see help_all), malloc()ed; NULL if none can be found. The
+ * system daemon's directory wins whenever this user can read it: a member of the group
+ * fenghuo (the packaged daemon's, mode 0750) then works with the node of the machine, as an
+ * officer on a township server expects, without --state.
+ */
 static char *
 default_state(void)
 {
 	const char *env, *home;
+	struct stat sb;
 
 	if ((env = getenv("FENGHUO_STATE")) != NULL && env[0] != '\0')
 		return strdup(env);
-	if (geteuid() == 0)
-		return strdup("/var/lib/fenghuo");
+	if (geteuid() == 0 || (stat(FH_SYSTEM_STATE, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+	    access(FH_SYSTEM_STATE, R_OK | X_OK) == 0))
+		return strdup(FH_SYSTEM_STATE);
 	if ((env = getenv("XDG_STATE_HOME")) != NULL && env[0] == '/')
 		return concat(env, "/fenghuo");
 	if ((home = getenv("HOME")) == NULL || home[0] == '\0')

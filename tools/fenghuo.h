@@ -160,6 +160,8 @@ int		 cli_store(struct cli *cli, int write, struct store **out);
  * EX_CONFIG (another schema), EX_DATAERR (corrupt) when rc says so.
  */
 int		 cli_store_failed(const struct cli *cli, int rc);
+/* The sysexits code for a store/ error code (EX_NOPERM, EX_NOINPUT, EX_CONFIG, ...). */
+int		 cli_store_exit(int rc);
 /* The node key from cli->keypath, loaded on first use; owned by cli. */
 int		 cli_key(struct cli *cli, const struct fc_key **out);
 /* Release what cli holds (store, key, buffers). */
@@ -215,6 +217,12 @@ struct json_t	*cli_msg_json(const struct fc_msg *msg, const struct store_seen *s
 /* Print obj as one line of JSON (UTF-8 kept as is) and a newline. 0, or -1 on error. */
 int		 cli_json_print(FILE *fp, struct json_t *obj);
 #ifdef FH_STORE_H	/* store.h included first: the verbs that read the store */
+/*
+ * cmd_backup.c: "WHAT N messages, digest HEX: PATH", or with cli->json one object (file,
+ * messages, digest): what a backup or a restored store holds.
+ */
+void		 cli_backup_print(const struct cli *cli, const char *what, const char *path,
+		    const struct store_backup_info *info);
 /*
  * Messages copied out of a store iteration, so that they can be validated and shown after
  * its read transaction has ended (a pager must not pin an LMDB snapshot).
@@ -752,6 +760,8 @@ const char	*cli_region_place(const char *code, char *buf, size_t size);
 
 /* The verbs (cmd_*.c), listed in fenghuo.c. */
 extern const struct cmd_entry cmd_keygen_entry;
+extern const struct cmd_entry cmd_backup_entry;
+extern const struct cmd_entry cmd_restore_entry;
 extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_warn_entry;
 extern const struct cmd_entry cmd_receipt_entry;

@@ -144,6 +144,14 @@ rc=0
 "$FENGHUO" list >"$TMP/out" 2>"$TMP/err" || rc=$?
 expect_rc $EX_OK
 [ "$(wc -l <"$TMP/out")" -eq 3 ] || fail "FENGHUO_STATE not used"
+# keygen --key elsewhere: no state directory is created (as root that would be
+# /var/lib/fenghuo, the packaged daemon's).
+export FENGHUO_STATE=$TMP/unused-state
+rc=0
+"$FENGHUO" --key "$TMP/elsewhere.key" keygen >"$TMP/out" 2>"$TMP/err" || rc=$?
+expect_rc $EX_OK
+[ -f "$TMP/elsewhere.key" ] || fail "keygen --key wrote no key"
+[ ! -e "$TMP/unused-state" ] || fail "keygen --key elsewhere created the state directory"
 unset FENGHUO_STATE
 # (as root the default is /var/lib/fenghuo, which a test must not touch)
 if [ "$(id -u)" -ne 0 ]; then

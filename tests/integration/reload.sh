@@ -76,7 +76,7 @@ wait_for 30 "a's new peer c links up" test "$(link_field a c state 2>/dev/null)"
 [ "$(link_field a b state)" = up ] || fail "a's link with b went down on reload"
 _fh_port_free "$newport" || fail "a listens on the new port $newport without a restart"
 # The debug level is in force: a debug line after the reload.
-debug_logged() { tail -n +"$((n0 + 1))" "$LOG" | grep -q '^debug: '; }
+debug_logged() { tail -n +"$((n0 + 1))" "$LOG" | grep -q '^[-0-9T:.+]* *debug: '; }
 wait_for 30 "a logs at debug level" debug_logged
 log "reloaded: peer c linked, quota 12345678, log_level debug, listen kept (restart-only)"
 
