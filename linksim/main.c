@@ -148,7 +148,7 @@ usage(FILE *f)
 "same as key=value: mode, seed, elapsed_s, time_down_s, and per direction (a2b_, b2a_)\n"
 "UNITS_in, bytes_in, UNITS_out, bytes_out, dropped, corrupted, flipped_bits, noise,\n"
 "lost_down, overflow, air_s, where UNITS is datagrams (udp) or chunks (pty); then the\n"
-"totals dropped, corrupted, lost_down, overflow, foreign, send_errors.\n"
+"totals dropped, corrupted, lost_down, overflow, noise, foreign, send_errors.\n"
 "\n"
 "Exit status: 0 after a signal or --duration, 64 on a usage error, 71 if a socket or\n"
 "pseudo-terminal cannot be set up.\n");
@@ -337,7 +337,7 @@ lsim_write_stats(const struct lsim *ls, FILE *f, int json)
 {
 	static const char *dn[2] = { "a2b", "b2a" };
 	const char	*u = lsim_units(ls), *sep = json ? "," : "\n";
-	uint64_t	 tot[4] = { 0, 0, 0, 0 };
+	uint64_t	 tot[5] = { 0, 0, 0, 0, 0 };
 	int		 i;
 
 #define KV_U(k, v)	fprintf(f, json ? "\"%s\":%" PRIu64 "%s" : "%s=%" PRIu64 "%s", k, \
@@ -374,11 +374,13 @@ lsim_write_stats(const struct lsim *ls, FILE *f, int json)
 		tot[1] += c->corrupted;
 		tot[2] += c->lost_down;
 		tot[3] += c->overflow;
+		tot[4] += c->noise_bursts;
 	}
 	KV_U("dropped", tot[0]);
 	KV_U("corrupted", tot[1]);
 	KV_U("lost_down", tot[2]);
 	KV_U("overflow", tot[3]);
+	KV_U("noise", tot[4]);
 	KV_U("foreign", ls->foreign);
 	fprintf(f, json ? "\"send_errors\":%" PRIu64 "}\n" : "send_errors=%" PRIu64 "\n",
 	    ls->send_errors);
