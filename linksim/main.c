@@ -410,18 +410,19 @@ lsim_report(const struct lsim *ls)
 {
 	static const char *dn[2] = { "a -> b", "b -> a" };
 	const char	*u = lsim_units(ls);
-	char		 a[64], b[64];
+	char		 a[4][64];
 	int		 i;
 
 	if (ls->mode == MODE_UDP)
-		fprintf(stderr, "fenghuo-linksim: udp %s (for %s) <-> %s (for %s)",
-		    lsim_addr_str(&ls->end[0].face, a, sizeof(a)),
-		    lsim_addr_str(&ls->end[0].node, b, sizeof(b)),
-		    lsim_addr_str(&ls->end[1].face, a, sizeof(a)),
-		    lsim_addr_str(&ls->end[1].node, b, sizeof(b)));
+		fprintf(stderr, "fenghuo-linksim: udp %s (for %s) <-> %s (for %s)\n",
+		    lsim_addr_str(&ls->end[0].face, a[0], sizeof(a[0])),
+		    lsim_addr_str(&ls->end[0].node, a[1], sizeof(a[1])),
+		    lsim_addr_str(&ls->end[1].face, a[2], sizeof(a[2])),
+		    lsim_addr_str(&ls->end[1].node, a[3], sizeof(a[3])));
 	else
-		fprintf(stderr, "fenghuo-linksim: pty %s <-> %s", ls->end[0].tty, ls->end[1].tty);
-	fprintf(stderr, ", %" PRIu64 " bit/s%s, latency %" PRId64 " ms, loss %g, corrupt %g, "
+		fprintf(stderr, "fenghuo-linksim: pty %s <-> %s\n", ls->end[0].tty,
+		    ls->end[1].tty);
+	fprintf(stderr, "  %" PRIu64 " bit/s%s, latency %" PRId64 " ms, loss %g, corrupt %g, "
 	    "ber %g, noise %g, seed %" PRIu64 "\n", ls->p.rate, ls->p.rate ? "" : " (unpaced)",
 	    ls->p.latency_ns / 1000000, ls->p.loss, ls->p.corrupt, ls->p.ber, ls->p.noise,
 	    ls->seed);
