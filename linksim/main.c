@@ -38,6 +38,7 @@
 #define LSIM_UDP_MAX		65536	/* the largest datagram */
 #define LSIM_PTY_READ_MAX	4096	/* the largest chunk read from a pseudo-terminal */
 #define LSIM_RECV_BURST		64	/* units read per endpoint per loop pass */
+#define LSIM_RCVBUF		(1 << 20)	/* asked of the kernel for each UDP socket */
 #define LSIM_TICK_NS		(100 * 1000000LL)	/* longest poll while files are watched */
 #define LSIM_STATS_NS		(500 * 1000000LL)	/* stats file rewritten this often */
 
@@ -240,7 +241,7 @@ static int
 lsim_open_udp(struct lsim *ls)
 {
 	char	 a[64];
-	int	 i;
+	int	 i, rcvbuf = LSIM_RCVBUF;
 
 	for (i = 0; i < 2; i++) {
 		struct lsim_end *e = &ls->end[i];
@@ -249,6 +250,9 @@ lsim_open_udp(struct lsim *ls)
 			fprintf(stderr, "fenghuo-linksim: socket: %s\n", strerror(errno));
 			return -1;
 		}
+		/* Room for a burst while the loop is busy (best effort: capped by rmem_max);
+		 * what the kernel drops never reaches the counters. */
+		(void)setsockopt(e->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 		if (bind(e->fd, (struct sockaddr *)&e->face, sizeof(e->face)) != 0) {
 			fprintf(stderr, "fenghuo-linksim: bind %s: %s\n",
 			    lsim_addr_str(&e->face, a, sizeof(a)), strerror(errno));
