@@ -100,7 +100,7 @@ lsim_now(void)
 static void
 usage(FILE *f)
 {
-	fprintf(f,
+	fputs(
 "usage: fenghuo-linksim [OPTIONS] udp A_FACE A_NODE B_FACE B_NODE\n"
 "       fenghuo-linksim [OPTIONS] pty PATHS_FILE\n"
 "\n"
@@ -158,7 +158,7 @@ usage(FILE *f)
 "      --stats-file radio.stats udp 7100 7101 7200 7201\n"
 "\n"
 "Exit status: 0 after a signal or --duration, 64 on a usage error, 71 if a socket or\n"
-"pseudo-terminal cannot be set up.\n");
+"pseudo-terminal cannot be set up.\n", f);
 }
 
 /* Parses a probability in [0, 1]. */
