@@ -5,7 +5,7 @@
 #      loss drops near 20 % with a fixed seed, and the same seed drops the very same
 #      datagrams again; the report (stats file, SIGUSR1, exit) counts what the ends saw;
 #   2. an outage schedule loses everything sent while down and counts the time down;
-#   3. pty: bytes cross between the two pseudo-terminals intact, both ways;
+#   3. pty: bytes cross between the two pseudo-terminals intact, both ways, paced as 8N1;
 #   4. bad options are refused with a clear message and exit status 64.
 # Senders wait for the simulator to have read each window of datagrams (its stats file), so
 # a loaded machine cannot lose datagrams in a socket buffer and change the outcome.
@@ -138,10 +138,11 @@ wait $pid
 awk -v d="$(json_field time_down_s <"$st")" -v e="$(json_field elapsed_s <"$st")" \
 	'BEGIN { exit !(d > 0 && d == e) }' || fail "time down: $(cat "$st")"
 
-# 3. pty: 20,000 bytes each way, intact.
+# 3. pty: 20,000 bytes each way, intact, paced at 960,000 bit/s: 8N1, so 10 bits a byte and
+# 0.208 s of air each way (the simulator's own account of its pacing).
 paths=$FH_TMP/pty.paths
 st=$FH_TMP/pty.stats
-"$LS" pty "$paths" --stats-file "$st" --duration "$FH_DEADLINE" --quiet &
+"$LS" pty "$paths" --rate 960000 --stats-file "$st" --duration "$FH_DEADLINE" --quiet &
 pid=$!
 bg_track $pid
 wait_for 10 "the pseudo-terminals" test -s "$paths"
@@ -168,6 +169,9 @@ kill -TERM $pid
 wait $pid
 [ "$(stat_of "$st" a2b_bytes_out)" -eq 20000 ] || fail "pty a2b: $(cat "$st")"
 [ "$(stat_of "$st" b2a_bytes_out)" -eq 20000 ] || fail "pty b2a: $(cat "$st")"
+awk -v a="$(stat_of "$st" a2b_air_s)" -v b="$(stat_of "$st" b2a_air_s)" \
+	'BEGIN { exit !(a >= 0.208 && a <= 0.209 && b >= 0.208 && b <= 0.209) }' ||
+	fail "pty air time: $(cat "$st")"
 
 # 4. Bad options: a clear message, exit status 64.
 refused() {	# refused PATTERN ARGS...: fenghuo-linksim ARGS exits 64 saying PATTERN
