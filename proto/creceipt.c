@@ -21,7 +21,13 @@
 #include "wire.h"
 
 #define CR_F_VIA	0x03u	/* bits 0-1: WIRE_CR_VIA_* */
-#define CR_F_LINK	0x0cu	/* bits 2-3: Receipt.link 0 (absent), 1, 2 */
+#define CR_F_LINK	0x0cu	/* bits 2-3: link mode, CR_LINK_* */
+
+/*
+ * Receipt.link in a record: the two values a receipt mostly has cost no byte; any other
+ * (a stream of a kind not said, serial, stdio, later kinds) follows as one byte.
+ */
+enum { CR_LINK_NONE, CR_LINK_ZMQ, CR_LINK_UDP, CR_LINK_BYTE };
 #define CR_F_REGION	0x30u	/* bits 4-5: WIRE_CR_REGION_* */
 #define CR_F_PATH	0x40u	/* hops and delay_ms present */
 #define CR_F_AUTHOR	0x80u	/* author prefix and relay hops in the record */
@@ -81,19 +87,20 @@ wire_creceipt_parse(const uint8_t *buf, size_t len, struct wire_creceipt *out, s
 	const uint8_t *p = buf, *end = buf + len;
 	uint64_t v;
 	size_t k, nd, i;
-	uint8_t f, d;
+	uint8_t f, d, lmode;
 
 	memset(out, 0, sizeof(*out));
 	if (buf == NULL || len < WIRE_CR_MIN)
 		return -1;
 	f = *p++;
 	out->via = f & CR_F_VIA;
-	out->link = (f & CR_F_LINK) >> 2;
+	lmode = (f & CR_F_LINK) >> 2;
+	out->link = lmode == CR_LINK_ZMQ ? WIRE_LINK_ZMQ : lmode == CR_LINK_UDP ? WIRE_LINK_UDP : 0;
 	out->region = (f & CR_F_REGION) >> 4;
 	out->has_path = (f & CR_F_PATH) != 0;
 	out->author_given = (f & CR_F_AUTHOR) != 0;
-	if (out->link > WIRE_LINK_STREAM || out->region > WIRE_CR_REGION_SCOPE)
-		return -1;	/* the values reserved for later */
+	if (out->region > WIRE_CR_REGION_SCOPE)
+		return -1;	/* the value reserved for later */
 	if (out->author_given) {
 		if ((size_t)(end - p) < WIRE_CR_PREFIX)
 			return -1;
@@ -120,6 +127,13 @@ wire_creceipt_parse(const uint8_t *buf, size_t len, struct wire_creceipt *out, s
 		if ((k = get_varint(p, (size_t)(end - p), &out->delay_ms)) == 0)
 			return -1;
 		p += k;
+	}
+	if (lmode == CR_LINK_BYTE) {
+		/* One encoding per record: the values the flags can say are not repeated here. */
+		if (p == end || *p == WIRE_LINK_UNKNOWN || *p == WIRE_LINK_ZMQ ||
+		    *p == WIRE_LINK_UDP)
+			return -1;
+		out->link = *p++;
 	}
 	if (out->via == WIRE_CR_VIA_GIVEN) {
 		if ((size_t)(end - p) < WIRE_VIA_BYTES)
@@ -155,8 +169,11 @@ wire_creceipt_write(const struct wire_creceipt *r, uint8_t out[WIRE_CR_MAX])
 {
 	uint8_t *p = out;
 	size_t nd, i;
+	unsigned lmode;
 
-	*p++ = (uint8_t)((unsigned)r->via | (unsigned)r->link << 2 | (unsigned)r->region << 4 |
+	lmode = r->link == WIRE_LINK_UNKNOWN ? CR_LINK_NONE : r->link == WIRE_LINK_ZMQ ?
+	    CR_LINK_ZMQ : r->link == WIRE_LINK_UDP ? CR_LINK_UDP : CR_LINK_BYTE;
+	*p++ = (uint8_t)((unsigned)r->via | lmode << 2 | (unsigned)r->region << 4 |
 	    (r->has_path ? CR_F_PATH : 0) | (r->author_given ? CR_F_AUTHOR : 0));
 	if (r->author_given) {
 		memcpy(p, r->author, WIRE_CR_PREFIX);
@@ -170,6 +187,8 @@ wire_creceipt_write(const struct wire_creceipt *r, uint8_t out[WIRE_CR_MAX])
 		p += put_varint(p, r->hops);
 		p += put_varint(p, r->delay_ms);
 	}
+	if (lmode == CR_LINK_BYTE)
+		*p++ = (uint8_t)r->link;
 	if (r->via == WIRE_CR_VIA_GIVEN) {
 		memcpy(p, r->via_bytes, WIRE_VIA_BYTES);
 		p += WIRE_VIA_BYTES;
@@ -386,8 +405,8 @@ wire_creceipt_make(const uint8_t *env, size_t envlen, const Fenghuo__Body *b,
 		}
 	}
 	if (rc->has_link) {
-		if (rc->link != WIRE_LINK_ZMQ && rc->link != WIRE_LINK_STREAM)
-			return -1;
+		if (rc->link == WIRE_LINK_UNKNOWN || rc->link > UINT8_MAX)
+			return -1;	/* 0 is written as absent; a record holds a byte */
 		out->link = (int)rc->link;
 	}
 	if (make_region(b, k->scope, out) != 0)

@@ -150,13 +150,14 @@ int		 wire_frame_inflate(const uint8_t *data, size_t len, uint8_t **out,
  * that stands for a receipt's envelope in Frame.receipts on a stream link. One record:
  *
  *   flags (1) | [author prefix (8) | relay hops (varint)] | ref prefix (8) |
- *   created offset (zigzag varint) | [hops (varint) | delay_ms (varint)] | [via (8)] |
+ *   created offset (zigzag varint) | [hops (varint) | delay_ms (varint)] | [link (1)] |
+ *   [via (8)] |
  *   [region: digit count (1) | BCD digits] | signature (64)
  */
 #define WIRE_CR_PREFIX		8	/* bytes of the author's key and of the ref in a record */
 #define WIRE_CR_REGION_MAX	12	/* region digits a record carries, at most */
 #define WIRE_CR_MIN		(1 + WIRE_CR_PREFIX + 1 + WIRE_SIG_BYTES)
-#define WIRE_CR_MAX		(1 + WIRE_CR_PREFIX + 5 + WIRE_CR_PREFIX + 10 + 5 + 10 + \
+#define WIRE_CR_MAX		(1 + WIRE_CR_PREFIX + 5 + WIRE_CR_PREFIX + 10 + 5 + 10 + 1 + \
 				    WIRE_VIA_BYTES + 1 + WIRE_CR_REGION_MAX / 2 + WIRE_SIG_BYTES)
 
 /* Receipt.via in a record: absent, the receiving node's key, the sending node's, given. */
@@ -175,7 +176,7 @@ struct wire_creceipt {
 	uint64_t	 delay_ms;
 	int		 via;		/* WIRE_CR_VIA_* */
 	uint8_t		 via_bytes[WIRE_VIA_BYTES];	/* WIRE_CR_VIA_GIVEN */
-	int		 link;		/* Receipt.link: 0 absent, WIRE_LINK_ZMQ, WIRE_LINK_STREAM */
+	int		 link;		/* Receipt.link: 0 absent, else WIRE_LINK_* (1 .. 255) */
 	int		 region;	/* WIRE_CR_REGION_* */
 	char		 region_digits[WIRE_CR_REGION_MAX + 1];	/* WIRE_CR_REGION_GIVEN */
 	uint8_t		 sig[WIRE_SIG_BYTES];

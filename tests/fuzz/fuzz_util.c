@@ -322,7 +322,7 @@ fuzz_receipt_record(const uint8_t wid[FC_IDBYTES], const char *region, uint8_t *
 	r.via.len = WIRE_VIA_BYTES;
 	r.hops = 1;
 	r.delay_ms = 1000;
-	r.link = WIRE_LINK_STREAM;
+	r.link = WIRE_LINK_UDP;
 	ref.data = (uint8_t *)(uintptr_t)wid;
 	ref.len = FC_IDBYTES;
 	b.has_kind = 1;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # creceipt.sh: compact delivery receipts on stream links (PROTOCOL.md §5, Compact receipts).
-# A certified county, a village on a UDP stream link of MTU 256 through udprelay.py (which
+# A certified county, a village on a UDP stream link of MTU 256 through fenghuo-linksim (which
 # counts the bytes of each direction), and a hamlet on a second stream link whose daemon runs
 # with FENGHUOD_COMPACT_RECEIPTS=no, as a peer without the capability:
 #
@@ -38,10 +38,7 @@ FH_EXTRA[county]="$(stream_link tovillage village "$c_v" "$relay_c" "${FH_BITRAT
 $(stream_link tohamlet hamlet "$c_h" "$h_c")"
 FH_EXTRA[village]=$(stream_link tocounty county "$v_c" "$relay_v" "${FH_BITRATE:-0}")
 FH_EXTRA[hamlet]=$(stream_link tocounty county "$h_c" "$c_h")
-stats=$FH_TMP/relay.json
-"$FH_PY" "$(dirname "$0")/udprelay.py" "$relay_c" "$relay_v" "$c_v" "$v_c" \
-	--rate "${FH_BITRATE:-0}" --stats "$stats" --max-seconds $((FH_DEADLINE + 30)) &
-bg_track $!
+linksim_udp relay "$relay_c" "$c_v" "$relay_v" "$v_c" --rate "${FH_BITRATE:-0}"
 
 init_county county
 CERTS=()
@@ -78,12 +75,12 @@ for line in list(sys.stdin)[1:]:
         print(r["id"])
         break' "$3"
 }
-relay_b2a() { "$FH_PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["bytes_b2a"])' "$stats"; }
+relay_b2a() { linksim_stat relay b2a_bytes_in; }
 wire_in() { link_field county tovillage wire_in; }
 msgs_in() { link_field county tovillage msgs; }
 has_receipt() { [ -n "$(receipt_by "$1" "$2" "${FH_KEY[$3]}")" ]; }
 # The relay counted as many bytes village -> county as the county's link read: all arrived.
-agree() { [ -s "$stats" ] && [ "$(relay_b2a)" -eq "$(wire_in)" ]; }
+agree() { local b; b=$(relay_b2a); [ -n "$b" ] && [ "$b" -eq "$(wire_in)" ]; }
 
 # 2. One warning at a time. Just before each, the village sends a report (announced by id,
 # asked for, sent), so that neither of its PING timers (10 s without sending, 15 s without

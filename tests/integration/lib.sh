@@ -5,7 +5,8 @@
 # conditions by polling them until a deadline, never by sleeping a fixed time. An EXIT trap
 # stops every daemon the script started (and prints their logs if the script failed).
 #
-# Environment: FENGHUOD, FENGHUO (the binaries; ctest sets them), FH_KEEP=1 keeps the
+# Environment: FENGHUOD, FENGHUO (the binaries; ctest sets them), FH_LINKSIM (fenghuo-linksim;
+# default: the one built beside FENGHUOD), FH_KEEP=1 keeps the
 # temporary directory, FH_VERBOSE=1 prints every node's log at the end even on success,
 # FH_DEADLINE bounds the whole script in seconds (set it before sourcing; default 100),
 # FH_PUSH sets every node's `push` (eager or plumtree; fenghuod's default when unset).
@@ -27,6 +28,10 @@
 #   count_kind NAME KIND           how many messages of KIND NAME holds
 #   receipt_links NAME ID          the link kinds NAME's delivery receipts of ID name
 #   bg_track PID                   the cleanup also ends this background helper
+#   linksim_udp NAME A_FACE A_NODE B_FACE B_NODE [OPTION...]
+#                                  a simulated radio (fenghuo-linksim) between two UDP stream links
+#   linksim_pty NAME [OPTION...]   a simulated serial line between two pseudo-terminals
+#   linksim_stat NAME KEY          a counter of the simulated link NAME (its stats file)
 #   fail MESSAGE                   print and exit 1
 
 : "${FENGHUOD:?FENGHUOD must name the fenghuod binary}"
@@ -49,6 +54,7 @@ declare -A FH_REGION FH_PORT FH_KEY FH_PID FH_PEERS FH_EXTRA FH_TKEY
 
 # A python3 that can parse JSON (any python3 can).
 FH_PY=${FH_PY:-python3}
+FH_LINKSIM=${FH_LINKSIM:-$(dirname "$FENGHUOD")/../linksim/fenghuo-linksim}
 
 fail() {
 	echo "$FH_SCRIPT: FAIL: $*" >&2
@@ -439,6 +445,40 @@ print(" ".join(sorted(o.get("link") or "-" for o in rows
 FH_BG=()
 bg_track() {
 	FH_BG+=("$1")
+}
+
+# linksim_udp NAME A_FACE A_NODE B_FACE B_NODE [OPTION...]: fenghuo-linksim in the background
+# between two UDP stream links on 127.0.0.1: a datagram from port A_NODE arriving at A_FACE
+# leaves from B_FACE to B_NODE and the other way round (so node A's `remote` is A_FACE, node
+# B's is B_FACE). OPTIONs are fenghuo-linksim's (--rate, --loss, --down, --clean-file ...,
+# docs/LINKSIM.md). It stops at FH_DEADLINE at the latest, and the cleanup ends it; its
+# counters are in $FH_TMP/NAME.stats (linksim_stat), its report in $FH_TMP/NAME.log.
+linksim_udp() {
+	local name=$1
+	shift
+	"$FH_LINKSIM" udp "$1" "$2" "$3" "$4" "${@:5}" --stats-file "$FH_TMP/$name.stats" \
+		--duration "$FH_DEADLINE" 2>"$FH_TMP/$name.log" &
+	bg_track $!
+}
+
+# linksim_pty NAME [OPTION...]: fenghuo-linksim in the background joining two pseudo-terminals
+# like a serial cable; once they exist, LINKSIM_TTY_A and LINKSIM_TTY_B name the devices to give
+# the two daemons ([link] device). Otherwise as linksim_udp.
+linksim_pty() {
+	local name=$1 paths=$FH_TMP/$1.paths
+	shift
+	"$FH_LINKSIM" pty "$paths" "$@" --stats-file "$FH_TMP/$name.stats" \
+		--duration "$FH_DEADLINE" 2>"$FH_TMP/$name.log" &
+	bg_track $!
+	wait_for 10 "the pseudo-terminals of $name" test -s "$paths"
+	LINKSIM_TTY_A=$(sed -n 1p "$paths")
+	LINKSIM_TTY_B=$(sed -n 2p "$paths")
+}
+
+# linksim_stat NAME KEY: a counter of linksim NAME, e.g. a2b_bytes_in, dropped, corrupted
+# (as of its last rewrite of the stats file, twice a second; empty before the first).
+linksim_stat() {
+	sed -n "s/^$2=//p" "$FH_TMP/$1.stats" 2>/dev/null
 }
 
 _fh_cleanup() {

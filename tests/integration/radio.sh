@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # radio.sh: a gateway over a slow, lossy radio (DESIGN decision 11). county -- gw is an
 # ordinary ZeroMQ link; gw == village is a UDP stream link ([link] sections) that runs
-# through udprelay.py, a "radio" that paces datagrams and drops or corrupts a fraction of
-# them. Checks that
+# through fenghuo-linksim, a "radio" that paces datagrams and drops or corrupts a fraction
+# of them. Checks that
 #   1. a report written in the village crosses the radio and reaches the county;
 #   2. with a backlog of reports queued for the radio, a red warning written after them at
 #      the county reaches the village while the village still lacks some of the reports
@@ -35,13 +35,10 @@ FH_EXTRA[gw]=$(radio_link village "$gw_udp" "$relay_gw")
 FH_EXTRA[village]=$(radio_link gw "$village_udp" "$relay_village")
 
 healthy=$FH_TMP/radio-healthy
-stats=$FH_TMP/radio-stats.json
-# The air is a little faster than the nodes pace to, so the relay never queues much: the
+# The air is a little faster than the nodes pace to, so the radio never queues much: the
 # order on the air is the order the gateway chose.
-"$FH_PY" "$(dirname "$0")/udprelay.py" "$relay_gw" "$relay_village" "$gw_udp" "$village_udp" \
-	--rate $((BITRATE * 2)) --drop 0.1 --corrupt 0.1 --seed 7 --healthy "$healthy" \
-	--stats "$stats" --max-seconds "$FH_DEADLINE" &
-bg_track $!
+linksim_udp radio "$relay_gw" "$gw_udp" "$relay_village" "$village_udp" \
+	--rate $((BITRATE * 2)) --loss 0.1 --corrupt 0.1 --seed 7 --clean-file "$healthy"
 
 for n in county gw village; do
 	start_node "$n"
@@ -88,13 +85,12 @@ same_digest() {
 wait_for 60 "all three nodes hold the same set (all $((BACKLOG + 1)) reports)" same_digest
 log "converged: $(status_field county digest)"
 
-relay=$(cat "$stats")
-log "relay: $relay"
+log "radio: $(tr '\n' ' ' <"$FH_TMP/radio.stats")"
 crc=$(($(stream_field gw crc_errors) + $(stream_field village crc_errors)))
-corrupted=$(echo "$relay" | json_field corrupted)
-log "stream CRC failures seen by the two ends: $crc (relay corrupted $corrupted)"
+corrupted=$(linksim_stat radio corrupted)
+log "stream CRC failures seen by the two ends: $crc (the radio corrupted $corrupted)"
 if [ "$corrupted" -gt 0 ] && [ "$crc" -eq 0 ]; then
-	fail "the relay corrupted $corrupted datagrams but no end counted a CRC failure"
+	fail "the radio corrupted $corrupted datagrams but no end counted a CRC failure"
 fi
 [ "$crc" -le "$corrupted" ] || fail "more CRC failures ($crc) than corrupted datagrams"
 # The operator's view: `fenghuo peers` gives the stream link a line of its own.

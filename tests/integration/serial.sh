@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # serial.sh: two nodes joined only by a serial stream link ([link] type = serial) over two
-# pseudo-terminals that ptyrelay.py joins like a noisy cable: bursts of line noise (stray
+# pseudo-terminals that fenghuo-linksim joins like a noisy cable: bursts of line noise (stray
 # magic bytes included) and bit flips. Checks that messages cross both ways while the line
 # is noisy, that the receivers counted the damage (CRC failures, resyncs), and that once the
 # line is clean both stores converge to the same set.
@@ -13,15 +13,10 @@ WRITES=${WRITES:-20}
 make_node town 330110101
 make_node village 330110101201
 
-paths=$FH_TMP/pty-paths
 healthy=$FH_TMP/line-clean
-stats=$FH_TMP/line-stats.json
-"$FH_PY" "$(dirname "$0")/ptyrelay.py" "$paths" --noise 0.2 --flip 0.1 --seed 3 \
-	--healthy "$healthy" --stats "$stats" --max-seconds "$FH_DEADLINE" &
-bg_track $!
-wait_for 10 "the relay made its pseudo-terminals" test -s "$paths"
-tty_town=$(sed -n 1p "$paths")
-tty_village=$(sed -n 2p "$paths")
+linksim_pty line --noise 0.2 --corrupt 0.1 --seed 3 --clean-file "$healthy"
+tty_town=$LINKSIM_TTY_A
+tty_village=$LINKSIM_TTY_B
 serial_link() {
 	printf '\n[link line]\ntype = serial\nkey = %s\ndevice = %s\nbaud = 115200\nmtu = 128\n' \
 		"${FH_KEY[$1]}" "$2"
@@ -60,7 +55,8 @@ damage() {
 	done
 	echo "$s"
 }
-log "line: $(cat "$stats"); CRC errors + resyncs counted: $(damage)"
+log "line: $(linksim_stat line noise) noise bursts, $(linksim_stat line corrupted) chunks" \
+	"corrupted; CRC errors + resyncs counted: $(damage)"
 [ "$(damage)" -gt 0 ] || fail "a noisy line, yet no CRC error or resync was counted"
 
 touch "$healthy"

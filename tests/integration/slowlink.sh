@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# slowlink.sh: a county and a village on one paced UDP stream link (through udprelay.py, a
-# clean "radio" a little faster than the nodes pace to), a backlog of reports queued from the
+# slowlink.sh: a county and a village on one paced UDP stream link (through fenghuo-linksim,
+# a clean "radio" a little faster than the nodes pace to), a backlog of reports queued from the
 # county to the village, then a red warning. Checks that
 #   1. the warning reaches the village while the village still lacks reports of the backlog;
 #   2. the village's delivery receipt for it reaches the county while the village still lacks
@@ -30,9 +30,8 @@ radio_link() {
 FH_EXTRA[county]=$(radio_link village "$county_udp" "$relay_county")
 FH_EXTRA[village]=$(radio_link county "$village_udp" "$relay_village")
 
-"$FH_PY" "$(dirname "$0")/udprelay.py" "$relay_county" "$relay_village" "$county_udp" \
-	"$village_udp" --rate $((BITRATE * 2)) --max-seconds "$FH_DEADLINE" &
-bg_track $!
+linksim_udp radio "$relay_county" "$county_udp" "$relay_village" "$village_udp" \
+	--rate $((BITRATE * 2))
 
 start_node county
 start_node village

@@ -51,7 +51,7 @@ receipt(struct tf_env *e, int author, const struct tf_msg *w, const char *region
 	r.has_hops = r.has_delay_ms = r.has_link = 1;
 	r.hops = 2;
 	r.delay_ms = 850;
-	r.link = WIRE_LINK_STREAM;
+	r.link = WIRE_LINK_UDP;
 	ref.data = (uint8_t *)(uintptr_t)w->id;
 	ref.len = FC_IDBYTES;
 	b.has_kind = 1;

@@ -50,7 +50,7 @@ rb_default(struct rb *r)
 	r->hops = 2;
 	r->delay = 900;
 	r->via = receiver;
-	r->link = 2;
+	r->link = WIRE_LINK_UDP;
 	r->nrefs = 1;
 	r->stage = FENGHUO__STAGE__DELIVERED;
 }
@@ -168,8 +168,13 @@ test_direct(void **state)
 	assert_false(r.author_given);
 	assert_int_equal(r.via, WIRE_CR_VIA_RECEIVER);
 	assert_int_equal(r.region, WIRE_CR_REGION_SCOPE);
-	assert_int_equal(r.link, WIRE_LINK_STREAM);
+	assert_int_equal(r.link, WIRE_LINK_UDP);
 	assert_int_equal(r.created_delta, 3);
+	/* A serial (or stdio, or unsaid stream) link costs its byte. */
+	b.link = WIRE_LINK_SERIAL;
+	assert_int_equal(round_trip(&b, "330110101201", 0, &r), 78);
+	assert_int_equal(r.link, WIRE_LINK_SERIAL);
+	b.link = WIRE_LINK_UDP;
 	/* Without a certificate scope the region's 12 digits go in 7 bytes. */
 	assert_int_equal(round_trip(&b, NULL, 0, &r), 84);
 	assert_int_equal(r.region, WIRE_CR_REGION_GIVEN);
@@ -248,7 +253,7 @@ test_not_compact(void **state)
 		switch (i) {
 		case 0: b.note = "ok"; break;
 		case 1: b.nrefs = 2; break;
-		case 2: b.link = 7; break;
+		case 2: b.link = 256; break;	/* a record holds one byte */
 		case 3: b.stage = FENGHUO__STAGE__CLOSED; break;
 		case 4: b.region = "33a110"; break;
 		case 5: b.region = "3301101012011"; break;
@@ -305,11 +310,32 @@ test_parse_hostile(void **state)
 	memset(rec + len, 0xee, 8);
 	assert_int_equal(wire_creceipt_parse(rec, len + 8, &back, &used), 0);
 	assert_int_equal(used, len);
-	/* Reserved link and region values. */
-	rec[0] |= 0x0c;
+	/* A reserved region value. */
+	rec[0] = (uint8_t)(rec[0] | 0x30);
 	assert_int_equal(wire_creceipt_parse(rec, len, &back, &used), -1);
-	rec[0] = (uint8_t)((rec[0] & ~0x0cu) | 0x30);
-	assert_int_equal(wire_creceipt_parse(rec, len, &back, &used), -1);
+	/*
+	 * A link byte that says what the flags can say (0, ZeroMQ, UDP): one encoding per
+	 * record. The byte is where a serial link's record differs from a UDP link's.
+	 */
+	r.link = WIRE_LINK_UDP;
+	len = wire_creceipt_write(&r, rec2);
+	r.link = WIRE_LINK_SERIAL;
+	assert_int_equal(wire_creceipt_write(&r, rec), len + 1);
+	for (i = 1; i < len && rec[i] == rec2[i]; i++)
+		continue;
+	assert_int_equal(rec[i], WIRE_LINK_SERIAL);
+	assert_int_equal(wire_creceipt_parse(rec, len + 1, &back, &used), 0);
+	assert_int_equal(back.link, WIRE_LINK_SERIAL);
+	rec[i] = WIRE_LINK_UDP;
+	assert_int_equal(wire_creceipt_parse(rec, len + 1, &back, &used), -1);
+	rec[i] = WIRE_LINK_ZMQ;
+	assert_int_equal(wire_creceipt_parse(rec, len + 1, &back, &used), -1);
+	rec[i] = WIRE_LINK_UNKNOWN;
+	assert_int_equal(wire_creceipt_parse(rec, len + 1, &back, &used), -1);
+	rec[i] = WIRE_LINK_STREAM;
+	assert_int_equal(wire_creceipt_parse(rec, len + 1, &back, &used), 0);
+	r.link = WIRE_LINK_UDP;
+	len = wire_creceipt_write(&r, rec);
 	/* A varint not in its shortest form (the relay hops, after the author prefix). */
 	wire_creceipt_write(&r, rec);
 	assert_int_equal(rec[9], 5);

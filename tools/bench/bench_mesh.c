@@ -219,6 +219,7 @@ bench_run_script(const char *script, int argc, char **argv)
 	/* The build's own binaries unless the caller names others. */
 	setenv("FENGHUOD", FH_FENGHUOD, 0);
 	setenv("FENGHUO", FH_FENGHUO, 0);
+	setenv("FH_LINKSIM", FH_LINKSIM, 0);
 	setenv("FH_BENCH", self, 1);
 	setenv("FH_LIB", FH_SOURCE_DIR "/tests/integration/lib.sh", 0);
 	if ((av = calloc((size_t)argc + 3, sizeof(*av))) == NULL)

@@ -163,7 +163,7 @@ receipt_run(int argc, char **argv)
 	if (bench_make_receipt(village, ref, RB_REGION, w_created + RB_DELAY_MS + RB_SIGNED_MS,
 	    NULL, 0, 0, 0, &env[F_BARE], &envlen[F_BARE], &bodylen[F_BARE]) != 0 ||
 	    bench_make_receipt(village, ref, RB_REGION, w_created + RB_DELAY_MS + RB_SIGNED_MS,
-	    fc_key_public(township), RB_HOPS, RB_DELAY_MS, WIRE_LINK_STREAM, &env[F_PATH],
+	    fc_key_public(township), RB_HOPS, RB_DELAY_MS, WIRE_LINK_UDP, &env[F_PATH],
 	    &envlen[F_PATH], &bodylen[F_PATH]) != 0)
 		goto out;
 	len[F_BARE] = envlen[F_BARE];

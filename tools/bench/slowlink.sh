@@ -3,7 +3,7 @@
 # sets FENGHUOD, FENGHUO, FH_BENCH and FH_LIB).
 #
 # Two fenghuod processes on 127.0.0.1, a county and a village, joined only by a UDP stream
-# link paced to BITRATE at both ends, through tests/integration/udprelay.py: the air, which
+# link paced to BITRATE at both ends, through fenghuo-linksim (lib.sh's linksim_udp): the air, which
 # holds each datagram for its air time at BITRATE (so a frame arrives when it has been sent
 # completely, as on a radio), counts them, and is off while a file exists.
 # N reports signed offline are imported at the county in one go, a backlog as a county holds
@@ -46,7 +46,6 @@ FH_DEADLINE=${FH_DEADLINE:-$((N * 330 * 8 * 2 / BITRATE + 300))}
 # shellcheck source=../../tests/integration/lib.sh
 . "${FH_LIB:?}"
 FH_SYNC_INTERVAL=60
-RELAY=$(dirname "$FH_LIB")/udprelay.py
 
 make_node county 330110
 make_node village 330110101201
@@ -61,9 +60,8 @@ radio_link() {
 FH_EXTRA[county]=$(radio_link village "$county_udp" "$relay_county")
 FH_EXTRA[village]=$(radio_link county "$village_udp" "$relay_village")
 down=$FH_TMP/radio-down
-"$FH_PY" "$RELAY" "$relay_county" "$relay_village" "$county_udp" "$village_udp" \
-	--rate "$BITRATE" --down "$down" --stats "$FH_TMP/relay.json" --max-seconds "$FH_DEADLINE" &
-bg_track $!
+linksim_udp radio "$relay_county" "$county_udp" "$relay_village" "$village_udp" \
+	--rate "$BITRATE" --down-file "$down"
 start_node county
 start_node village
 
