@@ -426,7 +426,8 @@ drill_json(struct drill *d, const char *trace_note, json_t *peers, uint64_t now)
 		if (src != NULL) {
 			delivered++;
 			times[k++] = at > issued ? at - issued : 0;
-			if (link != NULL) {
+			/* The node the warning entered at got it over no link. */
+			if (link != NULL && strcmp(link, "local") != 0) {
 				json_int_t sum = json_integer_value(json_object_get(carried, link));
 
 				json_object_set_new(carried, link,
@@ -751,7 +752,7 @@ md_write(FILE *fp, const json_t *ev, const char *pictures)
 
 	fprintf(fp, "## 未送达节点 Missing nodes\n\n");
 	if (json_array_size(json_object_get(ev, "missing")) == 0)
-		fprintf(fp, "无 None.\n\n");
+		fprintf(fp, "无 None.\n");
 	json_array_foreach(json_object_get(ev, "nodes"), i, n) {
 		if (!json_is_true(json_object_get(n, "missing")))
 			continue;
