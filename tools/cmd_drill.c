@@ -1008,8 +1008,9 @@ write_tree(int dirfd, const json_t *ev)
 			fprintf(fp, "\\nMISSING\", fillcolor=\"#f2dede\", color=red, "
 			    "fontcolor=red];\n");
 		else if (json_is_integer(json_object_get(n, "hops")))
-			fprintf(fp, "\\n%lld hops\"];\n",
-			    (long long)json_integer_value(json_object_get(n, "hops")));
+			fprintf(fp, "\\n%lld hop%s\"];\n",
+			    (long long)json_integer_value(json_object_get(n, "hops")),
+			    json_integer_value(json_object_get(n, "hops")) == 1 ? "" : "s");
 		else
 			fprintf(fp, "\"];\n");
 	}
