@@ -20,7 +20,7 @@ jobs=${JOBS:-$(nproc)}
 packages=(build-essential cmake pkg-config
 	libsodium-dev libzmq3-dev liblmdb-dev libprotobuf-c-dev protobuf-c-compiler
 	libjansson-dev libinih-dev libcmocka-dev
-	python3 python3-zmq faketime espeak-ng curl)
+	python3 python3-zmq faketime espeak-ng curl gnuplot-nox graphviz)
 [ "$mode" = fuzz ] && packages+=(clang libclang-rt-14-dev)
 
 missing=()
