@@ -143,6 +143,7 @@ struct drill {
 	json_t		*trace;		/* `trace --json` object, or NULL */
 	json_t		*reports;	/* array */
 	int		 nomem;
+	int		 stopped;	/* the report walk stopped itself (full, or nomem) */
 };
 
 static json_t *
@@ -293,8 +294,10 @@ drill_report_msg(void *arg, const struct store_view *v)
 	uint64_t created, to_county;
 	int i, ok;
 
-	if (json_array_size(d->reports) >= DRILL_REPORTS_MAX)
+	if (json_array_size(d->reports) >= DRILL_REPORTS_MAX) {
+		d->stopped = 1;
 		return 1;
+	}
 	if (cli_validate_stored(v->env, v->len, v->seen, &m) != FC_R_OK)
 		return 0;
 	if (m.body->kind != FENGHUO__KIND__REPORT ||
@@ -315,7 +318,7 @@ drill_report_msg(void *arg, const struct store_view *v)
 	    "first_seen_ms", (json_int_t)v->seen->first_seen_ms,
 	    "to_county_ms", (json_int_t)to_county, "stages_ms");
 	if (o == NULL) {
-		d->nomem = 1;
+		d->nomem = d->stopped = 1;
 		fc_msg_clear(&m);
 		return 1;
 	}
@@ -1203,8 +1206,8 @@ drill_report(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if ((rc = store_iter_refs(d.st, d.msg.id, drill_person, &d)) != 0 ||
-	    (rc = store_iter_time(d.st, d.m.seen.created_ms, UINT64_MAX,
-	    FENGHUO__KIND__REPORT, 0, drill_report_msg, &d)) < 0 || rc > 1) {
+	    ((rc = store_iter_time(d.st, d.m.seen.created_ms, UINT64_MAX,
+	    FENGHUO__KIND__REPORT, 0, drill_report_msg, &d)) != 0 && !d.stopped)) {
 		rc = cli_store_failed(cli, rc);
 		goto out;
 	}
