@@ -35,7 +35,8 @@ stop_node v2_2
 
 wid=$(fh c --key "$K/admin.key" drill start --area 330110 --title "突击演练 红色预警")
 log "drill $wid started at the county"
-fh c show --json "$wid" | grep -q '"status":"exercise"' || fail "the drill is not an exercise"
+shown=$(fh c show --json "$wid")
+grep -q '"status":"exercise"' <<<"$shown" || fail "the drill is not an exercise: $shown"
 confirmed_is() {
 	[ "$(fh c coverage --json "$wid" | json_field confirmed)" = "$1" ]
 }
