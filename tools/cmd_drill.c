@@ -129,6 +129,8 @@ drill_start(struct cli *cli, int argc, char **argv)
 	return cmd_warn_entry.exec(cli, wargc, wargv);
 }
 
+static const char *jstr(const json_t *o, const char *key, const char *dflt);
+
 /* ---- drill report: the evaluation ------------------------------------------------------- */
 
 struct drill {
@@ -372,6 +374,7 @@ drill_json(struct drill *d, const char *trace_note, json_t *peers, uint64_t now)
 	struct cli_trust *ct = cli_trust_get(d->cli);
 	uint64_t issued = d->m.seen.created_ms, *times;
 	json_t *o, *nodes, *missing, *towns, *area, *carried, *counters, *e;
+	const char *key;
 	char place[CLI_REGION_PLACE_MAX], town[16];
 	size_t i, k = 0, delivered = 0, persons = 0;
 
@@ -512,28 +515,21 @@ drill_json(struct drill *d, const char *trace_note, json_t *peers, uint64_t now)
 	}
 	json_object_set_new(o, "townships", towns);
 
-	/* This node's byte counters per link kind (since its daemon started). */
+	/*
+	 * This node's frame bytes per link kind since its daemon started (the peers reply's
+	 * "link_bytes", which keeps the bytes of peers since gone), and its peers per kind now.
+	 */
 	counters = json_object_get(o, "link_counters");
+	json_object_foreach(json_object_get(peers, "link_bytes"), key, e)
+		json_object_set_new(counters, key, json_pack("{s:i, s:O, s:O}", "peers", 0,
+		    "bytes_in", json_object_get(e, "bytes_in"), "bytes_out",
+		    json_object_get(e, "bytes_out")));
 	json_array_foreach(json_object_get(peers, "peers"), i, e) {
-		const char *kind = json_string_value(json_object_get(e, "link"));
-		json_t *c;
+		json_t *c = json_object_get(counters, jstr(e, "link", ""));
 
-		if (kind == NULL)
-			continue;
-		if ((c = json_object_get(counters, kind)) == NULL) {
-			c = json_pack("{s:i, s:I, s:I}", "peers", 0, "bytes_in", (json_int_t)0,
-			    "bytes_out", (json_int_t)0);
-			if (c == NULL || json_object_set_new(counters, kind, c) != 0)
-				continue;
-		}
-		json_object_set_new(c, "peers", json_integer(json_integer_value(
-		    json_object_get(c, "peers")) + 1));
-		json_object_set_new(c, "bytes_in", json_integer(json_integer_value(
-		    json_object_get(c, "bytes_in")) + json_integer_value(json_object_get(e,
-		    "bytes_in"))));
-		json_object_set_new(c, "bytes_out", json_integer(json_integer_value(
-		    json_object_get(c, "bytes_out")) + json_integer_value(json_object_get(e,
-		    "bytes_out"))));
+		if (c != NULL)
+			json_object_set_new(c, "peers", json_integer(json_integer_value(
+			    json_object_get(c, "peers")) + 1));
 	}
 	if (peers == NULL)
 		json_object_set_new(o, "link_counters", json_null());

@@ -112,6 +112,17 @@ assert ev["trace"]["asked"] and ev["pictures"] == "drawn", (ev["trace"], ev["pic
 EOF
 	fail "the report's figures do not match the nodes' own"
 
+# The daemon's bytes per link kind (peers --json "link_bytes"): at least the
+# sum over its peers of that kind (more once a peer has gone), in one reply.
+fh t1 peers --json | "$FH_PY" -c 'import json, sys
+o = json.load(sys.stdin)
+lb = o["link_bytes"]
+assert set(lb) == {"zmq", "udp"}, lb
+for kind in lb:
+    for d in ("bytes_in", "bytes_out"):
+        s = sum(p[d] for p in o["peers"] if p["link"] == kind)
+        assert lb[kind][d] >= s > 0, (kind, d, lb, s)' || fail "t1's link_bytes: $(fh t1 peers --json)"
+
 md=$out/report.md
 for h in "## 覆盖情况 Coverage" "## 未送达节点 Missing nodes" "## 各乡镇 Per township" \
 	"## 各节点 Per node" "## 链路流量 Bytes per link" "## 演练期间的报告 Reports during the drill"; do
