@@ -293,7 +293,7 @@ drill_report_msg(void *arg, const struct store_view *v)
 	struct stages s;
 	struct fc_msg m;
 	json_t *o, *st;
-	uint64_t created, to_county;
+	uint64_t created, to_county, reg;
 	int i, ok;
 
 	if (json_array_size(d->reports) >= DRILL_REPORTS_MAX) {
@@ -326,9 +326,9 @@ drill_report_msg(void *arg, const struct store_view *v)
 	}
 	st = json_object_get(o, "stages_ms");
 	/* The rule: it reached the county and was registered within 30 minutes. */
-	ok = to_county <= DRILL_RULE_MS && s.at[FENGHUO__STAGE__REGISTERED] != 0 &&
-	    s.at[FENGHUO__STAGE__REGISTERED] - (s.at[FENGHUO__STAGE__REGISTERED] > created ?
-	    created : s.at[FENGHUO__STAGE__REGISTERED]) <= DRILL_RULE_MS;
+	reg = s.at[FENGHUO__STAGE__REGISTERED];
+	ok = to_county <= DRILL_RULE_MS && reg != 0 &&
+	    (reg > created ? reg - created : 0) <= DRILL_RULE_MS;
 	for (i = FENGHUO__STAGE__REGISTERED; i <= FENGHUO__STAGE__CLOSED; i++)
 		json_object_set_new(st, names[i], s.at[i] == 0 ? json_null() :
 		    json_integer((json_int_t)(s.at[i] > created ? s.at[i] - created : 0)));
