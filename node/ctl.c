@@ -182,6 +182,34 @@ peer_json(const struct peer *p)
 	return o;
 }
 
+/*
+ * Frame bytes in and out per link kind since start: the peers gone (node.gone_bytes_*) and
+ * those still here, dead or alive. {"zmq": {"bytes_in", "bytes_out"}, "udp": ...}, a kind
+ * only once it has carried something.
+ */
+static json_t *
+link_bytes_json(const struct node *n)
+{
+	uint64_t in[NODE_LINK_KINDS], out[NODE_LINK_KINDS];
+	json_t *o = json_object();
+	size_t i;
+	int k;
+
+	memcpy(in, n->gone_bytes_in, sizeof(in));
+	memcpy(out, n->gone_bytes_out, sizeof(out));
+	for (i = 0; i < n->npeers; i++) {
+		k = peer_link_index(n->peers[i]);
+		in[k] += n->peers[i]->bytes_in;
+		out[k] += n->peers[i]->bytes_out;
+	}
+	for (k = 0; k < NODE_LINK_KINDS; k++)
+		if (in[k] != 0 || out[k] != 0)
+			json_object_set_new(o, k == NODE_LINK_ZMQ ? "zmq" : stream_kind_name(k),
+			    json_pack("{s:I, s:I}", "bytes_in", (json_int_t)in[k], "bytes_out",
+			    (json_int_t)out[k]));
+	return o;
+}
+
 static json_t *
 peers_json(const struct node *n)
 {
@@ -546,8 +574,9 @@ ctl_request(struct node *n, const uint8_t *rid, size_t ridlen, zmq_msg_t *parts,
 		else
 			ctl_send(n, rid, ridlen, o, NULL, 0);
 	} else if (strcmp(cmd, "peers") == 0) {
-		ctl_send(n, rid, ridlen, json_pack("{s:b, s:o, s:o}", "ok", 1, "peers",
-		    peers_json(n), "known", px_known_json(n)), NULL, 0);
+		ctl_send(n, rid, ridlen, json_pack("{s:b, s:o, s:o, s:o}", "ok", 1, "peers",
+		    peers_json(n), "known", px_known_json(n), "link_bytes", link_bytes_json(n)),
+		    NULL, 0);
 	} else if (strcmp(cmd, "submit") == 0) {
 		if (nparts < 2 || zmq_msg_size(&parts[1]) == 0)
 			ctl_error(n, rid, ridlen, "submit needs the envelope as the second part");

@@ -266,6 +266,9 @@ void		 conf_keys(void (*fn)(void *arg, const char *section, const char *key),
 #define STREAM_WRAP_MAX		SLINK_OVERHEAD	/* bytes the wrap (sealing) adds, at most */
 
 enum stream_kind { STREAM_UDP = 1, STREAM_SERIAL, STREAM_STDIO };
+/* A peer's link kind as an index: 0 for ZeroMQ, else its enum stream_kind. */
+#define NODE_LINK_ZMQ	0
+#define NODE_LINK_KINDS	(STREAM_STDIO + 1)
 
 /* Receive counters of one link (fenghuo peers --json, "stream"). */
 struct stream_stats {
@@ -688,6 +691,8 @@ struct node;
 struct peer	*peer_new(struct node *n, const char *name, const char *address,
 		    const uint8_t *key, int configured);
 void		 peer_free(struct node *n, struct peer **p);
+/* p's link kind as an index of node.gone_bytes_*: NODE_LINK_ZMQ or its enum stream_kind. */
+int		 peer_link_index(const struct peer *p);
 /* The stream link of p, or NULL for a ZeroMQ peer. */
 struct stream	*peer_stream(const struct peer *p);
 /* The kind of p's link as receipts and trace replies name it: WIRE_LINK_ZMQ, _UDP, ... */
@@ -1176,6 +1181,12 @@ struct node {
 	struct peer	**peers;
 	size_t		 npeers;
 	unsigned	 mon_seq;	/* for unique inproc monitor endpoints */
+	/*
+	 * Frame bytes in and out of the peers freed since start, by link kind (NODE_LINK_*),
+	 * so that the totals per kind (ctl.c, "link_bytes") outlive the peers that carried them.
+	 */
+	uint64_t	 gone_bytes_in[NODE_LINK_KINDS];
+	uint64_t	 gone_bytes_out[NODE_LINK_KINDS];
 
 	struct ingest	*ingest;	/* owned (trust.c): this pass's envelopes, trust state */
 

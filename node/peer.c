@@ -466,14 +466,25 @@ peer_new(struct node *n, const char *name, const char *address, const uint8_t *k
 	return p;
 }
 
+int
+peer_link_index(const struct peer *p)
+{
+	int kind = peer_stream(p) != NULL ? stream_kind(peer_stream(p)) : NODE_LINK_ZMQ;
+
+	return kind > 0 && kind < NODE_LINK_KINDS ? kind : NODE_LINK_ZMQ;
+}
+
 void
 peer_free(struct node *n, struct peer **pp)
 {
 	struct peer *p;
+	int kind;
 
-	(void)n;
 	if (pp == NULL || (p = *pp) == NULL)
 		return;
+	kind = peer_link_index(p);
+	n->gone_bytes_in[kind] += p->bytes_in;
+	n->gone_bytes_out[kind] += p->bytes_out;
 	/* Stop the monitor before closing either end, or libzmq may wait on it at exit. */
 	if (p->out.sock != NULL && p->out.monitor != NULL)
 		(void)zmq_socket_monitor(p->out.sock, NULL, 0);

@@ -15,7 +15,8 @@ static int	cmd_receipt_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_receipt_entry = {
 	"receipt",
-	"receipt ID --stage delivered|registered|verified|handling|closed [--note T]",
+	"receipt ID --stage delivered|registered|verified|handling|closed [--note T] "
+	"[--region CODE]",
 	"Sign a receipt for the stored message ID (any unique prefix of 8 or more hex\n"
 	"digits) and submit it; print its id. The receipt refers to the full id and\n"
 	"carries the region of the message it acknowledges.\n"
@@ -23,6 +24,9 @@ const struct cmd_entry cmd_receipt_entry = {
 	"  --stage S   delivered (a warning reached this node), registered, verified,\n"
 	"              handling, closed (the steps of handling a report)\n"
 	"  --note T    free text, e.g. who is handling it\n"
+	"  --region CODE  the region the receipt names instead of the message's: a\n"
+	"              village officer confirming a county-wide warning (a drill) names\n"
+	"              the village, where their certificate holds\n"
 	"\n"
 	"Exit status: 0; 64 bad arguments; 65 unknown or ambiguous ID, or rejected;\n"
 	"66 no key or no store; 77 the key file is readable by others.\n",
@@ -35,6 +39,7 @@ cmd_receipt_exec(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "stage", required_argument, NULL, 's' },
 		{ "note", required_argument, NULL, 'n' },
+		{ "region", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	Fenghuo__Body body = FENGHUO__BODY__INIT;
@@ -44,7 +49,7 @@ cmd_receipt_exec(struct cli *cli, int argc, char **argv)
 	struct store_msg m;
 	ProtobufCBinaryData ref;
 	uint8_t id[FC_IDBYTES];
-	const char *stage = NULL;
+	const char *stage = NULL, *own_region = NULL;
 	char *region = NULL;
 	int ch, v, rc;
 
@@ -55,6 +60,9 @@ cmd_receipt_exec(struct cli *cli, int argc, char **argv)
 			break;
 		case 'n':
 			rcpt.note = optarg;
+			break;
+		case 'r':
+			own_region = optarg;
 			break;
 		default:
 			return cli_usage(&cmd_receipt_entry);
@@ -69,13 +77,21 @@ cmd_receipt_exec(struct cli *cli, int argc, char **argv)
 		    "closed", stage);
 		return EX_USAGE;
 	}
+	if (own_region != NULL && ((strlen(own_region) != 6 && strlen(own_region) != 9 &&
+	    strlen(own_region) != 12) ||
+	    cli_check_region_prefix(cli, own_region) != EX_OK)) {
+		cli_warnx(cli, "--region %s: a region code of 6, 9 or 12 digits", own_region);
+		return EX_USAGE;
+	}
 	rcpt.has_stage = 1;
 	rcpt.stage = v;
 	if ((rc = cli_resolve(cli, argv[optind], &m)) != EX_OK)
 		return rc;
 	memcpy(id, m.id, sizeof(id));
-	/* The receipt travels where the message did: copy its region. */
-	if ((env = wire_envelope_unpack(m.env, m.len)) != NULL && env->has_body &&
+	/* The receipt travels where the message did: copy its region, unless told. */
+	if (own_region != NULL)
+		region = strdup(own_region);
+	else if ((env = wire_envelope_unpack(m.env, m.len)) != NULL && env->has_body &&
 	    (target = wire_body_unpack(env->body.data, env->body.len)) != NULL &&
 	    target->region != NULL && target->region[0] != '\0')
 		region = strdup(target->region);

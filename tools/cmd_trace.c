@@ -341,6 +341,86 @@ tv_json(struct tview *tv, const char *idhex, const json_t *reply, int timeout_s)
 	return o;
 }
 
+/*
+ * Ask the running daemon to trace idhex and gather the answers into *tv (free tv->v), with
+ * the daemon's trace reply and peers reply (caller releases both). EX_OK or an error
+ * (printed).
+ */
+static int
+trace_ask(struct cli *cli, const char *idhex, int timeout_s, struct tview *tv,
+    json_t **replyp, json_t **peersp)
+{
+	struct cli_ctl *c = NULL;
+	json_t *req = NULL, *reply = NULL, *peers = NULL;
+	int rc;
+
+	if ((rc = cli_ctl_open(cli, &c)) != EX_OK) {
+		if (rc == EX_UNAVAILABLE)
+			cli_warnx(cli, "fenghuod is not running (state %s): a trace asks the "
+			    "mesh through it", cli->state);
+		return rc;
+	}
+	if ((req = json_pack("{s:s, s:s, s:I}", "cmd", "trace", "id", idhex, "timeout_ms",
+	    (json_int_t)timeout_s * 1000)) == NULL) {
+		cli_ctl_close(&c);
+		cli_warnx(cli, "out of memory");
+		return EX_OSERR;
+	}
+	rc = cli_ctl_call_req(cli, c, req, timeout_s * 1000 + CLI_CTL_TIMEOUT_MS, &reply);
+	json_decref(req);
+	if (rc == EX_OK)
+		rc = cli_ctl_call(cli, c, "peers", NULL, 0, &peers);
+	cli_ctl_close(&c);
+	if (rc != EX_OK) {
+		json_decref(reply);
+		return rc;
+	}
+	if (!json_is_array(json_object_get(reply, "replies"))) {
+		cli_warnx(cli, "fenghuod's trace reply has no replies");
+		json_decref(reply);
+		json_decref(peers);
+		return EX_PROTOCOL;
+	}
+	memset(tv, 0, sizeof(*tv));
+	tv->cli = cli;
+	tv->ct = cli_trust_get(cli);
+	tv->peers = json_object_get(peers, "peers");
+	tv->known = json_object_get(peers, "known");
+	tv_message(tv, idhex);
+	if (tv_replies(tv, json_object_get(reply, "replies")) != 0 ||
+	    tv_known(tv, cli_now_ms()) != 0) {
+		cli_warnx(cli, "out of memory");
+		free(tv->v);
+		json_decref(reply);
+		json_decref(peers);
+		return EX_OSERR;
+	}
+	*replyp = reply;
+	*peersp = peers;
+	return EX_OK;
+}
+
+int
+cli_trace_query(struct cli *cli, const char *idhex, int timeout_s, json_t **out)
+{
+	struct tview tv;
+	json_t *reply, *peers, *o;
+	int rc;
+
+	if ((rc = trace_ask(cli, idhex, timeout_s, &tv, &reply, &peers)) != EX_OK)
+		return rc;
+	if ((o = tv_json(&tv, idhex, reply, timeout_s)) == NULL) {
+		cli_warnx(cli, "out of memory");
+		rc = EX_OSERR;
+	} else {
+		*out = o;
+	}
+	free(tv.v);
+	json_decref(reply);
+	json_decref(peers);
+	return rc;
+}
+
 static int
 cmd_trace_exec(struct cli *cli, int argc, char **argv)
 {
@@ -352,8 +432,7 @@ cmd_trace_exec(struct cli *cli, int argc, char **argv)
 	};
 	struct tview tv;
 	struct store_msg m;
-	struct cli_ctl *c = NULL;
-	json_t *req = NULL, *reply = NULL, *peers = NULL, *o;
+	json_t *reply = NULL, *peers = NULL, *o;
 	char idhex[FC_IDHEX];
 	uint64_t timeout_s = TRACE_DEFAULT_S;
 	int ch, rc;
@@ -393,56 +472,17 @@ cmd_trace_exec(struct cli *cli, int argc, char **argv)
 		store_msg_clear(&m);
 	}
 
-	if ((rc = cli_ctl_open(cli, &c)) != EX_OK) {
-		if (rc == EX_UNAVAILABLE)
-			cli_warnx(cli, "fenghuod is not running (state %s): a trace asks the "
-			    "mesh through it", cli->state);
+	if (cli->json) {
+		if ((rc = cli_trace_query(cli, idhex, (int)timeout_s, &o)) != EX_OK)
+			return rc;
+		rc = cli_json_print(stdout, o) == -1 ? EX_IOERR : EX_OK;
+		json_decref(o);
 		return rc;
 	}
-	if ((req = json_pack("{s:s, s:s, s:I}", "cmd", "trace", "id", idhex, "timeout_ms",
-	    (json_int_t)timeout_s * 1000)) == NULL) {
-		cli_ctl_close(&c);
-		cli_warnx(cli, "out of memory");
-		return EX_OSERR;
-	}
-	rc = cli_ctl_call_req(cli, c, req, (int)timeout_s * 1000 + CLI_CTL_TIMEOUT_MS, &reply);
-	json_decref(req);
-	if (rc == EX_OK)
-		rc = cli_ctl_call(cli, c, "peers", NULL, 0, &peers);
-	cli_ctl_close(&c);
-	if (rc != EX_OK) {
-		json_decref(reply);
+	if ((rc = trace_ask(cli, idhex, (int)timeout_s, &tv, &reply, &peers)) != EX_OK)
 		return rc;
-	}
-	if (!json_is_array(json_object_get(reply, "replies"))) {
-		cli_warnx(cli, "fenghuod's trace reply has no replies");
-		json_decref(reply);
-		json_decref(peers);
-		return EX_PROTOCOL;
-	}
-
-	memset(&tv, 0, sizeof(tv));
-	tv.cli = cli;
-	tv.ct = cli_trust_get(cli);
-	tv.peers = json_object_get(peers, "peers");
-	tv.known = json_object_get(peers, "known");
-	tv_message(&tv, idhex);
-	if (tv_replies(&tv, json_object_get(reply, "replies")) != 0 ||
-	    tv_known(&tv, cli_now_ms()) != 0) {
-		cli_warnx(cli, "out of memory");
-		rc = EX_OSERR;
-	} else if (cli->json) {
-		if ((o = tv_json(&tv, idhex, reply, (int)timeout_s)) == NULL) {
-			cli_warnx(cli, "out of memory");
-			rc = EX_OSERR;
-		} else {
-			rc = cli_json_print(stdout, o) == -1 ? EX_IOERR : EX_OK;
-			json_decref(o);
-		}
-	} else {
-		tv_print(&tv, idhex, (int)timeout_s);
-		rc = fflush(stdout) == EOF ? EX_IOERR : EX_OK;
-	}
+	tv_print(&tv, idhex, (int)timeout_s);
+	rc = fflush(stdout) == EOF ? EX_IOERR : EX_OK;
 	free(tv.v);
 	json_decref(reply);
 	json_decref(peers);

@@ -758,6 +758,15 @@ const char	*cli_region_deepest(const char *code);
  */
 const char	*cli_region_place(const char *code, char *buf, size_t size);
 
+/* cmd_trace.c */
+/*
+ * Trace message idhex (64 hex digits) through the running daemon, waiting timeout_s
+ * seconds for answers: *out is the object `fenghuo trace --json` prints (caller owns it).
+ * EX_OK, EX_UNAVAILABLE when fenghuod is not running, or another error; all printed.
+ */
+int		 cli_trace_query(struct cli *cli, const char *idhex, int timeout_s,
+		    struct json_t **out);
+
 /* The verbs (cmd_*.c), listed in fenghuo.c. */
 extern const struct cmd_entry cmd_keygen_entry;
 extern const struct cmd_entry cmd_backup_entry;
@@ -776,6 +785,7 @@ extern const struct cmd_entry cmd_duty_entry;
 extern const struct cmd_entry cmd_coverage_entry;
 extern const struct cmd_entry cmd_trace_entry;
 extern const struct cmd_entry cmd_cap_entry;
+extern const struct cmd_entry cmd_drill_entry;
 extern const struct cmd_entry cmd_cert_entry;
 extern const struct cmd_entry cmd_revoke_entry;
 extern const struct cmd_entry cmd_keys_entry;
