@@ -8,6 +8,12 @@
 
 #include "cap.h"
 
+/*
+ * A C string as libxml2's xmlChar, keeping its const: libxml2's own BAD_CAST casts the const
+ * away, which -Wcast-qual reports, and every call here takes a const xmlChar *.
+ */
+#define CAP_X(s)	((const unsigned char *)(s))
+
 /* cap_xsd.c (generated at build time from data/cap/CAP-v1.2.xsd) */
 extern const unsigned char	cap_xsd[];
 extern const size_t		cap_xsd_len;

@@ -141,7 +141,7 @@ mine(struct rd *r, const xmlNode *c)
 
 	if (c->type != XML_ELEMENT_NODE)
 		return 0;
-	if (ns != NULL && xmlStrEqual(ns, BAD_CAST DSIG_NS) && is(c, "Signature") &&
+	if (ns != NULL && xmlStrEqual(ns, CAP_X(DSIG_NS)) && is(c, "Signature") &&
 	    c->parent != NULL && c->parent->parent != NULL &&
 	    c->parent->parent->type == XML_DOCUMENT_NODE) {
 		r->signatures++;
@@ -570,7 +570,7 @@ cap_read(const void *xml, size_t len, struct cap_doc *doc, struct cap_err *err)
 	}
 	if (root->ns == NULL) {
 		r.profile = CAP_PROFILE_CN;
-	} else if (xmlStrEqual(root->ns->href, BAD_CAST CAP_NS)) {
+	} else if (xmlStrEqual(root->ns->href, CAP_X(CAP_NS))) {
 		r.profile = CAP_PROFILE_OASIS;
 		r.ns = root->ns->href;
 	} else {

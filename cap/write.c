@@ -37,7 +37,7 @@ el(struct wr *w, xmlNode *parent, const char *name, const char *text)
 
 	if (text == NULL)
 		return NULL;
-	if ((n = xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST text)) == NULL)
+	if ((n = xmlNewTextChild(parent, NULL, CAP_X(name), CAP_X(text))) == NULL)
 		w->oom = 1;
 	return n;
 }
@@ -85,7 +85,7 @@ el_value(struct wr *w, xmlNode *parent, const char *name, const char *vname,
 {
 	xmlNode *n;
 
-	if ((n = xmlNewChild(parent, NULL, BAD_CAST name, NULL)) == NULL) {
+	if ((n = xmlNewChild(parent, NULL, CAP_X(name), NULL)) == NULL) {
 		w->oom = 1;
 		return;
 	}
@@ -215,7 +215,7 @@ write_area(struct wr *w, xmlNode *info, const Fenghuo__CapArea *a)
 	char *list, code[13];
 	const char *p, *e;
 
-	if ((n = xmlNewChild(info, NULL, BAD_CAST "area", NULL)) == NULL) {
+	if ((n = xmlNewChild(info, NULL, CAP_X("area"), NULL)) == NULL) {
 		w->oom = 1;
 		return;
 	}
@@ -277,7 +277,7 @@ write_info(struct wr *w, xmlNode *alert, const Fenghuo__CapInfo *in, int first)
 	xmlNode *n;
 	size_t i, ncat = 0;
 
-	if ((n = xmlNewChild(alert, NULL, BAD_CAST "info", NULL)) == NULL) {
+	if ((n = xmlNewChild(alert, NULL, CAP_X("info"), NULL)) == NULL) {
 		w->oom = 1;
 		return;
 	}
@@ -356,7 +356,7 @@ write_info(struct wr *w, xmlNode *alert, const Fenghuo__CapInfo *in, int first)
 		const Fenghuo__CapResource *r = in->resource[i];
 		xmlNode *rn;
 
-		if ((rn = xmlNewChild(n, NULL, BAD_CAST "resource", NULL)) == NULL) {
+		if ((rn = xmlNewChild(n, NULL, CAP_X("resource"), NULL)) == NULL) {
 			w->oom = 1;
 			return;
 		}
@@ -386,12 +386,12 @@ write_methods(struct wr *w, xmlNode *alert, const Fenghuo__Cap *c)
 
 	if (c->n_method == 0)
 		return;
-	if ((code = xmlNewChild(alert, NULL, BAD_CAST "code", NULL)) == NULL) {
+	if ((code = xmlNewChild(alert, NULL, CAP_X("code"), NULL)) == NULL) {
 		w->oom = 1;
 		return;
 	}
 	for (i = 0; i < c->n_method; i++) {
-		if ((m = xmlNewChild(code, NULL, BAD_CAST "method", NULL)) == NULL) {
+		if ((m = xmlNewChild(code, NULL, CAP_X("method"), NULL)) == NULL) {
 			w->oom = 1;
 			return;
 		}
@@ -484,7 +484,7 @@ write_native(struct wr *w, xmlNode *root, const uint8_t id[WIRE_ID_BYTES])
 		el(w, root, "references", refs);
 		free(refs);
 	}
-	if ((info = xmlNewChild(root, NULL, BAD_CAST "info", NULL)) == NULL) {
+	if ((info = xmlNewChild(root, NULL, CAP_X("info"), NULL)) == NULL) {
 		w->oom = 1;
 		return;
 	}
@@ -509,7 +509,7 @@ write_native(struct wr *w, xmlNode *root, const uint8_t id[WIRE_ID_BYTES])
 	el(w, info, "description", b->text);
 	el(w, info, "instruction", wa->instruction);
 	if (cn) {
-		if ((area = xmlNewChild(info, NULL, BAD_CAST "area", NULL)) == NULL) {
+		if ((area = xmlNewChild(info, NULL, CAP_X("area"), NULL)) == NULL) {
 			w->oom = 1;
 			return;
 		}
@@ -528,7 +528,7 @@ write_native(struct wr *w, xmlNode *root, const uint8_t id[WIRE_ID_BYTES])
 		    NULL;
 		char code[13];
 
-		if ((area = xmlNewChild(info, NULL, BAD_CAST "area", NULL)) == NULL) {
+		if ((area = xmlNewChild(info, NULL, CAP_X("area"), NULL)) == NULL) {
 			w->oom = 1;
 			return;
 		}
@@ -568,12 +568,12 @@ cap_render(const uint8_t id[WIRE_ID_BYTES], const Fenghuo__Body *body, int profi
 		    body->warning->cap->profile == CAP_PROFILE_CN;
 		w.same = w.cn_in == (profile == CAP_PROFILE_CN);
 	}
-	if ((doc = xmlNewDoc(BAD_CAST "1.0")) == NULL ||
-	    (root = xmlNewDocNode(doc, NULL, BAD_CAST "alert", NULL)) == NULL)
+	if ((doc = xmlNewDoc(CAP_X("1.0"))) == NULL ||
+	    (root = xmlNewDocNode(doc, NULL, CAP_X("alert"), NULL)) == NULL)
 		goto nomem;
 	xmlDocSetRootElement(doc, root);
 	if (profile == CAP_PROFILE_OASIS) {
-		if ((ns = xmlNewNs(root, BAD_CAST CAP_NS, NULL)) == NULL)
+		if ((ns = xmlNewNs(root, CAP_X(CAP_NS), NULL)) == NULL)
 			goto nomem;
 		xmlSetNs(root, ns);
 	}

@@ -146,8 +146,8 @@ test_read_refused(void **state)
 		"<alarm/>",
 		"<alert><identifier>x</identifier>",
 		"<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\"><identifier>x</identifier></alert>",
-		"<alert><identifier>x</identifier><sender>y</sender><sendTime>2020-02-05T10:45"
-		    "</sendTime><status>Actual</status><msgType>Alert</msgType></alert>",
+		/* one string: a sendTime that is not national-profile time */
+		"<alert><identifier>x</identifier><sender>y</sender><sendTime>2020-02-05T10:45</sendTime><status>Actual</status><msgType>Alert</msgType></alert>",
 		"<alert><identifier>x</identifier><identifier>x</identifier></alert>",
 		"<alert>\xff</alert>",
 	};
