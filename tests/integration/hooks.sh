@@ -31,11 +31,12 @@ sleep 600 &
 echo "$$ $!" >"$1"
 wait
 SH
-# save.sh DIR: stdin into DIR/ID.xml.
+# save.sh DIR: stdin into DIR/ID.xml, renamed into place once whole.
 cat >"$H/save.sh" <<'SH'
 #!/bin/sh
 set -eu
-cat >"$1/$FENGHUO_MSG_ID.xml"
+cat >"$1/.$FENGHUO_MSG_ID"
+mv "$1/.$FENGHUO_MSG_ID" "$1/$FENGHUO_MSG_ID.xml"
 SH
 mkdir -p "$H/cap" "$H/capcn"
 chmod +x "$H/record.sh" "$H/hang.sh" "$H/save.sh"
