@@ -9,7 +9,8 @@
 # installed) and the SMS gateway POSTs it to an HTTP server on 127.0.0.1. An overdue hook
 # runs for a report nobody registered, not for one registered. Hooks with format = cap and
 # cap-cn read the warning as a CAP alert: the OASIS one valid against the CAP 1.2 schema,
-# both carrying the warning's identifier, title and text byte for byte.
+# both carrying the warning's identifier, title and text byte for byte; an alert imported
+# from CAP reaches the OASIS hook element for element as it came in.
 set -euo pipefail
 FH_DEADLINE=55
 . "$(dirname "$0")/lib.sh"
@@ -222,5 +223,14 @@ grep -q "^hook *hang (on report): 0 ok, .* FAILED, last: killed after its timeou
 grep -q "^hook *rec (on warning): 2 ok, 0 running, 0 waiting$" <<<"$out" || fail "status rec: $out"
 grep -q "hook hang: pid .* still running after 1 s: killed" "$(node_log v)" ||
 	fail "no log line for the kill"
+
+# An alert imported from CAP reaches the CAP hook as it came in, element by element.
+CAPDATA=$(cd "$(dirname "$0")/../cap" && pwd)
+wc=$(fh v cap import --area 330110 --expires 2h "$CAPDATA/data/oasis-cap12-appendix-A2.xml")
+wait_for 20 "the CAP hook ran for the imported alert" test -s "$H/cap/$wc.xml"
+"$FH_PY" "$CAPDATA/capdiff.py" "$CAPDATA/data/oasis-cap12-appendix-A2.xml" "$H/cap/$wc.xml" ||
+	fail "the CAP hook's alert differs from the imported one"
+xmllint --noout --nonet --schema "$XSD" "$H/cap/$wc.xml" 2>"$H/xmllint.err" ||
+	fail "the imported alert is not valid CAP 1.2: $(cat "$H/xmllint.err")"
 stop_node v
 log "ok"
