@@ -11,7 +11,7 @@ set(FH_MAINTAINER "fenghuo maintainers <maintainers@users.noreply.h-seed-1229b77
 
 # Man pages (docs/man, mdoc), gzip -9n as Debian ships them; man reads either.
 set(FH_MAN_GZ "")
-foreach(page fenghuo.1 fenghuod.8 fenghuod.conf.5)
+foreach(page fenghuo.1 fenghuo-linksim.1 fenghuod.8 fenghuod.conf.5)
   string(REGEX MATCH "[0-9]$" section ${page})
   add_custom_command(OUTPUT ${FH_PKG_BIN}/${page}.gz
     COMMAND ${CMAKE_COMMAND} -E make_directory ${FH_PKG_BIN}

@@ -196,7 +196,7 @@ static const struct choice hook_statuses[] = { { "actual", FENGHUO__STATUS__ACTU
 	{ "system", FENGHUO__STATUS__SYSTEM }, { "draft", FENGHUO__STATUS__DRAFT },
 	{ "any", HOOK_STATUS_ANY }, { NULL, 0 } };
 static const struct choice hook_formats[] = { { "json", HOOK_FMT_JSON },
-	{ "cap", HOOK_FMT_CAP }, { NULL, 0 } };
+	{ "cap", HOOK_FMT_CAP }, { "cap-cn", HOOK_FMT_CAP_CN }, { NULL, 0 } };
 
 /* A program run for new messages (hook.c). */
 static const struct key hook_keys[] = {
@@ -969,8 +969,13 @@ finish(struct parse *ps)
 			    "'_' and '-' only, not starting with '.'", nm);
 		if ((ln = seen_line(ps, S_HOOK, i, "format")) > 0 &&
 		    !hook_format_ready(c->hooks[i].format))
-			perr(ps, ln, "format: this build cannot write 'cap' for a hook yet "
+			perr(ps, ln, "format: this build cannot write it for a hook "
 			    "(use format = json)");
+		/* A CAP alert is a warning; reports and overdue reports have no CAP form. */
+		else if (ln > 0 && c->hooks[i].format != HOOK_FMT_JSON &&
+		    c->hooks[i].on != HOOK_ON_WARNING && c->hooks[i].on != 0)
+			perr(ps, ln, "format: CAP is for warnings only (on = warning); reports "
+			    "are written as JSON");
 	}
 }
 

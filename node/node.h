@@ -161,7 +161,8 @@ struct conf_hook {
 #define HOOK_ON_OVERDUE		3
 #define HOOK_STATUS_ANY		0
 #define HOOK_FMT_JSON		1
-#define HOOK_FMT_CAP		2
+#define HOOK_FMT_CAP		2	/* OASIS CAP 1.2 */
+#define HOOK_FMT_CAP_CN		3	/* CAP, the national profile */
 #define CONF_HOOKS_MAX		16
 #define CONF_HOOK_TIMEOUT	30
 #define CONF_HOOK_RUNNING	2

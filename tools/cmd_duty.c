@@ -75,7 +75,7 @@ const struct cmd_entry cmd_duty_entry = {
 	"  --format F           of --handover: text (default) or markdown; of the list:\n"
 	"                       text (default), json (= --json), csv (UTF-8 with BOM, for\n"
 	"                       a spreadsheet) or geojson (RFC 7946: reports with a position\n"
-	"                       as points)\n"
+	"                       as points, warnings with the shapes of their CAP areas)\n"
 	"\n"
 	"Exit status: 0; 64 bad arguments; 66 no store yet; 69 --follow without fenghuod.\n",
 	cmd_duty_exec,

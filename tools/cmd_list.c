@@ -38,7 +38,7 @@ const struct cmd_entry cmd_list_entry = {
 	"                    areas cover it (a warning for 3301 concerns 330110101001)\n"
 	"  --status S        only reports and warnings of CAP status S: actual, exercise,\n"
 	"                    test, system, draft (default: everything but reports and\n"
-	"                    warnings that are not actual)\n"
+	"                    warnings that are not actual, and receipts for them)\n"
 	"  --all             every status\n"
 	"  --limit N         at most N messages\n"
 	"  --json            JSON Lines: one object per message (fields in docs/CLI.md)\n"
@@ -103,7 +103,39 @@ static const struct cli_column list_columns[] = {
 #define LIST_STATUS_REAL	0	/* default: no report or warning that is not actual */
 #define LIST_STATUS_ALL		(-1)	/* --all */
 
-/* 1 if the --status filter (or its default) lets the message be shown. */
+/*
+ * 1 if b is a receipt for a stored report or warning that is not actual (a drill's
+ * delivery receipts): a receipt has no status of its own and belongs with what it confirms.
+ * The confirmed message is only decoded, not validated: it decides whether a line is shown,
+ * never what the line says, and it was validated as it was stored.
+ */
+static int
+receipt_of_drill(struct store *st, const Fenghuo__Body *b)
+{
+	Fenghuo__Envelope *env;
+	Fenghuo__Body *rb = NULL;
+	struct store_msg sm;
+	int drill = 0;
+
+	if (st == NULL || b->kind != FENGHUO__KIND__RECEIPT || b->n_refs == 0 ||
+	    b->refs[0].len != FC_IDBYTES || store_get(st, b->refs[0].data, &sm) != 0)
+		return 0;
+	if ((env = wire_envelope_unpack(sm.env, sm.len)) != NULL && env->has_body &&
+	    (rb = wire_body_unpack(env->body.data, env->body.len)) != NULL)
+		drill = (rb->kind == FENGHUO__KIND__REPORT || rb->kind == FENGHUO__KIND__WARNING) &&
+		    wire_status_of(rb) != FENGHUO__STATUS__ACTUAL;
+	if (rb != NULL)
+		fenghuo__body__free_unpacked(rb, NULL);
+	if (env != NULL)
+		fenghuo__envelope__free_unpacked(env, NULL);
+	store_msg_clear(&sm);
+	return drill;
+}
+
+/*
+ * 1 if the --status filter (or its default) lets the message be shown. By default neither
+ * a report or warning that is not actual nor a receipt for one is.
+ */
 static int
 list_status_ok(const struct list_ctx *ctx, const Fenghuo__Body *b)
 {
@@ -112,7 +144,8 @@ list_status_ok(const struct list_ctx *ctx, const Fenghuo__Body *b)
 	if (ctx->status == LIST_STATUS_ALL)
 		return 1;
 	if (ctx->status == LIST_STATUS_REAL)
-		return !has || wire_status_of(b) == FENGHUO__STATUS__ACTUAL;
+		return has ? wire_status_of(b) == FENGHUO__STATUS__ACTUAL :
+		    !receipt_of_drill(ctx->st, b);
 	return has && wire_status_of(b) == ctx->status;
 }
 

@@ -126,11 +126,6 @@ void		 cli_format_columns(struct cli *cli, const struct cli_column *cols);
 int		 cli_emit(struct cli *cli, struct json_t *o, const struct fc_msg *msg);
 /* After the last row: the CSV header of an empty table, the GeoJSON collection's end. */
 int		 cli_emit_end(struct cli *cli);
-/*
- * The GeoJSON geometry (RFC 7946) of a warning's area, or NULL when it has none: region
- * codes carry no outline. Caller owns the result.
- */
-struct json_t	*cli_warning_geometry(const struct fc_msg *msg);
 
 /* fenghuo.c */
 /* Print "usage: fenghuo USAGE" for the entry to stderr and return EX_USAGE. */

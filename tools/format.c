@@ -14,9 +14,11 @@
  *
  * GeoJSON is one RFC 7946 FeatureCollection: every row a Feature whose properties are the
  * row's object. A report with a position is a Point ([lon, lat], WGS-84, as RFC 7946 has
- * it); a warning's geometry is its area's shape (cli_warning_geometry), and a row without a
- * place has a null geometry, which RFC 7946 allows.
+ * it); a warning's geometry is the shape of its CAP areas (geo_warning: polygons as they
+ * are, circles as polygons approximating them), and a row without a place has a null
+ * geometry, which RFC 7946 allows.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "cap.h"
 #include "crypto.h"
 #include "fenghuo.h"
 
@@ -178,23 +181,134 @@ csv_row(FILE *fp, const struct cli_column *cols, json_t *o)
 	fputs("\r\n", fp);
 }
 
-json_t *
-cli_warning_geometry(const struct fc_msg *msg)
+#define GEO_CIRCLE_POINTS	64		/* corners of the polygon standing for a circle */
+#define GEO_EARTH_KM		6371.0088	/* the mean radius of the Earth (IUGG) */
+
+/* [lon, lat]: RFC 7946's order, the reverse of CAP's. */
+static json_t *
+geo_position(double lat, double lon)
 {
-	/*
-	 * The shapes of a warning's area (CAP polygon and circle) are not carried by this
-	 * body format: a warning names its areas by region code, which has no outline here.
-	 */
-	(void)msg;
-	return NULL;
+	return json_pack("[ff]", lon, lat);
 }
 
-/* The geometry of a row: its message's position or area, else null. Caller owns it. */
+/*
+ * A CAP polygon as a GeoJSON Polygon's coordinates (one exterior ring): its points in
+ * order, closed if CAP did not repeat the first, reversed if they run clockwise (RFC 7946
+ * 3.1.6: exterior rings are counterclockwise).
+ */
 static json_t *
-geo_geometry(json_t *o, const struct fc_msg *msg)
+geo_ring(const struct cap_shape *s)
+{
+	const struct cap_point *p = s->points;
+	size_t i, n = s->n_points, k;
+	double area = 0;
+	json_t *ring;
+	int closed = p[0].lat == p[n - 1].lat && p[0].lon == p[n - 1].lon;
+
+	/* Twice the signed area in the plane of (lon, lat): negative when clockwise. */
+	for (i = 0; i + 1 < n; i++)
+		area += p[i].lon * p[i + 1].lat - p[i + 1].lon * p[i].lat;
+	if (!closed)
+		area += p[n - 1].lon * p[0].lat - p[0].lon * p[n - 1].lat;
+	ring = json_array();
+	for (i = 0; i < n; i++) {
+		k = area < 0 ? n - 1 - i : i;
+		json_array_append_new(ring, geo_position(p[k].lat, p[k].lon));
+	}
+	if (!closed)
+		json_array_append_new(ring, geo_position(p[area < 0 ? n - 1 : 0].lat,
+		    p[area < 0 ? n - 1 : 0].lon));
+	return json_pack("[o]", ring);
+}
+
+/*
+ * A CAP circle (centre, radius in km) as a Polygon's coordinates: GEO_CIRCLE_POINTS points
+ * at that great-circle distance from the centre, counterclockwise from north, closed.
+ */
+static json_t *
+geo_circle(const struct cap_shape *s)
+{
+	double lat1 = s->points[0].lat * M_PI / 180, lon1 = s->points[0].lon * M_PI / 180;
+	double d = s->radius_km / GEO_EARTH_KM, b, lat, lon;
+	json_t *ring = json_array();
+	int i;
+
+	for (i = 0; i <= GEO_CIRCLE_POINTS; i++) {
+		/* Bearings decreasing from north: counterclockwise on a map. */
+		b = -2 * M_PI * (i % GEO_CIRCLE_POINTS) / GEO_CIRCLE_POINTS;
+		lat = asin(sin(lat1) * cos(d) + cos(lat1) * sin(d) * cos(b));
+		lon = lon1 + atan2(sin(b) * sin(d) * cos(lat1), cos(d) - sin(lat1) * sin(lat));
+		lon = fmod(lon * 180 / M_PI + 540, 360) - 180;
+		json_array_append_new(ring, geo_position(lat * 180 / M_PI, lon));
+	}
+	return json_pack("[o]", ring);
+}
+
+/*
+ * The geometry of a warning's CAP areas (cap_areas), or NULL when it has none: one shape
+ * is a Polygon (a circle of radius 0, CAP's way of giving a point, a Point); several are a
+ * MultiPolygon, or a GeometryCollection when a Point is among them. Every circle also goes
+ * into *circles as {lat, lon, radius_km}, since a polygon only approximates it (an array,
+ * or NULL without circles). Caller owns both.
+ */
+static json_t *
+geo_warning(const struct fc_msg *msg, json_t **circles)
+{
+	struct cap_shape *shapes;
+	size_t i, n;
+	json_t *parts, *g;
+	int points = 0;
+
+	*circles = NULL;
+	if (cap_areas(msg->body, &shapes, &n) != CAP_OK || n == 0)
+		return NULL;
+	parts = json_array();
+	for (i = 0; i < n; i++) {
+		const struct cap_shape *s = &shapes[i];
+
+		if (!s->circle)
+			g = json_pack("{s:s, s:o}", "type", "Polygon", "coordinates", geo_ring(s));
+		else {
+			if (*circles == NULL)
+				*circles = json_array();
+			json_array_append_new(*circles, json_pack("{s:f, s:f, s:f}", "lat",
+			    s->points[0].lat, "lon", s->points[0].lon, "radius_km", s->radius_km));
+			if (s->radius_km > 0)
+				g = json_pack("{s:s, s:o}", "type", "Polygon", "coordinates",
+				    geo_circle(s));
+			else {
+				g = json_pack("{s:s, s:o}", "type", "Point", "coordinates",
+				    geo_position(s->points[0].lat, s->points[0].lon));
+				points++;
+			}
+		}
+		json_array_append_new(parts, g);
+	}
+	cap_shapes_free(shapes, n);
+	if (n == 1) {
+		g = json_incref(json_array_get(parts, 0));
+		json_decref(parts);
+		return g;
+	}
+	if (points > 0)
+		return json_pack("{s:s, s:o}", "type", "GeometryCollection", "geometries", parts);
+	g = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append(g, json_object_get(json_array_get(parts, i), "coordinates"));
+	json_decref(parts);
+	return json_pack("{s:s, s:o}", "type", "MultiPolygon", "coordinates", g);
+}
+
+/*
+ * The geometry of a row: its message's position or its warning's areas, else null. Caller
+ * owns it; *circles as geo_warning's.
+ */
+static json_t *
+geo_geometry(json_t *o, const struct fc_msg *msg, json_t **circles)
 {
 	json_t *lat = json_object_get(o, "lat"), *lon = json_object_get(o, "lon"), *g;
 
+	*circles = NULL;
 	if (json_is_number(lat) && json_is_number(lon)) {
 		g = json_object();
 		json_object_set_new(g, "type", json_string("Point"));
@@ -203,7 +317,7 @@ geo_geometry(json_t *o, const struct fc_msg *msg)
 		return g;
 	}
 	if (msg != NULL && msg->body != NULL && msg->body->kind == FENGHUO__KIND__WARNING &&
-	    (g = cli_warning_geometry(msg)) != NULL)
+	    (g = geo_warning(msg, circles)) != NULL)
 		return g;
 	return json_null();
 }
@@ -211,7 +325,7 @@ geo_geometry(json_t *o, const struct fc_msg *msg)
 int
 cli_emit(struct cli *cli, json_t *o, const struct fc_msg *msg)
 {
-	json_t *f;
+	json_t *f, *circles;
 	char *s;
 	int rc = 0;
 
@@ -226,8 +340,13 @@ cli_emit(struct cli *cli, json_t *o, const struct fc_msg *msg)
 	case CLI_FMT_GEOJSON:
 		f = json_object();
 		json_object_set_new(f, "type", json_string("Feature"));
-		json_object_set_new(f, "geometry", geo_geometry(o, msg));
-		json_object_set(f, "properties", o);
+		json_object_set_new(f, "geometry", geo_geometry(o, msg, &circles));
+		if (circles != NULL) {
+			/* The caller's object stays as it gave it: a copy gains the circles. */
+			json_object_set_new(f, "properties", json_copy(o));
+			json_object_set_new(json_object_get(f, "properties"), "circles", circles);
+		} else
+			json_object_set(f, "properties", o);
 		s = json_dumps(f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		json_decref(f);
 		if (s == NULL)

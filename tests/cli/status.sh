@@ -3,7 +3,8 @@
 # report; an unknown status is refused, by the CLI and by validation (a bundle); exercises
 # and tests are marked 演练 / 测试 in list, show, duty (a heading of their own, never in
 # force, never counted), the handover and coverage, and list leaves them out unless asked
-# for (--status, --all). An update of a drill stays a drill.
+# for (--status, --all), and with them the receipts for them. An update of a drill stays a
+# drill.
 . "$(dirname "$0")/lib.sh"
 MKBUNDLE=${2:?usage: $0 fenghuo fh_mkbundle}
 
@@ -53,6 +54,18 @@ expect_out "${R:0:12}"
 expect_out "${A:0:12}"
 grep -q "${X:0:12}\|${T:0:12}\|演练\|测试\|草稿" "$TMP/out" &&
 	fail "list shows a drill by default: $(cat "$TMP/out")"
+# ... and so are the receipts for them; a receipt for a real warning is listed.
+RX=$(new receipt "$X" --stage delivered)
+RW=$(new receipt "$W" --stage delivered)
+fh "$S" list
+expect_out "${RW:0:12}"
+grep -q "${RX:0:12}" "$TMP/out" && fail "list shows a drill's receipt: $(cat "$TMP/out")"
+fh "$S" list --kind receipt --json
+expect_out "$RW"
+grep -q "$RX" "$TMP/out" && fail "list --kind receipt shows a drill's receipt"
+fh "$S" list --all --kind receipt
+expect_out "${RX:0:12}"
+expect_out "${RW:0:12}"
 fh "$S" list --status exercise
 expect_rc $EX_OK
 grep -q "${X:0:12} .*演练: 暴雨红色预警 \[演练\]" "$TMP/out" || fail "exercise: $(cat "$TMP/out")"

@@ -84,7 +84,7 @@ static const struct sample samples[] = {
 	{ "hook w", "region", "3301", NULL, 0, 0, 0 },
 	{ "hook w", "min_level", "orange", NULL, 0, 0, 0 },
 	{ "hook w", "status", "any", NULL, 0, 0, 0 },
-	{ "hook w", "format", "json", NULL, 0, 0, 0 },
+	{ "hook w", "format", "cap-cn", NULL, 0, 0, 0 },
 	{ "hook w", "timeout", "45", NULL, 1, 1, 3600 },
 	{ "hook w", "max_running", "3", NULL, 1, 1, 16 },
 	{ "hook o", "on", "overdue", NULL, 0, 0, 0 },
@@ -349,7 +349,7 @@ test_every_key(void **state)
 	assert_string_equal(c->hooks[0].region, "3301");
 	assert_int_equal(c->hooks[0].min_level, FENGHUO__LEVEL__ORANGE);
 	assert_int_equal(c->hooks[0].status, HOOK_STATUS_ANY);
-	assert_int_equal(c->hooks[0].format, HOOK_FMT_JSON);
+	assert_int_equal(c->hooks[0].format, HOOK_FMT_CAP_CN);
 	assert_int_equal(c->hooks[0].timeout, 45);
 	assert_int_equal(c->hooks[0].max_running, 3);
 	assert_int_equal(c->hooks[1].on, HOOK_ON_OVERDUE);
@@ -598,7 +598,8 @@ test_hook_argv(void **state)
 	    "22 23 24 25 26 27 28 29 30 31 32", &why));
 	assert_string_equal(why, "more than 32 words");
 	assert_true(hook_format_ready(HOOK_FMT_JSON));
-	assert_false(hook_format_ready(HOOK_FMT_CAP));
+	assert_true(hook_format_ready(HOOK_FMT_CAP));
+	assert_true(hook_format_ready(HOOK_FMT_CAP_CN));
 }
 
 int

@@ -7,7 +7,10 @@
 # process group), counted as a failure and shown by `fenghuo status`. The example hooks of
 # tools/hooks run too: the loudspeaker speaks the warning into a WAV file (when espeak-ng is
 # installed) and the SMS gateway POSTs it to an HTTP server on 127.0.0.1. An overdue hook
-# runs for a report nobody registered, not for one registered.
+# runs for a report nobody registered, not for one registered. Hooks with format = cap and
+# cap-cn read the warning as a CAP alert: the OASIS one valid against the CAP 1.2 schema,
+# both carrying the warning's identifier, title and text byte for byte; an alert imported
+# from CAP reaches the OASIS hook element for element as it came in.
 set -euo pipefail
 FH_DEADLINE=55
 . "$(dirname "$0")/lib.sh"
@@ -29,7 +32,15 @@ sleep 600 &
 echo "$$ $!" >"$1"
 wait
 SH
-chmod +x "$H/record.sh" "$H/hang.sh"
+# save.sh DIR: stdin into DIR/ID.xml, renamed into place once whole.
+cat >"$H/save.sh" <<'SH'
+#!/bin/sh
+set -eu
+cat >"$1/.$FENGHUO_MSG_ID"
+mv "$1/.$FENGHUO_MSG_ID" "$1/$FENGHUO_MSG_ID.xml"
+SH
+mkdir -p "$H/cap" "$H/capcn"
+chmod +x "$H/record.sh" "$H/hang.sh" "$H/save.sh"
 
 # The SMS gateway: records every POST body, answers 200.
 _fh_alloc_port >"$FH_TMP/.port"
@@ -55,6 +66,16 @@ FH_EXTRA[v]="
 on = warning
 command = $H/record.sh $H/rec.log
 status = any
+
+[hook cap]
+on = warning
+command = $H/save.sh $H/cap
+format = cap
+
+[hook capcn]
+on = warning
+command = $H/save.sh $H/capcn
+format = cap-cn
 
 [hook hang]
 on = report
@@ -154,6 +175,29 @@ assert r["hook"] == "rec" and r["on"] == "warning" and r["kind"] == "warning"
 assert r["event"] == "测试"
 assert r["level"] == "blue" and r["area"] == ["330110"] and r["status"] == "actual"
 PY
+# The same warning as CAP: valid OASIS, and both profiles carry it field by field.
+wait_for 20 "the CAP hooks ran for the third warning" \
+	test -s "$H/cap/$w3.xml" -a -s "$H/capcn/$w3.xml"
+XSD=$(cd "$(dirname "$0")/../.." && pwd)/data/cap/CAP-v1.2.xsd
+xmllint --noout --nonet --schema "$XSD" "$H/cap/$w3.xml" 2>"$H/xmllint.err" ||
+	fail "the CAP hook's alert is not valid CAP 1.2: $(cat "$H/xmllint.err")"
+"$FH_PY" - "$H/cap/$w3.xml" "$H/capcn/$w3.xml" "$w3" "$TITLE" "$TEXT" <<'PY' ||
+import sys, xml.etree.ElementTree as ET
+NS = "{urn:oasis:names:tc:emergency:cap:1.2}"
+for path, ns in ((sys.argv[1], NS), (sys.argv[2], "")):
+    a = ET.parse(path).getroot()
+    assert a.tag == ns + "alert", (path, a.tag)
+    g = lambda e, p: e.findtext("/".join(ns + x for x in p.split("/")))
+    info = a.find(ns + "info")
+    assert sys.argv[3] in g(a, "identifier"), (path, g(a, "identifier"))
+    assert g(a, "status") == "Actual" and g(a, "msgType") == "Alert", path
+    assert g(info, "headline") == sys.argv[4], (path, g(info, "headline"))
+    assert g(info, "description") == sys.argv[5], (path, g(info, "description"))
+    if ns:
+        assert g(info, "event") == "测试" and g(info, "severity") == "Minor", path
+        assert g(info, "area/geocode/value") == "330110000000", path
+PY
+	fail "the CAP hooks' alerts: $(cat "$H/cap/$w3.xml" "$H/capcn/$w3.xml")"
 # The overdue report ran `late` (the start's scan), the registered one did not.
 wait_for 20 "the overdue hook ran for the unregistered report" grep -qx "$r2" "$H/late.log"
 ! grep -qx "$r1" "$H/late.log" || fail "the overdue hook ran for a registered report"
@@ -179,5 +223,14 @@ grep -q "^hook *hang (on report): 0 ok, .* FAILED, last: killed after its timeou
 grep -q "^hook *rec (on warning): 2 ok, 0 running, 0 waiting$" <<<"$out" || fail "status rec: $out"
 grep -q "hook hang: pid .* still running after 1 s: killed" "$(node_log v)" ||
 	fail "no log line for the kill"
+
+# An alert imported from CAP reaches the CAP hook as it came in, element by element.
+CAPDATA=$(cd "$(dirname "$0")/../cap" && pwd)
+wc=$(fh v cap import --area 330110 --expires 2h "$CAPDATA/data/oasis-cap12-appendix-A2.xml")
+wait_for 20 "the CAP hook ran for the imported alert" test -s "$H/cap/$wc.xml"
+"$FH_PY" "$CAPDATA/capdiff.py" "$CAPDATA/data/oasis-cap12-appendix-A2.xml" "$H/cap/$wc.xml" ||
+	fail "the CAP hook's alert differs from the imported one"
+xmllint --noout --nonet --schema "$XSD" "$H/cap/$wc.xml" 2>"$H/xmllint.err" ||
+	fail "the imported alert is not valid CAP 1.2: $(cat "$H/xmllint.err")"
 stop_node v
 log "ok"

@@ -6,7 +6,7 @@
 # /var/lib/fenghuo; the sample is refused by `fenghuod --check` as shipped and accepted once
 # its <FILL IN> lines are filled in; the installed unit verifies (systemd-analyze); each
 # man page renders (man -l) and is mandoc -Tlint clean; the completion offers the commands
-# `fenghuo --help` lists and each command's options; a member of the group fenghuo runs the CLI against a daemon
+# `fenghuo --help` lists and each command's options (both by docs.sh); a member of the group fenghuo runs the CLI against a daemon
 # running as fenghuo on /var/lib/fenghuo without --state, and a non-member does not reach
 # it; lintian finds no error. Then apt-get purge removes the package, the user and the
 # state. Packages: tools/setup.sh deb. Exit 77 (skipped) unless run as root.
@@ -46,19 +46,17 @@ fail() {
 echo "== mandoc -Tlint of the package's man pages"
 dpkg-deb -x "$deb" "$tmp/root"
 mkdir "$tmp/man"
-for page in man1/fenghuo.1 man8/fenghuod.8 man5/fenghuod.conf.5; do
+for page in man1/fenghuo.1 man1/fenghuo-linksim.1 man8/fenghuod.8 man5/fenghuod.conf.5; do
 	gzip -dc "$tmp/root/usr/share/man/$page.gz" >"$tmp/man/${page#*/}"
 done
-# Together, so that their cross-references resolve among them; any message fails.
-out=$(cd "$tmp/man" && mandoc -Tlint fenghuo.1 fenghuod.8 fenghuod.conf.5 2>&1) &&
-	[ -z "$out" ] || fail "mandoc -Tlint: $out"
+bash "$(dirname "$0")/docs.sh" --man "$tmp/man"
 
 echo "== dpkg -i $(basename "$deb")"
 dpkg -i "$deb" >/dev/null
 
 echo "== files"
-for f in /usr/bin/fenghuo /usr/sbin/fenghuod /lib/systemd/system/fenghuod.service \
-	/etc/fenghuo/fenghuod.conf /usr/share/man/man1/fenghuo.1.gz \
+for f in /usr/bin/fenghuo /usr/bin/fenghuo-linksim /usr/sbin/fenghuod /lib/systemd/system/fenghuod.service \
+	/etc/fenghuo/fenghuod.conf /usr/share/man/man1/fenghuo.1.gz /usr/share/man/man1/fenghuo-linksim.1.gz \
 	/usr/share/man/man8/fenghuod.8.gz /usr/share/man/man5/fenghuod.conf.5.gz \
 	/usr/share/bash-completion/completions/fenghuo /usr/share/fenghuo/regions/streets.csv \
 	/usr/share/doc/fenghuo/copyright /usr/share/doc/fenghuo/changelog.gz \
@@ -102,36 +100,18 @@ if command -v systemd-analyze >/dev/null; then
 fi
 
 echo "== man pages"
-for page in man1/fenghuo.1 man8/fenghuod.8 man5/fenghuod.conf.5; do
+for page in man1/fenghuo.1 man1/fenghuo-linksim.1 man8/fenghuod.8 man5/fenghuod.conf.5; do
 	lines=$(MANWIDTH=80 man -l "/usr/share/man/$page.gz" 2>"$tmp/man.err" | grep -c .) ||
 		fail "man -l $page: $(cat "$tmp/man.err")"
 	[ "$lines" -gt 20 ] && [ ! -s "$tmp/man.err" ] ||
 		fail "man -l $page: $lines lines; $(cat "$tmp/man.err")"
 done
 
-echo "== bash completion"
 if [ -f /usr/share/bash-completion/bash_completion ]; then
-	cmds=$(/usr/bin/fenghuo --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }' | grep -v '^\[')
-	words=$(bash -c '. /usr/share/bash-completion/bash_completion
-		. /usr/share/bash-completion/completions/fenghuo
-		COMP_WORDS=(fenghuo ""); COMP_CWORD=1; COMP_LINE="fenghuo "; COMP_POINT=8
-		_fenghuo; printf "%s\n" "${COMPREPLY[@]}"')
-	for c in $cmds; do
-		grep -qx "$c" <<<"$words" || fail "completion does not offer the command $c"
-		# The options the help lists: each line that starts with one, up to its text.
-		opts=$(/usr/bin/fenghuo "$c" --help | sed -n 's/^ *\(-.*\)/\1/p' |
-			sed 's/   .*//' | grep -Eo -- '--[a-z][a-z-]*' | sort -u)
-		got=$(bash -c '. /usr/share/bash-completion/bash_completion
-			. /usr/share/bash-completion/completions/fenghuo
-			COMP_WORDS=(fenghuo "$1" --); COMP_CWORD=2; COMP_LINE="fenghuo $1 --"
-			COMP_POINT=${#COMP_LINE}; _fenghuo; printf "%s\n" "${COMPREPLY[@]}"' _ "$c")
-		for o in $opts; do
-			[ "$o" = --key ] && continue	# the global option, named in some helps
-			grep -qx -- "$o" <<<"$got" || fail "completion of '$c' lacks $o"
-		done
-	done
+	bash "$(dirname "$0")/docs.sh" --completion /usr/share/bash-completion/completions/fenghuo \
+		/usr/bin/fenghuo
 else
-	echo "(bash-completion is not installed: skipped)"
+	echo "(bash-completion is not installed: completion skipped)"
 fi
 
 echo "== a member of the group fenghuo reaches the system daemon without --state"
