@@ -20,7 +20,7 @@ if [ "$mode" = deb ]; then
 	# Its own build directory, prefix /usr, only what the package holds (cmake/package.cmake).
 	build=${BUILD_DIR:-$top/build-deb}
 	CMAKE_ARGS="${CMAKE_ARGS:-} -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON"
-	targets=(--target fenghuo fenghuod fh_package_files)
+	targets=(--target fenghuo fenghuod fenghuo-linksim fh_package_files)
 fi
 jobs=${JOBS:-$(nproc)}
 
