@@ -18,7 +18,7 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/fh-sim.XXXXXX")
 cleanup() {
 	local rc=$? d
 	d=$(awk 'NR == 1 { print $4 }' "$out/nodes.txt" 2>/dev/null)
-	[ $rc -eq 0 ] || tail -n 40 "$out/run.log" >&2 2>/dev/null || true
+	[ $rc -eq 0 ] || cat "$out/run.log" "$out/results.txt" >&2 2>/dev/null || true
 	[ -z "$d" ] || rm -rf "$(dirname "$(dirname "$d")")"
 	rm -rf "$out"
 	exit $rc
@@ -31,7 +31,7 @@ fail() {
 }
 
 FH_SYNC_INTERVAL=2 "$src/tools/sim/fenghuo-sim" run "$src/tools/sim/scenarios/small.topo" \
-	"$src/tools/sim/scenarios/small.scn" -o "$out" --keep --deadline 50 ||
+	"$src/tools/sim/scenarios/small.scn" -o "$out" --keep --deadline 70 ||
 	fail "fenghuo-sim run failed (status $?)"
 [ -s "$out/drill/report.json" ] && [ -s "$out/drill/report.md" ] || fail "no drill report"
 grep -q "done" "$out/run.log" || fail "run.log incomplete"
