@@ -49,8 +49,8 @@ FH_PORT_LOCKS=${TMPDIR:-/tmp}/fh-integ-ports
 mkdir -p "$FH_PORT_LOCKS"
 FH_NODES=()
 # FH_TRUST[name]: lines of the node's [trust] section; unset: open = yes (no policy).
-declare -A FH_TRUST
-declare -A FH_REGION FH_PORT FH_KEY FH_PID FH_PEERS FH_EXTRA FH_TKEY
+declare -gA FH_TRUST
+declare -gA FH_REGION FH_PORT FH_KEY FH_PID FH_PEERS FH_EXTRA FH_TKEY
 
 # A python3 that can parse JSON (any python3 can).
 FH_PY=${FH_PY:-python3}
@@ -359,13 +359,13 @@ for p in json.load(sys.stdin)["peers"]:
         print(s[sys.argv[2]] if sys.argv[2] in s else p[sys.argv[2]])' "$2" "$3"
 }
 
-# init_county NAME: the county 330110's root key and first admin key, in $K ($FH_TMP/keys),
+# init_county NAME: the county's (FH_COUNTY, default 330110) root key and first admin key, in $K ($FH_TMP/keys),
 # by `fenghuo init-county` in NAME's store (its anchors file gets the root); sets ROOT to
 # the root public key.
 init_county() {
 	K=$FH_TMP/keys
 	mkdir -p -m 0700 "$K"
-	fh "$1" init-county --region 330110 --root-key "$K/root.key" --admin-key "$K/admin.key" \
+	fh "$1" init-county --region "${FH_COUNTY:-330110}" --root-key "$K/root.key" --admin-key "$K/admin.key" \
 		>"$FH_TMP/county.out"
 	ROOT=$(awk '$1 == "root" && $2 == "key:" { print $3 }' "$FH_TMP/county.out")
 	[ ${#ROOT} -eq 64 ] || fail "init-county printed no root key"
