@@ -23,12 +23,8 @@ for p in t_v v_t; do
 	_fh_alloc_port >"$FH_TMP/.port"
 	printf -v "$p" '%s' "$(cat "$FH_TMP/.port")"
 done
-stream_link() {
-	printf '\n[link %s]\ntype = udp\nkey = %s\nlocal = 127.0.0.1:%s\nremote = 127.0.0.1:%s\nmtu = 256\n' \
-		"$1" "${FH_KEY[$2]}" "$3" "$4"
-}
-FH_EXTRA[t]=$(stream_link tov v "$t_v" "$v_t")
-FH_EXTRA[v]=$(stream_link tot t "$v_t" "$t_v")
+FH_EXTRA[t]=$(udp_section v "$t_v" "$v_t" 256)
+FH_EXTRA[v]=$(udp_section t "$v_t" "$t_v" 256)
 init_county c
 CERTS=()
 for n in "${FH_NODES[@]}"; do

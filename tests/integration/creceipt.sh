@@ -28,16 +28,10 @@ for v in c_v v_c relay_c relay_v c_h h_c; do
 	_fh_alloc_port >"$FH_TMP/.port"
 	printf -v "$v" '%s' "$(cat "$FH_TMP/.port")"
 done
-# stream_link NAME PEER LOCAL REMOTE [BITRATE]: a [link NAME] section to PEER over UDP.
-stream_link() {
-	printf '\n[link %s]\ntype = udp\nkey = %s\nlocal = 127.0.0.1:%s\nremote = 127.0.0.1:%s\nmtu = 256\n' \
-		"$1" "${FH_KEY[$2]}" "$3" "$4"
-	echo "bitrate = ${5:-0}"
-}
-FH_EXTRA[county]="$(stream_link tovillage village "$c_v" "$relay_c" "${FH_BITRATE:-0}")
-$(stream_link tohamlet hamlet "$c_h" "$h_c")"
-FH_EXTRA[village]=$(stream_link tocounty county "$v_c" "$relay_v" "${FH_BITRATE:-0}")
-FH_EXTRA[hamlet]=$(stream_link tocounty county "$h_c" "$c_h")
+FH_EXTRA[county]="$(udp_section village "$c_v" "$relay_c" 256 "${FH_BITRATE:-0}")
+$(udp_section hamlet "$c_h" "$h_c" 256)"
+FH_EXTRA[village]=$(udp_section county "$v_c" "$relay_v" 256 "${FH_BITRATE:-0}")
+FH_EXTRA[hamlet]=$(udp_section county "$h_c" "$c_h" 256)
 linksim_udp relay "$relay_c" "$c_v" "$relay_v" "$v_c" --rate "${FH_BITRATE:-0}"
 
 init_county county

@@ -14,6 +14,7 @@
 #   make_node NAME REGION [PORT]   a node (key, state dir); PORT defaults to the next free one
 #   link A B                       A and B are configured peers of each other
 #   udp_link A B [MTU]             ... over a UDP stream link instead ([link toB] / [link toA])
+#   udp_section PEER LOCAL REMOTE MTU [BITRATE]  one such [link toPEER] section, ports given
 #   county_mesh T V [NAME...]      the county c, townships t1..tT, villages v<i>_<j> (tree)
 #   certify_all BY [ROLES]         the county's keys at BY, a node certificate for every node
 #   start_node NAME / stop_node NAME / kill_node NAME (SIGKILL)
@@ -154,14 +155,16 @@ udp_link() {
 	pa=$(cat "$FH_TMP/.port")
 	_fh_alloc_port >"$FH_TMP/.port"
 	pb=$(cat "$FH_TMP/.port")
-	FH_EXTRA[$a]+=$(_fh_udp_section "$b" "$pa" "$pb" "$mtu")
-	FH_EXTRA[$b]+=$(_fh_udp_section "$a" "$pb" "$pa" "$mtu")
+	FH_EXTRA[$a]+=$(udp_section "$b" "$pa" "$pb" "$mtu")
+	FH_EXTRA[$b]+=$(udp_section "$a" "$pb" "$pa" "$mtu")
 }
 
-# _fh_udp_section PEER LOCAL REMOTE MTU: a [link toPEER] section (starts with a blank line).
-_fh_udp_section() {
+# udp_section PEER LOCAL REMOTE MTU [BITRATE]: a [link toPEER] section (starts with a blank
+# line), for a link through a relay such as fenghuo-linksim; BITRATE, when given, is what the node paces its sending to (0: unpaced).
+udp_section() {
 	printf '\n[link to%s]\ntype = udp\nkey = %s\nlocal = 127.0.0.1:%s\nremote = 127.0.0.1:%s\nmtu = %s\n' \
 		"$1" "${FH_KEY[$1]}" "$2" "$3" "$4"
+	[ -z "${5:-}" ] || printf 'bitrate = %s\n' "$5"
 }
 
 # county_mesh T V [NAME...]: a county as a tree: the centre c (330110), townships t1..tT
