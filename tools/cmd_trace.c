@@ -436,7 +436,7 @@ cmd_trace_exec(struct cli *cli, int argc, char **argv)
 			cli_warnx(cli, "out of memory");
 			rc = EX_OSERR;
 		} else {
-			rc = cli_json_print(stdout, o) == -1 ? EX_IOERR : EX_OK;
+			rc = cli_json_out(cli, o) == -1 ? EX_IOERR : EX_OK;
 			json_decref(o);
 		}
 	} else {

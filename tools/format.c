@@ -239,11 +239,19 @@ cli_emit(struct cli *cli, json_t *o, const struct fc_msg *msg)
 		free(s);
 		break;
 	default:
-		rc = cli_json_print(stdout, o);
+		rc = cli_json_out(cli, o);
 		break;
 	}
 	cli->emitted++;
 	return ferror(stdout) ? -1 : rc;
+}
+
+int
+cli_json_out(struct cli *cli, json_t *o)
+{
+	if (cli->json_sink != NULL)
+		return cli->json_sink(cli->json_sink_arg, o);
+	return cli_json_print(stdout, o);
 }
 
 int
