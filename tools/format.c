@@ -17,6 +17,7 @@
  * it); a warning's geometry is its area's shape (cli_warning_geometry), and a row without a
  * place has a null geometry, which RFC 7946 allows.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,15 +179,119 @@ csv_row(FILE *fp, const struct cli_column *cols, json_t *o)
 	fputs("\r\n", fp);
 }
 
+/* A CAP point "lat,lon" into the GeoJSON [lon, lat]. 0, or -1 if malformed. */
+static int
+geo_point(const char *s, double *lat, double *lon)
+{
+	char *end;
+
+	*lat = strtod(s, &end);
+	if (end == s || *end != ',')
+		return -1;
+	s = end + 1;
+	*lon = strtod(s, &end);
+	if (end == s || *lat < -90 || *lat > 90 || *lon < -180 || *lon > 180)
+		return -1;
+	return 0;
+}
+
+/* A CAP polygon, "lat,lon lat,lon ..." (closed), as a GeoJSON Polygon; NULL if malformed. */
+static json_t *
+geo_cap_polygon(const char *s)
+{
+	json_t *ring = json_array(), *g;
+	double lat, lon;
+
+	while (*s != '\0') {
+		s += strspn(s, " ");
+		if (*s == '\0')
+			break;
+		if (geo_point(s, &lat, &lon) == -1) {
+			json_decref(ring);
+			return NULL;
+		}
+		json_array_append_new(ring, json_pack("[ff]", lon, lat));
+		s += strcspn(s, " ");
+	}
+	if (json_array_size(ring) < 4) {
+		json_decref(ring);
+		return NULL;
+	}
+	g = json_pack("{s:s, s:[o]}", "type", "Polygon", "coordinates", ring);
+	return g;
+}
+
+/*
+ * A CAP circle, "lat,lon radius_km", as a GeoJSON Polygon of 36 sides (GeoJSON has no
+ * circle; RFC 7946 suggests approximating one), with its centre and radius as foreign
+ * members "center" and "radius_km" for a reader that draws true circles. NULL if malformed.
+ */
+static json_t *
+geo_cap_circle(const char *s)
+{
+	const double pi = 3.14159265358979323846;
+	json_t *ring, *g;
+	double lat, lon, r, k;
+	char *end;
+	int i;
+
+	if (geo_point(s, &lat, &lon) == -1 || (s = strchr(s, ' ')) == NULL)
+		return NULL;
+	r = strtod(s, &end);
+	if (end == s || !(r >= 0 && r <= 20000))
+		return NULL;
+	ring = json_array();
+	/* Degrees per km: 1/111.32 of latitude; of longitude that, over cos(latitude). */
+	k = cos(lat * pi / 180);
+	for (i = 0; i <= 36; i++) {
+		double a = 2 * pi * (i % 36) / 36;
+
+		json_array_append_new(ring, json_pack("[ff]",
+		    lon + r * sin(a) / 111.32 / (k > 0.01 ? k : 0.01), lat + r * cos(a) / 111.32));
+	}
+	g = json_pack("{s:s, s:[o], s:[ff], s:f}", "type", "Polygon", "coordinates", ring,
+	    "center", lon, lat, "radius_km", r);
+	return g;
+}
+
 json_t *
 cli_warning_geometry(const struct fc_msg *msg)
 {
+	const Fenghuo__Warning *w = msg->body->warning;
+	json_t *gs, *g;
+	size_t i, j, k;
+
 	/*
-	 * The shapes of a warning's area (CAP polygon and circle) are not carried by this
-	 * body format: a warning names its areas by region code, which has no outline here.
+	 * Region codes carry no outline here: only a warning imported from CAP has shapes, the
+	 * polygons and circles of its <area>s.
 	 */
-	(void)msg;
-	return NULL;
+	if (w == NULL || w->cap == NULL)
+		return NULL;
+	gs = json_array();
+	for (i = 0; i < w->cap->n_info; i++) {
+		const Fenghuo__CapInfo *in = w->cap->info[i];
+
+		for (j = 0; j < in->n_area; j++) {
+			const Fenghuo__CapArea *a = in->area[j];
+
+			for (k = 0; k < a->n_polygon; k++)
+				if ((g = geo_cap_polygon(a->polygon[k])) != NULL)
+					json_array_append_new(gs, g);
+			for (k = 0; k < a->n_circle; k++)
+				if ((g = geo_cap_circle(a->circle[k])) != NULL)
+					json_array_append_new(gs, g);
+		}
+	}
+	if (json_array_size(gs) == 0) {
+		json_decref(gs);
+		return NULL;
+	}
+	if (json_array_size(gs) == 1) {
+		g = json_incref(json_array_get(gs, 0));
+		json_decref(gs);
+		return g;
+	}
+	return json_pack("{s:s, s:o}", "type", "GeometryCollection", "geometries", gs);
 }
 
 /* The geometry of a row: its message's position or area, else null. Caller owns it. */
@@ -239,7 +344,14 @@ cli_emit(struct cli *cli, json_t *o, const struct fc_msg *msg)
 		free(s);
 		break;
 	default:
-		rc = cli_json_out(cli, o);
+		if (cli->json_sink != NULL) {
+			/* The board draws the row too: its geometry goes with it. */
+			f = json_copy(o);
+			json_object_set_new(f, "geometry", geo_geometry(o, msg));
+			rc = cli_json_out(cli, f);
+			json_decref(f);
+		} else
+			rc = cli_json_out(cli, o);
 		break;
 	}
 	cli->emitted++;

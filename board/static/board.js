@@ -9,6 +9,7 @@ var lang = localStorage.getItem("fh-board-lang") || "zh";
 var known = null;		/* ids of warnings already shown: a new red one sounds */
 var duty = null;		/* the last /api/duty */
 var refreshTimer = null;
+var liveUp = false;
 
 var T = {
 	reports: ["未处理报告（最早在前）", "Open reports (oldest first)"],
@@ -332,27 +333,50 @@ function renderMesh(view) {
 	}).catch(function (e) { showError(s, e); });
 }
 
-/* ---- the map: points and circles on a plain background with a scale ---- */
+/* ---- the map: points and areas on a plain background with a scale ---- */
+
+/* Every [lon, lat] ring (areas) or point of a GeoJSON geometry. */
+function shapes(g, out) {
+	if (!g)
+		return out;
+	if (g.type === "Point")
+		out.push({ point: g.coordinates });
+	else if (g.type === "Polygon")
+		out.push({ ring: g.coordinates[0] });
+	else if (g.type === "MultiPolygon")
+		g.coordinates.forEach(function (p) { out.push({ ring: p[0] }); });
+	else if (g.type === "GeometryCollection")
+		g.geometries.forEach(function (x) { shapes(x, out); });
+	return out;
+}
 
 function renderMap(view) {
 	var s = section(view, "map", "wide");
 	get("/api/duty").then(function (d) {
-		var pts = d.items.filter(function (o) { return typeof o.lat === "number"; });
-		if (pts.length === 0) {
+		var items = [], lons = [], lats = [];
+		d.items.forEach(function (o) {
+			var sh = shapes(o.geometry, []);
+			if (sh.length === 0)
+				return;
+			items.push({ o: o, sh: sh });
+			sh.forEach(function (x) {
+				(x.ring || [x.point]).forEach(function (c) { lons.push(c[0]); lats.push(c[1]); });
+			});
+		});
+		if (items.length === 0) {
 			add(s, el("p", { "class": "empty" }, t("noposition")));
 			return;
 		}
-		var lat0 = Math.min.apply(null, pts.map(function (o) { return o.lat; })) - 0.05;
-		var lat1 = Math.max.apply(null, pts.map(function (o) { return o.lat; })) + 0.05;
-		var lon0 = Math.min.apply(null, pts.map(function (o) { return o.lon; })) - 0.05;
-		var lon1 = Math.max.apply(null, pts.map(function (o) { return o.lon; })) + 0.05;
+		var lat0 = Math.min.apply(null, lats) - 0.02, lat1 = Math.max.apply(null, lats) + 0.02;
+		var lon0 = Math.min.apply(null, lons) - 0.02, lon1 = Math.max.apply(null, lons) + 0.02;
 		var W = 1000, H = 700, ns = "http://www.w3.org/2000/svg";
 		var kx = Math.cos((lat0 + lat1) / 2 * Math.PI / 180) * 111.32;	/* km per degree */
-		var sc = Math.min(W / ((lon1 - lon0) * kx), H / ((lat1 - lat0) * 110.57));
+		var sc = Math.min(W / ((lon1 - lon0) * kx), H / ((lat1 - lat0) * 111.32));	/* px per km */
 		var svg = document.createElementNS(ns, "svg");
 		svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+		svg.id = "map";
 		function x(lon) { return (lon - lon0) * kx * sc; }
-		function y(lat) { return H - (lat - lat0) * 110.57 * sc; }
+		function y(lat) { return H - (lat - lat0) * 111.32 * sc; }
 		function sv(tag, a, text) {
 			var e = document.createElementNS(ns, tag), k;
 			for (k in a)
@@ -361,21 +385,41 @@ function renderMap(view) {
 				e.textContent = text;
 			return svg.appendChild(e);
 		}
-		pts.forEach(function (o) {
-			var col = o.kind === "warning" ? ({ red: "#e53935", orange: "#fb8c00",
+		/* A plain graticule every 0.1 degree: no tiles. */
+		for (var g = Math.ceil(lon0 * 10) / 10; g < lon1; g += 0.1)
+			sv("line", { x1: x(g), y1: 0, x2: x(g), y2: H, stroke: "#24303c" });
+		for (g = Math.ceil(lat0 * 10) / 10; g < lat1; g += 0.1)
+			sv("line", { x1: 0, y1: y(g), x2: W, y2: y(g), stroke: "#24303c" });
+		items.forEach(function (it) {
+			var o = it.o, col = o.kind === "warning" ? ({ red: "#e53935", orange: "#fb8c00",
 			    yellow: "#fdd835", blue: "#1e88e5" }[o.level] || "#aaa") : "#8ab4f8";
-			if (o.kind === "warning" && o.radius_m)
-				sv("circle", { cx: x(o.lon), cy: y(o.lat), r: o.radius_m / 1000 * sc,
-				    fill: col, "fill-opacity": 0.2, stroke: col });
-			sv("circle", { cx: x(o.lon), cy: y(o.lat), r: 6, fill: col });
-			sv("text", { x: x(o.lon) + 9, y: y(o.lat) + 5, fill: "#e8eaed", "font-size": 16 },
-			    o.title);
+			var lx = null, ly = null;
+			it.sh.forEach(function (sh) {
+				if (sh.ring) {
+					var p = sv("polygon", { points: sh.ring.map(function (c) {
+						return x(c[0]).toFixed(1) + "," + y(c[1]).toFixed(1);
+					}).join(" "), fill: col, "fill-opacity": 0.2, stroke: col });
+					p.dataset.id = o.id;
+					lx = x(sh.ring[0][0]);
+					ly = y(sh.ring[0][1]);
+				} else {
+					var c = sv("circle", { cx: x(sh.point[0]), cy: y(sh.point[1]), r: 6,
+					    fill: col });
+					c.dataset.id = o.id;
+					lx = x(sh.point[0]) + 9;
+					ly = y(sh.point[1]) + 5;
+				}
+			});
+			sv("text", { x: lx, y: ly, fill: "#e8eaed", "font-size": 16 }, o.title);
 		});
-		/* The scale: a round number of km near a fifth of the width. */
-		var km = [1, 2, 5, 10, 20, 50, 100].filter(function (k) { return k * sc < W / 4; }).pop() || 1;
+		/* The scale: a round number of km no wider than a quarter of the map. */
+		var km = [0.5, 1, 2, 5, 10, 20, 50, 100, 200].filter(function (k) {
+			return k * sc < W / 4;
+		}).pop() || 0.5;
 		sv("line", { x1: 20, y1: H - 20, x2: 20 + km * sc, y2: H - 20, stroke: "#e8eaed",
 		    "stroke-width": 3 });
-		sv("text", { x: 20, y: H - 28, fill: "#e8eaed", "font-size": 16 }, km + " km");
+		sv("text", { x: 20, y: H - 28, fill: "#e8eaed", "font-size": 16, id: "scale" },
+		    km + " km");
 		s.appendChild(svg);
 	}).catch(function (e) { showError(s, e); });
 }
@@ -433,6 +477,8 @@ function soon() {
 
 function setLive(up) {
 	var l = document.getElementById("live");
+
+	liveUp = up;
 	l.className = "live " + (up ? "up" : "down");
 	l.textContent = t(up ? "live" : "offline");
 }
@@ -460,6 +506,7 @@ function applyLang() {
 		e.textContent = e.dataset[lang];
 	});
 	document.getElementById("lang").textContent = lang === "zh" ? "English" : "中文";
+	setLive(liveUp);
 }
 
 function tick() {

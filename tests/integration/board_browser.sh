@@ -6,7 +6,10 @@
 #   coverage bar 3/3 (checked in the DOM);
 # - a second red warning issued while the page is open appears on it without a reload, with
 #   the banner; the page switches to English;
-# - a screenshot is saved: test-artifacts/board-duty.png in the build directory.
+# - the warning's page (coverage by township, its three nodes), the mesh's peers, and the map
+#   with the circle of a warning imported from CAP and a scale;
+# - screenshots are saved: test-artifacts/board-duty.png and board-duty-map.png in the build
+#   directory.
 # Skipped (exit 77) where chromium is not installed.
 set -euo pipefail
 CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
@@ -34,6 +37,7 @@ confirmed_is() {
 	[ "$(fh c coverage --json "$wid" | json_field confirmed)" = "$1" ]
 }
 wait_for 30 "all three nodes confirmed the warning" confirmed_is 3
+capid=$(fh c --key "$K/admin.key" cap import "$(dirname "$0")/../cap/data/cn-yuhang-rainstorm-red.xml")
 
 _fh_alloc_port >"$FH_TMP/.port"
 port=$(cat "$FH_TMP/.port")
@@ -41,7 +45,7 @@ port=$(cat "$FH_TMP/.port")
 bg_track $!
 wait_for 20 "the board answers" curl -s -o /dev/null -f "http://127.0.0.1:$port/api/duty"
 "$FH_PY" "$(dirname "$0")/board_cdp.py" "$CHROMIUM" "http://127.0.0.1:$port/" "$rid" "$wid" \
-	"$ART/board-duty.png" -- "$FENGHUO" --state "$(node_state c)" --key "$K/admin.key" warn \
+	"$capid" "$ART/board-duty.png" -- "$FENGHUO" --state "$(node_state c)" --key "$K/admin.key" warn \
 	--area 330110 --level red --event 暴雨 --title "第二个红色预警" ||
 	fail "the browser checks (board log: $(cat "$FH_TMP/board.log"))"
 log "ok"

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """board_cdp.py: drive headless Chromium over the DevTools protocol (stdlib only).
 
-board_cdp.py CHROMIUM URL RID WID SCREENSHOT -- CMD...
+board_cdp.py CHROMIUM URL RID WID CAPID SCREENSHOT -- CMD...
 
 Opens URL at 1920x1080 and checks in the DOM that the duty page lists the open report RID
 and the red warning WID with its coverage bar "N/N"; runs CMD (which issues a new red
 warning and prints its id) and checks that the warning appears and the banner shows without
-the page being reloaded; saves a screenshot to SCREENSHOT.
+the page being reloaded; saves a screenshot to SCREENSHOT (and the map beside it, -map.png).
+Then the other views: the warning's coverage by township, the mesh's peers, and the map with
+the circle of the warning CAPID (imported from CAP) and a scale.
 """
 import base64
 import json
@@ -20,7 +22,7 @@ import tempfile
 import time
 import urllib.request
 
-chromium, url, rid, wid, shot = sys.argv[1:6]
+chromium, url, rid, wid, capid, shot = sys.argv[1:7]
 cmd = sys.argv[sys.argv.index("--") + 1:]
 
 
@@ -158,7 +160,8 @@ try:
                "r.querySelector('.bar b').textContent;})()" % wid)
     if bar != "3/3":
         fail("the warning's coverage bar reads %r, not 3/3" % bar)
-    wait("the live indicator", "document.getElementById('live').className==='live up'")
+    wait("the live indicator", "document.getElementById('live').className==='live up' && "
+         "document.getElementById('live').textContent==='实时'")
     # A mark in the page's JS world: a reload would lose it.
     js("window.__fhMark = 42")
     new = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
@@ -175,6 +178,22 @@ try:
     js("document.getElementById('lang').click()")
     wait("the English switch", "document.getElementById('sec-reports').firstChild.textContent"
          ".indexOf('Open reports') === 0")
+    js("document.getElementById('lang').click()")
+    # The other views, by their routes (no reload: the mark stays).
+    js("location.hash = '#/warning/%s'" % wid)
+    wait("the warning's townships", "document.querySelectorAll('#sec-coverage tbody tr')"
+         ".length >= 1 && document.querySelector('#sec-coverage .bar b').textContent === '3/3'")
+    wait("the warning's nodes", "document.querySelectorAll('#sec-node tbody tr').length === 3")
+    js("location.hash = '#/mesh'")
+    wait("the mesh's peers", "document.querySelectorAll('#sec-peers tbody tr').length >= 1")
+    js("location.hash = '#/map'")
+    wait("the map with the CAP circle and a scale",
+         "!!document.querySelector('#map polygon[data-id=\"%s\"]') && "
+         "/ km$/.test(document.getElementById('scale').textContent) && window.__fhMark === 42"
+         % capid)
+    png = ws.call("Page.captureScreenshot", format="png")["data"]
+    with open(shot.replace(".png", "-map.png"), "wb") as f:
+        f.write(base64.b64decode(png))
     print("board_cdp: ok, screenshot " + shot)
 finally:
     proc.terminate()
