@@ -2,7 +2,7 @@
  * board.c: `fenghuo board`, an HTTP server (libmicrohttpd) for the duty room's screen.
  *
  * It holds no node key and never writes: the JSON API runs the read verbs (duty, coverage,
- * trace, peers) with cli->json_sink set, so that the board serves the very objects their
+ * trace, peers, show) with cli->json_sink set, so that the board serves the very objects their
  * --json prints, and a watcher thread follows the daemon's "watch" events (a cli_sub, as
  * `fenghuo watch` does) and hands them to every open /api/events stream (Server-Sent
  * Events). The pages are files of board/static built into the binary.
@@ -496,6 +496,35 @@ board_api_one(struct board *b, struct MHD_Connection *c, const struct cmd_entry 
 	    board_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the reader gave nothing");
 }
 
+/*
+ * /api/message/ID: `show --json ID`, the message and then what refers to it (a report's
+ * loop receipts, a warning's updates) as {"message": {...}, "refs": [...]}.
+ */
+static enum MHD_Result
+board_api_message(struct board *b, struct MHD_Connection *c, const char *id)
+{
+	char *argv[] = { BOARD_ARG("show"), BOARD_ARG("--json"), NULL, NULL };
+	json_t *a, *o;
+	int rc;
+
+	if (!board_id_ok(id))
+		return board_error(c, MHD_HTTP_NOT_FOUND, "not a message id (8 to 64 hex digits)");
+	argv[2] = (char *)(uintptr_t)id;
+	if ((rc = board_verb(b, &cmd_show_entry, 3, argv, &a)) != EX_OK)
+		return board_verb_failed(c, rc);
+	if (json_array_size(a) == 0) {
+		json_decref(a);
+		return board_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the reader gave nothing");
+	}
+	o = json_pack("{s:O}", "message", json_array_get(a, 0));
+	json_array_remove(a, 0);
+	if (o == NULL || json_object_set_new(o, "refs", a) == -1) {
+		json_decref(o);
+		return board_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	return board_json(c, o);
+}
+
 static enum MHD_Result
 board_api_peers(struct board *b, struct MHD_Connection *c)
 {
@@ -721,6 +750,8 @@ board_handler(void *cls, struct MHD_Connection *c, const char *url, const char *
 		return board_api_one(b, c, &cmd_coverage_entry, url + 14);
 	if (strncmp(url, "/api/trace/", 11) == 0)
 		return board_api_one(b, c, &cmd_trace_entry, url + 11);
+	if (strncmp(url, "/api/message/", 13) == 0)
+		return board_api_message(b, c, url + 13);
 	if (strcmp(url, "/api/peers") == 0)
 		return board_api_peers(b, c);
 	if (strcmp(url, "/api/events") == 0)

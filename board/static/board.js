@@ -284,28 +284,41 @@ function renderWarning(view, id) {
 	}).catch(function (e) { showError(s, e); });
 }
 
-/* ---- a report ---- */
+/* ---- a report: its closed loop as a timeline, and its path ---- */
 
 function renderReport(view, id) {
 	var s = section(view, "timeline", "wide");
-	get("/api/duty").then(function (d) {
-		var o = d.items.filter(function (x) { return x.id === id; })[0];
-		if (!o) {
-			add(s, el("p", { "class": "empty" }, t("none")));
-			return;
-		}
-		add(s, el("p", null, regionText(o) + " · " + o.title));
-		var ol = add(s, el("ol"));
-		add(ol, el("li", null, fmtTime(o.time_ms) + " " + t("written")));
-		["registered", "verified", "handling", "closed"].forEach(function (st) {
-			var li = add(ol, el("li", null, stageName(st)));
-			if (o.stage === st)
-				li.textContent = fmtTime(o.stage_ms) + " " + stageName(st);
-			else
-				li.className = "empty";
+	get("/api/message/" + encodeURIComponent(id)).then(function (r) {
+		var m = r.message;
+		add(s, el("p", null, regionText(m) + " · " + m.title));
+		var ol = add(s, el("ol", { id: "timeline" }));
+		var li = add(ol, el("li", null, fmtTime(m.time_ms) + " " + t("written") + " · " +
+		    regionText(m)));
+		li.dataset.stage = "written";
+		var seen = {};
+		r.refs.filter(function (x) { return x.kind === "receipt" && x.stage; })
+		    .sort(function (a, b) { return a.time_ms - b.time_ms; }).forEach(function (x) {
+			seen[x.stage] = true;
+			var e = add(ol, el("li", null, fmtTime(x.time_ms) + " " + stageName(x.stage) +
+			    " · " + regionText(x) + (x.text ? " · " + x.text : "") +
+			    (x.counts === false ? " ✗" : "")));
+			e.dataset.stage = x.stage;
 		});
-		if (o.overdue)
-			add(s, el("span", { "class": "tag overdue" }, t("overdue")));
+		["registered", "verified", "handling", "closed"].forEach(function (st) {
+			if (!seen[st])
+				add(ol, el("li", { "class": "empty" }, stageName(st)));
+		});
+		var s2 = section(view, "tree", "wide");
+		return get("/api/trace/" + encodeURIComponent(m.id)).then(function (tr) {
+			var ul = add(s2, el("ul"));
+			(tr.nodes || []).sort(function (a, b) { return (a.hops || 0) - (b.hops || 0); })
+			    .forEach(function (n) {
+				var e = add(ul, el("li", null, (n.name || (n.node || "").slice(0, 12)) + " · " +
+				    (n.hops !== undefined ? n.hops + " " + t("hops") : "") +
+				    (n.first_seen_ms ? " · " + fmtTime(n.first_seen_ms) : "")));
+				e.style.marginLeft = ((n.hops || 0) * 1.5) + "em";
+			});
+		}).catch(function (e) { showError(s2, e); });
 	}).catch(function (e) { showError(s, e); });
 }
 

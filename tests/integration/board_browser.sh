@@ -6,7 +6,8 @@
 #   coverage bar 3/3 (checked in the DOM);
 # - a second red warning issued while the page is open appears on it without a reload, with
 #   the banner; the page switches to English;
-# - the warning's page (coverage by township, its three nodes), the mesh's peers, and the map
+# - the warning's page (coverage by township, its three nodes), the report's page (its
+#   registration by the county, its path through the three nodes), the mesh's peers, the map
 #   with the circle of a warning imported from CAP and a scale;
 # - screenshots are saved: test-artifacts/board-duty.png and board-duty-map.png in the build
 #   directory.
@@ -37,6 +38,7 @@ confirmed_is() {
 	[ "$(fh c coverage --json "$wid" | json_field confirmed)" = "$1" ]
 }
 wait_for 30 "all three nodes confirmed the warning" confirmed_is 3
+fh c --key "$K/admin.key" receipt "$rid" --stage registered --note "值班员已登记" >/dev/null
 capid=$(fh c --key "$K/admin.key" cap import "$(dirname "$0")/../cap/data/cn-yuhang-rainstorm-red.xml")
 
 _fh_alloc_port >"$FH_TMP/.port"

@@ -7,7 +7,8 @@ Opens URL at 1920x1080 and checks in the DOM that the duty page lists the open r
 and the red warning WID with its coverage bar "N/N"; runs CMD (which issues a new red
 warning and prints its id) and checks that the warning appears and the banner shows without
 the page being reloaded; saves a screenshot to SCREENSHOT (and the map beside it, -map.png).
-Then the other views: the warning's coverage by township, the mesh's peers, and the map with
+Then the other views: the warning's coverage by township, the report's loop (registered)
+and path, the mesh's peers, and the map with
 the circle of the warning CAPID (imported from CAP) and a scale.
 """
 import base64
@@ -184,6 +185,9 @@ try:
     wait("the warning's townships", "document.querySelectorAll('#sec-coverage tbody tr')"
          ".length >= 1 && document.querySelector('#sec-coverage .bar b').textContent === '3/3'")
     wait("the warning's nodes", "document.querySelectorAll('#sec-node tbody tr').length === 3")
+    js("location.hash = '#/report/%s'" % rid)
+    wait("the report's closed loop", "!!document.querySelector('#timeline li[data-stage="
+         "\"registered\"]') && document.querySelectorAll('#sec-tree li').length === 3")
     js("location.hash = '#/mesh'")
     wait("the mesh's peers", "document.querySelectorAll('#sec-peers tbody tr').length >= 1")
     js("location.hash = '#/map'")

@@ -74,6 +74,15 @@ get_json("/api/coverage/nothex", want=404)
 t = get_json("/api/trace/" + wid)
 if len(t["nodes"]) < roster:
     fail("trace: %r" % t)
+msg = get_json("/api/message/" + rid)
+if msg["message"]["id"] != rid or msg["message"]["kind"] != "report" or msg["refs"] != []:
+    fail("message of the report: %r" % msg)
+msg = get_json("/api/message/" + wid)
+if len([x for x in msg["refs"] if x.get("kind") == "receipt" and
+        x.get("stage") == "delivered"]) < roster:
+    fail("message of the warning: its delivery receipts: %r" % msg)
+get_json("/api/message/" + "f" * 64, want=404)
+get_json("/api/message/abc", want=404)
 p = get_json("/api/peers")
 if not isinstance(p.get("peers"), list) or not p["peers"]:
     fail("peers: %r" % p)
