@@ -9,6 +9,8 @@
 # - the warning's page (coverage by township, its three nodes), the report's page (its
 #   registration by the county, its path through the three nodes), the mesh's peers, the map
 #   with the circle of a warning imported from CAP and a scale;
+# - the board and the county's fenghuod restarted under the open page: it reconnects by
+#   itself and shows a third warning without a reload;
 # - screenshots are saved: test-artifacts/board-duty.png and board-duty-map.png in the build
 #   directory.
 # Skipped (exit 77) where chromium is not installed.
@@ -43,11 +45,29 @@ capid=$(fh c --key "$K/admin.key" cap import "$(dirname "$0")/../cap/data/cn-yuh
 
 _fh_alloc_port >"$FH_TMP/.port"
 port=$(cat "$FH_TMP/.port")
-"$FENGHUO" --state "$(node_state c)" board --listen "127.0.0.1:$port" 2>>"$FH_TMP/board.log" &
-bg_track $!
-wait_for 20 "the board answers" curl -s -o /dev/null -f "http://127.0.0.1:$port/api/duty"
+start_board() {
+	"$FENGHUO" --state "$(node_state c)" board --listen "127.0.0.1:$port" \
+		2>>"$FH_TMP/board.log" &
+	BOARD_PID=$!
+	bg_track $BOARD_PID
+	wait_for 20 "the board answers" curl -s -o /dev/null -f "http://127.0.0.1:$port/api/duty"
+}
+start_board
+step=$FH_TMP/cdp.step
 "$FH_PY" "$(dirname "$0")/board_cdp.py" "$CHROMIUM" "http://127.0.0.1:$port/" "$rid" "$wid" \
-	"$capid" "$ART/board-duty.png" -- "$FENGHUO" --state "$(node_state c)" --key "$K/admin.key" warn \
-	--area 330110 --level red --event 暴雨 --title "第二个红色预警" ||
-	fail "the browser checks (board log: $(cat "$FH_TMP/board.log"))"
+	"$capid" "$ART/board-duty.png" "$step" -- "$FENGHUO" --state "$(node_state c)" \
+	--key "$K/admin.key" warn --area 330110 --level red --event 暴雨 --title &
+cdp=$!
+bg_track $cdp
+# The page is open: restart the board (on the same port) and the county's fenghuod under it.
+poll_until 60 test -e "$step.ready" || true
+if [ -e "$step.ready" ]; then
+	kill -TERM "$BOARD_PID"
+	wait "$BOARD_PID" || fail "the board exited with $? on SIGTERM"
+	stop_node c
+	start_board
+	start_node c
+	touch "$step.done"
+fi
+wait "$cdp" || fail "the browser checks (board log: $(cat "$FH_TMP/board.log"))"
 log "ok"

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """board_cdp.py: drive headless Chromium over the DevTools protocol (stdlib only).
 
-board_cdp.py CHROMIUM URL RID WID CAPID SCREENSHOT -- CMD...
+board_cdp.py CHROMIUM URL RID WID CAPID SCREENSHOT STEP -- CMD...
 
 Opens URL at 1920x1080 and checks in the DOM that the duty page lists the open report RID
 and the red warning WID with its coverage bar "N/N"; runs CMD (which issues a new red
 warning and prints its id) and checks that the warning appears and the banner shows without
-the page being reloaded; saves a screenshot to SCREENSHOT (and the map beside it, -map.png).
+the page being reloaded (CMD TITLE: the title is appended); saves a screenshot to SCREENSHOT (and the map beside it, -map.png).
 Then the other views: the warning's coverage by township, the report's loop (registered)
 and path, the mesh's peers, and the map with
 the circle of the warning CAPID (imported from CAP) and a scale.
@@ -23,7 +23,7 @@ import tempfile
 import time
 import urllib.request
 
-chromium, url, rid, wid, capid, shot = sys.argv[1:7]
+chromium, url, rid, wid, capid, shot, step = sys.argv[1:8]
 cmd = sys.argv[sys.argv.index("--") + 1:]
 
 
@@ -165,7 +165,7 @@ try:
          "document.getElementById('live').textContent==='实时'")
     # A mark in the page's JS world: a reload would lose it.
     js("window.__fhMark = 42")
-    new = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
+    new = subprocess.run(cmd + ["第二个红色预警"], check=True, capture_output=True, text=True).stdout.strip()
     wait("the new warning without a reload",
          "!!document.querySelector('#warnings tr[data-id=\"%s\"]') && window.__fhMark === 42"
          % new)
@@ -198,6 +198,23 @@ try:
     png = ws.call("Page.captureScreenshot", format="png")["data"]
     with open(shot.replace(".png", "-map.png"), "wb") as f:
         f.write(base64.b64decode(png))
+    # Restarts: STEP.ready tells the script to restart the board and fenghuod; STEP.done that
+    # it has. The page must reconnect by itself and show the next warning without a reload.
+    js("location.hash = '#/'")
+    wait("the duty page again", "!!document.getElementById('reports')")
+    open(step + ".ready", "w").close()
+    end = time.monotonic() + 60
+    while not os.path.exists(step + ".done"):
+        if time.monotonic() > end:
+            fail("the script did not restart the board and fenghuod")
+        time.sleep(0.2)
+    wait("the live indicator after the restarts",
+         "document.getElementById('live').className==='live up'", 40)
+    third = subprocess.run(cmd + ["第三个红色预警"], check=True, capture_output=True,
+                           text=True).stdout.strip()
+    wait("the third warning after the restarts, without a reload",
+         "!!document.querySelector('#warnings tr[data-id=\"%s\"]') && window.__fhMark === 42"
+         % third, 40)
     print("board_cdp: ok, screenshot " + shot)
 finally:
     proc.terminate()
