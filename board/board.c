@@ -42,6 +42,7 @@
 #define BOARD_TOKEN_MAX		256
 #define BOARD_RING		128		/* events kept for streams that lag */
 #define BOARD_PING_S		15		/* an SSE comment this often keeps proxies open */
+#define BOARD_DUTY_MAX		1000		/* items of one kind in /api/duty */
 #define BOARD_TRACE_S		"3"		/* how long /api/trace waits for the mesh */
 /* A verb's argv from literals: getopt_long permutes the array, never the strings. */
 #define BOARD_ARG(s)		((char *)(uintptr_t)(s))
@@ -318,27 +319,73 @@ board_collect(void *arg, json_t *o)
 }
 
 /*
+ * The duty list's collector: at most BOARD_DUTY_MAX items of each "duty" kind (a screen
+ * shows no more, and a store full of open reports would otherwise cost the board hundreds of
+ * MB), the rest counted in "omitted". The reader's order is kept: the oldest reports first.
+ */
+struct board_duty {
+	json_t	*items;
+	json_t	*counts;	/* duty kind -> items seen */
+	json_t	*omitted;	/* duty kind -> items left out */
+};
+
+static int
+board_collect_duty(void *arg, json_t *o)
+{
+	struct board_duty *d = arg;
+	const char *k = json_string_value(json_object_get(o, "duty"));
+	json_int_t n;
+
+	if (k == NULL)
+		k = "";
+	n = json_integer_value(json_object_get(d->counts, k)) + 1;
+	json_object_set_new(d->counts, k, json_integer(n));
+	if (n <= BOARD_DUTY_MAX)
+		return json_array_append(d->items, o);
+	json_object_set_new(d->omitted, k, json_integer(n - BOARD_DUTY_MAX));
+	return 0;
+}
+
+/*
  * Run a read verb with argv (its --json included) and collect its JSON objects into *out
  * (caller owns). The verb's exit status: EX_OK, or what it returned (the message went to
  * standard error).
  */
+static int	board_verb_sink(struct board *, const struct cmd_entry *, int, char **,
+		    int (*)(void *, json_t *), void *);
+
 static int
 board_verb(struct board *b, const struct cmd_entry *e, int argc, char **argv, json_t **out)
 {
-	struct cli *cli = b->cli;
 	json_t *a;
 	int rc;
 
 	if ((a = json_array()) == NULL)
 		return EX_OSERR;
+	if ((rc = board_verb_sink(b, e, argc, argv, board_collect, a)) != EX_OK) {
+		json_decref(a);
+		return rc;
+	}
+	*out = a;
+	return EX_OK;
+}
+
+/* Run a read verb with argv (its --json included), each JSON object to sink(arg, o). */
+static int
+board_verb_sink(struct board *b, const struct cmd_entry *e, int argc, char **argv,
+    int (*sink)(void *, json_t *), void *arg)
+{
+	struct cli *cli = b->cli;
+	int rc;
+
 	pthread_mutex_lock(&b->lock);
 	cli->json = 0;
 	cli->format = CLI_FMT_TEXT;
 	cli->emitted = 0;
 	cli->columns = NULL;
 	cli->verb = e->name;
-	cli->json_sink = board_collect;
-	cli->json_sink_arg = a;
+	cli->json_sink = sink;
+	cli->json_sink_arg = arg;
 	/* Certificates may have come since the last request. */
 	cli_trust_forget(cli);
 	optind = 0;
@@ -346,12 +393,7 @@ board_verb(struct board *b, const struct cmd_entry *e, int argc, char **argv, js
 	cli->json_sink = NULL;
 	cli->json_sink_arg = NULL;
 	pthread_mutex_unlock(&b->lock);
-	if (rc != EX_OK) {
-		json_decref(a);
-		return rc;
-	}
-	*out = a;
-	return EX_OK;
+	return rc;
 }
 
 /* ---- HTTP ---- */
@@ -460,15 +502,29 @@ board_api_duty(struct board *b, struct MHD_Connection *c)
 	const char *region = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "region");
 	char *argv[] = { BOARD_ARG("duty"), BOARD_ARG("--json"), BOARD_ARG("--region"), NULL,
 	    NULL };
-	json_t *items, *o;
+	struct board_duty d;
+	json_t *o;
 	int rc;
 
 	if (region != NULL && !board_region_ok(region))
 		return board_error(c, MHD_HTTP_BAD_REQUEST, "region: 2 to 12 digits");
 	argv[3] = (char *)(uintptr_t)region;
-	if ((rc = board_verb(b, &cmd_duty_entry, region != NULL ? 4 : 2, argv, &items)) != EX_OK)
+	d.items = json_array();
+	d.counts = json_object();
+	d.omitted = json_object();
+	if (d.items == NULL || d.counts == NULL || d.omitted == NULL)
+		rc = EX_OSERR;
+	else
+		rc = board_verb_sink(b, &cmd_duty_entry, region != NULL ? 4 : 2, argv,
+		    board_collect_duty, &d);
+	json_decref(d.counts);
+	if (rc != EX_OK) {
+		json_decref(d.items);
+		json_decref(d.omitted);
 		return board_verb_failed(c, rc);
-	o = json_pack("{s:I, s:o}", "now_ms", (json_int_t)cli_now_ms(), "items", items);
+	}
+	o = json_pack("{s:I, s:o, s:o}", "now_ms", (json_int_t)cli_now_ms(), "items", d.items,
+	    "omitted", d.omitted);
 	return o != NULL ? board_json(c, o) :
 	    board_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 }
@@ -544,32 +600,41 @@ board_api_peers(struct board *b, struct MHD_Connection *c)
  * /metrics in the Prometheus text format: the duty figures and the board's own. One
  * function, so that a fuller renderer can take its place.
  */
+/* The duty figures of /metrics, counted as the reader hands them over (nothing kept). */
+struct board_counts {
+	size_t	open, overdue, inforce, drills;
+};
+
+static int
+board_count_duty(void *arg, json_t *o)
+{
+	struct board_counts *n = arg;
+	const char *d = json_string_value(json_object_get(o, "duty"));
+
+	if (d == NULL)
+		return 0;
+	if (strcmp(d, "report") == 0) {
+		n->open++;
+		n->overdue += json_is_true(json_object_get(o, "overdue"));
+	} else if (strcmp(d, "warning") == 0)
+		n->inforce++;
+	else if (strncmp(d, "drill-", 6) == 0)
+		n->drills++;
+	return 0;
+}
+
 static char *
 board_metrics_render(struct board *b)
 {
 	char *argv[] = { BOARD_ARG("duty"), BOARD_ARG("--json"), NULL };
-	size_t open = 0, overdue = 0, inforce = 0, drills = 0, i;
-	json_t *a = NULL, *o;
+	struct board_counts n;
 	char *s = NULL;
-	const char *d;
 	unsigned streams;
 	uint64_t requests;
 	int up, ok;
 
-	ok = board_verb(b, &cmd_duty_entry, 2, argv, &a) == EX_OK;
-	json_array_foreach(a, i, o) {
-		d = json_string_value(json_object_get(o, "duty"));
-		if (d == NULL)
-			continue;
-		if (strcmp(d, "report") == 0) {
-			open++;
-			overdue += json_is_true(json_object_get(o, "overdue"));
-		} else if (strcmp(d, "warning") == 0)
-			inforce++;
-		else if (strncmp(d, "drill-", 6) == 0)
-			drills++;
-	}
-	json_decref(a);
+	memset(&n, 0, sizeof(n));
+	ok = board_verb_sink(b, &cmd_duty_entry, 2, argv, board_count_duty, &n) == EX_OK;
 	pthread_mutex_lock(&b->ev_lock);
 	up = b->daemon_up;
 	streams = b->streams;
@@ -600,7 +665,7 @@ board_metrics_render(struct board *b)
 	    "# HELP fenghuo_board_requests_total HTTP requests served.\n"
 	    "# TYPE fenghuo_board_requests_total counter\n"
 	    "fenghuo_board_requests_total %llu\n",
-	    ok, up, open, overdue, inforce, drills, streams,
+	    ok, up, n.open, n.overdue, n.inforce, n.drills, streams,
 	    (unsigned long long)requests);
 	return s;
 }

@@ -48,6 +48,8 @@ def get_json(path, want=200):
 # ---- the API ----
 duty = get_json("/api/duty")
 items = duty["items"]
+if duty.get("omitted") != {}:
+    fail("duty: omitted %r" % duty.get("omitted"))
 rep = [o for o in items if o.get("id") == rid]
 if len(rep) != 1 or rep[0]["duty"] != "report" or rep[0]["stage"] is not None or \
         "age_ms" not in rep[0] or "overdue" not in rep[0]:
