@@ -525,7 +525,7 @@ cmd_coverage_exec(struct cli *cli, int argc, char **argv)
 		if (cli->json) {
 			o = cov_json(&msg, &cov, cli_trust_get(cli));
 			if (o == NULL || (cli->format == CLI_FMT_CSV ? cov_csv(cli, o) :
-			    cli_json_print(stdout, o)) == -1)
+			    cli_json_out(cli, o)) == -1)
 				ioerr = 1;
 			json_decref(o);
 		} else {

@@ -279,7 +279,7 @@ cmd_peers_exec(struct cli *cli, int argc, char **argv)
 	}
 	if (cli->json) {
 		json_object_del(r, "ok");
-		rc = cli_json_print(stdout, r) == -1 ? EX_IOERR : EX_OK;
+		rc = cli_json_out(cli, r) == -1 ? EX_IOERR : EX_OK;
 	} else {
 		print_group(peers, GROUP_CONFIGURED, cli_now_ms());
 		print_group(peers, GROUP_DISCOVERED, cli_now_ms());

@@ -80,7 +80,7 @@ show_related(void *arg, const struct store_view *v)
 		if ((o = cli_msg_json(&msg, v->seen, ctx->now)) == NULL ||
 		    (!counts && json_object_set_new(o, "counts", json_false()) == -1) ||
 		    json_object_set_new(o, "verified", json_true()) == -1 ||
-		    cli_json_print(stdout, o) == -1)
+		    cli_json_out(ctx->cli, o) == -1)
 			ctx->ioerr = 1;
 		json_decref(o);
 		fc_msg_clear(&msg);
@@ -144,7 +144,7 @@ show_invalid(struct cli *cli, const struct store_msg *m, int reason, uint64_t no
 		if (o != NULL) {
 			json_object_set_new(o, "verified", json_false());
 			json_object_set_new(o, "reason", json_string(fc_reason_name(reason)));
-			cli_json_print(stdout, o);
+			cli_json_out(cli, o);
 			json_decref(o);
 		}
 	} else {
@@ -265,7 +265,7 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 				ctx.ioerr = 1;
 		}
 		if (o == NULL || ctx.ioerr || json_object_set_new(o, "verified", json_true()) == -1 ||
-		    cli_json_print(stdout, o) == -1)
+		    cli_json_out(cli, o) == -1)
 			ctx.ioerr = 1;
 		json_decref(o);
 	} else {

@@ -475,7 +475,7 @@ cmd_trace_exec(struct cli *cli, int argc, char **argv)
 	if (cli->json) {
 		if ((rc = cli_trace_query(cli, idhex, (int)timeout_s, &o)) != EX_OK)
 			return rc;
-		rc = cli_json_print(stdout, o) == -1 ? EX_IOERR : EX_OK;
+		rc = cli_json_out(cli, o) == -1 ? EX_IOERR : EX_OK;
 		json_decref(o);
 		return rc;
 	}

@@ -16,6 +16,7 @@
 struct store;
 struct ingest;
 struct fc_key;
+struct json_t;
 
 /* Global options and lazily opened resources, owned by main(). */
 struct cli {
@@ -35,6 +36,12 @@ struct cli {
 	int		 format;	/* --format: CLI_FMT_* (format.c) */
 	const struct cli_column *columns;	/* CSV columns of the running verb */
 	size_t		 emitted;	/* rows cli_emit() has written */
+	/*
+	 * Where the read verbs' JSON objects go (cli_json_out): NULL, standard output; else
+	 * this function, which takes its own reference (the board collects them so).
+	 */
+	int		(*json_sink)(void *arg, struct json_t *o);
+	void		*json_sink_arg;
 	char		*state_buf;	/* owned storage behind state/keypath */
 	char		*keypath_buf;
 };
@@ -126,6 +133,11 @@ void		 cli_format_columns(struct cli *cli, const struct cli_column *cols);
 int		 cli_emit(struct cli *cli, struct json_t *o, const struct fc_msg *msg);
 /* After the last row: the CSV header of an empty table, the GeoJSON collection's end. */
 int		 cli_emit_end(struct cli *cli);
+/*
+ * Hand one result object of a read verb to its reader: cli->json_sink when set, else a
+ * JSON line on standard output. Does not take o. 0, or -1 on an error.
+ */
+int		 cli_json_out(struct cli *cli, struct json_t *o);
 
 /* fenghuo.c */
 /* Print "usage: fenghuo USAGE" for the entry to stderr and return EX_USAGE. */
@@ -781,6 +793,7 @@ extern const struct cmd_entry cmd_coverage_entry;
 extern const struct cmd_entry cmd_trace_entry;
 extern const struct cmd_entry cmd_cap_entry;
 extern const struct cmd_entry cmd_drill_entry;
+extern const struct cmd_entry cmd_board_entry;
 extern const struct cmd_entry cmd_cert_entry;
 extern const struct cmd_entry cmd_revoke_entry;
 extern const struct cmd_entry cmd_keys_entry;

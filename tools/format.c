@@ -358,11 +358,28 @@ cli_emit(struct cli *cli, json_t *o, const struct fc_msg *msg)
 		free(s);
 		break;
 	default:
-		rc = cli_json_print(stdout, o);
+		if (cli->json_sink != NULL) {
+			/* The board draws the row too: its geometry goes with it. */
+			f = json_copy(o);
+			json_object_set_new(f, "geometry", geo_geometry(o, msg, &circles));
+			if (circles != NULL)
+				json_object_set_new(f, "circles", circles);
+			rc = cli_json_out(cli, f);
+			json_decref(f);
+		} else
+			rc = cli_json_out(cli, o);
 		break;
 	}
 	cli->emitted++;
 	return ferror(stdout) ? -1 : rc;
+}
+
+int
+cli_json_out(struct cli *cli, json_t *o)
+{
+	if (cli->json_sink != NULL)
+		return cli->json_sink(cli->json_sink_arg, o);
+	return cli_json_print(stdout, o);
 }
 
 int

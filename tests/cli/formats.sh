@@ -4,7 +4,8 @@
 # and a newline (signed elsewhere: the CLI refuses one) comes back from Python's csv module
 # exactly; a cell that would start a formula is defused. GeoJSON is one RFC 7946
 # FeatureCollection: a report with a position is a Point [lon, lat], a warning a feature
-# (without a shape: no geometry). duty and coverage give the same values as their --json.
+# (without a shape: no geometry; one imported from CAP has its circle as a polygon). duty
+# and coverage give the same values as their --json.
 . "$(dirname "$0")/lib.sh"
 MKBUNDLE=${2:?usage: $0 fenghuo fh_mkbundle}
 
@@ -143,4 +144,24 @@ assert d.startswith(b"\xef\xbb\xbf\"warning\",\"status\",") and d.count(b"\r\n")
     "$TMP/out" || fail "coverage csv: $(cat "$TMP/out")"
 fh "$S" coverage "$W" --format geojson
 expect_rc $EX_USAGE
+
+# ---- a warning imported from CAP: its circle as a 36-sided polygon ----
+C=$TMP/cap
+fh "$C" keygen
+expect_rc $EX_OK
+fh "$C" cap import "$(dirname "$0")/../cap/data/cn-yuhang-rainstorm-red.xml"
+expect_rc $EX_OK
+fh "$C" list --format geojson
+expect_rc $EX_OK
+python3 - "$TMP/out" <<'PY' || fail "the CAP circle: $(cat "$TMP/out")"
+import json, math, sys
+g = json.load(open(sys.argv[1], encoding="utf-8"))["features"][0]["geometry"]
+assert g["type"] == "Polygon" and g["center"] == [119.879, 30.386] and g["radius_km"] == 12, g
+ring = g["coordinates"][0]
+assert len(ring) == 37 and ring[0] == ring[-1], ring
+for lon, lat in ring:
+    dy = (lat - 30.386) * 111.32
+    dx = (lon - 119.879) * 111.32 * math.cos(math.radians(30.386))
+    assert abs(math.hypot(dx, dy) - 12) < 0.01, (lon, lat)
+PY
 exit 0

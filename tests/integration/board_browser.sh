@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# board_browser.sh: the duty board in a real browser (headless Chromium, driven over the
+# DevTools protocol by board_cdp.py) against a running certified mesh of three nodes, the
+# county c, a township t1 and its village v1_1:
+# - the duty page at c lists the village's open report and the county's red warning with its
+#   coverage bar 3/3 (checked in the DOM);
+# - a second red warning issued while the page is open appears on it without a reload, with
+#   the banner; the page switches to English;
+# - the warning's page (coverage by township, its three nodes), the report's page (its
+#   registration by the county, its path through the three nodes), the mesh's peers, the map
+#   with the circle of a warning imported from CAP and a scale;
+# - the board and the county's fenghuod restarted under the open page: it reconnects by
+#   itself and shows a third warning without a reload;
+# - screenshots are saved: test-artifacts/board-duty.png and board-duty-map.png in the build
+#   directory.
+# Skipped (exit 77) where chromium is not installed.
+set -euo pipefail
+CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
+if [ -z "$CHROMIUM" ]; then
+	echo "board_browser: SKIP: chromium is not installed (apt-get install chromium)" >&2
+	exit 77
+fi
+FH_DEADLINE=80
+. "$(dirname "$0")/lib.sh"
+FH_SYNC_INTERVAL=2
+ART=${FH_ARTIFACTS:-$(dirname "$FENGHUOD")/../test-artifacts}
+mkdir -p "$ART"
+
+county_mesh 1 1
+certify_all c
+for n in "${FH_NODES[@]}"; do
+	start_node "$n"
+done
+wait_for 30 "every node holds the certificates" everywhere "${CERTS[@]}"
+rid=$(report v1_1 "桥梁被冲毁")
+wid=$(fh c --key "$K/admin.key" warn --area 330110 --level red --event 暴雨 \
+	--title "暴雨红色预警")
+wait_for 30 "the report at the county" has_msg c "$rid"
+confirmed_is() {
+	[ "$(fh c coverage --json "$wid" | json_field confirmed)" = "$1" ]
+}
+wait_for 30 "all three nodes confirmed the warning" confirmed_is 3
+fh c --key "$K/admin.key" receipt "$rid" --stage registered --note "值班员已登记" >/dev/null
+capid=$(fh c --key "$K/admin.key" cap import "$(dirname "$0")/../cap/data/cn-yuhang-rainstorm-red.xml")
+
+_fh_alloc_port >"$FH_TMP/.port"
+port=$(cat "$FH_TMP/.port")
+start_board() {
+	"$FENGHUO" --state "$(node_state c)" board --listen "127.0.0.1:$port" \
+		2>>"$FH_TMP/board.log" &
+	BOARD_PID=$!
+	bg_track $BOARD_PID
+	wait_for 20 "the board answers" curl -s -o /dev/null -f "http://127.0.0.1:$port/api/duty"
+}
+start_board
+step=$FH_TMP/cdp.step
+"$FH_PY" "$(dirname "$0")/board_cdp.py" "$CHROMIUM" "http://127.0.0.1:$port/" "$rid" "$wid" \
+	"$capid" "$ART/board-duty.png" "$step" -- "$FENGHUO" --state "$(node_state c)" \
+	--key "$K/admin.key" warn --area 330110 --level red --event 暴雨 --title &
+cdp=$!
+bg_track $cdp
+# The page is open: restart the board (on the same port) and the county's fenghuod under it.
+poll_until 60 test -e "$step.ready" || true
+if [ -e "$step.ready" ]; then
+	kill -TERM "$BOARD_PID"
+	wait "$BOARD_PID" || fail "the board exited with $? on SIGTERM"
+	stop_node c
+	start_board
+	start_node c
+	touch "$step.done"
+fi
+wait "$cdp" || fail "the browser checks (board log: $(cat "$FH_TMP/board.log"))"
+log "ok"
