@@ -321,6 +321,25 @@ grant_one(void *arg, const struct store_view *v)
 	return 0;
 }
 
+/* Every valid CERT and REVOKE of st into a new g->certs, and the peers' keys. */
+static int
+grant_certs(struct cli *cli, struct store *st, struct grant_ctx *g)
+{
+	int rc;
+
+	if ((g->certs = json_array()) == NULL)
+		return EX_OSERR;
+	if ((rc = store_iter_time(st, 0, 0, FENGHUO__KIND__CERT, 0, grant_one, g)) != 0 ||
+	    (rc = store_iter_time(st, 0, 0, FENGHUO__KIND__REVOKE, 0, grant_one, g)) != 0) {
+		cli_warnx(cli, "reading the certificates: %s", rc == ENOMEM ?
+		    "out of memory" : store_strerror(rc));
+		json_decref(g->certs);
+		g->certs = NULL;
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
+
 static int
 enrol_grant(struct cli *cli, int argc, char **argv)
 {
@@ -440,41 +459,23 @@ enrol_grant(struct cli *cli, int argc, char **argv)
 		rc = EX_CONFIG;
 		goto out;
 	}
-	if ((rc = cli_key(cli, &admin)) != EX_OK) {
-		cli_trust_clear(&ct);
-		goto out;
-	}
-	if ((rc = cli_cert_sign(cli, admin, nkey, roles, nroles, region, ndays, name, tkey,
-	    id)) != EX_OK) {
-		cli_trust_clear(&ct);
-		goto out;
-	}
 	o = json_object();
 	a = json_array();
 	for (i = 0; i < ct.nanchors; i++)
 		json_array_append_new(a, json_string(fc_hex(ct.anchors[i], 32, hex)));
 	cli_trust_clear(&ct);
 	json_object_set_new(o, "anchors", a);
+	if ((rc = cli_key(cli, &admin)) != EX_OK || (rc = cli_store(cli, 0, &st)) != EX_OK)
+		goto out;
 
-	/* The county's certificates (the new one among them) and the peers' keys. */
+	/* The peers' keys first: a grant that cannot be complete signs nothing. */
 	memset(&g, 0, sizeof(g));
 	g.peers = peers;
 	g.npeers = npeers;
-	g.certs = json_array();
-	json_object_set_new(o, "certs", g.certs);
-	if ((rc = cli_store(cli, 0, &st)) != EX_OK)
+	if ((rc = grant_certs(cli, st, &g)) != EX_OK)
 		goto out;
-	if ((rc = store_iter_time(st, 0, 0, FENGHUO__KIND__CERT, 0, grant_one, &g)) != 0 ||
-	    (rc = store_iter_time(st, 0, 0, FENGHUO__KIND__REVOKE, 0, grant_one, &g)) != 0) {
-		cli_warnx(cli, "reading the certificates: %s", store_strerror(rc));
-		rc = EX_IOERR;
-		goto out;
-	}
-	pa = json_array();
-	json_object_set_new(o, "peers", pa);
-	for (i = 0; i < npeers; i++) {
-		char khex[65], thex[65];
-
+	json_decref(g.certs);
+	for (i = 0; i < npeers; i++)
 		if (!peers[i].found) {
 			cli_warnx(cli, "--peer %s: no certificate named '%s' with a transport key "
 			    "in this store (fenghuo keys lists them)", peers[i].name,
@@ -482,6 +483,18 @@ enrol_grant(struct cli *cli, int argc, char **argv)
 			rc = EX_DATAERR;
 			goto out;
 		}
+	if ((rc = cli_cert_sign(cli, admin, nkey, roles, nroles, region, ndays, name, tkey,
+	    id)) != EX_OK)
+		goto out;
+	/* The county's certificates, the new one among them (a direct write reopened st). */
+	if ((rc = cli_store(cli, 0, &st)) != EX_OK || (rc = grant_certs(cli, st, &g)) != EX_OK)
+		goto out;
+	json_object_set_new(o, "certs", g.certs);
+	pa = json_array();
+	json_object_set_new(o, "peers", pa);
+	for (i = 0; i < npeers; i++) {
+		char khex[65], thex[65];
+
 		json_array_append_new(pa, json_pack("{s:s, s:s, s:s, s:s}", "name",
 		    peers[i].name, "address", peers[i].address, "key",
 		    fc_hex(peers[i].key, 32, khex), "transport", fc_hex(peers[i].tkey, 32, thex)));

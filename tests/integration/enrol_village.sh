@@ -55,6 +55,15 @@ fh c --key "$K/admin.key" enrol grant "$FH_TMP/bad.req" --peer "t=$(node_addr t)
 [ "$(fh c list --kind cert --json | grep -c .)" -eq "$certs_before" ] ||
 	fail "a certificate was signed for a bad region"
 
+# So is a grant naming a peer the office has no certificate for.
+rc=0
+fh c --key "$K/admin.key" enrol grant "$R" --peer "nosuch=$(node_addr t)" \
+	-o "$FH_TMP/bad.grant" 2>"$FH_TMP/err" || rc=$?
+[ "$rc" -eq 65 ] && grep -q "no certificate named 'nosuch'" "$FH_TMP/err" ||
+	fail "an unknown peer was not refused (exit $rc): $(cat "$FH_TMP/err")"
+[ "$(fh c list --kind cert --json | grep -c .)" -eq "$certs_before" ] ||
+	fail "a certificate was signed for a grant naming an unknown peer"
+
 # 2. The grant, at the county office.
 fh c --key "$K/admin.key" enrol grant "$R" --roles node,reporter --peer "t=$(node_addr t)" \
 	-o "$G" >"$FH_TMP/out"
