@@ -36,10 +36,11 @@ static int	cmd_enrol_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_enrol_entry = {
 	"enrol",
-	"enrol request --name N --region R [--roles R1,R2] -o REQ | "
-	"enrol grant REQ --peer NAME=ADDRESS... [--roles R1,R2] [--days N] -o GRANT | "
-	"enrol install GRANT [-c CONF] [--listen ENDPOINT] [--force]",
+	"enrol request|grant|install ...",
 	"Enrol a new node in three steps, one file carried each way (USB stick):\n"
+	"  enrol request --name N --region R [--roles R1,R2] -o REQ\n"
+	"  enrol grant REQ --peer NAME=ADDRESS... [--roles R1,R2] [--days N] -o GRANT\n"
+	"  enrol install GRANT [-c CONF] [--listen ENDPOINT] [--force]\n"
 	"\n"
 	"enrol request, on the new node: write REQ with its node and transport public keys\n"
 	"(created in the state directory if missing), its name, region and requested roles.\n"
