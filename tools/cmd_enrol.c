@@ -764,14 +764,14 @@ enrol_install(struct cli *cli, int argc, char **argv)
 		uint8_t *env;
 
 		hexenv = json_string_value(a);
-		len = hexenv != NULL ? strlen(hexenv) / 2 : 0;
-		if (len == 0 || len > WIRE_ENVELOPE_MAX || (env = malloc(len)) == NULL ||
-		    fc_unhex(hexenv, env, len) != 0) {
+		len = hexenv != NULL && strlen(hexenv) % 2 == 0 ? strlen(hexenv) / 2 : 0;
+		env = len > 0 && len <= WIRE_ENVELOPE_MAX ? malloc(len) : NULL;
+		items[i].env = env;	/* freed at out: */
+		items[i].len = len;
+		if (env == NULL || fc_unhex(hexenv, env, len) != 0) {
 			cli_warnx(cli, "%s: certificate %zu is not an envelope", path, i + 1);
 			goto out;
 		}
-		items[i].env = env;
-		items[i].len = len;
 	}
 	if ((rc = cli_submit_batch(cli, items, n)) != EX_OK)
 		goto out;

@@ -68,6 +68,11 @@ fh c --key "$K/admin.key" enrol grant "$R" --peer "nosuch=$(node_addr t)" \
 fh c --key "$K/admin.key" enrol grant "$R" --roles node,reporter --peer "t=$(node_addr t)" \
 	-o "$G" >"$FH_TMP/out"
 log "$(head -1 "$FH_TMP/out")"
+cert=$(awk '$1 == "certificate" { print $2; exit }' "$FH_TMP/out")
+[ ${#cert} -eq 64 ] || fail "enrol grant printed no certificate id"
+# The township admits v's transport key once the certificate has reached it (enrol.sh
+# covers a village that dials before that).
+wait_for 30 "t holds v's certificate" has_msg t "$cert"
 
 # Refused on the laptop, with nothing written: an altered grant ...
 "$FH_PY" - "$G" "$FH_TMP/tampered.grant" <<'PY'
