@@ -75,26 +75,8 @@ const struct cmd_entry cmd_enrol_entry = {
 #define ENROL_DAYS_DEFAULT	365
 #define ENROL_DAYS_MAX		3650
 #define ENROL_PEERS_MAX		16
-#define ENROL_NAME_MAX		63
 /* What the admin key signs: this context, then the bytes of the grant string. */
 static const char enrol_context[] = "fenghuo enrol grant v1\n";
-
-/* A name [node] name and [peer NAME] take (node/config.c checks the same). */
-static int
-name_ok(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > ENROL_NAME_MAX || !fc_utf8_valid(s, len))
-		return 0;
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x21 || c == 0x7f || c == '[' || c == ']' || c == '"' || c == '\\')
-			return 0;
-	}
-	return 1;
-}
 
 /* A node's region: a region code of a county, township or village. */
 static int
@@ -240,9 +222,9 @@ enrol_request(struct cli *cli, int argc, char **argv)
 		cli_warnx(cli, "enrol request: --name, --region and -o are required");
 		return cli_usage(&cmd_enrol_entry);
 	}
-	if (!name_ok(name)) {
+	if (!fc_node_name_valid(name)) {
 		cli_warnx(cli, "--name '%s': 1 to %d printable characters without blanks, "
-		    "quotes, backslashes or brackets", name, ENROL_NAME_MAX);
+		    "quotes, backslashes or brackets", name, FC_NODE_NAME_MAX);
 		return EX_USAGE;
 	}
 	if (!region_ok(region)) {
@@ -382,7 +364,7 @@ enrol_grant(struct cli *cli, int argc, char **argv)
 			*eq = '\0';
 			peers[npeers].name = optarg;
 			peers[npeers++].address = eq + 1;
-			if (!name_ok(optarg)) {
+			if (!fc_node_name_valid(optarg)) {
 				cli_warnx(cli, "--peer %s: not a node name", optarg);
 				return EX_USAGE;
 			}
@@ -420,7 +402,7 @@ enrol_grant(struct cli *cli, int argc, char **argv)
 	rc = EX_DATAERR;
 	name = str(req, "name");
 	region = str(req, "region");
-	if (name == NULL || !name_ok(name)) {
+	if (name == NULL || !fc_node_name_valid(name)) {
 		cli_warnx(cli, "%s: no valid node name", reqpath);
 		goto out;
 	}
@@ -645,7 +627,7 @@ grant_check(struct cli *cli, const char *path, const json_t *g)
 	uint8_t k[32];
 	size_t i;
 
-	if (str(g, "name") == NULL || !name_ok(str(g, "name")) || str(g, "region") == NULL ||
+	if (str(g, "name") == NULL || !fc_node_name_valid(str(g, "name")) || str(g, "region") == NULL ||
 	    !region_ok(str(g, "region")) || !json_is_array(json_object_get(g, "anchors")) ||
 	    json_array_size(json_object_get(g, "anchors")) == 0 ||
 	    !json_is_array(json_object_get(g, "certs")) || str(g, "cert") == NULL) {
@@ -659,7 +641,7 @@ grant_check(struct cli *cli, const char *path, const json_t *g)
 			return -1;
 		}
 	json_array_foreach(json_object_get(g, "peers"), i, p)
-		if (str(p, "name") == NULL || !name_ok(str(p, "name")) ||
+		if (str(p, "name") == NULL || !fc_node_name_valid(str(p, "name")) ||
 		    str(p, "address") == NULL || strpbrk(str(p, "address"), "\n\r;#") != NULL ||
 		    hexkey(p, "key", k) != 0 || hexkey(p, "transport", k) != 0) {
 			cli_warnx(cli, "%s: peer %zu is incomplete", path, i + 1);
