@@ -204,6 +204,13 @@ uint64_t	 fc_msg_time(const struct fc_msg *msg, uint64_t first_seen_ms);
 int		 fc_utf8_valid(const char *s, size_t len);
 /* 1 if s is a region code or prefix of the accepted shape (2, 4, 6, 9 or 12 digits). */
 int		 fc_region_valid(const char *s);
+#define FC_NODE_NAME_MAX	63	/* bytes of a node name */
+/*
+ * 1 if s may name a node ([node] name, [peer NAME]): 1 to FC_NODE_NAME_MAX bytes of UTF-8,
+ * printable, without blanks, brackets, double quotes or backslashes (names appear in logs,
+ * section headers and JSON).
+ */
+int		 fc_node_name_valid(const char *s);
 
 /* ---- trust.c, policy.c: certificate chains, the trust policy, held messages ---------- */
 /* policy.c */

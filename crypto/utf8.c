@@ -7,6 +7,8 @@
  * sequence; and no NUL byte, which would silently cut the string short for C consumers and
  * let two different signed bodies display the same.
  */
+#include <string.h>
+
 #include "crypto.h"
 
 int
@@ -67,4 +69,20 @@ fc_region_valid(const char *s)
 		if (n >= 12 || s[n] < '0' || s[n] > '9')
 			return 0;
 	return n == 2 || n == 4 || n == 6 || n == 9 || n == 12;
+}
+
+int
+fc_node_name_valid(const char *s)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+
+	if (len == 0 || len > FC_NODE_NAME_MAX || !fc_utf8_valid(s, len))
+		return 0;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x21 || c == 0x7f || c == '[' || c == ']' || c == '"' || c == '\\')
+			return 0;
+	}
+	return 1;
 }

@@ -288,23 +288,6 @@ trim(char *s)
 	return s;
 }
 
-static int
-name_valid(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > NODE_NAME_MAX || !fc_utf8_valid(s, len))
-		return 0;
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		/* Anything printable but blanks and brackets: names appear in logs and JSON. */
-		if (c < 0x21 || c == 0x7f || c == '[' || c == ']' || c == '"' || c == '\\')
-			return 0;
-	}
-	return 1;
-}
-
 /* A decimal number from lo to hi into *out; -1 if it is not one. */
 static int
 number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -485,7 +468,7 @@ section_begin(struct parse *ps, const char *hdr)
 			return;
 		}
 	}
-	if (!name_valid(name)) {
+	if (!fc_node_name_valid(name)) {
 		perr(ps, ps->line, "%s name '%s' is not a valid name", s->name, name);
 		return;
 	}
@@ -691,7 +674,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 static int
 check_name(struct parse *ps, const struct key *k, const char *value)
 {
-	if (name_valid(value))
+	if (fc_node_name_valid(value))
 		return 0;
 	perr(ps, ps->line, "%s: '%s' is not a valid name (1-%d printable characters, no "
 	    "blanks, quotes or brackets)", k->name, value, NODE_NAME_MAX);

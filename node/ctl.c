@@ -138,6 +138,7 @@ peer_json(const struct peer *p)
 	json_object_set_new(o, "configured", json_boolean(p->configured));
 	json_object_set_new(o, "discovered", json_boolean(p->px_discovered));
 	json_object_set_new(o, "state", json_string(peer_state_name(p)));
+	json_object_set_new(o, "protocol_version", json_integer((json_int_t)p->protocol_version));
 	/* Why it is not up, when known: refused (by whom, why), revoked. */
 	json_object_set_new(o, "reason", json_string(peer_is_up(p) ? "" : p->why));
 	if (clock_peer_offset(p, &off) == 0)

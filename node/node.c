@@ -74,7 +74,9 @@ node_hello_link(struct node *n, unsigned caps, struct slink *sl, int connecting,
 	/* The endpoints this node announces: [node] announce, or dialable listen endpoints. */
 	k = px_endpoints(n, eps);
 	h.has_protocol_version = 1;
-	h.protocol_version = WIRE_PROTOCOL_VERSION;
+	h.protocol_version = WIRE_PROTOCOL_MIN;
+	h.has_protocol_max = 1;
+	h.protocol_max = WIRE_PROTOCOL_MAX;
 	h.has_node_key = 1;
 	h.node_key.data = (uint8_t *)(uintptr_t)fc_key_public(n->key);
 	h.node_key.len = FC_PUBLICKEYBYTES;

@@ -628,6 +628,7 @@ struct peer {
 	struct link	 in;
 	struct pq	 q;
 	int		 refused_logged;
+	unsigned	 protocol_version;	/* in use: the highest both HELLOs allow; 0 before */
 	int		 lazy_out;	/* it asked us for ids only (we send it HAVE) */
 	int		 lazy_in;	/* we asked it for ids only (we pruned it) */
 	int		 short_ids;	/* both HELLOs say CAP_SHORT_IDS: HAVE/WANT carry prefixes */

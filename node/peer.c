@@ -811,13 +811,23 @@ peer_garbage(struct peer *p, const char *what)
 		log_warnx("peer %s: dropped %s", peer_label(p), what);
 }
 
-/* Check a Hello; NULL if acceptable, else why not (for the log). */
+/*
+ * Check a Hello; NULL if acceptable, else why not (for the log and `peers`). The versions
+ * are the one check a rolling upgrade meets: the reason names both ranges, so that an
+ * operator sees which side to upgrade.
+ */
 static const char *
 hello_check(const Fenghuo__Hello *h, char *why, size_t whylen)
 {
-	if (!h->has_protocol_version || h->protocol_version != WIRE_PROTOCOL_VERSION) {
-		snprintf(why, whylen, "protocol version %u, we speak %d",
-		    h->has_protocol_version ? h->protocol_version : 0, WIRE_PROTOCOL_VERSION);
+	unsigned lo, hi;
+
+	if (wire_protocol_pick(WIRE_PROTOCOL_MIN, WIRE_PROTOCOL_MAX, h, &lo, &hi) == 0) {
+		if (lo == 0 || hi < lo)
+			snprintf(why, whylen, "HELLO with no valid protocol version range (%u to %u)",
+			    lo, hi);
+		else
+			snprintf(why, whylen, "no common protocol version: it speaks %u to %u, "
+			    "we speak %d to %d", lo, hi, WIRE_PROTOCOL_MIN, WIRE_PROTOCOL_MAX);
 		return why;
 	}
 	if (!h->has_node_key || h->node_key.len != FC_PUBLICKEYBYTES) {
@@ -904,11 +914,12 @@ peer_withdraw(struct node *n, struct peer *p, const char *why)
 /*
  * What the peer wants from us: ids only when it says lazy and not eager; on a stream link,
  * id prefixes in HAVE and WANT, deflated PUSH frames and compact receipts, when it reads
- * them and we announced them too.
+ * them and we announced them too; and the protocol version in use (hello_check passed).
  */
 static void
 hello_caps(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 {
+	unsigned lo, hi;
 	int lazy = h->has_capabilities && (h->capabilities & (CAP_EAGER | CAP_LAZY)) == CAP_LAZY;
 	int short_ids = n->short_ids && peer_stream(p) != NULL && h->has_capabilities &&
 	    (h->capabilities & CAP_SHORT_IDS) != 0;
@@ -921,6 +932,9 @@ hello_caps(struct node *n, struct peer *p, const Fenghuo__Hello *h)
 		log_debug("peer %s: %s ids in HAVE and WANT", peer_label(p),
 		    short_ids ? "short" : "whole");
 	p->short_ids = short_ids;
+
+	p->protocol_version = wire_protocol_pick(WIRE_PROTOCOL_MIN, WIRE_PROTOCOL_MAX, h, &lo,
+	    &hi);
 
 	if (deflate != p->deflate)
 		log_debug("peer %s: %s PUSH frames", peer_label(p), deflate ? "deflated" :

@@ -314,3 +314,18 @@ wire_level_severity(int level)
 		return 0;
 	}
 }
+
+unsigned
+wire_protocol_pick(unsigned our_min, unsigned our_max, const Fenghuo__Hello *h,
+    unsigned *peer_min, unsigned *peer_max)
+{
+	unsigned lo, hi;
+
+	*peer_min = h->has_protocol_version ? h->protocol_version : 0;
+	*peer_max = h->has_protocol_max ? h->protocol_max : *peer_min;
+	if (*peer_min == 0 || *peer_max < *peer_min)
+		return 0;
+	lo = *peer_min > our_min ? *peer_min : our_min;
+	hi = *peer_max < our_max ? *peer_max : our_max;
+	return lo <= hi ? hi : 0;
+}

@@ -14,7 +14,14 @@
 #include "fenghuo.pb-c.h"
 
 #define WIRE_BODY_VERSION	1	/* Body.version written by this code */
-#define WIRE_PROTOCOL_VERSION	1	/* Hello.protocol_version spoken by this code */
+/*
+ * The protocol versions this code speaks, lowest and highest (PROTOCOL.md §4, Versions).
+ * HELLO sends the lowest as protocol_version, so that a node that knows only that field
+ * still accepts us while it is in our range, and the highest as protocol_max.
+ */
+#define WIRE_PROTOCOL_MIN	1
+#define WIRE_PROTOCOL_MAX	1
+#define WIRE_PROTOCOL_VERSION	WIRE_PROTOCOL_MIN	/* Hello.protocol_version we send */
 
 #define WIRE_ENVELOPE_MAX	(64 * 1024)	/* serialized Envelope, bytes */
 #define WIRE_TEXT_MAX		(16 * 1024)	/* Body.text, bytes */
@@ -259,5 +266,16 @@ int		 wire_status_of(const Fenghuo__Body *b);
 
 /* The CAP severity that a colour level stands for (DESIGN decision 3), or 0. */
 int		 wire_level_severity(int level);
+
+/*
+ * The version two nodes use: the highest in both [our_min, our_max] and the range a peer's
+ * HELLO states (protocol_version up to protocol_max; protocol_max absent means
+ * protocol_version alone, what a node of version 1 sends). Returns the version (>= 1), or 0
+ * when the HELLO states no valid range (protocol_version absent or 0, protocol_max below it)
+ * or the ranges do not overlap; the peer's range is in *peer_min and *peer_max either way
+ * (0 when absent), for the refusal's reason.
+ */
+unsigned	wire_protocol_pick(unsigned our_min, unsigned our_max,
+		    const Fenghuo__Hello *h, unsigned *peer_min, unsigned *peer_max);
 
 #endif /* FH_WIRE_H */

@@ -52,9 +52,8 @@ const struct cmd_entry cmd_cert_entry = {
 #define CERT_DAYS_MAX	3650
 #define DAY_MS		(24ULL * 3600 * 1000)
 
-/* "reporter,node" into role enum values (at most 5, no repeats). 0, or -1 (printed). */
-static int
-parse_roles(struct cli *cli, const char *arg, Fenghuo__Role *roles, size_t *n)
+int
+cli_roles_parse(struct cli *cli, const char *arg, Fenghuo__Role *roles, size_t *n)
 {
 	char *copy, *tok, *save = NULL;
 	size_t i;
@@ -116,15 +115,14 @@ cmd_cert_exec(struct cli *cli, int argc, char **argv)
 		{ "clock-ok", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
-	Fenghuo__Body body = FENGHUO__BODY__INIT;
-	Fenghuo__Cert cert = FENGHUO__CERT__INIT;
+	Fenghuo__Cert cert = FENGHUO__CERT__INIT;	/* only its name, from --name */
 	Fenghuo__Role roles[FENGHUO__ROLE__ADMIN];
 	const char *subject = NULL, *rolearg = NULL, *days = NULL, *tkey = NULL;
 	char *region = NULL;
 	uint8_t subj[FC_PUBLICKEYBYTES], tk[32], id[FC_IDBYTES];
 	const struct fc_key *key;
 	char hex[FC_IDHEX];
-	uint64_t now = cli_now_ms(), ndays;
+	uint64_t ndays;
 	size_t nroles;
 	int ch, rc, clock_ok = 0;
 
@@ -168,7 +166,7 @@ cmd_cert_exec(struct cli *cli, int argc, char **argv)
 		cli_warnx(cli, "--subject %s: not a public key (64 hex digits)", subject);
 		return EX_USAGE;
 	}
-	if (parse_roles(cli, rolearg, roles, &nroles) == -1)
+	if (cli_roles_parse(cli, rolearg, roles, &nroles) == -1)
 		return EX_USAGE;
 	if (!fc_region_valid(region)) {
 		cli_warnx(cli, "--region %s: not a region code prefix (2, 4, 6, 9 or 12 digits)",
@@ -196,28 +194,42 @@ cmd_cert_exec(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (!clock_ok && (rc = cli_clock_check(cli, "certificates")) != EX_OK)
 		return rc;
+	advise(cli);
+	if ((rc = cli_cert_sign(cli, key, subj, roles, nroles, region, ndays, cert.name,
+	    tkey != NULL ? tk : NULL, id)) != EX_OK)
+		return rc;
+	printf("%s\n", fc_hex(id, FC_IDBYTES, hex));
+	return EX_OK;
+}
+
+int
+cli_cert_sign(struct cli *cli, const struct fc_key *key, const uint8_t *subj,
+    const Fenghuo__Role *roles, size_t nroles, const char *region, uint64_t ndays,
+    const char *name, const uint8_t *tk, uint8_t id[FC_IDBYTES])
+{
+	Fenghuo__Body body = FENGHUO__BODY__INIT;
+	Fenghuo__Cert cert = FENGHUO__CERT__INIT;
+	uint64_t now = cli_now_ms();
+
+	cert.name = (char *)(uintptr_t)name;
 	cert.has_subject = 1;
-	cert.subject.data = subj;
-	cert.subject.len = sizeof(subj);
+	cert.subject.data = (uint8_t *)(uintptr_t)subj;
+	cert.subject.len = FC_PUBLICKEYBYTES;
 	cert.n_roles = nroles;
-	cert.roles = roles;
-	cert.scope = region;
+	cert.roles = (Fenghuo__Role *)(uintptr_t)roles;
+	cert.scope = (char *)(uintptr_t)region;
 	cert.has_not_before_ms = 1;
 	cert.not_before_ms = now - CLI_CERT_SLACK_MS;
 	cert.has_not_after_ms = 1;
 	cert.not_after_ms = now + ndays * DAY_MS;
-	if (tkey != NULL) {
+	if (tk != NULL) {
 		cert.has_transport_key = 1;
-		cert.transport_key.data = tk;
-		cert.transport_key.len = sizeof(tk);
+		cert.transport_key.data = (uint8_t *)(uintptr_t)tk;
+		cert.transport_key.len = 32;
 	}
 	body.has_kind = 1;
 	body.kind = FENGHUO__KIND__CERT;
-	body.region = region;	/* so that `list --region` finds it */
+	body.region = (char *)(uintptr_t)region;	/* so that `list --region` finds it */
 	body.cert = &cert;
-	advise(cli);
-	if ((rc = cli_publish_as(cli, key, &body, now, id)) != EX_OK)
-		return rc;
-	printf("%s\n", fc_hex(id, FC_IDBYTES, hex));
-	return EX_OK;
+	return cli_publish_as(cli, key, &body, now, id);
 }

@@ -1,5 +1,6 @@
 /*
- * cmd_status.c: `fenghuo status [--json]`, what the local fenghuod says about itself.
+ * cmd_status.c: `fenghuo status [--json | --prometheus]`, what the local fenghuod says
+ * about itself.
  *
  * The numbers come from the daemon's "status" control request. Without a running daemon
  * the command still says what the store holds (count and set digest, read directly), and
@@ -15,15 +16,17 @@
 #include "crypto.h"
 #include "store.h"
 #include "fenghuo.h"
+#include "metrics.h"
 
 static int	cmd_status_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_status_entry = {
 	"status",
-	"status [--json]",
+	"status [--json | --prometheus]",
 	"Show the running fenghuod: identity, uptime, message counts, store digest,\n"
 	"signature checks, rejections by reason, peers and queue.\n"
 	"  --json   one JSON object (the daemon's status reply, with \"running\")\n"
+	"  --prometheus  the daemon's counters in the Prometheus text format\n"
 	"Without a running daemon, shows what the store holds and exits 69 (EX_UNAVAILABLE).",
 	cmd_status_exec,
 };
@@ -206,12 +209,13 @@ cmd_status_exec(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct store *store;
 	json_t *st;
-	int ch, rc;
+	int ch, rc, prom = 0;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -219,17 +223,26 @@ cmd_status_exec(struct cli *cli, int argc, char **argv)
 		case 'j':
 			cli->json = 1;
 			break;
+		case 'p':
+			prom = 1;
+			break;
 		case 'h':
 			return cli_help(&cmd_status_entry);
 		default:
 			return cli_usage(&cmd_status_entry);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (prom && cli->json))
 		return cli_usage(&cmd_status_entry);
 
 	rc = cli_daemon_status(cli, NULL, &st);
-	if (rc == EX_UNAVAILABLE)
+	/*
+	 * No daemon, no counters: a textfile collector must keep the last file rather than
+	 * read an empty one, so nothing is printed (exit 69 as without --prometheus).
+	 */
+	if (rc == EX_UNAVAILABLE && prom)
+		cli_warnx(cli, "fenghuod is not running (state %s)", cli->state);
+	if (rc == EX_UNAVAILABLE && !prom)
 		return status_offline(cli);
 	if (rc != EX_OK)
 		return rc;
@@ -237,7 +250,9 @@ cmd_status_exec(struct cli *cli, int argc, char **argv)
 	if (cli_store(cli, 0, &store) == EX_OK)
 		json_object_set_new(st, "held_imported",
 		    json_integer((json_int_t)cli_held_count(cli, store)));
-	if (cli->json) {
+	if (prom) {
+		rc = metrics_write(stdout, st) == -1 ? EX_IOERR : EX_OK;
+	} else if (cli->json) {
 		json_object_del(st, "ok");
 		json_object_set_new(st, "running", json_true());
 		rc = cli_json_print(stdout, st) == -1 ? EX_IOERR : EX_OK;

@@ -41,6 +41,7 @@ static const struct cmd_entry *const cmds[] = {
 	&cmd_drill_entry,
 	&cmd_board_entry,
 	&cmd_cert_entry, &cmd_revoke_entry, &cmd_keys_entry, &cmd_init_county_entry,
+	&cmd_enrol_entry,
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 

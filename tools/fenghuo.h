@@ -337,6 +337,22 @@ int		 cli_publish(struct cli *cli, struct Fenghuo__Body *body, uint64_t now_ms);
 int		 cli_publish_as(struct cli *cli, const struct fc_key *key,
 		    struct Fenghuo__Body *body, uint64_t now_ms, uint8_t id[32]);
 
+/* cmd_cert.c */
+#ifdef FH_WIRE_H	/* wire.h included first: the verbs that make certificates */
+/* "reporter,node" into role enum values (at most 5, no repeats). 0, or -1 (printed). */
+int		 cli_roles_parse(struct cli *cli, const char *arg, Fenghuo__Role *roles,
+		    size_t *n);
+/*
+ * Sign with key (an admin's) a CERT granting subj (FC_PUBLICKEYBYTES) roles within region
+ * for ndays from now (valid from CLI_CERT_SLACK_MS ago), with name (may be NULL) and the
+ * transport key tk (32 bytes, or NULL), and submit it as `fenghuo cert` does; its id in id.
+ * EX_OK, or the error of cli_publish_as() (printed).
+ */
+int		 cli_cert_sign(struct cli *cli, const struct fc_key *key, const uint8_t *subj,
+		    const Fenghuo__Role *roles, size_t nroles, const char *region,
+		    uint64_t ndays, const char *name, const uint8_t *tk, uint8_t id[32]);
+#endif
+
 /* clock.c: this computer's clock as the running fenghuod estimates it against its peers */
 /*
  * Before signing an official message (what: "warnings", "certificates"): EX_OK, or
@@ -795,6 +811,7 @@ extern const struct cmd_entry cmd_cap_entry;
 extern const struct cmd_entry cmd_drill_entry;
 extern const struct cmd_entry cmd_board_entry;
 extern const struct cmd_entry cmd_cert_entry;
+extern const struct cmd_entry cmd_enrol_entry;
 extern const struct cmd_entry cmd_revoke_entry;
 extern const struct cmd_entry cmd_keys_entry;
 extern const struct cmd_entry cmd_init_county_entry;

@@ -720,8 +720,9 @@ raw_dealer(struct env *e, const char *ep, const char *curve_to)
 	return s;
 }
 
+/* A HELLO saying versions version to max; max 0 leaves protocol_max out (version 1 did). */
 static void
-send_hello(void *s, unsigned version, const uint8_t *key)
+send_hello_range(void *s, unsigned version, unsigned max, const uint8_t *key)
 {
 	Fenghuo__Frame f = FENGHUO__FRAME__INIT;
 	Fenghuo__Hello h = FENGHUO__HELLO__INIT;
@@ -730,6 +731,8 @@ send_hello(void *s, unsigned version, const uint8_t *key)
 
 	h.has_protocol_version = 1;
 	h.protocol_version = version;
+	h.has_protocol_max = max != 0;
+	h.protocol_max = max;
 	h.has_node_key = 1;
 	h.node_key.data = (uint8_t *)(uintptr_t)key;
 	h.node_key.len = FC_PUBLICKEYBYTES;
@@ -738,6 +741,12 @@ send_hello(void *s, unsigned version, const uint8_t *key)
 	f.hello = &h;
 	len = fenghuo__frame__pack(&f, buf);
 	assert_int_equal(zmq_send(s, buf, len, 0), (int)len);
+}
+
+static void
+send_hello(void *s, unsigned version, const uint8_t *key)
+{
+	send_hello_range(s, version, 0, key);
 }
 
 /* Receive one frame on a raw socket while stepping the nodes. */
@@ -814,6 +823,71 @@ test_bad_peer(void **state)
 			step(e);
 		assert_true(peer_is_up(first_peer(e->a)));
 	}
+}
+
+/* The HELLO b answers on s: its version range, checked; the state of its peer afterwards. */
+static void
+expect_answer(struct env *e, void *s, const char *state)
+{
+	Fenghuo__Frame *f;
+	uint8_t buf[4096];
+	int n;
+
+	n = raw_recv(e, s, buf, sizeof(buf));
+	assert_true(n > 0);
+	f = wire_frame_unpack(buf, (size_t)n);
+	assert_non_null(f);
+	assert_int_equal(f->msg_case, FENGHUO__FRAME__MSG_HELLO);
+	assert_int_equal(f->hello->protocol_version, WIRE_PROTOCOL_MIN);
+	assert_true(f->hello->has_protocol_max);
+	assert_int_equal(f->hello->protocol_max, WIRE_PROTOCOL_MAX);
+	fenghuo__frame__free_unpacked(f, NULL);
+	assert_string_equal(peer_state_name(first_peer(e->b)), state);
+}
+
+/*
+ * Version ranges (PROTOCOL.md §4, Versions): a peer whose range reaches past ours comes up
+ * with the highest version both speak; one that sends protocol_version 1 alone (a node of
+ * version 1) too; one whose range starts above ours is refused, and `peers` says why with
+ * both ranges; a range upside down is refused. The same link comes up again after each.
+ */
+static void
+test_version_range(void **state)
+{
+	struct env *e = *state;
+	uint8_t key[FC_PUBLICKEYBYTES];
+	char ep[128];
+	void *s;
+
+	e->b = make_node(e, "b", endpoint(e, "b", ep, sizeof(ep)), NULL, NULL);
+	assert_non_null(e->b);
+	s = raw_dealer(e, ep, "b");
+	memset(key, 7, sizeof(key));
+	send_hello_range(s, WIRE_PROTOCOL_MIN, WIRE_PROTOCOL_MAX + 5, key);
+	expect_answer(e, s, "up");
+	assert_int_equal(first_peer(e->b)->protocol_version, WIRE_PROTOCOL_MAX);
+
+	send_hello_range(s, WIRE_PROTOCOL_MAX + 1, WIRE_PROTOCOL_MAX + 3, key);
+	expect_answer(e, s, "refused");
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "no common protocol version: it speaks %d to %d, "
+		    "we speak %d to %d", WIRE_PROTOCOL_MAX + 1, WIRE_PROTOCOL_MAX + 3,
+		    WIRE_PROTOCOL_MIN, WIRE_PROTOCOL_MAX);
+		assert_string_equal(first_peer(e->b)->why, want);
+	}
+
+	/* A node of version 1: protocol_version alone. */
+	send_hello(s, 1, key);
+	expect_answer(e, s, "up");
+	assert_int_equal(first_peer(e->b)->protocol_version, 1);
+
+	send_hello_range(s, 3, 2, key);
+	expect_answer(e, s, "refused");
+	assert_string_equal(first_peer(e->b)->why,
+	    "HELLO with no valid protocol version range (3 to 2)");
+	assert_int_equal(e->b->stored, 0);
 }
 
 /*
@@ -1448,6 +1522,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reconcile_on_connect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_priority_on_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plumtree, setup, teardown),

@@ -366,6 +366,43 @@ test_deflate_bad_arguments(void **state)
 	free(big);
 }
 
+/* The version two nodes use: the highest both ranges hold, 0 when they do not meet. */
+static unsigned
+pick(unsigned our_min, unsigned our_max, int has_v, unsigned v, int has_max, unsigned max,
+    unsigned *lo, unsigned *hi)
+{
+	Fenghuo__Hello h = FENGHUO__HELLO__INIT;
+
+	h.has_protocol_version = has_v;
+	h.protocol_version = v;
+	h.has_protocol_max = has_max;
+	h.protocol_max = max;
+	return wire_protocol_pick(our_min, our_max, &h, lo, hi);
+}
+
+static void
+test_protocol_pick(void **state)
+{
+	unsigned lo, hi;
+
+	(void)state;
+	assert_int_equal(pick(1, 1, 1, 1, 0, 0, &lo, &hi), 1);	/* a node of version 1 */
+	assert_int_equal(lo, 1);
+	assert_int_equal(hi, 1);
+	assert_int_equal(pick(1, 3, 1, 1, 0, 0, &lo, &hi), 1);	/* new meets old: 1 */
+	assert_int_equal(pick(1, 3, 1, 2, 1, 5, &lo, &hi), 3);	/* the highest both speak */
+	assert_int_equal(pick(2, 5, 1, 1, 1, 3, &lo, &hi), 3);
+	assert_int_equal(pick(2, 2, 1, 2, 1, 2, &lo, &hi), 2);
+	assert_int_equal(pick(1, 1, 1, 2, 1, 4, &lo, &hi), 0);	/* no overlap */
+	assert_int_equal(lo, 2);
+	assert_int_equal(hi, 4);
+	assert_int_equal(pick(3, 4, 1, 1, 1, 2, &lo, &hi), 0);
+	assert_int_equal(pick(1, 1, 0, 0, 0, 0, &lo, &hi), 0);	/* no version at all */
+	assert_int_equal(lo, 0);
+	assert_int_equal(pick(1, 1, 1, 0, 1, 1, &lo, &hi), 0);	/* version 0 */
+	assert_int_equal(pick(1, 3, 1, 3, 1, 2, &lo, &hi), 0);	/* upside down */
+}
+
 int
 main(void)
 {
@@ -377,6 +414,7 @@ main(void)
 		cmocka_unit_test(test_inflate_protocol_example),
 		cmocka_unit_test(test_inflate_refused),
 		cmocka_unit_test(test_deflate_bad_arguments),
+		cmocka_unit_test(test_protocol_pick),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
