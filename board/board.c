@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -33,6 +34,7 @@
 #include "board.h"
 #include "crypto.h"
 #include "fenghuo.h"
+#include "metrics.h"
 #include "wire.h"
 
 #define BOARD_LISTEN_DEFAULT	"127.0.0.1:8400"
@@ -623,24 +625,36 @@ board_count_duty(void *arg, json_t *o)
 	return 0;
 }
 
+/*
+ * /metrics: the daemon's own counters, rendered by the code of `fenghuo status
+ * --prometheus` (metrics.h), when a daemon answers; then the duty counts and the board's own
+ * gauges. NULL when out of memory.
+ */
 static char *
 board_metrics_render(struct board *b)
 {
 	char *argv[] = { BOARD_ARG("duty"), BOARD_ARG("--json"), NULL };
 	struct board_counts n;
-	char *s = NULL;
+	json_t *st = NULL;
+	char *s = NULL, *own;
+	size_t len = 0;
 	unsigned streams;
 	uint64_t requests;
 	int up, ok;
+	FILE *f;
 
 	memset(&n, 0, sizeof(n));
 	ok = board_verb_sink(b, &cmd_duty_entry, 2, argv, board_count_duty, &n) == EX_OK;
+	pthread_mutex_lock(&b->lock);
+	if (cli_daemon_status(b->cli, NULL, &st) != EX_OK)
+		st = NULL;
+	pthread_mutex_unlock(&b->lock);
 	pthread_mutex_lock(&b->ev_lock);
 	up = b->daemon_up;
 	streams = b->streams;
 	requests = b->requests;
 	pthread_mutex_unlock(&b->ev_lock);
-	s = board_fmt(
+	own = board_fmt(
 	    "# HELP fenghuo_board_store_readable Whether the board could read the store.\n"
 	    "# TYPE fenghuo_board_store_readable gauge\n"
 	    "fenghuo_board_store_readable %d\n"
@@ -667,6 +681,19 @@ board_metrics_render(struct board *b)
 	    "fenghuo_board_requests_total %llu\n",
 	    ok, up, n.open, n.overdue, n.inforce, n.drills, streams,
 	    (unsigned long long)requests);
+	if (own == NULL || (f = open_memstream(&s, &len)) == NULL) {
+		free(own);
+		json_decref(st);
+		return NULL;
+	}
+	ok = (st == NULL || metrics_write(f, st) == 0) && fputs(own, f) != EOF;
+	ok = fclose(f) == 0 && ok;
+	free(own);
+	json_decref(st);
+	if (!ok) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -824,7 +851,7 @@ board_handler(void *cls, struct MHD_Connection *c, const char *url, const char *
 	if (strcmp(url, "/metrics") == 0) {
 		if ((m = board_metrics_render(b)) == NULL)
 			return board_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-		return board_send(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", m,
+		return board_send(c, MHD_HTTP_OK, METRICS_CONTENT_TYPE, m,
 		    strlen(m), MHD_RESPMEM_MUST_FREE, NULL);
 	}
 	if (strncmp(url, "/api/", 5) == 0)

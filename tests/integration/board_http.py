@@ -94,6 +94,10 @@ if st != 200 or not h["Content-Type"].startswith("text/plain; version=0.0.4") or
         "\nfenghuo_duty_open_reports 1\n" not in m or \
         "\nfenghuo_duty_warnings_in_force 1\n" not in m or "# TYPE" not in m:
     fail("metrics: %d %s" % (st, m))
+# The daemon's own counters, rendered as `fenghuo status --prometheus` renders them.
+if "# TYPE fenghuo_store_messages gauge\n" not in m or \
+        "\nfenghuo_messages_stored_total " not in m or "\nfenghuo_peer_up{" not in m:
+    fail("metrics without the daemon's counters: %s" % m)
 
 # ---- errors and hardening ----
 for path in ("/nope", "/api/nope", "/api/duty/x", "/index.htm"):
