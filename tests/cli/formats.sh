@@ -145,7 +145,7 @@ assert d.startswith(b"\xef\xbb\xbf\"warning\",\"status\",") and d.count(b"\r\n")
 fh "$S" coverage "$W" --format geojson
 expect_rc $EX_USAGE
 
-# ---- a warning imported from CAP: its circle as a 36-sided polygon ----
+# ---- a warning imported from CAP: its circle as a polygon, the exact circle in properties ----
 C=$TMP/cap
 fh "$C" keygen
 expect_rc $EX_OK
@@ -155,13 +155,17 @@ fh "$C" list --format geojson
 expect_rc $EX_OK
 python3 - "$TMP/out" <<'PY' || fail "the CAP circle: $(cat "$TMP/out")"
 import json, math, sys
-g = json.load(open(sys.argv[1], encoding="utf-8"))["features"][0]["geometry"]
-assert g["type"] == "Polygon" and g["center"] == [119.879, 30.386] and g["radius_km"] == 12, g
+f = json.load(open(sys.argv[1], encoding="utf-8"))["features"][0]
+g = f["geometry"]
+assert f["properties"]["circles"] == [{"lat": 30.386, "lon": 119.879, "radius_km": 12}], f
+assert g["type"] == "Polygon", g
 ring = g["coordinates"][0]
-assert len(ring) == 37 and ring[0] == ring[-1], ring
+assert len(ring) == 65 and ring[0] == ring[-1], ring
 for lon, lat in ring:
-    dy = (lat - 30.386) * 111.32
-    dx = (lon - 119.879) * 111.32 * math.cos(math.radians(30.386))
-    assert abs(math.hypot(dx, dy) - 12) < 0.01, (lon, lat)
+    # great-circle distance from the centre, on the sphere the CLI uses
+    p1, p2 = math.radians(30.386), math.radians(lat)
+    dl = math.radians(lon - 119.879)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    assert abs(2 * 6371.0088 * math.asin(math.sqrt(a)) - 12) < 0.001, (lon, lat)
 PY
 exit 0
