@@ -7,6 +7,7 @@
  * protobuf-c (which would allocate and copy), and hashes the body in place.
  * Signing itself is in key.c, the only file that sees secret keys.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 #include "crypto.h"
 
 /*
- * The one global of crypto/: a process-wide count of signature checks. It exists so that
+ * The first global of crypto/ (the second is the verify cache below): a process-wide count of signature checks. It exists so that
  * tests and benchmarks can assert that a duplicate costs no verification. It carries no
  * state that affects behaviour, and it is atomic so that it stays correct if a future
  * worker thread verifies signatures (DESIGN decision 13).
@@ -29,10 +30,72 @@ fc_verify_count(void)
 	return atomic_load_explicit(&verify_calls, memory_order_relaxed);
 }
 
+/*
+ * The signatures found valid, when a process asks for it (fc_verify_cache_enable): a
+ * long-running reader such as the duty board validates the same stored messages again on
+ * every request, and the signature check is nearly all of that cost. A slot holds a 128-bit
+ * BLAKE2b of key, signature and message: a hit means these exact bytes verified before.
+ * Direct-mapped: a collision only evicts, and only successes are kept, so a bad signature is
+ * always checked again. The node itself never enables it (one check per new message).
+ */
+#define VCACHE_KEYBYTES	16
+static pthread_mutex_t vcache_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t	(*vcache)[VCACHE_KEYBYTES];
+static size_t	 vcache_mask;
+
+int
+fc_verify_cache_enable(size_t slots)
+{
+	size_t n = 1;
+	int rc = 0;
+
+	while (n < slots && n < ((size_t)1 << 24))
+		n <<= 1;
+	pthread_mutex_lock(&vcache_lock);
+	if (vcache == NULL) {
+		if ((vcache = calloc(n, VCACHE_KEYBYTES)) == NULL)
+			rc = -1;
+		else
+			vcache_mask = n - 1;
+	}
+	pthread_mutex_unlock(&vcache_lock);
+	return rc;
+}
+
+static void
+vcache_key(const uint8_t pk[FC_PUBLICKEYBYTES], const uint8_t *msg, size_t len,
+    const uint8_t sig[FC_SIGBYTES], uint8_t key[VCACHE_KEYBYTES])
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, NULL, 0, VCACHE_KEYBYTES);
+	crypto_generichash_update(&h, pk, FC_PUBLICKEYBYTES);
+	crypto_generichash_update(&h, sig, FC_SIGBYTES);
+	crypto_generichash_update(&h, msg, len);
+	crypto_generichash_final(&h, key, VCACHE_KEYBYTES);
+}
+
 int
 fc_verify(const uint8_t pk[FC_PUBLICKEYBYTES], const uint8_t *msg, size_t len,
     const uint8_t sig[FC_SIGBYTES])
 {
+	uint8_t key[VCACHE_KEYBYTES];
+	size_t slot = 0;
+	int cached, hit = 0;
+
+	pthread_mutex_lock(&vcache_lock);
+	cached = vcache != NULL;
+	pthread_mutex_unlock(&vcache_lock);
+	if (cached) {
+		vcache_key(pk, msg, len, sig, key);
+		memcpy(&slot, key, sizeof(slot));
+		pthread_mutex_lock(&vcache_lock);
+		slot &= vcache_mask;
+		hit = memcmp(vcache[slot], key, VCACHE_KEYBYTES) == 0;
+		pthread_mutex_unlock(&vcache_lock);
+		if (hit)
+			return 0;
+	}
 	atomic_fetch_add_explicit(&verify_calls, 1, memory_order_relaxed);
 	/*
 	 * libsodium rejects non-canonical S (S >= L), small-order and non-canonical public
@@ -41,6 +104,11 @@ fc_verify(const uint8_t pk[FC_PUBLICKEYBYTES], const uint8_t *msg, size_t len,
 	 */
 	if (crypto_sign_verify_detached(sig, msg, len, pk) != 0)
 		return -1;
+	if (cached) {
+		pthread_mutex_lock(&vcache_lock);
+		memcpy(vcache[slot], key, VCACHE_KEYBYTES);
+		pthread_mutex_unlock(&vcache_lock);
+	}
 	return 0;
 }
 

@@ -526,61 +526,96 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 	return ctx->ioerr ? -1 : 0;
 }
 
+/* Judge and show one stored message of the pass's kind. EX_OK or an error (printed). */
+static int
+duty_item(struct duty_ctx *ctx, const struct cli_copy *it, int kind, int held)
+{
+	struct duty_refs r;
+	struct fc_msg msg;
+	char hex[FC_IDHEX];
+	int rc = EX_OK;
+
+	if (cli_validate_stored(it->env, it->len, &it->seen, &msg) != FC_R_OK) {
+		cli_warnx(ctx->cli, "stored message %s does not validate; skipped",
+		    fc_hex(it->id, FC_IDBYTES, hex));
+		return EX_OK;
+	}
+	if (ctx->region == NULL || cli_msg_in_region(&msg, ctx->region)) {
+		cli_trust_mark(ctx->cli, &msg, ctx->now);
+		if (held)
+			msg.flags |= CLI_MSG_HELD;
+		if ((rc = duty_refs_read(ctx, &msg, &r)) == EX_OK) {
+			if (ctx->follow != NULL)
+				duty_follow_item(ctx, it, &msg, &r);
+			else if (kind == FENGHUO__KIND__REPORT)
+				(void)duty_report(ctx, it, &msg, &r);
+			else
+				(void)duty_warning(ctx, it, &msg, &r);
+		}
+		free(r.confirmed);
+	}
+	fc_msg_clear(&msg);
+	return rc;
+}
+
+/* One pass over the store in time order, each message judged where it lies (no copies). */
+struct duty_stream {
+	struct duty_ctx	*ctx;
+	int		 kind;
+	int		 rc;		/* the item's error, EX_* */
+};
+
+static int
+duty_stream_item(void *arg, const struct store_view *v)
+{
+	struct duty_stream *s = arg;
+	struct cli_copy it;
+
+	if (s->ctx->ioerr || s->ctx->err)
+		return 1;
+	memcpy(it.id, v->id, FC_IDBYTES);
+	/* Only read: the envelope stays in the store's map for the callback's length. */
+	it.env = (uint8_t *)(uintptr_t)v->env;
+	it.len = v->len;
+	it.seen = *v->seen;
+	s->rc = duty_item(s->ctx, &it, s->kind, 0);
+	return s->rc != EX_OK || s->ctx->ioerr || s->ctx->err ? 1 : 0;
+}
+
 /*
- * Read every message of kind since `since` (from the held area instead when held is set),
- * then judge and show each.
+ * Judge and show every message of kind since `since`, or of the held area when held is set.
+ * The store's messages are read in place, one at a time: a week of open reports is not
+ * copied first (it was most of the duty list's memory).
  */
 static int
 duty_pass(struct duty_ctx *ctx, uint64_t since, int kind, int held)
 {
 	struct cli_copies l;
-	struct duty_refs r;
-	struct fc_msg msg;
-	char hex[FC_IDHEX];
+	struct duty_stream s;
 	size_t i;
 	int rc;
 
+	if (!held) {
+		s.ctx = ctx;
+		s.kind = kind;
+		s.rc = EX_OK;
+		rc = store_iter_time(ctx->st, since, 0, kind, 0, duty_stream_item, &s);
+		if (s.rc != EX_OK)
+			return s.rc;
+		if (rc != 0 && rc != 1)
+			return cli_store_failed(ctx->cli, rc);
+		return ctx->err;
+	}
 	memset(&l, 0, sizeof(l));
-	if (held) {
-		if ((rc = cli_held_load(ctx->cli, ctx->st, &l)) != EX_OK)
-			return rc;
-	} else
-		rc = store_iter_time(ctx->st, since, 0, kind, 0, duty_collect, &l);
-	if (rc == STORE_ENOMEM_STOP) {
-		cli_copies_free(&l);
-		cli_warnx(ctx->cli, "out of memory");
-		return EX_OSERR;
-	}
-	if (rc != 0) {
-		cli_copies_free(&l);
-		return cli_store_failed(ctx->cli, rc);
-	}
+	if ((rc = cli_held_load(ctx->cli, ctx->st, &l)) != EX_OK)
+		return rc;
 	rc = EX_OK;
 	for (i = 0; i < l.n && rc == EX_OK && !ctx->ioerr && !ctx->err; i++) {
 		const struct cli_copy *it = &l.items[i];
 
-		if (held && (it->seen.kind != kind || it->seen.time_ms < since))
+		if (it->seen.kind != kind || it->seen.time_ms < since)
 			continue;
-		if (cli_validate_stored(it->env, it->len, &it->seen, &msg) != FC_R_OK) {
-			cli_warnx(ctx->cli, "stored message %s does not validate; skipped",
-			    fc_hex(it->id, FC_IDBYTES, hex));
-			continue;
-		}
-		if (ctx->region == NULL || cli_msg_in_region(&msg, ctx->region)) {
-			cli_trust_mark(ctx->cli, &msg, ctx->now);
-			if (held)
-				msg.flags |= CLI_MSG_HELD;
-			if ((rc = duty_refs_read(ctx, &msg, &r)) == EX_OK) {
-				if (ctx->follow != NULL)
-					duty_follow_item(ctx, it, &msg, &r);
-				else if (kind == FENGHUO__KIND__REPORT)
-					(void)duty_report(ctx, it, &msg, &r);
-				else
-					(void)duty_warning(ctx, it, &msg, &r);
-			}
-			free(r.confirmed);
-		}
-		fc_msg_clear(&msg);
+		rc = duty_item(ctx, it, kind, 1);
 	}
 	cli_copies_free(&l);
 	return rc != EX_OK ? rc : ctx->err;

@@ -483,6 +483,51 @@ test_region(void **state)
 	assert_int_equal(fc_region_valid("-33102"), 0);
 }
 
+/*
+ * The verify cache (fc_verify_cache_enable): a signature that verified costs no second
+ * check, while anything else (a flipped bit, another message, another key) is still
+ * checked and still refused. Last in the list: the cache is process-wide.
+ */
+static void
+test_verify_cache(void **state)
+{
+	struct fc_key	*key = NULL;
+	const char	*m = "the same stored message, read on every request";
+	uint8_t		 sig[FC_SIGBYTES], bad[FC_SIGBYTES];
+	const uint8_t	*pk;
+	uint64_t	 n0;
+
+	(void)state;
+	assert_int_equal(fc_key_generate(&key), 0);
+	pk = fc_key_public(key);
+	fc_sign(key, (const uint8_t *)m, strlen(m), sig);
+	assert_int_equal(fc_verify_cache_enable(1024), 0);
+	assert_int_equal(fc_verify_cache_enable(8), 0);	/* once per process */
+
+	n0 = fc_verify_count();
+	assert_int_equal(fc_verify(pk, (const uint8_t *)m, strlen(m), sig), 0);
+	assert_int_equal(fc_verify_count(), n0 + 1);
+	assert_int_equal(fc_verify(pk, (const uint8_t *)m, strlen(m), sig), 0);
+	assert_int_equal(fc_verify(pk, (const uint8_t *)m, strlen(m), sig), 0);
+	assert_int_equal(fc_verify_count(), n0 + 1);
+
+	memcpy(bad, sig, sizeof(bad));
+	bad[10] ^= 0x04;
+	assert_int_equal(fc_verify(pk, (const uint8_t *)m, strlen(m), bad), -1);
+	assert_int_equal(fc_verify(pk, (const uint8_t *)m, strlen(m), bad), -1);
+	assert_int_equal(fc_verify_count(), n0 + 3);
+	assert_int_equal(fc_verify(pk, (const uint8_t *)m, strlen(m) - 1, sig), -1);
+	{
+		uint8_t other[FC_PUBLICKEYBYTES];
+
+		memcpy(other, pk, sizeof(other));
+		other[0] ^= 0x01;
+		assert_int_equal(fc_verify(other, (const uint8_t *)m, strlen(m), sig), -1);
+	}
+	assert_int_equal(fc_verify_count(), n0 + 5);
+	fc_key_free(&key);
+}
+
 int
 main(void)
 {
@@ -496,6 +541,7 @@ main(void)
 		cmocka_unit_test(test_memeq_strerror),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_region),
+		cmocka_unit_test(test_verify_cache),
 	};
 
 	if (fc_init() != 0) {
