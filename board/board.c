@@ -45,7 +45,7 @@
 #define BOARD_RING		128		/* events kept for streams that lag */
 #define BOARD_PING_S		15		/* an SSE comment this often keeps proxies open */
 #define BOARD_DUTY_MAX		1000		/* items of one kind in /api/duty */
-#define BOARD_VERIFY_CACHE	(1 << 18)	/* signatures remembered (16 bytes each) */
+#define BOARD_VERIFY_CACHE	(1 << 17)	/* signatures remembered (32 bytes each) */
 #define BOARD_TRACE_S		"3"		/* how long /api/trace waits for the mesh */
 /* A verb's argv from literals: getopt_long permutes the array, never the strings. */
 #define BOARD_ARG(s)		((char *)(uintptr_t)(s))

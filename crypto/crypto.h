@@ -77,8 +77,8 @@ uint64_t	 fc_verify_count(void);
  * From now on, remember up to about `slots` (rounded up to a power of two) signatures that
  * verified, process-wide, so that fc_verify() of the same key, message and signature again
  * costs a hash instead of a check (and is not counted by fc_verify_count). For long-running
- * readers that validate the same stored messages again and again (the board); about 16 bytes
- * a slot. Once per process: later calls change nothing. 0, or -1 out of memory.
+ * readers that validate the same stored messages again and again (the board); 32 bytes a
+ * slot. Once per process: later calls change nothing. 0, or -1 out of memory.
  */
 int		 fc_verify_cache_enable(size_t slots);
 /* Message id = BLAKE2b-256(body) (DESIGN decision 2). */

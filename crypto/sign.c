@@ -17,10 +17,11 @@
 #include "crypto.h"
 
 /*
- * The first global of crypto/ (the second is the verify cache below): a process-wide count of signature checks. It exists so that
- * tests and benchmarks can assert that a duplicate costs no verification. It carries no
- * state that affects behaviour, and it is atomic so that it stays correct if a future
- * worker thread verifies signatures (DESIGN decision 13).
+ * One of the two globals of crypto/ (the other is the verify cache below): a process-wide
+ * count of signature checks. It exists so that tests and benchmarks can assert that a
+ * duplicate costs no verification. It carries no state that affects behaviour, and it is
+ * atomic so that it stays correct if a future worker thread verifies signatures (DESIGN
+ * decision 13).
  */
 static _Atomic uint64_t verify_calls;
 
@@ -33,12 +34,12 @@ fc_verify_count(void)
 /*
  * The signatures found valid, when a process asks for it (fc_verify_cache_enable): a
  * long-running reader such as the duty board validates the same stored messages again on
- * every request, and the signature check is nearly all of that cost. A slot holds a 128-bit
+ * every request, and the signature check is nearly all of that cost. A slot holds a 256-bit
  * BLAKE2b of key, signature and message: a hit means these exact bytes verified before.
  * Direct-mapped: a collision only evicts, and only successes are kept, so a bad signature is
  * always checked again. The node itself never enables it (one check per new message).
  */
-#define VCACHE_KEYBYTES	16
+#define VCACHE_KEYBYTES	32	/* whole BLAKE2b-256: no birthday bound to think about */
 static pthread_mutex_t vcache_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t	(*vcache)[VCACHE_KEYBYTES];
 static size_t	 vcache_mask;
