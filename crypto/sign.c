@@ -40,24 +40,34 @@ fc_verify_count(void)
  * always checked again. The node itself never enables it (one check per new message).
  */
 #define VCACHE_KEYBYTES	32	/* whole BLAKE2b-256: no birthday bound to think about */
+struct vcache {
+	size_t	 mask;
+	uint8_t	 slot[][VCACHE_KEYBYTES];
+};
+/*
+ * Published once, never freed: a process that never enables it pays one atomic load per
+ * check and never touches the lock, which guards only the slots.
+ */
+static _Atomic(struct vcache *) vcache;
 static pthread_mutex_t vcache_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint8_t	(*vcache)[VCACHE_KEYBYTES];
-static size_t	 vcache_mask;
 
 int
 fc_verify_cache_enable(size_t slots)
 {
+	struct vcache *c;
 	size_t n = 1;
 	int rc = 0;
 
 	while (n < slots && n < ((size_t)1 << 24))
 		n <<= 1;
 	pthread_mutex_lock(&vcache_lock);
-	if (vcache == NULL) {
-		if ((vcache = calloc(n, VCACHE_KEYBYTES)) == NULL)
+	if (atomic_load_explicit(&vcache, memory_order_relaxed) == NULL) {
+		if ((c = calloc(1, sizeof(*c) + n * VCACHE_KEYBYTES)) == NULL)
 			rc = -1;
-		else
-			vcache_mask = n - 1;
+		else {
+			c->mask = n - 1;
+			atomic_store_explicit(&vcache, c, memory_order_release);
+		}
 	}
 	pthread_mutex_unlock(&vcache_lock);
 	return rc;
@@ -80,19 +90,17 @@ int
 fc_verify(const uint8_t pk[FC_PUBLICKEYBYTES], const uint8_t *msg, size_t len,
     const uint8_t sig[FC_SIGBYTES])
 {
+	struct vcache *c = atomic_load_explicit(&vcache, memory_order_acquire);
 	uint8_t key[VCACHE_KEYBYTES];
 	size_t slot = 0;
-	int cached, hit = 0;
+	int hit;
 
-	pthread_mutex_lock(&vcache_lock);
-	cached = vcache != NULL;
-	pthread_mutex_unlock(&vcache_lock);
-	if (cached) {
+	if (c != NULL) {
 		vcache_key(pk, msg, len, sig, key);
 		memcpy(&slot, key, sizeof(slot));
+		slot &= c->mask;
 		pthread_mutex_lock(&vcache_lock);
-		slot &= vcache_mask;
-		hit = memcmp(vcache[slot], key, VCACHE_KEYBYTES) == 0;
+		hit = memcmp(c->slot[slot], key, VCACHE_KEYBYTES) == 0;
 		pthread_mutex_unlock(&vcache_lock);
 		if (hit)
 			return 0;
@@ -105,9 +113,9 @@ fc_verify(const uint8_t pk[FC_PUBLICKEYBYTES], const uint8_t *msg, size_t len,
 	 */
 	if (crypto_sign_verify_detached(sig, msg, len, pk) != 0)
 		return -1;
-	if (cached) {
+	if (c != NULL) {
 		pthread_mutex_lock(&vcache_lock);
-		memcpy(vcache[slot], key, VCACHE_KEYBYTES);
+		memcpy(c->slot[slot], key, VCACHE_KEYBYTES);
 		pthread_mutex_unlock(&vcache_lock);
 	}
 	return 0;

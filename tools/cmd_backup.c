@@ -35,7 +35,7 @@ const struct cmd_entry cmd_backup_entry = {
 
 /* One line, or a JSON object, saying what a backup holds (restore prints the same). */
 void
-cli_backup_print(const struct cli *cli, const char *what, const char *path,
+cli_backup_print(struct cli *cli, const char *what, const char *path,
     const struct store_backup_info *info)
 {
 	char hex[2 * sizeof(info->digest) + 1];
@@ -46,7 +46,7 @@ cli_backup_print(const struct cli *cli, const char *what, const char *path,
 		o = json_pack("{s:s,s:I,s:s}", "file", path, "messages",
 		    (json_int_t)info->messages, "digest", hex);
 		if (o != NULL)
-			(void)cli_json_print(stdout, o);
+			(void)cli_json_out(cli, o);
 		json_decref(o);
 		return;
 	}

@@ -228,7 +228,7 @@ int		 cli_json_print(FILE *fp, struct json_t *obj);
  * cmd_backup.c: "WHAT N messages, digest HEX: PATH", or with cli->json one object (file,
  * messages, digest): what a backup or a restored store holds.
  */
-void		 cli_backup_print(const struct cli *cli, const char *what, const char *path,
+void		 cli_backup_print(struct cli *cli, const char *what, const char *path,
 		    const struct store_backup_info *info);
 /*
  * Messages copied out of a store iteration, so that they can be validated and shown after

@@ -17,11 +17,6 @@ PUB2=$(cat "$TMP/out")
 fh "$TMP/none" duty
 expect_rc $EX_NOINPUT
 
-new() {	# new ARGS...: run fenghuo on $S, expect success, print the new id
-	fh "$S" "$@"
-	expect_rc $EX_OK
-	cat "$TMP/out"
-}
 R1=$(new report --region 330110101001 --category flood --title "村口桥梁被淹")
 R2=$(new report --region 330110101002 --category landslide --title "山体滑坡")
 R3=$(new report --region 330110102001 --category fire --title "已扑灭的火情")

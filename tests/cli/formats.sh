@@ -12,11 +12,6 @@ MKBUNDLE=${2:?usage: $0 fenghuo fh_mkbundle}
 S=$TMP/state
 fh "$S" keygen
 expect_rc $EX_OK
-new() {	# new ARGS...: run fenghuo on $S, expect success, print the new id
-	fh "$S" "$@"
-	expect_rc $EX_OK
-	cat "$TMP/out"
-}
 R=$(new report --region 330110101001 --category 山洪 --title "村口桥梁被淹" \
     --lat 30.2741 --lon -120.1551 --text $'第一行\r\n第二行, "引号"')
 W=$(new warn --area 330110,330111 --level red --event 暴雨 --title '暴雨 "红色", 预警')

@@ -14,11 +14,6 @@ expect_rc $EX_OK
 fh "$S" keygen -o "$K2"
 expect_rc $EX_OK
 
-new() {	# new ARGS...: run fenghuo on $S, expect success, print the new id
-	fh "$S" "$@"
-	expect_rc $EX_OK
-	cat "$TMP/out"
-}
 R1=$(new report --region 330110101001 --category 洪涝 --title "村口桥梁被淹")
 R2=$(new report --region 330110101002 --category landslide --title "山体滑坡")
 R3=$(new report --region 330110102001 --category fire --title "已扑灭的火情|A")

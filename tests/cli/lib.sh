@@ -48,6 +48,13 @@ expect_out() {
 	grep -qF -- "$1" "$TMP/out" || fail "stdout lacks '$1': $(head -c 2000 "$TMP/out")"
 }
 
+# new ARGS...: run fenghuo on the script's state $S, expect success, print the new id.
+new() {
+	fh "$S" "$@"
+	expect_rc $EX_OK
+	cat "$TMP/out"
+}
+
 # count STATE: number of stored messages (list --json lines); 0 when there is no store.
 count() {
 	"$FENGHUO" --state "$1" list --json 2>/dev/null | wc -l

@@ -12,11 +12,6 @@ expect_rc $EX_OK
 fh "$S" keygen -o "$K2"
 expect_rc $EX_OK
 
-new() {	# new ARGS...: run fenghuo on $S, expect success, print the new id
-	fh "$S" "$@"
-	expect_rc $EX_OK
-	cat "$TMP/out"
-}
 W1=$(new warn --area 330110101 --level yellow --event 大风 --title "大风黄色预警")
 C1=$(new warn --area 330110101 --level yellow --event 大风 --title "解除" --msg-type cancel \
     --ref "$W1")

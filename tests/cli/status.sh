@@ -12,11 +12,6 @@ S=$TMP/state
 fh "$S" keygen
 expect_rc $EX_OK
 
-new() {	# new ARGS...: run fenghuo on $S, expect success, print the new id
-	fh "$S" "$@"
-	expect_rc $EX_OK
-	cat "$TMP/out"
-}
 W=$(new warn --area 330110 --level red --event 暴雨 --title "暴雨红色预警")
 X=$(new warn --area 330110 --level red --event 暴雨 --title "演练: 暴雨红色预警" \
     --status exercise)

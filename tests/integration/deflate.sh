@@ -15,38 +15,7 @@ FH_DEADLINE=${FH_DEADLINE:-50}
 . "$(dirname "$0")/lib.sh"
 N=${N:-60}
 
-make_node county 330110
-make_node village 330110101201
-make_node hamlet 330110101202
-for v in c_v v_c c_h h_c; do
-	_fh_alloc_port >"$FH_TMP/.port"
-	printf -v "$v" '%s' "$(cat "$FH_TMP/.port")"
-done
-# stream_link NAME PEER LOCAL REMOTE: a [link NAME] section to PEER over UDP.
-stream_link() {
-	printf '\n[link %s]\ntype = udp\nkey = %s\nlocal = 127.0.0.1:%s\nremote = 127.0.0.1:%s\nmtu = 256\n' \
-		"$1" "${FH_KEY[$2]}" "$3" "$4"
-}
-FH_EXTRA[county]="$(stream_link tovillage village "$c_v" "$v_c")
-$(stream_link tohamlet hamlet "$c_h" "$h_c")"
-FH_EXTRA[village]=$(stream_link tocounty county "$v_c" "$c_v")
-FH_EXTRA[hamlet]=$(stream_link tocounty county "$h_c" "$c_h")
-
-start_node county
-start_node village
-FENGHUOD_DEFLATE=no start_node hamlet
-
-links_up() {
-	[ "$(link_field county tovillage state)" = up ] &&
-		[ "$(link_field county tohamlet state)" = up ] &&
-		[ "$(link_field village tocounty state)" = up ] &&
-		[ "$(link_field hamlet tocounty state)" = up ]
-}
-wait_for 30 "the three stream links are up" links_up
-[ "$(link_field county tovillage deflate)" = True ] || fail "county -> village: no deflate"
-[ "$(link_field village tocounty deflate)" = True ] || fail "village -> county: no deflate"
-[ "$(link_field county tohamlet deflate)" = False ] || fail "county -> hamlet: deflate"
-[ "$(link_field hamlet tocounty deflate)" = False ] || fail "hamlet -> county: deflate"
+stream_trio FENGHUOD_DEFLATE deflate
 
 village_bundle 0 "$N" "$FH_TMP/backlog.fhb"
 fh county import "$FH_TMP/backlog.fhb" >/dev/null

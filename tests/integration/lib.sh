@@ -167,6 +167,37 @@ udp_section() {
 	[ -z "${5:-}" ] || printf 'bitrate = %s\n' "$5"
 }
 
+# stream_trio VAR CAP: a county (330110) with UDP stream links (mtu 256) to a village
+# (330110101201) and a hamlet (330110101202), all three running, the links up. The hamlet's
+# daemon runs with VAR=no, so that it does not announce the capability VAR turns off, as a
+# peer without the feature; the link field CAP (`peers --json`, stream) must say so: True
+# between county and village both ways, False between county and hamlet.
+stream_trio() {
+	local var=$1 cap=$2
+	make_node county 330110
+	make_node village 330110101201
+	make_node hamlet 330110101202
+	udp_link county village
+	udp_link county hamlet
+	start_node county
+	start_node village
+	export "$var=no"
+	start_node hamlet
+	unset "$var"
+	wait_for 30 "the three stream links are up" _fh_trio_up
+	[ "$(link_field county tovillage "$cap")" = True ] || fail "county -> village: no $cap"
+	[ "$(link_field village tocounty "$cap")" = True ] || fail "village -> county: no $cap"
+	[ "$(link_field county tohamlet "$cap")" = False ] || fail "county -> hamlet: $cap"
+	[ "$(link_field hamlet tocounty "$cap")" = False ] || fail "hamlet -> county: $cap"
+}
+
+_fh_trio_up() {
+	[ "$(link_field county tovillage state)" = up ] &&
+		[ "$(link_field county tohamlet state)" = up ] &&
+		[ "$(link_field village tocounty state)" = up ] &&
+		[ "$(link_field hamlet tocounty state)" = up ]
+}
+
 # county_mesh T V [NAME...]: a county as a tree: the centre c (330110), townships t1..tT
 # (330110109, 330110110, ...: real township codes from 径山镇 on, so that their names show)
 # each linked to c, and villages v<i>_1..v<i>_V under township i (its code and 001, 002, ...)

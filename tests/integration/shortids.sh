@@ -13,27 +13,7 @@ FH_DEADLINE=${FH_DEADLINE:-50}
 . "$(dirname "$0")/lib.sh"
 N=${N:-60}
 
-make_node county 330110
-make_node village 330110101201
-make_node hamlet 330110101202
-udp_link county village
-udp_link county hamlet
-
-start_node county
-start_node village
-FENGHUOD_SHORT_IDS=no start_node hamlet
-
-links_up() {
-	[ "$(link_field county tovillage state)" = up ] &&
-		[ "$(link_field county tohamlet state)" = up ] &&
-		[ "$(link_field village tocounty state)" = up ] &&
-		[ "$(link_field hamlet tocounty state)" = up ]
-}
-wait_for 30 "the three stream links are up" links_up
-[ "$(link_field county tovillage short_ids)" = True ] || fail "county -> village: no short ids"
-[ "$(link_field village tocounty short_ids)" = True ] || fail "village -> county: no short ids"
-[ "$(link_field county tohamlet short_ids)" = False ] || fail "county -> hamlet: short ids"
-[ "$(link_field hamlet tocounty short_ids)" = False ] || fail "hamlet -> county: short ids"
+stream_trio FENGHUOD_SHORT_IDS short_ids
 
 backlog_bundle county 0 "$N" "$FH_TMP/backlog.fhb"
 fh county import "$FH_TMP/backlog.fhb" >/dev/null
