@@ -58,9 +58,10 @@ const struct cmd_entry cmd_board_entry = {
 	"Serve the duty board: web pages for the duty room's screen and the JSON API behind\n"
 	"them (docs/BOARD.md), read from this node's store and its fenghuod's events. It\n"
 	"holds no key and changes nothing. Stop with Ctrl-C.\n"
-	"  --listen ADDR:PORT   where to listen (IPv4; default " BOARD_LISTEN_DEFAULT "). Any\n"
-	"                       address but 127.0.0.1 needs --token-file; put TLS in front\n"
-	"                       (a reverse proxy) when the screen is on another machine\n"
+	"  --listen ADDR:PORT   where to listen: 127.0.0.1:8400 (the default), [::1]:8400,\n"
+	"                       [::]:8400 (IPv6 in brackets). Any address but 127.0.0.1 and\n"
+	"                       ::1 needs --token-file; put TLS in front (a reverse proxy)\n"
+	"                       when the screen is on another machine\n"
 	"  --token-file FILE    the access token (its first line): every request must carry\n"
 	"                       it (Authorization: Bearer, or ?token= once, which sets a cookie)",
 	cmd_board_exec,
@@ -867,23 +868,79 @@ board_handler(void *cls, struct MHD_Connection *c, const char *url, const char *
 	return board_asset(c, url, NULL);
 }
 
-/* "ADDR:PORT" (IPv4) into sa. 0, or -1. */
+/*
+ * --listen: "A.B.C.D:PORT" (IPv4) or "[IPV6]:PORT" into *ss, and whether
+ * the address is this machine only (127.0.0.1 or ::1) in *local. 0, or -1 with *why set to
+ * what is wrong. Names are not resolved, and IPv6 zone ids ("%eth0") are not taken: a
+ * link-local address is no use to a screen behind a reverse proxy.
+ */
 static int
-board_parse_listen(const char *s, struct sockaddr_in *sa)
+board_parse_listen(const char *s, struct sockaddr_storage *ss, int *local, const char **why)
 {
-	char host[64];
-	const char *colon = strrchr(s, ':');
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *h = s, *end, *colon;
 	uint64_t port;
+	size_t n;
+	int v6 = s[0] == '[';
 
-	if (colon == NULL || (size_t)(colon - s) >= sizeof(host) ||
-	    cli_parse_uint(colon + 1, 65535, &port) != 0 || port == 0)
+	memset(ss, 0, sizeof(*ss));
+	if (v6) {
+		h = s + 1;
+		if ((end = strchr(h, ']')) == NULL) {
+			*why = "an IPv6 address needs its closing ']', as in [::1]:8400";
+			return -1;
+		}
+		colon = end + 1;
+		if (*colon != ':') {
+			*why = "give the port after the ']', as in [::1]:8400";
+			return -1;
+		}
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL) {
+			*why = "give ADDR:PORT, as in 127.0.0.1:8400 or [::1]:8400";
+			return -1;
+		}
+		end = colon;
+		if (memchr(s, ':', (size_t)(colon - s)) != NULL) {
+			*why = "an IPv6 address goes in brackets, as in [::1]:8400";
+			return -1;
+		}
+	}
+	if (cli_parse_uint(colon + 1, 65535, &port) != 0 || port == 0) {
+		*why = "the port must be a number from 1 to 65535";
 		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+	}
+	n = (size_t)(end - h);
+	if (memchr(h, '%', n) != NULL) {
+		*why = "IPv6 zone ids (%...) are not supported";
+		return -1;
+	}
+	if (n == 0 || n >= sizeof(host)) {
+		*why = v6 ? "not an IPv6 address" : "not an IPv4 address";
+		return -1;
+	}
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (v6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
+			*why = "not an IPv6 address";
+			return -1;
+		}
+		*local = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+		return 0;
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+		*why = "not an IPv4 address (names are not resolved)";
+		return -1;
+	}
+	*local = sin->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+	return 0;
 }
 
 /* The token: the first line of path, printable, 16 to BOARD_TOKEN_MAX bytes. */
@@ -929,12 +986,13 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = BOARD_LISTEN_DEFAULT, *tokfile = NULL;
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
 	struct sigaction act, oint, oterm;
 	struct MHD_Daemon *d;
 	struct board b;
 	size_t i;
-	int ch, rc;
+	const char *why = NULL;
+	int ch, rc, local;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -952,8 +1010,8 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(&cmd_board_entry);
-	if (board_parse_listen(listen, &sa) != 0) {
-		cli_warnx(cli, "--listen %s: not an IPv4 ADDR:PORT", listen);
+	if (board_parse_listen(listen, &sa, &local, &why) != 0) {
+		cli_warnx(cli, "--listen %s: %s", listen, why);
 		return EX_USAGE;
 	}
 	if (sodium_init() < 0) {
@@ -972,9 +1030,9 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 	memset(&b, 0, sizeof(b));
 	if (tokfile != NULL && (rc = board_load_token(cli, &b, tokfile)) != EX_OK)
 		return rc;
-	if (!b.need_token && sa.sin_addr.s_addr != htonl(INADDR_LOOPBACK)) {
-		cli_warnx(cli, "--listen %s: beyond 127.0.0.1 the board needs --token-file (and "
-		    "TLS in front: docs/BOARD.md)", listen);
+	if (!b.need_token && !local) {
+		cli_warnx(cli, "--listen %s: beyond 127.0.0.1 and ::1 the board needs --token-file "
+		    "(and TLS in front: docs/BOARD.md)", listen);
 		return EX_USAGE;
 	}
 	b.cli = cli;
@@ -995,8 +1053,10 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 		rc = EX_OSERR;
 		goto out;
 	}
+	/* An IPv6 socket is IPv6 only (libmicrohttpd sets IPV6_V6ONLY without DUAL_STACK). */
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_ERROR_LOG, 0, NULL, NULL, board_handler, &b,
+	    MHD_USE_ERROR_LOG | (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
+	    board_handler, &b,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)BOARD_MEMORY_LIMIT,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)BOARD_CONN_MAX,
