@@ -12,10 +12,12 @@
  * board->lock; the event ring has its own lock and condition variable.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -54,7 +56,7 @@ static int	cmd_board_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_board_entry = {
 	"board",
-	"board [--listen ADDR:PORT] [--token-file FILE]",
+	"board [--listen ADDR:PORT] [--token-file FILE] [--drills DIR]",
 	"Serve the duty board: web pages for the duty room's screen and the JSON API behind\n"
 	"them (docs/BOARD.md), read from this node's store and its fenghuod's events. It\n"
 	"holds no key and changes nothing. Stop with Ctrl-C.\n"
@@ -63,7 +65,9 @@ const struct cmd_entry cmd_board_entry = {
 	"                       ::1 needs --token-file; put TLS in front (a reverse proxy)\n"
 	"                       when the screen is on another machine\n"
 	"  --token-file FILE    the access token (its first line): every request must carry\n"
-	"                       it (Authorization: Bearer, or ?token= once, which sets a cookie)",
+	"                       it (Authorization: Bearer, or ?token= once, which sets a cookie)\n"
+	"  --drills DIR         drill reports to show: each subdirectory holding a report.md\n"
+	"                       (`fenghuo drill report ID -o DIR/NAME`); default STATE/drills",
 	cmd_board_exec,
 };
 
@@ -85,6 +89,7 @@ struct board {
 
 	char			*state;		/* for the watcher's own struct cli */
 	pthread_t		 watcher;
+	char			*drills;	/* the drills directory (drills.c), or NULL */
 };
 
 static volatile sig_atomic_t board_quit;
@@ -760,6 +765,85 @@ board_asset(struct MHD_Connection *c, const char *url, const char *cookie)
 	return board_error(c, MHD_HTTP_NOT_FOUND, "not found");
 }
 
+/* ---- drill reports (drills.c) ---- */
+
+/* The HTTP answer for an errno of drills.c. */
+static enum MHD_Result
+board_drills_failed(struct MHD_Connection *c, int err)
+{
+	switch (err) {
+	case EINVAL:
+		return board_error(c, MHD_HTTP_BAD_REQUEST,
+		    "malformed name (letters, digits, '.', '_', '-'; md, json, png or svg files)");
+	case ENOENT:
+		return board_error(c, MHD_HTTP_NOT_FOUND, "no such drill report or file");
+	case EFBIG:
+		return board_error(c, MHD_HTTP_FORBIDDEN, "too large to serve");
+	case EACCES:
+		return board_error(c, MHD_HTTP_FORBIDDEN, "not readable by the board");
+	default:
+		return board_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "could not read (see the board's log)");
+	}
+}
+
+/* /api/drills: {"drills": [...]}, newest first. */
+static enum MHD_Result
+board_api_drills(struct board *b, struct MHD_Connection *c)
+{
+	json_t *a;
+	int rc;
+
+	if ((rc = drills_list(b->drills, &a)) != 0)
+		return board_drills_failed(c, rc);
+	return board_json(c, json_pack("{s:o}", "drills", a));
+}
+
+/*
+ * /drills/NAME: the report as a page; /drills/NAME/FILE: a file of it, streamed from its
+ * descriptor. The files get a policy of their own that allows no script at all, whatever
+ * they hold (an SVG opened by itself is a document that could run one).
+ */
+static enum MHD_Result
+board_drills(struct board *b, struct MHD_Connection *c, const char *path)
+{
+	char name[DRILLS_NAME_MAX + 1];
+	const char *slash = strchr(path, '/');
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	uint64_t size;
+	size_t len;
+	char *html;
+	int fd, rc;
+
+	if (slash == NULL) {
+		if ((rc = drills_page(b->drills, path, &html, &len)) != 0)
+			return board_drills_failed(c, rc);
+		return board_send(c, MHD_HTTP_OK, "text/html; charset=utf-8", html, len,
+		    MHD_RESPMEM_MUST_FREE, NULL);
+	}
+	if ((size_t)(slash - path) >= sizeof(name) || strchr(slash + 1, '/') != NULL)
+		return board_drills_failed(c, EINVAL);
+	memcpy(name, path, (size_t)(slash - path));
+	name[slash - path] = '\0';
+	if ((rc = drills_open(b->drills, name, slash + 1, &fd, &size)) != 0)
+		return board_drills_failed(c, rc);
+	if ((r = MHD_create_response_from_fd64(size, fd)) == NULL) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", drills_type(slash + 1));
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; "
+	    "style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'none'");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static int
 board_token_ok(const struct board *b, const char *t)
 {
@@ -850,6 +934,10 @@ board_handler(void *cls, struct MHD_Connection *c, const char *url, const char *
 		return board_api_peers(b, c);
 	if (strcmp(url, "/api/events") == 0)
 		return board_events(b, c);
+	if (strcmp(url, "/api/drills") == 0)
+		return board_api_drills(b, c);
+	if (strncmp(url, "/drills/", 8) == 0)
+		return board_drills(b, c, url + 8);
 	if (strcmp(url, "/metrics") == 0) {
 		if ((m = board_metrics_render(b)) == NULL)
 			return board_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -976,16 +1064,31 @@ board_load_token(struct cli *cli, struct board *b, const char *path)
 	return EX_OK;
 }
 
+/* --drills DIR: a directory the board can read. EX_OK, or the exit status (said why). */
+static int
+board_drills_dir(struct cli *cli, const char *dir)
+{
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		cli_warn(cli, "--drills %s", dir);
+		return EX_NOINPUT;
+	}
+	close(fd);
+	return EX_OK;
+}
+
 static int
 cmd_board_exec(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "token-file", required_argument, NULL, 't' },
+		{ "drills", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *listen = BOARD_LISTEN_DEFAULT, *tokfile = NULL;
+	const char *listen = BOARD_LISTEN_DEFAULT, *tokfile = NULL, *drills = NULL;
 	struct sockaddr_storage sa;
 	struct sigaction act, oint, oterm;
 	struct MHD_Daemon *d;
@@ -1001,6 +1104,9 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 			break;
 		case 't':
 			tokfile = optarg;
+			break;
+		case 'd':
+			drills = optarg;
 			break;
 		case 'h':
 			return cli_help(&cmd_board_entry);
@@ -1034,6 +1140,17 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 		cli_warnx(cli, "--listen %s: beyond 127.0.0.1 and ::1 the board needs --token-file "
 		    "(and TLS in front: docs/BOARD.md)", listen);
 		return EX_USAGE;
+	}
+	/*
+	 * The drills directory is opened again for every request (a county adds reports while
+	 * the board runs); one given by name must be there at the start, the default may come.
+	 */
+	if (drills != NULL && (rc = board_drills_dir(cli, drills)) != EX_OK)
+		return rc;
+	b.drills = drills != NULL ? strdup(drills) : board_fmt("%s/drills", cli->state);
+	if (b.drills == NULL) {
+		cli_warnx(cli, "out of memory");
+		return EX_OSERR;
 	}
 	b.cli = cli;
 	b.state = (char *)(uintptr_t)cli->state;
@@ -1086,5 +1203,6 @@ out:
 	pthread_cond_destroy(&b.ev_cond);
 	pthread_mutex_destroy(&b.ev_lock);
 	pthread_mutex_destroy(&b.lock);
+	free(b.drills);
 	return rc;
 }
