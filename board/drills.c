@@ -262,7 +262,8 @@ drills_entry(int dfd, const char *name)
 		if (d != NULL)
 			closedir(d);
 	}
-	qsort(pics, npics, sizeof(pics[0]), drills_cmp_name);
+	if (npics > 0)
+		qsort(pics, npics, sizeof(pics[0]), drills_cmp_name);
 	for (i = 0; i < npics; i++) {
 		json_array_append_new(json_object_get(o, "pictures"), json_string(pics[i]));
 		free(pics[i]);
@@ -318,7 +319,8 @@ drills_list(const char *dir, json_t **out)
 		v[n++] = o;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), drills_cmp_entry);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), drills_cmp_entry);
 	for (i = 0; i < n; i++)
 		json_array_append_new(a, v[i]);
 	free(v);
