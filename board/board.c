@@ -12,10 +12,12 @@
  * board->lock; the event ring has its own lock and condition variable.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -54,15 +56,18 @@ static int	cmd_board_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_board_entry = {
 	"board",
-	"board [--listen ADDR:PORT] [--token-file FILE]",
+	"board [--listen ADDR:PORT] [--token-file FILE] [--drills DIR]",
 	"Serve the duty board: web pages for the duty room's screen and the JSON API behind\n"
 	"them (docs/BOARD.md), read from this node's store and its fenghuod's events. It\n"
 	"holds no key and changes nothing. Stop with Ctrl-C.\n"
-	"  --listen ADDR:PORT   where to listen (IPv4; default " BOARD_LISTEN_DEFAULT "). Any\n"
-	"                       address but 127.0.0.1 needs --token-file; put TLS in front\n"
-	"                       (a reverse proxy) when the screen is on another machine\n"
+	"  --listen ADDR:PORT   where to listen: 127.0.0.1:8400 (the default), [::1]:8400,\n"
+	"                       [::]:8400 (IPv6 in brackets). Any address but 127.0.0.1 and\n"
+	"                       ::1 needs --token-file; put TLS in front (a reverse proxy)\n"
+	"                       when the screen is on another machine\n"
 	"  --token-file FILE    the access token (its first line): every request must carry\n"
-	"                       it (Authorization: Bearer, or ?token= once, which sets a cookie)",
+	"                       it (Authorization: Bearer, or ?token= once, which sets a cookie)\n"
+	"  --drills DIR         drill reports to show: each subdirectory holding a report.md\n"
+	"                       (`fenghuo drill report ID -o DIR/NAME`); default STATE/drills",
 	cmd_board_exec,
 };
 
@@ -84,6 +89,7 @@ struct board {
 
 	char			*state;		/* for the watcher's own struct cli */
 	pthread_t		 watcher;
+	char			*drills;	/* the drills directory (drills.c), or NULL */
 };
 
 static volatile sig_atomic_t board_quit;
@@ -759,6 +765,85 @@ board_asset(struct MHD_Connection *c, const char *url, const char *cookie)
 	return board_error(c, MHD_HTTP_NOT_FOUND, "not found");
 }
 
+/* ---- drill reports (drills.c) ---- */
+
+/* The HTTP answer for an errno of drills.c. */
+static enum MHD_Result
+board_drills_failed(struct MHD_Connection *c, int err)
+{
+	switch (err) {
+	case EINVAL:
+		return board_error(c, MHD_HTTP_BAD_REQUEST,
+		    "malformed name (letters, digits, '.', '_', '-'; md, json, png or svg files)");
+	case ENOENT:
+		return board_error(c, MHD_HTTP_NOT_FOUND, "no such drill report or file");
+	case EFBIG:
+		return board_error(c, MHD_HTTP_FORBIDDEN, "too large to serve");
+	case EACCES:
+		return board_error(c, MHD_HTTP_FORBIDDEN, "not readable by the board");
+	default:
+		return board_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "could not read (see the board's log)");
+	}
+}
+
+/* /api/drills: {"drills": [...]}, newest first. */
+static enum MHD_Result
+board_api_drills(struct board *b, struct MHD_Connection *c)
+{
+	json_t *a;
+	int rc;
+
+	if ((rc = drills_list(b->drills, &a)) != 0)
+		return board_drills_failed(c, rc);
+	return board_json(c, json_pack("{s:o}", "drills", a));
+}
+
+/*
+ * /drills/NAME: the report as a page; /drills/NAME/FILE: a file of it, streamed from its
+ * descriptor. The files get a policy of their own that allows no script at all, whatever
+ * they hold (an SVG opened by itself is a document that could run one).
+ */
+static enum MHD_Result
+board_drills(struct board *b, struct MHD_Connection *c, const char *path)
+{
+	char name[DRILLS_NAME_MAX + 1];
+	const char *slash = strchr(path, '/');
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	uint64_t size;
+	size_t len;
+	char *html;
+	int fd, rc;
+
+	if (slash == NULL) {
+		if ((rc = drills_page(b->drills, path, &html, &len)) != 0)
+			return board_drills_failed(c, rc);
+		return board_send(c, MHD_HTTP_OK, "text/html; charset=utf-8", html, len,
+		    MHD_RESPMEM_MUST_FREE, NULL);
+	}
+	if ((size_t)(slash - path) >= sizeof(name) || strchr(slash + 1, '/') != NULL)
+		return board_drills_failed(c, EINVAL);
+	memcpy(name, path, (size_t)(slash - path));
+	name[slash - path] = '\0';
+	if ((rc = drills_open(b->drills, name, slash + 1, &fd, &size)) != 0)
+		return board_drills_failed(c, rc);
+	if ((r = MHD_create_response_from_fd64(size, fd)) == NULL) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", drills_type(slash + 1));
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; "
+	    "style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'none'");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static int
 board_token_ok(const struct board *b, const char *t)
 {
@@ -849,6 +934,10 @@ board_handler(void *cls, struct MHD_Connection *c, const char *url, const char *
 		return board_api_peers(b, c);
 	if (strcmp(url, "/api/events") == 0)
 		return board_events(b, c);
+	if (strcmp(url, "/api/drills") == 0)
+		return board_api_drills(b, c);
+	if (strncmp(url, "/drills/", 8) == 0)
+		return board_drills(b, c, url + 8);
 	if (strcmp(url, "/metrics") == 0) {
 		if ((m = board_metrics_render(b)) == NULL)
 			return board_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -867,23 +956,79 @@ board_handler(void *cls, struct MHD_Connection *c, const char *url, const char *
 	return board_asset(c, url, NULL);
 }
 
-/* "ADDR:PORT" (IPv4) into sa. 0, or -1. */
+/*
+ * --listen: "A.B.C.D:PORT" (IPv4) or "[IPV6]:PORT" into *ss, and whether
+ * the address is this machine only (127.0.0.1 or ::1) in *local. 0, or -1 with *why set to
+ * what is wrong. Names are not resolved, and IPv6 zone ids ("%eth0") are not taken: a
+ * link-local address is no use to a screen behind a reverse proxy.
+ */
 static int
-board_parse_listen(const char *s, struct sockaddr_in *sa)
+board_parse_listen(const char *s, struct sockaddr_storage *ss, int *local, const char **why)
 {
-	char host[64];
-	const char *colon = strrchr(s, ':');
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *h = s, *end, *colon;
 	uint64_t port;
+	size_t n;
+	int v6 = s[0] == '[';
 
-	if (colon == NULL || (size_t)(colon - s) >= sizeof(host) ||
-	    cli_parse_uint(colon + 1, 65535, &port) != 0 || port == 0)
+	memset(ss, 0, sizeof(*ss));
+	if (v6) {
+		h = s + 1;
+		if ((end = strchr(h, ']')) == NULL) {
+			*why = "an IPv6 address needs its closing ']', as in [::1]:8400";
+			return -1;
+		}
+		colon = end + 1;
+		if (*colon != ':') {
+			*why = "give the port after the ']', as in [::1]:8400";
+			return -1;
+		}
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL) {
+			*why = "give ADDR:PORT, as in 127.0.0.1:8400 or [::1]:8400";
+			return -1;
+		}
+		end = colon;
+		if (memchr(s, ':', (size_t)(colon - s)) != NULL) {
+			*why = "an IPv6 address goes in brackets, as in [::1]:8400";
+			return -1;
+		}
+	}
+	if (cli_parse_uint(colon + 1, 65535, &port) != 0 || port == 0) {
+		*why = "the port must be a number from 1 to 65535";
 		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+	}
+	n = (size_t)(end - h);
+	if (memchr(h, '%', n) != NULL) {
+		*why = "IPv6 zone ids (%...) are not supported";
+		return -1;
+	}
+	if (n == 0 || n >= sizeof(host)) {
+		*why = v6 ? "not an IPv6 address" : "not an IPv4 address";
+		return -1;
+	}
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (v6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
+			*why = "not an IPv6 address";
+			return -1;
+		}
+		*local = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+		return 0;
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+		*why = "not an IPv4 address (names are not resolved)";
+		return -1;
+	}
+	*local = sin->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+	return 0;
 }
 
 /* The token: the first line of path, printable, 16 to BOARD_TOKEN_MAX bytes. */
@@ -919,22 +1064,38 @@ board_load_token(struct cli *cli, struct board *b, const char *path)
 	return EX_OK;
 }
 
+/* --drills DIR: a directory the board can read. EX_OK, or the exit status (said why). */
+static int
+board_drills_dir(struct cli *cli, const char *dir)
+{
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		cli_warn(cli, "--drills %s", dir);
+		return EX_NOINPUT;
+	}
+	close(fd);
+	return EX_OK;
+}
+
 static int
 cmd_board_exec(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "token-file", required_argument, NULL, 't' },
+		{ "drills", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *listen = BOARD_LISTEN_DEFAULT, *tokfile = NULL;
-	struct sockaddr_in sa;
+	const char *listen = BOARD_LISTEN_DEFAULT, *tokfile = NULL, *drills = NULL;
+	struct sockaddr_storage sa;
 	struct sigaction act, oint, oterm;
 	struct MHD_Daemon *d;
 	struct board b;
 	size_t i;
-	int ch, rc;
+	const char *why = NULL;
+	int ch, rc, local;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -944,6 +1105,9 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 		case 't':
 			tokfile = optarg;
 			break;
+		case 'd':
+			drills = optarg;
+			break;
 		case 'h':
 			return cli_help(&cmd_board_entry);
 		default:
@@ -952,8 +1116,8 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(&cmd_board_entry);
-	if (board_parse_listen(listen, &sa) != 0) {
-		cli_warnx(cli, "--listen %s: not an IPv4 ADDR:PORT", listen);
+	if (board_parse_listen(listen, &sa, &local, &why) != 0) {
+		cli_warnx(cli, "--listen %s: %s", listen, why);
 		return EX_USAGE;
 	}
 	if (sodium_init() < 0) {
@@ -972,10 +1136,21 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 	memset(&b, 0, sizeof(b));
 	if (tokfile != NULL && (rc = board_load_token(cli, &b, tokfile)) != EX_OK)
 		return rc;
-	if (!b.need_token && sa.sin_addr.s_addr != htonl(INADDR_LOOPBACK)) {
-		cli_warnx(cli, "--listen %s: beyond 127.0.0.1 the board needs --token-file (and "
-		    "TLS in front: docs/BOARD.md)", listen);
+	if (!b.need_token && !local) {
+		cli_warnx(cli, "--listen %s: beyond 127.0.0.1 and ::1 the board needs --token-file "
+		    "(and TLS in front: docs/BOARD.md)", listen);
 		return EX_USAGE;
+	}
+	/*
+	 * The drills directory is opened again for every request (a county adds reports while
+	 * the board runs); one given by name must be there at the start, the default may come.
+	 */
+	if (drills != NULL && (rc = board_drills_dir(cli, drills)) != EX_OK)
+		return rc;
+	b.drills = drills != NULL ? strdup(drills) : board_fmt("%s/drills", cli->state);
+	if (b.drills == NULL) {
+		cli_warnx(cli, "out of memory");
+		return EX_OSERR;
 	}
 	b.cli = cli;
 	b.state = (char *)(uintptr_t)cli->state;
@@ -995,8 +1170,10 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 		rc = EX_OSERR;
 		goto out;
 	}
+	/* An IPv6 socket is IPv6 only (libmicrohttpd sets IPV6_V6ONLY without DUAL_STACK). */
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_ERROR_LOG, 0, NULL, NULL, board_handler, &b,
+	    MHD_USE_ERROR_LOG | (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
+	    board_handler, &b,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)BOARD_MEMORY_LIMIT,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)BOARD_CONN_MAX,
@@ -1026,5 +1203,6 @@ out:
 	pthread_cond_destroy(&b.ev_cond);
 	pthread_mutex_destroy(&b.ev_lock);
 	pthread_mutex_destroy(&b.lock);
+	free(b.drills);
 	return rc;
 }

@@ -63,7 +63,9 @@ receipts, and shows what arrived and who confirmed it.")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# The libraries from dpkg-shlibdeps; adduser for the postinst.
+# The libraries from dpkg-shlibdeps (every shared library fenghuo, fenghuod and the linksim link:
+# libsodium, libzmq, liblmdb, libmicrohttpd, libcmark-gfm and its extensions for the board's
+# drill reports, ...; `dpkg-deb -f fenghuo_*.deb Depends` lists them); adduser for the postinst.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "bash-completion")

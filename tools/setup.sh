@@ -28,6 +28,7 @@ jobs=${JOBS:-$(nproc)}
 packages=(build-essential cmake pkg-config
 	libsodium-dev libzmq3-dev liblmdb-dev libprotobuf-c-dev protobuf-c-compiler
 	libjansson-dev libinih-dev libcmocka-dev libxml2-dev libxml2-utils zlib1g-dev libmicrohttpd-dev
+	libcmark-gfm-dev libcmark-gfm-extensions-dev
 	libsystemd-dev python3 python3-zmq python3-prometheus-client faketime espeak-ng curl gnuplot-nox graphviz)
 [ "$mode" = fuzz ] && packages+=(clang libclang-rt-14-dev)
 [ "$mode" = test ] && packages+=(chromium)

@@ -1,7 +1,9 @@
 /*
  * board.js: the duty board's pages (docs/BOARD.md). Every text that comes from a message is
  * put into the page with textContent, never as HTML. The views are routes of one page:
- * #/ duty, #/warning/ID, #/report/ID, #/mesh, #/map.
+ * #/ duty, #/warning/ID, #/report/ID, #/mesh, #/map, #/drills. A drill report itself is a
+ * page of its own, /drills/NAME, rendered by the board (cmark's safe renderer) into the same
+ * layout: there this script only keeps the clock and the language.
  */
 "use strict";
 
@@ -33,7 +35,10 @@ var T = {
 	error: ["无法读取：", "Cannot read: "], noposition: ["没有带坐标的报告或预警", "Nothing with a position"],
 	loading: ["读取中…", "Loading…"], live: ["实时", "live"], offline: ["未连接", "offline"],
 	stages: [{ registered: "已登记", verified: "已核实", handling: "处置中", closed: "已办结" }, null],
-	levels: [{ red: "红色", orange: "橙色", yellow: "黄色", blue: "蓝色" }, null]
+	levels: [{ red: "红色", orange: "橙色", yellow: "黄色", blue: "蓝色" }, null],
+	drillreports: ["演练评估报告", "Drill reports"], pictures: ["图", "Pictures"],
+	nodrillreports: ["没有演练报告（fenghuo drill report ID -o 演练目录/名称）",
+	    "No drill reports (fenghuo drill report ID -o DRILLS/NAME)"]
 };
 
 function t(k) {
@@ -346,6 +351,28 @@ function renderMesh(view) {
 	}).catch(function (e) { showError(s, e); });
 }
 
+/* ---- drill reports: a list; each report is its own page, /drills/NAME ---- */
+
+function renderDrills(view) {
+	var s = section(view, "drillreports", "wide");
+	get("/api/drills").then(function (d) {
+		var tb = add(s, table(["time", "title", "pictures"]));
+		tb.id = "drillreports";
+		d.drills.forEach(function (r) {
+			var base = "/drills/" + encodeURIComponent(r.name), pics = el("span");
+			r.pictures.forEach(function (p, i) {
+				if (i > 0)
+					add(pics, document.createTextNode(" "));
+				add(pics, link(base + "/" + encodeURIComponent(p), p));
+			});
+			var tr = row(tb, [fmtTime(r.time_ms), link(base, r.title), pics]);
+			tr.dataset.name = r.name;
+		});
+		if (d.drills.length === 0)
+			add(s, el("p", { "class": "empty" }, t("nodrillreports")));
+	}).catch(function (e) { showError(s, e); });
+}
+
 /* ---- the map: points and areas on a plain background with a scale ---- */
 
 /* Every [lon, lat] ring (areas) or point of a GeoJSON geometry. */
@@ -454,6 +481,8 @@ function route() {
 		renderMesh(view);
 	else if (h === "/map")
 		renderMap(view);
+	else if (h === "/drills")
+		renderDrills(view);
 	else
 		refresh();
 }
@@ -491,6 +520,8 @@ function soon() {
 function setLive(up) {
 	var l = document.getElementById("live");
 
+	if (!document.getElementById("view"))
+		return;		/* a drill report's page follows nothing */
 	liveUp = up;
 	l.className = "live " + (up ? "up" : "down");
 	l.textContent = t(up ? "live" : "offline");
@@ -528,13 +559,24 @@ function tick() {
 }
 
 document.addEventListener("DOMContentLoaded", function () {
+	var app = document.getElementById("view") !== null;
+
+	if (!app)
+		document.getElementById("live").hidden = true;
 	applyLang();
 	document.getElementById("lang").addEventListener("click", function () {
 		lang = lang === "zh" ? "en" : "zh";
 		localStorage.setItem("fh-board-lang", lang);
 		applyLang();
-		route();
+		if (app)
+			route();
 	});
+	if (!app) {
+		/* A drill report's page: the clock and the language, nothing to fetch. */
+		tick();
+		setInterval(tick, 1000);
+		return;
+	}
 	document.getElementById("banner-close").addEventListener("click", function () {
 		document.getElementById("banner").hidden = true;
 	});

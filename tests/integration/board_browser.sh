@@ -11,6 +11,8 @@
 #   with the circle of a warning imported from CAP and a scale;
 # - the board and the county's fenghuod restarted under the open page: it reconnects by
 #   itself and shows a third warning without a reload;
+# - the drill reports tab lists a drill report (`fenghuo drill report -o STATE/drills/NAME`),
+#   and its link opens the report's page, rendered by the board, with its pictures loaded;
 # - screenshots are saved: test-artifacts/board-duty.png and board-duty-map.png in the build
 #   directory.
 # Skipped (exit 77) where chromium is not installed.
@@ -42,6 +44,12 @@ confirmed_is() {
 wait_for 30 "all three nodes confirmed the warning" confirmed_is 3
 fh c --key "$K/admin.key" receipt "$rid" --stage registered --note "值班员已登记" >/dev/null
 capid=$(fh c --key "$K/admin.key" cap import "$(dirname "$0")/../cap/data/cn-yuhang-rainstorm-red.xml")
+# A drill and its report where the board looks by default (no trace: the checks are the page's).
+did=$(fh c --key "$K/admin.key" drill start --area 330110 --title "夜间演练")
+wait_for 30 "the drill at the county" has_msg c "$did"
+mkdir -p "$(node_state c)/drills"
+fh c drill report "$did" --timeout 0 -o "$(node_state c)/drills/2026-12-05-drill" >/dev/null
+export FH_BOARD_DRILL=2026-12-05-drill
 
 _fh_alloc_port >"$FH_TMP/.port"
 port=$(cat "$FH_TMP/.port")

@@ -9,7 +9,9 @@ warning and prints its id) and checks that the warning appears and the banner sh
 the page being reloaded (CMD TITLE: the title is appended); saves a screenshot to SCREENSHOT (and the map beside it, -map.png).
 Then the other views: the warning's coverage by township, the report's loop (registered)
 and path, the mesh's peers, and the map with
-the circle of the warning CAPID (imported from CAP) and a scale.
+the circle of the warning CAPID (imported from CAP) and a scale. With FH_BOARD_DRILL=NAME,
+last, the drill reports tab lists the report NAME and its link opens the report's page with its
+tables and pictures (and -drill.png beside the screenshot).
 """
 import base64
 import json
@@ -215,6 +217,30 @@ try:
     wait("the third warning after the restarts, without a reload",
          "!!document.querySelector('#warnings tr[data-id=\"%s\"]') && window.__fhMark === 42"
          % third, 40)
+    drill = os.environ.get("FH_BOARD_DRILL")
+    if drill:
+        # The drill reports tab, then the report's own page (a page load: checked last).
+        js("location.hash = '#/drills'")
+        wait("the drill report in the list",
+             "(function(){var r=document.querySelector('#drillreports tr[data-name=\"%s\"]');"
+             "return r && r.querySelector('a').textContent.indexOf('夜间演练') >= 0 && "
+             "r.querySelectorAll('a').length > 1;})()" % drill)
+        js("document.querySelector('#drillreports tr[data-name=\"%s\"] a').click()" % drill)
+        wait("the drill report's page with its tables and pictures",
+             "location.pathname === '/drills/%s' && !!document.querySelector('main#report h1') "
+             "&& document.querySelector('main#report h1').textContent.indexOf('夜间演练') >= 0 "
+             "&& document.querySelectorAll('main#report table').length >= 4 && "
+             "document.querySelectorAll('main#report img').length >= 1 && "
+             "Array.prototype.every.call(document.querySelectorAll('main#report img'), "
+             "function(i){return i.complete && i.naturalWidth > 0;})" % drill)
+        png = ws.call("Page.captureScreenshot", format="png")["data"]
+        with open(shot.replace(".png", "-drill.png"), "wb") as f:
+            f.write(base64.b64decode(png))
+        js("document.getElementById('lang').click()")
+        wait("the English switch on the report's page",
+             "document.getElementById('title').textContent === 'Fenghuo · duty board' && "
+             "document.getElementById('live').hidden")
+        js("document.getElementById('lang').click()")
     print("board_cdp: ok, screenshot " + shot)
 finally:
     proc.terminate()
