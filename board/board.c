@@ -1007,16 +1007,16 @@ board_type_json(const char *t)
  * which stage, the note, and what came of it. Text from the request is JSON-escaped so
  * that it cannot forge a line.
  */
-static void
-board_audit(const struct board *b, struct MHD_Connection *c, const char *report,
-    const char *stage, const char *note, const char *outcome)
+/*
+ * "client ADDR" of the connection, and " forwarded-for \"...\"" (JSON-escaped, as a proxy
+ * says, unverified) when the request has X-Forwarded-For, into buf. Returns buf.
+ */
+static char *
+board_client(struct MHD_Connection *c, char *buf, size_t size)
 {
 	const union MHD_ConnectionInfo *ci;
 	const char *fwd = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-	char addr[INET6_ADDRSTRLEN] = "?";
-	json_t *j = json_pack("{s:s?, s:s?, s:s?}", "report", report, "stage", stage,
-	    "note", note);
-	char *s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char addr[INET_ADDRSTRLEN] = "?";
 	json_t *fj = fwd != NULL ? json_string(fwd) : NULL;
 	char *fs = fj != NULL ? json_dumps(fj, JSON_ENCODE_ANY) : NULL;
 
@@ -1024,13 +1024,45 @@ board_audit(const struct board *b, struct MHD_Connection *c, const char *report,
 	if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
 		    ci->client_addr)->sin_addr, addr, sizeof(addr));
-	fprintf(stderr, "fenghuo board: action: key %s client %s%s%s %s: %s\n", b->officer,
-	    addr, fs != NULL ? " forwarded-for " : "", fs != NULL ? fs : "",
-	    s != NULL ? s : "{}", outcome);
+	snprintf(buf, size, "client %s%s%.200s", addr, fs != NULL ? " forwarded-for " : "",
+	    fs != NULL ? fs : "");
 	free(fs);
 	json_decref(fj);
+	return buf;
+}
+
+static void
+board_audit(const struct board *b, struct MHD_Connection *c, const char *report,
+    const char *stage, const char *note, const char *outcome)
+{
+	json_t *j = json_pack("{s:s?, s:s?, s:s?}", "report", report, "stage", stage,
+	    "note", note);
+	char *s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char who[320];
+
+	fprintf(stderr, "fenghuo board: action: key %s %s %s: %s\n", b->officer,
+	    board_client(c, who, sizeof(who)), s != NULL ? s : "{}", outcome);
 	free(s);
 	json_decref(j);
+}
+
+/*
+ * A POST refused before it could be an action (origin, type, session, CSRF token): one
+ * line too, since a page of another site trying its luck is worth knowing of.
+ */
+static enum MHD_Result
+board_post_refused(struct MHD_Connection *c, unsigned status, const char *url,
+    const char *why)
+{
+	json_t *u = json_string(url);
+	char *us = u != NULL ? json_dumps(u, JSON_ENCODE_ANY) : NULL;
+	char who[320];
+
+	fprintf(stderr, "fenghuo board: refused POST %.300s %s: %s\n", us != NULL ? us : "?",
+	    board_client(c, who, sizeof(who)), why);
+	free(us);
+	json_decref(u);
+	return board_error(c, status, why);
 }
 
 /*
@@ -1211,14 +1243,14 @@ board_post(struct board *b, struct MHD_Connection *c, const char *url,
 		return board_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "this board is read-only (started without --key)");
 	if (!board_origin_ok(b, c))
-		return board_error(c, MHD_HTTP_FORBIDDEN,
+		return board_post_refused(c, MHD_HTTP_FORBIDDEN, url,
 		    "the request's Origin is not this board (or its Host is not allowed)");
 	if (!board_type_json(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE)))
-		return board_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		return board_post_refused(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, url,
 		    "Content-Type must be application/json");
 	if ((why = board_session_check(b, c)) != NULL)
-		return board_error(c, MHD_HTTP_FORBIDDEN, why);
+		return board_post_refused(c, MHD_HTTP_FORBIDDEN, url, why);
 	if (bb->over)
 		return board_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request too large");
 	if (strncmp(url, "/api/report/", 12) == 0 && (n = strcspn(url + 12, "/")) < sizeof(id) &&

@@ -112,7 +112,8 @@ def act(rid, certid, key, name):
     expect("no session", action(rid, ok, csrf=csrf), 403, "session")
     expect("another session's id", action(rid, ok, "0" * 64, csrf), 403, "session")
     expect("no CSRF token", action(rid, ok, sid), 403, "CSRF")
-    expect("a wrong CSRF token", action(rid, ok, sid, "0" * 64), 403, "CSRF")
+    expect("a wrong CSRF token", action(rid, ok, sid, "0" * 64,
+                                        {"X-Forwarded-For": "10.1.2.3"}), 403, "CSRF")
     expect("a short CSRF token", action(rid, ok, sid, csrf[:63]), 403, "CSRF")
     expect("another origin", action(rid, ok, sid, csrf, {"Origin": "http://evil.example"}),
            403, "Origin")

@@ -11,8 +11,8 @@
 #   4096 bytes, with Content-Length or chunked -> 413; malformed JSON, an unknown field, a
 #   bad stage, a long note -> 400; an unknown id, a certificate's id -> 404; "verified" ->
 #   200: the receipt is in the store (`fenghuo show --json`) and the duty list, the CLI's and
-#   the board's, shows the report as verified; the audit line is in the board's log; more
-#   sessions than the board keeps evict the oldest;
+#   the board's, shows the report as verified; the audit line is in the board's log, and a
+#   line for a refused POST; more sessions than the board keeps evict the oldest;
 # - with a township officer's key (verifier for 330110102 only): 403 and nothing stored;
 # - with fenghuod stopped: 503 and nothing stored.
 set -euo pipefail
@@ -73,6 +73,8 @@ fh c duty --json | grep "\"id\":\"$rid\"" | grep -q '"stage":"verified"' ||
 	fail "the duty list does not show the report verified: $(fh c duty --json)"
 grep -q "action: key $officer client 127.0.0.1 {\"report\":\"$rid\",\"stage\":\"verified\",\"note\":\"已核实，派出抢险队\"}: receipt $receipt" \
 	"$FH_TMP/board.log" || fail "no audit line: $(cat "$FH_TMP/board.log")"
+grep -q "refused POST \"/api/report/$rid/stage\" client 127.0.0.1 forwarded-for \"10.1.2.3\": a missing or wrong X-CSRF-Token" \
+	"$FH_TMP/board.log" || fail "no line for a refused POST: $(cat "$FH_TMP/board.log")"
 n=$(receipts)
 [ "$n" -eq 1 ] || fail "$n receipts after one action"
 
