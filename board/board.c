@@ -861,7 +861,7 @@ board_completed(void *cls, struct MHD_Connection *c, void **ctx,
 	*ctx = NULL;
 }
 
-/* A new random secret: BOARD_SECRET_HEX hex digits and a NUL in hex. */
+/* A new random secret in hex: BOARD_SECRET_HEX digits and a NUL. */
 static void
 board_secret(char hex[BOARD_SECRET_HEX + 1])
 {
