@@ -129,6 +129,12 @@ def act(rid, certid, key, name):
     expect("a Host that is not the loopback", action(
         rid, ok, sid, csrf, {"Host": "evil.example:%d" % port,
                              "Origin": "http://evil.example:%d" % port}), 403, "Origin")
+    # Another site's fetch with JSON needs a preflight, which the board never grants.
+    st, h, _ = req("OPTIONS", "/api/report/%s/stage" % rid,
+                   {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "content-type,x-csrf-token"})
+    if 200 <= st < 300 or any(k.lower().startswith("access-control-") for k in h.keys()):
+        fail("a CORS preflight: %d %r" % (st, dict(h)))
     expect("not JSON", action(rid, ok, sid, csrf, {"Content-Type": "text/plain"}), 415,
            "application/json")
     expect("no Content-Type", action(rid, ok, sid, csrf, drop=("Content-Type",)), 415)
