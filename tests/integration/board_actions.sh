@@ -8,9 +8,8 @@
 #   SameSite=Strict, Path=/) and its CSRF token, the officer's key and name; a POST without
 #   the session, without or with a wrong X-CSRF-Token, from another Origin, to a Host that
 #   is not the loopback, without Origin and Referer -> 403; a CORS preflight is not granted;
-#   not JSON -> 415; a body over
-#   4096 bytes, with Content-Length or chunked -> 413; malformed JSON, an unknown field, a
-#   bad stage, a long note -> 400; an unknown id, a certificate's id -> 404; "verified" ->
+#   not JSON -> 415; a body over 4096 bytes, with Content-Length or chunked -> 413;
+#   malformed JSON, an unknown field, a bad stage, a long note -> 400; an unknown id, a certificate's id -> 404; "verified" ->
 #   200: the receipt is in the store (`fenghuo show --json`) and the duty list, the CLI's and
 #   the board's, shows the report as verified; the audit line is in the board's log, and a
 #   line for a refused POST; more sessions than the board keeps evict the oldest;
