@@ -548,7 +548,7 @@ function askStage(rep, st) {
 	document.getElementById("confirm-key").textContent = t("signedby") + keyText();
 	document.getElementById("confirm-note-label").textContent = t("note");
 	document.getElementById("confirm-cancel").textContent = t("cancel");
-	ok.textContent = t("sign") + "：" + verb(st);
+	ok.textContent = t("sign") + (lang === "zh" ? "：" : ": ") + verb(st);
 	ok.disabled = false;
 	note.value = "";
 	res.textContent = "";
