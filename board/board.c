@@ -7,6 +7,10 @@
  * `fenghuo watch` does) and hands them to every open /api/events stream (Server-Sent
  * Events). The pages are files of board/static built into the binary.
  *
+ * The one exception is --key: then POST /api/report/ID/stage runs the receipt verb itself,
+ * with that key, through fenghuod only, for a page that holds a session of this board and
+ * its CSRF token (docs/SECURITY.md, "The duty board").
+ *
  * Threads: libmicrohttpd runs a thread per connection. The verbs' readers use getopt and
  * one struct cli (its store and trust state), so calls into them are serialised by
  * board->lock; the event ring has its own lock and condition variable.
@@ -25,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,11 +42,12 @@
 #include "crypto.h"
 #include "fenghuo.h"
 #include "metrics.h"
+#include "store.h"
 #include "wire.h"
 
 #define BOARD_LISTEN_DEFAULT	"127.0.0.1:8400"
 #define BOARD_MEMORY_LIMIT	(32 * 1024)	/* per connection: request line and headers */
-#define BOARD_BODY_MAX		4096		/* a request body (none is taken yet) */
+#define BOARD_BODY_MAX		4096		/* a request body (an action's JSON) */
 #define BOARD_CONN_MAX		64
 #define BOARD_TOKEN_MAX		256
 #define BOARD_RING		128		/* events kept for streams that lag */
@@ -49,6 +55,12 @@
 #define BOARD_DUTY_MAX		1000		/* items of one kind in /api/duty */
 #define BOARD_VERIFY_CACHE	(1 << 17)	/* signatures remembered (32 bytes each) */
 #define BOARD_TRACE_S		"3"		/* how long /api/trace waits for the mesh */
+#define BOARD_SESSIONS		32		/* kept; a new one takes the slot unused longest */
+#define BOARD_SECRET_HEX	64		/* a session id or CSRF token: 32 random bytes */
+#define BOARD_SESSION_COOKIE	"fh_board_session"
+#define BOARD_NOTE_MAX		1000		/* bytes of an action's note */
+#define BOARD_STR_(x)		#x
+#define BOARD_STR(x)		BOARD_STR_(x)
 /* A verb's argv from literals: getopt_long permutes the array, never the strings. */
 #define BOARD_ARG(s)		((char *)(uintptr_t)(s))
 
@@ -56,10 +68,10 @@ static int	cmd_board_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_board_entry = {
 	"board",
-	"board [--listen ADDR:PORT] [--token-file FILE] [--drills DIR]",
+	"board [--listen ADDR:PORT] [--token-file FILE] [--drills DIR] [--key FILE]",
 	"Serve the duty board: web pages for the duty room's screen and the JSON API behind\n"
-	"them (docs/BOARD.md), read from this node's store and its fenghuod's events. It\n"
-	"holds no key and changes nothing. Stop with Ctrl-C.\n"
+	"them (docs/BOARD.md), read from this node's store and its fenghuod's events. Without\n"
+	"--key it holds no key and changes nothing. Stop with Ctrl-C.\n"
 	"  --listen ADDR:PORT   where to listen: 127.0.0.1:8400 (the default), [::1]:8400,\n"
 	"                       [::]:8400 (IPv6 in brackets). Any address but 127.0.0.1 and\n"
 	"                       ::1 needs --token-file; put TLS in front (a reverse proxy)\n"
@@ -67,7 +79,11 @@ const struct cmd_entry cmd_board_entry = {
 	"  --token-file FILE    the access token (its first line): every request must carry\n"
 	"                       it (Authorization: Bearer, or ?token= once, which sets a cookie)\n"
 	"  --drills DIR         drill reports to show: each subdirectory holding a report.md\n"
-	"                       (`fenghuo drill report ID -o DIR/NAME`); default STATE/drills",
+	"                       (`fenghuo drill report ID -o DIR/NAME`); default STATE/drills\n"
+	"  --key FILE           an officer's key: the report pages offer register, verify,\n"
+	"                       handling and close, each confirmed, signed with this key and\n"
+	"                       submitted through fenghuod as `fenghuo receipt` does. Whoever\n"
+	"                       can reach the board then acts as this officer (docs/SECURITY.md)",
 	cmd_board_exec,
 };
 
@@ -90,9 +106,21 @@ struct board {
 	char			*state;		/* for the watcher's own struct cli */
 	pthread_t		 watcher;
 	char			*drills;	/* the drills directory (drills.c), or NULL */
+	/* --key: actions, signed with b->cli's key (the officer's), and the pages' sessions. */
+	int			 actions;
+	char			 officer[2 * FC_PUBLICKEYBYTES + 1];	/* its public key, hex */
+	pthread_mutex_t		 sess_lock;
+	struct board_session {
+		uint64_t	 used;		/* sess_clock when last used; 0: a free slot */
+		char		 sid[BOARD_SECRET_HEX + 1];
+		char		 csrf[BOARD_SECRET_HEX + 1];
+	}			 sessions[BOARD_SESSIONS];
+	uint64_t		 sess_clock;
 };
 
 static volatile sig_atomic_t board_quit;
+/* The context of a request without a body (a POST's is its struct board_body). */
+static int board_nobody;
 
 /* A formatted string (caller frees), or NULL. */
 static char *
@@ -882,11 +910,494 @@ board_authorized(struct board *b, struct MHD_Connection *c, int *set)
 	return 0;
 }
 
+/* ---- actions (--key): closed-loop receipts signed with the officer's key ---- */
+
+/*
+ * A POST's body as it comes in (the connection's context): at most BOARD_BODY_MAX bytes are
+ * kept, more only sets over.
+ */
+struct board_body {
+	char	buf[BOARD_BODY_MAX + 1];
+	size_t	len;
+	int	over;
+};
+
+static void
+board_body_add(struct board_body *bb, const char *data, size_t len)
+{
+	if (bb->over || len > BOARD_BODY_MAX - bb->len) {
+		bb->over = 1;
+		return;
+	}
+	memcpy(bb->buf + bb->len, data, len);
+	bb->len += len;
+}
+
+/* libmicrohttpd is done with a request: free a POST's body. */
+static void
+board_completed(void *cls, struct MHD_Connection *c, void **ctx,
+    enum MHD_RequestTerminationCode why)
+{
+	(void)cls;
+	(void)c;
+	(void)why;
+	if (*ctx != NULL && *ctx != &board_nobody)
+		free(*ctx);
+	*ctx = NULL;
+}
+
+/* A new random secret in hex: BOARD_SECRET_HEX digits and a NUL. */
+static void
+board_secret(char hex[BOARD_SECRET_HEX + 1])
+{
+	unsigned char r[BOARD_SECRET_HEX / 2];
+
+	randombytes_buf(r, sizeof(r));
+	sodium_bin2hex(hex, BOARD_SECRET_HEX + 1, r, sizeof(r));
+	sodium_memzero(r, sizeof(r));
+}
+
+/*
+ * The slot of the session whose id is sid, or -1. Every slot is compared, in constant time,
+ * so that the answer's timing says nothing of the ids. Under sess_lock.
+ */
+static int
+board_session_find(const struct board *b, const char *sid)
+{
+	int i, found = -1;
+
+	if (sid == NULL || strlen(sid) != BOARD_SECRET_HEX)
+		return -1;
+	for (i = 0; i < BOARD_SESSIONS; i++)
+		if (b->sessions[i].used != 0 &&
+		    sodium_memcmp(b->sessions[i].sid, sid, BOARD_SECRET_HEX) == 0)
+			found = i;
+	return found;
+}
+
+/*
+ * The request's session, or a new one in the slot unused longest (so that clients cannot
+ * make the board keep more than BOARD_SESSIONS); its CSRF token into csrf, and into sid its
+ * id when it is new (then *fresh is set: the answer sets the cookie).
+ */
+static void
+board_session_get(struct board *b, struct MHD_Connection *c, char csrf[BOARD_SECRET_HEX + 1],
+    char sid[BOARD_SECRET_HEX + 1], int *fresh)
+{
+	const char *have = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, BOARD_SESSION_COOKIE);
+	struct board_session *s;
+	int i, old = 0;
+
+	pthread_mutex_lock(&b->sess_lock);
+	if ((i = board_session_find(b, have)) >= 0) {
+		*fresh = 0;
+	} else {
+		for (i = 0; i < BOARD_SESSIONS; i++)
+			if (b->sessions[i].used < b->sessions[old].used)
+				old = i;
+		i = old;
+		board_secret(b->sessions[i].sid);
+		board_secret(b->sessions[i].csrf);
+		memcpy(sid, b->sessions[i].sid, BOARD_SECRET_HEX + 1);
+		*fresh = 1;
+	}
+	s = &b->sessions[i];
+	s->used = ++b->sess_clock;
+	memcpy(csrf, s->csrf, BOARD_SECRET_HEX + 1);
+	pthread_mutex_unlock(&b->sess_lock);
+}
+
+/*
+ * Whether a POST carries a session of this board and that session's CSRF token in
+ * X-CSRF-Token: NULL when it does, else why not.
+ */
+static const char *
+board_session_check(struct board *b, struct MHD_Connection *c)
+{
+	const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, BOARD_SESSION_COOKIE);
+	const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+	const char *why = NULL;
+	int i;
+
+	pthread_mutex_lock(&b->sess_lock);
+	if ((i = board_session_find(b, sid)) < 0)
+		why = "no session, or an expired one: reload the page";
+	else if (tok == NULL || strlen(tok) != BOARD_SECRET_HEX ||
+	    sodium_memcmp(tok, b->sessions[i].csrf, BOARD_SECRET_HEX) != 0)
+		why = "a missing or wrong X-CSRF-Token";
+	else
+		b->sessions[i].used = ++b->sess_clock;
+	pthread_mutex_unlock(&b->sess_lock);
+	return why;
+}
+
+/* Whether the host part of a Host header ("127.0.0.1:8400") names this machine's loopback. */
+static int
+board_host_loopback(const char *host)
+{
+	static const char *const names[] = { "127.0.0.1", "localhost", "[::1]" };
+	size_t i, n;
+
+	n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (n == strlen(names[i]) && strncasecmp(host, names[i], n) == 0 &&
+		    (host[n] == '\0' || host[n] == ':'))
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether a POST comes from the board's own pages: its Origin (or, without one, its Referer)
+ * is http:// or https:// and the very Host the request was sent to. Without a token (only
+ * 127.0.0.1 listens) the Host must also name the loopback, so that a page of another site
+ * whose name was made to resolve to 127.0.0.1 (DNS rebinding) is not the board's origin.
+ */
+static int
+board_origin_ok(const struct board *b, struct MHD_Connection *c)
+{
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *o = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	const char *end = "";
+	size_t n;
+
+	if (host == NULL || (n = strlen(host)) == 0 || n > 255 ||
+	    (!b->need_token && !board_host_loopback(host)))
+		return 0;
+	if (o == NULL) {
+		o = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_REFERER);
+		end = "/";
+	}
+	if (o == NULL)
+		return 0;
+	if (strncmp(o, "http://", 7) == 0)
+		o += 7;
+	else if (strncmp(o, "https://", 8) == 0)
+		o += 8;
+	else
+		return 0;
+	return strncasecmp(o, host, n) == 0 && (o[n] == '\0' || o[n] == end[0]);
+}
+
+/* Content-Type: application/json, with or without parameters (charset=utf-8). */
+static int
+board_type_json(const char *t)
+{
+	return t != NULL && strncasecmp(t, "application/json", 16) == 0 &&
+	    (t[16] == '\0' || t[16] == ';' || t[16] == ' ');
+}
+
+/*
+ * The audit trail, one line on standard error (the journal) per action: who (the officer's
+ * key), from where (the client, and what a proxy says it forwarded for), which report,
+ * which stage, the note, and what came of it. Text from the request is JSON-escaped so
+ * that it cannot forge a line.
+ */
+/*
+ * "client ADDR" of the connection, and " forwarded-for \"...\"" (JSON-escaped, as a proxy
+ * says, unverified) when the request has X-Forwarded-For, into buf. Returns buf.
+ */
+static char *
+board_client(struct MHD_Connection *c, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *ci;
+	const char *fwd = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+	char addr[INET6_ADDRSTRLEN] = "?";
+	json_t *fj = fwd != NULL ? json_string(fwd) : NULL;
+	char *fs = fj != NULL ? json_dumps(fj, JSON_ENCODE_ANY) : NULL;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+		    ci->client_addr)->sin_addr, addr, sizeof(addr));
+	else if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)
+		    ci->client_addr)->sin6_addr, addr, sizeof(addr));
+	snprintf(buf, size, "client %s%s%.200s", addr, fs != NULL ? " forwarded-for " : "",
+	    fs != NULL ? fs : "");
+	free(fs);
+	json_decref(fj);
+	return buf;
+}
+
+static void
+board_audit(const struct board *b, struct MHD_Connection *c, const char *report,
+    const char *stage, const char *note, const char *outcome)
+{
+	json_t *j = json_pack("{s:s?, s:s?, s:s?}", "report", report, "stage", stage,
+	    "note", note);
+	char *s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char who[320];
+
+	fprintf(stderr, "fenghuo board: action: key %s %s %s: %s\n", b->officer,
+	    board_client(c, who, sizeof(who)), s != NULL ? s : "{}", outcome);
+	free(s);
+	json_decref(j);
+}
+
+/*
+ * A POST refused before it could be an action (origin, type, session, CSRF token): one
+ * line too, since a page of another site trying its luck is worth knowing of.
+ */
+static enum MHD_Result
+board_post_refused(struct MHD_Connection *c, unsigned status, const char *url,
+    const char *why)
+{
+	json_t *u = json_string(url);
+	char *us = u != NULL ? json_dumps(u, JSON_ENCODE_ANY) : NULL;
+	char who[320];
+
+	fprintf(stderr, "fenghuo board: refused POST %.300s %s: %s\n", us != NULL ? us : "?",
+	    board_client(c, who, sizeof(who)), why);
+	free(us);
+	json_decref(u);
+	return board_error(c, status, why);
+}
+
+/*
+ * Before signing: the report behind the id prefix (its full id into hex), and whether a
+ * receipt of stage by the officer's key would count for it (cli_receipt_counts: verifier
+ * over the report's region, by this node's trust state; always in open mode). 0, or the
+ * HTTP status to answer with why.
+ */
+static unsigned
+board_report_check(struct board *b, const char *id, int stage, char hex[FC_IDHEX],
+    const char **why)
+{
+	Fenghuo__Body rb = FENGHUO__BODY__INIT;
+	Fenghuo__Receipt rr = FENGHUO__RECEIPT__INIT;
+	struct cli *cli = b->cli;
+	const struct fc_key *key;
+	struct store_msg m;
+	struct fc_msg msg;
+	unsigned status = 0;
+	int rc;
+
+	pthread_mutex_lock(&b->lock);
+	cli->verb = "board";
+	cli_trust_forget(cli);
+	if ((rc = cli_resolve(cli, id, &m)) != EX_OK) {
+		*why = rc == EX_DATAERR ? "no such report (or an ambiguous id)" : "no store yet";
+		status = rc == EX_DATAERR || rc == EX_USAGE ? MHD_HTTP_NOT_FOUND :
+		    MHD_HTTP_SERVICE_UNAVAILABLE;
+		goto out;
+	}
+	fc_hex(m.id, FC_IDBYTES, hex);
+	if (cli_validate_stored(m.env, m.len, &m.seen, &msg) != FC_R_OK) {
+		store_msg_clear(&m);
+		*why = "the stored message does not validate";
+		status = MHD_HTTP_NOT_FOUND;
+		goto out;
+	}
+	if (msg.body->kind != FENGHUO__KIND__REPORT) {
+		*why = "not a report";
+		status = MHD_HTTP_NOT_FOUND;
+	} else if (cli_key(cli, &key) != EX_OK) {
+		*why = "the officer's key cannot be read";
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	} else {
+		/* The receipt as it would be signed now, as far as the rule looks at it. */
+		rr.has_stage = 1;
+		rr.stage = stage;
+		rb.has_kind = 1;
+		rb.kind = FENGHUO__KIND__RECEIPT;
+		rb.receipt = &rr;
+		rb.has_author = 1;
+		rb.author.data = (uint8_t *)(uintptr_t)fc_key_public(key);
+		rb.author.len = FC_PUBLICKEYBYTES;
+		rb.has_created_ms = 1;
+		rb.created_ms = cli_now_ms();
+		if (!cli_receipt_counts(cli, &rb, msg.body->region)) {
+			*why = "this key holds no verifier role over the report's region: nothing "
+			    "was signed";
+			status = MHD_HTTP_FORBIDDEN;
+		}
+	}
+	fc_msg_clear(&msg);
+	store_msg_clear(&m);
+out:
+	pthread_mutex_unlock(&b->lock);
+	return status;
+}
+
+/*
+ * POST /api/report/ID/stage {"stage": S, "note": T}: sign and submit the receipt through
+ * `fenghuo receipt` (the verb's own code, with the officer's key), through fenghuod only.
+ */
+static enum MHD_Result
+board_act(struct board *b, struct MHD_Connection *c, const char *id,
+    const struct board_body *bb)
+{
+	char *argv[] = { BOARD_ARG("receipt"), NULL, BOARD_ARG("--stage"), NULL, NULL, NULL };
+	char hex[FC_IDHEX], *notearg = NULL, *out;
+	const char *stage, *note = NULL, *why = NULL, *k;
+	json_error_t jerr;
+	json_t *req, *v, *a = NULL, *o;
+	unsigned status;
+	int st = 0, rc;
+
+	if ((req = json_loadb(bb->buf, bb->len, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
+	    !json_is_object(req)) {
+		json_decref(req);
+		return board_error(c, MHD_HTTP_BAD_REQUEST, "the body is not a JSON object");
+	}
+	json_object_foreach(req, k, v) {
+		if (strcmp(k, "stage") != 0 && strcmp(k, "note") != 0)
+			why = "unknown field (only stage and note)";
+	}
+	stage = json_string_value(json_object_get(req, "stage"));
+	v = json_object_get(req, "note");
+	if (v != NULL && !json_is_null(v) && (note = json_string_value(v)) == NULL)
+		why = "note: a string";
+	else if (note != NULL && strlen(note) > BOARD_NOTE_MAX)
+		why = "note: at most " BOARD_STR(BOARD_NOTE_MAX) " bytes";
+	if (note != NULL && note[0] == '\0')
+		note = NULL;
+	if (why == NULL && (stage == NULL || (st = wire_stage_parse(stage)) <
+	    FENGHUO__STAGE__REGISTERED || st > FENGHUO__STAGE__CLOSED))
+		why = "stage: one of registered, verified, handling, closed";
+	if (why != NULL) {
+		json_decref(req);
+		return board_error(c, MHD_HTTP_BAD_REQUEST, why);
+	}
+	if ((status = board_report_check(b, id, st, hex, &why)) != 0) {
+		board_audit(b, c, id, stage, note, why);
+		json_decref(req);
+		return board_error(c, status, why);
+	}
+	argv[1] = hex;
+	argv[3] = (char *)(uintptr_t)stage;
+	/* One argument: a note that starts with '-' stays a note. */
+	if (note != NULL && (argv[4] = notearg = board_fmt("--note=%s", note)) == NULL) {
+		json_decref(req);
+		return board_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	rc = board_verb(b, &cmd_receipt_entry, note != NULL ? 5 : 4, argv, &a);
+	free(notearg);
+	switch (rc) {
+	case EX_OK:
+		why = NULL;
+		break;
+	case EX_UNAVAILABLE:
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		why = "fenghuod is not running: nothing was stored";
+		break;
+	case EX_DATAERR:
+		status = MHD_HTTP_FORBIDDEN;
+		why = "fenghuod refused the receipt (the board's log says why): nothing was stored";
+		break;
+	default:
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		why = "could not sign or submit (see the board's log)";
+		break;
+	}
+	if (why == NULL && (v = json_object_get(json_array_get(a, 0), "id")) == NULL) {
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		why = "the verb gave no id";
+	}
+	if (why != NULL) {
+		board_audit(b, c, hex, stage, note, why);
+		json_decref(a);
+		json_decref(req);
+		return board_error(c, status, why);
+	}
+	out = board_fmt("receipt %s", json_string_value(v));
+	board_audit(b, c, hex, stage, note, out != NULL ? out : "receipt");
+	free(out);
+	o = json_pack("{s:O, s:s, s:s, s:s}", "id", v, "report", hex, "stage", stage,
+	    "key", b->officer);
+	json_decref(a);
+	json_decref(req);
+	return o != NULL ? board_json(c, o) :
+	    board_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+}
+
+/*
+ * A POST, after its body is in. The token first (as for every request); then, in this
+ * order: read-only (405), the origin (403), the type (415), the session and its CSRF token
+ * (403), the size (413); then the path and the JSON.
+ */
+static enum MHD_Result
+board_post(struct board *b, struct MHD_Connection *c, const char *url,
+    const struct board_body *bb)
+{
+	char id[65];
+	const char *why;
+	size_t n;
+	int set;
+
+	if (!board_authorized(b, c, &set))
+		return board_error(c, MHD_HTTP_UNAUTHORIZED, "a token is required");
+	if (!b->actions)
+		return board_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "this board is read-only (started without --key)");
+	if (!board_origin_ok(b, c))
+		return board_post_refused(c, MHD_HTTP_FORBIDDEN, url,
+		    "the request's Origin is not this board (or its Host is not allowed)");
+	if (!board_type_json(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE)))
+		return board_post_refused(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, url,
+		    "Content-Type must be application/json");
+	if ((why = board_session_check(b, c)) != NULL)
+		return board_post_refused(c, MHD_HTTP_FORBIDDEN, url, why);
+	if (bb->over)
+		return board_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request too large");
+	if (strncmp(url, "/api/report/", 12) == 0 && (n = strcspn(url + 12, "/")) < sizeof(id) &&
+	    strcmp(url + 12 + n, "/stage") == 0) {
+		memcpy(id, url + 12, n);
+		id[n] = '\0';
+		if (!board_id_ok(id))
+			return board_error(c, MHD_HTTP_NOT_FOUND,
+			    "not a message id (8 to 64 hex digits)");
+		return board_act(b, c, id, bb);
+	}
+	return board_error(c, MHD_HTTP_NOT_FOUND, "no such action");
+}
+
+/*
+ * GET /api/session: whether this board acts, and if so the page's session (a cookie) and
+ * its CSRF token, and the officer's key with its name when a certificate gives one.
+ */
+static enum MHD_Result
+board_api_session(struct board *b, struct MHD_Connection *c)
+{
+	char csrf[BOARD_SECRET_HEX + 1], sid[BOARD_SECRET_HEX + 1], shortk[17];
+	char cookie[BOARD_SECRET_HEX + 80];
+	struct cli_trust *ct;
+	const char *name;
+	json_t *o, *key;
+	char *s;
+	int fresh;
+
+	if (!b->actions)
+		return board_json(c, json_pack("{s:b}", "actions", 0));
+	board_session_get(b, c, csrf, sid, &fresh);
+	memcpy(shortk, b->officer, 16);
+	shortk[16] = '\0';
+	key = json_pack("{s:s, s:s}", "public", b->officer, "short", shortk);
+	pthread_mutex_lock(&b->lock);
+	b->cli->verb = "board";
+	cli_trust_forget(b->cli);
+	if ((ct = cli_trust_get(b->cli)) != NULL &&
+	    (name = cli_trust_key_name(ct, fc_key_public(b->cli->key))) != NULL)
+		json_object_set_new(key, "name", json_string(name));
+	pthread_mutex_unlock(&b->lock);
+	o = json_pack("{s:b, s:s, s:o}", "actions", 1, "csrf", csrf, "key", key);
+	sodium_memzero(csrf, sizeof(csrf));
+	s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	if (s == NULL)
+		return board_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	if (fresh)
+		snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict",
+		    BOARD_SESSION_COOKIE, sid);
+	return board_send(c, MHD_HTTP_OK, "application/json", s, strlen(s),
+	    MHD_RESPMEM_MUST_FREE, fresh ? cookie : NULL);
+}
+
 static enum MHD_Result
 board_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
-	static int started;
 	struct board *b = cls;
 	const char *cl;
 	char cookie[BOARD_TOKEN_MAX + 80], *m;
@@ -900,17 +1411,23 @@ board_handler(void *cls, struct MHD_Connection *c, const char *url, const char *
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > BOARD_BODY_MAX)
 			return board_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request too large");
-		*ctx = &started;
+		if (strcmp(method, "POST") == 0)
+			return (*ctx = calloc(1, sizeof(struct board_body))) != NULL ? MHD_YES : MHD_NO;
+		*ctx = &board_nobody;
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
-		/* Bodies are not taken (no action needs one): read and drop. */
+		/* Only an action's body is kept (board_post judges it); others are dropped. */
+		if (*ctx != &board_nobody)
+			board_body_add(*ctx, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	pthread_mutex_lock(&b->ev_lock);
 	b->requests++;
 	pthread_mutex_unlock(&b->ev_lock);
+	if (*ctx != &board_nobody)
+		return board_post(b, c, url, *ctx);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return board_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET");
 	if (!board_authorized(b, c, &set))
@@ -932,6 +1449,8 @@ board_handler(void *cls, struct MHD_Connection *c, const char *url, const char *
 		return board_api_message(b, c, url + 13);
 	if (strcmp(url, "/api/peers") == 0)
 		return board_api_peers(b, c);
+	if (strcmp(url, "/api/session") == 0)
+		return board_api_session(b, c);
 	if (strcmp(url, "/api/events") == 0)
 		return board_events(b, c);
 	if (strcmp(url, "/api/drills") == 0)
@@ -1085,10 +1604,13 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "token-file", required_argument, NULL, 't' },
 		{ "drills", required_argument, NULL, 'd' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = BOARD_LISTEN_DEFAULT, *tokfile = NULL, *drills = NULL;
+	const char *keyfile = NULL;
+	const struct fc_key *key;
 	struct sockaddr_storage sa;
 	struct sigaction act, oint, oterm;
 	struct MHD_Daemon *d;
@@ -1107,6 +1629,9 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 			break;
 		case 'd':
 			drills = optarg;
+			break;
+		case 'k':
+			keyfile = optarg;
 			break;
 		case 'h':
 			return cli_help(&cmd_board_entry);
@@ -1152,11 +1677,22 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 		cli_warnx(cli, "out of memory");
 		return EX_OSERR;
 	}
+	if (keyfile != NULL) {
+		/* The key as `fenghuo receipt` loads it (cli_key), refused when others can read it. */
+		cli->keypath = keyfile;
+		if ((rc = cli_key(cli, &key)) != EX_OK)
+			return rc;
+		/* An action is stored by fenghuod or not at all (503). */
+		cli->daemon_only = 1;
+		fc_hex(fc_key_public(key), FC_PUBLICKEYBYTES, b.officer);
+		b.actions = 1;
+	}
 	b.cli = cli;
 	b.state = (char *)(uintptr_t)cli->state;
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_mutex_init(&b.ev_lock, NULL);
 	pthread_cond_init(&b.ev_cond, NULL);
+	pthread_mutex_init(&b.sess_lock, NULL);
 
 	memset(&act, 0, sizeof(act));
 	act.sa_handler = board_sighandler;
@@ -1178,12 +1714,16 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)BOARD_MEMORY_LIMIT,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)BOARD_CONN_MAX,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(4 * BOARD_PING_S),
+	    MHD_OPTION_NOTIFY_COMPLETED, board_completed, NULL,
 	    MHD_OPTION_END);
 	if (d == NULL) {
 		cli_warn(cli, "cannot listen on %s", listen);
 		rc = EX_UNAVAILABLE;
 	} else {
 		fprintf(stderr, "fenghuo board: listening on http://%s/\n", listen);
+		if (b.actions)
+			fprintf(stderr, "fenghuo board: actions on: receipts are signed with key %s "
+			    "(%s); whoever reaches this board acts with it\n", b.officer, keyfile);
 		while (!board_quit)
 			usleep(100 * 1000);
 		rc = EX_OK;
@@ -1202,6 +1742,8 @@ out:
 		free(b.ring[i]);
 	pthread_cond_destroy(&b.ev_cond);
 	pthread_mutex_destroy(&b.ev_lock);
+	pthread_mutex_destroy(&b.sess_lock);
+	sodium_memzero(b.sessions, sizeof(b.sessions));
 	pthread_mutex_destroy(&b.lock);
 	free(b.drills);
 	return rc;

@@ -1148,6 +1148,7 @@ cli_publish(struct cli *cli, Fenghuo__Body *body, uint64_t now_ms)
 	const struct fc_key *key;
 	uint8_t id[FC_IDBYTES];
 	char hex[FC_IDHEX];
+	json_t *o;
 	int rc;
 
 	/* The key first: a refused key must leave the store untouched. */
@@ -1155,7 +1156,15 @@ cli_publish(struct cli *cli, Fenghuo__Body *body, uint64_t now_ms)
 		return rc;
 	if ((rc = cli_publish_as(cli, key, body, now_ms, id)) != EX_OK)
 		return rc;
-	printf("%s\n", fc_hex(id, FC_IDBYTES, hex));
+	fc_hex(id, FC_IDBYTES, hex);
+	if (cli->json_sink != NULL) {
+		if ((o = json_pack("{s:s}", "id", hex)) == NULL)
+			return EX_OSERR;
+		rc = cli_json_out(cli, o) == 0 ? EX_OK : EX_OSERR;
+		json_decref(o);
+		return rc;
+	}
+	printf("%s\n", hex);
 	return EX_OK;
 }
 

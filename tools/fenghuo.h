@@ -42,6 +42,11 @@ struct cli {
 	 */
 	int		(*json_sink)(void *arg, struct json_t *o);
 	void		*json_sink_arg;
+	/*
+	 * New messages go to a running fenghuod only: with none, cli_submit_batch() says so and
+	 * returns EX_UNAVAILABLE instead of writing into the store itself (the board's actions).
+	 */
+	int		 daemon_only;
 	char		*state_buf;	/* owned storage behind state/keypath */
 	char		*keypath_buf;
 };
@@ -326,7 +331,8 @@ int		 cli_check_region_prefix(const struct cli *cli, const char *s);
 int		 cli_msg_in_region(const struct fc_msg *msg, const char *prefix);
 /*
  * Sign body (a filled Fenghuo__Body whose author, version and created_ms are set by
- * this function from the key and now_ms), submit it and print its id on stdout.
+ * this function from the key and now_ms), submit it and print its id on stdout (with
+ * cli->json_sink set, hand {"id": HEX} to the sink instead: the board runs the verb).
  * A rejection prints the reason and returns EX_DATAERR.
  */
 int		 cli_publish(struct cli *cli, struct Fenghuo__Body *body, uint64_t now_ms);
@@ -374,9 +380,10 @@ void		 cli_clock_print(const struct json_t *st);
  * Submit new messages for storage (and, through the daemon, for sending). When fenghuod
  * runs, each item goes through its control socket and is acknowledged after its commit;
  * otherwise they are written directly through an ingest of the CLI's own (DESIGN decision
- * 8: allowed while no daemon runs). Returns EX_OK when the batch was handled, with each item's status
- * and reason filled in; or an error code (already printed) when nothing was stored, or,
- * through the daemon, when an item failed (the items before it were stored).
+ * 8: allowed while no daemon runs), unless cli->daemon_only says not to (EX_UNAVAILABLE).
+ * Returns EX_OK when the batch was handled, with each item's status and reason filled in;
+ * or an error code (already printed) when nothing was stored, or, through the daemon, when
+ * an item failed (the items before it were stored).
  */
 int		 cli_submit_batch(struct cli *cli, struct cli_put *items, size_t n);
 /*

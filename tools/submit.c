@@ -43,6 +43,10 @@ cli_submit_batch(struct cli *cli, struct cli_put *items, size_t n)
 		cli_ctl_close(&c);
 		return rc;
 	}
+	if (cli->daemon_only) {
+		cli_warnx(cli, "fenghuod is not running: nothing was stored");
+		return EX_UNAVAILABLE;
+	}
 	return cli_store_batch(cli, items, n, 0);
 }
 

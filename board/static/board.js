@@ -313,6 +313,7 @@ function renderReport(view, id) {
 			if (!seen[st])
 				add(ol, el("li", { "class": "empty" }, stageName(st)));
 		});
+		reportActions(s, m, r.refs);
 		var s2 = section(view, "tree", "wide");
 		return get("/api/trace/" + encodeURIComponent(m.id)).then(function (tr) {
 			var ul = add(s2, el("ul"));
@@ -464,6 +465,179 @@ function renderMap(view) {
 	}).catch(function (e) { showError(s, e); });
 }
 
+/* ---- actions: closed-loop receipts signed with the board's key (fenghuo board --key) ---- */
+
+T.act = ["操作", "Action"];
+T.sign = ["签署", "Sign"];
+T.cancel = ["取消", "Cancel"];
+T.note = ["备注（可选）", "Note (optional)"];
+T.confirmhead = ["确认签署闭环回执", "Confirm: sign a closed-loop receipt"];
+T.signedby = ["签署密钥：", "Signed with key: "];
+T.officer = ["值班签署：", "Signing as: "];
+T.expired = ["会话已过期，已重新建立：请再试一次。", "The session had expired and was renewed: try again."];
+T.verbs = [{ registered: "登记", verified: "核实", handling: "处置中", closed: "办结" },
+    { registered: "Register", verified: "Verify", handling: "Handling", closed: "Close" }];
+
+var STAGES = ["registered", "verified", "handling", "closed"];
+var session = { actions: false };	/* /api/session: actions, csrf, key */
+
+/* Ask the board whether it acts: the buttons appear only when it does. */
+function loadSession() {
+	return get("/api/session").then(function (s) {
+		session = s;
+	}).catch(function () {
+		session = { actions: false };
+	}).then(function () {
+		var o = document.getElementById("officer");
+		document.body.dataset.actions = String(!!session.actions);
+		if (!session.actions) {
+			if (o)
+				o.remove();
+			return;
+		}
+		if (!o)
+			o = document.querySelector("header").insertBefore(el("span",
+			    { id: "officer", "class": "officer" }), document.getElementById("live"));
+		o.textContent = t("officer") + keyText();
+	});
+}
+
+function keyText() {
+	var k = session.key || {};
+	return (k.name ? k.name + " · " : "") + (k.short || "");
+}
+
+function verb(st) {
+	return T.verbs[lang === "zh" ? 0 : 1][st] || st;
+}
+
+/* The stages a button may sign after stage cur (null: none yet): the later ones, and
+ * handling again while handling (a new note). Earlier ones would not move the report. */
+function nextStages(cur) {
+	var i = STAGES.indexOf(cur);
+
+	return STAGES.filter(function (st, j) {
+		return j > i || (st === "handling" && cur === "handling");
+	});
+}
+
+function post(path, obj) {
+	return fetch(path, { method: "POST", credentials: "same-origin", cache: "no-store",
+	    headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrf || "" },
+	    body: JSON.stringify(obj) }).then(function (r) {
+		return r.json().then(function (j) {
+			if (!r.ok) {
+				var e = new Error(j.error || r.status);
+				e.status = r.status;
+				throw e;
+			}
+			return j;
+		});
+	});
+}
+
+function confirmBox() {
+	var box = document.getElementById("confirm"), inner, p;
+
+	if (box)
+		return box;
+	box = add(document.body, el("div", { id: "confirm", "class": "confirm" }));
+	box.hidden = true;
+	inner = add(box, el("div", { "class": "box", role: "dialog", "aria-modal": "true" }));
+	add(inner, el("h2", { id: "confirm-head" }));
+	add(inner, el("p", { id: "confirm-what" }));
+	add(inner, el("p", { id: "confirm-key" }));
+	add(inner, el("label", { "for": "confirm-note", id: "confirm-note-label" }));
+	add(inner, el("input", { id: "confirm-note", type: "text", maxlength: "300" }));
+	p = add(inner, el("p", { "class": "buttons" }));
+	add(p, el("button", { id: "confirm-ok", type: "button" }));
+	add(p, el("button", { id: "confirm-cancel", type: "button" }));
+	add(inner, el("p", { id: "confirm-result", "class": "missing" }));
+	document.getElementById("confirm-cancel").addEventListener("click", function () {
+		box.hidden = true;
+	});
+	document.addEventListener("keydown", function (e) {
+		if (e.key === "Escape")
+			box.hidden = true;
+	});
+	return box;
+}
+
+/* Show what will be signed, for which report, with which key; sign only on "Sign". */
+function askStage(rep, st) {
+	var box = confirmBox(), ok = document.getElementById("confirm-ok");
+	var note = document.getElementById("confirm-note");
+	var res = document.getElementById("confirm-result");
+
+	document.getElementById("confirm-head").textContent = t("confirmhead");
+	document.getElementById("confirm-what").textContent = "「" + rep.title + "」 " +
+	    rep.id.slice(0, 12) + " · " + regionText(rep) + " → " + stageName(st);
+	document.getElementById("confirm-key").textContent = t("signedby") + keyText();
+	document.getElementById("confirm-note-label").textContent = t("note");
+	document.getElementById("confirm-cancel").textContent = t("cancel");
+	ok.textContent = t("sign") + (lang === "zh" ? "：" : ": ") + verb(st);
+	ok.disabled = false;
+	note.value = "";
+	res.textContent = "";
+	box.dataset.report = rep.id;
+	box.dataset.stage = st;
+	box.hidden = false;
+	note.focus();
+	ok.onclick = function () {
+		ok.disabled = true;
+		res.textContent = "";
+		post("/api/report/" + encodeURIComponent(rep.id) + "/stage",
+		    { stage: st, note: note.value || null }).then(function (r) {
+			box.hidden = true;
+			document.body.dataset.signed = r.id;
+			route();
+		}).catch(function (e) {
+			ok.disabled = false;
+			if (e.status === 403 && /session/.test(e.message)) {
+				res.textContent = t("expired");
+				loadSession();
+			} else
+				res.textContent = t("error") + e.message;
+		});
+	};
+}
+
+function stageButtons(parent, rep, stages) {
+	stages.forEach(function (st) {
+		var b = add(parent, el("button", { type: "button", "class": "act",
+		    "data-stage": st }, verb(st)));
+		b.addEventListener("click", function () { askStage(rep, st); });
+	});
+}
+
+/* The report's page: a button for each stage it may go on to. */
+function reportActions(s, m, refs) {
+	if (!session.actions)
+		return;
+	var cur = null;
+	refs.forEach(function (x) {
+		if (x.kind === "receipt" && x.counts !== false &&
+		    STAGES.indexOf(x.stage) > STAGES.indexOf(cur))
+			cur = x.stage;
+	});
+	stageButtons(add(s, el("p", { id: "actions", "class": "actions" })), m, nextStages(cur));
+}
+
+/* The duty screen's open reports: a button for the next stage of each. */
+function dutyActions(view, d) {
+	var tb = view.querySelector("#reports"), byId = {};
+
+	if (!session.actions || !tb)
+		return;
+	d.items.forEach(function (o) { byId[o.id] = o; });
+	add(tb.tHead.rows[0], el("th", null, t("act")));
+	Array.prototype.forEach.call(tb.tBodies[0].rows, function (tr) {
+		var o = byId[tr.dataset.id], td = add(tr, el("td"));
+		if (o)
+			stageButtons(td, o, nextStages(o.stage || null).slice(0, 1));
+	});
+}
+
 /* ---- routing, live updates, language ---- */
 
 function route() {
@@ -496,6 +670,7 @@ function refresh() {
 			var view = document.getElementById("view");
 			view.textContent = "";
 			renderDuty(view, d);
+			dutyActions(view, d);
 		}
 		document.body.dataset.loaded = String(d.now_ms);
 	}).catch(function (e) {
@@ -585,6 +760,7 @@ document.addEventListener("DOMContentLoaded", function () {
 	setInterval(tick, 1000);
 	/* Ages move on even when nothing arrives. */
 	setInterval(soon, 60000);
-	route();
+	/* Whether this board acts (and as whom) decides which buttons the views get. */
+	loadSession().then(route);
 	connect();
 });

@@ -11,10 +11,13 @@
 #   with the circle of a warning imported from CAP and a scale;
 # - the board and the county's fenghuod restarted under the open page: it reconnects by
 #   itself and shows a third warning without a reload;
+# - restarted with --key (the admin's), after a reload: the report's stage buttons (none
+#   before), a confirmation naming the report and the key, the signed stage in its loop and
+#   the receipt in the store;
 # - the drill reports tab lists a drill report (`fenghuo drill report -o STATE/drills/NAME`),
 #   and its link opens the report's page, rendered by the board, with its pictures loaded;
-# - screenshots are saved: test-artifacts/board-duty.png and board-duty-map.png in the build
-#   directory.
+# - screenshots are saved: test-artifacts/board-duty.png, board-duty-map.png,
+#   board-duty-confirm.png and board-duty-drill.png in the build directory.
 # Skipped (exit 77) where chromium is not installed.
 set -euo pipefail
 CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
@@ -43,6 +46,8 @@ confirmed_is() {
 }
 wait_for 30 "all three nodes confirmed the warning" confirmed_is 3
 fh c --key "$K/admin.key" receipt "$rid" --stage registered --note "值班员已登记" >/dev/null
+# The board comes back with the admin's key (verifier for the county): its public key.
+ADMIN=$(awk '$1 == "admin" && $2 == "key:" { print $3 }' "$FH_TMP/county.out")
 capid=$(fh c --key "$K/admin.key" cap import "$(dirname "$0")/../cap/data/cn-yuhang-rainstorm-red.xml")
 # A drill and its report where the board looks by default (no trace: the checks are the page's).
 did=$(fh c --key "$K/admin.key" drill start --area 330110 --title "夜间演练")
@@ -53,8 +58,9 @@ export FH_BOARD_DRILL=2026-12-05-drill
 
 _fh_alloc_port >"$FH_TMP/.port"
 port=$(cat "$FH_TMP/.port")
+# start_board [OPTION...]
 start_board() {
-	"$FENGHUO" --state "$(node_state c)" board --listen "127.0.0.1:$port" \
+	"$FENGHUO" --state "$(node_state c)" board --listen "127.0.0.1:$port" "$@" \
 		2>>"$FH_TMP/board.log" &
 	BOARD_PID=$!
 	bg_track $BOARD_PID
@@ -63,8 +69,8 @@ start_board() {
 start_board
 step=$FH_TMP/cdp.step
 "$FH_PY" "$(dirname "$0")/board_cdp.py" "$CHROMIUM" "http://127.0.0.1:$port/" "$rid" "$wid" \
-	"$capid" "$ART/board-duty.png" "$step" -- "$FENGHUO" --state "$(node_state c)" \
-	--key "$K/admin.key" warn --area 330110 --level red --event 暴雨 --title &
+	"$capid" "$ART/board-duty.png" "$step" "$ADMIN" -- "$FENGHUO" --state "$(node_state c)" \
+	--key "$K/admin.key" warn --area 330110 --level red --event 暴雨 --title >"$FH_TMP/cdp.out" &
 cdp=$!
 bg_track $cdp
 # The page is open: restart the board (on the same port) and the county's fenghuod under it.
@@ -73,9 +79,12 @@ if [ -e "$step.ready" ]; then
 	kill -TERM "$BOARD_PID"
 	wait "$BOARD_PID" || fail "the board exited with $? on SIGTERM"
 	stop_node c
-	start_board
+	start_board --key "$K/admin.key"
 	start_node c
 	touch "$step.done"
 fi
 wait "$cdp" || fail "the browser checks (board log: $(cat "$FH_TMP/board.log"))"
+signed=$(sed -n 's/^board_cdp: signed //p' "$FH_TMP/cdp.out")
+[ ${#signed} -eq 64 ] && fh c show --json "$rid" | grep "\"id\":\"$signed\"" |
+	grep -q '"stage":"verified"' || fail "the page's receipt is not in the store: $signed"
 log "ok"

@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """board_cdp.py: drive headless Chromium over the DevTools protocol (stdlib only).
 
-board_cdp.py CHROMIUM URL RID WID CAPID SCREENSHOT STEP -- CMD...
+board_cdp.py CHROMIUM URL RID WID CAPID SCREENSHOT STEP KEY -- CMD...
 
 Opens URL at 1920x1080 and checks in the DOM that the duty page lists the open report RID
 and the red warning WID with its coverage bar "N/N"; runs CMD (which issues a new red
 warning and prints its id) and checks that the warning appears and the banner shows without
-the page being reloaded (CMD TITLE: the title is appended); saves a screenshot to SCREENSHOT (and the map beside it, -map.png).
+the page being reloaded (CMD TITLE: the title is appended); saves a screenshot to SCREENSHOT (and the map beside it, -map.png; the confirmation of an
+action, -confirm.png).
 Then the other views: the warning's coverage by township, the report's loop (registered)
 and path, the mesh's peers, and the map with
-the circle of the warning CAPID (imported from CAP) and a scale. With FH_BOARD_DRILL=NAME,
-last, the drill reports tab lists the report NAME and its link opens the report's page with its
-tables and pictures (and -drill.png beside the screenshot).
+the circle of the warning CAPID (imported from CAP) and a scale; no action buttons.
+After the restarts (the board now with --key, KEY its public key) and a reload: the report's
+stage buttons, a confirmation naming the report and the key, and the signed stage in its
+loop; prints the receipt's id. With FH_BOARD_DRILL=NAME, last, the drill reports tab lists
+the report NAME and its link opens the report's page with its tables and pictures (and
+-drill.png beside the screenshot).
 """
 import base64
 import json
@@ -25,7 +29,7 @@ import tempfile
 import time
 import urllib.request
 
-chromium, url, rid, wid, capid, shot, step = sys.argv[1:8]
+chromium, url, rid, wid, capid, shot, step, key = sys.argv[1:9]
 cmd = sys.argv[sys.argv.index("--") + 1:]
 
 
@@ -190,6 +194,10 @@ try:
     js("location.hash = '#/report/%s'" % rid)
     wait("the report's closed loop", "!!document.querySelector('#timeline li[data-stage="
          "\"registered\"]') && document.querySelectorAll('#sec-tree li').length === 3")
+    # A board started without --key offers no actions.
+    if js("document.body.dataset.actions !== 'false' || !!document.querySelector('button.act')"
+          " || !!document.getElementById('officer')"):
+        fail("a read-only board shows action buttons")
     js("location.hash = '#/mesh'")
     wait("the mesh's peers", "document.querySelectorAll('#sec-peers tbody tr').length >= 1")
     js("location.hash = '#/map'")
@@ -217,6 +225,34 @@ try:
     wait("the third warning after the restarts, without a reload",
          "!!document.querySelector('#warnings tr[data-id=\"%s\"]') && window.__fhMark === 42"
          % third, 40)
+    # The board came back with --key (KEY, the officer's public key): after a reload the
+    # pages offer the stages; one is signed after its confirmation and shows in the loop.
+    ws.call("Page.reload", ignoreCache=True)
+    wait("the next stage's button on the duty page",
+         "document.body.dataset.actions === 'true' && !!document.querySelector("
+         "'#reports tr[data-id=\"%s\"] button.act[data-stage=\"verified\"]') && "
+         "document.getElementById('officer').textContent.indexOf('%s') >= 0" % (rid, key[:16]))
+    js("location.hash = '#/report/%s'" % rid)
+    wait("the report's stage buttons", "Array.prototype.map.call(document.querySelectorAll("
+         "'#actions button.act'), function (b) { return b.dataset.stage; }).join() === "
+         "'verified,handling,closed'")
+    js("document.querySelector('#actions button[data-stage=\"verified\"]').click()")
+    what = wait("the confirmation", "!document.getElementById('confirm').hidden && "
+                "document.getElementById('confirm-what').textContent + ' ' + "
+                "document.getElementById('confirm-key').textContent")
+    if rid[:12] not in what or key[:16] not in what:
+        fail("the confirmation does not say which report and key: %r" % what)
+    png = ws.call("Page.captureScreenshot", format="png")["data"]
+    with open(shot.replace(".png", "-confirm.png"), "wb") as f:
+        f.write(base64.b64decode(png))
+    if js("!!document.querySelector('#timeline li[data-stage=\"verified\"]')"):
+        fail("verified before the confirmation")
+    js("document.getElementById('confirm-note').value = '现场已核实'; "
+       "document.getElementById('confirm-ok').click()")
+    wait("the signed stage in the loop", "document.getElementById('confirm').hidden && "
+         "!!document.body.dataset.signed && !!document.querySelector("
+         "'#timeline li[data-stage=\"verified\"]')")
+    print("board_cdp: signed " + js("document.body.dataset.signed"))
     drill = os.environ.get("FH_BOARD_DRILL")
     if drill:
         # The drill reports tab, then the report's own page (a page load: checked last).
