@@ -103,8 +103,9 @@ duty_collect(void *arg, const struct store_view *v)
 }
 
 static void
-confirm_add(struct duty_refs *r, const uint8_t *key)
+confirm_add(void *arg, const uint8_t *key)
 {
+	struct duty_refs *r = arg;
 	size_t i, cap;
 	uint8_t (*k)[FC_PUBLICKEYBYTES];
 
@@ -192,19 +193,27 @@ struct duty_ctx {
 	int		 err;		/* an error (printed) that ends the run, EX_* */
 	int		 waiting_pass;	/* list the warnings waiting for a chain, not in force */
 	struct duty_follow *follow;	/* --follow: the screen's memory, else NULL */
+	/*
+	 * What the first passes met that a later pass lists: exercises, warnings waiting for
+	 * a chain. A later pass with nothing to list is not run.
+	 */
+	size_t		 seen_drill_reports, seen_drill_warnings, seen_waiting;
 };
 
 /* --follow and --handover, at the end of this file. */
 static int	duty_show(struct duty_ctx, uint64_t, uint64_t);
 static int	duty_modes_check(struct cli *, int, int, const char *);
 static void	duty_follow_item(struct duty_ctx *, const struct cli_copy *,
-		    const struct fc_msg *, const struct duty_refs *);
+		    const struct fc_msg *, struct duty_refs *);
 static int	duty_follow(struct duty_ctx *, uint64_t, uint64_t, int);
 static int	duty_handover(struct duty_ctx *, uint64_t, const char *);
 
-/* Read the refs of msg into r (caller frees r->confirmed). EX_OK or an error (printed). */
+/*
+ * Read the refs of msg into r (caller frees r->confirmed): all of them, or only those of kind
+ * (> 0). EX_OK or an error (printed).
+ */
 static int
-duty_refs_read(struct duty_ctx *ctx, const struct fc_msg *msg, struct duty_refs *r)
+duty_refs_read_of(struct duty_ctx *ctx, const struct fc_msg *msg, int kind, struct duty_refs *r)
 {
 	int rc;
 
@@ -212,7 +221,8 @@ duty_refs_read(struct duty_ctx *ctx, const struct fc_msg *msg, struct duty_refs 
 	r->cli = ctx->cli;
 	r->region = msg->body->region;
 	r->target = msg->body;
-	rc = store_iter_refs(ctx->st, msg->id, duty_ref, r);
+	rc = kind > 0 ? store_iter_refs_of(ctx->st, msg->id, kind, NULL, duty_ref, r) :
+	    store_iter_refs(ctx->st, msg->id, duty_ref, r);
 	if (r->nomem) {
 		cli_warnx(ctx->cli, "out of memory");
 		return EX_OSERR;
@@ -221,6 +231,25 @@ duty_refs_read(struct duty_ctx *ctx, const struct fc_msg *msg, struct duty_refs 
 		return cli_store_failed(ctx->cli, rc);
 	}
 	return EX_OK;
+}
+
+static int
+duty_refs_read(struct duty_ctx *ctx, const struct fc_msg *msg, struct duty_refs *r)
+{
+	return duty_refs_read_of(ctx, msg, 0, r);
+}
+
+/*
+ * Whether the board (cli->json_want) wants the object of this duty kind built. Each item
+ * listed is asked about once, and the asker counts what it is told of: what is not wanted
+ * is counted there, not built here.
+ */
+static int
+duty_wanted(const struct duty_ctx *ctx, const char *duty)
+{
+	struct cli *cli = ctx->cli;
+
+	return !cli->json || cli->json_want == NULL || cli->json_want(cli->json_sink_arg, duty);
 }
 
 static int
@@ -280,6 +309,8 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 		ctx->open++;
 		ctx->overdue += late;
 	}
+	if (!duty_wanted(ctx, ctx->drill_pass ? "drill-report" : "report"))
+		return 0;
 	if (ctx->cli->json) {
 		if ((o = cli_msg_json(msg, &it->seen, ctx->now)) == NULL)
 			return duty_print_json(ctx, NULL, msg);
@@ -342,15 +373,19 @@ duty_confirmations(const struct cli_coverage *cov, const struct duty_refs *r, ch
  */
 static int
 duty_coverage(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
-    struct cli_coverage *cov)
+    struct cli_coverage *cov, struct duty_refs *r)
 {
 	struct duty_late *l;
 	uint64_t age;
 	size_t cap;
 	int rc;
 
-	if ((rc = cli_coverage_read(ctx->cli, ctx->st, msg, &it->seen, ctx->now, cov)) != EX_OK)
+	/* The receipts are read once: the confirming keys into r as the coverage is counted. */
+	if ((rc = cli_coverage_read_ex(ctx->cli, ctx->st, msg, &it->seen, ctx->now, cov,
+	    confirm_add, r)) != EX_OK)
 		return rc;
+	if (r->nomem)
+		goto nomem;
 	age = ctx->now > cov->t0 ? ctx->now - cov->t0 : 0;
 	if (ctx->waiting_pass || ctx->drill_pass || cov->confirmed >= cov->n ||
 	    age < ctx->coverage_after_ms)
@@ -450,38 +485,62 @@ duty_late_free(struct duty_ctx *ctx)
 }
 
 /*
- * One warning in force; 0 when it is not (expired, cancelled, superseded, a cancel, rejected
- * by the trust policy here).
+ * Whether this pass lists the warning, as far as the message alone says (not whether
+ * something cancelled or superseded it: its refs say that). 0 for an expired warning, a
+ * cancel, one the trust policy here rejects, and one another pass lists (noted for it).
+ * Cheap: a warning of the past is judged before any of its hundreds of receipts is read.
  */
 static int
-duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
-    const struct duty_refs *r)
+duty_warning_listed(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg)
 {
 	const Fenghuo__Body *b = msg->body;
 	const Fenghuo__Warning *w = b->warning;
-	struct cli_coverage cov;
 	uint64_t exp;
-	char sid[13], when[32], hex[2 * FC_PUBLICKEYBYTES + 1], mk[64], cf[64];
-	json_t *o, *a;
-	size_t i;
-	int rc;
+	int drill, waiting;
 
 	/*
 	 * A warning the policy here rejects is in force nowhere. One whose author's chain is not
 	 * known here (stored before the certificate came, or held from an import) is not in
 	 * force either: the waiting pass lists it apart.
 	 */
-	if (w == NULL || w->msg_type == FENGHUO__MSG_TYPE__CANCEL || r->cancelled ||
-	    r->superseded || (msg->flags & CLI_MSG_NOT_AUTHORISED))
-		return 0;
-	/* A drill is never in force: only the drill pass shows it, whatever its chain. */
-	if (cli_status_drill(b) != ctx->drill_pass)
-		return 0;
-	if (!ctx->drill_pass &&
-	    ((msg->flags & (CLI_MSG_NO_CHAIN | CLI_MSG_HELD)) != 0) != ctx->waiting_pass)
+	if (w == NULL || w->msg_type == FENGHUO__MSG_TYPE__CANCEL ||
+	    (msg->flags & CLI_MSG_NOT_AUTHORISED))
 		return 0;
 	exp = fc_msg_expiry(msg, it->seen.first_seen_ms);
 	if (exp != 0 && exp <= ctx->now)
+		return 0;
+	/* A drill is never in force: only the drill pass shows it, whatever its chain. */
+	drill = cli_status_drill(b);
+	waiting = (msg->flags & (CLI_MSG_NO_CHAIN | CLI_MSG_HELD)) != 0;
+	if (drill != ctx->drill_pass) {
+		ctx->seen_drill_warnings += drill;
+		return 0;
+	}
+	if (!ctx->drill_pass && waiting != ctx->waiting_pass) {
+		ctx->seen_waiting += waiting;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * One warning in force; 0 when it is not (expired, cancelled, superseded, a cancel, rejected
+ * by the trust policy here). r: its refs of kind WARNING (updates, cancels); the confirming
+ * keys are added to it as its coverage is read.
+ */
+static int
+duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
+    struct duty_refs *r)
+{
+	const Fenghuo__Body *b = msg->body;
+	const Fenghuo__Warning *w = b->warning;
+	struct cli_coverage cov;
+	char sid[13], when[32], hex[2 * FC_PUBLICKEYBYTES + 1], mk[64], cf[64];
+	json_t *o, *a;
+	size_t i;
+	int rc;
+
+	if (r->cancelled || r->superseded || !duty_warning_listed(ctx, it, msg))
 		return 0;
 	if (ctx->drill_pass) {
 		duty_drill_heading(ctx);
@@ -491,7 +550,10 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 			    "known here for their author yet\n");
 	} else
 		ctx->inforce++;
-	if ((rc = duty_coverage(ctx, it, msg, &cov)) != EX_OK) {
+	if (!duty_wanted(ctx, ctx->drill_pass ? "drill-warning" : ctx->waiting_pass ?
+	    "waiting-warning" : "warning"))
+		return 0;
+	if ((rc = duty_coverage(ctx, it, msg, &cov, r)) != EX_OK) {
 		ctx->err = rc;
 		return -1;
 	}
@@ -544,15 +606,34 @@ duty_item(struct duty_ctx *ctx, const struct cli_copy *it, int kind, int held)
 		cli_trust_mark(ctx->cli, &msg, ctx->now);
 		if (held)
 			msg.flags |= CLI_MSG_HELD;
-		if ((rc = duty_refs_read(ctx, &msg, &r)) == EX_OK) {
-			if (ctx->follow != NULL)
-				duty_follow_item(ctx, it, &msg, &r);
-			else if (kind == FENGHUO__KIND__REPORT)
-				(void)duty_report(ctx, it, &msg, &r);
-			else
-				(void)duty_warning(ctx, it, &msg, &r);
+		/*
+		 * The refs only of what this pass may list: a report of the other pass and a
+		 * warning not in force (most of a year's, each with a receipt from every node)
+		 * cost none. A warning's own refs of kind WARNING say whether it was cancelled
+		 * or superseded; its receipts are read with its coverage, once.
+		 */
+		if (kind == FENGHUO__KIND__REPORT && cli_status_drill(msg.body) !=
+		    ctx->drill_pass)
+			ctx->seen_drill_reports += !ctx->drill_pass;
+		else if (kind == FENGHUO__KIND__REPORT) {
+			if ((rc = duty_refs_read_of(ctx, &msg, FENGHUO__KIND__RECEIPT, &r)) ==
+			    EX_OK) {
+				if (ctx->follow != NULL)
+					duty_follow_item(ctx, it, &msg, &r);
+				else
+					(void)duty_report(ctx, it, &msg, &r);
+			}
+			free(r.confirmed);
+		} else if (duty_warning_listed(ctx, it, &msg)) {
+			if ((rc = duty_refs_read_of(ctx, &msg, FENGHUO__KIND__WARNING, &r)) ==
+			    EX_OK) {
+				if (ctx->follow != NULL)
+					duty_follow_item(ctx, it, &msg, &r);
+				else
+					(void)duty_warning(ctx, it, &msg, &r);
+			}
+			free(r.confirmed);
 		}
-		free(r.confirmed);
 	}
 	fc_msg_clear(&msg);
 	return rc;
@@ -734,9 +815,13 @@ duty_show(struct duty_ctx ctx, uint64_t since, uint64_t wsince)
 	if (ctx.nlate > 0)
 		duty_late_print(&ctx);
 	duty_late_free(&ctx);
-	/* Not in force until their author's chain is known here: shown, never counted. */
+	/*
+	 * Not in force until their author's chain is known here: shown, never counted. Those
+	 * stored here the first pass has met; the held ones are in a directory of their own.
+	 */
 	ctx.waiting_pass = 1;
-	if ((rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK ||
+	if ((ctx.seen_waiting > 0 &&
+	    (rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK) ||
 	    (rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 1)) != EX_OK)
 		return rc;
 	if (!cli->json && !ctx.ioerr && ctx.waiting > 0)
@@ -744,8 +829,10 @@ duty_show(struct duty_ctx ctx, uint64_t since, uint64_t wsince)
 	/* Drills last, apart: what an exercise sends must never read as the real thing. */
 	ctx.waiting_pass = 0;
 	ctx.drill_pass = 1;
-	if ((rc = duty_pass(&ctx, since, FENGHUO__KIND__REPORT, 0)) != EX_OK ||
-	    (rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK)
+	if ((ctx.seen_drill_reports > 0 &&
+	    (rc = duty_pass(&ctx, since, FENGHUO__KIND__REPORT, 0)) != EX_OK) ||
+	    (ctx.seen_drill_warnings > 0 &&
+	    (rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK))
 		return rc;
 	if (!cli->json && !ctx.ioerr && ctx.drills > 0)
 		printf("%zu exercise or test message%s\n", ctx.drills, ctx.drills == 1 ? "" :
@@ -925,7 +1012,7 @@ follow_next(struct duty_follow *f, uint64_t at)
  */
 static void
 duty_follow_item(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
-    const struct duty_refs *r)
+    struct duty_refs *r)
 {
 	struct duty_follow *f = ctx->follow;
 	const Fenghuo__Warning *w = msg->body->warning;
