@@ -36,6 +36,12 @@ static int	cmd_duty_exec(struct cli *, int, char **);
 #define DUTY_TRANSIT_LATE_MS	(30ULL * 60 * 1000)	/* the mesh's own 30-minute target */
 #define DUTY_CONFIRM_MAX	4096	/* distinct confirming nodes tracked per warning */
 #define STORE_ENOMEM_STOP	1	/* duty_collect's "stop": out of memory */
+/*
+ * Messages judged between two releases of the store's pages (store_release_pages): the
+ * warnings of a year lie far apart in the store, and each record read maps its
+ * neighbourhood too (64 KiB): a pass keeps no more than this many of those mapped (4 MiB).
+ */
+#define DUTY_RELEASE_EVERY	64
 
 const struct cmd_entry cmd_duty_entry = {
 	"duty",
@@ -194,10 +200,11 @@ struct duty_ctx {
 	int		 waiting_pass;	/* list the warnings waiting for a chain, not in force */
 	struct duty_follow *follow;	/* --follow: the screen's memory, else NULL */
 	/*
-	 * What the first passes met that a later pass lists: exercises, warnings waiting for
-	 * a chain. A later pass with nothing to list is not run.
+	 * The time of the first message the first passes met that a later pass lists
+	 * (exercises, warnings waiting for a chain), UINT64_MAX for none: a later pass starts
+	 * there, and with nothing to list it is not run.
 	 */
-	size_t		 seen_drill_reports, seen_drill_warnings, seen_waiting;
+	uint64_t	 drill_reports_from, drill_warnings_from, waiting_from;
 };
 
 /* --follow and --handover, at the end of this file. */
@@ -484,6 +491,13 @@ duty_late_free(struct duty_ctx *ctx)
 	ctx->nlate = ctx->caplate = 0;
 }
 
+static void
+duty_note_from(uint64_t *from, uint64_t t)
+{
+	if (t < *from)
+		*from = t;
+}
+
 /*
  * Whether this pass lists the warning, as far as the message alone says (not whether
  * something cancelled or superseded it: its refs say that). 0 for an expired warning, a
@@ -513,11 +527,13 @@ duty_warning_listed(struct duty_ctx *ctx, const struct cli_copy *it, const struc
 	drill = cli_status_drill(b);
 	waiting = (msg->flags & (CLI_MSG_NO_CHAIN | CLI_MSG_HELD)) != 0;
 	if (drill != ctx->drill_pass) {
-		ctx->seen_drill_warnings += drill;
+		if (drill)
+			duty_note_from(&ctx->drill_warnings_from, it->seen.time_ms);
 		return 0;
 	}
 	if (!ctx->drill_pass && waiting != ctx->waiting_pass) {
-		ctx->seen_waiting += waiting;
+		if (waiting)
+			duty_note_from(&ctx->waiting_from, it->seen.time_ms);
 		return 0;
 	}
 	return 1;
@@ -613,9 +629,10 @@ duty_item(struct duty_ctx *ctx, const struct cli_copy *it, int kind, int held)
 		 * or superseded; its receipts are read with its coverage, once.
 		 */
 		if (kind == FENGHUO__KIND__REPORT && cli_status_drill(msg.body) !=
-		    ctx->drill_pass)
-			ctx->seen_drill_reports += !ctx->drill_pass;
-		else if (kind == FENGHUO__KIND__REPORT) {
+		    ctx->drill_pass) {
+			if (!ctx->drill_pass)
+				duty_note_from(&ctx->drill_reports_from, it->seen.time_ms);
+		} else if (kind == FENGHUO__KIND__REPORT) {
 			if ((rc = duty_refs_read_of(ctx, &msg, FENGHUO__KIND__RECEIPT, &r)) ==
 			    EX_OK) {
 				if (ctx->follow != NULL)
@@ -644,6 +661,7 @@ struct duty_stream {
 	struct duty_ctx	*ctx;
 	int		 kind;
 	int		 rc;		/* the item's error, EX_* */
+	size_t		 n;		/* messages judged */
 };
 
 static int
@@ -654,6 +672,8 @@ duty_stream_item(void *arg, const struct store_view *v)
 
 	if (s->ctx->ioerr || s->ctx->err)
 		return 1;
+	if (++s->n % DUTY_RELEASE_EVERY == 0)
+		(void)store_release_pages(s->ctx->st);
 	memcpy(it.id, v->id, FC_IDBYTES);
 	/* Only read: the envelope stays in the store's map for the callback's length. */
 	it.env = (uint8_t *)(uintptr_t)v->env;
@@ -680,6 +700,7 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind, int held)
 		s.ctx = ctx;
 		s.kind = kind;
 		s.rc = EX_OK;
+		s.n = 0;
 		rc = store_iter_time(ctx->st, since, 0, kind, 0, duty_stream_item, &s);
 		if (s.rc != EX_OK)
 			return s.rc;
@@ -798,6 +819,7 @@ duty_show(struct duty_ctx ctx, uint64_t since, uint64_t wsince)
 	char od[32];
 	int rc;
 
+	ctx.drill_reports_from = ctx.drill_warnings_from = ctx.waiting_from = UINT64_MAX;
 	if (!cli->json)
 		printf("Open reports (oldest first; OVERDUE: unregistered after %s)\n",
 		    fmt_age(ctx.overdue_ms, od, sizeof(od)));
@@ -820,8 +842,8 @@ duty_show(struct duty_ctx ctx, uint64_t since, uint64_t wsince)
 	 * stored here the first pass has met; the held ones are in a directory of their own.
 	 */
 	ctx.waiting_pass = 1;
-	if ((ctx.seen_waiting > 0 &&
-	    (rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK) ||
+	if ((ctx.waiting_from != UINT64_MAX &&
+	    (rc = duty_pass(&ctx, ctx.waiting_from, FENGHUO__KIND__WARNING, 0)) != EX_OK) ||
 	    (rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 1)) != EX_OK)
 		return rc;
 	if (!cli->json && !ctx.ioerr && ctx.waiting > 0)
@@ -829,10 +851,10 @@ duty_show(struct duty_ctx ctx, uint64_t since, uint64_t wsince)
 	/* Drills last, apart: what an exercise sends must never read as the real thing. */
 	ctx.waiting_pass = 0;
 	ctx.drill_pass = 1;
-	if ((ctx.seen_drill_reports > 0 &&
-	    (rc = duty_pass(&ctx, since, FENGHUO__KIND__REPORT, 0)) != EX_OK) ||
-	    (ctx.seen_drill_warnings > 0 &&
-	    (rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK))
+	if ((ctx.drill_reports_from != UINT64_MAX &&
+	    (rc = duty_pass(&ctx, ctx.drill_reports_from, FENGHUO__KIND__REPORT, 0)) != EX_OK) ||
+	    (ctx.drill_warnings_from != UINT64_MAX &&
+	    (rc = duty_pass(&ctx, ctx.drill_warnings_from, FENGHUO__KIND__WARNING, 0)) != EX_OK))
 		return rc;
 	if (!cli->json && !ctx.ioerr && ctx.drills > 0)
 		printf("%zu exercise or test message%s\n", ctx.drills, ctx.drills == 1 ? "" :

@@ -1,5 +1,5 @@
 /*
- * bench_dutystore.c: `fenghuo-bench duty-store [-n N] [-s SEED] STATE`, a county's year of
+ * bench_dutystore.c: `fenghuo-bench duty-store [-n N] [-r REPORTS] [-s SEED] STATE`, a county's year of
  * messages written into the state directory STATE (its anchors file and its store), for the
  * duty board's benchmark (board.sh) and the duty list's tests (tests/cli/dutystore.sh).
  *
@@ -9,17 +9,18 @@
  * of the office, each followed by the DELIVERED receipts of most of the county's nodes (that
  * is most of the store); reports of the villages spread over the year, those of past weeks
  * closed by their township's verifier (registered, verified, handling, closed), a few dozen
- * of this week still open at every stage; a handful of warnings in force (one superseded by
+ * of this week (REPORTS, default 40) at every stage, most of them still open; a handful of warnings in force (one superseded by
  * an update, one cancelled, one exercise), hundreds expired. Everything is signed, judged by
  * the trust policy and stored through ingest as a peer's would be, each batch at the clock of
  * its arrival (so that an expired warning was valid when it came), with deterministic keys
- * and contents for a SEED; times are relative to now.
+ * and contents for a SEED; times are relative to now. With -n 0, the certificates alone.
  *
  * It prints what the duty list must say of the store, a line each, then a summary line:
- *   open ID              an actual report whose loop is still open
- *   drill-report ID      an exercise report (listed apart)
- *   warning ID C R       a warning in force, confirmed by C of the R nodes of its roster
- *   drill-warning ID     an exercise warning in force
+ *   open ID REGION           an actual report whose loop is still open
+ *   drill-report ID REGION   an exercise report (listed apart)
+ *   warning ID C R AREA      a warning in force over AREA, confirmed by C of the R nodes
+ *                            of its roster
+ *   drill-warning ID C R AREA  an exercise warning (listed apart), the same
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ struct ds {
 	size_t		 n, cap;
 	size_t		 warnings, receipts, reports, certs;
 	FILE		*out;
+	size_t		 nweek;		/* reports of this week */
 	int		 err;
 };
 
@@ -302,21 +304,18 @@ ds_report(struct ds *d, size_t i, size_t v, int status, uint64_t created, int re
 		ds_loop(d, d->verifier[v / DS_VILLAGES], id, d->village[v], st, t);
 	}
 	if (reached < FENGHUO__STAGE__CLOSED)
-		fprintf(d->out, "%s %s\n", status != 0 ? "drill-report" : "open",
-		    fc_hex(id, FC_IDBYTES, hex));
+		fprintf(d->out, "%s %s %s\n", status != 0 ? "drill-report" : "open",
+		    fc_hex(id, FC_IDBYTES, hex), d->village[v]);
 }
 
 static void
 ds_inforce(struct ds *d, const char *what, const uint8_t *id, size_t confirmed,
-    size_t roster)
+    size_t roster, const char *area)
 {
 	char hex[FC_IDHEX];
 
-	if (roster > 0)
-		fprintf(d->out, "%s %s %zu %zu\n", what, fc_hex(id, FC_IDBYTES, hex), confirmed,
-		    roster);
-	else
-		fprintf(d->out, "%s %s\n", what, fc_hex(id, FC_IDBYTES, hex));
+	fprintf(d->out, "%s %s %zu %zu %s\n", what, fc_hex(id, FC_IDBYTES, hex), confirmed,
+	    roster, area);
 }
 
 /*
@@ -332,16 +331,16 @@ ds_year(struct ds *d, size_t n)
 	int reached;
 
 	/* About an eighth of the store is reports and their loops (five messages each). */
-	nreports = n / 40 > 60 ? n / 40 : 60;
+	nreports = n / 40 > d->nweek + 20 ? n / 40 : d->nweek + 20;
 	per = 1 + DS_NODES - DS_NODES / 30;	/* a warning and its receipts */
 	nwarnings = n > d->certs + nreports * 5 + 6 * per ?
 	    (n - d->certs - nreports * 5) / per : 10;
 	if (nwarnings < 10)
 		nwarnings = 10;
-	/* Reports: the last 40 in this week, the others before it (closed). */
+	/* Reports: the last nweek in this week, the others before it (closed). */
 	span = week - 3 * DS_HOUR_MS - (d->t0 + DS_DAY_MS);
 	for (i = 0; i < nreports && !d->err; i++) {
-		if (i + 40 < nreports) {
+		if (i + d->nweek < nreports) {
 			t = d->t0 + DS_DAY_MS + span / nreports * i + ds_range(d, 0, DS_HOUR_MS);
 			reached = FENGHUO__STAGE__CLOSED;
 		} else {
@@ -368,26 +367,26 @@ ds_year(struct ds *d, size_t n)
 	t = d->now - 20 * DS_HOUR_MS;
 	c = ds_warning(d, DS_COUNTY, 4, FENGHUO__MSG_TYPE__ALERT, NULL, 0, t, 48 * DS_HOUR_MS, 0,
 	    DS_NODES, 11, id);
-	ds_inforce(d, "warning", id, c, DS_NODES);
+	ds_inforce(d, "warning", id, c, DS_NODES, DS_COUNTY);
 	/* A township's orange one, all of its 11 nodes confirmed. */
 	c = ds_warning(d, d->township[3], 3, FENGHUO__MSG_TYPE__ALERT, NULL, 0, t + DS_HOUR_MS,
 	    40 * DS_HOUR_MS, 3 * DS_VILLAGES, DS_VILLAGES, 0, id);
-	ds_inforce(d, "warning", id, c, DS_VILLAGES);
+	ds_inforce(d, "warning", id, c, DS_VILLAGES, d->township[3]);
 	/* A yellow one superseded by an update, which is in force. */
 	(void)ds_warning(d, DS_COUNTY, 2, FENGHUO__MSG_TYPE__ALERT, NULL, 0, t + 2 * DS_HOUR_MS,
 	    40 * DS_HOUR_MS, 0, DS_NODES, 30, id);
 	c = ds_warning(d, DS_COUNTY, 3, FENGHUO__MSG_TYPE__UPDATE, id, 0, t + 5 * DS_HOUR_MS,
 	    40 * DS_HOUR_MS, 0, DS_NODES, 9, id2);
-	ds_inforce(d, "warning", id2, c, DS_NODES);
+	ds_inforce(d, "warning", id2, c, DS_NODES, DS_COUNTY);
 	/* A blue one cancelled. */
 	(void)ds_warning(d, DS_COUNTY, 1, FENGHUO__MSG_TYPE__ALERT, NULL, 0, t + 6 * DS_HOUR_MS,
 	    40 * DS_HOUR_MS, 0, DS_NODES, 30, id);
 	(void)ds_warning(d, DS_COUNTY, 1, FENGHUO__MSG_TYPE__CANCEL, id, 0, t + 8 * DS_HOUR_MS,
 	    40 * DS_HOUR_MS, 0, DS_NODES, 30, id2);
 	/* An exercise: listed apart, never in force. */
-	(void)ds_warning(d, DS_COUNTY, 4, FENGHUO__MSG_TYPE__ALERT, NULL,
+	c = ds_warning(d, DS_COUNTY, 4, FENGHUO__MSG_TYPE__ALERT, NULL,
 	    FENGHUO__STATUS__EXERCISE, t + 9 * DS_HOUR_MS, 40 * DS_HOUR_MS, 0, DS_NODES, 30, id);
-	ds_inforce(d, "drill-warning", id, 0, 0);
+	ds_inforce(d, "drill-warning", id, c, DS_NODES, DS_COUNTY);
 }
 
 static int
@@ -487,10 +486,15 @@ dutystore_run(int argc, char **argv)
 	int ch, rc = 1;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "n:s:")) != -1) {
+	memset(&d, 0, sizeof(d));
+	d.nweek = 40;
+	while ((ch = getopt(argc, argv, "n:r:s:")) != -1) {
 		switch (ch) {
 		case 'n':
 			n = strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			d.nweek = strtoul(optarg, NULL, 10);
 			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 10);
@@ -503,7 +507,6 @@ dutystore_run(int argc, char **argv)
 		goto usage;
 	if (fc_init() != 0)
 		return 1;
-	memset(&d, 0, sizeof(d));
 	d.out = stdout;
 	d.rng = seed;
 	d.now = bench_wall_ms();
@@ -525,7 +528,9 @@ dutystore_run(int argc, char **argv)
 	if (ds_anchor(&d, argv[optind]) != 0)
 		goto out;
 	ds_certs(&d);
-	ds_year(&d, n);
+	/* -n 0: the county's certificates alone (the board benchmark's baseline). */
+	if (n > 0)
+		ds_year(&d, n);
 	if (d.err) {
 		fprintf(stderr, "duty-store: cannot sign\n");
 		goto out;
@@ -545,13 +550,13 @@ out:
 		fc_key_free(&d.node[i]);
 	return rc;
 usage:
-	fprintf(stderr, "usage: fenghuo-bench duty-store [-n N] [-s SEED] STATE\n");
+	fprintf(stderr, "usage: fenghuo-bench duty-store [-n N] [-r REPORTS] [-s SEED] STATE\n");
 	return EX_USAGE;
 }
 
 const struct bench_cmd bench_dutystore = {
 	"duty-store",
 	"write a county's year of messages (N, default 100000) into the state directory "
-	    "STATE and print what its duty list must show [-n N] [-s SEED]",
+	    "STATE and print what its duty list must show [-n N] [-r REPORTS] [-s SEED]",
 	dutystore_run,
 };
