@@ -6,8 +6,10 @@
  * the nodes certified in its areas confirmed its delivery; those not at 100 % after the
  * --coverage-after limit are listed again under a heading of their own.
  *
- * The store is read in one pass per kind and the messages copied out first, so that the
- * per-message lookups (receipts, updates) run on short read transactions of their own.
+ * The store is read in one pass per kind, each message judged where it lies; the refs of a
+ * message (receipts, updates) are read, on short read transactions of their own, only when
+ * the message itself leaves it a candidate for the list: a year of expired warnings, each
+ * with a receipt from every node, costs no receipt read.
  */
 #include <errno.h>
 #include <getopt.h>
