@@ -55,7 +55,7 @@ struct ds {
 	uint64_t	 rng;
 	uint64_t	 now, t0;
 	struct fc_key	*root, *office, *verifier[DS_TOWNSHIPS], *node[DS_NODES];
-	char		 township[DS_TOWNSHIPS][16], village[DS_NODES][16];
+	char		 township[DS_TOWNSHIPS][16], village[DS_NODES][24];
 	struct ds_msg	*msgs;
 	size_t		 n, cap;
 	size_t		 warnings, receipts, reports, certs;
