@@ -1520,7 +1520,8 @@ store_cost(const struct store *st, struct store_costs *out)
  * LMDB does not say where it mapped the data file (MDB_envinfo's me_mapaddr is set only for
  * MDB_FIXEDMAP), so the mapping is found in /proc/self/maps by the file's device and inode,
  * and only a read-only shared one is touched: what MADV_DONTNEED drops from it is a view of
- * the page cache, and the next access maps the same bytes again. A writable map
+ * the page cache, and the next access maps the same bytes again (also a record a read
+ * transaction still points into: the mapping itself stays where it is). A writable map
  * (MDB_WRITEMAP, which store_open never sets) is left alone.
  */
 int
@@ -1534,7 +1535,7 @@ store_release_pages(struct store *st)
 	FILE		*f;
 	int		 fd, rc = 0;
 
-	if (st == NULL || st->in_callback > 0)
+	if (st == NULL)
 		return STORE_EINVAL;
 	if ((rc = mdb_env_get_flags(st->env, &envflags)) != 0)
 		return rc;

@@ -127,8 +127,9 @@ void		 store_cost(const struct store *st, struct store_costs *out);
  * they hold (the kernel maps neighbouring cached pages on each fault), all of it counted in
  * the RSS that ps and top show. It frees no memory: the pages stay cached (and charged to
  * the same cgroup) until the kernel needs the room, as they would anyway; it changes no data.
- * 0, or an errno; STORE_EINVAL during an iteration (harmless, but a sign of a caller's
- * mistake). Linux: the mapping is found through /proc/self/maps by the data file's device
+ * It may be called from an iteration's callback too (a long pass over scattered records
+ * keeps its resident set small so): what the callback was handed stays valid, its pages are
+ * mapped again when read. 0, or an errno; STORE_EINVAL for a NULL st. Linux: the mapping is found through /proc/self/maps by the data file's device
  * and inode; where stat() reports another device than the mapping shows (btrfs subvolumes),
  * it is not found, nothing is released, and the call returns 0.
  */

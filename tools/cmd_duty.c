@@ -6,8 +6,10 @@
  * the nodes certified in its areas confirmed its delivery; those not at 100 % after the
  * --coverage-after limit are listed again under a heading of their own.
  *
- * The store is read in one pass per kind and the messages copied out first, so that the
- * per-message lookups (receipts, updates) run on short read transactions of their own.
+ * The store is read in one pass per kind, each message judged where it lies; the refs of a
+ * message (receipts, updates) are read, on short read transactions of their own, only when
+ * the message itself leaves it a candidate for the list: a year of expired warnings, each
+ * with a receipt from every node, costs no receipt read.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,6 +38,12 @@ static int	cmd_duty_exec(struct cli *, int, char **);
 #define DUTY_TRANSIT_LATE_MS	(30ULL * 60 * 1000)	/* the mesh's own 30-minute target */
 #define DUTY_CONFIRM_MAX	4096	/* distinct confirming nodes tracked per warning */
 #define STORE_ENOMEM_STOP	1	/* duty_collect's "stop": out of memory */
+/*
+ * Messages judged between two releases of the store's pages (store_release_pages): the
+ * warnings of a year lie far apart in the store, and each record read maps its
+ * neighbourhood too (64 KiB): a pass keeps no more than this many of those mapped (4 MiB).
+ */
+#define DUTY_RELEASE_EVERY	64
 
 const struct cmd_entry cmd_duty_entry = {
 	"duty",
@@ -103,8 +111,9 @@ duty_collect(void *arg, const struct store_view *v)
 }
 
 static void
-confirm_add(struct duty_refs *r, const uint8_t *key)
+confirm_add(void *arg, const uint8_t *key)
 {
+	struct duty_refs *r = arg;
 	size_t i, cap;
 	uint8_t (*k)[FC_PUBLICKEYBYTES];
 
@@ -192,19 +201,28 @@ struct duty_ctx {
 	int		 err;		/* an error (printed) that ends the run, EX_* */
 	int		 waiting_pass;	/* list the warnings waiting for a chain, not in force */
 	struct duty_follow *follow;	/* --follow: the screen's memory, else NULL */
+	/*
+	 * The time of the first message the first passes met that a later pass lists
+	 * (exercises, warnings waiting for a chain), UINT64_MAX for none: a later pass starts
+	 * there, and with nothing to list it is not run.
+	 */
+	uint64_t	 drill_reports_from, drill_warnings_from, waiting_from;
 };
 
 /* --follow and --handover, at the end of this file. */
 static int	duty_show(struct duty_ctx, uint64_t, uint64_t);
 static int	duty_modes_check(struct cli *, int, int, const char *);
 static void	duty_follow_item(struct duty_ctx *, const struct cli_copy *,
-		    const struct fc_msg *, const struct duty_refs *);
+		    const struct fc_msg *, struct duty_refs *);
 static int	duty_follow(struct duty_ctx *, uint64_t, uint64_t, int);
 static int	duty_handover(struct duty_ctx *, uint64_t, const char *);
 
-/* Read the refs of msg into r (caller frees r->confirmed). EX_OK or an error (printed). */
+/*
+ * Read the refs of msg into r (caller frees r->confirmed): all of them, or only those of kind
+ * (> 0). EX_OK or an error (printed).
+ */
 static int
-duty_refs_read(struct duty_ctx *ctx, const struct fc_msg *msg, struct duty_refs *r)
+duty_refs_read_of(struct duty_ctx *ctx, const struct fc_msg *msg, int kind, struct duty_refs *r)
 {
 	int rc;
 
@@ -212,7 +230,8 @@ duty_refs_read(struct duty_ctx *ctx, const struct fc_msg *msg, struct duty_refs 
 	r->cli = ctx->cli;
 	r->region = msg->body->region;
 	r->target = msg->body;
-	rc = store_iter_refs(ctx->st, msg->id, duty_ref, r);
+	rc = kind > 0 ? store_iter_refs_of(ctx->st, msg->id, kind, NULL, duty_ref, r) :
+	    store_iter_refs(ctx->st, msg->id, duty_ref, r);
 	if (r->nomem) {
 		cli_warnx(ctx->cli, "out of memory");
 		return EX_OSERR;
@@ -221,6 +240,25 @@ duty_refs_read(struct duty_ctx *ctx, const struct fc_msg *msg, struct duty_refs 
 		return cli_store_failed(ctx->cli, rc);
 	}
 	return EX_OK;
+}
+
+static int
+duty_refs_read(struct duty_ctx *ctx, const struct fc_msg *msg, struct duty_refs *r)
+{
+	return duty_refs_read_of(ctx, msg, 0, r);
+}
+
+/*
+ * Whether the board (cli->json_want) wants the object of this duty kind built. Each item
+ * listed is asked about once, and the asker counts what it is told of: what is not wanted
+ * is counted there, not built here.
+ */
+static int
+duty_wanted(const struct duty_ctx *ctx, const char *duty)
+{
+	struct cli *cli = ctx->cli;
+
+	return !cli->json || cli->json_want == NULL || cli->json_want(cli->json_sink_arg, duty);
 }
 
 static int
@@ -280,6 +318,8 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 		ctx->open++;
 		ctx->overdue += late;
 	}
+	if (!duty_wanted(ctx, ctx->drill_pass ? "drill-report" : "report"))
+		return 0;
 	if (ctx->cli->json) {
 		if ((o = cli_msg_json(msg, &it->seen, ctx->now)) == NULL)
 			return duty_print_json(ctx, NULL, msg);
@@ -342,15 +382,19 @@ duty_confirmations(const struct cli_coverage *cov, const struct duty_refs *r, ch
  */
 static int
 duty_coverage(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
-    struct cli_coverage *cov)
+    struct cli_coverage *cov, struct duty_refs *r)
 {
 	struct duty_late *l;
 	uint64_t age;
 	size_t cap;
 	int rc;
 
-	if ((rc = cli_coverage_read(ctx->cli, ctx->st, msg, &it->seen, ctx->now, cov)) != EX_OK)
+	/* The receipts are read once: the confirming keys into r as the coverage is counted. */
+	if ((rc = cli_coverage_read_ex(ctx->cli, ctx->st, msg, &it->seen, ctx->now, cov,
+	    confirm_add, r)) != EX_OK)
 		return rc;
+	if (r->nomem)
+		goto nomem;
 	age = ctx->now > cov->t0 ? ctx->now - cov->t0 : 0;
 	if (ctx->waiting_pass || ctx->drill_pass || cov->confirmed >= cov->n ||
 	    age < ctx->coverage_after_ms)
@@ -449,39 +493,72 @@ duty_late_free(struct duty_ctx *ctx)
 	ctx->nlate = ctx->caplate = 0;
 }
 
+static void
+duty_note_from(uint64_t *from, uint64_t t)
+{
+	if (t < *from)
+		*from = t;
+}
+
 /*
- * One warning in force; 0 when it is not (expired, cancelled, superseded, a cancel, rejected
- * by the trust policy here).
+ * Whether this pass lists the warning, as far as the message alone says (not whether
+ * something cancelled or superseded it: its refs say that). 0 for an expired warning, a
+ * cancel, one the trust policy here rejects, and one another pass lists (noted for it).
+ * Cheap: a warning of the past is judged before any of its hundreds of receipts is read.
  */
 static int
-duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
-    const struct duty_refs *r)
+duty_warning_listed(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg)
 {
 	const Fenghuo__Body *b = msg->body;
 	const Fenghuo__Warning *w = b->warning;
-	struct cli_coverage cov;
 	uint64_t exp;
-	char sid[13], when[32], hex[2 * FC_PUBLICKEYBYTES + 1], mk[64], cf[64];
-	json_t *o, *a;
-	size_t i;
-	int rc;
+	int drill, waiting;
 
 	/*
 	 * A warning the policy here rejects is in force nowhere. One whose author's chain is not
 	 * known here (stored before the certificate came, or held from an import) is not in
 	 * force either: the waiting pass lists it apart.
 	 */
-	if (w == NULL || w->msg_type == FENGHUO__MSG_TYPE__CANCEL || r->cancelled ||
-	    r->superseded || (msg->flags & CLI_MSG_NOT_AUTHORISED))
-		return 0;
-	/* A drill is never in force: only the drill pass shows it, whatever its chain. */
-	if (cli_status_drill(b) != ctx->drill_pass)
-		return 0;
-	if (!ctx->drill_pass &&
-	    ((msg->flags & (CLI_MSG_NO_CHAIN | CLI_MSG_HELD)) != 0) != ctx->waiting_pass)
+	if (w == NULL || w->msg_type == FENGHUO__MSG_TYPE__CANCEL ||
+	    (msg->flags & CLI_MSG_NOT_AUTHORISED))
 		return 0;
 	exp = fc_msg_expiry(msg, it->seen.first_seen_ms);
 	if (exp != 0 && exp <= ctx->now)
+		return 0;
+	/* A drill is never in force: only the drill pass shows it, whatever its chain. */
+	drill = cli_status_drill(b);
+	waiting = (msg->flags & (CLI_MSG_NO_CHAIN | CLI_MSG_HELD)) != 0;
+	if (drill != ctx->drill_pass) {
+		if (drill)
+			duty_note_from(&ctx->drill_warnings_from, it->seen.time_ms);
+		return 0;
+	}
+	if (!ctx->drill_pass && waiting != ctx->waiting_pass) {
+		if (waiting)
+			duty_note_from(&ctx->waiting_from, it->seen.time_ms);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * One warning in force; 0 when it is not (expired, cancelled, superseded, a cancel, rejected
+ * by the trust policy here). r: its refs of kind WARNING (updates, cancels); the confirming
+ * keys are added to it as its coverage is read.
+ */
+static int
+duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
+    struct duty_refs *r)
+{
+	const Fenghuo__Body *b = msg->body;
+	const Fenghuo__Warning *w = b->warning;
+	struct cli_coverage cov;
+	char sid[13], when[32], hex[2 * FC_PUBLICKEYBYTES + 1], mk[64], cf[64];
+	json_t *o, *a;
+	size_t i;
+	int rc;
+
+	if (r->cancelled || r->superseded || !duty_warning_listed(ctx, it, msg))
 		return 0;
 	if (ctx->drill_pass) {
 		duty_drill_heading(ctx);
@@ -491,7 +568,10 @@ duty_warning(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_ms
 			    "known here for their author yet\n");
 	} else
 		ctx->inforce++;
-	if ((rc = duty_coverage(ctx, it, msg, &cov)) != EX_OK) {
+	if (!duty_wanted(ctx, ctx->drill_pass ? "drill-warning" : ctx->waiting_pass ?
+	    "waiting-warning" : "warning"))
+		return 0;
+	if ((rc = duty_coverage(ctx, it, msg, &cov, r)) != EX_OK) {
 		ctx->err = rc;
 		return -1;
 	}
@@ -544,15 +624,35 @@ duty_item(struct duty_ctx *ctx, const struct cli_copy *it, int kind, int held)
 		cli_trust_mark(ctx->cli, &msg, ctx->now);
 		if (held)
 			msg.flags |= CLI_MSG_HELD;
-		if ((rc = duty_refs_read(ctx, &msg, &r)) == EX_OK) {
-			if (ctx->follow != NULL)
-				duty_follow_item(ctx, it, &msg, &r);
-			else if (kind == FENGHUO__KIND__REPORT)
-				(void)duty_report(ctx, it, &msg, &r);
-			else
-				(void)duty_warning(ctx, it, &msg, &r);
+		/*
+		 * The refs only of what this pass may list: a report of the other pass and a
+		 * warning not in force (most of a year's, each with a receipt from every node)
+		 * cost none. A warning's own refs of kind WARNING say whether it was cancelled
+		 * or superseded; its receipts are read with its coverage, once.
+		 */
+		if (kind == FENGHUO__KIND__REPORT && cli_status_drill(msg.body) !=
+		    ctx->drill_pass) {
+			if (!ctx->drill_pass)
+				duty_note_from(&ctx->drill_reports_from, it->seen.time_ms);
+		} else if (kind == FENGHUO__KIND__REPORT) {
+			if ((rc = duty_refs_read_of(ctx, &msg, FENGHUO__KIND__RECEIPT, &r)) ==
+			    EX_OK) {
+				if (ctx->follow != NULL)
+					duty_follow_item(ctx, it, &msg, &r);
+				else
+					(void)duty_report(ctx, it, &msg, &r);
+			}
+			free(r.confirmed);
+		} else if (duty_warning_listed(ctx, it, &msg)) {
+			if ((rc = duty_refs_read_of(ctx, &msg, FENGHUO__KIND__WARNING, &r)) ==
+			    EX_OK) {
+				if (ctx->follow != NULL)
+					duty_follow_item(ctx, it, &msg, &r);
+				else
+					(void)duty_warning(ctx, it, &msg, &r);
+			}
+			free(r.confirmed);
 		}
-		free(r.confirmed);
 	}
 	fc_msg_clear(&msg);
 	return rc;
@@ -563,6 +663,7 @@ struct duty_stream {
 	struct duty_ctx	*ctx;
 	int		 kind;
 	int		 rc;		/* the item's error, EX_* */
+	size_t		 n;		/* messages judged */
 };
 
 static int
@@ -573,6 +674,8 @@ duty_stream_item(void *arg, const struct store_view *v)
 
 	if (s->ctx->ioerr || s->ctx->err)
 		return 1;
+	if (++s->n % DUTY_RELEASE_EVERY == 0)
+		(void)store_release_pages(s->ctx->st);
 	memcpy(it.id, v->id, FC_IDBYTES);
 	/* Only read: the envelope stays in the store's map for the callback's length. */
 	it.env = (uint8_t *)(uintptr_t)v->env;
@@ -599,6 +702,7 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind, int held)
 		s.ctx = ctx;
 		s.kind = kind;
 		s.rc = EX_OK;
+		s.n = 0;
 		rc = store_iter_time(ctx->st, since, 0, kind, 0, duty_stream_item, &s);
 		if (s.rc != EX_OK)
 			return s.rc;
@@ -717,6 +821,7 @@ duty_show(struct duty_ctx ctx, uint64_t since, uint64_t wsince)
 	char od[32];
 	int rc;
 
+	ctx.drill_reports_from = ctx.drill_warnings_from = ctx.waiting_from = UINT64_MAX;
 	if (!cli->json)
 		printf("Open reports (oldest first; OVERDUE: unregistered after %s)\n",
 		    fmt_age(ctx.overdue_ms, od, sizeof(od)));
@@ -734,9 +839,13 @@ duty_show(struct duty_ctx ctx, uint64_t since, uint64_t wsince)
 	if (ctx.nlate > 0)
 		duty_late_print(&ctx);
 	duty_late_free(&ctx);
-	/* Not in force until their author's chain is known here: shown, never counted. */
+	/*
+	 * Not in force until their author's chain is known here: shown, never counted. Those
+	 * stored here the first pass has met; the held ones are in a directory of their own.
+	 */
 	ctx.waiting_pass = 1;
-	if ((rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK ||
+	if ((ctx.waiting_from != UINT64_MAX &&
+	    (rc = duty_pass(&ctx, ctx.waiting_from, FENGHUO__KIND__WARNING, 0)) != EX_OK) ||
 	    (rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 1)) != EX_OK)
 		return rc;
 	if (!cli->json && !ctx.ioerr && ctx.waiting > 0)
@@ -744,8 +853,10 @@ duty_show(struct duty_ctx ctx, uint64_t since, uint64_t wsince)
 	/* Drills last, apart: what an exercise sends must never read as the real thing. */
 	ctx.waiting_pass = 0;
 	ctx.drill_pass = 1;
-	if ((rc = duty_pass(&ctx, since, FENGHUO__KIND__REPORT, 0)) != EX_OK ||
-	    (rc = duty_pass(&ctx, wsince, FENGHUO__KIND__WARNING, 0)) != EX_OK)
+	if ((ctx.drill_reports_from != UINT64_MAX &&
+	    (rc = duty_pass(&ctx, ctx.drill_reports_from, FENGHUO__KIND__REPORT, 0)) != EX_OK) ||
+	    (ctx.drill_warnings_from != UINT64_MAX &&
+	    (rc = duty_pass(&ctx, ctx.drill_warnings_from, FENGHUO__KIND__WARNING, 0)) != EX_OK))
 		return rc;
 	if (!cli->json && !ctx.ioerr && ctx.drills > 0)
 		printf("%zu exercise or test message%s\n", ctx.drills, ctx.drills == 1 ? "" :
@@ -925,7 +1036,7 @@ follow_next(struct duty_follow *f, uint64_t at)
  */
 static void
 duty_follow_item(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg *msg,
-    const struct duty_refs *r)
+    struct duty_refs *r)
 {
 	struct duty_follow *f = ctx->follow;
 	const Fenghuo__Warning *w = msg->body->warning;

@@ -109,6 +109,8 @@ cov_receipt(void *arg, const struct store_view *v)
 	b = m.body;
 	if (b->receipt != NULL && b->receipt->stage == FENGHUO__STAGE__DELIVERED &&
 	    b->has_author && b->author.len == FC_PUBLICKEYBYTES) {
+		if (cov->delivered != NULL)
+			cov->delivered(cov->delivered_arg, b->author.data);
 		if ((n = cov_find(cov, b->author.data)) == NULL) {
 			cov_other(cov, b->author.data);
 		} else if (n->confirmed_ms == 0 || v->seen->first_seen_ms < n->confirmed_ms) {
@@ -127,6 +129,14 @@ cov_receipt(void *arg, const struct store_view *v)
 int
 cli_coverage_read(struct cli *cli, struct store *st, const struct fc_msg *msg,
     const struct store_seen *seen, uint64_t now_ms, struct cli_coverage *cov)
+{
+	return cli_coverage_read_ex(cli, st, msg, seen, now_ms, cov, NULL, NULL);
+}
+
+int
+cli_coverage_read_ex(struct cli *cli, struct store *st, const struct fc_msg *msg,
+    const struct store_seen *seen, uint64_t now_ms, struct cli_coverage *cov,
+    void (*delivered)(void *, const uint8_t *), void *arg)
 {
 	const Fenghuo__Body *b = msg->body;
 	struct cli_roster_node *r = NULL;
@@ -161,7 +171,12 @@ cli_coverage_read(struct cli *cli, struct store *st, const struct fc_msg *msg,
 	free(r);
 	if (cov->n > 0)
 		qsort(cov->nodes, cov->n, sizeof(*cov->nodes), cov_key_cmp);
-	rc = store_iter_refs(st, msg->id, cov_receipt, cov);
+	cov->delivered = delivered;
+	cov->delivered_arg = arg;
+	/* Receipts only: a warning's updates and cancels are no confirmations. */
+	rc = store_iter_refs_of(st, msg->id, FENGHUO__KIND__RECEIPT, NULL, cov_receipt, cov);
+	cov->delivered = NULL;
+	cov->delivered_arg = NULL;
 	if (cov->nomem) {
 		cli_warnx(cli, "out of memory");
 		cli_coverage_clear(cov);

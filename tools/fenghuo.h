@@ -43,6 +43,13 @@ struct cli {
 	int		(*json_sink)(void *arg, struct json_t *o);
 	void		*json_sink_arg;
 	/*
+	 * With json_sink, when not NULL: asked (with json_sink_arg) before a reader that knows
+	 * it builds a result object of this kind (duty: its "duty" value); 0 means the sink
+	 * does not want it, and it is not built. Each object is asked about once, so that the
+	 * sink can count what it leaves out.
+	 */
+	int		(*json_want)(void *arg, const char *kind);
+	/*
 	 * New messages go to a running fenghuod only: with none, cli_submit_batch() says so and
 	 * returns EX_UNAVAILABLE instead of writing into the store itself (the board's actions).
 	 */
@@ -738,6 +745,9 @@ struct cli_coverage {
 	uint8_t		 author[32];	/* the message's author (the root of its delivery tree) */
 	int		 anchors;	/* a trust state with anchors: a roster can exist */
 	int		 nomem;
+	/* cli_coverage_read_ex: told the author of each DELIVERED receipt, as read */
+	void		(*delivered)(void *arg, const uint8_t *author);
+	void		*delivered_arg;
 };
 /*
  * Read the roster and the receipts of msg (seen: its seen record) into *cov (release with
@@ -746,6 +756,14 @@ struct cli_coverage {
  */
 int		 cli_coverage_read(struct cli *cli, struct store *st, const struct fc_msg *msg,
 		    const struct store_seen *seen, uint64_t now_ms, struct cli_coverage *cov);
+/*
+ * cli_coverage_read, also calling delivered(arg, author) for every DELIVERED receipt of msg
+ * that validates, on the roster or not, in the order the store holds them: a caller that
+ * needs the confirming keys too reads the receipts once.
+ */
+int		 cli_coverage_read_ex(struct cli *cli, struct store *st, const struct fc_msg *msg,
+		    const struct store_seen *seen, uint64_t now_ms, struct cli_coverage *cov,
+		    void (*delivered)(void *, const uint8_t *), void *arg);
 /* Fill in the heard_* fields of the missing nodes: one newest-first pass over the store. */
 int		 cli_coverage_heard(struct cli *cli, struct store *st, struct cli_coverage *cov);
 /*

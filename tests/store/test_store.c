@@ -1476,6 +1476,31 @@ rss_file_kb(void)
 	return kb;
 }
 
+struct release_ctx {
+	struct store		*st;
+	const struct th_msg	*m;
+	size_t			 n, seen;
+};
+
+/* store_iter_time callback: release the pages every 100 records, then read this one. */
+static int
+release_one(void *arg, const struct store_view *v)
+{
+	struct release_ctx *r = arg;
+	size_t i;
+
+	if (r->seen % 100 == 0)
+		assert_int_equal(store_release_pages(r->st), 0);
+	for (i = 0; i < r->n; i++)
+		if (memcmp(r->m[i].id, v->id, FC_IDBYTES) == 0)
+			break;
+	assert_true(i < r->n);
+	assert_int_equal(v->len, r->m[i].len);
+	assert_memory_equal(v->env, r->m[i].env, v->len);
+	r->seen++;
+	return 0;
+}
+
 /*
  * store_release_pages: the pages of the store read through the map leave the process's
  * resident set (about 3 MB of records read, at least 1 MB of it released), and reading again
@@ -1489,6 +1514,7 @@ test_release_pages(void **state)
 	struct th_msg		*m;
 	struct ingest_put	 p[BATCH];
 	struct store_msg	 out;
+	struct release_ctx	 rel;
 	char			 text[1200];
 	long			 before, after;
 	size_t			 i, j;
@@ -1526,6 +1552,13 @@ test_release_pages(void **state)
 		assert_memory_equal(out.env, m[i].env, m[i].len);
 		store_msg_clear(&out);
 	}
+	/* From inside an iteration: what the callback holds reads the same afterwards. */
+	rel.st = fx->st;
+	rel.m = m;
+	rel.n = N;
+	rel.seen = 0;
+	assert_int_equal(store_iter_time(fx->st, 0, 0, 0, 0, release_one, &rel), 0);
+	assert_int_equal(rel.seen, N);
 	assert_int_equal(store_release_pages(NULL), STORE_EINVAL);
 	for (i = 0; i < N; i++)
 		th_msg_clear(&m[i]);

@@ -26,6 +26,7 @@ static const struct bench_cmd *const cmds[] = {
 	&bench_tput_probe,
 	&bench_startup_fill,
 	&bench_startup_probe,
+	&bench_dutystore,
 };
 
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))

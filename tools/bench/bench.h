@@ -42,12 +42,25 @@ extern const struct bench_cmd bench_startup;
 extern const struct bench_cmd bench_startup_fill;
 extern const struct bench_cmd bench_startup_probe;
 
+/* bench_dutystore.c */
+extern const struct bench_cmd bench_dutystore;
+
 /* bench_mesh.c: for the benchmarks that drive real fenghuod processes */
 struct fc_key;
 struct json_t;
+struct Fenghuo__Body;
+/*
+ * Sign body b by key: its version, author and created_ms are set here, the rest is the
+ * caller's. Caller frees *env; *bodylen (if not NULL) is the body's length. 0 or -1.
+ */
+int		 bench_seal_body(const struct fc_key *key, struct Fenghuo__Body *b,
+		    uint64_t created_ms, uint8_t **env, size_t *len, size_t *bodylen);
 /* Sign a ~320-byte REPORT by key (i varies region, text, coordinates); caller frees *env. */
 int		 bench_make_report(const struct fc_key *key, size_t i, uint64_t created_ms,
 		    uint8_t **env, size_t *len);
+/* The same in region, with Body.status (0: none, actual). */
+int		 bench_make_report_in(const struct fc_key *key, size_t i, const char *region,
+		    int status, uint64_t created_ms, uint8_t **env, size_t *len);
 /*
  * Sign a DELIVERED receipt of warning ref by key, as node/deliver.c and node_publish make
  * it (fields in fenghuod's order: version, kind, author, created_ms, region, refs[0], the

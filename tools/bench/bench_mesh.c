@@ -36,6 +36,28 @@ static const char *const texts[] = {
 };
 
 int
+bench_seal_body(const struct fc_key *key, Fenghuo__Body *b, uint64_t created_ms,
+    uint8_t **env, size_t *len, size_t *bodylen)
+{
+	uint8_t		 buf[4096];
+	size_t		 blen;
+
+	b->has_version = 1;
+	b->version = WIRE_BODY_VERSION;
+	b->has_author = 1;
+	b->author.data = (uint8_t *)(uintptr_t)fc_key_public(key);
+	b->author.len = FC_PUBLICKEYBYTES;
+	b->has_created_ms = 1;
+	b->created_ms = created_ms;
+	if ((blen = fenghuo__body__get_packed_size(b)) > sizeof(buf))
+		return -1;
+	fenghuo__body__pack(b, buf);
+	if (bodylen != NULL)
+		*bodylen = blen;
+	return fc_envelope_seal(key, buf, blen, env, len) == 0 ? 0 : -1;
+}
+
+int
 bench_make_receipt(const struct fc_key *key, const uint8_t *ref, const char *region,
     uint64_t created_ms, const uint8_t *via, uint32_t hops, uint64_t delay_ms, uint32_t link,
     uint8_t **env, size_t *len, size_t *bodylen)
@@ -43,8 +65,6 @@ bench_make_receipt(const struct fc_key *key, const uint8_t *ref, const char *reg
 	Fenghuo__Body	 b = FENGHUO__BODY__INIT;
 	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
 	ProtobufCBinaryData refs;
-	uint8_t		 buf[512];
-	size_t		 blen;
 
 	r.has_stage = 1;
 	r.stage = FENGHUO__STAGE__DELIVERED;
@@ -59,47 +79,34 @@ bench_make_receipt(const struct fc_key *key, const uint8_t *ref, const char *reg
 	}
 	refs.data = (uint8_t *)(uintptr_t)ref;
 	refs.len = FC_IDBYTES;
-	b.has_version = 1;
-	b.version = WIRE_BODY_VERSION;
 	b.has_kind = 1;
 	b.kind = FENGHUO__KIND__RECEIPT;
-	b.has_author = 1;
-	b.author.data = (uint8_t *)(uintptr_t)fc_key_public(key);
-	b.author.len = FC_PUBLICKEYBYTES;
-	b.has_created_ms = 1;
-	b.created_ms = created_ms;
 	b.region = (char *)(uintptr_t)region;
 	b.n_refs = 1;
 	b.refs = &refs;
 	b.receipt = &r;
-	if ((blen = fenghuo__body__get_packed_size(&b)) > sizeof(buf))
-		return -1;
-	fenghuo__body__pack(&b, buf);
-	if (bodylen != NULL)
-		*bodylen = blen;
-	return fc_envelope_seal(key, buf, blen, env, len) == 0 ? 0 : -1;
+	return bench_seal_body(key, &b, created_ms, env, len, bodylen);
 }
 
 int
 bench_make_report(const struct fc_key *key, size_t i, uint64_t created_ms, uint8_t **env,
     size_t *len)
 {
-	Fenghuo__Body	 b = FENGHUO__BODY__INIT;
 	char		 region[16];
-	uint8_t		 buf[1024];
-	size_t		 blen;
 
 	snprintf(region, sizeof(region), "510722%03zu%03zu", 100 + i % 17, 200 + i % 23);
-	b.has_version = 1;
-	b.version = WIRE_BODY_VERSION;
+	return bench_make_report_in(key, i, region, 0, created_ms, env, len);
+}
+
+int
+bench_make_report_in(const struct fc_key *key, size_t i, const char *region, int status,
+    uint64_t created_ms, uint8_t **env, size_t *len)
+{
+	Fenghuo__Body	 b = FENGHUO__BODY__INIT;
+
 	b.has_kind = 1;
 	b.kind = FENGHUO__KIND__REPORT;
-	b.has_author = 1;
-	b.author.data = (uint8_t *)(uintptr_t)fc_key_public(key);
-	b.author.len = FC_PUBLICKEYBYTES;
-	b.has_created_ms = 1;
-	b.created_ms = created_ms;
-	b.region = region;
+	b.region = (char *)(uintptr_t)region;
 	b.has_lat_e7 = b.has_lon_e7 = 1;
 	b.lat_e7 = 311000000 + (int32_t)(i % 100000);
 	b.lon_e7 = 1049000000 + (int32_t)(i % 70000);
@@ -107,11 +114,11 @@ bench_make_report(const struct fc_key *key, size_t i, uint64_t created_ms, uint8
 	b.event = (char *)(uintptr_t)events[i % 5];
 	b.title = (char *)(uintptr_t)titles[i % 5];
 	b.text = (char *)(uintptr_t)texts[i % 3];
-	blen = fenghuo__body__get_packed_size(&b);
-	if (blen > sizeof(buf))
-		return -1;
-	fenghuo__body__pack(&b, buf);
-	return fc_envelope_seal(key, buf, blen, env, len) == 0 ? 0 : -1;
+	if (status != 0) {
+		b.has_status = 1;
+		b.status = (Fenghuo__Status)status;
+	}
+	return bench_seal_body(key, &b, created_ms, env, len, NULL);
 }
 
 void *
