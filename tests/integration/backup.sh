@@ -44,7 +44,7 @@ digest=$(json_field digest <"$FH_TMP/backup.json")
 msgs=$(json_field messages <"$FH_TMP/backup.json")
 log "backup of $msgs messages between reports $l0 and $((l1 + 1)) of the stream"
 # The copy's digest is A's after report k, for a k while the backup ran.
-awk -v lo="$l0" -v hi="$((l1 + 1))" '$1 >= lo && $1 <= hi { print $2 }' "$S" | grep -qx "$digest" ||
+awk -v lo="$l0" -v hi="$((l1 + 1))" '$1 >= lo && $1 <= hi { print $2 }' "$S" | grep -x "$digest" >/dev/null ||
 	fail "backup digest $digest is none of A's digests after reports $l0..$((l1 + 1)): $(cat "$S")"
 
 # restore refuses what it must, and changes nothing then.

@@ -67,9 +67,9 @@ grep -q "actions on: receipts are signed with key $officer" "$FH_TMP/board.log" 
 http act "$BASE" "$rid" "$ocert" "$officer" "值班员 张三" >"$FH_TMP/act.out"
 receipt=$(tail -n 1 "$FH_TMP/act.out")
 [ ${#receipt} -eq 64 ] || fail "no receipt id: $(cat "$FH_TMP/act.out")"
-fh c show --json "$rid" | grep "\"id\":\"$receipt\"" | grep -q '"stage":"verified"' ||
+fh c show --json "$rid" | grep "\"id\":\"$receipt\"" | grep '"stage":"verified"' >/dev/null ||
 	fail "the receipt is not in the store: $(fh c show --json "$rid")"
-fh c duty --json | grep "\"id\":\"$rid\"" | grep -q '"stage":"verified"' ||
+fh c duty --json | grep "\"id\":\"$rid\"" | grep '"stage":"verified"' >/dev/null ||
 	fail "the duty list does not show the report verified: $(fh c duty --json)"
 grep -q "action: key $officer client 127.0.0.1 {\"report\":\"$rid\",\"stage\":\"verified\",\"note\":\"已核实，派出抢险队\"}: receipt $receipt" \
 	"$FH_TMP/board.log" || fail "no audit line: $(cat "$FH_TMP/board.log")"

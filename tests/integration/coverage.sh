@@ -55,14 +55,14 @@ grep -q MISSING <<<"$out" && fail "missing with all up: $out"
 # it from c, each village from its township.
 tree=$(fh c coverage --tree "$wid" | sed -n '/^delivery tree/,$p')
 log "delivery tree at the county:"$'\n'"$tree"
-grep -A1 "(issued it)$" <<<"$tree" | grep -q "^  node c  330110  0 hops  +[0-9.a-z]*  entered here$" ||
+grep -A1 "(issued it)$" <<<"$tree" | grep "^  node c  330110  0 hops  +[0-9.a-z]*  entered here$" >/dev/null ||
 	fail "c in the tree: $tree"
 for i in 1 2 3; do
 	grep -q "^    node t$i  ${FH_REGION[t$i]}  1 hop  +[0-9.a-z]*  zeromq$" <<<"$tree" ||
 		fail "t$i in the tree: $tree"
 	# Both villages right under their township (the lines after it, to the next township).
 	for j in 1 2; do
-		sed -n "/^    node t$i /,/^    node t/p" <<<"$tree" | grep -q "^      node v${i}_$j  " ||
+		sed -n "/^    node t$i /,/^    node t/p" <<<"$tree" | grep "^      node v${i}_$j  " >/dev/null ||
 			fail "v${i}_$j not under t$i: $tree"
 	done
 done
@@ -119,7 +119,7 @@ wait_for 30 "the two villages' receipts reach the county" confirmed_is 10
 out=$(fh c coverage "$wid")
 grep -q "confirmed 10/10 (100%), 0 missing" <<<"$out" || fail "coverage after the restart: $out"
 grep -q MISSING <<<"$out" && fail "still missing: $out"
-fh c coverage --tree "$wid" | grep -q "^      node v3_2  330110111002  2 hops  +[0-9.a-z]*  zeromq$" ||
+fh c coverage --tree "$wid" | grep "^      node v3_2  330110111002  2 hops  +[0-9.a-z]*  zeromq$" >/dev/null ||
 	fail "v3_2 in the tree: $(fh c coverage --tree "$wid")"
 fh c coverage --json "$wid" | "$FH_PY" -c 'import json, sys
 t = json.load(sys.stdin)["time_to_ms"]

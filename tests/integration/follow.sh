@@ -41,10 +41,10 @@ wait_for 30 "duty --follow in a pipe drew a new warning" drawn_again
 # The daemon restarts: the screen says it went away, then is live again.
 stop_node s
 last_header() { grep '^==== fenghuo duty --follow' "$FH_TMP/pipe.out" | tail -1; }
-gone() { last_header | grep -q "fenghuod has gone away: waiting for it to come back"; }
+gone() { last_header | grep "fenghuod has gone away: waiting for it to come back" >/dev/null; }
 wait_for 20 "duty --follow said fenghuod went away" gone
 start_node s
-live() { last_header | grep -q "live (Ctrl-C to leave)"; }
+live() { last_header | grep "live (Ctrl-C to leave)" >/dev/null; }
 wait_for 30 "duty --follow is live again after the restart" live
 kill -TERM "$pipe_pid"
 rc=0

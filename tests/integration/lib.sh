@@ -5,6 +5,10 @@
 # conditions by polling them until a deadline, never by sleeping a fixed time. An EXIT trap
 # stops every daemon the script started (and prints their logs if the script failed).
 #
+# Scenarios run under `set -o pipefail`: a pipe never ends in `grep -q`, which may exit
+# before the writer has written everything and so fail the pipe by SIGPIPE; `grep ... >/dev/null`
+# reads to the end.
+#
 # Environment: FENGHUOD, FENGHUO (the binaries; ctest sets them), FH_LINKSIM (fenghuo-linksim;
 # default: the one built beside FENGHUOD), FH_KEEP=1 keeps the
 # temporary directory, FH_VERBOSE=1 prints every node's log at the end even on success,

@@ -186,5 +186,5 @@ refused "START+SECONDS" --down 30 udp 1 2 3 4
 refused "noise is for pty" --noise 0.1 udp 1 2 3 4
 refused "expected PORT or IPV4:PORT" udp 1 2 3 localhost:4
 refused "usage" udp 1 2 3
-"$LS" --help | grep -q -- "--down SPEC" || fail "--help"
+"$LS" --help | grep -- "--down SPEC" >/dev/null || fail "--help"
 log "ok"

@@ -16,7 +16,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: check.sh installs a package: run it as root"
 	exit 77
 fi
-if dpkg-query -W -f='${Status}' fenghuo 2>/dev/null | grep -q "install ok installed"; then
+if dpkg-query -W -f='${Status}' fenghuo 2>/dev/null | grep "install ok installed" >/dev/null; then
 	echo "FAIL: fenghuo is installed already; check.sh would remove it"
 	exit 1
 fi
@@ -26,7 +26,7 @@ daemon=""
 cleanup() {
 	local rc=$?
 	[ -z "$daemon" ] || { kill -TERM "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null || true; }
-	if dpkg-query -W -f='${Status}' fenghuo 2>/dev/null | grep -q installed; then
+	if dpkg-query -W -f='${Status}' fenghuo 2>/dev/null | grep installed >/dev/null; then
 		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq fenghuo >/dev/null 2>&1 || true
 	fi
 	for u in fhmember fhother; do
@@ -64,9 +64,9 @@ for f in /usr/bin/fenghuo /usr/bin/fenghuo-linksim /usr/sbin/fenghuod /lib/syste
 	[ -f "$f" ] || fail "$f is not installed"
 done
 [ -x /usr/bin/fenghuo ] && [ -x /usr/sbin/fenghuod ] || fail "the binaries are not executable"
-dpkg-query -W -f='${Conffiles}\n' fenghuo | grep -q '^ /etc/fenghuo/fenghuod.conf ' ||
+dpkg-query -W -f='${Conffiles}\n' fenghuo | grep '^ /etc/fenghuo/fenghuod.conf ' >/dev/null ||
 	fail "/etc/fenghuo/fenghuod.conf is not a conffile"
-/usr/sbin/fenghuod --version | grep -q '^fenghuod ' || fail "fenghuod --version"
+/usr/sbin/fenghuod --version | grep '^fenghuod ' >/dev/null || fail "fenghuod --version"
 
 echo "== user, group, state directory"
 getent group fenghuo >/dev/null || fail "no group fenghuo"

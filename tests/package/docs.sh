@@ -66,8 +66,12 @@ if [ -n "$comp" ]; then
 		done
 		[ "$(complete_words cap "" | sort | tr '\n' ' ')" = "export import " ] ||
 			fail "completion of 'cap': $(complete_words cap "")"
-		complete_words list --format "" | grep -qx geojson || fail "completion of --format"
-		complete_words warn --status "" | grep -qx exercise || fail "completion of --status"
+		# Into a variable first: grep -q on a pipe may end before the writer (SIGPIPE under
+		# pipefail) and fail the check for no reason.
+		got=$(complete_words list --format "")
+		grep -qx geojson <<<"$got" || fail "completion of --format: $got"
+		got=$(complete_words warn --status "")
+		grep -qx exercise <<<"$got" || fail "completion of --status: $got"
 	else
 		echo "(bash-completion is not installed: completion skipped)"
 		skipped=1
