@@ -124,12 +124,15 @@ class Firefox:
         return m[3]
 
     def viewport(self, w, h):
-        # The window's outer size is set; the browser's own bars take some of it, so it is
-        # set again, larger by what they took.
-        self.call("WebDriver:SetWindowRect", width=w, height=h)
-        iw, ih = self.js("[window.innerWidth, window.innerHeight]")
-        if (iw, ih) != (w, h):
-            self.call("WebDriver:SetWindowRect", width=2 * w - iw, height=2 * h - ih)
+        # Marionette sets the window's outer size; the browser's own bars take some of it,
+        # so it is set again, larger by what they took (a few tries, bounded).
+        ow, oh = w, h
+        for _ in range(5):
+            self.call("WebDriver:SetWindowRect", width=ow, height=oh)
+            iw, ih = self.js("[window.innerWidth, window.innerHeight]")
+            if (iw, ih) == (w, h):
+                return
+            ow, oh = ow + w - iw, oh + h - ih
 
     def navigate(self, url):
         self.call("WebDriver:Navigate", url=url)

@@ -21,7 +21,8 @@ prints its id) and checks that the warning appears and the banner shows without 
 being reloaded; then, at 1920x1080 and at 1366x768, visits every view (the duty page, the
 warning's coverage by township, the report's loop and path, the mesh's peers, the map with
 the circle of the warning CAPID imported from CAP and a scale), checks its layout with
-board_layout.js and saves a screenshot of it in ARTDIR; then the English switch; last,
+board_layout.js and saves a screenshot of it in ARTDIR; then the English switch (and the
+duty page's layout in English at 1366x768); last,
 STEP.ready asks the calling script to restart the board and fenghuod, STEP.done says it has,
 and the page must reconnect by itself and show the next warning without a reload.
 """
@@ -156,28 +157,38 @@ def views(a):
     ]
 
 
-def layout(drv, a, w, h):
-    """Every view at w x h: complete, laid out within the viewport's width (board_layout.js),
-    and a screenshot of it."""
+def check_view(drv, a, view, w, h, shot):
+    """One view, complete, laid out within the viewport's width (board_layout.js); its
+    screenshot is saved first, so that a failure can be looked at."""
+    name, route, ready, keys = view
+    drv.js("location.hash = '%s'" % route)
+    wait(drv, "the %s view at %dx%d" % (name, w, h), ready)
+    drv.screenshot(os.path.join(a.art, shot))
+    bad = drv.js("(%s)(%s)" % (LAYOUT_JS, json.dumps(keys)))
+    if not isinstance(bad, list):
+        fail("board_layout.js did not run on the %s view (it returned %r)" % (name, bad))
+    if bad:
+        fail("the %s view at %dx%d in %s (%s): %s" % (name, w, h, a.tag, shot, "; ".join(bad)))
+
+
+def set_size(drv, w, h):
     drv.viewport(w, h)
     size = drv.js("[window.innerWidth, window.innerHeight]")
     if size != [w, h]:
         fail("the viewport is %r, not %dx%d" % (size, w, h))
-    for name, route, ready, keys in views(a):
-        drv.js("location.hash = '%s'" % route)
-        wait(drv, "the %s view at %dx%d" % (name, w, h), ready)
-        drv.screenshot(os.path.join(a.art, "board-%s-%s-%dx%d.png" % (a.tag, name, w, h)))
-        bad = drv.js("(%s)(%s)" % (LAYOUT_JS, json.dumps(keys)))
-        if not isinstance(bad, list):
-            fail("board_layout.js did not run on the %s view (it returned %r)" % (name, bad))
-        if bad:
-            fail("the %s view at %dx%d in %s: %s" % (name, w, h, a.tag, "; ".join(bad)))
+
+
+def layout(drv, a, w, h):
+    """Every view at w x h."""
+    set_size(drv, w, h)
+    for view in views(a):
+        check_view(drv, a, view, w, h, "board-%s-%s-%dx%d.png" % (a.tag, view[0], w, h))
     if not drv.js(MARKED):
         fail("the page was reloaded while visiting the views")
 
 
 def run(drv, a):
-    drv.viewport(*SIZES[0])
+    set_size(drv, *SIZES[0])
     drv.navigate(a.url)
     wait(drv, "the open report on the duty page", "!!" + row("reports", a.rid))
     bar = wait(drv, "the red warning with its coverage",
@@ -199,13 +210,16 @@ def run(drv, a):
     # Every view at every size, the banner still up.
     for w, h in SIZES:
         layout(drv, a, w, h)
-    drv.viewport(*SIZES[0])
-    # The English switch.
+    # The English switch; its longer words fit a laptop too.
     drv.js("location.hash = '#/'")
     wait(drv, "the duty page again", "!!document.getElementById('reports')")
     drv.js("document.getElementById('lang').click()")
     wait(drv, "the English switch", "document.getElementById('sec-reports').firstChild"
          ".textContent.indexOf('Open reports') === 0")
+    w, h = SIZES[-1]
+    set_size(drv, w, h)
+    check_view(drv, a, views(a)[0], w, h, "board-%s-duty-en-%dx%d.png" % (a.tag, w, h))
+    set_size(drv, *SIZES[0])
     drv.js("document.getElementById('lang').click()")
     wait(drv, "the switch back to Chinese", "document.getElementById('sec-reports').firstChild"
          ".textContent.indexOf('未处理报告') === 0")
