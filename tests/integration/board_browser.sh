@@ -73,12 +73,13 @@ start_board() {
 		2>>"$FH_TMP/board.log" &
 	BOARD_PID=$!
 	bg_track $BOARD_PID
+	echo "$BOARD_PID" >>"$FH_TMP/.pids"	# the guard ends it if this script is killed outright
 	wait_for 20 "the board answers" curl -s -o /dev/null -f "http://127.0.0.1:$port/api/duty"
 }
 start_board
 step=$FH_TMP/browser.step
-# The browser's profile goes in FH_TMP, removed with it.
-TMPDIR=$FH_TMP "$FH_PY" "$(dirname "$0")/$DRIVER" "$BROWSER" "http://127.0.0.1:$port/" \
+# The browser's profile goes in FH_TMP, removed with it; its process id in the guard's list.
+TMPDIR=$FH_TMP FH_PIDFILE=$FH_TMP/.pids "$FH_PY" "$(dirname "$0")/$DRIVER" "$BROWSER" "http://127.0.0.1:$port/" \
 	"$rid" "$wid" "$capid" "$ART" "$step" -- "$FENGHUO" --state "$(node_state c)" \
 	--key "$K/admin.key" warn --area 330110 --level red --event 暴雨 --title &
 driver=$!

@@ -15,7 +15,7 @@ import tempfile
 import time
 import urllib.request
 
-from board_pages import fail, main, stop_group
+from board_pages import fail, main, started, stop_group
 
 
 class WS:
@@ -108,6 +108,7 @@ class Chromium:
              "--user-data-dir=" + self.profile, "--window-size=1920,1080",
              "--autoplay-policy=no-user-gesture-required", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        started(self.proc)
         port = None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and port is None:

@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import time
 
-from board_pages import fail, main, stop_group
+from board_pages import fail, main, started, stop_group
 
 # A fresh profile that talks to nothing but 127.0.0.1 (Marionette already applies its own
 # recommended automation preferences on top).
@@ -65,6 +65,7 @@ class Firefox:
              self.profile, "about:blank"],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
             start_new_session=True)
+        started(self.proc)
         port = None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and port is None:

@@ -5,7 +5,6 @@ browser and carry commands to it; everything they check is here, once, so that b
 browsers are held to the same page. A driver is an object with:
 
   start()            start the browser (close() stops it even when start() failed)
-
   viewport(w, h)     make the page's viewport (window.innerWidth x innerHeight) w x h CSS px
   navigate(url)      load url and wait for it
   js(expr)           the value of the JavaScript expression expr in the page (None when it
@@ -22,9 +21,12 @@ being reloaded; then, at 1920x1080 and at 1366x768, visits every view (the duty 
 warning's coverage by township, the report's loop and path, the mesh's peers, the map with
 the circle of the warning CAPID imported from CAP and a scale), checks its layout with
 board_layout.js and saves a screenshot of it in ARTDIR; then the English switch (and the
-duty page's layout in English at 1366x768); last,
-STEP.ready asks the calling script to restart the board and fenghuod, STEP.done says it has,
-and the page must reconnect by itself and show the next warning without a reload.
+duty page's layout in English at 1366x768); last, STEP.ready asks the calling script to
+restart the board and fenghuod, STEP.done says it has, and the page must reconnect by itself
+and show the next warning without a reload.
+
+FH_PIDFILE, when set, is a file the browser's process id is appended to (lib.sh's guard kills
+what it lists if the test itself is killed outright).
 """
 import json
 import os
@@ -108,6 +110,14 @@ def stop_group(proc, mark, secs=10):
         end = time.monotonic() + secs
         while strays() and time.monotonic() < end:
             time.sleep(0.1)
+
+
+def started(proc):
+    """Note a browser's process for the test script's guard."""
+    pidfile = os.environ.get("FH_PIDFILE")
+    if pidfile:
+        with open(pidfile, "a") as f:
+            f.write("%d\n" % proc.pid)
 
 
 def wait(drv, what, expr, secs=30):
