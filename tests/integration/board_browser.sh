@@ -81,7 +81,8 @@ step=$FH_TMP/browser.step
 # The browser's profile goes in FH_TMP, removed with it; its process id in the guard's list.
 TMPDIR=$FH_TMP FH_PIDFILE=$FH_TMP/.pids "$FH_PY" "$(dirname "$0")/$DRIVER" "$BROWSER" \
 	"http://127.0.0.1:$port/" "$rid" "$wid" "$capid" "$ART" "$step" -- \
-	"$FENGHUO" --state "$(node_state c)" --key "$K/admin.key" warn --area 330110 --level red --event 暴雨 --title &
+	"$FENGHUO" --state "$(node_state c)" --key "$K/admin.key" warn \
+	--area 330110 --level red --event 暴雨 --title &
 driver=$!
 bg_track $driver
 # The page is open: restart the board (on the same port) and the county's fenghuod under it
