@@ -78,9 +78,11 @@ start_board() {
 }
 start_board
 step=$FH_TMP/browser.step
-# The browser's profile goes in FH_TMP, removed with it; its process id in the guard's list.
-TMPDIR=$FH_TMP FH_PIDFILE=$FH_TMP/.pids "$FH_PY" "$(dirname "$0")/$DRIVER" "$BROWSER" \
-	"http://127.0.0.1:$port/" "$rid" "$wid" "$capid" "$ART" "$step" -- \
+# The browser's profile goes in FH_TMP, removed with it; its process id in the guard's list;
+# no bytecode of board_pages.py left in the source tree.
+TMPDIR=$FH_TMP FH_PIDFILE=$FH_TMP/.pids PYTHONDONTWRITEBYTECODE=1 \
+	"$FH_PY" "$(dirname "$0")/$DRIVER" "$BROWSER" "http://127.0.0.1:$port/" \
+	"$rid" "$wid" "$capid" "$ART" "$step" -- \
 	"$FENGHUO" --state "$(node_state c)" --key "$K/admin.key" warn \
 	--area 330110 --level red --event 暴雨 --title &
 driver=$!
