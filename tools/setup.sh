@@ -31,7 +31,7 @@ packages=(build-essential cmake pkg-config
 	libcmark-gfm-dev libcmark-gfm-extensions-dev
 	libsystemd-dev python3 python3-zmq python3-prometheus-client faketime espeak-ng curl gnuplot-nox graphviz)
 [ "$mode" = fuzz ] && packages+=(clang libclang-rt-14-dev)
-[ "$mode" = test ] && packages+=(chromium)
+[ "$mode" = test ] && packages+=(chromium firefox-esr)
 [ "$mode" = deb ] && packages+=(dpkg-dev mandoc lintian bash-completion man-db)
 
 missing=()
