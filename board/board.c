@@ -1738,8 +1738,10 @@ cmd_board_exec(struct cli *cli, int argc, char **argv)
 	if (keyfile != NULL) {
 		/* The key as `fenghuo receipt` loads it (cli_key), refused when others can read it. */
 		cli->keypath = keyfile;
-		if ((rc = cli_key(cli, &key)) != EX_OK)
+		if ((rc = cli_key(cli, &key)) != EX_OK) {
+			free(b.drills);
 			return rc;
+		}
 		/* An action is stored by fenghuod or not at all (503). */
 		cli->daemon_only = 1;
 		fc_hex(fc_key_public(key), FC_PUBLICKEYBYTES, b.officer);
