@@ -562,7 +562,7 @@ loops_build(struct store *st, MDB_txn *txn, uint64_t *count)
 			rc = STORE_ECORRUPT;
 			break;
 		}
-		/* A copy: the puts below do not touch kinds, but the key outlives nothing. */
+		/* A copy: v points into a page of kinds, which the puts below may move. */
 		memcpy(tkey, v.mv_data, sizeof(tkey));
 		if ((rc = load_at(st, txn, tkey + 8, wire_get_be64(tkey), &env, &seen)) != 0) {
 			if (rc == STORE_NOTFOUND)
