@@ -393,12 +393,17 @@ static int
 board_want_duty(void *arg, const char *kind)
 {
 	struct board_duty *d = arg;
-	json_int_t n = json_integer_value(json_object_get(d->counts, kind));
+	json_t *c = json_object_get(d->counts, kind), *o;
+	json_int_t n = json_integer_value(c);
 
 	if (n < BOARD_DUTY_MAX)
 		return 1;
-	json_object_set_new(d->counts, kind, json_integer(n + 1));
-	json_object_set_new(d->omitted, kind, json_integer(n + 1 - BOARD_DUTY_MAX));
+	/* The counts in place: 100,000 declined reports cost no allocation each. */
+	json_integer_set(c, n + 1);
+	if ((o = json_object_get(d->omitted, kind)) != NULL)
+		json_integer_set(o, n + 1 - BOARD_DUTY_MAX);
+	else
+		json_object_set_new(d->omitted, kind, json_integer(n + 1 - BOARD_DUTY_MAX));
 	return 0;
 }
 
@@ -428,6 +433,9 @@ board_verb(struct board *b, const struct cmd_entry *e, int argc, char **argv, js
 
 static int	board_verb_run(struct board *, const struct cmd_entry *, int, char **,
 		    int (*)(void *, json_t *), int (*)(void *, const char *), void *);
+static int	board_verb_count(struct board *, const struct cmd_entry *, int, char **,
+		    int (*)(void *, json_t *), int (*)(void *, const char *), void *,
+		    struct cli_duty_counts *);
 
 /* Run a read verb with argv (its --json included), each JSON object to sink(arg, o). */
 static int
@@ -447,6 +455,15 @@ static int
 board_verb_run(struct board *b, const struct cmd_entry *e, int argc, char **argv,
     int (*sink)(void *, json_t *), int (*want)(void *, const char *), void *arg)
 {
+	return board_verb_count(b, e, argc, argv, sink, want, arg, NULL);
+}
+
+/* board_verb_run, and the duty list's counts into *counts when not NULL. */
+static int
+board_verb_count(struct board *b, const struct cmd_entry *e, int argc, char **argv,
+    int (*sink)(void *, json_t *), int (*want)(void *, const char *), void *arg,
+    struct cli_duty_counts *counts)
+{
 	struct cli *cli = b->cli;
 	int rc;
 
@@ -459,6 +476,7 @@ board_verb_run(struct board *b, const struct cmd_entry *e, int argc, char **argv
 	cli->json_sink = sink;
 	cli->json_sink_arg = arg;
 	cli->json_want = want;
+	cli->duty_counts = counts;
 	/* Certificates may have come since the last request. */
 	cli_trust_forget(cli);
 	optind = 0;
@@ -466,6 +484,7 @@ board_verb_run(struct board *b, const struct cmd_entry *e, int argc, char **argv
 	cli->json_sink = NULL;
 	cli->json_sink_arg = NULL;
 	cli->json_want = NULL;
+	cli->duty_counts = NULL;
 	if (cli->store != NULL)
 		(void)store_release_pages(cli->store);
 	pthread_mutex_unlock(&b->lock);
@@ -677,25 +696,24 @@ board_api_peers(struct board *b, struct MHD_Connection *c)
  * function, so that a fuller renderer can take its place.
  */
 /* The duty figures of /metrics, counted as the reader hands them over (nothing kept). */
-struct board_counts {
-	size_t	open, overdue, inforce, drills;
-};
+/*
+ * /metrics counts the duty list without building it: every item declined (json_want), the
+ * counts taken from the reader (cli->duty_counts), open reports without a loop receipt
+ * counted from the store's loops tree alone.
+ */
+static int
+board_decline_duty(void *arg, const char *kind)
+{
+	(void)arg;
+	(void)kind;
+	return 0;
+}
 
 static int
-board_count_duty(void *arg, json_t *o)
+board_ignore_duty(void *arg, json_t *o)
 {
-	struct board_counts *n = arg;
-	const char *d = json_string_value(json_object_get(o, "duty"));
-
-	if (d == NULL)
-		return 0;
-	if (strcmp(d, "report") == 0) {
-		n->open++;
-		n->overdue += json_is_true(json_object_get(o, "overdue"));
-	} else if (strcmp(d, "warning") == 0)
-		n->inforce++;
-	else if (strncmp(d, "drill-", 6) == 0)
-		n->drills++;
+	(void)arg;
+	(void)o;
 	return 0;
 }
 
@@ -708,7 +726,7 @@ static char *
 board_metrics_render(struct board *b)
 {
 	char *argv[] = { BOARD_ARG("duty"), BOARD_ARG("--json"), NULL };
-	struct board_counts n;
+	struct cli_duty_counts n;
 	json_t *st = NULL;
 	char *s = NULL, *own;
 	size_t len = 0;
@@ -718,7 +736,8 @@ board_metrics_render(struct board *b)
 	FILE *f;
 
 	memset(&n, 0, sizeof(n));
-	ok = board_verb_sink(b, &cmd_duty_entry, 2, argv, board_count_duty, &n) == EX_OK;
+	ok = board_verb_count(b, &cmd_duty_entry, 2, argv, board_ignore_duty,
+	    board_decline_duty, NULL, &n) == EX_OK;
 	pthread_mutex_lock(&b->lock);
 	if (cli_daemon_status(b->cli, NULL, &st) != EX_OK)
 		st = NULL;

@@ -266,7 +266,8 @@ node_new(struct conf *conf)
 	if ((from = store_upgraded_from(n->store, &indexed)) != 0)
 		log_info("store in %s upgraded from schema %u to %d: indexes built over %llu "
 		    "%s", conf->state, (unsigned)from, STORE_SCHEMA_VERSION,
-		    (unsigned long long)indexed, from == 1 ? "messages" : "references");
+		    (unsigned long long)indexed, from == 1 ? "messages" : from == 2 ? "references" :
+		    "reports");
 	if (trust_start(n) != 0)
 		goto err;
 	if ((n->zctx = zmq_ctx_new()) == NULL) {

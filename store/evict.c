@@ -80,6 +80,7 @@ store_bytes(const struct store_int *si, MDB_txn *txn, uint64_t *out)
 	    (rc = tree_bytes(txn, si->order, out)) != 0 ||
 	    (rc = tree_bytes(txn, si->time, out)) != 0 ||
 	    (rc = tree_bytes(txn, si->refs, out)) != 0 ||
+	    (rc = tree_bytes(txn, si->loops, out)) != 0 ||
 	    (rc = kinds_bytes(txn, si->kinds, out)) != 0)
 		return rc;
 	return 0;
@@ -147,6 +148,8 @@ remove_one(const struct store_int *si, MDB_txn *txn, MDB_cursor *cur, const uint
 			return rc;
 	}
 	store_order_key(seen->time_ms, id, key);
+	if (seen->kind == FENGHUO__KIND__REPORT && (rc = store_int_del_loop(si, txn, key)) != 0)
+		return rc;
 	if ((rc = del_key(txn, si->time, key, sizeof(key))) != 0 ||
 	    (rc = store_int_del_kind(si, txn, seen->kind, key)) != 0 ||
 	    (rc = del_key(txn, si->msgs, okey, STORE_KEYBYTES)) != 0 ||

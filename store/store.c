@@ -1,7 +1,7 @@
 /*
  * store.c: the LMDB store of a fenghuo node.
  *
- * One environment in a directory, seven named databases (see store.h). Writes happen only in
+ * One environment in a directory, eight named databases (see store.h). Writes happen only in
  * store_put_batch(), one write transaction per batch of messages that ingest/ has already
  * deduplicated, verified and judged: each is stored with its index entries and seen record
  * (an id stored meanwhile is skipped as a duplicate), and the batch commits once with LMDB's
@@ -22,6 +22,12 @@
  * record carries the record's time, so the record is read from msgs without a lookup in ids:
  * ids is keyed by random ids, and each lookup there touches a page anywhere in the file,
  * which the kernel maps together with its cached neighbours (docs/BENCHMARKS.md, start-up).
+ *
+ * The loops tree (schema 4) holds one small entry per report under its time key: the marks
+ * of the loop receipts stored for it, its status and its region, written in the transaction
+ * that stores the report or the receipt. The duty list counts the open reports past what it
+ * shows from these entries alone; 100,000 open reports no longer mean 100,000 records
+ * decoded and signatures checked for a count.
  *
  * Layout and why: ids are random, so each insert into an id-keyed B-tree dirties a leaf page
  * of its own once the tree is larger than a batch, and every dirty page is written and
@@ -99,6 +105,15 @@
 /* The schema versions before this one, upgraded on a writable open, read as they are. */
 #define STORE_SCHEMA_NOKINDS	1	/* no kind index, old refs layout, empty values */
 #define STORE_SCHEMA_OLDREFS	2	/* old refs layout: referring kind and author as value */
+#define STORE_SCHEMA_NOLOOPS	3	/* no loops tree */
+/*
+ * loops value: marks (STORE_LOOP_*), the report's status (4 bytes BE), its region (the
+ * rest, without a NUL). Key: the report's time key, as in the time index.
+ */
+#define LOOP_OFF_MARKS		0
+#define LOOP_OFF_STATUS		1
+#define LOOP_OFF_REGION		5
+#define LOOP_MARKS_ALL		(STORE_LOOP_RECEIPT | STORE_LOOP_CLOSED)
 
 #define STORE_STR2(x)		#x
 #define STORE_STR(x)		STORE_STR2(x)
@@ -114,7 +129,9 @@ struct store {
 	MDB_dbi		 refs;
 	MDB_dbi		 meta;
 	MDB_dbi		 kinds;
+	MDB_dbi		 loops;
 	int		 has_kinds;	/* schema 2 on: kinds is complete and kept up to date */
+	int		 has_loops;	/* schema 4 on: loops is complete and kept up to date */
 	uint32_t	 version;	/* the schema version of the open store */
 	uint32_t	 upgraded_from;	/* store_upgraded_from() */
 	uint64_t	 upgrade_msgs;	/* messages indexed by that upgrade */
@@ -137,6 +154,9 @@ static int	ref_parse(struct store *, MDB_txn *, const MDB_val *, const MDB_val *
 		    struct ref_entry *);
 static int	load(struct store *, MDB_txn *, const uint8_t *, MDB_val *,
 		    struct store_seen *);
+static int	load_at(struct store *, MDB_txn *, const uint8_t *, uint64_t, MDB_val *,
+		    struct store_seen *);
+static int	put_seq(MDB_txn *, MDB_dbi, MDB_val *, MDB_val *, unsigned);
 
 void
 store_order_key(uint64_t created_ms, const uint8_t id[FC_IDBYTES], uint8_t key[STORE_KEYBYTES])
@@ -206,8 +226,8 @@ store_strerror(int err)
 		/* The version found is not known here: store_schema_version() tells it. */
 		return "store was written by another schema version; this fenghuo reads schema "
 		       "version " STORE_STR(STORE_SCHEMA_VERSION) " (and upgrades versions "
-		       STORE_STR(STORE_SCHEMA_NOKINDS) " and " STORE_STR(STORE_SCHEMA_OLDREFS)
-		       ") only";
+		       STORE_STR(STORE_SCHEMA_NOKINDS) ", " STORE_STR(STORE_SCHEMA_OLDREFS)
+		       " and " STORE_STR(STORE_SCHEMA_NOLOOPS) ") only";
 	case STORE_ECORRUPT:
 		return "store record does not validate (corrupt store?)";
 	case STORE_EINVAL:
@@ -294,8 +314,9 @@ put_schema(struct store *st, MDB_txn *txn, uint32_t version)
 /*
  * Check (and, in a new writable store, record) the schema version; *version is the one
  * found (STORE_SCHEMA_VERSION for a new store). A store without a schema record and without
- * messages is new; with messages it is not ours. Schemas 1 (no kind index) and 2 (the old
- * refs layout) are accepted: the caller upgrades them or reads them as they are.
+ * messages is new; with messages it is not ours. Schemas 1 (no kind index), 2 (the old
+ * refs layout) and 3 (no loops tree) are accepted: the caller upgrades them or reads them as
+ * they are.
  */
 static int
 check_schema(struct store *st, MDB_txn *txn, int rdonly, uint32_t *version)
@@ -312,7 +333,7 @@ check_schema(struct store *st, MDB_txn *txn, int rdonly, uint32_t *version)
 			return STORE_ECORRUPT;
 		*version = wire_get_be32(v.mv_data);
 		if (*version != STORE_SCHEMA_VERSION && *version != STORE_SCHEMA_NOKINDS &&
-		    *version != STORE_SCHEMA_OLDREFS)
+		    *version != STORE_SCHEMA_OLDREFS && *version != STORE_SCHEMA_NOLOOPS)
 			return STORE_ESCHEMA;
 		return 0;
 	}
@@ -374,6 +395,192 @@ ref_entry_make(const uint8_t *ref, int kind, const uint8_t *author, const uint8_
 {
 	store_int_ref_key(ref, kind, author, id, key);
 	wire_put_be64(val, created_ms);
+}
+
+/* ---- the loops tree (schema 4) ------------------------------------------------------- */
+
+/*
+ * The body of a stored envelope (caller frees with fenghuo__body__free_unpacked), or NULL:
+ * it validated when it was stored, so NULL means a damaged record.
+ */
+static Fenghuo__Body *
+env_body(const MDB_val *env)
+{
+	const uint8_t	*body, *sig;
+	size_t		 bodylen, siglen;
+
+	if (fc_envelope_split(env->mv_data, env->mv_size, &body, &bodylen, &sig, &siglen) != 0)
+		return NULL;
+	return wire_body_unpack(body, bodylen);
+}
+
+/*
+ * The loops marks a message sets on the reports it refers to: a receipt of a closed-loop
+ * stage (registered to closed; a delivery receipt moves no loop), closed too if it closes.
+ */
+static unsigned
+loop_marks_of(const Fenghuo__Body *b)
+{
+	int	 stage;
+
+	if (b->kind != FENGHUO__KIND__RECEIPT || b->receipt == NULL)
+		return 0;
+	stage = (int)b->receipt->stage;
+	if (stage < FENGHUO__STAGE__REGISTERED || stage > FENGHUO__STAGE__CLOSED)
+		return 0;
+	return STORE_LOOP_RECEIPT | (stage == FENGHUO__STAGE__CLOSED ? STORE_LOOP_CLOSED : 0);
+}
+
+/*
+ * The marks of report id from the receipts stored already (they may come before it): its
+ * refs entries of kind RECEIPT, one range, each receipt's record read for its stage.
+ */
+static int
+loop_marks_stored(struct store *st, MDB_txn *txn, const uint8_t *id, unsigned *marks)
+{
+	MDB_cursor		*cur;
+	MDB_val			 k, v, env;
+	struct ref_entry	 re;
+	struct store_seen	 seen;
+	Fenghuo__Body		*b;
+	uint8_t			 seek[REFS_OFF_AUTHOR];
+	int			 rc;
+
+	*marks = 0;
+	memcpy(seek, id, FC_IDBYTES);
+	wire_put_be32(seek + REFS_OFF_KIND, FENGHUO__KIND__RECEIPT);
+	if ((rc = mdb_cursor_open(txn, st->refs, &cur)) != 0)
+		return rc;
+	k.mv_data = seek;
+	k.mv_size = sizeof(seek);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
+	    *marks != LOOP_MARKS_ALL; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < sizeof(seek) || memcmp(k.mv_data, seek, sizeof(seek)) != 0)
+			break;
+		if ((rc = ref_parse(st, txn, &k, &v, &re)) != 0 ||
+		    (rc = load_at(st, txn, re.id, re.created_ms, &env, &seen)) != 0)
+			break;
+		if ((b = env_body(&env)) == NULL) {
+			rc = STORE_ECORRUPT;
+			break;
+		}
+		*marks |= loop_marks_of(b);
+		fenghuo__body__free_unpacked(b, NULL);
+	}
+	mdb_cursor_close(cur);
+	if (rc == STORE_NOTFOUND)
+		rc = STORE_ECORRUPT;	/* a ref without its message */
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Put the loops entry of the report b, of time key tkey. */
+static int
+loop_put(struct store *st, MDB_txn *txn, const uint8_t tkey[STORE_KEYBYTES],
+    const Fenghuo__Body *b)
+{
+	MDB_val		 k, v;
+	unsigned	 marks;
+	size_t		 rlen = b->region != NULL ? strlen(b->region) : 0;
+	int		 rc;
+
+	if ((rc = loop_marks_stored(st, txn, tkey + 8, &marks)) != 0)
+		return rc;
+	k.mv_data = (void *)(uintptr_t)tkey;
+	k.mv_size = STORE_KEYBYTES;
+	v.mv_data = NULL;
+	v.mv_size = LOOP_OFF_REGION + rlen;
+	if ((rc = put_seq(txn, st->loops, &k, &v, MDB_RESERVE)) != 0)
+		return rc;
+	((uint8_t *)v.mv_data)[LOOP_OFF_MARKS] = (uint8_t)marks;
+	wire_put_be32((uint8_t *)v.mv_data + LOOP_OFF_STATUS, (uint32_t)wire_status_of(b));
+	if (rlen > 0)
+		memcpy((uint8_t *)v.mv_data + LOOP_OFF_REGION, b->region, rlen);
+	return 0;
+}
+
+/*
+ * Set marks on the loops entry of ref, when ref is a stored report (a receipt may come before
+ * its report, which then finds it: loop_marks_stored).
+ */
+static int
+loop_mark(struct store *st, MDB_txn *txn, const uint8_t *ref, unsigned marks)
+{
+	struct store_seen	 seen;
+	MDB_val			 k, v, env;
+	uint8_t			 tkey[STORE_KEYBYTES], *copy;
+	int			 rc;
+
+	if ((rc = load(st, txn, ref, &env, &seen)) == STORE_NOTFOUND)
+		return 0;
+	if (rc != 0 || seen.kind != FENGHUO__KIND__REPORT)
+		return rc;
+	store_order_key(seen.time_ms, ref, tkey);
+	k.mv_data = tkey;
+	k.mv_size = sizeof(tkey);
+	if ((rc = mdb_get(txn, st->loops, &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? STORE_ECORRUPT : rc;	/* a report without entry */
+	if (v.mv_size < LOOP_OFF_REGION)
+		return STORE_ECORRUPT;
+	if ((((const uint8_t *)v.mv_data)[LOOP_OFF_MARKS] & marks) == marks)
+		return 0;
+	/* A copy: the value may lie in a page the put replaces. */
+	if ((copy = malloc(v.mv_size)) == NULL)
+		return ENOMEM;
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[LOOP_OFF_MARKS] |= (uint8_t)marks;
+	v.mv_data = copy;
+	rc = mdb_put(txn, st->loops, &k, &v, 0);
+	free(copy);
+	return rc;
+}
+
+/*
+ * Schema 3 to 4 (and the last step from 1 and 2): the loops tree from the reports of the
+ * kind index, each record read once, and the refs index. *count: the reports indexed.
+ */
+static int
+loops_build(struct store *st, MDB_txn *txn, uint64_t *count)
+{
+	struct store_seen	 seen;
+	Fenghuo__Body		*b;
+	MDB_cursor		*cur;
+	MDB_val			 k, v, env;
+	uint8_t			 kkey[KIND_KEYBYTES], tkey[STORE_KEYBYTES];
+	int			 rc;
+
+	*count = 0;
+	if ((rc = mdb_drop(txn, st->loops, 0)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->kinds, &cur)) != 0)
+		return rc;
+	wire_put_be32(kkey, FENGHUO__KIND__REPORT);
+	k.mv_data = kkey;
+	k.mv_size = sizeof(kkey);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size != STORE_KEYBYTES) {
+			rc = STORE_ECORRUPT;
+			break;
+		}
+		/* A copy: v points into a page of kinds, which the puts below may move. */
+		memcpy(tkey, v.mv_data, sizeof(tkey));
+		if ((rc = load_at(st, txn, tkey + 8, wire_get_be64(tkey), &env, &seen)) != 0) {
+			if (rc == STORE_NOTFOUND)
+				rc = STORE_ECORRUPT;	/* an index entry without its message */
+			break;
+		}
+		if ((b = env_body(&env)) == NULL) {
+			rc = STORE_ECORRUPT;
+			break;
+		}
+		rc = loop_put(st, txn, tkey, b);
+		fenghuo__body__free_unpacked(b, NULL);
+		if (rc != 0)
+			break;
+		(*count)++;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* Old refs entries converted per step of the upgrade (two keys and a value each). */
@@ -468,9 +675,10 @@ upgrade_refs(struct store *st, MDB_txn *txn, uint64_t *count)
 }
 
 /*
- * Schema 1 or 2 to 3, inside txn (a crash before the commit leaves the old version, and the
- * next open starts again): from schema 1, rebuild the kind index from every record in msgs;
- * from both, convert the refs entries; then record schema 3.
+ * Schema 1, 2 or 3 to 4, inside txn (a crash before the commit leaves the old version, and
+ * the next open starts again): from schema 1, rebuild the kind index from every record in
+ * msgs; from 1 and 2, convert the refs entries; from all three, build the loops tree; then
+ * record schema 4.
  */
 static int
 upgrade_txn(struct store *st, MDB_txn *txn, uint64_t *count)
@@ -479,13 +687,20 @@ upgrade_txn(struct store *st, MDB_txn *txn, uint64_t *count)
 	MDB_cursor		*cur = NULL;
 	MDB_val			 k, v;
 	uint8_t			 tkey[STORE_KEYBYTES];
-	uint64_t		 nrefs = 0;
+	uint64_t		 nrefs = 0, nloops = 0;
 	int			 rc;
 
 	*count = 0;
+	if (st->version == STORE_SCHEMA_NOLOOPS) {
+		/* Schema 3: the loops tree only; *count says how many reports it holds. */
+		if ((rc = loops_build(st, txn, count)) != 0)
+			return rc;
+		return put_schema(st, txn, STORE_SCHEMA_VERSION);
+	}
 	if (st->version != STORE_SCHEMA_NOKINDS) {
-		/* Schema 2: the refs entries only; *count says how many were rebuilt. */
-		if ((rc = upgrade_refs(st, txn, count)) != 0)
+		/* Schema 2: the refs entries; *count says how many were rebuilt. */
+		if ((rc = upgrade_refs(st, txn, count)) != 0 ||
+		    (rc = loops_build(st, txn, &nloops)) != 0)
 			return rc;
 		return put_schema(st, txn, STORE_SCHEMA_VERSION);
 	}
@@ -508,12 +723,13 @@ upgrade_txn(struct store *st, MDB_txn *txn, uint64_t *count)
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
 		return rc;
-	if ((rc = upgrade_refs(st, txn, &nrefs)) != 0)
+	if ((rc = upgrade_refs(st, txn, &nrefs)) != 0 ||
+	    (rc = loops_build(st, txn, &nloops)) != 0)
 		return rc;
 	return put_schema(st, txn, STORE_SCHEMA_VERSION);
 }
 
-/* Upgrade an open schema 1 or 2 store, in its own write transaction, growing the map as needed. */
+/* Upgrade an open schema 1, 2 or 3 store, in its own write transaction, growing the map as needed. */
 static int
 upgrade(struct store *st)
 {
@@ -535,6 +751,7 @@ upgrade(struct store *st)
 	}
 	if (rc == 0) {
 		st->has_kinds = 1;
+		st->has_loops = 1;
 		st->upgraded_from = st->version;
 		st->version = STORE_SCHEMA_VERSION;
 	}
@@ -660,6 +877,15 @@ open_env(const char *dir, unsigned flags, unsigned extra, size_t mapsize, struct
 		goto err;
 	} else if (rc != MDB_NOTFOUND || !rdonly)
 		goto err;
+	/* Older schemas read by a reader have none; a writer upgrades them below. */
+	rc = mdb_dbi_open(txn, "loops", dbflags, &st->loops);
+	if (rc == 0)
+		st->has_loops = version == STORE_SCHEMA_VERSION;
+	else if (rc == MDB_NOTFOUND && version == STORE_SCHEMA_VERSION) {
+		rc = STORE_ECORRUPT;	/* schema 4 without its loops tree */
+		goto err;
+	} else if (rc != MDB_NOTFOUND || !rdonly)
+		goto err;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc != 0)
@@ -781,6 +1007,7 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 	uint8_t			 key[REFS_KEYBYTES], created[8], refval[REFS_VALBYTES];
 	MDB_val			 k, v;
 	size_t			 i;
+	unsigned		 marks;
 	int			 rc;
 
 	memset(&seen, 0, sizeof(seen));
@@ -821,6 +1048,10 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 	if ((rc = put_empty(txn, st->time, key, STORE_KEYBYTES, 1)) != 0 ||
 	    (rc = put_kind(st, txn, seen.kind, key)) != 0)
 		return rc;
+	/* A report's loops entry, with the marks of the receipts that came before it. */
+	if (st->has_loops && seen.kind == FENGHUO__KIND__REPORT &&
+	    (rc = loop_put(st, txn, key, body)) != 0)
+		return rc;
 
 	/* fc_validate() guarantees every ref is FC_IDBYTES long, and the author's length. */
 	if (body->n_refs > 0 && body->author.len != FC_PUBLICKEYBYTES)
@@ -835,6 +1066,10 @@ put_one(struct store *st, MDB_txn *txn, struct store_put *it, const struct fc_ms
 		v.mv_data = refval;
 		v.mv_size = sizeof(refval);
 		if ((rc = mdb_put(txn, st->refs, &k, &v, 0)) != 0)
+			return rc;
+		/* A loop receipt marks the report it refers to, when that is stored. */
+		if (st->has_loops && (marks = loop_marks_of(body)) != 0 &&
+		    (rc = loop_mark(st, txn, body->refs[i].data, marks)) != 0)
 			return rc;
 	}
 	return 0;
@@ -1310,6 +1545,65 @@ out:
 	return rc;
 }
 
+int
+store_has_loops(const struct store *st)
+{
+	return st != NULL && st->has_loops;
+}
+
+int
+store_iter_loops(struct store *st, uint64_t since_ms, store_loop_fn efn, store_iter_fn fn,
+    void *ctx)
+{
+	struct store_loop	 e;
+	MDB_txn			*txn;
+	MDB_cursor		*cur = NULL;
+	MDB_val			 k, v;
+	uint8_t			 bound[8];
+	uint32_t		 status;
+	int			 rc, read;
+
+	if (st == NULL || efn == NULL || fn == NULL || !st->has_loops)
+		return STORE_EINVAL;
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->loops, &cur)) != 0)
+		goto out;
+	wire_put_be64(bound, since_ms);
+	k.mv_data = bound;
+	k.mv_size = sizeof(bound);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != STORE_KEYBYTES || v.mv_size < LOOP_OFF_REGION ||
+		    (status = wire_get_be32((const uint8_t *)v.mv_data + LOOP_OFF_STATUS)) >
+		    INT_MAX) {
+			rc = STORE_ECORRUPT;
+			break;
+		}
+		e.id = (const uint8_t *)k.mv_data + 8;
+		e.time_ms = wire_get_be64(k.mv_data);
+		e.marks = ((const uint8_t *)v.mv_data)[LOOP_OFF_MARKS];
+		e.status = (int)status;
+		e.region = (const char *)v.mv_data + LOOP_OFF_REGION;
+		e.region_len = v.mv_size - LOOP_OFF_REGION;
+		read = 0;
+		st->in_callback++;
+		rc = efn(ctx, &e, &read);
+		st->in_callback--;
+		if (rc == 0 && read)
+			rc = visit(st, txn, e.id, e.time_ms, FENGHUO__KIND__REPORT, fn, ctx);
+		if (rc != 0)
+			break;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
 /* A receipt/update found by store_iter_refs, sorted by display time before the callbacks. */
 struct ref_hit {
 	uint64_t		 time_ms;
@@ -1340,8 +1634,7 @@ ref_parse(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
 {
 	struct store_seen	 seen;
 	Fenghuo__Body		*b;
-	const uint8_t		*key = k->mv_data, *body, *sig;
-	size_t			 bodylen, siglen;
+	const uint8_t		*key = k->mv_data;
 	MDB_val			 env;
 	uint32_t		 kv;
 	int			 rc;
@@ -1372,8 +1665,7 @@ ref_parse(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
 		return STORE_ECORRUPT;
 	if ((rc = load(st, txn, re->id, &env, &seen)) != 0)
 		return rc;
-	if (fc_envelope_split(env.mv_data, env.mv_size, &body, &bodylen, &sig, &siglen) != 0 ||
-	    (b = wire_body_unpack(body, bodylen)) == NULL)
+	if ((b = env_body(&env)) == NULL)
 		return STORE_ECORRUPT;	/* it validated when it was stored */
 	rc = b->has_author && b->author.len == FC_PUBLICKEYBYTES ? 0 : STORE_ECORRUPT;
 	if (rc == 0)
@@ -1695,6 +1987,7 @@ store_int_get(struct store *st, struct store_int *out)
 	out->time = st->time;
 	out->refs = st->refs;
 	out->kinds = st->kinds;
+	out->loops = st->loops;
 	out->flags = st->flags;
 	out->in_callback = st->in_callback;
 }
@@ -1721,6 +2014,18 @@ store_int_del_kind(const struct store_int *si, MDB_txn *txn, int kind,
 
 	kind_entry(kkey, kind, &k, tkey, &v);
 	rc = mdb_del(txn, si->kinds, &k, &v);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_int_del_loop(const struct store_int *si, MDB_txn *txn, const uint8_t tkey[STORE_KEYBYTES])
+{
+	MDB_val		 k;
+	int		 rc;
+
+	k.mv_data = (void *)(uintptr_t)tkey;
+	k.mv_size = STORE_KEYBYTES;
+	rc = mdb_del(txn, si->loops, &k, NULL);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 

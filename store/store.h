@@ -16,15 +16,22 @@
  *   kinds  kind (4 bytes BE) -> display_ms || id   (MDB_DUPSORT | MDB_DUPFIXED: the time
  *          keys of each kind's messages, so that the few CERT, REVOKE, ANNOUNCE and WARNING
  *          messages are found without reading every record; since schema 2)
+ *   loops  display_ms (8 bytes BE) || id -> marks (1) || status (4 BE) || region (bytes)
+ *          (one entry per REPORT, in the order of the time index: whether a loop receipt,
+ *          registered to closed, and a closed one referring to it are stored, its
+ *          Body.status and region; so that a reader counts open reports without decoding
+ *          them; since schema 4)
  *   meta   "schema" -> version, ...
  *
  * Schema versions: 1 had no kinds tree and refs keys ref id || id with empty values; 2 added
- * the kind index and the refs values kind || author. A writer (the daemon, or the CLI
- * writing with no daemon running) that opens a schema 1 or 2 store builds what is missing
- * (the kind index from the stored records; the refs entries of schema 3 from the old ones)
- * once, in one write transaction that also records version 3 (store_upgraded_from() says it
- * happened); a reader of an older store reads it as it is (a schema 1 store: walking the time
- * index instead of the kind index, and reading the records behind empty refs values). Older
+ * the kind index and the refs values kind || author; 3 had no loops tree. A writer (the
+ * daemon, or the CLI writing with no daemon running) that opens a schema 1, 2 or 3 store
+ * builds what is missing (the kind index from the stored records; the refs entries of schema
+ * 3 from the old ones; the loops tree from the reports and the refs index) once, in one write
+ * transaction that also records version 4 (store_upgraded_from() says it happened); a reader
+ * of an older store reads it as it is (a schema 1 store: walking the time index instead of
+ * the kind index, and reading the records behind empty refs values; without a loops tree,
+ * store_has_loops() says 0 and the reports are read one by one). Older
  * fenghuo versions refuse a store of a later schema with STORE_ESCHEMA, so none of them can
  * write a message an index would miss.
  *
@@ -49,7 +56,7 @@
 
 #include "crypto.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 #define STORE_NOTFOUND	(-40001)	/* no such id / prefix */
 #define STORE_AMBIGUOUS	(-40002)	/* prefix matches more than one id */
@@ -68,9 +75,9 @@ struct store;
 
 /*
  * Open (creating unless STORE_RDONLY) the store in directory dir, which must exist.
- * A store of another schema version is refused with STORE_ESCHEMA, except schemas 1 and 2,
+ * A store of another schema version is refused with STORE_ESCHEMA, except schemas 1 to 3,
  * which a writable open upgrades (see above; from 1 it reads every record once, from 2 every
- * refs entry) and a read-only open reads as it is.
+ * refs entry, from 3 every report) and a read-only open reads as it is.
  */
 int		 store_open(const char *dir, unsigned flags, struct store **out);
 /*
@@ -98,8 +105,8 @@ int		 store_schema_version(const char *dir, uint32_t *version);
 /*
  * The schema version this open upgraded the store from (and, in *indexed if not NULL, how
  * many messages it indexed then: from schema 1 every message, from schema 2 the refs entries,
- * one per message referring to another), or 0 if it found the current version: for the log
- * line that says so.
+ * one per message referring to another, from schema 3 the reports), or 0 if it found the
+ * current version: for the log line that says so.
  */
 uint32_t	 store_upgraded_from(const struct store *st, uint64_t *indexed);
 /*
@@ -268,6 +275,41 @@ int		 store_iter_refs(struct store *st, const uint8_t id[FC_IDBYTES], store_iter
  */
 int		 store_iter_refs_of(struct store *st, const uint8_t id[FC_IDBYTES], int kind,
 		    const uint8_t *author, store_iter_fn fn, void *ctx);
+
+/* ---- the loops index (schema 4) ------------------------------------------------------- */
+
+/*
+ * What the loops tree holds of one stored report: structural facts only, no judgement of
+ * trust (whether a receipt counts depends on the trust state when it is read: a revocation
+ * can reopen a loop). A mark is never cleared: a receipt evicted later leaves its report
+ * marked, which costs a reader a full judgement, never a wrong one.
+ */
+#define STORE_LOOP_RECEIPT	0x01u	/* a receipt of stage registered..closed refers to it */
+#define STORE_LOOP_CLOSED	0x02u	/* ... and one of them is of stage closed */
+struct store_loop {
+	const uint8_t	*id;
+	uint64_t	 time_ms;	/* display time, as in the time index */
+	unsigned	 marks;		/* STORE_LOOP_* */
+	int		 status;	/* wire_status_of() of the report (Body.status) */
+	const char	*region;	/* Body.region, NOT NUL-terminated: region_len bytes */
+	size_t		 region_len;
+};
+/*
+ * Called for each entry: set *read to have the report's record read and handed to the
+ * iteration's store_iter_fn (in the same read transaction), leave it 0 to go on without
+ * reading it. Return 0 to go on, anything else to stop. e and its pointers are valid
+ * during the call only.
+ */
+typedef int	(*store_loop_fn)(void *ctx, const struct store_loop *e, int *read);
+/* 1 if the open store has a complete loops tree (schema 4), 0 if not (an older schema, read-only). */
+int		 store_has_loops(const struct store *st);
+/*
+ * The reports with display time >= since_ms, oldest first (the order of store_iter_time with
+ * kind REPORT), from the loops tree: efn for each, and fn for those efn asks to be read.
+ * STORE_EINVAL without a loops tree (store_has_loops()).
+ */
+int		 store_iter_loops(struct store *st, uint64_t since_ms, store_loop_fn efn,
+		    store_iter_fn fn, void *ctx);
 
 /* Number of stored messages. */
 int		 store_count(struct store *st, uint64_t *count);

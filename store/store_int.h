@@ -12,7 +12,7 @@
 /* The environment and the named databases of an open store (see store.h for each). */
 struct store_int {
 	MDB_env		*env;
-	MDB_dbi		 ids, msgs, order, time, refs, kinds;
+	MDB_dbi		 ids, msgs, order, time, refs, kinds, loops;
 	unsigned	 flags;		/* STORE_RDONLY */
 	int		 in_callback;	/* an iteration callback is running */
 };
@@ -36,6 +36,9 @@ void		 store_int_ref_key(const uint8_t *ref, int kind, const uint8_t *author,
 		    const uint8_t *id, uint8_t key[STORE_INT_REFS_KEYBYTES]);
 /* Remove a message's entry from the kind index (tkey: its time key). A missing one is fine. */
 int		 store_int_del_kind(const struct store_int *si, MDB_txn *txn, int kind,
+		    const uint8_t tkey[STORE_KEYBYTES]);
+/* Remove a report's entry from the loops tree (tkey: its time key). A missing one is fine. */
+int		 store_int_del_loop(const struct store_int *si, MDB_txn *txn,
 		    const uint8_t tkey[STORE_KEYBYTES]);
 /*
  * Decode a msgs value (seen record || envelope): 0 with *seen and env/envlen pointing into

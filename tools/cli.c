@@ -1307,9 +1307,17 @@ cli_set_status(const struct cli *cli, const char *s, Fenghuo__Body *body)
 const char *
 cli_status_mark(const Fenghuo__Body *b)
 {
-	if (b == NULL || (b->kind != FENGHUO__KIND__REPORT && b->kind != FENGHUO__KIND__WARNING))
+	if (b == NULL)
 		return NULL;
-	switch (wire_status_of(b)) {
+	return cli_status_mark_of((int)b->kind, wire_status_of(b));
+}
+
+const char *
+cli_status_mark_of(int kind, int status)
+{
+	if (kind != FENGHUO__KIND__REPORT && kind != FENGHUO__KIND__WARNING)
+		return NULL;
+	switch (status) {
 	case FENGHUO__STATUS__EXERCISE:
 		return "演练";
 	case FENGHUO__STATUS__TEST:

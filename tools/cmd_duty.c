@@ -9,7 +9,10 @@
  * The store is read in one pass per kind, each message judged where it lies; the refs of a
  * message (receipts, updates) are read, on short read transactions of their own, only when
  * the message itself leaves it a candidate for the list: a year of expired warnings, each
- * with a receipt from every node, costs no receipt read.
+ * with a receipt from every node, costs no receipt read. Reports are walked through the
+ * store's loops tree (schema 4) where it has one: a report no loop receipt refers to is open
+ * and unregistered by what the tree says, and when the board declines its item it is counted
+ * without being read at all.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -44,6 +47,8 @@ static int	cmd_duty_exec(struct cli *, int, char **);
  * neighbourhood too (64 KiB): a pass keeps no more than this many of those mapped (4 MiB).
  */
 #define DUTY_RELEASE_EVERY	64
+/* Entries of the store's loops tree read between two releases (about 256 KiB of it). */
+#define DUTY_LOOPS_RELEASE_EVERY 4096
 
 const struct cmd_entry cmd_duty_entry = {
 	"duty",
@@ -207,6 +212,11 @@ struct duty_ctx {
 	 * there, and with nothing to list it is not run.
 	 */
 	uint64_t	 drill_reports_from, drill_warnings_from, waiting_from;
+	/*
+	 * The report being read was counted, and the sink asked, from its loops entry
+	 * (duty_loop_entry): duty_report builds it without counting it again.
+	 */
+	int		 counted;
 };
 
 /* --follow and --handover, at the end of this file. */
@@ -289,6 +299,22 @@ duty_drill_heading(struct duty_ctx *ctx)
 }
 
 /*
+ * Count an open report of this pass (late: overdue) and ask whether the sink wants it built:
+ * 1 if it does.
+ */
+static int
+duty_report_count(struct duty_ctx *ctx, int late)
+{
+	if (ctx->drill_pass)
+		duty_drill_heading(ctx);
+	else {
+		ctx->open++;
+		ctx->overdue += late;
+	}
+	return duty_wanted(ctx, ctx->drill_pass ? "drill-report" : "report");
+}
+
+/*
  * One open report; 0 when it is closed (nothing shown). In the drill pass, only reports
  * that are not actual, in the others only actual ones.
  */
@@ -312,13 +338,7 @@ duty_report(struct duty_ctx *ctx, const struct cli_copy *it, const struct fc_msg
 
 	if (r->stage == FENGHUO__STAGE__CLOSED || cli_status_drill(b) != ctx->drill_pass)
 		return 0;
-	if (ctx->drill_pass)
-		duty_drill_heading(ctx);
-	else {
-		ctx->open++;
-		ctx->overdue += late;
-	}
-	if (!duty_wanted(ctx, ctx->drill_pass ? "drill-report" : "report"))
+	if (!ctx->counted && !duty_report_count(ctx, late))
 		return 0;
 	if (ctx->cli->json) {
 		if ((o = cli_msg_json(msg, &it->seen, ctx->now)) == NULL)
@@ -664,6 +684,7 @@ struct duty_stream {
 	int		 kind;
 	int		 rc;		/* the item's error, EX_* */
 	size_t		 n;		/* messages judged */
+	size_t		 entries;	/* loops entries seen */
 };
 
 static int
@@ -682,7 +703,53 @@ duty_stream_item(void *arg, const struct store_view *v)
 	it.len = v->len;
 	it.seen = *v->seen;
 	s->rc = duty_item(s->ctx, &it, s->kind, 0);
+	s->ctx->counted = 0;
 	return s->rc != EX_OK || s->ctx->ioerr || s->ctx->err ? 1 : 0;
+}
+
+/*
+ * One report's entry in the store's loops tree (store_iter_loops): what it alone decides.
+ * A report outside --region or of the other pass is neither read nor counted, as duty_item
+ * would do with it. One that no loop receipt refers to is open and unregistered: when the
+ * sink declines it (the board, past its limit), it is counted from the entry and its record
+ * is never read, decoded or verified. Everything else is read and judged by duty_item, as
+ * without the tree: a receipt counts only if it validates and its author may move the loop,
+ * which the trust state decides when it is read.
+ */
+static int
+duty_loop_entry(void *arg, const struct store_loop *e, int *read)
+{
+	struct duty_stream *s = arg;
+	struct duty_ctx *ctx = s->ctx;
+	size_t plen;
+	int drill, late;
+
+	*read = 0;
+	if (ctx->ioerr || ctx->err)
+		return 1;
+	if (++s->entries % DUTY_LOOPS_RELEASE_EVERY == 0)
+		(void)store_release_pages(ctx->st);
+	/* cli_msg_in_region of a report: its region starts with the prefix. */
+	if (ctx->region != NULL && ((plen = strlen(ctx->region)) > e->region_len ||
+	    memcmp(e->region, ctx->region, plen) != 0))
+		return 0;
+	drill = cli_status_mark_of(FENGHUO__KIND__REPORT, e->status) != NULL;
+	if (drill != ctx->drill_pass) {
+		if (!ctx->drill_pass)
+			duty_note_from(&ctx->drill_reports_from, e->time_ms);
+		return 0;
+	}
+	*read = 1;
+	if (e->marks != 0 || ctx->follow != NULL || !ctx->cli->json ||
+	    ctx->cli->json_want == NULL)
+		return 0;
+	/* Open, stage 0: duty_late() and duty_report() of it. */
+	late = (ctx->now > e->time_ms ? ctx->now - e->time_ms : 0) >= ctx->overdue_ms;
+	if (duty_report_count(ctx, late))
+		ctx->counted = 1;
+	else
+		*read = 0;
+	return 0;
 }
 
 /*
@@ -702,8 +769,13 @@ duty_pass(struct duty_ctx *ctx, uint64_t since, int kind, int held)
 		s.ctx = ctx;
 		s.kind = kind;
 		s.rc = EX_OK;
-		s.n = 0;
-		rc = store_iter_time(ctx->st, since, 0, kind, 0, duty_stream_item, &s);
+		s.n = s.entries = 0;
+		/* Reports through the loops tree, in the same order, when the store has one. */
+		if (kind == FENGHUO__KIND__REPORT && store_has_loops(ctx->st))
+			rc = store_iter_loops(ctx->st, since, duty_loop_entry, duty_stream_item,
+			    &s);
+		else
+			rc = store_iter_time(ctx->st, since, 0, kind, 0, duty_stream_item, &s);
 		if (s.rc != EX_OK)
 			return s.rc;
 		if (rc != 0 && rc != 1)
@@ -861,6 +933,12 @@ duty_show(struct duty_ctx ctx, uint64_t since, uint64_t wsince)
 	if (!cli->json && !ctx.ioerr && ctx.drills > 0)
 		printf("%zu exercise or test message%s\n", ctx.drills, ctx.drills == 1 ? "" :
 		    "s");
+	if (cli->duty_counts != NULL) {
+		cli->duty_counts->open = ctx.open;
+		cli->duty_counts->overdue = ctx.overdue;
+		cli->duty_counts->inforce = ctx.inforce;
+		cli->duty_counts->drills = ctx.drills;
+	}
 	if (cli->format != CLI_FMT_TEXT && ctx.follow == NULL && cli_emit_end(cli) == -1)
 		ctx.ioerr = 1;
 	if (ctx.ioerr || fflush(stdout) == EOF) {

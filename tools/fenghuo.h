@@ -50,12 +50,26 @@ struct cli {
 	 */
 	int		(*json_want)(void *arg, const char *kind);
 	/*
+	 * When not NULL, the duty list writes what it counted here as it ends: the board's
+	 * /metrics, whose json_want declines every item, so that none is built (and open
+	 * reports no loop receipt refers to are counted from the store's loops tree alone).
+	 */
+	struct cli_duty_counts *duty_counts;
+	/*
 	 * New messages go to a running fenghuod only: with none, cli_submit_batch() says so and
 	 * returns EX_UNAVAILABLE instead of writing into the store itself (the board's actions).
 	 */
 	int		 daemon_only;
 	char		*state_buf;	/* owned storage behind state/keypath */
 	char		*keypath_buf;
+};
+
+/* What a duty list counted (cli->duty_counts): as its --json items would count. */
+struct cli_duty_counts {
+	size_t		 open;		/* "report" items: actual reports still open */
+	size_t		 overdue;	/* ... of them unregistered past --overdue */
+	size_t		 inforce;	/* "warning" items: actual warnings in force */
+	size_t		 drills;	/* "drill-report" and "drill-warning" items */
 };
 
 struct cmd_entry {
@@ -330,6 +344,8 @@ int		 cli_parse_status(const struct cli *cli, const char *s);
  * without a status. Never in force, never counted as a real warning.
  */
 const char	*cli_status_mark(const struct Fenghuo__Body *b);
+/* cli_status_mark of a message of kind whose wire_status_of() is status. */
+const char	*cli_status_mark_of(int kind, int status);
 /* 1 if b is a report or warning that is not actual (cli_status_mark() is not NULL). */
 int		 cli_status_drill(const struct Fenghuo__Body *b);
 /* A --region PREFIX: 1 to 12 digits. EX_OK, or EX_USAGE after saying what is wrong. */

@@ -448,7 +448,7 @@ test_upgrade(void **state)
 	assert_int_equal(store_schema_version(e->dir, &version), 0);
 	assert_int_equal(version, 1);
 
-	/* A writer builds the indexes once and records schema 3. */
+	/* A writer builds the indexes once and records the current schema. */
 	assert_int_equal(store_open(e->dir, 0, &e->st), 0);
 	assert_int_equal(store_upgraded_from(e->st, &indexed), 1);
 	assert_int_equal(indexed, e->nmsgs);

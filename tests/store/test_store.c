@@ -693,7 +693,7 @@ test_schema(void **state)
 	assert_null(st);
 	assert_int_equal(store_open(fx->dir, STORE_RDONLY, &st), STORE_ESCHEMA);
 	msg = store_strerror(STORE_ESCHEMA);
-	assert_non_null(strstr(msg, "schema version 3"));
+	assert_non_null(strstr(msg, "schema version 4"));
 	/* What the CLI needs to say which version it found. */
 	{
 		uint32_t	 found = 0;
