@@ -506,6 +506,7 @@ static int
 loop_mark(struct store *st, MDB_txn *txn, const uint8_t *ref, unsigned marks)
 {
 	struct store_seen	 seen;
+	Fenghuo__Body		*b;
 	MDB_val			 k, v, env;
 	uint8_t			 tkey[STORE_KEYBYTES], *copy;
 	int			 rc;
@@ -517,8 +518,20 @@ loop_mark(struct store *st, MDB_txn *txn, const uint8_t *ref, unsigned marks)
 	store_order_key(seen.time_ms, ref, tkey);
 	k.mv_data = tkey;
 	k.mv_size = sizeof(tkey);
-	if ((rc = mdb_get(txn, st->loops, &k, &v)) != 0)
-		return rc == MDB_NOTFOUND ? STORE_ECORRUPT : rc;	/* a report without entry */
+	if ((rc = mdb_get(txn, st->loops, &k, &v)) == MDB_NOTFOUND) {
+		/*
+		 * Every stored report has its entry; one without is made again here rather than
+		 * the receipt refused (which would refuse its whole batch, again and again).
+		 */
+		if ((b = env_body(&env)) == NULL)
+			return STORE_ECORRUPT;
+		rc = loop_put(st, txn, tkey, b);
+		fenghuo__body__free_unpacked(b, NULL);
+		if (rc == 0)
+			rc = mdb_get(txn, st->loops, &k, &v);
+	}
+	if (rc != 0)
+		return rc;
 	if (v.mv_size < LOOP_OFF_REGION)
 		return STORE_ECORRUPT;
 	if ((((const uint8_t *)v.mv_data)[LOOP_OFF_MARKS] & marks) == marks)

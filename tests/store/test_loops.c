@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "helper.h"
 #include "store.h"
@@ -322,6 +323,41 @@ test_evict(void **state)
 	th_msg_clear(&k);
 }
 
+/*
+ * A report whose entry is lost (only a bug could do it) does not make its receipts refused,
+ * which would refuse their whole batch again at every try: the entry is made again.
+ */
+static void
+test_entry_remade(void **state)
+{
+	struct env *e = *state;
+	struct th_msg r, c;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	report(e, T0, "330110109201", FENGHUO__STATUS__ACTUAL, 0, &r);
+	put(e->st, &r);
+	store_close(&e->st);
+	/* Behind the store's back: empty its loops tree. */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, e->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "loops", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_int_equal(store_open(e->dir, 0, &e->st), 0);
+	assert_int_equal(marks_of(e->st, r.id), -1);
+
+	receipt(e, T0 + MIN, r.id, FENGHUO__STAGE__CLOSED, &c);
+	put(e->st, &c);
+	assert_int_equal(marks_of(e->st, r.id), STORE_LOOP_RECEIPT | STORE_LOOP_CLOSED);
+	th_msg_clear(&r);
+	th_msg_clear(&c);
+}
+
 int
 main(void)
 {
@@ -330,6 +366,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_receipt_then_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_order_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_entry_remade, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
