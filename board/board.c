@@ -891,7 +891,7 @@ board_api_drills(struct board *b, struct MHD_Connection *c)
  * they hold (an SVG opened by itself is a document that could run one).
  */
 static enum MHD_Result
-board_drills(struct board *b, struct MHD_Connection *c, const char *path)
+board_drills(struct board *b, struct MHD_Connection *c, const char *path, const char *cookie)
 {
 	char name[DRILLS_NAME_MAX + 1];
 	const char *slash = strchr(path, '/');
@@ -906,7 +906,7 @@ board_drills(struct board *b, struct MHD_Connection *c, const char *path)
 		if ((rc = drills_page(b->drills, path, &html, &len)) != 0)
 			return board_drills_failed(c, rc);
 		return board_send(c, MHD_HTTP_OK, "text/html; charset=utf-8", html, len,
-		    MHD_RESPMEM_MUST_FREE, NULL);
+		    MHD_RESPMEM_MUST_FREE, cookie);
 	}
 	if ((size_t)(slash - path) >= sizeof(name) || strchr(slash + 1, '/') != NULL)
 		return board_drills_failed(c, EINVAL);
@@ -1459,6 +1459,7 @@ board_handler(void *cls, struct MHD_Connection *c, const char *url, const char *
 	struct board *b = cls;
 	const char *cl;
 	char cookie[BOARD_TOKEN_MAX + 80], *m;
+	const char *tokcookie = NULL;
 	int set;
 
 	(void)version;
@@ -1497,6 +1498,14 @@ board_handler(void *cls, struct MHD_Connection *c, const char *url, const char *
 	if (url[0] != '/' || strstr(url, "..") != NULL || strchr(url, '\\') != NULL ||
 	    strstr(url, "//") != NULL)
 		return board_error(c, MHD_HTTP_BAD_REQUEST, "malformed path");
+	/* ?token= on a page's URL (a screen's first one, a drill report's link): the cookie. */
+	if (set) {
+		snprintf(cookie, sizeof(cookie), "fh_board_token=%s; Path=/; HttpOnly; "
+		    "SameSite=Strict", MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+		    "token"));
+		/* It matched the token, whose characters are all cookie-safe (load_token). */
+		tokcookie = cookie;
+	}
 	if (strcmp(url, "/api/duty") == 0)
 		return board_api_duty(b, c);
 	if (strncmp(url, "/api/coverage/", 14) == 0)
@@ -1514,7 +1523,7 @@ board_handler(void *cls, struct MHD_Connection *c, const char *url, const char *
 	if (strcmp(url, "/api/drills") == 0)
 		return board_api_drills(b, c);
 	if (strncmp(url, "/drills/", 8) == 0)
-		return board_drills(b, c, url + 8);
+		return board_drills(b, c, url + 8, tokcookie);
 	if (strcmp(url, "/metrics") == 0) {
 		if ((m = board_metrics_render(b)) == NULL)
 			return board_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -1523,14 +1532,7 @@ board_handler(void *cls, struct MHD_Connection *c, const char *url, const char *
 	}
 	if (strncmp(url, "/api/", 5) == 0)
 		return board_error(c, MHD_HTTP_NOT_FOUND, "no such API");
-	if (set) {
-		snprintf(cookie, sizeof(cookie), "fh_board_token=%s; Path=/; HttpOnly; "
-		    "SameSite=Strict", MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-		    "token"));
-		/* It matched the token, whose characters are all cookie-safe (load_token). */
-		return board_asset(c, url, cookie);
-	}
-	return board_asset(c, url, NULL);
+	return board_asset(c, url, tokcookie);
 }
 
 /*

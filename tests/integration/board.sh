@@ -6,9 +6,10 @@
 #   /metrics give the objects the CLI's --json gives; 404s; a body over the limit (413), a
 #   header over the limit (431); traversal attempts; only GET; the security headers; an
 #   event on /api/events for a warning issued while the stream is open;
-# - beyond 127.0.0.1 (here 127.0.0.2) the board will not start without a token, and with one
-#   answers 401 to a request without it or with a wrong one, and 200 to the Bearer header,
-#   to ?token= (which sets the cookie) and to the cookie.
+# - beyond 127.0.0.1 (here 127.0.0.2, refused before it listens) the board will not start
+#   without a token; with one (on 127.0.0.1: tests send nothing elsewhere) it answers 401 to
+#   a request without it or with a wrong one, and 200 to the Bearer header, to ?token= (which
+#   sets the cookie, on the first page and on a drill report's page) and to the cookie.
 set -euo pipefail
 FH_DEADLINE=55
 . "$(dirname "$0")/lib.sh"
@@ -64,12 +65,15 @@ rc=0
 	fail "no token beyond localhost: exit $rc, $(cat "$FH_TMP/notoken")"
 token=Zq3kT9vX2mLp8RwY4nB6
 printf '%s\n' "$token" >"$FH_TMP/token"
-start_board c "127.0.0.2:$port2" --token-file "$FH_TMP/token"
-b2=http://127.0.0.2:$port2
+# A drill report to open by its own link.
+mkdir -p "$(node_state c)/drills/night"
+printf '# 夜间演练\n' >"$(node_state c)/drills/night/report.md"
+start_board c "127.0.0.1:$port2" --token-file "$FH_TMP/token"
+b2=http://127.0.0.1:$port2
 code() {
 	curl -s -o /dev/null -w '%{http_code}' "$@"
 }
-wait_for 20 "the board on 127.0.0.2 answers" up -H "Authorization: Bearer $token" "$b2/api/duty"
+wait_for 20 "the board with a token answers" up -H "Authorization: Bearer $token" "$b2/api/duty"
 [ "$(code "$b2/api/duty")" = 401 ] || fail "no token: $(code "$b2/api/duty")"
 [ "$(code "$b2/")" = 401 ] || fail "no token, the page: $(code "$b2/")"
 [ "$(code -H "Authorization: Bearer ${token}x" "$b2/api/duty")" = 401 ] || fail "a wrong token"
@@ -81,4 +85,8 @@ curl -s -D "$FH_TMP/h" -o /dev/null "$b2/?token=$token"
 grep -qi "^Set-Cookie: fh_board_token=$token; Path=/; HttpOnly; SameSite=Strict" "$FH_TMP/h" ||
 	fail "?token= sets no cookie: $(cat "$FH_TMP/h")"
 [ "$(code -b "fh_board_token=$token" "$b2/api/peers")" = 200 ] || fail "the cookie"
+[ "$(code "$b2/drills/night")" = 401 ] || fail "no token, a drill report's page"
+curl -s -D "$FH_TMP/h" -o /dev/null "$b2/drills/night?token=$token"
+grep -qi "^Set-Cookie: fh_board_token=$token; Path=/; HttpOnly; SameSite=Strict" "$FH_TMP/h" ||
+	fail "?token= on a drill report's page sets no cookie: $(cat "$FH_TMP/h")"
 log "ok"
