@@ -747,7 +747,10 @@ document.addEventListener("DOMContentLoaded", function () {
 			route();
 	});
 	if (!app) {
-		/* A drill report's page: the clock and the language, nothing to fetch. */
+		/* A drill report's page: its title, the clock and the language, nothing to fetch. */
+		var h1 = document.querySelector("main h1");
+		if (h1)
+			document.title = h1.textContent + " · " + document.title;
 		tick();
 		setInterval(tick, 1000);
 		return;

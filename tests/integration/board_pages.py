@@ -312,6 +312,7 @@ def drill_report(drv, a, drill):
     drv.js("document.querySelector('#drillreports tr[data-name=\"%s\"] a').click()" % drill)
     page = ("location.pathname === '/drills/%s' && !!document.querySelector('main#report h1') "
             "&& document.querySelector('main#report h1').textContent.indexOf('夜间演练') >= 0 "
+            "&& document.title.indexOf('夜间演练') >= 0 "
             "&& document.querySelectorAll('main#report table').length >= 4 && "
             "document.querySelectorAll('main#report img').length >= 1 && "
             "Array.prototype.every.call(document.querySelectorAll('main#report img'), "
