@@ -34,23 +34,8 @@ confirmed_is() {
 }
 wait_for 30 "both nodes confirmed the warning" confirmed_is 2
 
-# start_board NAME ADDR [OPTION...]: NAME's board in the background, its stderr in board.log.
-start_board() {
-	local name=$1 addr=$2
-	shift 2
-	"$FENGHUO" --state "$(node_state "$name")" board --listen "$addr" "$@" \
-		2>>"$FH_TMP/board.log" &
-	bg_track $!
-	BOARD_PID=$!
-}
-up() {
-	curl -s -o /dev/null -f "$@"
-}
-_fh_alloc_port >"$FH_TMP/.port"
-port=$(cat "$FH_TMP/.port")
-start_board c "127.0.0.1:$port"
-base=http://127.0.0.1:$port
-wait_for 20 "the board answers" up "$base/api/duty"
+start_board "$(node_state c)" 0
+base=$BOARD_URL
 "$FH_PY" "$(dirname "$0")/board_http.py" "$base" "$wid" "$rid" 2 -- \
 	"$FENGHUO" --state "$(node_state c)" --key "$K/admin.key" warn --area 330110 \
 	--level red --event 暴雨 --title "第二个红色预警" ||
@@ -68,12 +53,11 @@ printf '%s\n' "$token" >"$FH_TMP/token"
 # A drill report to open by its own link.
 mkdir -p "$(node_state c)/drills/night"
 printf '# 夜间演练\n' >"$(node_state c)/drills/night/report.md"
-start_board c "127.0.0.1:$port2" --token-file "$FH_TMP/token"
-b2=http://127.0.0.1:$port2
+start_board "$(node_state c)" "$port2" --token-file "$FH_TMP/token"
+b2=$BOARD_URL
 code() {
 	curl -s -o /dev/null -w '%{http_code}' "$@"
 }
-wait_for 20 "the board with a token answers" up -H "Authorization: Bearer $token" "$b2/api/duty"
 [ "$(code "$b2/api/duty")" = 401 ] || fail "no token: $(code "$b2/api/duty")"
 [ "$(code "$b2/")" = 401 ] || fail "no token, the page: $(code "$b2/")"
 [ "$(code -H "Authorization: Bearer ${token}x" "$b2/api/duty")" = 401 ] || fail "a wrong token"

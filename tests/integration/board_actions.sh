@@ -35,23 +35,13 @@ receipts() {
 	fh c show --json "$rid" | "$FH_PY" -c 'import json, sys
 print(sum(1 for l in list(sys.stdin)[1:] if json.loads(l).get("kind") == "receipt"))'
 }
-# start_board [OPTION...]: c's board on a new port in the background (BASE its URL), its
-# stderr in board.log; waits until it answers.
-start_board() {
-	_fh_alloc_port >"$FH_TMP/.port"
-	BASE=http://127.0.0.1:$(cat "$FH_TMP/.port")
-	"$FENGHUO" --state "$(node_state c)" board --listen "${BASE#http://}" "$@" \
-		2>>"$FH_TMP/board.log" &
-	bg_track $!
-	wait_for 20 "the board answers" curl -s -o /dev/null -f "$BASE/api/duty"
-}
 http() {
 	"$FH_PY" "$(dirname "$0")/board_actions.py" "$@" ||
 		fail "HTTP checks $1 (board log: $(cat "$FH_TMP/board.log"))"
 }
 
-start_board
-http readonly "$BASE" "$rid"
+start_board "$(node_state c)" 0
+http readonly "$BOARD_URL" "$rid"
 
 cp "$K/officer.key" "$FH_TMP/open.key"
 chmod 644 "$FH_TMP/open.key"
@@ -60,11 +50,11 @@ fh c board --listen 127.0.0.1:1 --key "$FH_TMP/open.key" 2>"$FH_TMP/open.err" ||
 [ "$rc" -eq 77 ] && grep -q "readable by group or others" "$FH_TMP/open.err" ||
 	fail "a key file others can read: exit $rc, $(cat "$FH_TMP/open.err")"
 
-start_board --key "$K/officer.key"
-officer_board=$BASE
+start_board "$(node_state c)" 0 --key "$K/officer.key"
+officer_board=$BOARD_URL
 grep -q "actions on: receipts are signed with key $officer" "$FH_TMP/board.log" ||
 	fail "the board does not say whose key acts: $(cat "$FH_TMP/board.log")"
-http act "$BASE" "$rid" "$ocert" "$officer" "值班员 张三" >"$FH_TMP/act.out"
+http act "$BOARD_URL" "$rid" "$ocert" "$officer" "值班员 张三" >"$FH_TMP/act.out"
 receipt=$(tail -n 1 "$FH_TMP/act.out")
 [ ${#receipt} -eq 64 ] || fail "no receipt id: $(cat "$FH_TMP/act.out")"
 fh c show --json "$rid" | grep "\"id\":\"$receipt\"" | grep '"stage":"verified"' >/dev/null ||
@@ -78,8 +68,8 @@ grep -q "refused POST \"/api/report/$rid/stage\" client 127.0.0.1 forwarded-for 
 n=$(receipts)
 [ "$n" -eq 1 ] || fail "$n receipts after one action"
 
-start_board --key "$K/other.key"
-http refused "$BASE" "$rid" 403
+start_board "$(node_state c)" 0 --key "$K/other.key"
+http refused "$BOARD_URL" "$rid" 403
 [ "$(receipts)" -eq 1 ] || fail "a key without authority stored a receipt"
 grep -q "action: key $other .*no verifier role" "$FH_TMP/board.log" ||
 	fail "no audit line for the refusal: $(cat "$FH_TMP/board.log")"

@@ -83,16 +83,7 @@ export FH_BOARD_DRILL=2026-12-05-drill
 
 _fh_alloc_port >"$FH_TMP/.port"
 port=$(cat "$FH_TMP/.port")
-# start_board [OPTION...]
-start_board() {
-	"$FENGHUO" --state "$(node_state c)" board --listen "127.0.0.1:$port" "$@" \
-		2>>"$FH_TMP/board.log" &
-	BOARD_PID=$!
-	bg_track $BOARD_PID
-	echo "$BOARD_PID" >>"$FH_TMP/.pids"	# the guard ends it if this script is killed outright
-	wait_for 20 "the board answers" curl -s -o /dev/null -f "http://127.0.0.1:$port/api/duty"
-}
-start_board
+start_board "$(node_state c)" "$port"
 step=$FH_TMP/browser.step
 # The browser's profile goes in FH_TMP, removed with it; its process id in the guard's list;
 # no bytecode of board_pages.py left in the source tree.
@@ -113,7 +104,7 @@ if [ -e "$step.ready" ]; then
 	kill -TERM "$BOARD_PID"
 	wait "$BOARD_PID" || fail "the board exited with $? on SIGTERM"
 	stop_node c
-	start_board --key "$K/admin.key"
+	start_board "$(node_state c)" "$port" --key "$K/admin.key"
 	start_node c
 	touch "$step.done"
 fi

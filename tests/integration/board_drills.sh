@@ -59,15 +59,8 @@ mkdir "$D/.hidden"
 printf '# Hidden\n' >"$D/.hidden/report.md"
 mkdir "$D/notes"	# no report.md: not a report
 
-_fh_alloc_port >"$FH_TMP/.port"
-port=$(cat "$FH_TMP/.port")
-"$FENGHUO" --state "$S" board --listen "127.0.0.1:$port" 2>>"$FH_TMP/board.log" &
-bg_track $!
-base=http://127.0.0.1:$port
-up() {
-	curl -s -o /dev/null -f "$1/api/drills"
-}
-wait_for 20 "the board answers" up "$base"
+start_board "$S" 0
+base=$BOARD_URL
 pics=1
 command -v gnuplot >/dev/null && command -v dot >/dev/null || pics=0
 "$FH_PY" "$(dirname "$0")/board_drills.py" "$base" 2026-12-05-flood "暴雨演练" "$pics" ||
@@ -75,17 +68,12 @@ command -v gnuplot >/dev/null && command -v dot >/dev/null || pics=0
 
 # --drills: a directory that is not there is refused; an empty one lists nothing.
 rc=0
-"$FENGHUO" --state "$S" board --listen "127.0.0.1:$port" --drills "$FH_TMP/nope" \
+"$FENGHUO" --state "$S" board --listen "${base#http://}" --drills "$FH_TMP/nope" \
 	2>"$FH_TMP/nope.err" || rc=$?
 [ "$rc" -eq 66 ] && grep -qF -- "--drills $FH_TMP/nope" "$FH_TMP/nope.err" ||
 	fail "--drills missing: exit $rc, $(cat "$FH_TMP/nope.err")"
 mkdir "$FH_TMP/empty"
-_fh_alloc_port >"$FH_TMP/.port"
-port2=$(cat "$FH_TMP/.port")
-"$FENGHUO" --state "$S" board --listen "127.0.0.1:$port2" --drills "$FH_TMP/empty" \
-	2>>"$FH_TMP/board.log" &
-bg_track $!
-wait_for 20 "the second board answers" up "http://127.0.0.1:$port2"
-[ "$(curl -s "http://127.0.0.1:$port2/api/drills")" = '{"drills":[]}' ] ||
-	fail "--drills EMPTY: $(curl -s "http://127.0.0.1:$port2/api/drills")"
+start_board "$S" 0 --drills "$FH_TMP/empty"
+[ "$(curl -s "$BOARD_URL/api/drills")" = '{"drills":[]}' ] ||
+	fail "--drills EMPTY: $(curl -s "$BOARD_URL/api/drills")"
 log "ok"

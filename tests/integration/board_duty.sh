@@ -16,12 +16,8 @@ mkdir "$S"
 "$FH_BENCH" duty-store -n 6000 -r 1400 -s 9 "$S" >"$FH_TMP/expect"
 "$FENGHUO" --state "$S" duty --json >"$FH_TMP/cli.json"
 
-_fh_alloc_port >"$FH_TMP/.port"
-port=$(cat "$FH_TMP/.port")
-"$FENGHUO" --state "$S" board --listen "127.0.0.1:$port" 2>"$FH_TMP/board.log" &
-bg_track $!
-base=http://127.0.0.1:$port
-wait_for 20 "the board answers" curl -s -o /dev/null -f "$base/"
+start_board "$S" 0
+base=$BOARD_URL
 curl -s -f "$base/api/duty" >"$FH_TMP/duty1.json" || fail "/api/duty"
 curl -s -f "$base/api/duty" >"$FH_TMP/duty2.json" || fail "/api/duty, again"
 

@@ -478,6 +478,27 @@ print(" ".join(sorted(o.get("link") or "-" for o in rows
                       if o.get("kind") == "receipt" and o.get("stage") == "delivered")))'
 }
 
+# start_board STATE PORT [OPTION...]: `fenghuo board` of the state directory STATE on
+# 127.0.0.1:PORT (0: a new port) in the background, its standard error appended to
+# $FH_TMP/board.log; BOARD_PID and BOARD_URL say which. Waits until it answers HTTP (any
+# status: a board with a token answers 401). The cleanup ends it, also when the script is
+# killed outright.
+start_board() {
+	local state=$1 port=$2
+	shift 2
+	if [ "$port" = 0 ]; then
+		_fh_alloc_port >"$FH_TMP/.port"
+		port=$(cat "$FH_TMP/.port")
+	fi
+	"$FENGHUO" --state "$state" board --listen "127.0.0.1:$port" "$@" \
+		2>>"$FH_TMP/board.log" &
+	BOARD_PID=$!
+	bg_track "$BOARD_PID"
+	echo "$BOARD_PID" >>"$FH_TMP/.pids"
+	BOARD_URL=http://127.0.0.1:$port
+	wait_for 20 "the board answers" curl -s -o /dev/null "$BOARD_URL/"
+}
+
 # bg_track PID: a helper process the script started in the background (e.g. a watch);
 # the cleanup ends it if it still runs.
 FH_BG=()

@@ -17,12 +17,8 @@ mkdir "$S"
 "$FENGHUO" --state "$S" duty >"$FH_TMP/cli.txt"
 "$FENGHUO" --state "$S" duty --json >"$FH_TMP/cli.json"
 
-_fh_alloc_port >"$FH_TMP/.port"
-port=$(cat "$FH_TMP/.port")
-"$FENGHUO" --state "$S" board --listen "127.0.0.1:$port" 2>"$FH_TMP/board.log" &
-bg_track $!
-base=http://127.0.0.1:$port
-wait_for 20 "the board answers" curl -s -o /dev/null -f "$base/"
+start_board "$S" 0
+base=$BOARD_URL
 curl -s -f "$base/metrics" >"$FH_TMP/metrics" || fail "/metrics"
 
 "$FH_PY" - "$FH_TMP/expect" "$FH_TMP/cli.txt" "$FH_TMP/cli.json" "$FH_TMP/metrics" <<'PY' ||
