@@ -54,12 +54,19 @@ int
 th_receipt(const struct fc_key *key, uint64_t created_ms, const uint8_t ref[FC_IDBYTES],
     struct th_msg *out)
 {
+	return th_receipt_stage(key, created_ms, ref, FENGHUO__STAGE__REGISTERED, out);
+}
+
+int
+th_receipt_stage(const struct fc_key *key, uint64_t created_ms, const uint8_t ref[FC_IDBYTES],
+    int stage, struct th_msg *out)
+{
 	Fenghuo__Body		 b = FENGHUO__BODY__INIT;
 	Fenghuo__Receipt	 r = FENGHUO__RECEIPT__INIT;
 	ProtobufCBinaryData	 refs[1];
 
 	r.has_stage = 1;
-	r.stage = FENGHUO__STAGE__REGISTERED;
+	r.stage = (Fenghuo__Stage)stage;
 	r.note = (char *)(uintptr_t)"已登记";
 	refs[0].data = (uint8_t *)(uintptr_t)ref;
 	refs[0].len = FC_IDBYTES;

@@ -27,6 +27,9 @@ int	th_report(const struct fc_key *key, uint64_t created_ms, const char *title,
 /* A RECEIPT (stage REGISTERED) referring to ref. */
 int	th_receipt(const struct fc_key *key, uint64_t created_ms, const uint8_t ref[FC_IDBYTES],
 	    struct th_msg *out);
+/* A RECEIPT of stage (Fenghuo__Stage) referring to ref. */
+int	th_receipt_stage(const struct fc_key *key, uint64_t created_ms,
+	    const uint8_t ref[FC_IDBYTES], int stage, struct th_msg *out);
 /* A red WARNING for area 110101 created at created_ms, expiring at expires_ms. */
 int	th_warning(const struct fc_key *key, uint64_t created_ms, uint64_t expires_ms,
 	    struct th_msg *out);

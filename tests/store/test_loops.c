@@ -122,22 +122,7 @@ report(struct env *e, uint64_t t, const char *region, int status, uint64_t expir
 static void
 receipt(struct env *e, uint64_t t, const uint8_t *ref, int stage, struct th_msg *out)
 {
-	Fenghuo__Body b = FENGHUO__BODY__INIT;
-	Fenghuo__Receipt r = FENGHUO__RECEIPT__INIT;
-	ProtobufCBinaryData refs[1];
-
-	r.has_stage = 1;
-	r.stage = (Fenghuo__Stage)stage;
-	refs[0].data = (uint8_t *)(uintptr_t)ref;
-	refs[0].len = FC_IDBYTES;
-	b.has_kind = 1;
-	b.kind = FENGHUO__KIND__RECEIPT;
-	b.has_created_ms = 1;
-	b.created_ms = t;
-	b.n_refs = 1;
-	b.refs = refs;
-	b.receipt = &r;
-	assert_int_equal(th_seal(e->key, &b, out), 0);
+	assert_int_equal(th_receipt_stage(e->key, t, ref, stage, out), 0);
 }
 
 static int
